@@ -1,0 +1,37 @@
+/**
+ * The HTTP methods an operation may use.
+ * @publicApi
+ */
+export const BATCH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+
+/**
+ * The path the batch endpoint is served on when none is given (under the app's global prefix).
+ * @publicApi
+ */
+export const DEFAULT_BATCH_PATH = 'batch';
+
+/**
+ * Headers of the batch request that every operation receives unless it sets its own.
+ * These carry who the caller is (auth, cookies, client address) and the trace it belongs to;
+ * anything describing the batch request's own body or connection is left out on purpose.
+ * @publicApi
+ */
+export const DEFAULT_INHERITED_HEADERS: readonly string[] = [
+  'authorization',
+  'cookie',
+  'accept-language',
+  'user-agent',
+  'host',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'traceparent',
+  'tracestate',
+  'baggage',
+];
+
+/**
+ * What an operation name may be: it cannot hold the characters that delimit a reference
+ * `{result=NAME:PATH}`.
+ * @publicApi
+ */
+export const OPERATION_NAME_PATTERN = /^[A-Za-z0-9_.~-]{1,128}$/;

@@ -1,0 +1,73 @@
+import {
+  Body,
+  Controller,
+  HttpCode,
+  HttpStatus,
+  Inject,
+  Post,
+  Req,
+  Res,
+  VERSION_NEUTRAL,
+  type Type,
+} from '@nestjs/common';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { InvalidBatchException } from './batch.exceptions.js';
+import { BATCH_OPTIONS } from './batch.internal-constants.js';
+import type { ResolvedBatchOptions } from './batch.options.js';
+import { decodeNativeBatch } from './decode/native.decoder.js';
+import { isBatchOperation } from './dispatch/sub-request.marker.js';
+import { encodeNativeBatch, type NativeBatchReply } from './encode/native.encoder.js';
+import { BatchExecutor } from './execute/batch.executor.js';
+
+/**
+ * Makes the controller of `POST /<path>`. A class per path, because Nest reads a controller's
+ * path from its decorator once, when routes are registered.
+ */
+export function createBatchController(path: string): Type<unknown> {
+  @Controller({ path, version: VERSION_NEUTRAL })
+  class BatchController {
+    constructor(
+      @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
+      @Inject(BatchExecutor) private readonly executor: BatchExecutor,
+    ) {}
+
+    /**
+     * decode -> plan + execute -> encode. `body` is typed `unknown` on purpose: a global
+     * ValidationPipe then leaves it alone, and the decoder validates it with its own rules.
+     */
+    @Post()
+    @HttpCode(HttpStatus.OK)
+    async handle(
+      @Req() request: object,
+      @Res({ passthrough: true }) response: object,
+      @Body() body: unknown,
+    ): Promise<NativeBatchReply> {
+      if (isBatchOperation(request)) {
+        throw new InvalidBatchException(['a batch cannot be sent as an operation of a batch']);
+      }
+      const operations = decodeNativeBatch(body, this.options.limit);
+      const gone = new AbortController();
+      const raw = rawOf<ServerResponse>(response);
+      // 'close' before 'finish' means the client went away: stop what has not started.
+      const onClose = (): void => {
+        if (!raw.writableFinished) gone.abort();
+      };
+      raw.once('close', onClose);
+      try {
+        const entries = await this.executor.execute(operations, {
+          request: rawOf<IncomingMessage>(request),
+          signal: gone.signal,
+        });
+        return encodeNativeBatch(entries);
+      } finally {
+        raw.off('close', onClose);
+      }
+    }
+  }
+  return BatchController;
+}
+
+/** The Node object under an Express (itself) or Fastify (`.raw`) request or reply. */
+function rawOf<T>(message: object): T {
+  return ('raw' in message ? message.raw : message) as T;
+}

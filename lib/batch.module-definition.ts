@@ -1,0 +1,18 @@
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { createBatchController } from './batch.controller.js';
+import { DEFAULT_BATCH_PATH } from './batch.constants.js';
+import type { BatchModuleExtras, BatchModuleOptions } from './batch.options.js';
+
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: BATCH_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<BatchModuleOptions>({ moduleName: 'Batch' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createBatchOptions')
+  .setExtras<BatchModuleExtras>({ path: DEFAULT_BATCH_PATH }, (definition, extras) => ({
+    ...definition,
+    controllers: [createBatchController(extras.path ?? DEFAULT_BATCH_PATH)],
+  }))
+  .build();

@@ -1,0 +1,25 @@
+import { Module } from '@nestjs/common';
+import { BATCH_OPTIONS } from './batch.internal-constants.js';
+import { BATCH_MODULE_OPTIONS, ConfigurableModuleClass } from './batch.module-definition.js';
+import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js';
+import { DispatcherHost } from './dispatch/dispatcher.host.js';
+import { BatchExecutor } from './execute/batch.executor.js';
+
+/**
+ * Adds `POST /batch` (see `path`) to the app: one request carrying many operations, each run
+ * through the app's own HTTP pipeline. Import with `forRoot` or `forRootAsync`.
+ * @publicApi
+ */
+@Module({
+  providers: [
+    {
+      provide: BATCH_OPTIONS,
+      useFactory: (options: BatchModuleOptions) => resolveBatchOptions(options),
+      inject: [BATCH_MODULE_OPTIONS],
+    },
+    DispatcherHost,
+    BatchExecutor,
+  ],
+  exports: [BatchExecutor],
+})
+export class BatchModule extends ConfigurableModuleClass {}

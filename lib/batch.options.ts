@@ -1,0 +1,89 @@
+import { DEFAULT_INHERITED_HEADERS } from './batch.constants.js';
+
+/**
+ * Options of {@link BatchModule}. Every field is optional; the defaults live in
+ * {@link BatchOptionDefaults} and nowhere else.
+ * @publicApi
+ */
+export interface BatchModuleOptions {
+  /** Most operations one batch may hold; a larger batch is refused with 413 and nothing runs. Default `50`. */
+  limit?: number;
+  /** Most operations of one batch in flight at once. Default `10`. */
+  concurrency?: number;
+  /**
+   * Headers of the batch request copied to every operation (an operation's own header wins).
+   * Default {@link DEFAULT_INHERITED_HEADERS}. `x-forwarded-for` is always set to the caller's chain.
+   */
+  inheritHeaders?: readonly string[];
+  /**
+   * Milliseconds the whole batch may take. At the deadline the reply is sent with finished entries
+   * filled and the others `null`; operations not yet started never start. Default `30000`; `0` disables it.
+   */
+  timeout?: number;
+  /**
+   * Milliseconds one operation may take; past it the operation's entry is a 504 and its dependents
+   * get 424. Default `0`: no per-operation limit, only {@link BatchModuleOptions.timeout} applies.
+   */
+  operationTimeout?: number;
+  /**
+   * Most bytes of one operation's response body kept in memory; a larger response is replaced by a
+   * 502 entry. Default `5 MiB`.
+   */
+  maxResponseBytes?: number;
+}
+
+/**
+ * Options fixed when the module is imported, because Nest registers routes before any async
+ * factory has run.
+ * @publicApi
+ */
+export interface BatchModuleExtras {
+  /** Path of the batch endpoint, under the app's global prefix. Default `'batch'`. */
+  path?: string;
+}
+
+/**
+ * The defaults of every option, as field initialisers.
+ * @publicApi
+ */
+export class BatchOptionDefaults implements Required<BatchModuleOptions> {
+  limit = 50;
+  concurrency = 10;
+  inheritHeaders: readonly string[] = DEFAULT_INHERITED_HEADERS;
+  timeout = 30_000;
+  operationTimeout = 0;
+  maxResponseBytes = 5 * 1024 * 1024;
+}
+
+/** Options after defaults are applied; what the rest of the library reads. */
+export type ResolvedBatchOptions = Readonly<Required<BatchModuleOptions>>;
+
+/**
+ * Applies defaults and rejects values that cannot work, at bootstrap rather than on the first batch.
+ */
+export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBatchOptions {
+  const defined = Object.fromEntries(
+    Object.entries(given).filter(([, value]) => value !== undefined),
+  ) as BatchModuleOptions;
+  const options: Required<BatchModuleOptions> = { ...new BatchOptionDefaults(), ...defined };
+  requireInteger('limit', options.limit, 1);
+  requireInteger('concurrency', options.concurrency, 1);
+  requireInteger('timeout', options.timeout, 0);
+  requireInteger('operationTimeout', options.operationTimeout, 0);
+  requireInteger('maxResponseBytes', options.maxResponseBytes, 0);
+  if (!Array.isArray(options.inheritHeaders)) {
+    throw new TypeError('BatchModule: inheritHeaders must be an array of header names');
+  }
+  return Object.freeze({
+    ...options,
+    inheritHeaders: Object.freeze(options.inheritHeaders.map((name) => name.toLowerCase())),
+  });
+}
+
+function requireInteger(name: string, value: unknown, min: number): void {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new TypeError(
+      `BatchModule: ${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`,
+    );
+  }
+}

@@ -1,0 +1,61 @@
+import { Exclude, Transform, Type } from 'class-transformer';
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsOptional,
+  IsString,
+  Matches,
+  MaxLength,
+  ValidateNested,
+} from 'class-validator';
+import { BATCH_METHODS, OPERATION_NAME_PATTERN } from '../batch.constants.js';
+import type { BatchMethod } from '../interfaces/batch-operation.interface.js';
+
+/**
+ * One operation of the native format. `headers` and `body` are excluded from the transformation
+ * because class-transformer rebuilds untyped values, which would turn a `__proto__` key of the
+ * client's JSON into a prototype; the decoder takes them verbatim instead.
+ */
+export class BatchOperationDto {
+  @Transform(({ value }: { value: unknown }) =>
+    typeof value === 'string' ? value.toUpperCase() : value,
+  )
+  @IsIn(BATCH_METHODS)
+  method!: BatchMethod;
+
+  @IsString()
+  @MaxLength(8192)
+  @Matches(/^\//, { message: '$property must be a path starting with "/"' })
+  url!: string;
+
+  @Exclude()
+  headers?: unknown;
+
+  @Exclude()
+  body?: unknown;
+
+  @IsOptional()
+  @IsString()
+  @Matches(OPERATION_NAME_PATTERN, {
+    message: '$property must be 1-128 characters of A-Z a-z 0-9 _ . ~ -',
+  })
+  name?: string;
+
+  @IsOptional()
+  @IsArray()
+  @IsString({ each: true })
+  dependsOn?: string[];
+
+  @IsOptional()
+  @IsBoolean()
+  omitResponseOnSuccess?: boolean;
+}
+
+/** The native envelope: `{ "data": [operations] }`. */
+export class BatchRequestDto {
+  @IsArray()
+  @ValidateNested({ each: true })
+  @Type(() => BatchOperationDto)
+  data!: BatchOperationDto[];
+}

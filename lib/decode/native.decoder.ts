@@ -1,0 +1,101 @@
+import { plainToInstance } from 'class-transformer';
+import { validateSync, type ValidationError } from 'class-validator';
+import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
+import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
+import { BatchRequestDto } from './batch-request.dto.js';
+import { headerNameProblem, isValidHeaderValue } from './header.rules.js';
+
+const ENVELOPE =
+  'the batch must be a JSON object {"data": [operations]} sent with Content-Type: application/json';
+
+/**
+ * Decodes the native envelope `{ "data": [...] }` into operations. The count is checked before
+ * any per-operation work, so an oversized batch is refused as fast as a small one. Every problem
+ * is reported at once, named by operation index and field; nothing runs if there is one.
+ * @throws InvalidBatchException, BatchLimitExceededException
+ */
+export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[] {
+  if (!isObject(body) || !('data' in body)) throw new InvalidBatchException([ENVELOPE]);
+  const { data } = body;
+  if (!Array.isArray(data)) throw new InvalidBatchException(['data must be an array of operations']);
+  if (data.length === 0) throw new InvalidBatchException(['data must hold at least one operation']);
+  if (data.length > limit) throw new BatchLimitExceededException(data.length, limit);
+
+  const problems: string[] = [];
+  data.forEach((item: unknown, index) => {
+    if (!isObject(item)) problems.push(`data.${index} must be an object`);
+  });
+  if (problems.length > 0) throw new InvalidBatchException(problems);
+
+  const dto = plainToInstance(BatchRequestDto, { data });
+  const errors = validateSync(dto, {
+    whitelist: true,
+    forbidNonWhitelisted: true,
+    forbidUnknownValues: true,
+    validationError: { target: false, value: false },
+  });
+  problems.push(...errors.flatMap((error) => messagesOf(error, '')));
+
+  const raw = data as Record<string, unknown>[];
+  const operations = dto.data.map((operation, index): BatchOperation => {
+    const { headers, body: operationBody } = raw[index] ?? {};
+    const decoded: BatchOperation = {
+      method: operation.method,
+      url: operation.url,
+      headers: decodeHeaders(headers, `data.${index}.headers`, problems),
+    };
+    if (operationBody !== undefined) decoded.body = operationBody;
+    if (operation.name !== undefined) decoded.name = operation.name;
+    if (operation.dependsOn !== undefined) decoded.dependsOn = operation.dependsOn;
+    if (operation.omitResponseOnSuccess !== undefined) {
+      decoded.omitResponseOnSuccess = operation.omitResponseOnSuccess;
+    }
+    return decoded;
+  });
+  if (problems.length > 0) throw new InvalidBatchException(problems);
+  return operations;
+}
+
+/**
+ * Headers as `{ "name": "value" }` or `[{ "name", "value" }]` (the seed's array form), to one
+ * object with lower-case names.
+ */
+function decodeHeaders(raw: unknown, path: string, problems: string[]): Record<string, string> {
+  const headers: Record<string, string> = {};
+  if (raw === undefined || raw === null) return headers;
+  let pairs: [string, unknown][];
+  if (Array.isArray(raw)) {
+    pairs = [];
+    raw.forEach((entry: unknown, i) => {
+      if (isObject(entry) && typeof entry.name === 'string') pairs.push([entry.name, entry.value]);
+      else problems.push(`${path}.${i} must be an object { "name": string, "value": string }`);
+    });
+  } else if (isObject(raw)) {
+    pairs = Object.entries(raw);
+  } else {
+    problems.push(`${path} must be an object or an array of { "name", "value" }`);
+    return headers;
+  }
+  for (const [name, value] of pairs) {
+    const nameProblem = headerNameProblem(name);
+    if (nameProblem) problems.push(`${path}: ${nameProblem}`);
+    else if (typeof value !== 'string') problems.push(`${path}: header "${name}" must be a string`);
+    else if (!isValidHeaderValue(value)) {
+      problems.push(`${path}: header "${name}" holds a control character (CR, LF, NUL, ...)`);
+    } else headers[name.toLowerCase()] = value;
+  }
+  return headers;
+}
+
+/** Nest's ValidationPipe style: `data.3.method must be one of ...`. */
+function messagesOf(error: ValidationError, parent: string): string[] {
+  const path = parent ? `${parent}.${error.property}` : error.property;
+  const own = Object.values(error.constraints ?? {}).map((message) =>
+    parent ? `${parent}.${message}` : message,
+  );
+  return [...own, ...(error.children ?? []).flatMap((child) => messagesOf(child, path))];
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

@@ -1,0 +1,71 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { Observable } from 'rxjs';
+import type { DispatchRequest, DispatchResponse, OperationDispatcher } from './operation.dispatcher.js';
+import { OperationSocket } from './operation.socket.js';
+import type { ParentContext } from './parent.context.js';
+import { captureResponse } from './response.capture.js';
+import { markSubRequest, runAsSubRequest } from './sub-request.marker.js';
+
+/** An Express app: `(req, res) => void`. */
+export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+
+/** Runs a function in the async context captured when the dispatcher was made. */
+export type ContextRunner = <T>(fn: () => T) => T;
+
+/**
+ * Hands each operation to the Express app as a real `IncomingMessage`/`ServerResponse` pair on
+ * an in-memory socket, so every middleware, guard, interceptor, pipe and filter runs as for a
+ * request of its own. light-my-request is not used: on Express it re-points the prototypes of
+ * Express's shared request and response objects and corrupts later real traffic.
+ */
+export class ExpressDispatcher implements OperationDispatcher {
+  constructor(
+    private readonly app: RequestListener,
+    private readonly maxResponseBytes: number,
+    private readonly inBootstrapContext: ContextRunner,
+  ) {}
+
+  dispatch(request: DispatchRequest, parent: ParentContext): Observable<DispatchResponse> {
+    return new Observable<DispatchResponse>((subscriber) => {
+      const socket = new OperationSocket(parent.remoteAddress, parent.encrypted);
+      const req = createRequest(socket, request);
+      // The method must be on the request before the response is made (HEAD, 204, 304).
+      const res = new ServerResponse(req);
+      res.assignSocket(socket as unknown as Socket);
+      const capture = captureResponse(res, this.maxResponseBytes);
+      res.once('finish', () => {
+        subscriber.next(capture.result());
+        subscriber.complete();
+      });
+      try {
+        this.inBootstrapContext(() => runAsSubRequest(request.info, () => this.app(req, res)));
+      } catch (error) {
+        subscriber.error(error);
+      }
+      return () => {
+        capture.stop();
+        // Abandoned (timeout, client gone): the app sees the request aborted, as on a real drop.
+        if (!res.writableFinished) req.destroy();
+        // Lets 'close' listeners run, as after a real response.
+        socket.destroy();
+      };
+    });
+  }
+}
+
+function createRequest(socket: OperationSocket, request: DispatchRequest): IncomingMessage {
+  const req = new IncomingMessage(socket as unknown as Socket);
+  req.method = request.method;
+  req.url = request.url;
+  req.httpVersion = '1.1';
+  req.httpVersionMajor = 1;
+  req.httpVersionMinor = 1;
+  req.headers = { ...request.headers };
+  req.rawHeaders = Object.entries(request.headers).flat();
+  markSubRequest(req, request.info);
+  if (request.body) req.push(request.body);
+  req.push(null);
+  req.complete = true;
+  return req;
+}

@@ -1,0 +1,32 @@
+import type { Observable } from 'rxjs';
+import type { BatchOperationInfo } from './sub-request.marker.js';
+import type { ParentContext } from './parent.context.js';
+
+/** A fully resolved operation, ready to enter the app. */
+export interface DispatchRequest {
+  readonly method: string;
+  readonly url: string;
+  /** Final headers, names lower case, `content-type`/`content-length` included when there is a body. */
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: Buffer | undefined;
+  readonly info: BatchOperationInfo;
+}
+
+/** What the app answered to one operation. */
+export interface DispatchResponse {
+  readonly statusCode: number;
+  /** Names lower case; `set-cookie` as an array; no hop-by-hop headers. */
+  readonly headers: Readonly<Record<string, string | string[]>>;
+  readonly body: Buffer;
+  /** The body went past the byte cap; `body` is incomplete. */
+  readonly truncated: boolean;
+}
+
+/**
+ * Runs one operation through the app's own HTTP adapter. The observable emits once and
+ * completes; unsubscribing before that abandons the operation. One implementation per adapter;
+ * nothing else in the library knows which adapter runs.
+ */
+export interface OperationDispatcher {
+  dispatch(request: DispatchRequest, parent: ParentContext): Observable<DispatchResponse>;
+}

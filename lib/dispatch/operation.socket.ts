@@ -1,0 +1,39 @@
+import { Duplex } from 'node:stream';
+
+/**
+ * The connection a sub-request arrives on. It must be a real, readable Duplex: body-parser
+ * treats a request on a non-readable socket as finished and never reads its body, and
+ * `IncomingMessage` destroys through it. What the app writes back is captured on the response,
+ * so writes here are only acknowledged.
+ */
+export class OperationSocket extends Duplex {
+  constructor(
+    readonly remoteAddress: string,
+    readonly encrypted: boolean | undefined,
+  ) {
+    super();
+  }
+
+  get remoteFamily(): string {
+    return this.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+  }
+
+  override _read(): void {
+    // The request body is pushed into the IncomingMessage itself.
+  }
+
+  override _write(_chunk: unknown, _encoding: BufferEncoding, callback: () => void): void {
+    callback();
+  }
+
+  // Servers and middleware tune real sockets; on this one there is nothing to tune.
+  setTimeout(): this {
+    return this;
+  }
+  setNoDelay(): this {
+    return this;
+  }
+  setKeepAlive(): this {
+    return this;
+  }
+}

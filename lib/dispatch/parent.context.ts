@@ -1,0 +1,39 @@
+import type { IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+
+/** What every operation of one batch takes from the batch request. Built once per batch. */
+export interface ParentContext {
+  /** Inherited headers and `x-forwarded-for`; an operation's own headers override them. */
+  readonly headers: Readonly<Record<string, string>>;
+  /** The caller's address, so `req.ip` and rate limiters see the real client. */
+  readonly remoteAddress: string;
+  /** True when the batch request came over TLS. */
+  readonly encrypted: boolean | undefined;
+}
+
+const LOOPBACK = '127.0.0.1';
+
+/**
+ * Builds the context for the operations of a batch request. Without a request (the executor
+ * called from code), operations come from the process itself.
+ */
+export function createParentContext(
+  request: IncomingMessage | undefined,
+  inherit: readonly string[],
+): ParentContext {
+  const headers: Record<string, string> = {};
+  if (!request) return { headers: { host: 'localhost' }, remoteAddress: LOOPBACK, encrypted: undefined };
+  for (const name of inherit) {
+    const value = request.headers[name];
+    if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  headers.host ??= request.headers.host ?? 'localhost';
+  // The parent's forwarding chain as it is, over a socket with the parent's address: the
+  // operation then sees exactly the parent's address chain, so `req.ip` matches the batch
+  // request's under any trust-proxy setting (appending a hop would break hop-count trust).
+  const forwarded = request.headers['x-forwarded-for'];
+  if (forwarded !== undefined) headers['x-forwarded-for'] = String(forwarded);
+  const remoteAddress = request.socket.remoteAddress ?? LOOPBACK;
+  const encrypted = (request.socket as Partial<TLSSocket>).encrypted;
+  return { headers, remoteAddress, encrypted };
+}

@@ -1,0 +1,18 @@
+/** An operation's body as bytes, with the content type it is sent with. */
+export interface EncodedBody {
+  readonly bytes: Buffer;
+  readonly contentType: string;
+}
+
+/**
+ * Encodes an operation body. A string is sent as written (pre-encoded JSON, a form, text);
+ * any other JSON value is sent as JSON. `null` and `undefined` mean no body, because clients in
+ * many languages write an absent body as `null`.
+ */
+export function encodeRequestBody(body: unknown, contentType: string | undefined): EncodedBody | undefined {
+  if (body === undefined || body === null) return undefined;
+  if (typeof body === 'string') {
+    return { bytes: Buffer.from(body), contentType: contentType ?? 'text/plain; charset=utf-8' };
+  }
+  return { bytes: Buffer.from(JSON.stringify(body)), contentType: contentType ?? 'application/json' };
+}

@@ -1,0 +1,27 @@
+/** A response body as a batch entry carries it. */
+export interface DecodedBody {
+  readonly body?: unknown;
+  readonly bodyEncoding?: 'base64';
+}
+
+const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
+const TEXT_TYPE = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:xml|javascript|x-www-form-urlencoded)\b)/i;
+
+/**
+ * Turns captured bytes into an entry's body: JSON parsed, text as text, anything else base64, so
+ * nothing is lost. A body that claims JSON but does not parse is given as text.
+ */
+export function decodeResponseBody(bytes: Buffer, contentType: string | undefined): DecodedBody {
+  if (bytes.length === 0) return {};
+  const type = contentType ?? '';
+  if (JSON_TYPE.test(type)) {
+    const text = bytes.toString('utf8');
+    try {
+      return { body: JSON.parse(text) as unknown };
+    } catch {
+      return { body: text };
+    }
+  }
+  if (type === '' || TEXT_TYPE.test(type)) return { body: bytes.toString('utf8') };
+  return { body: bytes.toString('base64'), bodyEncoding: 'base64' };
+}

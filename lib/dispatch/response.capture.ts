@@ -1,0 +1,105 @@
+import type { OutgoingHttpHeader, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { DispatchResponse } from './operation.dispatcher.js';
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
+
+/** Records what the app writes to a response, up to `maxBytes`. */
+export interface ResponseCapture {
+  /** Stops recording: the operation was abandoned. */
+  stop(): void;
+  /** What the app answered; call after `'finish'`. */
+  result(): DispatchResponse;
+}
+
+/**
+ * Hooks `writeHead`, `write` and `end` as own properties (Express re-points the prototype of
+ * the response, which would bypass subclass methods). The original methods still run, so the
+ * response lifecycle (`'finish'`, `headersSent`, on-finished listeners) is the real one. `write`
+ * gives no back-pressure here, hence the byte cap.
+ */
+export function captureResponse(response: ServerResponse, maxBytes: number): ResponseCapture {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  let truncated = false;
+  let recording = true;
+  let headHeaders: Record<string, string | string[]> = {};
+
+  const keep = (chunk: unknown, encoding: unknown): void => {
+    if (!recording || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    const bytes =
+      typeof chunk === 'string'
+        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
+        : ArrayBuffer.isView(chunk)
+          ? Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength)
+          : undefined;
+    if (!bytes) return;
+    if (size + bytes.length > maxBytes) {
+      truncated = true;
+      recording = false;
+      return;
+    }
+    size += bytes.length;
+    chunks.push(bytes);
+  };
+
+  const { writeHead, write, end } = response;
+  response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
+    // Node keeps headers passed here only if some were set before, so read them now.
+    const headers = args.find((arg) => typeof arg === 'object' && arg !== null);
+    if (headers) headHeaders = normaliseHeaders(headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
+    return Reflect.apply(writeHead, this, args) as ServerResponse;
+  } as typeof response.writeHead;
+  response.write = function (this: ServerResponse, ...args: unknown[]) {
+    keep(args[0], args[1]);
+    return Reflect.apply(write, this, args) as boolean;
+  } as typeof response.write;
+  response.end = function (this: ServerResponse, ...args: unknown[]) {
+    keep(args[0], args[1]);
+    return Reflect.apply(end, this, args) as ServerResponse;
+  } as typeof response.end;
+
+  return {
+    stop: () => {
+      recording = false;
+    },
+    result: () => {
+      const statusCode = response.statusCode;
+      // HTTP sends no body for these, whatever the handler wrote.
+      const bodiless =
+        response.req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+      return {
+        statusCode,
+        headers: { ...headHeaders, ...normaliseHeaders(response.getHeaders()) },
+        body: bodiless ? Buffer.alloc(0) : Buffer.concat(chunks, size),
+        truncated: truncated && !bodiless,
+      };
+    },
+  };
+}
+
+/** Lower-case names, string values, `set-cookie` always an array, hop-by-hop headers dropped. */
+function normaliseHeaders(
+  headers: OutgoingHttpHeaders | readonly OutgoingHttpHeader[],
+): Record<string, string | string[]> {
+  const pairs: [string, OutgoingHttpHeader | undefined][] = [];
+  if (Array.isArray(headers)) {
+    // writeHead also takes [name, value, name, value, ...] or [[name, value], ...].
+    if (headers.every((entry) => Array.isArray(entry))) {
+      for (const entry of headers as unknown as [string, OutgoingHttpHeader][]) pairs.push(entry);
+    } else {
+      for (let i = 0; i + 1 < headers.length; i += 2) {
+        pairs.push([String(headers[i]), headers[i + 1]]);
+      }
+    }
+  } else {
+    pairs.push(...Object.entries(headers));
+  }
+  const out: Record<string, string | string[]> = {};
+  for (const [rawName, value] of pairs) {
+    const name = rawName.toLowerCase();
+    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (name === 'set-cookie') out[name] = (Array.isArray(value) ? value : [value]).map(String);
+    else out[name] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+  }
+  return out;
+}

@@ -1,0 +1,235 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import { JSONPathError } from 'json-p3';
+import {
+  catchError,
+  defer,
+  fromEvent,
+  lastValueFrom,
+  map,
+  Observable,
+  of,
+  type Subscription,
+  takeUntil,
+  tap,
+  timeout,
+  timer,
+} from 'rxjs';
+import { BATCH_OPTIONS } from '../batch.internal-constants.js';
+import type { ResolvedBatchOptions } from '../batch.options.js';
+import { DispatcherHost } from '../dispatch/dispatcher.host.js';
+import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
+import { createParentContext, type ParentContext } from '../dispatch/parent.context.js';
+import { decodeResponseBody } from '../dispatch/response.body.js';
+import type {
+  BatchEntry,
+  BatchOperation,
+  BatchOutcome,
+  BatchResult,
+} from '../interfaces/batch-operation.interface.js';
+import { planBatch, type BatchPlan, type PlannedOperation } from '../plan/batch.planner.js';
+import { UnmatchedReferenceError, type ReferenceLookup } from '../plan/reference.resolver.js';
+import { scheduleGraph } from './dependency.scheduler.js';
+import { buildRequest, InvalidHeaderValueError } from './operation.request.js';
+import { failureResult, isSuccess, toEntry } from './operation.results.js';
+
+/**
+ * Where a batch comes from and how long it may take.
+ * @publicApi
+ */
+export interface BatchRunContext {
+  /**
+   * The batch request. Operations inherit its headers (see `inheritHeaders`) and client address.
+   * Without it, operations run as requests from the process itself.
+   */
+  request?: IncomingMessage;
+  /** Aborting stops the batch: operations not yet started never start. */
+  signal?: AbortSignal;
+}
+
+/**
+ * Runs batches: plans the operations into a dependency graph, then dispatches each one through
+ * the app's own HTTP adapter, in parallel where nothing orders them. Inject it to run batches
+ * from your own code.
+ * @publicApi
+ */
+@Injectable()
+export class BatchExecutor {
+  constructor(
+    @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
+    private readonly dispatchers: DispatcherHost,
+  ) {}
+
+  /**
+   * Emits each operation's outcome as it completes (completion order, not request order) and
+   * completes when all are done or the batch timeout is reached. Nothing runs until subscribed;
+   * unsubscribing stops operations not yet started and abandons running ones.
+   * @throws InvalidBatchException (as the stream's error) when the batch cannot be planned.
+   */
+  run(operations: readonly BatchOperation[], context: BatchRunContext = {}): Observable<BatchOutcome> {
+    return defer(() => {
+      const plan = planBatch(operations);
+      const dispatcher = this.dispatchers.get();
+      const parent = createParentContext(context.request, this.options.inheritHeaders);
+      const results: (BatchResult | undefined)[] = [];
+      let outcomes = scheduleGraph(
+        {
+          dependents: plan.dependents,
+          dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
+        },
+        (index, failedDependency) =>
+          onNextTurn(() =>
+            this.runOperation(plan, index, failedDependency, results, dispatcher, parent),
+          ),
+        (result) => isSuccess(result.code),
+        this.options.concurrency,
+      ).pipe(tap(({ index, result }) => (results[index] = result)));
+      if (this.options.timeout > 0) outcomes = outcomes.pipe(takeUntil(timer(this.options.timeout)));
+      if (context.signal) outcomes = outcomes.pipe(takeUntil(aborted(context.signal)));
+      return outcomes;
+    });
+  }
+
+  /**
+   * Runs a batch and resolves with one entry per operation, in request order: `null` for an
+   * operation unfinished at the timeout, or omitted on success.
+   * @throws InvalidBatchException when the batch cannot be planned; nothing has run then.
+   */
+  async execute(
+    operations: readonly BatchOperation[],
+    context: BatchRunContext = {},
+  ): Promise<BatchEntry[]> {
+    const entries = operations.map((): BatchEntry => null);
+    await lastValueFrom(
+      this.run(operations, context).pipe(
+        tap(({ index, result }) => {
+          const operation = operations[index];
+          if (operation) entries[index] = toEntry(operation, result);
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    return entries;
+  }
+
+  private runOperation(
+    plan: BatchPlan,
+    index: number,
+    failedDependency: number | undefined,
+    results: readonly (BatchResult | undefined)[],
+    dispatcher: OperationDispatcher,
+    parent: ParentContext,
+  ): Observable<BatchResult> {
+    const planned = plan.operations[index] as PlannedOperation;
+    const { operation, label } = planned;
+    if (failedDependency !== undefined) {
+      const code = results[failedDependency]?.code ?? 0;
+      const dependency = plan.operations[failedDependency]?.label ?? String(failedDependency);
+      return of(
+        failureResult(
+          operation,
+          operation.url,
+          424,
+          `${label} was not run: its dependency ${dependency} ${
+            code === 424 ? 'was not run either' : `answered ${code}`
+          }`,
+          { failedDependency },
+        ),
+      );
+    }
+
+    let request;
+    try {
+      request = buildRequest(planned, lookupIn(plan, results), parent);
+    } catch (error) {
+      if (
+        error instanceof UnmatchedReferenceError ||
+        error instanceof InvalidHeaderValueError ||
+        error instanceof JSONPathError
+      ) {
+        return of(failureResult(operation, operation.url, 400, `${label}: ${error.message}`));
+      }
+      throw error;
+    }
+
+    const { url } = request;
+    let answered = dispatcher.dispatch(request, parent).pipe(
+      map((response) => this.toResult(operation, url, response, label)),
+      catchError((error: unknown) =>
+        of(
+          failureResult(
+            operation,
+            url,
+            500,
+            `${label} failed before the app answered: ${String(error)}`,
+          ),
+        ),
+      ),
+    );
+    const limit = this.options.operationTimeout;
+    if (limit > 0) {
+      answered = answered.pipe(
+        timeout({
+          first: limit,
+          with: () =>
+            of(failureResult(operation, url, 504, `${label} took longer than ${limit} ms`)),
+        }),
+      );
+    }
+    return answered;
+  }
+
+  private toResult(
+    operation: BatchOperation,
+    url: string,
+    response: DispatchResponse,
+    name: string,
+  ): BatchResult {
+    if (response.truncated) {
+      return failureResult(
+        operation,
+        url,
+        502,
+        `${name} answered more than maxResponseBytes (${this.options.maxResponseBytes} bytes)`,
+      );
+    }
+    const contentType = response.headers['content-type'];
+    return {
+      method: operation.method,
+      url,
+      code: response.statusCode,
+      headers: { ...response.headers },
+      ...decodeResponseBody(response.body, typeof contentType === 'string' ? contentType : undefined),
+    };
+  }
+}
+
+/** Finds what a reference points at in the results so far. */
+function lookupIn(plan: BatchPlan, results: readonly (BatchResult | undefined)[]): ReferenceLookup {
+  return (reference) => {
+    const target = plan.names.get(reference.name);
+    const body = target === undefined ? undefined : results[target]?.body;
+    return body === undefined ? [] : reference.query.query(body as never).values();
+  };
+}
+
+/**
+ * Subscribes on the next turn of the event loop, so timers and I/O keep running between
+ * operations, however many run synchronously, and no chain of operations recurses.
+ */
+function onNextTurn<T>(source: () => Observable<T>): Observable<T> {
+  return new Observable<T>((subscriber) => {
+    let inner: Subscription | undefined;
+    const handle = setImmediate(() => {
+      inner = source().subscribe(subscriber);
+    });
+    return () => {
+      clearImmediate(handle);
+      inner?.unsubscribe();
+    };
+  });
+}
+
+function aborted(signal: AbortSignal): Observable<unknown> {
+  return signal.aborted ? of(undefined) : fromEvent(signal, 'abort');
+}

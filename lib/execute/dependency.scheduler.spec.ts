@@ -1,0 +1,137 @@
+import fc from 'fast-check';
+import { lastValueFrom, Observable, toArray } from 'rxjs';
+import { scheduleGraph } from './dependency.scheduler.js';
+
+/** A random DAG: each node may depend only on nodes before it (so there is no cycle). */
+const dag = fc.integer({ min: 1, max: 30 }).chain((size) =>
+  fc.tuple(
+    fc.tuple(
+      ...Array.from({ length: size }, (_, i) =>
+        fc.uniqueArray(fc.integer({ min: 0, max: Math.max(0, i - 1) }), { maxLength: i === 0 ? 0 : 3 }),
+      ),
+    ),
+    fc.integer({ min: 1, max: 5 }),
+    fc.array(fc.boolean(), { minLength: size, maxLength: size }),
+  ),
+);
+
+function graphOf(dependencies: readonly number[][]) {
+  const dependents = dependencies.map((): number[] => []);
+  dependencies.forEach((deps, index) => deps.forEach((dep) => dependents[dep]?.push(index)));
+  return { dependents, dependencyCounts: dependencies.map((deps) => deps.length) };
+}
+
+/** A node that finishes after a random-ish delay, recording when it ran. */
+function runner(log: { started: number[]; finished: number[]; active: number; peak: number }) {
+  return (index: number, failed: number | undefined): Observable<{ ok: boolean; ran: boolean }> =>
+    new Observable((subscriber) => {
+      if (failed !== undefined) {
+        setImmediate(() => subscriber.next({ ok: false, ran: false }));
+        return;
+      }
+      log.started.push(index);
+      log.active++;
+      log.peak = Math.max(log.peak, log.active);
+      const handle = setTimeout(() => {
+        log.active--;
+        log.finished.push(index);
+        subscriber.next({ ok: true, ran: true });
+      }, index % 3);
+      return () => clearTimeout(handle);
+    });
+}
+
+describe('scheduleGraph', () => {
+  it('runs every node of a random DAG exactly once, after all its dependencies, within concurrency', async () => {
+    await fc.assert(
+      fc.asyncProperty(dag, async ([dependencies, concurrency]) => {
+        const log = { started: [] as number[], finished: [] as number[], active: 0, peak: 0 };
+        const completions = await lastValueFrom(
+          scheduleGraph(graphOf(dependencies), runner(log), (r) => r.ok, concurrency).pipe(toArray()),
+        );
+        expect(completions.map((c) => c.index).sort((a, b) => a - b)).toEqual(
+          dependencies.map((_, i) => i),
+        );
+        expect(new Set(log.started).size).toBe(log.started.length);
+        dependencies.forEach((deps, index) => {
+          for (const dep of deps) {
+            expect(log.finished.indexOf(dep)).toBeLessThan(log.started.indexOf(index));
+            expect(log.finished.indexOf(dep)).toBeGreaterThanOrEqual(0);
+          }
+        });
+        expect(log.peak).toBeLessThanOrEqual(concurrency);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('never runs a node any of whose dependencies failed, transitively', async () => {
+    await fc.assert(
+      fc.asyncProperty(dag, async ([dependencies, concurrency, failing]) => {
+        const ran = new Set<number>();
+        const completions = await lastValueFrom(
+          scheduleGraph(
+            graphOf(dependencies),
+            (index, failed) =>
+              new Observable<boolean>((subscriber) => {
+                if (failed === undefined) ran.add(index);
+                const ok = failed === undefined && failing[index] !== true;
+                setImmediate(() => subscriber.next(ok));
+              }),
+            (ok) => ok,
+            concurrency,
+          ).pipe(toArray()),
+        );
+        const result = new Map(completions.map((c) => [c.index, c.result]));
+        const shouldRun = (index: number): boolean =>
+          (dependencies[index] ?? []).every((dep) => shouldRun(dep) && failing[dep] !== true);
+        dependencies.forEach((_, index) => {
+          expect(ran.has(index)).toBe(shouldRun(index));
+          expect(result.get(index)).toBe(shouldRun(index) && failing[index] !== true);
+        });
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('starts a dependent as soon as its own dependency finished, not in waves', async () => {
+    const log: string[] = [];
+    const durations = [5, 60, 5];
+    // 0 -> 2 (fast chain) runs beside 1 (slow): 2 must start before 1 ends.
+    await lastValueFrom(
+      scheduleGraph(
+        graphOf([[], [], [0]]),
+        (index) =>
+          new Observable<boolean>((subscriber) => {
+            log.push(`start ${index}`);
+            setTimeout(() => {
+              log.push(`end ${index}`);
+              subscriber.next(true);
+            }, durations[index]);
+          }),
+        () => true,
+        3,
+      ).pipe(toArray()),
+    );
+    expect(log.indexOf('start 2')).toBeLessThan(log.indexOf('end 1'));
+  });
+
+  it('starts nothing more once unsubscribed', async () => {
+    const started: number[] = [];
+    const subscription = scheduleGraph(
+      graphOf([[], [0], [1]]),
+      (index) =>
+        new Observable<boolean>((subscriber) => {
+          started.push(index);
+          const handle = setTimeout(() => subscriber.next(true), 20);
+          return () => clearTimeout(handle);
+        }),
+      () => true,
+      1,
+    ).subscribe();
+    await new Promise((resolve) => setTimeout(resolve, 5));
+    subscription.unsubscribe();
+    await new Promise((resolve) => setTimeout(resolve, 60));
+    expect(started).toEqual([0]);
+  });
+});

@@ -1,0 +1,23 @@
+export { BatchModule } from './batch.module.js';
+export { BATCH_MODULE_OPTIONS } from './batch.module-definition.js';
+export {
+  BatchOptionDefaults,
+  type BatchModuleExtras,
+  type BatchModuleOptions,
+} from './batch.options.js';
+export { BATCH_METHODS, DEFAULT_BATCH_PATH, DEFAULT_INHERITED_HEADERS } from './batch.constants.js';
+export { BatchLimitExceededException, InvalidBatchException } from './batch.exceptions.js';
+export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';
+export {
+  getBatchOperation,
+  isBatchOperation,
+  type BatchOperationInfo,
+} from './dispatch/sub-request.marker.js';
+export type { NativeBatchReply } from './encode/native.encoder.js';
+export type {
+  BatchEntry,
+  BatchMethod,
+  BatchOperation,
+  BatchOutcome,
+  BatchResult,
+} from './interfaces/batch-operation.interface.js';

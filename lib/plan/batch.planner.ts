@@ -1,0 +1,159 @@
+import { InvalidBatchException } from '../batch.exceptions.js';
+import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
+import { BodyTooDeepError, compileJson, type JsonTemplate } from './json.template.js';
+import {
+  parseTemplate,
+  referencesOf,
+  ReferenceSyntaxError,
+  type Reference,
+  type Template,
+} from './reference.parser.js';
+
+/** One operation, its references compiled and its dependencies resolved to indices. */
+export interface PlannedOperation {
+  readonly index: number;
+  readonly operation: BatchOperation;
+  /** How messages name it: `operation 3 ("create")`. */
+  readonly label: string;
+  /** Indices of the operations that must succeed first (from `dependsOn` and references). */
+  readonly dependencies: readonly number[];
+  /** The url with references, or `undefined` when it has none. */
+  readonly url: Template | undefined;
+  /** Header values with references; headers without any are read from `operation.headers`. */
+  readonly headers: readonly (readonly [name: string, value: Template])[];
+  /** The body with references, or `undefined` when it has none. */
+  readonly body: JsonTemplate | undefined;
+}
+
+/** A batch ready to run: a validated dependency graph without cycles. */
+export interface BatchPlan {
+  readonly operations: readonly PlannedOperation[];
+  /** For each operation, the indices of the operations that wait for it. */
+  readonly dependents: readonly (readonly number[])[];
+  /** Operation index by name. */
+  readonly names: ReadonlyMap<string, number>;
+}
+
+/**
+ * Validates names, dependencies and references and orders the batch as a graph, in
+ * O(operations + edges). Every problem found is reported at once; nothing runs if there is one.
+ * @throws InvalidBatchException
+ */
+export function planBatch(operations: readonly BatchOperation[]): BatchPlan {
+  const problems: string[] = [];
+  const names = new Map<string, number>();
+  operations.forEach((operation, index) => {
+    if (operation.name === undefined) return;
+    const first = names.get(operation.name);
+    if (first === undefined) names.set(operation.name, index);
+    else problems.push(`operations ${first} and ${index} share the name "${operation.name}"`);
+  });
+
+  const planned = operations.map((operation, index) => {
+    const references: Reference[] = [];
+    const compile = <T>(where: string, build: () => T): T | undefined => {
+      try {
+        return build();
+      } catch (error) {
+        if (!(error instanceof ReferenceSyntaxError || error instanceof BodyTooDeepError)) {
+          throw error;
+        }
+        problems.push(`${label(operations, index)}: ${where}: ${error.message}`);
+        return undefined;
+      }
+    };
+    const url = compile('url', () => collect(parseTemplate(operation.url), references));
+    const headers: [string, Template][] = [];
+    for (const [name, value] of Object.entries(operation.headers ?? {})) {
+      const template = compile(`header "${name}"`, () => collect(parseTemplate(value), references));
+      if (template) headers.push([name, template]);
+    }
+    const body = compile('body', () => compileJson(operation.body, references));
+
+    const dependencies = new Set<number>();
+    const depend = (name: string, how: string): void => {
+      const target = names.get(name);
+      if (target === undefined) {
+        problems.push(`${label(operations, index)} ${how} unknown operation "${name}"`);
+      } else if (target === index) {
+        problems.push(`${label(operations, index)} ${how} itself`);
+      } else {
+        dependencies.add(target);
+      }
+    };
+    for (const name of operation.dependsOn ?? []) depend(name, 'depends on');
+    for (const reference of references) depend(reference.name, 'refers to');
+    return {
+      index,
+      operation,
+      label: label(operations, index),
+      dependencies: [...dependencies],
+      url,
+      headers,
+      body,
+    };
+  });
+
+  if (problems.length > 0) throw new InvalidBatchException(problems);
+  const dependents = invert(planned);
+  const cycle = findCycle(planned, dependents);
+  if (cycle) {
+    const path = [...cycle, cycle[0] ?? 0].map((index) => label(operations, index)).join(' -> ');
+    throw new InvalidBatchException([`dependency cycle (each waits for the next): ${path}`]);
+  }
+  return { operations: planned, dependents, names };
+}
+
+function collect(template: Template | undefined, into: Reference[]): Template | undefined {
+  if (template) into.push(...referencesOf(template));
+  return template;
+}
+
+function invert(planned: readonly PlannedOperation[]): number[][] {
+  const dependents = planned.map((): number[] => []);
+  for (const { index, dependencies } of planned) {
+    for (const dependency of dependencies) dependents[dependency]?.push(index);
+  }
+  return dependents;
+}
+
+/**
+ * Kahn's algorithm; when some operations never become free, walks their dependencies until one
+ * repeats and returns that loop, so the message names the operations that form it.
+ */
+function findCycle(
+  planned: readonly PlannedOperation[],
+  dependents: readonly (readonly number[])[],
+): number[] | undefined {
+  const waiting = planned.map((operation) => operation.dependencies.length);
+  const free = planned.filter((operation) => operation.dependencies.length === 0);
+  let settled = 0;
+  for (let next = free.pop(); next; next = free.pop()) {
+    settled++;
+    for (const dependent of dependents[next.index] ?? []) {
+      const left = (waiting[dependent] ?? 0) - 1;
+      waiting[dependent] = left;
+      const operation = planned[dependent];
+      if (left === 0 && operation) free.push(operation);
+    }
+  }
+  if (settled === planned.length) return undefined;
+
+  const stuck = (index: number): boolean => (waiting[index] ?? 0) > 0;
+  const seenAt = new Map<number, number>();
+  const walk: number[] = [];
+  let at = waiting.findIndex((left) => left > 0);
+  while (!seenAt.has(at)) {
+    seenAt.set(at, walk.length);
+    walk.push(at);
+    // Every stuck operation has at least one stuck dependency, so the walk cannot end.
+    at = planned[at]?.dependencies.find(stuck) ?? at;
+  }
+  return walk.slice(seenAt.get(at));
+}
+
+/** `operation 3 ("create")`, the way every message names an operation. */
+export function label(operations: readonly BatchOperation[], index: number): string {
+  const name = operations[index]?.name;
+  return name === undefined ? `operation ${index}` : `operation ${index} ("${name}")`;
+}

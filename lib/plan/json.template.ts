@@ -1,0 +1,55 @@
+import { parseTemplate, referencesOf, type Reference, type Template } from './reference.parser.js';
+
+/**
+ * A JSON body with references compiled out. Parts without references are kept by identity and
+ * never copied.
+ */
+export type JsonTemplate =
+  | { readonly kind: 'value'; readonly value: unknown }
+  | { readonly kind: 'string'; readonly template: Template }
+  | { readonly kind: 'array'; readonly items: readonly JsonTemplate[] }
+  | { readonly kind: 'object'; readonly entries: readonly (readonly [string, JsonTemplate])[] };
+
+/** Deepest body nesting accepted; deeper input would overflow the stack of any recursive walk. */
+export const MAX_BODY_DEPTH = 256;
+
+/** The body nests deeper than {@link MAX_BODY_DEPTH}. */
+export class BodyTooDeepError extends Error {}
+
+/**
+ * Compiles a JSON value, collecting every reference it holds. Returns `undefined` when there are
+ * none, so the body is sent exactly as received.
+ */
+export function compileJson(
+  value: unknown,
+  references: Reference[],
+  depth = 0,
+): JsonTemplate | undefined {
+  if (depth > MAX_BODY_DEPTH) {
+    throw new BodyTooDeepError(`body is nested deeper than ${MAX_BODY_DEPTH} levels`);
+  }
+  if (typeof value === 'string') {
+    const template = parseTemplate(value);
+    if (template === undefined) return undefined;
+    references.push(...referencesOf(template));
+    return { kind: 'string', template };
+  }
+  if (Array.isArray(value)) {
+    const items = value.map((item: unknown) => compileJson(item, references, depth + 1));
+    if (items.every((item) => item === undefined)) return undefined;
+    return {
+      kind: 'array',
+      items: items.map((item, i) => item ?? { kind: 'value', value: value[i] }),
+    };
+  }
+  if (value !== null && typeof value === 'object') {
+    let found = false;
+    const entries = Object.entries(value).map(([key, item]): [string, JsonTemplate] => {
+      const compiled = compileJson(item, references, depth + 1);
+      found ||= compiled !== undefined;
+      return [key, compiled ?? { kind: 'value', value: item }];
+    });
+    return found ? { kind: 'object', entries } : undefined;
+  }
+  return undefined;
+}

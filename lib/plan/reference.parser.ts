@@ -1,0 +1,104 @@
+import { jsonpath, JSONPathError, type JSONPathQuery } from 'json-p3';
+import { OPERATION_NAME_PATTERN } from '../batch.constants.js';
+
+/** `{result=NAME:JSONPATH}`: the value(s) at JSONPATH in the response body of operation NAME. */
+export interface Reference {
+  /** The referenced operation's name. */
+  readonly name: string;
+  /** The reference as written, for messages. */
+  readonly text: string;
+  readonly query: JSONPathQuery;
+  /** True when the path can match at most one value (RFC 9535 singular query). */
+  readonly singular: boolean;
+}
+
+/** A string cut into literal text and references. */
+export type Template = readonly (string | Reference)[];
+
+/** The reference syntax is wrong; the message says where and why. */
+export class ReferenceSyntaxError extends Error {}
+
+const OPEN = '{result=';
+const EXCERPT = 60;
+
+/**
+ * Cuts `text` into literals and references. Returns `undefined` when the text holds no reference,
+ * so callers keep the original string untouched on the common path.
+ */
+export function parseTemplate(text: string): Template | undefined {
+  let at = text.indexOf(OPEN);
+  if (at === -1) return undefined;
+  const parts: (string | Reference)[] = [];
+  let literalFrom = 0;
+  while (at !== -1) {
+    if (at > literalFrom) parts.push(text.slice(literalFrom, at));
+    const reference = parseReference(text, at);
+    parts.push(reference);
+    literalFrom = at + reference.text.length;
+    at = text.indexOf(OPEN, literalFrom);
+  }
+  if (literalFrom < text.length) parts.push(text.slice(literalFrom));
+  return parts;
+}
+
+/** The references a template holds, in order. */
+export function referencesOf(template: Template): Reference[] {
+  return template.filter((part): part is Reference => typeof part !== 'string');
+}
+
+function parseReference(text: string, start: number): Reference {
+  const nameFrom = start + OPEN.length;
+  const colon = text.indexOf(':', nameFrom);
+  const name = colon === -1 ? '' : text.slice(nameFrom, colon);
+  if (!OPERATION_NAME_PATTERN.test(name)) {
+    throw new ReferenceSyntaxError(
+      `"${excerpt(text, start)}" is not a reference of the form {result=NAME:JSONPATH}`,
+    );
+  }
+  const close = closingBrace(text, colon + 1);
+  if (close === -1) {
+    throw new ReferenceSyntaxError(`reference "${excerpt(text, start)}" has no closing "}"`);
+  }
+  const path = text.slice(colon + 1, close);
+  const written = text.slice(start, close + 1);
+  let query: JSONPathQuery;
+  try {
+    query = jsonpath.compile(path);
+  } catch (error) {
+    if (!(error instanceof JSONPathError)) throw error;
+    throw new ReferenceSyntaxError(
+      `reference "${written}" has an invalid JSONPath: ${error.message}`,
+    );
+  }
+  // Filters run an expression language (with regex functions) on the server: refused, so a
+  // reference can only walk the referenced body.
+  const hasFilter = query.segments.some((segment) =>
+    segment.selectors.some((selector) => selector instanceof jsonpath.selectors.FilterSelector),
+  );
+  if (hasFilter) {
+    throw new ReferenceSyntaxError(`reference "${written}" uses a filter; filters are not allowed`);
+  }
+  return { name, text: written, query, singular: query.singularQuery() };
+}
+
+/** Index of the `}` that ends a path, skipping brackets and quoted names (`$['a}b']`). */
+function closingBrace(text: string, from: number): number {
+  let quote: string | undefined;
+  let depth = 0;
+  for (let i = from; i < text.length; i++) {
+    const char = text[i];
+    if (quote !== undefined) {
+      if (char === '\\') i++;
+      else if (char === quote) quote = undefined;
+    } else if (char === "'" || char === '"') quote = char;
+    else if (char === '[') depth++;
+    else if (char === ']') depth--;
+    else if (char === '}' && depth <= 0) return i;
+  }
+  return -1;
+}
+
+function excerpt(text: string, from: number): string {
+  const rest = text.slice(from);
+  return rest.length > EXCERPT ? `${rest.slice(0, EXCERPT)}...` : rest;
+}

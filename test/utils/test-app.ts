@@ -1,0 +1,43 @@
+import { type INestApplication, type ModuleMetadata, ValidationPipe } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { BatchModule, type BatchModuleExtras, type BatchModuleOptions } from 'nestjs-batch';
+import request from 'supertest';
+import { FixtureModule } from '../fixtures/fixture.module.js';
+import { Recorder } from '../fixtures/recorder.service.js';
+
+export interface TestApp {
+  app: INestApplication;
+  http: ReturnType<typeof request>;
+  recorder: Recorder;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  batch?: BatchModuleOptions & BatchModuleExtras;
+  /** Installs the strict global ValidationPipe many apps use. */
+  strictValidation?: boolean;
+  imports?: ModuleMetadata['imports'];
+  configure?: (app: INestApplication) => void;
+}
+
+/** A real Nest app with the fixture API and BatchModule, listening on a free port. */
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  const moduleRef = await Test.createTestingModule({
+    imports: [FixtureModule, BatchModule.forRoot(options.batch ?? {}), ...(options.imports ?? [])],
+  }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  if (options.strictValidation ?? true) {
+    app.useGlobalPipes(
+      new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
+    );
+  }
+  options.configure?.(app);
+  await app.listen(0, '127.0.0.1');
+  const server = app.getHttpServer() as Parameters<typeof request>[0];
+  return {
+    app,
+    http: request(server),
+    recorder: app.get(Recorder),
+    close: () => app.close(),
+  };
+}
