@@ -41,3 +41,31 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     close: () => app.close(),
   };
 }
+
+/** Posts a native batch. */
+export function postBatch(
+  t: TestApp,
+  data: unknown[],
+  headers: Record<string, string> = {},
+): ReturnType<TestApp['http']['post']> {
+  return t.http.post('/batch').set(headers).send({ data });
+}
+
+/** Work done by the app beyond receiving the batch request itself. */
+export function sideEffects(t: TestApp): number {
+  return t.recorder.total() - t.recorder.count('middleware POST /batch');
+}
+
+/** The entries of a batch reply, typed loosely for assertions. */
+export interface Entry {
+  method: string;
+  url: string;
+  code: number;
+  headers: Record<string, string | string[]>;
+  body?: any;
+  bodyEncoding?: string;
+}
+
+export function entries(response: { body: unknown }): (Entry | null)[] {
+  return (response.body as { data: (Entry | null)[] }).data;
+}
