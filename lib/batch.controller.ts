@@ -47,7 +47,7 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const operations = decodeNativeBatch(body, this.options.limit);
       const gone = new AbortController();
-      const raw = rawOf<ServerResponse>(response);
+      const raw = rawOf(response) as ServerResponse;
       // 'close' before 'finish' means the client went away: stop what has not started.
       const onClose = (): void => {
         if (!raw.writableFinished) gone.abort();
@@ -55,7 +55,7 @@ export function createBatchController(path: string): Type<unknown> {
       raw.once('close', onClose);
       try {
         const entries = await this.executor.execute(operations, {
-          request: rawOf<IncomingMessage>(request),
+          request: rawOf(request) as IncomingMessage,
           signal: gone.signal,
         });
         return encodeNativeBatch(entries);
@@ -68,6 +68,6 @@ export function createBatchController(path: string): Type<unknown> {
 }
 
 /** The Node object under an Express (itself) or Fastify (`.raw`) request or reply. */
-function rawOf<T>(message: object): T {
-  return ('raw' in message ? message.raw : message) as T;
+function rawOf(message: object): object {
+  return 'raw' in message && typeof message.raw === 'object' && message.raw ? message.raw : message;
 }

@@ -62,21 +62,26 @@ export type ResolvedBatchOptions = Readonly<Required<BatchModuleOptions>>;
  * Applies defaults and rejects values that cannot work, at bootstrap rather than on the first batch.
  */
 export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBatchOptions {
-  const defined = Object.fromEntries(
-    Object.entries(given).filter(([, value]) => value !== undefined),
-  ) as BatchModuleOptions;
-  const options: Required<BatchModuleOptions> = { ...new BatchOptionDefaults(), ...defined };
+  const options = new BatchOptionDefaults();
+  for (const [key, value] of Object.entries(given)) {
+    if (value !== undefined) Object.assign(options, { [key]: value as unknown });
+  }
   requireInteger('limit', options.limit, 1);
   requireInteger('concurrency', options.concurrency, 1);
   requireInteger('timeout', options.timeout, 0);
   requireInteger('operationTimeout', options.operationTimeout, 0);
   requireInteger('maxResponseBytes', options.maxResponseBytes, 0);
-  if (!Array.isArray(options.inheritHeaders)) {
+  const inherit: unknown = options.inheritHeaders;
+  if (!Array.isArray(inherit) || !inherit.every((name) => typeof name === 'string')) {
     throw new TypeError('BatchModule: inheritHeaders must be an array of header names');
   }
   return Object.freeze({
-    ...options,
-    inheritHeaders: Object.freeze(options.inheritHeaders.map((name) => name.toLowerCase())),
+    limit: options.limit,
+    concurrency: options.concurrency,
+    timeout: options.timeout,
+    operationTimeout: options.operationTimeout,
+    maxResponseBytes: options.maxResponseBytes,
+    inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
   });
 }
 

@@ -19,7 +19,11 @@ describe('operations that depend on others', () => {
         method: 'POST',
         url: '/echo?name={result=create:$.name}',
         headers: { 'x-item': 'item-{result=create:$.id}' },
-        body: { id: '{result=create:$.id}', item: '{result=create:$}', label: '#{result=create:$.id}' },
+        body: {
+          id: '{result=create:$.id}',
+          item: '{result=create:$}',
+          label: '#{result=create:$.id}',
+        },
       },
     ]).expect(200);
     const [created, fetched, echo] = entries(response);
@@ -72,11 +76,14 @@ describe('operations that depend on others', () => {
         statusCode: 424,
         error: 'Failed Dependency',
         failedDependency: 0,
-        message: 'operation 1 ("child") was not run: its dependency operation 0 ("root") answered 500',
+        message:
+          'operation 1 ("child") was not run: its dependency operation 0 ("root") answered 500',
       },
     });
     expect(grandchild?.code).toBe(424);
-    expect(grandchild?.body.message).toMatch(/dependency operation 1 \("child"\) was not run either/);
+    expect(grandchild?.body.message).toMatch(
+      /dependency operation 1 \("child"\) was not run either/,
+    );
     expect(unrelated?.code).toBe(200);
     expect(t.recorder.count('echo')).toBe(1);
   });
@@ -117,7 +124,13 @@ describe('operations that depend on others', () => {
 
   it('give null for a successful operation that asked to be omitted, the entry when it failed', async () => {
     const response = await postBatch(t, [
-      { method: 'POST', url: '/items', name: 'create', body: { name: 'o' }, omitResponseOnSuccess: true },
+      {
+        method: 'POST',
+        url: '/items',
+        name: 'create',
+        body: { name: 'o' },
+        omitResponseOnSuccess: true,
+      },
       { method: 'GET', url: '/items/{result=create:$.id}' },
       { method: 'GET', url: '/boom', omitResponseOnSuccess: true },
     ]);
@@ -173,7 +186,10 @@ describe('timeouts', () => {
         { method: 'GET', url: '/slow/20' },
       ]).expect(200);
       const [stuck, dependent, fine] = entries(response);
-      expect(stuck).toMatchObject({ code: 504, body: { message: 'operation 0 ("stuck") took longer than 150 ms' } });
+      expect(stuck).toMatchObject({
+        code: 504,
+        body: { message: 'operation 0 ("stuck") took longer than 150 ms' },
+      });
       expect(dependent?.code).toBe(424);
       expect(fine?.code).toBe(200);
       expect(t.recorder.count('echo')).toBe(0);
@@ -199,7 +215,10 @@ describe('a client that disconnects mid-batch', () => {
         host: '127.0.0.1',
         method: 'POST',
         path: '/batch',
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        headers: {
+          'content-type': 'application/json',
+          'content-length': Buffer.byteLength(payload),
+        },
       });
       req.on('error', () => undefined);
       req.end(payload);

@@ -11,33 +11,145 @@ const malformed: [string, unknown, RegExp][] = [
   ['no operations', { data: [] }, /at least one operation/],
   ['a number as operation', { data: [ok, 7] }, /data\.1 must be an object/],
   ['null as operation', { data: [null] }, /data\.0 must be an object/],
-  ['an unknown method', { data: [ok, { method: 'BREW', url: '/x' }] }, /data\.1\.method must be one of/],
+  [
+    'an unknown method',
+    { data: [ok, { method: 'BREW', url: '/x' }] },
+    /data\.1\.method must be one of/,
+  ],
   ['no method', { data: [{ url: '/echo' }] }, /data\.0\.method must be one of/],
   ['no url', { data: [{ method: 'GET' }] }, /data\.0\.url must be a string/],
-  ['an absolute url', { data: [{ method: 'GET', url: 'http://evil.example/' }] }, /data\.0\.url must be a path starting with "\/"/],
+  [
+    'an absolute url',
+    { data: [{ method: 'GET', url: 'http://evil.example/' }] },
+    /data\.0\.url must be a path starting with "\/"/,
+  ],
   ['a numeric url', { data: [{ method: 'GET', url: 5 }] }, /data\.0\.url must be a string/],
-  ['a name with a colon', { data: [{ ...ok, name: 'a:b' }] }, /data\.0\.name must be 1-128 characters/],
-  ['dependsOn as a string', { data: [{ ...ok, dependsOn: 'a' }] }, /data\.0\.dependsOn must be an array/],
+  [
+    'a name with a colon',
+    { data: [{ ...ok, name: 'a:b' }] },
+    /data\.0\.name must be 1-128 characters/,
+  ],
+  [
+    'dependsOn as a string',
+    { data: [{ ...ok, dependsOn: 'a' }] },
+    /data\.0\.dependsOn must be an array/,
+  ],
   ['a misspelt field', { data: [{ ...ok, bdy: {} }] }, /data\.0\.property bdy should not exist/],
-  ['omitResponseOnSuccess as text', { data: [{ ...ok, omitResponseOnSuccess: 'yes' }] }, /data\.0\.omitResponseOnSuccess must be a boolean/],
-  ['headers as a string', { data: [{ ...ok, headers: 'a: b' }] }, /data\.0\.headers must be an object or an array/],
-  ['a header value that is not text', { data: [{ ...ok, headers: { 'x-n': 1 } }] }, /header "x-n" must be a string/],
-  ['a header array entry without name', { data: [{ ...ok, headers: [{ value: 'v' }] }] }, /data\.0\.headers\.0 must be an object \{ "name"/],
-  ['CRLF in a header value', { data: [{ ...ok, headers: { 'x-a': 'v\r\nx-evil: 1' } }] }, /holds a control character/],
-  ['NUL in a header value', { data: [{ ...ok, headers: { 'x-a': 'v\u0000' } }] }, /holds a control character/],
-  ['a space in a header name', { data: [{ ...ok, headers: { 'x a': 'v' } }] }, /"x a" is not a valid header name/],
-  ['a __proto__ header', { data: [{ ...ok, headers: JSON.parse('{"__proto__": "v"}') as object }] }, /"__proto__" is not a valid header name/],
-  ['a host override', { data: [{ ...ok, headers: { Host: 'evil.example' } }] }, /header "Host" is set by the batch endpoint/],
-  ['a content-length override', { data: [{ ...ok, headers: { 'content-length': '1' } }] }, /header "content-length" is set by the batch endpoint/],
-  ['a transfer-encoding override', { data: [{ ...ok, headers: { 'transfer-encoding': 'chunked' } }] }, /header "transfer-encoding"/],
-  ['a connection header', { data: [{ ...ok, headers: [{ name: 'Connection', value: 'close' }] }] }, /header "Connection"/],
-  ['a duplicate name', { data: [{ ...ok, name: 'a' }, { ...ok, name: 'a' }] }, /operations 0 and 1 share the name "a"/],
-  ['an unknown dependency', { data: [{ ...ok, dependsOn: ['ghost'] }] }, /operation 0 depends on unknown operation "ghost"/],
-  ['a self-dependency', { data: [{ ...ok, name: 'a', dependsOn: ['a'] }] }, /operation 0 \("a"\) depends on itself/],
-  ['a cycle', { data: [{ ...ok, name: 'a', dependsOn: ['b'] }, { ...ok, name: 'b', url: '/echo/{result=a:$.id}' }] }, /dependency cycle .*"a".*"b"/],
-  ['a reference to an unknown name', { data: [{ ...ok, url: '/items/{result=nobody:$.id}' }] }, /refers to unknown operation "nobody"/],
-  ['a broken reference', { data: [{ ...ok, name: 'a' }, { ...ok, url: '/items/{result=a:$.id' }] }, /operation 1: url: reference .* has no closing/],
-  ['a filter in a reference', { data: [{ ...ok, name: 'a' }, { ...ok, body: { x: '{result=a:$[?@.id>0]}' } }] }, /filters are not allowed/],
+  [
+    'omitResponseOnSuccess as text',
+    { data: [{ ...ok, omitResponseOnSuccess: 'yes' }] },
+    /data\.0\.omitResponseOnSuccess must be a boolean/,
+  ],
+  [
+    'headers as a string',
+    { data: [{ ...ok, headers: 'a: b' }] },
+    /data\.0\.headers must be an object or an array/,
+  ],
+  [
+    'a header value that is not text',
+    { data: [{ ...ok, headers: { 'x-n': 1 } }] },
+    /header "x-n" must be a string/,
+  ],
+  [
+    'a header array entry without name',
+    { data: [{ ...ok, headers: [{ value: 'v' }] }] },
+    /data\.0\.headers\.0 must be an object \{ "name"/,
+  ],
+  [
+    'CRLF in a header value',
+    { data: [{ ...ok, headers: { 'x-a': 'v\r\nx-evil: 1' } }] },
+    /holds a control character/,
+  ],
+  [
+    'NUL in a header value',
+    { data: [{ ...ok, headers: { 'x-a': 'v\u0000' } }] },
+    /holds a control character/,
+  ],
+  [
+    'a space in a header name',
+    { data: [{ ...ok, headers: { 'x a': 'v' } }] },
+    /"x a" is not a valid header name/,
+  ],
+  [
+    'a __proto__ header',
+    { data: [{ ...ok, headers: JSON.parse('{"__proto__": "v"}') as object }] },
+    /"__proto__" is not a valid header name/,
+  ],
+  [
+    'a host override',
+    { data: [{ ...ok, headers: { Host: 'evil.example' } }] },
+    /header "Host" is set by the batch endpoint/,
+  ],
+  [
+    'a content-length override',
+    { data: [{ ...ok, headers: { 'content-length': '1' } }] },
+    /header "content-length" is set by the batch endpoint/,
+  ],
+  [
+    'a transfer-encoding override',
+    { data: [{ ...ok, headers: { 'transfer-encoding': 'chunked' } }] },
+    /header "transfer-encoding"/,
+  ],
+  [
+    'a connection header',
+    { data: [{ ...ok, headers: [{ name: 'Connection', value: 'close' }] }] },
+    /header "Connection"/,
+  ],
+  [
+    'a duplicate name',
+    {
+      data: [
+        { ...ok, name: 'a' },
+        { ...ok, name: 'a' },
+      ],
+    },
+    /operations 0 and 1 share the name "a"/,
+  ],
+  [
+    'an unknown dependency',
+    { data: [{ ...ok, dependsOn: ['ghost'] }] },
+    /operation 0 depends on unknown operation "ghost"/,
+  ],
+  [
+    'a self-dependency',
+    { data: [{ ...ok, name: 'a', dependsOn: ['a'] }] },
+    /operation 0 \("a"\) depends on itself/,
+  ],
+  [
+    'a cycle',
+    {
+      data: [
+        { ...ok, name: 'a', dependsOn: ['b'] },
+        { ...ok, name: 'b', url: '/echo/{result=a:$.id}' },
+      ],
+    },
+    /dependency cycle .*"a".*"b"/,
+  ],
+  [
+    'a reference to an unknown name',
+    { data: [{ ...ok, url: '/items/{result=nobody:$.id}' }] },
+    /refers to unknown operation "nobody"/,
+  ],
+  [
+    'a broken reference',
+    {
+      data: [
+        { ...ok, name: 'a' },
+        { ...ok, url: '/items/{result=a:$.id' },
+      ],
+    },
+    /operation 1: url: reference .* has no closing/,
+  ],
+  [
+    'a filter in a reference',
+    {
+      data: [
+        { ...ok, name: 'a' },
+        { ...ok, body: { x: '{result=a:$[?@.id>0]}' } },
+      ],
+    },
+    /filters are not allowed/,
+  ],
 ];
 
 describe.each([
@@ -52,7 +164,10 @@ describe.each([
   beforeEach(() => t.recorder.reset());
 
   it.each(malformed)('%s', async (_case, envelope, message) => {
-    const response = await t.http.post('/batch').send(envelope as object).expect(400);
+    const response = await t.http
+      .post('/batch')
+      .send(envelope as object)
+      .expect(400);
     const body = response.body as { statusCode: number; message: string[] };
     expect(body.statusCode).toBe(400);
     expect(body.message.join('\n')).toMatch(message);
@@ -70,8 +185,14 @@ describe.each([
   });
 
   it('a body in another content type', async () => {
-    const response = await t.http.post('/batch').set('content-type', 'text/plain').send('hello').expect(400);
-    expect((response.body as { message: string[] }).message[0]).toMatch(/Content-Type: application\/json/);
+    const response = await t.http
+      .post('/batch')
+      .set('content-type', 'text/plain')
+      .send('hello')
+      .expect(400);
+    expect((response.body as { message: string[] }).message[0]).toMatch(
+      /Content-Type: application\/json/,
+    );
     expect(sideEffects(t)).toBe(0);
   });
 });
@@ -88,18 +209,27 @@ describe('limit', () => {
   beforeEach(() => t.recorder.reset());
 
   it('runs a batch of exactly the limit', async () => {
-    const response = await postBatch(t, Array.from({ length: 50 }, () => ok)).expect(200);
+    const response = await postBatch(
+      t,
+      Array.from({ length: 50 }, () => ok),
+    ).expect(200);
     expect(entries(response)).toHaveLength(50);
     expect(t.recorder.count('echo')).toBe(50);
   });
 
-  it.each([51, 100_000])('refuses %i operations with 413 naming the limit, nothing runs', async (count) => {
-    const response = await postBatch(t, Array.from({ length: count }, () => ok)).expect(413);
-    expect((response.body as { message: string }).message).toBe(
-      `A batch may hold at most 50 operations; this one has ${count}`,
-    );
-    expect(sideEffects(t)).toBe(0);
-  });
+  it.each([51, 100_000])(
+    'refuses %i operations with 413 naming the limit, nothing runs',
+    async (count) => {
+      const response = await postBatch(
+        t,
+        Array.from({ length: count }, () => ok),
+      ).expect(413);
+      expect((response.body as { message: string }).message).toBe(
+        `A batch may hold at most 50 operations; this one has ${count}`,
+      );
+      expect(sideEffects(t)).toBe(0);
+    },
+  );
 });
 
 describe('nesting', () => {
@@ -108,7 +238,11 @@ describe('nesting', () => {
     try {
       const response = await postBatch(t, [
         ok,
-        { method: 'POST', url: '/batch', body: { data: [{ method: 'POST', url: '/items', body: { name: 'x' } }] } },
+        {
+          method: 'POST',
+          url: '/batch',
+          body: { data: [{ method: 'POST', url: '/items', body: { name: 'x' } }] },
+        },
       ]).expect(200);
       const [, nested] = entries(response);
       expect(nested?.code).toBe(400);
@@ -127,9 +261,15 @@ describe('options', () => {
       configure: (app) => app.setGlobalPrefix('api'),
     });
     try {
-      const response = await t.http.post('/api/multi').send({ data: [{ method: 'GET', url: '/api/echo' }] }).expect(200);
+      const response = await t.http
+        .post('/api/multi')
+        .send({ data: [{ method: 'GET', url: '/api/echo' }] })
+        .expect(200);
       expect(entries(response)[0]?.code).toBe(200);
-      await t.http.post('/batch').send({ data: [ok] }).expect(404);
+      await t.http
+        .post('/batch')
+        .send({ data: [ok] })
+        .expect(404);
     } finally {
       await t.close();
     }

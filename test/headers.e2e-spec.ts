@@ -21,19 +21,37 @@ describe('headers of the batch request', () => {
   afterAll(() => t.close());
 
   it('reach every operation when they say who the caller is; the others do not', async () => {
-    const [entry] = entries(await postBatch(t, [{ method: 'GET', url: '/echo' }], parent).expect(200));
+    const [entry] = entries(
+      await postBatch(t, [{ method: 'GET', url: '/echo' }], parent).expect(200),
+    );
     const seen = entry?.body.headers as Record<string, string>;
-    for (const name of ['authorization', 'cookie', 'accept-language', 'user-agent', 'traceparent']) {
+    for (const name of [
+      'authorization',
+      'cookie',
+      'accept-language',
+      'user-agent',
+      'traceparent',
+    ]) {
       expect([name, seen[name]]).toEqual([name, parent[name as keyof typeof parent]]);
     }
-    for (const name of ['x-tenant', 'accept-encoding', 'if-none-match', 'range', 'accept', 'content-type', 'content-length']) {
+    for (const name of [
+      'x-tenant',
+      'accept-encoding',
+      'if-none-match',
+      'range',
+      'accept',
+      'content-type',
+      'content-length',
+    ]) {
       expect([name, seen[name]]).toEqual([name, undefined]);
     }
     expect(seen.host).toMatch(/^127\.0\.0\.1:\d+$/);
   });
 
   it("authorize operations through the app's guards", async () => {
-    const response = await postBatch(t, [{ method: 'GET', url: '/secret' }], { authorization: 'Bearer good' });
+    const response = await postBatch(t, [{ method: 'GET', url: '/secret' }], {
+      authorization: 'Bearer good',
+    });
     expect(entries(response)[0]?.code).toBe(200);
   });
 
@@ -42,13 +60,24 @@ describe('headers of the batch request', () => {
       t,
       [
         { method: 'GET', url: '/secret', headers: { Authorization: 'Bearer bad' } },
-        { method: 'GET', url: '/echo', headers: [{ name: 'Accept-Language', value: 'de' }, { name: 'x-op', value: '1' }] },
+        {
+          method: 'GET',
+          url: '/echo',
+          headers: [
+            { name: 'Accept-Language', value: 'de' },
+            { name: 'x-op', value: '1' },
+          ],
+        },
       ],
       parent,
     );
     const [denied, echo] = entries(response);
     expect(denied?.code).toBe(403);
-    expect(echo?.body.headers).toMatchObject({ 'accept-language': 'de', 'x-op': '1', cookie: 'session=abc' });
+    expect(echo?.body.headers).toMatchObject({
+      'accept-language': 'de',
+      'x-op': '1',
+      cookie: 'session=abc',
+    });
   });
 });
 

@@ -76,8 +76,14 @@ describe('every operation runs through the real Nest pipeline', () => {
       { method: 'GET', url: '/echo' },
     ]).expect(200);
     const [boom, missing, fine] = entries(response);
-    expect(boom).toMatchObject({ code: 500, body: { statusCode: 500, message: 'Internal server error' } });
-    expect(missing).toMatchObject({ code: 404, body: { statusCode: 404, message: 'Cannot GET /no/such/route' } });
+    expect(boom).toMatchObject({
+      code: 500,
+      body: { statusCode: 500, message: 'Internal server error' },
+    });
+    expect(missing).toMatchObject({
+      code: 404,
+      body: { statusCode: 404, message: 'Cannot GET /no/such/route' },
+    });
     expect(fine?.code).toBe(200);
     expect(t.recorder.count('boom')).toBe(1);
   });
@@ -86,7 +92,12 @@ describe('every operation runs through the real Nest pipeline', () => {
     const response = await postBatch(t, [
       { method: 'get', url: '/echo?a=1&b=x%20y&list=1&list=2' },
       { method: 'POST', url: '/echo', body: { nested: { n: 1 }, list: [1, 'two'] } },
-      { method: 'POST', url: '/form', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'name=a&qty=1' },
+      {
+        method: 'POST',
+        url: '/form',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'name=a&qty=1',
+      },
       { method: 'POST', url: '/echo', body: 'plain text body' },
     ]).expect(200);
     const [query, json, form, text] = entries(response);
@@ -94,7 +105,10 @@ describe('every operation runs through the real Nest pipeline', () => {
     expect(query?.body.query).toEqual({ a: '1', b: 'x y', list: ['1', '2'] });
     expect(json?.body.body).toEqual({ nested: { n: 1 }, list: [1, 'two'] });
     expect(json?.body.headers['content-type']).toBe('application/json');
-    expect(form?.body).toEqual({ type: 'application/x-www-form-urlencoded', body: { name: 'a', qty: '1' } });
+    expect(form?.body).toEqual({
+      type: 'application/x-www-form-urlencoded',
+      body: { name: 'a', qty: '1' },
+    });
     expect(text?.body.headers['content-type']).toBe('text/plain; charset=utf-8');
   });
 
@@ -115,7 +129,10 @@ describe('every operation runs through the real Nest pipeline', () => {
       ['GET', `/items/${id}`],
     ];
     const batched = entries(
-      await postBatch(t, requests.map(([method, url, body]) => ({ method, url, body }))).expect(200),
+      await postBatch(
+        t,
+        requests.map(([method, url, body]) => ({ method, url, body })),
+      ).expect(200),
     );
     // Replay on a fresh item so both runs see the same state.
     await t.http.put(`/items/${id}`).send({ name: 'seed' }).expect(200);
@@ -154,7 +171,9 @@ describe('every operation runs through the real Nest pipeline', () => {
     const { spans } = t.recorder;
     expect(spans).toHaveLength(3);
     // All three were running at one moment: the last to start started before the first ended.
-    expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(Math.min(...spans.map((s) => s.end)));
+    expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(
+      Math.min(...spans.map((s) => s.end)),
+    );
   });
 
   it('marks operations so handlers can tell them from direct requests, and no header can fake it', async () => {
@@ -170,7 +189,7 @@ describe('every operation runs through the real Nest pipeline', () => {
     ]);
   });
 
-  it('gives each operation its own async context, not the batch request\'s', async () => {
+  it("gives each operation its own async context, not the batch request's", async () => {
     const response = await postBatch(t, [
       { method: 'GET', url: '/echo' },
       { method: 'GET', url: '/echo' },
@@ -196,7 +215,7 @@ describe("an operation's client address is the batch request's", () => {
     ['no trust proxy', false],
     ['hop-count trust proxy', 1],
     ['address trust proxy', 'loopback'],
-  ])('%s: req.ip equals a direct request\'s', async (_name, trust) => {
+  ])("%s: req.ip equals a direct request's", async (_name, trust) => {
     const t = await createTestApp({
       configure: (app) => (app as NestExpressApplication).set('trust proxy', trust),
     });

@@ -17,7 +17,8 @@ const ENVELOPE =
 export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[] {
   if (!isObject(body) || !('data' in body)) throw new InvalidBatchException([ENVELOPE]);
   const { data } = body;
-  if (!Array.isArray(data)) throw new InvalidBatchException(['data must be an array of operations']);
+  if (!Array.isArray(data))
+    throw new InvalidBatchException(['data must be an array of operations']);
   if (data.length === 0) throw new InvalidBatchException(['data must hold at least one operation']);
   if (data.length > limit) throw new BatchLimitExceededException(data.length, limit);
 

@@ -1,7 +1,11 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { Observable } from 'rxjs';
-import type { DispatchRequest, DispatchResponse, OperationDispatcher } from './operation.dispatcher.js';
+import type {
+  DispatchRequest,
+  DispatchResponse,
+  OperationDispatcher,
+} from './operation.dispatcher.js';
 import { OperationSocket } from './operation.socket.js';
 import type { ParentContext } from './parent.context.js';
 import { captureResponse } from './response.capture.js';

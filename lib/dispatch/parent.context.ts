@@ -22,12 +22,13 @@ export function createParentContext(
   inherit: readonly string[],
 ): ParentContext {
   const headers: Record<string, string> = {};
-  if (!request) return { headers: { host: 'localhost' }, remoteAddress: LOOPBACK, encrypted: undefined };
+  if (!request)
+    return { headers: { host: 'localhost' }, remoteAddress: LOOPBACK, encrypted: undefined };
   for (const name of inherit) {
     const value = request.headers[name];
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  headers.host ??= request.headers.host ?? 'localhost';
+  if (!('host' in headers)) headers.host = request.headers.host ?? 'localhost';
   // The parent's forwarding chain as it is, over a socket with the parent's address: the
   // operation then sees exactly the parent's address chain, so `req.ip` matches the batch
   // request's under any trust-proxy setting (appending a hop would break hop-count trust).

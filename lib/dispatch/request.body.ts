@@ -9,10 +9,16 @@ export interface EncodedBody {
  * any other JSON value is sent as JSON. `null` and `undefined` mean no body, because clients in
  * many languages write an absent body as `null`.
  */
-export function encodeRequestBody(body: unknown, contentType: string | undefined): EncodedBody | undefined {
+export function encodeRequestBody(
+  body: unknown,
+  contentType: string | undefined,
+): EncodedBody | undefined {
   if (body === undefined || body === null) return undefined;
   if (typeof body === 'string') {
     return { bytes: Buffer.from(body), contentType: contentType ?? 'text/plain; charset=utf-8' };
   }
-  return { bytes: Buffer.from(JSON.stringify(body)), contentType: contentType ?? 'application/json' };
+  return {
+    bytes: Buffer.from(JSON.stringify(body)),
+    contentType: contentType ?? 'application/json',
+  };
 }

@@ -5,7 +5,8 @@ export interface DecodedBody {
 }
 
 const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
-const TEXT_TYPE = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:xml|javascript|x-www-form-urlencoded)\b)/i;
+const TEXT_TYPE =
+  /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:xml|javascript|x-www-form-urlencoded)\b)/i;
 
 /**
  * Turns captured bytes into an entry's body: JSON parsed, text as text, anything else base64, so

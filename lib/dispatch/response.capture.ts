@@ -42,13 +42,16 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
     chunks.push(bytes);
   };
 
+  // Called with Reflect.apply and the response as `this`, never detached.
+  // eslint-disable-next-line @typescript-eslint/unbound-method
   const { writeHead, write, end } = response;
   response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     // Node keeps headers passed here only if some were set before, so read them now.
     const headers = args.find((arg) => typeof arg === 'object' && arg !== null);
-    if (headers) headHeaders = normaliseHeaders(headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
+    if (headers)
+      headHeaders = normaliseHeaders(headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
     return Reflect.apply(writeHead, this, args) as ServerResponse;
-  } as typeof response.writeHead;
+  };
   response.write = function (this: ServerResponse, ...args: unknown[]) {
     keep(args[0], args[1]);
     return Reflect.apply(write, this, args) as boolean;
@@ -65,8 +68,7 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
     result: () => {
       const statusCode = response.statusCode;
       // HTTP sends no body for these, whatever the handler wrote.
-      const bodiless =
-        response.req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
+      const bodiless = response.req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
       return {
         statusCode,
         headers: { ...headHeaders, ...normaliseHeaders(response.getHeaders()) },
@@ -87,12 +89,11 @@ function normaliseHeaders(
     if (headers.every((entry) => Array.isArray(entry))) {
       for (const entry of headers as unknown as [string, OutgoingHttpHeader][]) pairs.push(entry);
     } else {
-      for (let i = 0; i + 1 < headers.length; i += 2) {
-        pairs.push([String(headers[i]), headers[i + 1]]);
-      }
+      const flat = headers as readonly OutgoingHttpHeader[];
+      for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([String(flat[i]), flat[i + 1]]);
     }
   } else {
-    pairs.push(...Object.entries(headers));
+    pairs.push(...Object.entries<OutgoingHttpHeader | undefined>(headers));
   }
   const out: Record<string, string | string[]> = {};
   for (const [rawName, value] of pairs) {

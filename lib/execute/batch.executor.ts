@@ -66,7 +66,10 @@ export class BatchExecutor {
    * unsubscribing stops operations not yet started and abandons running ones.
    * @throws InvalidBatchException (as the stream's error) when the batch cannot be planned.
    */
-  run(operations: readonly BatchOperation[], context: BatchRunContext = {}): Observable<BatchOutcome> {
+  run(
+    operations: readonly BatchOperation[],
+    context: BatchRunContext = {},
+  ): Observable<BatchOutcome> {
     return defer(() => {
       const plan = planBatch(operations);
       const dispatcher = this.dispatchers.get();
@@ -84,7 +87,8 @@ export class BatchExecutor {
         (result) => isSuccess(result.code),
         this.options.concurrency,
       ).pipe(tap(({ index, result }) => (results[index] = result)));
-      if (this.options.timeout > 0) outcomes = outcomes.pipe(takeUntil(timer(this.options.timeout)));
+      if (this.options.timeout > 0)
+        outcomes = outcomes.pipe(takeUntil(timer(this.options.timeout)));
       if (context.signal) outcomes = outcomes.pipe(takeUntil(aborted(context.signal)));
       return outcomes;
     });
@@ -199,7 +203,10 @@ export class BatchExecutor {
       url,
       code: response.statusCode,
       headers: { ...response.headers },
-      ...decodeResponseBody(response.body, typeof contentType === 'string' ? contentType : undefined),
+      ...decodeResponseBody(
+        response.body,
+        typeof contentType === 'string' ? contentType : undefined,
+      ),
     };
   }
 }

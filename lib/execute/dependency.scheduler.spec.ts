@@ -7,7 +7,9 @@ const dag = fc.integer({ min: 1, max: 30 }).chain((size) =>
   fc.tuple(
     fc.tuple(
       ...Array.from({ length: size }, (_, i) =>
-        fc.uniqueArray(fc.integer({ min: 0, max: Math.max(0, i - 1) }), { maxLength: i === 0 ? 0 : 3 }),
+        fc.uniqueArray(fc.integer({ min: 0, max: Math.max(0, i - 1) }), {
+          maxLength: i === 0 ? 0 : 3,
+        }),
       ),
     ),
     fc.integer({ min: 1, max: 5 }),
@@ -47,7 +49,9 @@ describe('scheduleGraph', () => {
       fc.asyncProperty(dag, async ([dependencies, concurrency]) => {
         const log = { started: [] as number[], finished: [] as number[], active: 0, peak: 0 };
         const completions = await lastValueFrom(
-          scheduleGraph(graphOf(dependencies), runner(log), (r) => r.ok, concurrency).pipe(toArray()),
+          scheduleGraph(graphOf(dependencies), runner(log), (r) => r.ok, concurrency).pipe(
+            toArray(),
+          ),
         );
         expect(completions.map((c) => c.index).sort((a, b) => a - b)).toEqual(
           dependencies.map((_, i) => i),

@@ -44,6 +44,9 @@ export function buildRequest(
     url,
     headers,
     body: encoded?.bytes,
-    info: operation.name === undefined ? { index: planned.index } : { index: planned.index, name: operation.name },
+    info:
+      operation.name === undefined
+        ? { index: planned.index }
+        : { index: planned.index, name: operation.name },
   };
 }

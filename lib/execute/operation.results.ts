@@ -1,5 +1,9 @@
 import { STATUS_CODES } from 'node:http';
-import type { BatchEntry, BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
+import type {
+  BatchEntry,
+  BatchOperation,
+  BatchResult,
+} from '../interfaces/batch-operation.interface.js';
 
 /** True for a 2xx code: what a dependency must answer for its dependents to run. */
 export function isSuccess(code: number): boolean {

@@ -43,12 +43,13 @@ export function compileJson(
     };
   }
   if (value !== null && typeof value === 'object') {
+    const entries: [string, JsonTemplate][] = [];
     let found = false;
-    const entries = Object.entries(value).map(([key, item]): [string, JsonTemplate] => {
+    for (const [key, item] of Object.entries(value)) {
       const compiled = compileJson(item, references, depth + 1);
-      found ||= compiled !== undefined;
-      return [key, compiled ?? { kind: 'value', value: item }];
-    });
+      if (compiled) found = true;
+      entries.push([key, compiled ?? { kind: 'value', value: item }]);
+    }
     return found ? { kind: 'object', entries } : undefined;
   }
   return undefined;

@@ -19,8 +19,15 @@ describe('parseTemplate', () => {
   });
 
   it('tells singular paths from paths that may match many values', () => {
-    const [a, b, c, d] = refs('{result=x:$.a.b}{result=x:$.items.*.id}{result=x:$..id}{result=x:$.a[0]}');
-    expect([a?.singular, b?.singular, c?.singular, d?.singular]).toEqual([true, false, false, true]);
+    const [a, b, c, d] = refs(
+      '{result=x:$.a.b}{result=x:$.items.*.id}{result=x:$..id}{result=x:$.a[0]}',
+    );
+    expect([a?.singular, b?.singular, c?.singular, d?.singular]).toEqual([
+      true,
+      false,
+      false,
+      true,
+    ]);
   });
 
   it('reads a closing brace inside a quoted name as part of the path', () => {

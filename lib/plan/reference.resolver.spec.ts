@@ -36,9 +36,9 @@ describe('renderTemplate', () => {
   });
 
   it('writes non-string values as JSON text', () => {
-    expect(renderTemplate(template('{result=create:$.nested} {result=create:$.none}'), lookup)).toBe(
-      '{"deep":true} null',
-    );
+    expect(
+      renderTemplate(template('{result=create:$.nested} {result=create:$.none}'), lookup),
+    ).toBe('{"deep":true} null');
   });
 
   it('refuses a reference that matches nothing', () => {
@@ -68,7 +68,9 @@ describe('renderJson', () => {
   });
 
   it('gives an array for a path that may match many values, even one', () => {
-    expect(body({ ids: '{result=list:$.items.*.id}', first: '{result=list:$.items[0:1].id}' })).toEqual({
+    expect(
+      body({ ids: '{result=list:$.items.*.id}', first: '{result=list:$.items[0:1].id}' }),
+    ).toEqual({
       ids: [1, 2, 3],
       first: [1],
     });

@@ -7,9 +7,7 @@ export type ReferenceLookup = (reference: Reference) => readonly unknown[];
 /** A reference matched nothing; the operation holding it cannot run. */
 export class UnmatchedReferenceError extends Error {
   constructor(readonly reference: Reference) {
-    super(
-      `reference ${reference.text} matched nothing in the response of "${reference.name}"`,
-    );
+    super(`reference ${reference.text} matched nothing in the response of "${reference.name}"`);
   }
 }
 

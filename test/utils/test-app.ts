@@ -1,4 +1,5 @@
 import { type INestApplication, type ModuleMetadata, ValidationPipe } from '@nestjs/common';
+import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { BatchModule, type BatchModuleExtras, type BatchModuleOptions } from 'nestjs-batch';
 import request from 'supertest';
@@ -25,7 +26,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const moduleRef = await Test.createTestingModule({
     imports: [FixtureModule, BatchModule.forRoot(options.batch ?? {}), ...(options.imports ?? [])],
   }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication<NestExpressApplication>();
+  app.useLogger(false);
   if (options.strictValidation ?? true) {
     app.useGlobalPipes(
       new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true }),
