@@ -11,8 +11,12 @@ export const {
 } = new ConfigurableModuleBuilder<BatchModuleOptions>({ moduleName: 'Batch' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createBatchOptions')
-  .setExtras<BatchModuleExtras>({ path: DEFAULT_BATCH_PATH }, (definition, extras) => ({
-    ...definition,
-    controllers: [createBatchController(extras.path ?? DEFAULT_BATCH_PATH)],
-  }))
+  .setExtras<BatchModuleExtras>(
+    { path: DEFAULT_BATCH_PATH, isGlobal: false },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal === true,
+      controllers: [createBatchController(extras.path ?? DEFAULT_BATCH_PATH)],
+    }),
+  )
   .build();

@@ -40,6 +40,8 @@ export interface BatchModuleOptions {
 export interface BatchModuleExtras {
   /** Path of the batch endpoint, under the app's global prefix. Default `'batch'`. */
   path?: string;
+  /** Makes {@link BatchExecutor} injectable in every module without importing BatchModule again. Default `false`. */
+  isGlobal?: boolean;
 }
 
 /**

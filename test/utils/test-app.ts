@@ -1,4 +1,9 @@
-import { type INestApplication, type ModuleMetadata, ValidationPipe } from '@nestjs/common';
+import {
+  type DynamicModule,
+  type INestApplication,
+  type ModuleMetadata,
+  ValidationPipe,
+} from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { BatchModule, type BatchModuleExtras, type BatchModuleOptions } from 'nestjs-batch';
@@ -18,13 +23,19 @@ export interface TestAppOptions {
   /** Installs the strict global ValidationPipe many apps use. */
   strictValidation?: boolean;
   imports?: ModuleMetadata['imports'];
+  /** The BatchModule import to use instead of `BatchModule.forRoot(batch)`. */
+  module?: DynamicModule;
   configure?: (app: INestApplication) => void;
 }
 
 /** A real Nest app with the fixture API and BatchModule, listening on a free port. */
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   const moduleRef = await Test.createTestingModule({
-    imports: [FixtureModule, BatchModule.forRoot(options.batch ?? {}), ...(options.imports ?? [])],
+    imports: [
+      FixtureModule,
+      options.module ?? BatchModule.forRoot(options.batch ?? {}),
+      ...(options.imports ?? []),
+    ],
   }).compile();
   const app = moduleRef.createNestApplication<NestExpressApplication>();
   app.useLogger(false);
