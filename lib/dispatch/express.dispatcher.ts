@@ -65,7 +65,7 @@ function createRequest(socket: OperationSocket, request: DispatchRequest): Incom
   req.httpVersion = '1.1';
   req.httpVersionMajor = 1;
   req.httpVersionMinor = 1;
-  req.headers = { ...request.headers };
+  req.headers = request.headers;
   req.rawHeaders = Object.entries(request.headers).flat();
   markSubRequest(req, request.info);
   if (request.body) req.push(request.body);

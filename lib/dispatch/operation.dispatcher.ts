@@ -6,8 +6,11 @@ import type { ParentContext } from './parent.context.js';
 export interface DispatchRequest {
   readonly method: string;
   readonly url: string;
-  /** Final headers, names lower case, `content-type`/`content-length` included when there is a body. */
-  readonly headers: Readonly<Record<string, string>>;
+  /**
+   * Final headers, names lower case, `content-type`/`content-length` included when there is a
+   * body. Made for this one request: the dispatcher hands the object to the app as it is.
+   */
+  readonly headers: Record<string, string>;
   readonly body: Buffer | undefined;
   readonly info: BatchOperationInfo;
 }
@@ -15,8 +18,8 @@ export interface DispatchRequest {
 /** What the app answered to one operation. */
 export interface DispatchResponse {
   readonly statusCode: number;
-  /** Names lower case; `set-cookie` as an array; no hop-by-hop headers. */
-  readonly headers: Readonly<Record<string, string | string[]>>;
+  /** Names lower case; `set-cookie` as an array; no hop-by-hop headers. Owned by the caller. */
+  readonly headers: Record<string, string | string[]>;
   readonly body: Buffer;
   /** The body went past the byte cap; `body` is incomplete. */
   readonly truncated: boolean;

@@ -202,7 +202,7 @@ export class BatchExecutor {
       method: operation.method,
       url,
       code: response.statusCode,
-      headers: { ...response.headers },
+      headers: response.headers,
       ...decodeResponseBody(
         response.body,
         typeof contentType === 'string' ? contentType : undefined,
