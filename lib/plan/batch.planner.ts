@@ -153,7 +153,7 @@ function findCycle(
 }
 
 /** `operation 3 ("create")`, the way every message names an operation. */
-export function label(operations: readonly BatchOperation[], index: number): string {
+function label(operations: readonly BatchOperation[], index: number): string {
   const name = operations[index]?.name;
   return name === undefined ? `operation ${index}` : `operation ${index} ("${name}")`;
 }
