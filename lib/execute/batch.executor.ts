@@ -72,18 +72,21 @@ export class BatchExecutor {
   ): Observable<BatchOutcome> {
     return defer(() => {
       const plan = planBatch(operations);
-      const dispatcher = this.dispatchers.get();
-      const parent = createParentContext(context.request, this.options.inheritHeaders);
       const results: (BatchResult | undefined)[] = [];
+      const batch: BatchRun = {
+        plan,
+        results,
+        lookup: lookupIn(plan, results),
+        dispatcher: this.dispatchers.get(),
+        parent: createParentContext(context.request, this.options.inheritHeaders),
+      };
       let outcomes = scheduleGraph(
         {
           dependents: plan.dependents,
           dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
         },
         (index, failedDependency) =>
-          onNextTurn(() =>
-            this.runOperation(plan, index, failedDependency, results, dispatcher, parent),
-          ),
+          onNextTurn(() => this.runOperation(batch, index, failedDependency)),
         (result) => isSuccess(result.code),
         this.options.concurrency,
       ).pipe(tap(({ index, result }) => (results[index] = result)));
@@ -117,12 +120,9 @@ export class BatchExecutor {
   }
 
   private runOperation(
-    plan: BatchPlan,
+    { plan, results, lookup, dispatcher, parent }: BatchRun,
     index: number,
     failedDependency: number | undefined,
-    results: readonly (BatchResult | undefined)[],
-    dispatcher: OperationDispatcher,
-    parent: ParentContext,
   ): Observable<BatchResult> {
     const planned = plan.operations[index] as PlannedOperation;
     const { operation, label } = planned;
@@ -144,7 +144,7 @@ export class BatchExecutor {
 
     let request;
     try {
-      request = buildRequest(planned, lookupIn(plan, results), parent);
+      request = buildRequest(planned, lookup, parent);
     } catch (error) {
       if (
         error instanceof UnmatchedReferenceError ||
@@ -209,6 +209,16 @@ export class BatchExecutor {
       ),
     };
   }
+}
+
+/** What every operation of one batch shares; made once per batch. */
+interface BatchRun {
+  readonly plan: BatchPlan;
+  /** Results so far, by operation index. */
+  readonly results: readonly (BatchResult | undefined)[];
+  readonly lookup: ReferenceLookup;
+  readonly dispatcher: OperationDispatcher;
+  readonly parent: ParentContext;
 }
 
 /** Finds what a reference points at in the results so far. */
