@@ -1,6 +1,7 @@
 import {
   Body,
   Controller,
+  ForbiddenException,
   HttpCode,
   HttpStatus,
   Inject,
@@ -11,19 +12,21 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { InvalidBatchException } from './batch.exceptions.js';
 import { BATCH_OPTIONS } from './batch.internal-constants.js';
 import type { ResolvedBatchOptions } from './batch.options.js';
-import { decodeNativeBatch } from './decode/native.decoder.js';
+import { decodeBatchRequest } from './decode/batch.decoder.js';
 import { isBatchOperation } from './dispatch/sub-request.marker.js';
 import { encodeNativeBatch, type NativeBatchReply } from './encode/native.encoder.js';
 import { BatchExecutor } from './execute/batch.executor.js';
+import { markBatchEndpoint } from './policy/batch-endpoint.marker.js';
+import { SkipBatch } from './policy/skip-batch.decorator.js';
 
 /**
  * Makes the controller of `POST /<path>`. A class per path, because Nest reads a controller's
  * path from its decorator once, when routes are registered.
  */
 export function createBatchController(path: string): Type<unknown> {
+  @SkipBatch()
   @Controller({ path, version: VERSION_NEUTRAL })
   class BatchController {
     constructor(
@@ -42,10 +45,12 @@ export function createBatchController(path: string): Type<unknown> {
       @Res({ passthrough: true }) response: object,
       @Body() body: unknown,
     ): Promise<NativeBatchReply> {
-      if (isBatchOperation(request)) {
-        throw new InvalidBatchException(['a batch cannot be sent as an operation of a batch']);
+      const incoming = rawOf(request) as IncomingMessage;
+      // Also refused by SkipBatchGuard; checked here too in case another global guard lets it by.
+      if (isBatchOperation(incoming)) {
+        throw new ForbiddenException('A batch cannot be sent as an operation of a batch');
       }
-      const operations = decodeNativeBatch(body, this.options.limit);
+      const operations = decodeBatchRequest(incoming, body, this.options);
       const gone = new AbortController();
       const raw = rawOf(response) as ServerResponse;
       // 'close' before 'finish' means the client went away: stop what has not started.
@@ -55,7 +60,7 @@ export function createBatchController(path: string): Type<unknown> {
       raw.once('close', onClose);
       try {
         const entries = await this.executor.execute(operations, {
-          request: rawOf(request) as IncomingMessage,
+          request: incoming,
           signal: gone.signal,
         });
         return encodeNativeBatch(entries);
@@ -64,6 +69,7 @@ export function createBatchController(path: string): Type<unknown> {
       }
     }
   }
+  markBatchEndpoint(BatchController);
   return BatchController;
 }
 

@@ -1,6 +1,7 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
 import { createBatchController } from './batch.controller.js';
 import { DEFAULT_BATCH_PATH } from './batch.constants.js';
+import { BATCH_PATH } from './batch.internal-constants.js';
 import type { BatchModuleExtras, BatchModuleOptions } from './batch.options.js';
 
 export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: BATCH_MODULE_OPTIONS } =
@@ -13,6 +14,10 @@ export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: BATCH_MODULE_OPTIO
         ...definition,
         global: extras.isGlobal === true,
         controllers: [createBatchController(extras.path ?? DEFAULT_BATCH_PATH)],
+        providers: [
+          ...(definition.providers ?? []),
+          { provide: BATCH_PATH, useValue: extras.path ?? DEFAULT_BATCH_PATH },
+        ],
       }),
     )
     .build();

@@ -1,9 +1,12 @@
 import { Module } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
 import { BATCH_OPTIONS } from './batch.internal-constants.js';
 import { BATCH_MODULE_OPTIONS, ConfigurableModuleClass } from './batch.module-definition.js';
 import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js';
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
+import { ExpressBodyInstaller } from './decode/express-body.installer.js';
 import { BatchExecutor } from './execute/batch.executor.js';
+import { SkipBatchGuard } from './policy/skip-batch.guard.js';
 
 /**
  * Adds `POST /batch` (see `path`) to the app: one request carrying many operations, each run
@@ -19,6 +22,8 @@ import { BatchExecutor } from './execute/batch.executor.js';
     },
     DispatcherHost,
     BatchExecutor,
+    ExpressBodyInstaller,
+    { provide: APP_GUARD, useClass: SkipBatchGuard },
   ],
   exports: [BatchExecutor],
 })

@@ -1,4 +1,5 @@
 import { DEFAULT_INHERITED_HEADERS } from './batch.constants.js';
+import { compileExclusions, type BatchExcludedRoute } from './policy/route.exclusions.js';
 
 /**
  * Options of {@link BatchModule}. Every field is optional; the defaults live in
@@ -30,6 +31,19 @@ export interface BatchModuleOptions {
    * 502 entry. Default `5 MiB`.
    */
   maxResponseBytes?: number;
+  /**
+   * Most bytes of the batch request's body. A larger one is answered 413 as soon as its
+   * Content-Length (or, streamed, its byte count) passes the limit; the rest is never read.
+   * Default `1 MiB`. On Express the library reads the batch body itself, so this applies instead
+   * of the app's body parser limit for the batch route.
+   */
+  maxBodySize?: number;
+  /**
+   * Routes no operation may reach, whatever the route's own decorators say: an operation
+   * matching one is answered 403 before any of the app (middleware included) runs. For routes you
+   * do not own; on your own controllers, `@SkipBatch()` reads better. Default `[]`.
+   */
+  exclude?: readonly BatchExcludedRoute[];
 }
 
 /**
@@ -55,6 +69,8 @@ export class BatchOptionDefaults implements Required<BatchModuleOptions> {
   timeout = 30_000;
   operationTimeout = 0;
   maxResponseBytes = 5 * 1024 * 1024;
+  maxBodySize = 1024 * 1024;
+  exclude: readonly BatchExcludedRoute[] = [];
 }
 
 /** Options after defaults are applied; what the rest of the library reads. */
@@ -73,6 +89,11 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   requireInteger('timeout', options.timeout, 0);
   requireInteger('operationTimeout', options.operationTimeout, 0);
   requireInteger('maxResponseBytes', options.maxResponseBytes, 0);
+  requireInteger('maxBodySize', options.maxBodySize, 1);
+  const exclude: unknown = options.exclude;
+  if (!Array.isArray(exclude))
+    throw new TypeError('BatchModule: exclude must be an array of routes');
+  compileExclusions(exclude as BatchExcludedRoute[]);
   const inherit: unknown = options.inheritHeaders;
   if (!Array.isArray(inherit) || !inherit.every((name) => typeof name === 'string')) {
     throw new TypeError('BatchModule: inheritHeaders must be an array of header names');
@@ -83,6 +104,8 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     timeout: options.timeout,
     operationTimeout: options.operationTimeout,
     maxResponseBytes: options.maxResponseBytes,
+    maxBodySize: options.maxBodySize,
+    exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
   });
 }

@@ -13,6 +13,9 @@ export {
   isBatchOperation,
   type BatchOperationInfo,
 } from './dispatch/sub-request.marker.js';
+export { SkipBatch } from './policy/skip-batch.decorator.js';
+export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
+export type { BatchExcludedRoute } from './policy/route.exclusions.js';
 export type { NativeBatchReply } from './encode/native.encoder.js';
 export type {
   BatchEntry,

@@ -1,4 +1,3 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createTestApp, entries, postBatch, sideEffects, type TestApp } from './utils/test-app.js';
 
 const ok = { method: 'GET', url: '/echo' };
@@ -21,7 +20,7 @@ const malformed: [string, unknown, RegExp][] = [
   [
     'an absolute url',
     { data: [{ method: 'GET', url: 'http://evil.example/' }] },
-    /data\.0\.url must be a path starting with "\/"/,
+    /data\.0\.url must be a path of this app starting with "\/" \(absolute URLs/,
   ],
   ['a numeric url', { data: [{ method: 'GET', url: 5 }] }, /data\.0\.url must be a string/],
   [
@@ -73,7 +72,7 @@ const malformed: [string, unknown, RegExp][] = [
   [
     'a __proto__ header',
     { data: [{ ...ok, headers: JSON.parse('{"__proto__": "v"}') as object }] },
-    /"__proto__" is not a valid header name/,
+    /the batch holds a "__proto__" key/,
   ],
   [
     'a host override',
@@ -184,14 +183,14 @@ describe.each([
     expect(sideEffects(t)).toBe(0);
   });
 
-  it('a body in another content type', async () => {
+  it('a body in another content type, with 415', async () => {
     const response = await t.http
       .post('/batch')
       .set('content-type', 'text/plain')
       .send('hello')
-      .expect(400);
-    expect((response.body as { message: string[] }).message[0]).toMatch(
-      /Content-Type: application\/json/,
+      .expect(415);
+    expect((response.body as { message: string }).message).toBe(
+      'A batch must be sent as application/json, not text/plain',
     );
     expect(sideEffects(t)).toBe(0);
   });
@@ -201,8 +200,7 @@ describe('limit', () => {
   let t: TestApp;
   beforeAll(async () => {
     t = await createTestApp({
-      batch: { limit: 50 },
-      configure: (app) => (app as NestExpressApplication).useBodyParser('json', { limit: '50mb' }),
+      batch: { limit: 50, maxBodySize: 50 * 1024 * 1024 },
     });
   });
   afterAll(() => t.close());
@@ -245,8 +243,8 @@ describe('nesting', () => {
         },
       ]).expect(200);
       const [, nested] = entries(response);
-      expect(nested?.code).toBe(400);
-      expect(nested?.body.message).toEqual(['a batch cannot be sent as an operation of a batch']);
+      expect(nested?.code).toBe(403);
+      expect(nested?.body.message).toBe('This route cannot be reached from inside a batch');
       expect(t.recorder.count('items.create')).toBe(0);
     } finally {
       await t.close();

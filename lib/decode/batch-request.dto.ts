@@ -6,11 +6,11 @@ import {
   IsOptional,
   IsString,
   Matches,
-  MaxLength,
   ValidateNested,
 } from 'class-validator';
 import { BATCH_METHODS, OPERATION_NAME_PATTERN } from '../batch.constants.js';
 import type { BatchMethod } from '../interfaces/batch-operation.interface.js';
+import { IsOperationUrl } from './url.rules.js';
 
 /**
  * One operation of the native format. `headers` and `body` are excluded from the transformation
@@ -24,9 +24,7 @@ export class BatchOperationDto {
   @IsIn(BATCH_METHODS)
   method!: BatchMethod;
 
-  @IsString()
-  @MaxLength(8192)
-  @Matches(/^\//, { message: '$property must be a path starting with "/"' })
+  @IsOperationUrl()
   url!: string;
 
   @Exclude()

@@ -1,3 +1,5 @@
+import { maxHeaderSize } from 'node:http';
+
 /** RFC 9110 token: what an HTTP parser accepts as a header name. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Characters an HTTP parser refuses in a header value (CR, LF, NUL and other controls but tab). */
@@ -37,4 +39,19 @@ export function headerNameProblem(name: string): string | undefined {
 /** True when an HTTP parser would accept the value. */
 export function isValidHeaderValue(value: string): boolean {
   return !INVALID_VALUE.test(value);
+}
+
+/**
+ * Most bytes an operation's own headers may take: the limit this Node process puts on the header
+ * block of a request of its own (`--max-http-header-size`, 16 KiB by default).
+ */
+export const MAX_OPERATION_HEADER_BYTES = maxHeaderSize;
+
+/** Bytes of a header block as it would travel: `name: value\r\n` per header. */
+export function headerBlockBytes(headers: Readonly<Record<string, string>>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(headers)) {
+    bytes += Buffer.byteLength(name) + Buffer.byteLength(value) + 4;
+  }
+  return bytes;
 }

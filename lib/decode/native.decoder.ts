@@ -3,9 +3,14 @@ import { validateSync, type ValidationError } from 'class-validator';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { BatchRequestDto } from './batch-request.dto.js';
-import { headerNameProblem, isValidHeaderValue } from './header.rules.js';
+import {
+  headerBlockBytes,
+  headerNameProblem,
+  isValidHeaderValue,
+  MAX_OPERATION_HEADER_BYTES,
+} from './header.rules.js';
 
-const ENVELOPE =
+export const NATIVE_ENVELOPE =
   'the batch must be a JSON object {"data": [operations]} sent with Content-Type: application/json';
 
 /**
@@ -15,7 +20,7 @@ const ENVELOPE =
  * @throws InvalidBatchException, BatchLimitExceededException
  */
 export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[] {
-  if (!isObject(body) || !('data' in body)) throw new InvalidBatchException([ENVELOPE]);
+  if (!isObject(body) || !('data' in body)) throw new InvalidBatchException([NATIVE_ENVELOPE]);
   const { data } = body;
   if (!Array.isArray(data))
     throw new InvalidBatchException(['data must be an array of operations']);
@@ -84,6 +89,11 @@ function decodeHeaders(raw: unknown, path: string, problems: string[]): Record<s
     else if (!isValidHeaderValue(value)) {
       problems.push(`${path}: header "${name}" holds a control character (CR, LF, NUL, ...)`);
     } else headers[name.toLowerCase()] = value;
+  }
+  if (headerBlockBytes(headers) > MAX_OPERATION_HEADER_BYTES) {
+    problems.push(
+      `${path} take more than ${MAX_OPERATION_HEADER_BYTES} bytes, more than a request of its own may carry`,
+    );
   }
   return headers;
 }

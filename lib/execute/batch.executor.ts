@@ -29,8 +29,9 @@ import type {
 } from '../interfaces/batch-operation.interface.js';
 import { planBatch, type BatchPlan, type PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError, type ReferenceLookup } from '../plan/reference.resolver.js';
+import { compileExclusions, type ExclusionTest } from '../policy/route.exclusions.js';
 import { scheduleGraph } from './dependency.scheduler.js';
-import { buildRequest, InvalidHeaderValueError } from './operation.request.js';
+import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
 import { failureResult, isSuccess, toEntry } from './operation.results.js';
 
 /**
@@ -55,10 +56,14 @@ export interface BatchRunContext {
  */
 @Injectable()
 export class BatchExecutor {
+  private readonly excluded: ExclusionTest;
+
   constructor(
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
     private readonly dispatchers: DispatcherHost,
-  ) {}
+  ) {
+    this.excluded = compileExclusions(options.exclude);
+  }
 
   /**
    * Emits each operation's outcome as it completes (completion order, not request order) and
@@ -148,7 +153,7 @@ export class BatchExecutor {
     } catch (error) {
       if (
         error instanceof UnmatchedReferenceError ||
-        error instanceof InvalidHeaderValueError ||
+        error instanceof InvalidRenderedRequestError ||
         error instanceof JSONPathError
       ) {
         return of(failureResult(operation, operation.url, 400, `${label}: ${error.message}`));
@@ -157,6 +162,16 @@ export class BatchExecutor {
     }
 
     const { url } = request;
+    if (this.excluded(request.method, url)) {
+      return of(
+        failureResult(
+          operation,
+          url,
+          403,
+          `${label} cannot be run in a batch: ${request.method} ${url} is excluded (exclude option)`,
+        ),
+      );
+    }
     let answered = dispatcher.dispatch(request, parent).pipe(
       map((response) => this.toResult(operation, url, response, label)),
       catchError((error: unknown) =>

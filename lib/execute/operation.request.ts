@@ -1,17 +1,18 @@
 import { isValidHeaderValue } from '../decode/header.rules.js';
+import { urlProblem } from '../decode/url.rules.js';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import { encodeRequestBody } from '../dispatch/request.body.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { renderJson, renderTemplate, type ReferenceLookup } from '../plan/reference.resolver.js';
 
-/** A referenced value would put a character into a header that HTTP does not allow. */
-export class InvalidHeaderValueError extends Error {}
+/** A referenced value made the url or a header into one that an ordinary request could not carry. */
+export class InvalidRenderedRequestError extends Error {}
 
 /**
  * Turns a planned operation into the request the app receives: references substituted, the
  * batch request's inherited headers under the operation's own, the body encoded.
- * @throws UnmatchedReferenceError, InvalidHeaderValueError
+ * @throws UnmatchedReferenceError, InvalidRenderedRequestError
  */
 export function buildRequest(
   planned: PlannedOperation,
@@ -19,7 +20,16 @@ export function buildRequest(
   parent: ParentContext,
 ): DispatchRequest {
   const { operation } = planned;
-  const url = planned.url ? renderTemplate(planned.url, lookup, encodeURIComponent) : operation.url;
+  let url = operation.url;
+  if (planned.url) {
+    url = renderTemplate(planned.url, lookup, encodeURIComponent);
+    const problem = urlProblem(url);
+    if (problem) {
+      throw new InvalidRenderedRequestError(
+        `url "${url}" ${problem} after its references were substituted`,
+      );
+    }
+  }
   const headers: Record<string, string> = { ...parent.headers };
   for (const [name, value] of Object.entries(operation.headers ?? {})) {
     headers[name.toLowerCase()] = value;
@@ -27,7 +37,7 @@ export function buildRequest(
   for (const [name, template] of planned.headers) {
     const value = renderTemplate(template, lookup);
     if (!isValidHeaderValue(value)) {
-      throw new InvalidHeaderValueError(
+      throw new InvalidRenderedRequestError(
         `header "${name}" would hold a control character after its references were substituted`,
       );
     }

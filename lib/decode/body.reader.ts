@@ -1,0 +1,78 @@
+import type { IncomingMessage } from 'node:http';
+
+/** The batch request's body as it came off the wire, before any format looks at it. */
+export interface WireBody {
+  readonly contentType: string | undefined;
+  readonly contentEncoding: string | undefined;
+  readonly bytes: Buffer;
+}
+
+/** The body passed `maxBodySize`; the rest of it was never read. */
+export class BodyTooLargeError extends Error {
+  constructor(readonly limit: number) {
+    super(`The batch body may be at most ${limit} bytes (maxBodySize)`);
+  }
+}
+
+/** The client went away before the body was complete. */
+export class BodyAbortedError extends Error {}
+
+const WIRE_BODY = Symbol('nestjs-batch.wire-body');
+type Stashed = IncomingMessage & { [WIRE_BODY]?: WireBody };
+
+/**
+ * Reads a request body into memory, refusing it as soon as it would pass `limit` bytes: at once
+ * when its Content-Length says so, else the moment the count passes while it streams in. What
+ * follows is never read, so an oversized batch costs no more memory than `limit`.
+ */
+export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  if (Number(request.headers['content-length']) > limit) {
+    return Promise.reject(new BodyTooLargeError(limit));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const done = (): void => {
+      request.off('data', onData).off('end', onEnd).off('error', onError).off('close', onClose);
+    };
+    const onData = (chunk: Buffer): void => {
+      size += chunk.length;
+      if (size > limit) {
+        done();
+        request.pause();
+        reject(new BodyTooLargeError(limit));
+      } else chunks.push(chunk);
+    };
+    const onEnd = (): void => {
+      done();
+      resolve(Buffer.concat(chunks, size));
+    };
+    const onError = (error: Error): void => {
+      done();
+      reject(error);
+    };
+    const onClose = (): void => {
+      done();
+      reject(new BodyAbortedError('the client closed the connection before the body was complete'));
+    };
+    request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
+  });
+}
+
+/** Keeps the body on the request for the batch controller. */
+export function stashWireBody(request: IncomingMessage, bytes: Buffer): void {
+  const header = (name: string): string | undefined => {
+    const value = request.headers[name];
+    return Array.isArray(value) ? value.join(', ') : value;
+  };
+  (request as Stashed)[WIRE_BODY] = {
+    contentType: header('content-type'),
+    contentEncoding: header('content-encoding'),
+    bytes,
+  };
+}
+
+/** The body {@link stashWireBody} kept, or undefined when the framework's parsers read it. */
+export function wireBodyOf(request: IncomingMessage): WireBody | undefined {
+  return (request as Stashed)[WIRE_BODY];
+}

@@ -1,0 +1,60 @@
+import { ValidateBy, type ValidationOptions } from 'class-validator';
+
+/** Longest operation url accepted: what common HTTP servers take on a request line. */
+export const MAX_URL_LENGTH = 8192;
+
+/** What an HTTP/1.1 parser accepts in a request target: printable ASCII, no space. */
+const PRINTABLE_ASCII = /^[\x21-\x7e]*$/;
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/**
+ * Why `url` cannot be an operation's target, or undefined when it can. An operation only ever
+ * names a path of this app (an origin-form target, RFC 9112 §3.2.1): never a host, a scheme, or
+ * a path that a static file server could resolve outside its root.
+ */
+export function urlProblem(url: string): string | undefined {
+  if (url.length > MAX_URL_LENGTH) return `must be at most ${MAX_URL_LENGTH} characters`;
+  if (!url.startsWith('/')) {
+    return 'must be a path of this app starting with "/" (absolute URLs and other schemes are refused: an operation never leaves the app)';
+  }
+  if (url.startsWith('//'))
+    return 'must not start with "//" (a protocol-relative URL names a host)';
+  if (url.includes('\\')) return 'must not hold a backslash (some parsers read it as "/")';
+  if (!PRINTABLE_ASCII.test(url)) {
+    return 'must be printable ASCII without spaces or control characters (percent-encode the rest)';
+  }
+  if (url.includes('#')) return 'must not hold a fragment ("#")';
+  const path = url.split('?', 1)[0] ?? '';
+  for (const segment of path.split('/')) {
+    let decoded: string;
+    try {
+      decoded = decodeURIComponent(segment);
+    } catch {
+      return `holds a malformed percent-encoding in "${segment}"`;
+    }
+    if (CONTROL.test(decoded)) return 'encodes a control character in its path';
+    if (decoded.split(/[/\\]/).some((part) => part === '.' || part === '..')) {
+      return 'must not hold "." or ".." path segments, plain or percent-encoded';
+    }
+  }
+  return undefined;
+}
+
+/** class-validator rule: the value is a string {@link urlProblem} has nothing to say about. */
+export function IsOperationUrl(options?: ValidationOptions): PropertyDecorator {
+  return ValidateBy(
+    {
+      name: 'isOperationUrl',
+      validator: {
+        validate: (value: unknown) => typeof value === 'string' && urlProblem(value) === undefined,
+        defaultMessage: (args) => {
+          const value: unknown = args?.value;
+          const problem = typeof value === 'string' ? urlProblem(value) : 'must be a string';
+          return `$property ${problem ?? ''}`;
+        },
+      },
+    },
+    options,
+  );
+}

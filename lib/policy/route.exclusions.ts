@@ -1,0 +1,68 @@
+import { RequestMethod } from '@nestjs/common';
+import { match } from 'path-to-regexp';
+import type { BatchMethod } from '../interfaces/batch-operation.interface.js';
+
+/**
+ * A route operations may not reach. `path` is a pattern in the syntax of Nest and Express 5 routes
+ * (`/admin/*rest`, `/users/:id`), matched against the operation's whole path (global prefix
+ * included), case-insensitively and with or without a trailing slash, as Express routes match.
+ * A string is a path for every method.
+ * @publicApi
+ */
+export type BatchExcludedRoute =
+  | string
+  | {
+      path: string;
+      /** Methods it applies to; default every method. */
+      method?: BatchMethod | RequestMethod | readonly (BatchMethod | RequestMethod)[];
+    };
+
+/** True when an operation with this method and url may not run. */
+export type ExclusionTest = (method: string, url: string) => boolean;
+
+/**
+ * Compiles the `exclude` option once.
+ * @throws TypeError naming the entry, for a pattern path-to-regexp cannot read
+ */
+export function compileExclusions(routes: readonly BatchExcludedRoute[]): ExclusionTest {
+  const compiled = routes.map((route, index) => {
+    const { path, method } = typeof route === 'string' ? { path: route, method: undefined } : route;
+    let matches;
+    try {
+      matches = match(path, { sensitive: false, trailing: true, decode: false });
+    } catch (error) {
+      throw new TypeError(
+        `BatchModule: exclude[${index}] "${path}" is not a route pattern: ${(error as Error).message}`,
+        { cause: error },
+      );
+    }
+    const methods = method === undefined ? [] : [method].flat().map(methodName);
+    const every = methods.length === 0 || methods.includes('ALL');
+    return { matches, methods: new Set(methods), every };
+  });
+  if (compiled.length === 0) return () => false;
+  return (method, url) => {
+    const path = normalisePath(url);
+    return compiled.some(
+      (route) => (route.every || route.methods.has(method)) && route.matches(path) !== false,
+    );
+  };
+}
+
+function methodName(method: BatchMethod | RequestMethod): string {
+  return typeof method === 'number' ? RequestMethod[method] : method.toUpperCase();
+}
+
+const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+
+/**
+ * The path of a url with unreserved characters percent-decoded (RFC 3986 §6.2.2.2), so `/%61dmin`
+ * cannot slip past an exclusion of `/admin`; other escapes stay as they are, as routers see them.
+ */
+function normalisePath(url: string): string {
+  const path = url.split('?', 1)[0] ?? '';
+  return path.replace(/%([0-9A-Fa-f]{2})/g, (escape, hex: string) => {
+    const char = String.fromCharCode(parseInt(hex, 16));
+    return UNRESERVED.test(char) ? char : escape.toUpperCase();
+  });
+}
