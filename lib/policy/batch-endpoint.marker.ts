@@ -8,9 +8,9 @@ export function markBatchEndpoint(controller: object): void {
 }
 
 /**
- * True when the context is the batch request itself (not one of its operations). Use it to keep
- * app-wide guards from counting the envelope as well as its operations, e.g. `@nestjs/throttler`'s
- * `skipIf: isBatchEndpoint`.
+ * True when the context is the batch request itself (not one of its operations). Use it to exempt
+ * the envelope from app-wide guards that already see each operation, e.g. `@nestjs/throttler`'s
+ * `skipIf: isBatchEndpoint`: every operation is still counted against its own route.
  * @publicApi
  */
 export function isBatchEndpoint(context: ExecutionContext): boolean {
