@@ -8,6 +8,7 @@ import {
   Post,
   Req,
   Res,
+  StreamableFile,
   VERSION_NEUTRAL,
   type Type,
 } from '@nestjs/common';
@@ -17,6 +18,7 @@ import type { ResolvedBatchOptions } from './batch.options.js';
 import { decodeBatchRequest } from './decode/batch.decoder.js';
 import { isBatchOperation } from './dispatch/sub-request.marker.js';
 import { encodeNativeBatch, type NativeBatchReply } from './encode/native.encoder.js';
+import { acceptsNdjson, NDJSON, streamNdjson } from './encode/ndjson.encoder.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { markBatchEndpoint } from './policy/batch-endpoint.marker.js';
 import { SkipBatch } from './policy/skip-batch.decorator.js';
@@ -37,6 +39,7 @@ export function createBatchController(path: string): Type<unknown> {
     /**
      * decode -> plan + execute -> encode. `body` is typed `unknown` on purpose: a global
      * ValidationPipe then leaves it alone, and the decoder validates it with its own rules.
+     * `Accept: application/x-ndjson` streams a line per operation as it finishes.
      */
     @Post()
     @HttpCode(HttpStatus.OK)
@@ -44,33 +47,43 @@ export function createBatchController(path: string): Type<unknown> {
       @Req() request: object,
       @Res({ passthrough: true }) response: object,
       @Body() body: unknown,
-    ): Promise<NativeBatchReply> {
+    ): Promise<NativeBatchReply | StreamableFile> {
       const incoming = rawOf(request) as IncomingMessage;
       // Also refused by SkipBatchGuard; checked here too in case another global guard lets it by.
       if (isBatchOperation(incoming)) {
         throw new ForbiddenException('A batch cannot be sent as an operation of a batch');
       }
       const operations = decodeBatchRequest(incoming, body, this.options);
-      const gone = new AbortController();
-      const raw = rawOf(response) as ServerResponse;
-      // 'close' before 'finish' means the client went away: stop what has not started.
-      const onClose = (): void => {
-        if (!raw.writableFinished) gone.abort();
-      };
-      raw.once('close', onClose);
-      try {
-        const entries = await this.executor.execute(operations, {
-          request: incoming,
-          signal: gone.signal,
-        });
-        return encodeNativeBatch(entries);
-      } finally {
-        raw.off('close', onClose);
+      const outgoing = rawOf(response) as ServerResponse;
+      const signal = abortOnDisconnect(outgoing);
+      const context = { request: incoming, signal };
+
+      if (acceptsNdjson(incoming.headers.accept)) {
+        const stream = streamNdjson(operations, (readyToStart) =>
+          this.executor.run(operations, { ...context, readyToStart }),
+        );
+        // Proxies that buffer (nginx) would hold every line back until the end.
+        outgoing.setHeader('cache-control', 'no-cache');
+        outgoing.setHeader('x-accel-buffering', 'no');
+        return new StreamableFile(stream, { type: NDJSON });
       }
+      return encodeNativeBatch(await this.executor.execute(operations, context));
     }
   }
   markBatchEndpoint(BatchController);
   return BatchController;
+}
+
+/**
+ * Aborts when the client goes away: 'close' before the response finished. Once the response has
+ * finished, 'close' is the normal end and aborts nothing.
+ */
+function abortOnDisconnect(response: ServerResponse): AbortSignal {
+  const gone = new AbortController();
+  response.once('close', () => {
+    if (!response.writableFinished) gone.abort();
+  });
+  return gone.signal;
 }
 
 /** The Node object under an Express (itself) or Fastify (`.raw`) request or reply. */

@@ -4,12 +4,14 @@ import { JSONPathError } from 'json-p3';
 import {
   catchError,
   defer,
+  from,
   fromEvent,
   lastValueFrom,
   map,
   Observable,
   of,
   type Subscription,
+  switchMap,
   takeUntil,
   tap,
   timeout,
@@ -46,6 +48,12 @@ export interface BatchRunContext {
   request?: IncomingMessage;
   /** Aborting stops the batch: operations not yet started never start. */
   signal?: AbortSignal;
+  /**
+   * Asked before each operation starts; a promise holds the start back until it settles. Lets a
+   * consumer that streams results apply back-pressure: while its reader is behind, no new
+   * operation starts.
+   */
+  readyToStart?: () => PromiseLike<void> | undefined;
 }
 
 /**
@@ -91,7 +99,11 @@ export class BatchExecutor {
           dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
         },
         (index, failedDependency) =>
-          onNextTurn(() => this.runOperation(batch, index, failedDependency)),
+          onNextTurn(() =>
+            whenReady(context.readyToStart?.(), () =>
+              this.runOperation(batch, index, failedDependency),
+            ),
+          ),
         (result) => isSuccess(result.code),
         this.options.concurrency,
       ).pipe(tap(({ index, result }) => (results[index] = result)));
@@ -260,6 +272,14 @@ function onNextTurn<T>(source: () => Observable<T>): Observable<T> {
       inner?.unsubscribe();
     };
   });
+}
+
+/** `start()` at once, or once `ready` settles. */
+function whenReady<T>(
+  ready: PromiseLike<void> | undefined,
+  start: () => Observable<T>,
+): Observable<T> {
+  return ready ? from(ready).pipe(switchMap(start)) : start();
 }
 
 function aborted(signal: AbortSignal): Observable<unknown> {

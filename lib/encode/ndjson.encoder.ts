@@ -1,0 +1,85 @@
+import { Readable } from 'node:stream';
+import type { Observable } from 'rxjs';
+import { toEntry } from '../execute/operation.results.js';
+import type {
+  BatchEntry,
+  BatchOperation,
+  BatchOutcome,
+} from '../interfaces/batch-operation.interface.js';
+
+/** Media type of the streamed reply. */
+export const NDJSON = 'application/x-ndjson';
+
+/**
+ * One line of the streamed reply: `{ "index": i, ...entry }`, or `{ "index": i, "entry": null }`
+ * for an operation unfinished at the timeout or omitted on success.
+ * @publicApi
+ */
+export type NdjsonBatchLine =
+  ({ index: number } & NonNullable<BatchEntry>) | { index: number; entry: null };
+
+/** True when the batch request's Accept header asks for NDJSON (and does not refuse it, q=0). */
+export function acceptsNdjson(accept: string | undefined): boolean {
+  return (accept ?? '').split(',').some((range) => {
+    const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
+    return type === NDJSON && !parameters.some((parameter) => /^q=0(\.0*)?$/.test(parameter));
+  });
+}
+
+/**
+ * Streams a batch as NDJSON, a line per operation as soon as it finishes, then a `null` line for
+ * each one unfinished when the run ends (timeout or abort). While the stream's reader is behind
+ * (its buffer is full), `readyToStart` holds new operations back; destroying the stream stops the
+ * run. A synchronous error of the run (planning: a cycle, an unknown name) is thrown here, before
+ * anything is written, so it can still be answered with its own status.
+ */
+export function streamNdjson(
+  operations: readonly BatchOperation[],
+  run: (readyToStart: () => PromiseLike<void> | undefined) => Observable<BatchOutcome>,
+): Readable {
+  const finished = operations.map(() => false);
+  let waiting: (() => void)[] = [];
+  let full = false;
+  const stream = new Readable({
+    read() {
+      full = false;
+      const resume = waiting;
+      waiting = [];
+      for (const start of resume) start();
+    },
+    destroy(error, callback) {
+      subscription.unsubscribe();
+      callback(error);
+    },
+  });
+  const write = (line: NdjsonBatchLine): void => {
+    if (!stream.push(`${JSON.stringify(line)}\n`)) full = true;
+  };
+  const readyToStart = (): PromiseLike<void> | undefined =>
+    full ? new Promise<void>((resolve) => waiting.push(resolve)) : undefined;
+
+  let subscribing = true;
+  let planningError: { error: unknown } | undefined;
+  const subscription = run(readyToStart).subscribe({
+    next: ({ index, result }) => {
+      const operation = operations[index];
+      if (!operation) return;
+      finished[index] = true;
+      const entry = toEntry(operation, result);
+      write(entry ? { index, ...entry } : { index, entry: null });
+    },
+    error: (error: unknown) => {
+      if (subscribing) planningError = { error };
+      else stream.destroy(error instanceof Error ? error : new Error(String(error)));
+    },
+    complete: () => {
+      finished.forEach((done, index) => {
+        if (!done) write({ index, entry: null });
+      });
+      stream.push(null);
+    },
+  });
+  subscribing = false;
+  if (planningError) throw planningError.error;
+  return stream;
+}
