@@ -10,7 +10,7 @@ const parent = {
   'accept-encoding': 'gzip, br',
   'if-none-match': '"abc"',
   range: 'bytes=0-1',
-  accept: 'application/x-ndjson',
+  accept: 'application/json, text/csv',
 };
 
 describe('headers of the batch request', () => {
