@@ -10,6 +10,7 @@ export default {
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
   moduleNameMapper: {
     '^nestjs-batch$': '<rootDir>/lib/index.ts',
+    '^nestjs-batch/client$': '<rootDir>/lib/client/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

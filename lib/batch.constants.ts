@@ -35,3 +35,23 @@ export const DEFAULT_INHERITED_HEADERS: readonly string[] = [
  * @publicApi
  */
 export const OPERATION_NAME_PATTERN = /^[A-Za-z0-9_.~-]{1,128}$/;
+
+/**
+ * Headers an operation may not set (a batch carrying one is refused with 400): they describe the
+ * batch request's connection or framing, which the library owns for every operation. `host` is
+ * inherited, so no operation can name another host.
+ * @publicApi
+ */
+export const FORBIDDEN_OPERATION_HEADERS: readonly string[] = [
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+  'http2-settings',
+];

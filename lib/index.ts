@@ -5,7 +5,12 @@ export {
   type BatchModuleExtras,
   type BatchModuleOptions,
 } from './batch.options.js';
-export { BATCH_METHODS, DEFAULT_BATCH_PATH, DEFAULT_INHERITED_HEADERS } from './batch.constants.js';
+export {
+  BATCH_METHODS,
+  DEFAULT_BATCH_PATH,
+  DEFAULT_INHERITED_HEADERS,
+  FORBIDDEN_OPERATION_HEADERS,
+} from './batch.constants.js';
 export { BatchLimitExceededException, InvalidBatchException } from './batch.exceptions.js';
 export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';
 export {

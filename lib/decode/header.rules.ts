@@ -1,4 +1,5 @@
 import { maxHeaderSize } from 'node:http';
+import { FORBIDDEN_OPERATION_HEADERS } from '../batch.constants.js';
 
 /** RFC 9110 token: what an HTTP parser accepts as a header name. */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -6,31 +7,14 @@ const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 // eslint-disable-next-line no-control-regex
 const INVALID_VALUE = /[\u0000-\u0008\u000a-\u001f\u007f]/;
 
-/**
- * Headers an operation may not set: they describe the batch request's connection or framing,
- * which the library owns for every operation. `host` is inherited so no operation can name
- * another host.
- */
-export const FORBIDDEN_OPERATION_HEADERS: ReadonlySet<string> = new Set([
-  'host',
-  'content-length',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'upgrade',
-  'te',
-  'trailer',
-  'expect',
-  'http2-settings',
-]);
+const FORBIDDEN: ReadonlySet<string> = new Set(FORBIDDEN_OPERATION_HEADERS);
 
 /** Why a header name cannot be used by an operation, or undefined when it can. */
 export function headerNameProblem(name: string): string | undefined {
   if (!TOKEN.test(name) || name === '__proto__') {
     return `"${name}" is not a valid header name`;
   }
-  if (FORBIDDEN_OPERATION_HEADERS.has(name.toLowerCase())) {
+  if (FORBIDDEN.has(name.toLowerCase())) {
     return `header "${name}" is set by the batch endpoint and may not be given per operation`;
   }
   return undefined;

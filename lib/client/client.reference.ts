@@ -1,0 +1,15 @@
+const NAME = /^[A-Za-z0-9_.~-]{1,128}$/;
+
+/**
+ * A reference to another operation's result, for urls, header values and body strings:
+ * `ref('create', '$.id')` is `{result=create:$.id}`. The referring operation runs after `name`.
+ * @throws TypeError for a name the server would refuse or a path not starting with `$`
+ * @publicApi
+ */
+export function ref(name: string, path = '$'): string {
+  if (!NAME.test(name)) {
+    throw new TypeError(`ref: "${name}" is not an operation name (1-128 of A-Z a-z 0-9 _ . ~ -)`);
+  }
+  if (!path.startsWith('$')) throw new TypeError(`ref: the path "${path}" must start with "$"`);
+  return `{result=${name}:${path}}`;
+}

@@ -1,0 +1,57 @@
+import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
+
+// Spelled from the fetch API itself, so the client needs neither the DOM lib nor Node's types.
+/** What `new Headers()` takes. @publicApi */
+export type FetchHeadersInit = NonNullable<ConstructorParameters<typeof Headers>[0]>;
+/** What `fetch()` takes as its first argument. @publicApi */
+export type FetchInput = Parameters<typeof globalThis.fetch>[0];
+
+/**
+ * Options of {@link BatchClient}.
+ * @publicApi
+ */
+export interface BatchClientOptions {
+  /** Full URL of the batch route, e.g. `https://api.example.com/batch`. */
+  endpoint: string | URL;
+  /** Headers sent with every batch request (the server passes `authorization`, cookies... on to operations). */
+  headers?: FetchHeadersInit;
+  /** The fetch that sends batches and calls that cannot be batched. Default: the global `fetch`. */
+  fetch?: typeof globalThis.fetch;
+  /** Most calls in one batch; more are split into several. Default `50`, the server's default `limit`. */
+  maxBatchSize?: number;
+  /** Milliseconds `client.fetch` waits to gather calls into one batch. Default `0`: calls made before the event loop turns. */
+  windowMs?: number;
+}
+
+/**
+ * One operation of an explicit batch.
+ * @publicApi
+ */
+export interface BatchRequestInit {
+  /** Default `GET`. */
+  method?: string;
+  /** A path of the endpoint's origin (`/todos/1`), or an absolute URL of that origin. */
+  url: string;
+  headers?: FetchHeadersInit;
+  /** A JSON value (sent as JSON) or a string (sent as it is). */
+  body?: unknown;
+  /** Name for `dependsOn` and {@link ref}. */
+  name?: string;
+  dependsOn?: string[];
+  omitResponseOnSuccess?: boolean;
+}
+
+/**
+ * What {@link BatchClient.batch} gives per operation: its response, or why there is none.
+ * @publicApi
+ */
+export type BatchResponse = Response | import('./client.errors.js').BatchEntryMissingError;
+
+/**
+ * One entry as {@link BatchClient.stream} yields it, in completion order.
+ * @publicApi
+ */
+export interface StreamedEntry {
+  index: number;
+  entry: BatchEntry;
+}
