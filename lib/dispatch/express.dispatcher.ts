@@ -51,8 +51,10 @@ export class ExpressDispatcher implements OperationDispatcher {
         capture.stop();
         // Abandoned (timeout, client gone): the app sees the request aborted, as on a real drop.
         if (!res.writableFinished) req.destroy();
-        // Lets 'close' listeners run, as after a real response.
-        socket.destroy();
+        // Lets 'close' listeners run, as after a real response. On the next tick: writes the
+        // response made are acknowledged on this tick, and destroying first would fail each one
+        // with an ERR_STREAM_DESTROYED error (a stack trace per write, measured at ~5% of CPU).
+        process.nextTick(() => socket.destroy());
       };
     });
   }
