@@ -1,0 +1,275 @@
+// npm run bench [-- --seconds 5 --rounds 2]
+//
+// Side-by-side measurements in one run, on loopback, every loop bounded in time. Each variant runs
+// against its own server process (bench/server.mjs); variants alternate round by round so drift
+// on a shared machine hits them alike. Prints a table and the target ratios (PASS/FAIL) and writes
+// bench/results.json. Not a test: it always exits 0 unless it cannot run.
+import autocannon from 'autocannon';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { connect, createServer } from 'node:net';
+import os from 'node:os';
+import process from 'node:process';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const option = (name, fallback) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return Number(at > 0 ? process.argv[at + 1] : fallback);
+};
+const SECONDS = option('seconds', 5);
+const ROUNDS = option('rounds', 2);
+const CONNECTIONS = 10;
+const OPS = 50;
+const ONE_WAY_DELAY_MS = 25;
+
+const gets = JSON.stringify({
+  data: Array.from({ length: OPS }, () => ({ method: 'GET', url: '/item' })),
+});
+const chain = JSON.stringify({
+  data: Array.from({ length: OPS }, (_, i) =>
+    i === 0
+      ? { method: 'GET', url: '/item', name: 'op0' }
+      : { method: 'GET', url: `/item?after={result=op${i - 1}:$.id}`, name: `op${i}` },
+  ),
+});
+const peerGets = JSON.stringify(
+  Object.fromEntries(
+    Array.from({ length: OPS }, (_, i) => [`r${i}`, { method: 'GET', url: '/item' }]),
+  ),
+);
+
+async function freePort() {
+  const server = createServer();
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address();
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Starts a bench server; samples its RSS every 50 ms so phases can read their peak. */
+async function startServer(mode) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['bench/server.mjs', mode, String(port)], {
+    stdio: ['ignore', 'pipe', 'ignore'],
+  });
+  await new Promise((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
+    child.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve());
+  });
+  let peak = 0;
+  const rss = () => {
+    const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
+    return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) * 1024;
+  };
+  const sampler = setInterval(() => (peak = Math.max(peak, rss())), 50);
+  return {
+    port,
+    rss,
+    resetPeak: () => (peak = rss()),
+    peak: () => Math.max(peak, rss()),
+    stop: () => {
+      clearInterval(sampler);
+      child.kill('SIGTERM');
+    },
+  };
+}
+
+async function load(port, { method = 'GET', path, body, seconds = SECONDS, amount }) {
+  const result = await autocannon({
+    url: `http://127.0.0.1:${port}${path}`,
+    connections: CONNECTIONS,
+    ...(amount ? { amount } : { duration: seconds }),
+    method,
+    body,
+    headers: body ? { 'content-type': 'application/json' } : {},
+  });
+  const errors = result.errors + result.timeouts + result.non2xx;
+  return { perSecond: result.requests.total / (result.duration || seconds), errors };
+}
+
+function floor(seconds) {
+  const out = execFileSync(process.execPath, ['bench/server.mjs', 'floor', String(seconds)]);
+  return JSON.parse(String(out).trim().split('\n').pop()).opsPerSecond;
+}
+
+/** A TCP proxy that holds every chunk `delay` ms in each direction: a 2 x delay round trip. */
+async function delayProxy(target, delay) {
+  const server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    const relay = (from, to) =>
+      from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), delay));
+    relay(client, upstream);
+    relay(upstream, client);
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    const close = () => (client.destroy(), upstream.destroy());
+    client.on('close', close).on('error', close);
+    upstream.on('close', close).on('error', close);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { port: server.address().port, close: () => server.close() };
+}
+
+function call(port, agent, method, path, body) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        agent,
+        headers: { 'content-type': 'application/json' },
+      },
+      (res) => res.resume().on('end', () => resolve(res.statusCode)),
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+async function latency(serverPort) {
+  // Both paths warm (JIT), so the walls compare round trips rather than compilation.
+  await load(serverPort, { path: '/item', amount: 2_000 });
+  await load(serverPort, { method: 'POST', path: '/batch', body: gets, amount: 200 });
+  const proxy = await delayProxy(serverPort, ONE_WAY_DELAY_MS);
+  const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+  await call(proxy.port, agent, 'GET', '/item'); // connect first: both variants reuse the connection
+  let started = Date.now();
+  for (let i = 0; i < OPS; i++) await call(proxy.port, agent, 'GET', '/item');
+  const sequential = Date.now() - started;
+  started = Date.now();
+  await call(proxy.port, agent, 'POST', '/batch', gets);
+  const batched = Date.now() - started;
+  agent.destroy();
+  proxy.close();
+  return { sequentialMs: sequential, batchMs: batched };
+}
+
+const mib = (bytes) => +(bytes / 1024 / 1024).toFixed(1);
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+const rounds = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const nest = await startServer('nest');
+  await load(nest.port, { path: '/item', seconds: 1 }); // warm-up
+  await load(nest.port, { method: 'POST', path: '/batch', body: gets, seconds: 1 });
+  const measured = {};
+  // Alternate the order each round.
+  const order = round % 2 === 0 ? ['direct', 'batched'] : ['batched', 'direct'];
+  for (const variant of order) {
+    nest.resetPeak();
+    measured[variant] =
+      variant === 'direct'
+        ? await load(nest.port, { path: '/item' })
+        : await load(nest.port, { method: 'POST', path: '/batch', body: gets });
+    measured[`${variant}PeakRss`] = nest.peak();
+  }
+  measured.chain = await load(nest.port, { method: 'POST', path: '/batch', body: chain });
+  nest.stop();
+  measured.floor = floor(SECONDS);
+
+  const peer = await startServer('batch-request');
+  measured.batchRequest = await load(peer.port, { method: 'POST', path: '/batch', body: peerGets });
+  peer.stop();
+  rounds.push(measured);
+}
+
+// Latency and memory once: they are not throughput figures to alternate.
+const nest = await startServer('nest');
+const delays = await latency(nest.port);
+await load(nest.port, { method: 'POST', path: '/batch', body: gets, amount: 10_000 / OPS });
+await sleep(500);
+const rssAfter10k = nest.rss();
+await load(nest.port, { method: 'POST', path: '/batch', body: gets, amount: 90_000 / OPS });
+await sleep(500);
+const rssAfter100k = nest.rss();
+nest.stop();
+
+/** express-batch's ops/s on the Nest app's Express instance, or why it cannot be measured. */
+async function measureExpressBatch() {
+  const server = await startServer('express-batch');
+  try {
+    const reply = await new Promise((resolve) => {
+      request({ host: '127.0.0.1', port: server.port, path: '/api/batch?a=/item' }, (res) => {
+        let text = '';
+        res
+          .on('data', (chunk) => (text += chunk))
+          .on('end', () => resolve({ status: res.statusCode, text }));
+      }).end();
+    });
+    if (reply.status !== 200 || !reply.text.includes('widget')) {
+      return `fails on Nest 12: GET /api/batch?a=/item answered ${reply.status} ${reply.text.slice(0, 80)}`;
+    }
+    const query = Array.from({ length: OPS }, (_, i) => `r${i}=/item`).join('&');
+    return (await load(server.port, { path: `/api/batch?${query}` })).perSecond * OPS;
+  } finally {
+    server.stop();
+  }
+}
+const expressBatch = await measureExpressBatch();
+
+const pick = (key, field = 'perSecond') =>
+  median(rounds.map((r) => (field ? r[key][field] : r[key])));
+const direct = pick('direct');
+const batchedOps = pick('batched') * OPS;
+const floorOps = median(rounds.map((r) => r.floor));
+const chainOps = pick('chain') * OPS;
+const peerOps = pick('batchRequest') * OPS;
+const directPeak = median(rounds.map((r) => r.directPeakRss));
+const batchedPeak = median(rounds.map((r) => r.batchedPeakRss));
+
+const targets = [
+  ['batched ops/s / direct req/s', batchedOps / direct, '>=', 2.5],
+  ['batched ops/s / dispatch floor', batchedOps / floorOps, '>=', 0.85],
+  ['chain ops/s / batched ops/s', chainOps / batchedOps, '>=', 0.7],
+  ['sequential wall / batch wall (50 ms RTT)', delays.sequentialMs / delays.batchMs, '>=', 40],
+  ['RSS after 100k ops / after 10k', rssAfter100k / rssAfter10k, '<=', 1.1],
+  ['peak RSS batching / direct', batchedPeak / directPeak, '<=', 1.5],
+  ['batched ops/s / batch-request ops/s', batchedOps / peerOps, '>=', 3],
+].map(([name, value, op, target]) => ({
+  name,
+  value: +value.toFixed(2),
+  target: `${op} ${target}`,
+  pass: op === '>=' ? value >= target : value <= target,
+}));
+
+const figures = {
+  directRequestsPerSecond: Math.round(direct),
+  batchedBatchesPerSecond: +pick('batched').toFixed(1),
+  batchedOperationsPerSecond: Math.round(batchedOps),
+  dispatchFloorOperationsPerSecond: Math.round(floorOps),
+  chainOperationsPerSecond: Math.round(chainOps),
+  batchRequestOperationsPerSecond: Math.round(peerOps),
+  expressBatch: typeof expressBatch === 'number' ? Math.round(expressBatch) : expressBatch,
+  sequentialWallMs: delays.sequentialMs,
+  batchWallMs: delays.batchMs,
+  peakRssDirectMiB: mib(directPeak),
+  peakRssBatchedMiB: mib(batchedPeak),
+  rssAfter10kOpsMiB: mib(rssAfter10k),
+  rssAfter100kOpsMiB: mib(rssAfter100k),
+  errors: rounds.reduce((sum, r) => sum + r.direct.errors + r.batched.errors + r.chain.errors, 0),
+};
+const version = (name) =>
+  JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')).version;
+const results = {
+  date: new Date().toISOString(),
+  settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, operationsPerBatch: OPS },
+  machine: {
+    node: process.version,
+    nest: version('@nestjs/core'),
+    express: version('express'),
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model,
+    memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1),
+    platform: `${os.platform()} ${os.release()}`,
+  },
+  figures,
+  targets,
+};
+writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
+console.table(figures);
+for (const t of targets)
+  console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} (target ${t.target})`);
+console.log('written to bench/results.json');
