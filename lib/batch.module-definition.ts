@@ -4,20 +4,23 @@ import { DEFAULT_BATCH_PATH } from './batch.constants.js';
 import { BATCH_PATH } from './batch.internal-constants.js';
 import type { BatchModuleExtras, BatchModuleOptions } from './batch.options.js';
 
-export const { ConfigurableModuleClass, MODULE_OPTIONS_TOKEN: BATCH_MODULE_OPTIONS } =
-  new ConfigurableModuleBuilder<BatchModuleOptions>({ moduleName: 'Batch' })
-    .setClassMethodName('forRoot')
-    .setFactoryMethodName('createBatchOptions')
-    .setExtras<BatchModuleExtras>(
-      { path: DEFAULT_BATCH_PATH, isGlobal: false },
-      (definition, extras) => ({
-        ...definition,
-        global: extras.isGlobal === true,
-        controllers: [createBatchController(extras.path ?? DEFAULT_BATCH_PATH)],
-        providers: [
-          ...(definition.providers ?? []),
-          { provide: BATCH_PATH, useValue: extras.path ?? DEFAULT_BATCH_PATH },
-        ],
-      }),
-    )
-    .build();
+export const {
+  ConfigurableModuleClass,
+  MODULE_OPTIONS_TOKEN: BATCH_MODULE_OPTIONS,
+  OPTIONS_TYPE,
+} = new ConfigurableModuleBuilder<BatchModuleOptions>({ moduleName: 'Batch' })
+  .setClassMethodName('forRoot')
+  .setFactoryMethodName('createBatchOptions')
+  .setExtras<BatchModuleExtras>(
+    { path: DEFAULT_BATCH_PATH, isGlobal: false },
+    (definition, extras) => ({
+      ...definition,
+      global: extras.isGlobal === true,
+      controllers: [createBatchController(extras.path ?? DEFAULT_BATCH_PATH)],
+      providers: [
+        ...(definition.providers ?? []),
+        { provide: BATCH_PATH, useValue: extras.path ?? DEFAULT_BATCH_PATH },
+      ],
+    }),
+  )
+  .build();

@@ -1,7 +1,11 @@
-import { Module } from '@nestjs/common';
+import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { BATCH_OPTIONS } from './batch.internal-constants.js';
-import { BATCH_MODULE_OPTIONS, ConfigurableModuleClass } from './batch.module-definition.js';
+import {
+  BATCH_MODULE_OPTIONS,
+  ConfigurableModuleClass,
+  OPTIONS_TYPE,
+} from './batch.module-definition.js';
 import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js';
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
 import { ExpressBodyInstaller } from './decode/express-body.installer.js';
@@ -27,4 +31,9 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
   ],
   exports: [BatchExecutor],
 })
-export class BatchModule extends ConfigurableModuleClass {}
+export class BatchModule extends ConfigurableModuleClass {
+  /** Every option has a default, so `BatchModule.forRoot()` alone is a working setup. */
+  static override forRoot(options: typeof OPTIONS_TYPE = {}): DynamicModule {
+    return super.forRoot(options);
+  }
+}

@@ -22,6 +22,18 @@ class BatchConfig {
   }
 }
 
+describe('forRoot', () => {
+  it('works without options: every option has a default', async () => {
+    const t = await createTestApp({ module: BatchModule.forRoot() });
+    try {
+      const response = await postBatch(t, [{ method: 'GET', url: '/echo' }]).expect(200);
+      expect((response.body as { data: { code: number }[] }).data[0]?.code).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
+
 describe('forRootAsync', () => {
   it('takes options from a factory with injected dependencies', async () => {
     const t = await createTestApp({
