@@ -1,6 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { BATCH_OPTIONS } from './batch.internal-constants.js';
+import { BATCH_MODULE, BATCH_OPTIONS } from './batch.internal-constants.js';
 import {
   BATCH_MODULE_OPTIONS,
   ConfigurableModuleClass,
@@ -27,6 +27,8 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
     DispatcherHost,
     BatchExecutor,
     ExpressBodyInstaller,
+    // A factory, not useValue: the class is not defined yet while its decorator runs.
+    { provide: BATCH_MODULE, useFactory: () => BatchModule },
     { provide: APP_GUARD, useClass: SkipBatchGuard },
   ],
   exports: [BatchExecutor],

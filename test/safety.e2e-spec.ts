@@ -1,4 +1,6 @@
 import { RequestMethod, VersioningType } from '@nestjs/common';
+import { RouterModule } from '@nestjs/core';
+import { BatchModule } from 'nestjs-batch';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { createTestApp, entries, postBatch, sideEffects, type TestApp } from './utils/test-app.js';
@@ -361,6 +363,40 @@ describe('hostile bodies', () => {
       'content-type': 'application/json; charset=latin1',
     });
     expect(response.statusCode).toBe(415);
+  });
+});
+
+describe('maxBodySize under a RouterModule path', () => {
+  it('reads the body of /<module path>/batch itself: a chunked body over the limit is a 413', async () => {
+    const t = await createTestApp({
+      module: BatchModule.forRoot({ maxBodySize: 1024 }),
+      imports: [RouterModule.register([{ path: 'v2', module: BatchModule }])],
+    });
+    try {
+      const small = { data: [{ method: 'GET', url: '/echo' }] };
+      await t.http.post('/v2/batch').send(small).expect(200);
+      t.recorder.reset();
+      const { port } = t.app.getHttpServer().address() as AddressInfo;
+      const status = await new Promise<number | undefined>((resolve, reject) => {
+        const req = httpRequest(
+          {
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/v2/batch',
+            headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+          },
+          (response) => resolve(response.resume().statusCode),
+        );
+        req.on('error', reject);
+        req.end(`{"data":[{"method":"POST","url":"/echo","body":"${'x'.repeat(2048)}"}]}`);
+      });
+      // The app's own JSON parser (100 kB) would have taken it: only the reader refuses it.
+      expect(status).toBe(413);
+      expect(sideEffects(t)).toBe(0);
+    } finally {
+      await t.close();
+    }
   });
 });
 

@@ -1,9 +1,15 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { ApplicationConfig, HttpAdapterHost } from '@nestjs/core';
+import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { BATCH_OPTIONS, BATCH_PATH } from '../batch.internal-constants.js';
+import { BATCH_MODULE, BATCH_OPTIONS, BATCH_PATH } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { BodyTooLargeError, readBody, stashWireBody } from './body.reader.js';
+
+/**
+ * Where RouterModule keeps a module's path (`MODULE_PATH` of @nestjs/common, exported from
+ * '/internal' in Nest 12 and '/constants' before): read here as Nest's RoutesResolver reads it.
+ */
+const MODULE_PATH = '__module_path__';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
 interface ExpressLike {
@@ -25,6 +31,8 @@ export class ExpressBodyInstaller implements OnModuleInit {
     private readonly config: ApplicationConfig,
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
     @Inject(BATCH_PATH) private readonly path: string,
+    private readonly modules: ModulesContainer,
+    @Inject(BATCH_MODULE) private readonly batchModule: object,
   ) {}
 
   /** Runs after Nest registered its parsers and routes, when the global prefix is final. */
@@ -55,9 +63,18 @@ export class ExpressBodyInstaller implements OnModuleInit {
     if (stack) stack.unshift(stack.pop());
   }
 
-  /** `/<global prefix>/<path>` in lower case, as Express (case-insensitive by default) matches it. */
+  /**
+   * `/<global prefix>/<RouterModule path>/<path>` in lower case, as Express (case-insensitive by
+   * default) matches it.
+   */
   private endpointPath(): string {
-    const own = `/${this.path}`.replace(/\/+/g, '/');
+    const modulePath: unknown =
+      Reflect.getMetadata(MODULE_PATH + this.modules.applicationId, this.batchModule) ??
+      Reflect.getMetadata(MODULE_PATH, this.batchModule);
+    const own = `/${typeof modulePath === 'string' ? modulePath : ''}/${this.path}`.replace(
+      /\/+/g,
+      '/',
+    );
     const prefix = this.config.getGlobalPrefix();
     const excluded = (this.config.getGlobalPrefixOptions().exclude ?? []).some((route) =>
       route.pathRegex.test(own),
