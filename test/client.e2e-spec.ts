@@ -10,7 +10,7 @@ import {
   ref,
   type BatchClientOptions,
 } from 'nestjs-batch/client';
-import { createTestApp, type TestApp } from './utils/test-app.js';
+import { createTestApp, useTestApp, type TestApp } from './utils/test-app.js';
 
 function endpointOf(t: TestApp): string {
   const { port } = t.app.getHttpServer().address() as AddressInfo;
@@ -21,14 +21,9 @@ function endpointOf(t: TestApp): string {
 const batchRequests = (t: TestApp): number => t.recorder.count('middleware POST /batch');
 
 describe('BatchClient against a real app', () => {
-  let t: TestApp;
-  let client: (options?: Partial<BatchClientOptions>) => BatchClient;
-  beforeAll(async () => {
-    t = await createTestApp({ batch: { timeout: 1_000 } });
-    client = (options = {}) => new BatchClient({ endpoint: endpointOf(t), ...options });
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
+  const t = useTestApp({ batch: { timeout: 1_000 } });
+  const client = (options: Partial<BatchClientOptions> = {}): BatchClient =>
+    new BatchClient({ endpoint: endpointOf(t), ...options });
 
   describe('batch()', () => {
     it('returns standard Responses in order, with references between operations', async () => {

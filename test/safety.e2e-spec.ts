@@ -3,7 +3,14 @@ import { RouterModule } from '@nestjs/core';
 import { BatchModule } from 'nestjs-batch';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
-import { createTestApp, entries, postBatch, sideEffects, type TestApp } from './utils/test-app.js';
+import {
+  createTestApp,
+  entries,
+  postBatch,
+  sideEffects,
+  useTestApp,
+  type TestApp,
+} from './utils/test-app.js';
 
 function portOf(t: TestApp): number {
   return ((t.app.getHttpServer() as Server).address() as AddressInfo).port;
@@ -40,12 +47,7 @@ function postRaw(
 }
 
 describe('@SkipBatch()', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
+  const t = useTestApp();
 
   it('answers 403 for an operation on a controller marked @SkipBatch(), and its handler never runs', async () => {
     const response = await postBatch(t, [
@@ -85,20 +87,15 @@ describe('@SkipBatch()', () => {
 });
 
 describe('the exclude option', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({
-      batch: {
-        exclude: [
-          '/secret',
-          { path: '/items/:id', method: 'DELETE' },
-          { path: '/api-admin/*rest', method: [RequestMethod.POST, 'PUT'] },
-        ],
-      },
-    });
+  const t = useTestApp({
+    batch: {
+      exclude: [
+        '/secret',
+        { path: '/items/:id', method: 'DELETE' },
+        { path: '/api-admin/*rest', method: [RequestMethod.POST, 'PUT'] },
+      ],
+    },
   });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
 
   it.each(['/secret', '/SECRET', '/secret/', '/%73ecret', '/secret?x=1'])(
     'refuses %s with 403 before any of the app runs, middleware included',
@@ -173,22 +170,17 @@ describe('nesting, whatever the path, prefix or version', () => {
 });
 
 describe('hostile urls: 400, nothing runs, nothing leaves the process', () => {
-  let t: TestApp;
+  const t = useTestApp();
   let outside: Server;
   let connections = 0;
   beforeAll(async () => {
-    t = await createTestApp();
     outside = createServer((socket) => {
       connections++;
       socket.destroy();
     });
     await new Promise<void>((resolve) => outside.listen(0, '127.0.0.1', resolve));
   });
-  afterAll(async () => {
-    await t.close();
-    await new Promise((resolve) => outside.close(resolve));
-  });
-  beforeEach(() => t.recorder.reset());
+  afterAll(() => new Promise((resolve) => outside.close(resolve)));
 
   const port = (): number => (outside.address() as AddressInfo).port;
   const cases: [string, () => string, RegExp][] = [
@@ -238,12 +230,7 @@ describe('hostile urls: 400, nothing runs, nothing leaves the process', () => {
 });
 
 describe('hostile headers', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
+  const t = useTestApp();
 
   it.each([
     ['a CR in a value', { 'x-a': 'a\rb' }, /control character/],
@@ -269,12 +256,7 @@ describe('hostile headers', () => {
 });
 
 describe('hostile bodies', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ batch: { maxBodySize: 64 * 1024 } });
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
+  const t = useTestApp({ batch: { maxBodySize: 64 * 1024 } });
 
   it.each([
     ['a __proto__ key deep in a body', '{"a":[{"b":{"__proto__":{"polluted":true}}}]}'],
@@ -401,12 +383,7 @@ describe('maxBodySize under a RouterModule path', () => {
 });
 
 describe('references never execute', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
+  const t = useTestApp();
 
   it.each([
     ['a script expression', '$..[(globalThis.polluted = 1)]'],

@@ -1,7 +1,7 @@
 import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestApp, type TestApp } from './utils/test-app.js';
+import { useTestApp, type TestApp } from './utils/test-app.js';
 
 interface Line {
   index: number;
@@ -51,12 +51,7 @@ async function readLines(response: IncomingMessage): Promise<{ line: Line; at: n
 }
 
 describe('Accept: application/x-ndjson streams a line per operation as it finishes', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ batch: { timeout: 1_000 } });
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
+  const t = useTestApp({ batch: { timeout: 1_000 } });
 
   it('writes each line when its operation finishes, a fast one before a slow one', async () => {
     const started = Date.now();
@@ -117,12 +112,7 @@ describe('Accept: application/x-ndjson streams a line per operation as it finish
 });
 
 describe('back-pressure and disconnects while streaming', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp({ batch: { concurrency: 2, limit: 100 } });
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
+  const t = useTestApp({ batch: { concurrency: 2, limit: 100 } });
 
   const big = Array.from({ length: 100 }, () => ({ method: 'GET', url: '/big/200000' }));
 

@@ -82,3 +82,32 @@ export interface Entry {
 export function entries(response: { body: unknown }): (Entry | null)[] {
   return (response.body as { data: (Entry | null)[] }).data;
 }
+
+/**
+ * A test app for the enclosing `describe`: started before its tests, closed after them, its
+ * recorder reset before each. The returned handle reads the app of the moment.
+ */
+export function useTestApp(options: TestAppOptions = {}): TestApp {
+  let current: TestApp | undefined;
+  beforeAll(async () => {
+    current = await createTestApp(options);
+  });
+  afterAll(() => current?.close());
+  beforeEach(() => current?.recorder.reset());
+  const get = (): TestApp => {
+    if (!current) throw new Error('useTestApp: the app is started in beforeAll');
+    return current;
+  };
+  return {
+    get app() {
+      return get().app;
+    },
+    get http() {
+      return get().http;
+    },
+    get recorder() {
+      return get().recorder;
+    },
+    close: () => get().close(),
+  };
+}
