@@ -12,6 +12,7 @@ import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../scripts/free-port.mjs';
 
 const option = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -38,14 +39,6 @@ const peerGets = JSON.stringify(
     Array.from({ length: OPS }, (_, i) => [`r${i}`, { method: 'GET', url: '/item' }]),
   ),
 );
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 /** Starts a bench server; samples its RSS every 50 ms so phases can read their peak. */
 async function startServer(mode) {

@@ -9,8 +9,8 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port.mjs';
 
 const argIndex = process.argv.indexOf('--seconds');
 const SECONDS = Number(
@@ -51,14 +51,6 @@ function batch(variant) {
 }
 
 const BODIES = [0, 1, 2, 3].map(batch);
-
-async function freePort() {
-  const server = createServer();
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address();
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 function call(port, method, path, body) {
   return new Promise((resolve, reject) => {
