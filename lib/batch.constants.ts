@@ -55,3 +55,12 @@ export const FORBIDDEN_OPERATION_HEADERS: readonly string[] = [
   'expect',
   'http2-settings',
 ];
+
+/**
+ * Media type of the streamed reply: one JSON line per operation.
+ * @publicApi
+ */
+export const NDJSON_MEDIA_TYPE = 'application/x-ndjson';
+
+/** JSON media types: `application/json` and the `+json` suffix (RFC 6839). */
+export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;

@@ -13,12 +13,13 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { NDJSON_MEDIA_TYPE } from './batch.constants.js';
 import { BATCH_OPTIONS } from './batch.internal-constants.js';
 import type { ResolvedBatchOptions } from './batch.options.js';
 import { decodeBatchRequest } from './decode/batch.decoder.js';
 import { isBatchOperation } from './dispatch/sub-request.marker.js';
 import { encodeNativeBatch, type NativeBatchReply } from './encode/native.encoder.js';
-import { acceptsNdjson, NDJSON, streamNdjson } from './encode/ndjson.encoder.js';
+import { acceptsNdjson, streamNdjson } from './encode/ndjson.encoder.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { markBatchEndpoint } from './policy/batch-endpoint.marker.js';
 import { SkipBatch } from './policy/skip-batch.decorator.js';
@@ -65,7 +66,7 @@ export function createBatchController(path: string): Type<unknown> {
         // Proxies that buffer (nginx) would hold every line back until the end.
         outgoing.setHeader('cache-control', 'no-cache');
         outgoing.setHeader('x-accel-buffering', 'no');
-        return new StreamableFile(stream, { type: NDJSON });
+        return new StreamableFile(stream, { type: NDJSON_MEDIA_TYPE });
       }
       return encodeNativeBatch(await this.executor.execute(operations, context));
     }

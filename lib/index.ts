@@ -10,6 +10,7 @@ export {
   DEFAULT_BATCH_PATH,
   DEFAULT_INHERITED_HEADERS,
   FORBIDDEN_OPERATION_HEADERS,
+  NDJSON_MEDIA_TYPE,
 } from './batch.constants.js';
 export { BatchLimitExceededException, InvalidBatchException } from './batch.exceptions.js';
 export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';

@@ -1,4 +1,9 @@
-import { BATCH_METHODS, FORBIDDEN_OPERATION_HEADERS } from '../batch.constants.js';
+import {
+  BATCH_METHODS,
+  FORBIDDEN_OPERATION_HEADERS,
+  JSON_MEDIA_TYPE,
+  NDJSON_MEDIA_TYPE as NDJSON,
+} from '../batch.constants.js';
 import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { BatchEntryMissingError, BatchRejectedError } from './client.errors.js';
 import type {
@@ -12,7 +17,6 @@ import type {
 import { toResponse } from './entry.response.js';
 import { ndjsonLines } from './ndjson.lines.js';
 
-const NDJSON = 'application/x-ndjson';
 const METHODS: ReadonlySet<string> = new Set(BATCH_METHODS);
 const FORBIDDEN: ReadonlySet<string> = new Set(FORBIDDEN_OPERATION_HEADERS);
 
@@ -214,7 +218,7 @@ async function toOperation(request: Request, url: URL): Promise<BatchOperation |
   };
   if (request.body === null) return operation;
   const type = request.headers.get('content-type') ?? '';
-  if (/^application\/(.+\+)?json/i.test(type)) {
+  if (JSON_MEDIA_TYPE.test(type)) {
     const text = await request.text();
     try {
       operation.body = JSON.parse(text) as unknown;

@@ -1,4 +1,4 @@
-const NAME = /^[A-Za-z0-9_.~-]{1,128}$/;
+import { OPERATION_NAME_PATTERN } from '../batch.constants.js';
 
 /**
  * A reference to another operation's result, for urls, header values and body strings:
@@ -7,7 +7,7 @@ const NAME = /^[A-Za-z0-9_.~-]{1,128}$/;
  * @publicApi
  */
 export function ref(name: string, path = '$'): string {
-  if (!NAME.test(name)) {
+  if (!OPERATION_NAME_PATTERN.test(name)) {
     throw new TypeError(`ref: "${name}" is not an operation name (1-128 of A-Z a-z 0-9 _ . ~ -)`);
   }
   if (!path.startsWith('$')) throw new TypeError(`ref: the path "${path}" must start with "$"`);

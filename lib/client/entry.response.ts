@@ -1,3 +1,4 @@
+import { JSON_MEDIA_TYPE } from '../batch.constants.js';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 
 /** Statuses whose responses have no body (a Response with one cannot be made). */
@@ -83,6 +84,6 @@ function bodyOf(
   if (entry.bodyEncoding === 'base64' && typeof entry.body === 'string') {
     return Uint8Array.from(atob(entry.body), (char) => char.charCodeAt(0));
   }
-  const json = /^application\/(.+\+)?json/i.test(contentType ?? '');
+  const json = JSON_MEDIA_TYPE.test(contentType ?? '');
   return typeof entry.body === 'string' && !json ? entry.body : JSON.stringify(entry.body);
 }

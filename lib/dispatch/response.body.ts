@@ -1,10 +1,11 @@
+import { JSON_MEDIA_TYPE } from '../batch.constants.js';
+
 /** A response body as a batch entry carries it. */
 export interface DecodedBody {
   readonly body?: unknown;
   readonly bodyEncoding?: 'base64';
 }
 
-const JSON_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 const TEXT_TYPE =
   /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:xml|javascript|x-www-form-urlencoded)\b)/i;
 
@@ -15,7 +16,7 @@ const TEXT_TYPE =
 export function decodeResponseBody(bytes: Buffer, contentType: string | undefined): DecodedBody {
   if (bytes.length === 0) return {};
   const type = contentType ?? '';
-  if (JSON_TYPE.test(type)) {
+  if (JSON_MEDIA_TYPE.test(type)) {
     const text = bytes.toString('utf8');
     try {
       return { body: JSON.parse(text) as unknown };

@@ -1,3 +1,4 @@
+import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { toEntry } from '../execute/operation.results.js';
@@ -6,9 +7,6 @@ import type {
   BatchOperation,
   BatchOutcome,
 } from '../interfaces/batch-operation.interface.js';
-
-/** Media type of the streamed reply. */
-export const NDJSON = 'application/x-ndjson';
 
 /**
  * One line of the streamed reply: `{ "index": i, ...entry }`, or `{ "index": i, "entry": null }`
@@ -22,7 +20,9 @@ export type NdjsonBatchLine =
 export function acceptsNdjson(accept: string | undefined): boolean {
   return (accept ?? '').split(',').some((range) => {
     const [type = '', ...parameters] = range.split(';').map((part) => part.trim().toLowerCase());
-    return type === NDJSON && !parameters.some((parameter) => /^q=0(\.0*)?$/.test(parameter));
+    return (
+      type === NDJSON_MEDIA_TYPE && !parameters.some((parameter) => /^q=0(\.0*)?$/.test(parameter))
+    );
   });
 }
 
