@@ -8,7 +8,7 @@ import {
 } from './batch.module-definition.js';
 import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js';
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
-import { ExpressBodyInstaller } from './decode/express-body.installer.js';
+import { BodyReaderInstaller } from './decode/body-reader.installer.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { SkipBatchGuard } from './policy/skip-batch.guard.js';
 
@@ -26,7 +26,7 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
     },
     DispatcherHost,
     BatchExecutor,
-    ExpressBodyInstaller,
+    BodyReaderInstaller,
     // A factory, not useValue: the class is not defined yet while its decorator runs.
     { provide: BATCH_MODULE, useFactory: () => BatchModule },
     { provide: APP_GUARD, useClass: SkipBatchGuard },

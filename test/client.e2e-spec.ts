@@ -11,264 +11,267 @@ import {
   type BatchClientOptions,
 } from 'nestjs-batch/client';
 import { createTestApp, useTestApp, type TestApp } from './utils/test-app.js';
+import { forEachPlatform } from './utils/platforms.js';
 
-function endpointOf(t: TestApp): string {
-  const { port } = t.app.getHttpServer().address() as AddressInfo;
-  return `http://127.0.0.1:${port}/batch`;
-}
+forEachPlatform(() => {
+  function endpointOf(t: TestApp): string {
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    return `http://127.0.0.1:${port}/batch`;
+  }
 
-/** Batch requests the app received: the proof that N calls made one round trip. */
-const batchRequests = (t: TestApp): number => t.recorder.count('middleware POST /batch');
+  /** Batch requests the app received: the proof that N calls made one round trip. */
+  const batchRequests = (t: TestApp): number => t.recorder.count('middleware POST /batch');
 
-describe('BatchClient against a real app', () => {
-  const t = useTestApp({ batch: { timeout: 1_000 } });
-  const client = (options: Partial<BatchClientOptions> = {}): BatchClient =>
-    new BatchClient({ endpoint: endpointOf(t), ...options });
+  describe('BatchClient against a real app', () => {
+    const t = useTestApp({ batch: { timeout: 1_000 } });
+    const client = (options: Partial<BatchClientOptions> = {}): BatchClient =>
+      new BatchClient({ endpoint: endpointOf(t), ...options });
 
-  describe('batch()', () => {
-    it('returns standard Responses in order, with references between operations', async () => {
-      const [created, read, text, teapot] = await client().batch([
-        { method: 'POST', url: '/items', name: 'create', body: { name: 'lamp' } },
-        { url: `/items/${ref('create', '$.id')}` },
-        { url: '/text' },
-        { url: '/teapot' },
-      ]);
-      expect(created).toBeInstanceOf(Response);
-      const item = (await (created as Response).json()) as { id: number; name: string };
-      expect((created as Response).status).toBe(201);
-      expect((created as Response).statusText).toBe('Created');
-      expect((read as Response).url).toBe(endpointOf(t).replace('/batch', `/items/${item.id}`));
-      expect(await (read as Response).json()).toEqual(item);
-      expect((read as Response).headers.get('x-intercepted')).toBe('yes');
-      expect((text as Response).headers.get('content-type')).toMatch(/^text\/plain/);
-      expect(await (text as Response).text()).toBe('plain words');
-      expect((teapot as Response).status).toBe(418);
-      expect((teapot as Response).ok).toBe(false);
-      expect(batchRequests(t)).toBe(1);
-    });
-
-    it('gives binary bodies back as the same bytes, and no body for HEAD', async () => {
-      const direct = new Uint8Array(
-        await (await fetch(endpointOf(t).replace('/batch', '/binary'))).arrayBuffer(),
-      );
-      const [binary, head] = await client().batch([
-        { url: '/binary' },
-        { method: 'HEAD', url: '/echo' },
-      ]);
-      expect(new Uint8Array(await (binary as Response).arrayBuffer())).toEqual(direct);
-      expect((head as Response).body).toBeNull();
-    });
-
-    it('gives a typed error for an entry the server returned as null', async () => {
-      const [hung, omitted, echo] = await client().batch([
-        { url: '/hang' },
-        { url: '/echo', omitResponseOnSuccess: true },
-        { url: '/echo' },
-      ]);
-      expect(hung).toBeInstanceOf(BatchEntryMissingError);
-      expect(hung).toMatchObject({ index: 0, reason: 'timeout' });
-      expect(omitted).toMatchObject({ index: 1, reason: 'omitted' });
-      expect((echo as Response).status).toBe(200);
-    });
-
-    it('rejects with the server message when the batch is refused as a whole', async () => {
-      const refused = client().batch([{ url: '/echo', name: 'a', dependsOn: ['a'] }]);
-      await expect(refused).rejects.toBeInstanceOf(BatchRejectedError);
-      await expect(refused).rejects.toMatchObject({
-        status: 400,
-        message: expect.stringMatching(/depends on itself|cycle/) as unknown,
+    describe('batch()', () => {
+      it('returns standard Responses in order, with references between operations', async () => {
+        const [created, read, text, teapot] = await client().batch([
+          { method: 'POST', url: '/items', name: 'create', body: { name: 'lamp' } },
+          { url: `/items/${ref('create', '$.id')}` },
+          { url: '/text' },
+          { url: '/teapot' },
+        ]);
+        expect(created).toBeInstanceOf(Response);
+        const item = (await (created as Response).json()) as { id: number; name: string };
+        expect((created as Response).status).toBe(201);
+        expect((created as Response).statusText).toBe('Created');
+        expect((read as Response).url).toBe(endpointOf(t).replace('/batch', `/items/${item.id}`));
+        expect(await (read as Response).json()).toEqual(item);
+        expect((read as Response).headers.get('x-intercepted')).toBe('yes');
+        expect((text as Response).headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await (text as Response).text()).toBe('plain words');
+        expect((teapot as Response).status).toBe(418);
+        expect((teapot as Response).ok).toBe(false);
+        expect(batchRequests(t)).toBe(1);
       });
-    });
-  });
 
-  describe('fetch()', () => {
-    it('sends calls made in the same tick as one batch; each resolves to its own Response', async () => {
-      const batching = client();
-      const responses = await Promise.all(
-        Array.from({ length: 10 }, (_, i) => batching.fetch(`/echo?i=${i}`)),
-      );
-      const bodies = (await Promise.all(responses.map((r) => r.json()))) as {
-        query: { i: string };
-      }[];
-      expect(bodies.map((body) => body.query.i)).toEqual(
-        Array.from({ length: 10 }, (_, i) => String(i)),
-      );
-      expect(batchRequests(t)).toBe(1);
-      expect(t.recorder.count('echo')).toBe(10);
-    });
-
-    it('splits more calls than maxBatchSize into several batches', async () => {
-      const batching = client({ maxBatchSize: 4 });
-      const responses = await Promise.all(
-        Array.from({ length: 10 }, () => batching.fetch('/echo')),
-      );
-      expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
-      expect(batchRequests(t)).toBe(3);
-    });
-
-    it('makes existing fetch code batch with no other change', async () => {
-      // Code written for the global fetch, unaware of batching.
-      async function createAndRead(
-        fetchImpl: typeof fetch,
-        base: string,
-        names: string[],
-      ): Promise<string[]> {
-        const created = await Promise.all(
-          names.map((name) =>
-            fetchImpl(`${base}/items`, {
-              method: 'POST',
-              headers: { 'content-type': 'application/json' },
-              body: JSON.stringify({ name }),
-            }).then((r) => r.json() as Promise<{ id: number }>),
-          ),
+      it('gives binary bodies back as the same bytes, and no body for HEAD', async () => {
+        const direct = new Uint8Array(
+          await (await fetch(endpointOf(t).replace('/batch', '/binary'))).arrayBuffer(),
         );
-        const read = await Promise.all(
-          created.map(({ id }) =>
-            fetchImpl(`${base}/items/${id}`).then((r) => r.json() as Promise<{ name: string }>),
-          ),
-        );
-        return read.map((item) => item.name);
-      }
-      const base = endpointOf(t).replace('/batch', '');
-      expect(await createAndRead(client().fetch, base, ['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
-      expect(batchRequests(t)).toBe(2);
-      expect(t.recorder.count('middleware POST /items')).toBe(3);
-    });
-
-    it('sends requests to other origins straight to the underlying fetch', async () => {
-      const seen: string[] = [];
-      const spy: typeof fetch = (input, init) => {
-        seen.push(input instanceof Request ? input.url : String(input));
-        return fetch(input, init);
-      };
-      const other = endpointOf(t).replace('127.0.0.1', 'localhost').replace('/batch', '/echo');
-      const response = await client({ fetch: spy }).fetch(other);
-      expect(response.status).toBe(200);
-      expect(seen).toEqual([other]);
-      expect(batchRequests(t)).toBe(0);
-    });
-
-    it('keeps references in absolute urls of the endpoint origin', async () => {
-      const [created, read] = await client().batch([
-        { method: 'POST', url: '/items', name: 'made', body: { name: 'desk' } },
-        { url: `${endpointOf(t).replace('/batch', '')}/items/${ref('made', '$.id')}` },
-      ]);
-      expect((created as Response).status).toBe(201);
-      expect(await (read as Response).json()).toMatchObject({ name: 'desk' });
-    });
-
-    it('removes a call aborted before its batch is sent; the others still run', async () => {
-      const batching = client();
-      const abort = new AbortController();
-      const kept = batching.fetch('/echo?kept=1');
-      const dropped = batching.fetch('/echo?dropped=1', { signal: abort.signal });
-      abort.abort();
-      await expect(dropped).rejects.toMatchObject({ name: 'AbortError' });
-      expect((await kept).status).toBe(200);
-      expect(t.recorder.count('echo')).toBe(1);
-    });
-
-    it('rejects a call whose operation timed out with BatchEntryMissingError', async () => {
-      await expect(client().fetch('/hang')).rejects.toBeInstanceOf(BatchEntryMissingError);
-    });
-
-    it('rejects every call with the server message when the batch is refused', async () => {
-      const batching = client({ maxBatchSize: 60 });
-      const calls = Array.from({ length: 51 }, () => batching.fetch('/echo'));
-      const results = await Promise.allSettled(calls);
-      expect(results.every((r) => r.status === 'rejected')).toBe(true);
-      expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
-        name: 'BatchRejectedError',
-        status: 413,
-        message: 'A batch may hold at most 50 operations; this one has 51',
+        const [binary, head] = await client().batch([
+          { url: '/binary' },
+          { method: 'HEAD', url: '/echo' },
+        ]);
+        expect(new Uint8Array(await (binary as Response).arrayBuffer())).toEqual(direct);
+        expect((head as Response).body).toBeNull();
       });
-      expect(t.recorder.count('echo')).toBe(0);
-    });
 
-    it('rejects every pending call with the network error when the server cannot be reached', async () => {
-      const closed = createServer();
-      await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
-      const { port } = closed.address() as AddressInfo;
-      await new Promise((done) => closed.close(done));
-      const unreachable = new BatchClient({ endpoint: `http://127.0.0.1:${port}/batch` });
-      const results = await Promise.allSettled([
-        unreachable.fetch('/echo'),
-        unreachable.fetch('/items'),
-      ]);
-      const reasons = results.map((r) => (r as PromiseRejectedResult).reason as Error);
-      // The very error the global fetch rejects with (a TypeError from another realm here).
-      expect(reasons[0]).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
-      expect(reasons[0]?.cause).toBeDefined();
-      expect(reasons[1]).toBe(reasons[0]);
-    });
-
-    it('resolves a fast call before a slow one in the same batch has finished', async () => {
-      const batching = client();
-      const resolvedAt: Record<string, number> = {};
-      await Promise.all(
-        ['/slow/400?tag=slow', '/echo'].map((url) =>
-          batching.fetch(url).then((response) => {
-            resolvedAt[url] = Date.now();
-            return response.arrayBuffer();
-          }),
-        ),
-      );
-      expect(batchRequests(t)).toBe(1);
-      const slowEnd = t.recorder.spans.find((span) => span.name === 'slow')?.end ?? 0;
-      expect(resolvedAt['/echo']).toBeLessThan(slowEnd);
-      expect(resolvedAt['/slow/400?tag=slow']).toBeGreaterThanOrEqual(slowEnd);
-    });
-  });
-
-  describe('stream()', () => {
-    it('yields entries as they finish, in completion order', async () => {
-      const order: number[] = [];
-      for await (const { index, entry } of client().stream([
-        { url: '/slow/200' },
-        { url: '/echo' },
-      ])) {
-        order.push(index);
-        expect(entry?.code).toBe(200);
-      }
-      expect(order).toEqual([1, 0]);
-    });
-
-    it('stops the operations not yet started when the loop is left early', async () => {
-      const app = await createTestApp({ batch: { concurrency: 1 } });
-      try {
-        const streaming = new BatchClient({ endpoint: endpointOf(app) });
-        for await (const { index } of streaming.stream([
+      it('gives a typed error for an entry the server returned as null', async () => {
+        const [hung, omitted, echo] = await client().batch([
+          { url: '/hang' },
+          { url: '/echo', omitResponseOnSuccess: true },
           { url: '/echo' },
-          { url: '/slow/200' },
-          { url: '/slow/200' },
-          { url: '/slow/200' },
-        ])) {
-          expect(index).toBe(0);
-          break;
+        ]);
+        expect(hung).toBeInstanceOf(BatchEntryMissingError);
+        expect(hung).toMatchObject({ index: 0, reason: 'timeout' });
+        expect(omitted).toMatchObject({ index: 1, reason: 'omitted' });
+        expect((echo as Response).status).toBe(200);
+      });
+
+      it('rejects with the server message when the batch is refused as a whole', async () => {
+        const refused = client().batch([{ url: '/echo', name: 'a', dependsOn: ['a'] }]);
+        await expect(refused).rejects.toBeInstanceOf(BatchRejectedError);
+        await expect(refused).rejects.toMatchObject({
+          status: 400,
+          message: expect.stringMatching(/depends on itself|cycle/) as unknown,
+        });
+      });
+    });
+
+    describe('fetch()', () => {
+      it('sends calls made in the same tick as one batch; each resolves to its own Response', async () => {
+        const batching = client();
+        const responses = await Promise.all(
+          Array.from({ length: 10 }, (_, i) => batching.fetch(`/echo?i=${i}`)),
+        );
+        const bodies = (await Promise.all(responses.map((r) => r.json()))) as {
+          query: { i: string };
+        }[];
+        expect(bodies.map((body) => body.query.i)).toEqual(
+          Array.from({ length: 10 }, (_, i) => String(i)),
+        );
+        expect(batchRequests(t)).toBe(1);
+        expect(t.recorder.count('echo')).toBe(10);
+      });
+
+      it('splits more calls than maxBatchSize into several batches', async () => {
+        const batching = client({ maxBatchSize: 4 });
+        const responses = await Promise.all(
+          Array.from({ length: 10 }, () => batching.fetch('/echo')),
+        );
+        expect(responses.map((r) => r.status)).toEqual(Array(10).fill(200));
+        expect(batchRequests(t)).toBe(3);
+      });
+
+      it('makes existing fetch code batch with no other change', async () => {
+        // Code written for the global fetch, unaware of batching.
+        async function createAndRead(
+          fetchImpl: typeof fetch,
+          base: string,
+          names: string[],
+        ): Promise<string[]> {
+          const created = await Promise.all(
+            names.map((name) =>
+              fetchImpl(`${base}/items`, {
+                method: 'POST',
+                headers: { 'content-type': 'application/json' },
+                body: JSON.stringify({ name }),
+              }).then((r) => r.json() as Promise<{ id: number }>),
+            ),
+          );
+          const read = await Promise.all(
+            created.map(({ id }) =>
+              fetchImpl(`${base}/items/${id}`).then((r) => r.json() as Promise<{ name: string }>),
+            ),
+          );
+          return read.map((item) => item.name);
         }
-        await sleep(600);
-        expect(app.recorder.count('slow')).toBeLessThanOrEqual(1);
-      } finally {
-        await app.close();
-      }
+        const base = endpointOf(t).replace('/batch', '');
+        expect(await createAndRead(client().fetch, base, ['a', 'b', 'c'])).toEqual(['a', 'b', 'c']);
+        expect(batchRequests(t)).toBe(2);
+        expect(t.recorder.count('middleware POST /items')).toBe(3);
+      });
+
+      it('sends requests to other origins straight to the underlying fetch', async () => {
+        const seen: string[] = [];
+        const spy: typeof fetch = (input, init) => {
+          seen.push(input instanceof Request ? input.url : String(input));
+          return fetch(input, init);
+        };
+        const other = endpointOf(t).replace('127.0.0.1', 'localhost').replace('/batch', '/echo');
+        const response = await client({ fetch: spy }).fetch(other);
+        expect(response.status).toBe(200);
+        expect(seen).toEqual([other]);
+        expect(batchRequests(t)).toBe(0);
+      });
+
+      it('keeps references in absolute urls of the endpoint origin', async () => {
+        const [created, read] = await client().batch([
+          { method: 'POST', url: '/items', name: 'made', body: { name: 'desk' } },
+          { url: `${endpointOf(t).replace('/batch', '')}/items/${ref('made', '$.id')}` },
+        ]);
+        expect((created as Response).status).toBe(201);
+        expect(await (read as Response).json()).toMatchObject({ name: 'desk' });
+      });
+
+      it('removes a call aborted before its batch is sent; the others still run', async () => {
+        const batching = client();
+        const abort = new AbortController();
+        const kept = batching.fetch('/echo?kept=1');
+        const dropped = batching.fetch('/echo?dropped=1', { signal: abort.signal });
+        abort.abort();
+        await expect(dropped).rejects.toMatchObject({ name: 'AbortError' });
+        expect((await kept).status).toBe(200);
+        expect(t.recorder.count('echo')).toBe(1);
+      });
+
+      it('rejects a call whose operation timed out with BatchEntryMissingError', async () => {
+        await expect(client().fetch('/hang')).rejects.toBeInstanceOf(BatchEntryMissingError);
+      });
+
+      it('rejects every call with the server message when the batch is refused', async () => {
+        const batching = client({ maxBatchSize: 60 });
+        const calls = Array.from({ length: 51 }, () => batching.fetch('/echo'));
+        const results = await Promise.allSettled(calls);
+        expect(results.every((r) => r.status === 'rejected')).toBe(true);
+        expect((results[0] as PromiseRejectedResult).reason).toMatchObject({
+          name: 'BatchRejectedError',
+          status: 413,
+          message: 'A batch may hold at most 50 operations; this one has 51',
+        });
+        expect(t.recorder.count('echo')).toBe(0);
+      });
+
+      it('rejects every pending call with the network error when the server cannot be reached', async () => {
+        const closed = createServer();
+        await new Promise<void>((done) => closed.listen(0, '127.0.0.1', done));
+        const { port } = closed.address() as AddressInfo;
+        await new Promise((done) => closed.close(done));
+        const unreachable = new BatchClient({ endpoint: `http://127.0.0.1:${port}/batch` });
+        const results = await Promise.allSettled([
+          unreachable.fetch('/echo'),
+          unreachable.fetch('/items'),
+        ]);
+        const reasons = results.map((r) => (r as PromiseRejectedResult).reason as Error);
+        // The very error the global fetch rejects with (a TypeError from another realm here).
+        expect(reasons[0]).toMatchObject({ name: 'TypeError', message: 'fetch failed' });
+        expect(reasons[0]?.cause).toBeDefined();
+        expect(reasons[1]).toBe(reasons[0]);
+      });
+
+      it('resolves a fast call before a slow one in the same batch has finished', async () => {
+        const batching = client();
+        const resolvedAt: Record<string, number> = {};
+        await Promise.all(
+          ['/slow/400?tag=slow', '/echo'].map((url) =>
+            batching.fetch(url).then((response) => {
+              resolvedAt[url] = Date.now();
+              return response.arrayBuffer();
+            }),
+          ),
+        );
+        expect(batchRequests(t)).toBe(1);
+        const slowEnd = t.recorder.spans.find((span) => span.name === 'slow')?.end ?? 0;
+        expect(resolvedAt['/echo']).toBeLessThan(slowEnd);
+        expect(resolvedAt['/slow/400?tag=slow']).toBeGreaterThanOrEqual(slowEnd);
+      });
+    });
+
+    describe('stream()', () => {
+      it('yields entries as they finish, in completion order', async () => {
+        const order: number[] = [];
+        for await (const { index, entry } of client().stream([
+          { url: '/slow/200' },
+          { url: '/echo' },
+        ])) {
+          order.push(index);
+          expect(entry?.code).toBe(200);
+        }
+        expect(order).toEqual([1, 0]);
+      });
+
+      it('stops the operations not yet started when the loop is left early', async () => {
+        const app = await createTestApp({ batch: { concurrency: 1 } });
+        try {
+          const streaming = new BatchClient({ endpoint: endpointOf(app) });
+          for await (const { index } of streaming.stream([
+            { url: '/echo' },
+            { url: '/slow/200' },
+            { url: '/slow/200' },
+            { url: '/slow/200' },
+          ])) {
+            expect(index).toBe(0);
+            break;
+          }
+          await sleep(600);
+          expect(app.recorder.count('slow')).toBeLessThanOrEqual(1);
+        } finally {
+          await app.close();
+        }
+      });
     });
   });
-});
 
-describe('the client bundle', () => {
-  it('imports nothing but its own relative modules: no Nest, no Node built-ins', () => {
-    const root = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/client');
-    const seen = new Set<string>();
-    const visit = (file: string): void => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const source = readFileSync(file, 'utf8');
-      for (const [, specifier] of source.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
-        expect(specifier).toMatch(/^\.\.?\//);
-        visit(join(dirname(file), specifier!));
-      }
-    };
-    visit(join(root, 'index.js'));
-    expect(seen.size).toBeGreaterThan(3);
+  describe('the client bundle', () => {
+    it('imports nothing but its own relative modules: no Nest, no Node built-ins', () => {
+      const root = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/client');
+      const seen = new Set<string>();
+      const visit = (file: string): void => {
+        if (seen.has(file)) return;
+        seen.add(file);
+        const source = readFileSync(file, 'utf8');
+        for (const [, specifier] of source.matchAll(/(?:from|import)\s*\(?\s*['"]([^'"]+)['"]/g)) {
+          expect(specifier).toMatch(/^\.\.?\//);
+          visit(join(dirname(file), specifier!));
+        }
+      };
+      visit(join(root, 'index.js'));
+      expect(seen.size).toBeGreaterThan(3);
+    });
   });
 });

@@ -2,234 +2,237 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestApp, entries, postBatch, type TestApp } from './utils/test-app.js';
+import { forEachPlatform } from './utils/platforms.js';
 
-describe('operations that depend on others', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
-
-  it('substitute references in url, headers and body', async () => {
-    const response = await postBatch(t, [
-      { method: 'POST', url: '/items', name: 'create', body: { name: 'a b', qty: 2 } },
-      { method: 'GET', url: '/items/{result=create:$.id}' },
-      {
-        method: 'POST',
-        url: '/echo?name={result=create:$.name}',
-        headers: { 'x-item': 'item-{result=create:$.id}' },
-        body: {
-          id: '{result=create:$.id}',
-          item: '{result=create:$}',
-          label: '#{result=create:$.id}',
-        },
-      },
-    ]).expect(200);
-    const [created, fetched, echo] = entries(response);
-    const id = created?.body.id as number;
-    expect(fetched).toMatchObject({ url: `/items/${id}`, code: 200, body: { id, name: 'a b' } });
-    expect(echo?.url).toBe('/echo?name=a%20b');
-    expect(echo?.body.query).toEqual({ name: 'a b' });
-    expect(echo?.body.headers['x-item']).toBe(`item-${id}`);
-    expect(echo?.body.body).toEqual({ id, item: { id, name: 'a b', qty: 2 }, label: `#${id}` });
-  });
-
-  it('join several matches with commas', async () => {
-    await t.http.post('/items').send({ name: 'many' });
-    await t.http.post('/items').send({ name: 'many' });
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/items?name=many', name: 'list' },
-      { method: 'GET', url: '/echo?ids={result=list:$.*.id}', body: undefined },
-      { method: 'POST', url: '/echo', body: { ids: '{result=list:$.*.id}' } },
-    ]);
-    const [list, inUrl, inBody] = entries(response);
-    const ids = (list?.body as { id: number }[]).map((item) => item.id);
-    expect(ids.length).toBeGreaterThanOrEqual(2);
-    expect(inUrl?.body.query.ids).toBe(ids.join(','));
-    expect(inBody?.body.body.ids).toEqual(ids);
-  });
-
-  it('start a dependent only after its dependency ended, while independent ones overlap', async () => {
-    await postBatch(t, [
-      { method: 'GET', url: '/slow/120?tag=first', name: 'first' },
-      { method: 'GET', url: '/slow/10?tag=after', dependsOn: ['first'] },
-      { method: 'GET', url: '/slow/60?tag=free' },
-    ]).expect(200);
-    const span = (tag: string) => t.recorder.spans.find((s) => s.name === tag)!;
-    expect(span('after').start).toBeGreaterThanOrEqual(span('first').end);
-    expect(span('free').start).toBeLessThan(span('first').end);
-  });
-
-  it('do not run when a dependency failed: 424 down the chain, naming the dependency', async () => {
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/boom', name: 'root' },
-      { method: 'GET', url: '/echo', name: 'child', dependsOn: ['root'] },
-      { method: 'GET', url: '/echo?x={result=child:$.method}', name: 'grandchild' },
-      { method: 'GET', url: '/echo', name: 'unrelated' },
-    ]).expect(200);
-    const [root, child, grandchild, unrelated] = entries(response);
-    expect(root?.code).toBe(500);
-    expect(child).toMatchObject({
-      code: 424,
-      body: {
-        statusCode: 424,
-        error: 'Failed Dependency',
-        failedDependency: 0,
-        message:
-          'operation 1 ("child") was not run: its dependency operation 0 ("root") answered 500',
-      },
+forEachPlatform(() => {
+  describe('operations that depend on others', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp();
     });
-    expect(grandchild?.code).toBe(424);
-    expect(grandchild?.body.message).toMatch(
-      /dependency operation 1 \("child"\) was not run either/,
-    );
-    expect(unrelated?.code).toBe(200);
-    expect(t.recorder.count('echo')).toBe(1);
-  });
+    afterAll(() => t.close());
+    beforeEach(() => t.recorder.reset());
 
-  it('treat a 4xx dependency as failed too', async () => {
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/items/999999', name: 'missing' },
-      { method: 'DELETE', url: '/items/{result=missing:$.id}' },
-    ]);
-    expect(entries(response).map((entry) => entry?.code)).toEqual([404, 424]);
-    expect(t.recorder.count('items.remove')).toBe(0);
-  });
-
-  it('refuse an operation whose reference matches nothing, without running it', async () => {
-    const response = await postBatch(t, [
-      { method: 'POST', url: '/items', name: 'create', body: { name: 'x' } },
-      { method: 'DELETE', url: '/items/{result=create:$.nope}', name: 'remove' },
-      { method: 'GET', url: '/echo', dependsOn: ['remove'] },
-    ]);
-    const [, remove, after] = entries(response);
-    expect(remove?.code).toBe(400);
-    expect(remove?.body.message).toBe(
-      'operation 1 ("remove"): reference {result=create:$.nope} matched nothing in the response of "create"',
-    );
-    expect(after?.code).toBe(424);
-    expect(t.recorder.count('items.remove')).toBe(0);
-    expect(t.recorder.count('echo')).toBe(0);
-  });
-
-  it('refuse a referenced value that would inject a header line', async () => {
-    const response = await postBatch(t, [
-      { method: 'POST', url: '/echo', name: 'evil', body: { v: 'a\r\nx-injected: 1' } },
-      { method: 'GET', url: '/echo', headers: { 'x-v': '{result=evil:$.body.v}' } },
-    ]);
-    expect(entries(response)[1]?.code).toBe(400);
-    expect(t.recorder.count('echo')).toBe(1);
-  });
-
-  it('give null for a successful operation that asked to be omitted, the entry when it failed', async () => {
-    const response = await postBatch(t, [
-      {
-        method: 'POST',
-        url: '/items',
-        name: 'create',
-        body: { name: 'o' },
-        omitResponseOnSuccess: true,
-      },
-      { method: 'GET', url: '/items/{result=create:$.id}' },
-      { method: 'GET', url: '/boom', omitResponseOnSuccess: true },
-    ]);
-    const [created, fetched, failed] = entries(response);
-    expect(created).toBeNull();
-    expect(fetched?.code).toBe(200);
-    expect(failed?.code).toBe(500);
-  });
-
-  it('refuse a plan problem before anything runs', async () => {
-    await postBatch(t, [
-      { method: 'POST', url: '/items', name: 'a', body: { name: 'x' }, dependsOn: ['c'] },
-      { method: 'POST', url: '/items', name: 'b', body: { name: '{result=a:$.id}' } },
-      { method: 'POST', url: '/items', name: 'c', dependsOn: ['b'] },
-      { method: 'POST', url: '/items', name: 'free', body: { name: 'y' } },
-    ]).expect(400);
-    expect(t.recorder.count('items.create')).toBe(0);
-  });
-});
-
-describe('timeouts', () => {
-  it('send a partial batch at the batch timeout: finished entries filled, the rest null, unstarted never start', async () => {
-    const t = await createTestApp({ batch: { timeout: 300, concurrency: 2 } });
-    try {
-      const started = Date.now();
+    it('substitute references in url, headers and body', async () => {
       const response = await postBatch(t, [
-        { method: 'GET', url: '/slow/20?tag=quick' },
-        { method: 'GET', url: '/hang' },
-        { method: 'GET', url: '/slow/2000?tag=long' },
-        { method: 'GET', url: '/echo' },
+        { method: 'POST', url: '/items', name: 'create', body: { name: 'a b', qty: 2 } },
+        { method: 'GET', url: '/items/{result=create:$.id}' },
+        {
+          method: 'POST',
+          url: '/echo?name={result=create:$.name}',
+          headers: { 'x-item': 'item-{result=create:$.id}' },
+          body: {
+            id: '{result=create:$.id}',
+            item: '{result=create:$}',
+            label: '#{result=create:$.id}',
+          },
+        },
       ]).expect(200);
-      const elapsed = Date.now() - started;
-      const [quick, hang, long, queued] = entries(response);
-      expect(quick?.code).toBe(200);
-      expect([hang, long, queued]).toEqual([null, null, null]);
-      // A bound, not a speed check: without the timeout this reply would never come.
-      expect(elapsed).toBeGreaterThanOrEqual(290);
-      expect(elapsed).toBeLessThan(1900);
-      await sleep(300);
-      expect(t.recorder.count('echo')).toBe(0);
-      await t.http.get('/echo').expect(200);
-    } finally {
-      await t.close();
-    }
-  });
+      const [created, fetched, echo] = entries(response);
+      const id = created?.body.id as number;
+      expect(fetched).toMatchObject({ url: `/items/${id}`, code: 200, body: { id, name: 'a b' } });
+      expect(echo?.url).toBe('/echo?name=a%20b');
+      expect(echo?.body.query).toEqual({ name: 'a b' });
+      expect(echo?.body.headers['x-item']).toBe(`item-${id}`);
+      expect(echo?.body.body).toEqual({ id, item: { id, name: 'a b', qty: 2 }, label: `#${id}` });
+    });
 
-  it('give an operation past operationTimeout a 504 and its dependents a 424', async () => {
-    const t = await createTestApp({ batch: { operationTimeout: 150 } });
-    try {
+    it('join several matches with commas', async () => {
+      await t.http.post('/items').send({ name: 'many' });
+      await t.http.post('/items').send({ name: 'many' });
       const response = await postBatch(t, [
-        { method: 'GET', url: '/hang', name: 'stuck' },
-        { method: 'GET', url: '/echo', dependsOn: ['stuck'] },
-        { method: 'GET', url: '/slow/20' },
-      ]).expect(200);
-      const [stuck, dependent, fine] = entries(response);
-      expect(stuck).toMatchObject({
-        code: 504,
-        body: { message: 'operation 0 ("stuck") took longer than 150 ms' },
-      });
-      expect(dependent?.code).toBe(424);
-      expect(fine?.code).toBe(200);
-      expect(t.recorder.count('echo')).toBe(0);
-    } finally {
-      await t.close();
-    }
-  });
-});
+        { method: 'GET', url: '/items?name=many', name: 'list' },
+        { method: 'GET', url: '/echo?ids={result=list:$.*.id}', body: undefined },
+        { method: 'POST', url: '/echo', body: { ids: '{result=list:$.*.id}' } },
+      ]);
+      const [list, inUrl, inBody] = entries(response);
+      const ids = (list?.body as { id: number }[]).map((item) => item.id);
+      expect(ids.length).toBeGreaterThanOrEqual(2);
+      expect(inUrl?.body.query.ids).toBe(ids.join(','));
+      expect(inBody?.body.body.ids).toEqual(ids);
+    });
 
-describe('a client that disconnects mid-batch', () => {
-  it('leaves operations not yet started unstarted', async () => {
-    const t = await createTestApp({ batch: { concurrency: 1 } });
-    try {
-      const { port } = t.app.getHttpServer().address() as AddressInfo;
-      const payload = JSON.stringify({
-        data: [
-          { method: 'GET', url: '/slow/200' },
-          ...Array.from({ length: 5 }, () => ({ method: 'GET', url: '/echo' })),
-        ],
-      });
-      const req = httpRequest({
-        port,
-        host: '127.0.0.1',
-        method: 'POST',
-        path: '/batch',
-        headers: {
-          'content-type': 'application/json',
-          'content-length': Buffer.byteLength(payload),
+    it('start a dependent only after its dependency ended, while independent ones overlap', async () => {
+      await postBatch(t, [
+        { method: 'GET', url: '/slow/120?tag=first', name: 'first' },
+        { method: 'GET', url: '/slow/10?tag=after', dependsOn: ['first'] },
+        { method: 'GET', url: '/slow/60?tag=free' },
+      ]).expect(200);
+      const span = (tag: string) => t.recorder.spans.find((s) => s.name === tag)!;
+      expect(span('after').start).toBeGreaterThanOrEqual(span('first').end);
+      expect(span('free').start).toBeLessThan(span('first').end);
+    });
+
+    it('do not run when a dependency failed: 424 down the chain, naming the dependency', async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/boom', name: 'root' },
+        { method: 'GET', url: '/echo', name: 'child', dependsOn: ['root'] },
+        { method: 'GET', url: '/echo?x={result=child:$.method}', name: 'grandchild' },
+        { method: 'GET', url: '/echo', name: 'unrelated' },
+      ]).expect(200);
+      const [root, child, grandchild, unrelated] = entries(response);
+      expect(root?.code).toBe(500);
+      expect(child).toMatchObject({
+        code: 424,
+        body: {
+          statusCode: 424,
+          error: 'Failed Dependency',
+          failedDependency: 0,
+          message:
+            'operation 1 ("child") was not run: its dependency operation 0 ("root") answered 500',
         },
       });
-      req.on('error', () => undefined);
-      req.end(payload);
-      await sleep(80);
-      expect(t.recorder.count('slow')).toBe(1);
-      req.destroy();
-      await sleep(500);
+      expect(grandchild?.code).toBe(424);
+      expect(grandchild?.body.message).toMatch(
+        /dependency operation 1 \("child"\) was not run either/,
+      );
+      expect(unrelated?.code).toBe(200);
+      expect(t.recorder.count('echo')).toBe(1);
+    });
+
+    it('treat a 4xx dependency as failed too', async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/items/999999', name: 'missing' },
+        { method: 'DELETE', url: '/items/{result=missing:$.id}' },
+      ]);
+      expect(entries(response).map((entry) => entry?.code)).toEqual([404, 424]);
+      expect(t.recorder.count('items.remove')).toBe(0);
+    });
+
+    it('refuse an operation whose reference matches nothing, without running it', async () => {
+      const response = await postBatch(t, [
+        { method: 'POST', url: '/items', name: 'create', body: { name: 'x' } },
+        { method: 'DELETE', url: '/items/{result=create:$.nope}', name: 'remove' },
+        { method: 'GET', url: '/echo', dependsOn: ['remove'] },
+      ]);
+      const [, remove, after] = entries(response);
+      expect(remove?.code).toBe(400);
+      expect(remove?.body.message).toBe(
+        'operation 1 ("remove"): reference {result=create:$.nope} matched nothing in the response of "create"',
+      );
+      expect(after?.code).toBe(424);
+      expect(t.recorder.count('items.remove')).toBe(0);
       expect(t.recorder.count('echo')).toBe(0);
-      expect(t.recorder.inFlight).toBe(0);
-    } finally {
-      await t.close();
-    }
+    });
+
+    it('refuse a referenced value that would inject a header line', async () => {
+      const response = await postBatch(t, [
+        { method: 'POST', url: '/echo', name: 'evil', body: { v: 'a\r\nx-injected: 1' } },
+        { method: 'GET', url: '/echo', headers: { 'x-v': '{result=evil:$.body.v}' } },
+      ]);
+      expect(entries(response)[1]?.code).toBe(400);
+      expect(t.recorder.count('echo')).toBe(1);
+    });
+
+    it('give null for a successful operation that asked to be omitted, the entry when it failed', async () => {
+      const response = await postBatch(t, [
+        {
+          method: 'POST',
+          url: '/items',
+          name: 'create',
+          body: { name: 'o' },
+          omitResponseOnSuccess: true,
+        },
+        { method: 'GET', url: '/items/{result=create:$.id}' },
+        { method: 'GET', url: '/boom', omitResponseOnSuccess: true },
+      ]);
+      const [created, fetched, failed] = entries(response);
+      expect(created).toBeNull();
+      expect(fetched?.code).toBe(200);
+      expect(failed?.code).toBe(500);
+    });
+
+    it('refuse a plan problem before anything runs', async () => {
+      await postBatch(t, [
+        { method: 'POST', url: '/items', name: 'a', body: { name: 'x' }, dependsOn: ['c'] },
+        { method: 'POST', url: '/items', name: 'b', body: { name: '{result=a:$.id}' } },
+        { method: 'POST', url: '/items', name: 'c', dependsOn: ['b'] },
+        { method: 'POST', url: '/items', name: 'free', body: { name: 'y' } },
+      ]).expect(400);
+      expect(t.recorder.count('items.create')).toBe(0);
+    });
+  });
+
+  describe('timeouts', () => {
+    it('send a partial batch at the batch timeout: finished entries filled, the rest null, unstarted never start', async () => {
+      const t = await createTestApp({ batch: { timeout: 300, concurrency: 2 } });
+      try {
+        const started = Date.now();
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/slow/20?tag=quick' },
+          { method: 'GET', url: '/hang' },
+          { method: 'GET', url: '/slow/2000?tag=long' },
+          { method: 'GET', url: '/echo' },
+        ]).expect(200);
+        const elapsed = Date.now() - started;
+        const [quick, hang, long, queued] = entries(response);
+        expect(quick?.code).toBe(200);
+        expect([hang, long, queued]).toEqual([null, null, null]);
+        // A bound, not a speed check: without the timeout this reply would never come.
+        expect(elapsed).toBeGreaterThanOrEqual(290);
+        expect(elapsed).toBeLessThan(1900);
+        await sleep(300);
+        expect(t.recorder.count('echo')).toBe(0);
+        await t.http.get('/echo').expect(200);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('give an operation past operationTimeout a 504 and its dependents a 424', async () => {
+      const t = await createTestApp({ batch: { operationTimeout: 150 } });
+      try {
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/hang', name: 'stuck' },
+          { method: 'GET', url: '/echo', dependsOn: ['stuck'] },
+          { method: 'GET', url: '/slow/20' },
+        ]).expect(200);
+        const [stuck, dependent, fine] = entries(response);
+        expect(stuck).toMatchObject({
+          code: 504,
+          body: { message: 'operation 0 ("stuck") took longer than 150 ms' },
+        });
+        expect(dependent?.code).toBe(424);
+        expect(fine?.code).toBe(200);
+        expect(t.recorder.count('echo')).toBe(0);
+      } finally {
+        await t.close();
+      }
+    });
+  });
+
+  describe('a client that disconnects mid-batch', () => {
+    it('leaves operations not yet started unstarted', async () => {
+      const t = await createTestApp({ batch: { concurrency: 1 } });
+      try {
+        const { port } = t.app.getHttpServer().address() as AddressInfo;
+        const payload = JSON.stringify({
+          data: [
+            { method: 'GET', url: '/slow/200' },
+            ...Array.from({ length: 5 }, () => ({ method: 'GET', url: '/echo' })),
+          ],
+        });
+        const req = httpRequest({
+          port,
+          host: '127.0.0.1',
+          method: 'POST',
+          path: '/batch',
+          headers: {
+            'content-type': 'application/json',
+            'content-length': Buffer.byteLength(payload),
+          },
+        });
+        req.on('error', () => undefined);
+        req.end(payload);
+        await sleep(80);
+        expect(t.recorder.count('slow')).toBe(1);
+        req.destroy();
+        await sleep(500);
+        expect(t.recorder.count('echo')).toBe(0);
+        expect(t.recorder.inFlight).toBe(0);
+      } finally {
+        await t.close();
+      }
+    });
   });
 });

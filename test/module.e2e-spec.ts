@@ -9,132 +9,137 @@ import {
 } from 'nestjs-batch';
 import { lastValueFrom, toArray } from 'rxjs';
 import { createTestApp, postBatch } from './utils/test-app.js';
+import { forEachPlatform } from './utils/platforms.js';
 
-const CONFIG = 'CONFIG';
+forEachPlatform(() => {
+  const CONFIG = 'CONFIG';
 
-@Module({ providers: [{ provide: CONFIG, useValue: { batchLimit: 2 } }], exports: [CONFIG] })
-class ConfigModule {}
+  @Module({ providers: [{ provide: CONFIG, useValue: { batchLimit: 2 } }], exports: [CONFIG] })
+  class ConfigModule {}
 
-@Injectable()
-class BatchConfig {
-  createBatchOptions(): BatchModuleOptions {
-    return { limit: 3 };
-  }
-}
-
-describe('forRoot', () => {
-  it('works without options: every option has a default', async () => {
-    const t = await createTestApp({ module: BatchModule.forRoot() });
-    try {
-      const response = await postBatch(t, [{ method: 'GET', url: '/echo' }]).expect(200);
-      expect((response.body as { data: { code: number }[] }).data[0]?.code).toBe(200);
-    } finally {
-      await t.close();
+  @Injectable()
+  class BatchConfig {
+    createBatchOptions(): BatchModuleOptions {
+      return { limit: 3 };
     }
-  });
-});
+  }
 
-describe('forRootAsync', () => {
-  it('takes options from a factory with injected dependencies', async () => {
-    const t = await createTestApp({
-      module: BatchModule.forRootAsync({
-        imports: [ConfigModule],
-        inject: [CONFIG],
-        useFactory: (config: { batchLimit: number }) => ({ limit: config.batchLimit }),
-        path: 'from-factory',
-      }),
+  describe('forRoot', () => {
+    it('works without options: every option has a default', async () => {
+      const t = await createTestApp({ module: BatchModule.forRoot() });
+      try {
+        const response = await postBatch(t, [{ method: 'GET', url: '/echo' }]).expect(200);
+        expect((response.body as { data: { code: number }[] }).data[0]?.code).toBe(200);
+      } finally {
+        await t.close();
+      }
     });
-    try {
-      const op = { method: 'GET', url: '/echo' };
-      await t.http
-        .post('/from-factory')
-        .send({ data: [op, op] })
-        .expect(200);
-      const refused = await t.http
-        .post('/from-factory')
-        .send({ data: [op, op, op] })
-        .expect(413);
-      expect((refused.body as { message: string }).message).toMatch(/at most 2 operations/);
-    } finally {
-      await t.close();
-    }
   });
 
-  it('takes options from a class', async () => {
-    const t = await createTestApp({ module: BatchModule.forRootAsync({ useClass: BatchConfig }) });
-    try {
-      const op = { method: 'GET', url: '/echo' };
-      await postBatch(t, [op, op, op]).expect(200);
-      await postBatch(t, [op, op, op, op]).expect(413);
-    } finally {
-      await t.close();
-    }
+  describe('forRootAsync', () => {
+    it('takes options from a factory with injected dependencies', async () => {
+      const t = await createTestApp({
+        module: BatchModule.forRootAsync({
+          imports: [ConfigModule],
+          inject: [CONFIG],
+          useFactory: (config: { batchLimit: number }) => ({ limit: config.batchLimit }),
+          path: 'from-factory',
+        }),
+      });
+      try {
+        const op = { method: 'GET', url: '/echo' };
+        await t.http
+          .post('/from-factory')
+          .send({ data: [op, op] })
+          .expect(200);
+        const refused = await t.http
+          .post('/from-factory')
+          .send({ data: [op, op, op] })
+          .expect(413);
+        expect((refused.body as { message: string }).message).toMatch(/at most 2 operations/);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it('takes options from a class', async () => {
+      const t = await createTestApp({
+        module: BatchModule.forRootAsync({ useClass: BatchConfig }),
+      });
+      try {
+        const op = { method: 'GET', url: '/echo' };
+        await postBatch(t, [op, op, op]).expect(200);
+        await postBatch(t, [op, op, op, op]).expect(413);
+      } finally {
+        await t.close();
+      }
+    });
   });
-});
 
-/** A user's own controller running batches through the injected executor. */
-@Controller('mine')
-class MyController {
-  constructor(private readonly batches: BatchExecutor) {}
+  /** A user's own controller running batches through the injected executor. */
+  @Controller('mine')
+  class MyController {
+    constructor(private readonly batches: BatchExecutor) {}
 
-  @Post('promise')
-  async promise(@Body() operations: BatchOperation[], @Req() request: Request): Promise<unknown> {
-    return { entries: await this.batches.execute(operations, { request }) };
+    @Post('promise')
+    async promise(@Body() operations: BatchOperation[], @Req() request: Request): Promise<unknown> {
+      return { entries: await this.batches.execute(operations, { request }) };
+    }
+
+    @Post('stream')
+    async stream(@Body() operations: BatchOperation[]): Promise<unknown> {
+      return { outcomes: await lastValueFrom(this.batches.run(operations).pipe(toArray())) };
+    }
   }
 
-  @Post('stream')
-  async stream(@Body() operations: BatchOperation[]): Promise<unknown> {
-    return { outcomes: await lastValueFrom(this.batches.run(operations).pipe(toArray())) };
-  }
-}
+  /** A feature module: BatchExecutor comes from the global BatchModule imported at the root. */
+  @Module({ controllers: [MyController] })
+  class MyModule {}
 
-/** A feature module: BatchExecutor comes from the global BatchModule imported at the root. */
-@Module({ controllers: [MyController] })
-class MyModule {}
+  describe('BatchExecutor, injected into user code', () => {
+    it('runs operations and resolves entries in order, inheriting the request', async () => {
+      const t = await createTestApp({ imports: [MyModule], batch: { isGlobal: true } });
+      try {
+        const response = await t.http
+          .post('/mine/promise')
+          .set('authorization', 'Bearer good')
+          .send([
+            { method: 'POST', url: '/items', name: 'c', body: { name: 'x' } },
+            { method: 'GET', url: '/secret', dependsOn: ['c'] },
+          ])
+          .expect(201);
+        const result = response.body as { entries: { code: number }[] };
+        expect(result.entries.map((entry) => entry.code)).toEqual([201, 200]);
+      } finally {
+        await t.close();
+      }
+    });
 
-describe('BatchExecutor, injected into user code', () => {
-  it('runs operations and resolves entries in order, inheriting the request', async () => {
-    const t = await createTestApp({ imports: [MyModule], batch: { isGlobal: true } });
-    try {
-      const response = await t.http
-        .post('/mine/promise')
-        .set('authorization', 'Bearer good')
-        .send([
-          { method: 'POST', url: '/items', name: 'c', body: { name: 'x' } },
-          { method: 'GET', url: '/secret', dependsOn: ['c'] },
-        ])
-        .expect(201);
-      const result = response.body as { entries: { code: number }[] };
-      expect(result.entries.map((entry) => entry.code)).toEqual([201, 200]);
-    } finally {
-      await t.close();
-    }
-  });
-
-  it('streams outcomes as they complete, and plans before running', async () => {
-    const t = await createTestApp({ imports: [MyModule], batch: { isGlobal: true } });
-    try {
-      const response = await t.http
-        .post('/mine/stream')
-        .send([
-          { method: 'GET', url: '/slow/60?tag=late' },
-          { method: 'GET', url: '/slow/1?tag=early' },
-        ])
-        .expect(201);
-      const { outcomes } = response.body as {
-        outcomes: { index: number; result: { body: { tag: string } } }[];
-      };
-      expect(outcomes.map((outcome) => [outcome.index, outcome.result.body.tag])).toEqual([
-        [1, 'early'],
-        [0, 'late'],
-      ]);
-      const executor = t.app.get(BatchExecutor);
-      await expect(
-        executor.execute([{ method: 'GET', url: '/echo', dependsOn: ['nobody'] }]),
-      ).rejects.toBeInstanceOf(InvalidBatchException);
-      expect(t.recorder.count('echo')).toBe(0);
-    } finally {
-      await t.close();
-    }
+    it('streams outcomes as they complete, and plans before running', async () => {
+      const t = await createTestApp({ imports: [MyModule], batch: { isGlobal: true } });
+      try {
+        const response = await t.http
+          .post('/mine/stream')
+          .send([
+            { method: 'GET', url: '/slow/60?tag=late' },
+            { method: 'GET', url: '/slow/1?tag=early' },
+          ])
+          .expect(201);
+        const { outcomes } = response.body as {
+          outcomes: { index: number; result: { body: { tag: string } } }[];
+        };
+        expect(outcomes.map((outcome) => [outcome.index, outcome.result.body.tag])).toEqual([
+          [1, 'early'],
+          [0, 'late'],
+        ]);
+        const executor = t.app.get(BatchExecutor);
+        await expect(
+          executor.execute([{ method: 'GET', url: '/echo', dependsOn: ['nobody'] }]),
+        ).rejects.toBeInstanceOf(InvalidBatchException);
+        expect(t.recorder.count('echo')).toBe(0);
+      } finally {
+        await t.close();
+      }
+    });
   });
 });

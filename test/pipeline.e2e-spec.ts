@@ -1,232 +1,240 @@
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { createTestApp, entries, postBatch, type Entry, type TestApp } from './utils/test-app.js';
+import { forEachPlatform } from './utils/platforms.js';
 
-describe('every operation runs through the real Nest pipeline', () => {
-  let t: TestApp;
-  beforeAll(async () => {
-    t = await createTestApp();
-  });
-  afterAll(() => t.close());
-  beforeEach(() => t.recorder.reset());
-
-  it('answers one entry per operation, in request order, whatever order they finish in', async () => {
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/slow/80?tag=first' },
-      { method: 'GET', url: '/slow/1?tag=second' },
-      { method: 'GET', url: '/slow/40?tag=third' },
-    ]).expect(200);
-    expect(entries(response).map((entry) => entry?.body.tag)).toEqual(['first', 'second', 'third']);
-    const [first, second] = t.recorder.spans.map((span) => span.name);
-    expect([first, second]).toEqual(['second', 'third']); // they really finished out of order
-  });
-
-  it('runs middleware and interceptors for each operation', async () => {
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/echo' },
-      { method: 'GET', url: '/echo?again=1' },
-      { method: 'GET', url: '/items' },
-    ]).expect(200);
-    expect(t.recorder.count('middleware GET /echo')).toBe(2);
-    expect(t.recorder.count('middleware GET /items')).toBe(1);
-    for (const entry of entries(response)) {
-      expect(entry?.headers['x-middleware']).toBe('seen');
-      expect(entry?.headers['x-intercepted']).toBe('yes');
-    }
-  });
-
-  it('runs pipes per operation: a refused operation never reaches its handler', async () => {
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/items/not-a-number' },
-      { method: 'POST', url: '/items', body: { name: 42 } },
-      { method: 'POST', url: '/items', body: { name: 'ok', extra: true } },
-      { method: 'POST', url: '/items', body: { name: 'fine', qty: '3' } },
-    ]).expect(200);
-    const [badParam, badBody, unknownField, good] = entries(response);
-    expect(badParam?.code).toBe(400);
-    expect(badParam?.body.message).toMatch(/numeric string is expected/);
-    expect(badBody?.code).toBe(400);
-    expect(badBody?.body.message).toEqual(['name must be a string']);
-    expect(unknownField?.code).toBe(400);
-    expect(unknownField?.body.message).toEqual(['property extra should not exist']);
-    expect(good?.code).toBe(201);
-    expect(good?.body).toMatchObject({ name: 'fine', qty: 3 });
-    expect(t.recorder.count('items.create')).toBe(1);
-  });
-
-  it('runs exception filters per operation', async () => {
-    const [teapot] = entries(await postBatch(t, [{ method: 'GET', url: '/teapot' }]));
-    expect(teapot).toMatchObject({ code: 418, body: { teapot: 'short and stout' } });
-  });
-
-  it('runs guards per operation: one denied, the others pass', async () => {
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/secret' },
-      { method: 'GET', url: '/secret', headers: { authorization: 'Bearer good' } },
-      { method: 'GET', url: '/echo' },
-    ]).expect(200);
-    expect(entries(response).map((entry) => entry?.code)).toEqual([403, 200, 200]);
-    expect(entries(response)[1]?.body).toEqual({ secret: 'the cake' });
-    expect(t.recorder.count('secret')).toBe(1);
-  });
-
-  it('keeps a failing or crashing operation in its own entry', async () => {
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/boom' },
-      { method: 'GET', url: '/no/such/route' },
-      { method: 'GET', url: '/echo' },
-    ]).expect(200);
-    const [boom, missing, fine] = entries(response);
-    expect(boom).toMatchObject({
-      code: 500,
-      body: { statusCode: 500, message: 'Internal server error' },
+forEachPlatform(() => {
+  describe('every operation runs through the real Nest pipeline', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp();
     });
-    expect(missing).toMatchObject({
-      code: 404,
-      body: { statusCode: 404, message: 'Cannot GET /no/such/route' },
-    });
-    expect(fine?.code).toBe(200);
-    expect(t.recorder.count('boom')).toBe(1);
-  });
+    afterAll(() => t.close());
+    beforeEach(() => t.recorder.reset());
 
-  it('passes query strings, bodies and content types as a direct request would', async () => {
-    const response = await postBatch(t, [
-      { method: 'get', url: '/echo?a=1&b=x%20y&list=1&list=2' },
-      { method: 'POST', url: '/echo', body: { nested: { n: 1 }, list: [1, 'two'] } },
-      {
-        method: 'POST',
-        url: '/form',
-        headers: { 'content-type': 'application/x-www-form-urlencoded' },
-        body: 'name=a&qty=1',
-      },
-      { method: 'POST', url: '/echo', body: 'plain text body' },
-    ]).expect(200);
-    const [query, json, form, text] = entries(response);
-    expect(query?.method).toBe('GET');
-    expect(query?.body.query).toEqual({ a: '1', b: 'x y', list: ['1', '2'] });
-    expect(json?.body.body).toEqual({ nested: { n: 1 }, list: [1, 'two'] });
-    expect(json?.body.headers['content-type']).toBe('application/json');
-    expect(form?.body).toEqual({
-      type: 'application/x-www-form-urlencoded',
-      body: { name: 'a', qty: '1' },
+    it('answers one entry per operation, in request order, whatever order they finish in', async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/slow/80?tag=first' },
+        { method: 'GET', url: '/slow/1?tag=second' },
+        { method: 'GET', url: '/slow/40?tag=third' },
+      ]).expect(200);
+      expect(entries(response).map((entry) => entry?.body.tag)).toEqual([
+        'first',
+        'second',
+        'third',
+      ]);
+      const [first, second] = t.recorder.spans.map((span) => span.name);
+      expect([first, second]).toEqual(['second', 'third']); // they really finished out of order
     });
-    expect(text?.body.headers['content-type']).toBe('text/plain; charset=utf-8');
-  });
 
-  it('gives every method the answer a direct request gets', async () => {
-    const created = await t.http.post('/items').send({ name: 'seed' }).expect(201);
-    const id = (created.body as { id: number }).id;
-    const requests: [string, string, unknown?][] = [
-      ['GET', `/items/${id}`],
-      ['HEAD', `/items/${id}`],
-      ['OPTIONS', `/items/${id}`],
-      ['PUT', `/items/${id}`, { name: 'put', qty: 1 }],
-      ['PATCH', `/items/${id}`, { qty: 2 }],
-      ['GET', '/text'],
-      ['GET', '/binary'],
-      ['GET', '/cookie'],
-      ['GET', '/raw-head'],
-      ['DELETE', `/items/${id}`],
-      ['GET', `/items/${id}`],
-    ];
-    const batched = entries(
-      await postBatch(
-        t,
-        requests.map(([method, url, body]) => ({ method, url, body })),
-      ).expect(200),
-    );
-    // Replay on a fresh item so both runs see the same state.
-    await t.http.put(`/items/${id}`).send({ name: 'seed' }).expect(200);
-    for (const [i, [method, url, body]] of requests.entries()) {
-      const direct = await t.http[method.toLowerCase() as 'get'](url)
-        .buffer(true)
-        .parse((res, done) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => done(null, Buffer.concat(chunks)));
-        })
-        .send(body as object);
-      const entry = batched[i] as Entry;
-      expect([method, url, entry.code]).toEqual([method, url, direct.status]);
-      for (const name of ['content-type', 'content-length', 'allow', 'set-cookie', 'x-raw']) {
-        expect([url, name, entry.headers[name]]).toEqual([url, name, direct.headers[name]]);
+    it('runs middleware and interceptors for each operation', async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/echo' },
+        { method: 'GET', url: '/echo?again=1' },
+        { method: 'GET', url: '/items' },
+      ]).expect(200);
+      expect(t.recorder.count('middleware GET /echo')).toBe(2);
+      expect(t.recorder.count('middleware GET /items')).toBe(1);
+      for (const entry of entries(response)) {
+        expect(entry?.headers['x-middleware']).toBe('seen');
+        expect(entry?.headers['x-intercepted']).toBe('yes');
       }
-      // supertest skips the parser for HEAD and leaves {}: no body, as HTTP says.
-      const raw = Buffer.isBuffer(direct.body) ? direct.body : Buffer.alloc(0);
-      const bytes =
-        entry.body === undefined
-          ? Buffer.alloc(0)
-          : entry.bodyEncoding === 'base64'
-            ? Buffer.from(entry.body as string, 'base64')
-            : Buffer.from(typeof entry.body === 'string' ? entry.body : JSON.stringify(entry.body));
-      expect([url, bytes.toString('hex')]).toEqual([url, raw.toString('hex')]);
-    }
-  });
-
-  it('runs independent operations in parallel', async () => {
-    await postBatch(t, [
-      { method: 'GET', url: '/slow/150?tag=a' },
-      { method: 'GET', url: '/slow/150?tag=b' },
-      { method: 'GET', url: '/slow/150?tag=c' },
-    ]).expect(200);
-    const { spans } = t.recorder;
-    expect(spans).toHaveLength(3);
-    // All three were running at one moment: the last to start started before the first ended.
-    expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(
-      Math.min(...spans.map((s) => s.end)),
-    );
-  });
-
-  it('marks operations so handlers can tell them from direct requests, and no header can fake it', async () => {
-    const direct = await t.http.get('/echo').set('x-nestjs-batch', '1').expect(200);
-    expect((direct.body as { operation: unknown }).operation).toBeNull();
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/echo' },
-      { method: 'GET', url: '/echo', name: 'second' },
-    ]);
-    expect(entries(response).map((entry) => entry?.body.operation)).toEqual([
-      { index: 0 },
-      { index: 1, name: 'second' },
-    ]);
-  });
-
-  it("gives each operation its own async context, not the batch request's", async () => {
-    const response = await postBatch(t, [
-      { method: 'GET', url: '/echo' },
-      { method: 'GET', url: '/echo' },
-      { method: 'GET', url: '/echo' },
-    ]);
-    const ids = entries(response).map((entry) => entry?.body.scope.id as string);
-    expect(new Set(ids).size).toBe(3);
-  });
-
-  it('keeps serving normal requests after batches', async () => {
-    for (let i = 0; i < 3; i++) {
-      await postBatch(t, [{ method: 'POST', url: '/items', body: { name: `b${i}` } }]).expect(200);
-    }
-    const created = await t.http.post('/items').send({ name: 'direct', qty: 4 }).expect(201);
-    expect(created.body).toMatchObject({ name: 'direct', qty: 4 });
-    await t.http.get('/echo?z=1').expect(200);
-    expect((await t.http.post('/items').send('{"broken').type('json')).status).toBe(400);
-  });
-});
-
-describe("an operation's client address is the batch request's", () => {
-  it.each([
-    ['no trust proxy', false],
-    ['hop-count trust proxy', 1],
-    ['address trust proxy', 'loopback'],
-  ])("%s: req.ip equals a direct request's", async (_name, trust) => {
-    const t = await createTestApp({
-      configure: (app) => (app as NestExpressApplication).set('trust proxy', trust),
     });
-    try {
-      const headers = { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' };
-      const direct = await t.http.get('/echo').set(headers).expect(200);
-      const [entry] = entries(await postBatch(t, [{ method: 'GET', url: '/echo' }], headers));
-      expect(entry?.body.ip).toBe((direct.body as { ip: string }).ip);
-      expect(entry?.body.headers['x-forwarded-for']).toBe(headers['x-forwarded-for']);
-    } finally {
-      await t.close();
-    }
+
+    it('runs pipes per operation: a refused operation never reaches its handler', async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/items/not-a-number' },
+        { method: 'POST', url: '/items', body: { name: 42 } },
+        { method: 'POST', url: '/items', body: { name: 'ok', extra: true } },
+        { method: 'POST', url: '/items', body: { name: 'fine', qty: '3' } },
+      ]).expect(200);
+      const [badParam, badBody, unknownField, good] = entries(response);
+      expect(badParam?.code).toBe(400);
+      expect(badParam?.body.message).toMatch(/numeric string is expected/);
+      expect(badBody?.code).toBe(400);
+      expect(badBody?.body.message).toEqual(['name must be a string']);
+      expect(unknownField?.code).toBe(400);
+      expect(unknownField?.body.message).toEqual(['property extra should not exist']);
+      expect(good?.code).toBe(201);
+      expect(good?.body).toMatchObject({ name: 'fine', qty: 3 });
+      expect(t.recorder.count('items.create')).toBe(1);
+    });
+
+    it('runs exception filters per operation', async () => {
+      const [teapot] = entries(await postBatch(t, [{ method: 'GET', url: '/teapot' }]));
+      expect(teapot).toMatchObject({ code: 418, body: { teapot: 'short and stout' } });
+    });
+
+    it('runs guards per operation: one denied, the others pass', async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/secret' },
+        { method: 'GET', url: '/secret', headers: { authorization: 'Bearer good' } },
+        { method: 'GET', url: '/echo' },
+      ]).expect(200);
+      expect(entries(response).map((entry) => entry?.code)).toEqual([403, 200, 200]);
+      expect(entries(response)[1]?.body).toEqual({ secret: 'the cake' });
+      expect(t.recorder.count('secret')).toBe(1);
+    });
+
+    it('keeps a failing or crashing operation in its own entry', async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/boom' },
+        { method: 'GET', url: '/no/such/route' },
+        { method: 'GET', url: '/echo' },
+      ]).expect(200);
+      const [boom, missing, fine] = entries(response);
+      expect(boom).toMatchObject({
+        code: 500,
+        body: { statusCode: 500, message: 'Internal server error' },
+      });
+      expect(missing).toMatchObject({
+        code: 404,
+        body: { statusCode: 404, message: 'Cannot GET /no/such/route' },
+      });
+      expect(fine?.code).toBe(200);
+      expect(t.recorder.count('boom')).toBe(1);
+    });
+
+    it('passes query strings, bodies and content types as a direct request would', async () => {
+      const response = await postBatch(t, [
+        { method: 'get', url: '/echo?a=1&b=x%20y&list=1&list=2' },
+        { method: 'POST', url: '/echo', body: { nested: { n: 1 }, list: [1, 'two'] } },
+        {
+          method: 'POST',
+          url: '/form',
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          body: 'name=a&qty=1',
+        },
+        { method: 'POST', url: '/echo', body: 'plain text body' },
+      ]).expect(200);
+      const [query, json, form, text] = entries(response);
+      expect(query?.method).toBe('GET');
+      expect(query?.body.query).toEqual({ a: '1', b: 'x y', list: ['1', '2'] });
+      expect(json?.body.body).toEqual({ nested: { n: 1 }, list: [1, 'two'] });
+      expect(json?.body.headers['content-type']).toBe('application/json');
+      expect(form?.body).toEqual({
+        type: 'application/x-www-form-urlencoded',
+        body: { name: 'a', qty: '1' },
+      });
+      expect(text?.body.headers['content-type']).toBe('text/plain; charset=utf-8');
+    });
+
+    it('gives every method the answer a direct request gets', async () => {
+      const created = await t.http.post('/items').send({ name: 'seed' }).expect(201);
+      const id = (created.body as { id: number }).id;
+      const requests: [string, string, unknown?][] = [
+        ['GET', `/items/${id}`],
+        ['HEAD', `/items/${id}`],
+        ['OPTIONS', `/items/${id}`],
+        ['PUT', `/items/${id}`, { name: 'put', qty: 1 }],
+        ['PATCH', `/items/${id}`, { qty: 2 }],
+        ['GET', '/text'],
+        ['GET', '/binary'],
+        ['GET', '/cookie'],
+        ['GET', '/raw-head'],
+        ['DELETE', `/items/${id}`],
+        ['GET', `/items/${id}`],
+      ];
+      const batched = entries(
+        await postBatch(
+          t,
+          requests.map(([method, url, body]) => ({ method, url, body })),
+        ).expect(200),
+      );
+      // Replay on a fresh item so both runs see the same state.
+      await t.http.put(`/items/${id}`).send({ name: 'seed' }).expect(200);
+      for (const [i, [method, url, body]] of requests.entries()) {
+        const direct = await t.http[method.toLowerCase() as 'get'](url)
+          .buffer(true)
+          .parse((res, done) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => done(null, Buffer.concat(chunks)));
+          })
+          .send(body as object);
+        const entry = batched[i] as Entry;
+        expect([method, url, entry.code]).toEqual([method, url, direct.status]);
+        for (const name of ['content-type', 'content-length', 'allow', 'set-cookie', 'x-raw']) {
+          expect([url, name, entry.headers[name]]).toEqual([url, name, direct.headers[name]]);
+        }
+        // supertest skips the parser for HEAD and leaves {}: no body, as HTTP says.
+        const raw = Buffer.isBuffer(direct.body) ? direct.body : Buffer.alloc(0);
+        const bytes =
+          entry.body === undefined
+            ? Buffer.alloc(0)
+            : entry.bodyEncoding === 'base64'
+              ? Buffer.from(entry.body as string, 'base64')
+              : Buffer.from(
+                  typeof entry.body === 'string' ? entry.body : JSON.stringify(entry.body),
+                );
+        expect([url, bytes.toString('hex')]).toEqual([url, raw.toString('hex')]);
+      }
+    });
+
+    it('runs independent operations in parallel', async () => {
+      await postBatch(t, [
+        { method: 'GET', url: '/slow/150?tag=a' },
+        { method: 'GET', url: '/slow/150?tag=b' },
+        { method: 'GET', url: '/slow/150?tag=c' },
+      ]).expect(200);
+      const { spans } = t.recorder;
+      expect(spans).toHaveLength(3);
+      // All three were running at one moment: the last to start started before the first ended.
+      expect(Math.max(...spans.map((s) => s.start))).toBeLessThan(
+        Math.min(...spans.map((s) => s.end)),
+      );
+    });
+
+    it('marks operations so handlers can tell them from direct requests, and no header can fake it', async () => {
+      const direct = await t.http.get('/echo').set('x-nestjs-batch', '1').expect(200);
+      expect((direct.body as { operation: unknown }).operation).toBeNull();
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/echo' },
+        { method: 'GET', url: '/echo', name: 'second' },
+      ]);
+      expect(entries(response).map((entry) => entry?.body.operation)).toEqual([
+        { index: 0 },
+        { index: 1, name: 'second' },
+      ]);
+    });
+
+    it("gives each operation its own async context, not the batch request's", async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/echo' },
+        { method: 'GET', url: '/echo' },
+        { method: 'GET', url: '/echo' },
+      ]);
+      const ids = entries(response).map((entry) => entry?.body.scope.id as string);
+      expect(new Set(ids).size).toBe(3);
+    });
+
+    it('keeps serving normal requests after batches', async () => {
+      for (let i = 0; i < 3; i++) {
+        await postBatch(t, [{ method: 'POST', url: '/items', body: { name: `b${i}` } }]).expect(
+          200,
+        );
+      }
+      const created = await t.http.post('/items').send({ name: 'direct', qty: 4 }).expect(201);
+      expect(created.body).toMatchObject({ name: 'direct', qty: 4 });
+      await t.http.get('/echo?z=1').expect(200);
+      expect((await t.http.post('/items').send('{"broken').type('json')).status).toBe(400);
+    });
+  });
+
+  describe("an operation's client address is the batch request's", () => {
+    it.each([
+      ['no trust proxy', false],
+      ['hop-count trust proxy', 1],
+      ['address trust proxy', 'loopback'],
+    ])("%s: req.ip equals a direct request's", async (_name, trust) => {
+      const t = await createTestApp({ trustProxy: trust });
+      try {
+        const headers = { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' };
+        const direct = await t.http.get('/echo').set(headers).expect(200);
+        const [entry] = entries(await postBatch(t, [{ method: 'GET', url: '/echo' }], headers));
+        expect(entry?.body.ip).toBe((direct.body as { ip: string }).ip);
+        expect(entry?.body.headers['x-forwarded-for']).toBe(headers['x-forwarded-for']);
+      } finally {
+        await t.close();
+      }
+    });
   });
 });

@@ -2,158 +2,161 @@ import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useTestApp, type TestApp } from './utils/test-app.js';
+import { forEachPlatform } from './utils/platforms.js';
 
-interface Line {
-  index: number;
-  code?: number;
-  entry?: null;
-  body?: any;
-}
+forEachPlatform(() => {
+  interface Line {
+    index: number;
+    code?: number;
+    entry?: null;
+    body?: any;
+  }
 
-/** Opens a streamed batch; the caller reads (or does not read) the response. */
-function openStream(
-  t: TestApp,
-  data: object[],
-  accept = 'application/x-ndjson',
-): Promise<{ response: IncomingMessage; abort: () => void }> {
-  const { port } = t.app.getHttpServer().address() as AddressInfo;
-  const payload = JSON.stringify({ data });
-  return new Promise((resolve, reject) => {
-    const req = httpRequest(
-      {
+  /** Opens a streamed batch; the caller reads (or does not read) the response. */
+  function openStream(
+    t: TestApp,
+    data: object[],
+    accept = 'application/x-ndjson',
+  ): Promise<{ response: IncomingMessage; abort: () => void }> {
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const payload = JSON.stringify({ data });
+    return new Promise((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/batch',
+          headers: { 'content-type': 'application/json', accept },
+        },
+        (response) => resolve({ response, abort: () => req.destroy() }),
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+
+  /** Reads every line, noting when each arrived. */
+  async function readLines(response: IncomingMessage): Promise<{ line: Line; at: number }[]> {
+    const lines: { line: Line; at: number }[] = [];
+    let buffered = '';
+    for await (const chunk of response) {
+      buffered += String(chunk);
+      let newline;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        lines.push({ line: JSON.parse(buffered.slice(0, newline)) as Line, at: Date.now() });
+        buffered = buffered.slice(newline + 1);
+      }
+    }
+    expect(buffered).toBe('');
+    return lines;
+  }
+
+  describe('Accept: application/x-ndjson streams a line per operation as it finishes', () => {
+    const t = useTestApp({ batch: { timeout: 1_000 } });
+
+    it('writes each line when its operation finishes, a fast one before a slow one', async () => {
+      const started = Date.now();
+      const { response } = await openStream(t, [
+        { method: 'GET', url: '/slow/300' },
+        { method: 'GET', url: '/echo' },
+        { method: 'GET', url: '/teapot' },
+      ]);
+      expect(response.statusCode).toBe(200);
+      expect(response.headers['content-type']).toBe('application/x-ndjson');
+      const lines = await readLines(response);
+      expect(lines.map(({ line }) => line.index)).toEqual([1, 2, 0]);
+      expect(lines.map(({ line }) => line.code)).toEqual([200, 418, 200]);
+      const [echo, , slow] = lines;
+      expect(echo!.at - started).toBeLessThan(slow!.at - started);
+      expect(slow!.line.body).toMatchObject({ tag: 'slow' });
+    });
+
+    it('ends at the timeout with a null line for each unfinished operation', async () => {
+      const { response } = await openStream(t, [
+        { method: 'GET', url: '/hang' },
+        { method: 'GET', url: '/echo' },
+      ]);
+      const lines = (await readLines(response)).map(({ line }) => line);
+      expect(lines).toEqual([
+        expect.objectContaining({ index: 1, code: 200 }),
+        { index: 0, entry: null },
+      ]);
+    });
+
+    it('writes omitted successes as null lines too', async () => {
+      const { response } = await openStream(t, [
+        { method: 'GET', url: '/echo', omitResponseOnSuccess: true },
+      ]);
+      expect((await readLines(response)).map(({ line }) => line)).toEqual([
+        { index: 0, entry: null },
+      ]);
+    });
+
+    it('still refuses a batch that cannot be planned with 400 and a JSON body', async () => {
+      const { response } = await openStream(t, [
+        { method: 'GET', url: '/echo', name: 'a', dependsOn: ['a'] },
+      ]);
+      expect(response.statusCode).toBe(400);
+      expect(response.headers['content-type']).toMatch(/application\/json/);
+      response.resume();
+    });
+
+    it('answers JSON when NDJSON is refused (q=0)', async () => {
+      const { response } = await openStream(
+        t,
+        [{ method: 'GET', url: '/echo' }],
+        'application/x-ndjson;q=0, application/json',
+      );
+      expect(response.headers['content-type']).toMatch(/application\/json/);
+      response.resume();
+    });
+  });
+
+  describe('back-pressure and disconnects while streaming', () => {
+    const t = useTestApp({ batch: { concurrency: 2, limit: 100 } });
+
+    const big = Array.from({ length: 100 }, () => ({ method: 'GET', url: '/big/200000' }));
+
+    it('starts no new operation while the client is not reading, and finishes once it reads', async () => {
+      const { response } = await openStream(t, big);
+      response.pause();
+      await sleep(1_000);
+      const whilePaused = t.recorder.count('big');
+      // The socket and stream buffers take some lines; far from all 100 (20 MB) of them.
+      expect(whilePaused).toBeLessThan(50);
+      await sleep(300);
+      expect(t.recorder.count('big')).toBe(whilePaused);
+      const lines = await readLines(response);
+      expect(lines).toHaveLength(100);
+      expect(t.recorder.count('big')).toBe(100);
+    });
+
+    it('stops the operations not yet started when the client disconnects', async () => {
+      const { port } = t.app.getHttpServer().address() as AddressInfo;
+      const req = httpRequest({
         host: '127.0.0.1',
         port,
         method: 'POST',
         path: '/batch',
-        headers: { 'content-type': 'application/json', accept },
-      },
-      (response) => resolve({ response, abort: () => req.destroy() }),
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
-}
-
-/** Reads every line, noting when each arrived. */
-async function readLines(response: IncomingMessage): Promise<{ line: Line; at: number }[]> {
-  const lines: { line: Line; at: number }[] = [];
-  let buffered = '';
-  for await (const chunk of response) {
-    buffered += String(chunk);
-    let newline;
-    while ((newline = buffered.indexOf('\n')) >= 0) {
-      lines.push({ line: JSON.parse(buffered.slice(0, newline)) as Line, at: Date.now() });
-      buffered = buffered.slice(newline + 1);
-    }
-  }
-  expect(buffered).toBe('');
-  return lines;
-}
-
-describe('Accept: application/x-ndjson streams a line per operation as it finishes', () => {
-  const t = useTestApp({ batch: { timeout: 1_000 } });
-
-  it('writes each line when its operation finishes, a fast one before a slow one', async () => {
-    const started = Date.now();
-    const { response } = await openStream(t, [
-      { method: 'GET', url: '/slow/300' },
-      { method: 'GET', url: '/echo' },
-      { method: 'GET', url: '/teapot' },
-    ]);
-    expect(response.statusCode).toBe(200);
-    expect(response.headers['content-type']).toBe('application/x-ndjson');
-    const lines = await readLines(response);
-    expect(lines.map(({ line }) => line.index)).toEqual([1, 2, 0]);
-    expect(lines.map(({ line }) => line.code)).toEqual([200, 418, 200]);
-    const [echo, , slow] = lines;
-    expect(echo!.at - started).toBeLessThan(slow!.at - started);
-    expect(slow!.line.body).toMatchObject({ tag: 'slow' });
-  });
-
-  it('ends at the timeout with a null line for each unfinished operation', async () => {
-    const { response } = await openStream(t, [
-      { method: 'GET', url: '/hang' },
-      { method: 'GET', url: '/echo' },
-    ]);
-    const lines = (await readLines(response)).map(({ line }) => line);
-    expect(lines).toEqual([
-      expect.objectContaining({ index: 1, code: 200 }),
-      { index: 0, entry: null },
-    ]);
-  });
-
-  it('writes omitted successes as null lines too', async () => {
-    const { response } = await openStream(t, [
-      { method: 'GET', url: '/echo', omitResponseOnSuccess: true },
-    ]);
-    expect((await readLines(response)).map(({ line }) => line)).toEqual([
-      { index: 0, entry: null },
-    ]);
-  });
-
-  it('still refuses a batch that cannot be planned with 400 and a JSON body', async () => {
-    const { response } = await openStream(t, [
-      { method: 'GET', url: '/echo', name: 'a', dependsOn: ['a'] },
-    ]);
-    expect(response.statusCode).toBe(400);
-    expect(response.headers['content-type']).toMatch(/application\/json/);
-    response.resume();
-  });
-
-  it('answers JSON when NDJSON is refused (q=0)', async () => {
-    const { response } = await openStream(
-      t,
-      [{ method: 'GET', url: '/echo' }],
-      'application/x-ndjson;q=0, application/json',
-    );
-    expect(response.headers['content-type']).toMatch(/application\/json/);
-    response.resume();
-  });
-});
-
-describe('back-pressure and disconnects while streaming', () => {
-  const t = useTestApp({ batch: { concurrency: 2, limit: 100 } });
-
-  const big = Array.from({ length: 100 }, () => ({ method: 'GET', url: '/big/200000' }));
-
-  it('starts no new operation while the client is not reading, and finishes once it reads', async () => {
-    const { response } = await openStream(t, big);
-    response.pause();
-    await sleep(1_000);
-    const whilePaused = t.recorder.count('big');
-    // The socket and stream buffers take some lines; far from all 100 (20 MB) of them.
-    expect(whilePaused).toBeLessThan(50);
-    await sleep(300);
-    expect(t.recorder.count('big')).toBe(whilePaused);
-    const lines = await readLines(response);
-    expect(lines).toHaveLength(100);
-    expect(t.recorder.count('big')).toBe(100);
-  });
-
-  it('stops the operations not yet started when the client disconnects', async () => {
-    const { port } = t.app.getHttpServer().address() as AddressInfo;
-    const req = httpRequest({
-      host: '127.0.0.1',
-      port,
-      method: 'POST',
-      path: '/batch',
-      headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+      });
+      req.on('error', () => undefined);
+      req.end(
+        JSON.stringify({
+          data: [
+            { method: 'GET', url: '/slow/200' },
+            { method: 'GET', url: '/slow/200' },
+            ...Array.from({ length: 5 }, () => ({ method: 'GET', url: '/echo' })),
+          ],
+        }),
+      );
+      await sleep(80);
+      expect(t.recorder.count('slow')).toBe(2);
+      req.destroy();
+      await sleep(500);
+      expect(t.recorder.count('echo')).toBe(0);
+      expect(t.recorder.inFlight).toBe(0);
     });
-    req.on('error', () => undefined);
-    req.end(
-      JSON.stringify({
-        data: [
-          { method: 'GET', url: '/slow/200' },
-          { method: 'GET', url: '/slow/200' },
-          ...Array.from({ length: 5 }, () => ({ method: 'GET', url: '/echo' })),
-        ],
-      }),
-    );
-    await sleep(80);
-    expect(t.recorder.count('slow')).toBe(2);
-    req.destroy();
-    await sleep(500);
-    expect(t.recorder.count('echo')).toBe(0);
-    expect(t.recorder.inFlight).toBe(0);
   });
 });

@@ -2,6 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import request from 'supertest';
+import { forEachPlatform, type Platform } from './utils/platforms.js';
 
 interface ThrottledApp {
   http: ReturnType<typeof request>;
@@ -10,11 +11,17 @@ interface ThrottledApp {
 }
 
 /** Boots test/fixtures/throttled-app.mjs (see there why it is a process of its own). */
-async function startThrottledApp(env: Record<string, string>): Promise<ThrottledApp> {
+async function startThrottledApp(
+  platform: Platform,
+  env: Record<string, string>,
+): Promise<ThrottledApp> {
   const child: ChildProcess = spawn(
     process.execPath,
     [fileURLToPath(new URL('./fixtures/throttled-app.mjs', import.meta.url))],
-    { env: { ...process.env, NODE_OPTIONS: '', ...env }, stdio: ['ignore', 'pipe', 'inherit'] },
+    {
+      env: { ...process.env, NODE_OPTIONS: '', PLATFORM: platform.name, ...env },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
   );
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
@@ -43,46 +50,48 @@ function codesOf(body: unknown): number[] {
   return (body as { data: { code: number }[] }).data.map((entry) => entry.code);
 }
 
-describe('@nestjs/throttler counts every operation as a request', () => {
-  let app: ThrottledApp | undefined;
-  afterEach(() => app?.stop());
+forEachPlatform((platform) => {
+  describe('@nestjs/throttler counts every operation as a request', () => {
+    let app: ThrottledApp | undefined;
+    afterEach(() => app?.stop());
 
-  it('spends one unit per operation; the excess get 429 in their entries and never run', async () => {
-    app = await startThrottledApp({ THROTTLE_LIMIT: '5', SKIP_BATCH_ENDPOINT: '1' });
-    const response = await app.http
-      .post('/batch')
-      .send({ data: echoes(8) })
-      .expect(200);
-    const codes = codesOf(response.body);
-    expect(codes.filter((code) => code === 200)).toHaveLength(5);
-    expect(codes.filter((code) => code === 429)).toHaveLength(3);
-    expect(await app.handled()).toBe(5);
-    // The same client's budget: a request of its own is now refused too.
-    await app.http.get('/echo').expect(429);
-    expect(await app.handled()).toBe(5);
-  });
-
-  it('counts the batch request on its own route: the fourth batch is refused whole', async () => {
-    app = await startThrottledApp({ THROTTLE_LIMIT: '3' });
-    const statuses: number[] = [];
-    for (let i = 0; i < 4; i++) {
-      statuses.push((await app.http.post('/batch').send({ data: echoes(1) })).status);
-    }
-    expect(statuses).toEqual([200, 200, 200, 429]);
-    expect(await app.handled()).toBe(3);
-  });
-
-  it('with skipIf: isBatchEndpoint, only the operations are counted', async () => {
-    app = await startThrottledApp({ THROTTLE_LIMIT: '3', SKIP_BATCH_ENDPOINT: '1' });
-    const codes: number[] = [];
-    for (let i = 0; i < 4; i++) {
+    it('spends one unit per operation; the excess get 429 in their entries and never run', async () => {
+      app = await startThrottledApp(platform, { THROTTLE_LIMIT: '5', SKIP_BATCH_ENDPOINT: '1' });
       const response = await app.http
         .post('/batch')
-        .send({ data: echoes(1) })
+        .send({ data: echoes(8) })
         .expect(200);
-      codes.push(...codesOf(response.body));
-    }
-    expect(codes).toEqual([200, 200, 200, 429]);
-    expect(await app.handled()).toBe(3);
+      const codes = codesOf(response.body);
+      expect(codes.filter((code) => code === 200)).toHaveLength(5);
+      expect(codes.filter((code) => code === 429)).toHaveLength(3);
+      expect(await app.handled()).toBe(5);
+      // The same client's budget: a request of its own is now refused too.
+      await app.http.get('/echo').expect(429);
+      expect(await app.handled()).toBe(5);
+    });
+
+    it('counts the batch request on its own route: the fourth batch is refused whole', async () => {
+      app = await startThrottledApp(platform, { THROTTLE_LIMIT: '3' });
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        statuses.push((await app.http.post('/batch').send({ data: echoes(1) })).status);
+      }
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect(await app.handled()).toBe(3);
+    });
+
+    it('with skipIf: isBatchEndpoint, only the operations are counted', async () => {
+      app = await startThrottledApp(platform, { THROTTLE_LIMIT: '3', SKIP_BATCH_ENDPOINT: '1' });
+      const codes: number[] = [];
+      for (let i = 0; i < 4; i++) {
+        const response = await app.http
+          .post('/batch')
+          .send({ data: echoes(1) })
+          .expect(200);
+        codes.push(...codesOf(response.body));
+      }
+      expect(codes).toEqual([200, 200, 200, 429]);
+      expect(await app.handled()).toBe(3);
+    });
   });
 });

@@ -1,15 +1,13 @@
-import { Inject, Injectable, NotImplementedException } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AsyncResource } from 'node:async_hooks';
 import { BATCH_OPTIONS } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import { ExpressDispatcher, type RequestListener } from './express.dispatcher.js';
+import { httpPlatformOf } from '../platform/platform.factory.js';
+import { InMemoryDispatcher } from './in-memory.dispatcher.js';
 import type { OperationDispatcher } from './operation.dispatcher.js';
 
-/**
- * Picks the dispatcher for the app's HTTP adapter. The adapter is read on first use, not at
- * construction: in a testing module it does not exist yet while providers are built.
- */
+/** Makes the dispatcher for the app's HTTP adapter on first use, when the adapter exists. */
 @Injectable()
 export class DispatcherHost {
   private dispatcher?: OperationDispatcher;
@@ -27,23 +25,11 @@ export class DispatcherHost {
   ) {}
 
   get(): OperationDispatcher {
-    this.dispatcher ??= this.create();
+    this.dispatcher ??= new InMemoryDispatcher(
+      httpPlatformOf(this.adapterHost).listener,
+      this.options.maxResponseBytes,
+      this.inBootstrapContext,
+    );
     return this.dispatcher;
-  }
-
-  private create(): OperationDispatcher {
-    const adapter = this.adapterHost.httpAdapter as typeof this.adapterHost.httpAdapter | undefined;
-    if (!adapter) {
-      throw new Error('nestjs-batch: the app has no HTTP adapter yet; call app.init() first');
-    }
-    const type = adapter.getType();
-    if (type === 'express') {
-      return new ExpressDispatcher(
-        adapter.getInstance<RequestListener>(),
-        this.options.maxResponseBytes,
-        this.inBootstrapContext,
-      );
-    }
-    throw new NotImplementedException(`nestjs-batch cannot dispatch into the "${type}" adapter`);
   }
 }

@@ -4,12 +4,13 @@ import {
   type ModuleMetadata,
   ValidationPipe,
 } from '@nestjs/common';
-import type { NestExpressApplication } from '@nestjs/platform-express';
 import { Test } from '@nestjs/testing';
 import { BatchModule, type BatchModuleExtras, type BatchModuleOptions } from 'nestjs-batch';
+import type { Server } from 'node:http';
 import request from 'supertest';
 import { FixtureModule } from '../fixtures/fixture.module.js';
 import { Recorder } from '../fixtures/recorder.service.js';
+import { currentPlatform, type Platform } from './platforms.js';
 
 export interface TestApp {
   app: INestApplication;
@@ -26,6 +27,10 @@ export interface TestAppOptions {
   /** The BatchModule import to use instead of `BatchModule.forRoot(batch)`. */
   module?: DynamicModule;
   configure?: (app: INestApplication) => void;
+  /** Trust proxy, set on either adapter. */
+  trustProxy?: boolean | number | string;
+  /** The adapter; by default the one of the enclosing `forEachPlatform` block. */
+  platform?: Platform;
 }
 
 /** A real Nest app with the fixture API and BatchModule, listening on a free port. */
@@ -37,7 +42,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       ...(options.imports ?? []),
     ],
   }).compile();
-  const app = moduleRef.createNestApplication<NestExpressApplication>();
+  const platform = options.platform ?? currentPlatform();
+  const app = moduleRef.createNestApplication(platform.create({ trustProxy: options.trustProxy }));
   app.useLogger(false);
   if (options.strictValidation ?? true) {
     app.useGlobalPipes(
@@ -51,8 +57,19 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     app,
     http: request(server),
     recorder: app.get(Recorder),
-    close: () => app.close(),
+    close: () => closeApp(app),
   };
+}
+
+/**
+ * Closes an app even when a client left a connection open: undici reconnects after a fetch
+ * whose body was cancelled, and Fastify's close waits for every connection to end.
+ */
+async function closeApp(app: INestApplication): Promise<void> {
+  const server = app.getHttpServer() as Server;
+  const closing = app.close();
+  setTimeout(() => server.closeAllConnections(), 500).unref();
+  await closing;
 }
 
 /** Posts a native batch. */

@@ -10,20 +10,19 @@ import { OperationSocket } from './operation.socket.js';
 import type { ParentContext } from './parent.context.js';
 import { captureResponse } from './response.capture.js';
 import { markSubRequest, runAsSubRequest } from './sub-request.marker.js';
-
-/** An Express app: `(req, res) => void`. */
-export type RequestListener = (request: IncomingMessage, response: ServerResponse) => void;
+import type { RequestListener } from '../platform/http.platform.js';
 
 /** Runs a function in the async context captured when the dispatcher was made. */
 export type ContextRunner = <T>(fn: () => T) => T;
 
 /**
- * Hands each operation to the Express app as a real `IncomingMessage`/`ServerResponse` pair on
- * an in-memory socket, so every middleware, guard, interceptor, pipe and filter runs as for a
- * request of its own. light-my-request is not used: on Express it re-points the prototypes of
- * Express's shared request and response objects and corrupts later real traffic.
+ * Hands each operation to the app's request listener as a real `IncomingMessage`/`ServerResponse`
+ * pair on an in-memory socket, so every hook, middleware, guard, interceptor, pipe and filter
+ * runs as for a request of its own, on Express and Fastify alike. light-my-request is not used:
+ * on Express it re-points the prototypes of Express's shared request and response objects and
+ * corrupts later real traffic; on Fastify it is slower than this pair (see the benchmark).
  */
-export class ExpressDispatcher implements OperationDispatcher {
+export class InMemoryDispatcher implements OperationDispatcher {
   constructor(
     private readonly app: RequestListener,
     private readonly maxResponseBytes: number,

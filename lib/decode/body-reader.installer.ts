@@ -1,0 +1,103 @@
+import {
+  Inject,
+  Injectable,
+  type OnModuleInit,
+  VERSION_NEUTRAL,
+  VersioningType,
+} from '@nestjs/common';
+import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import type { ServerResponse } from 'node:http';
+import { BATCH_MODULE, BATCH_OPTIONS, BATCH_PATH } from '../batch.internal-constants.js';
+import type { ResolvedBatchOptions } from '../batch.options.js';
+import { httpPlatformOf } from '../platform/platform.factory.js';
+import { BodyTooLargeError, readBody, stashWireBody } from './body.reader.js';
+
+/**
+ * Where RouterModule keeps a module's path (`MODULE_PATH` of @nestjs/common, exported from
+ * '/internal' in Nest 12 and '/constants' before): read here as Nest's RoutesResolver reads it.
+ */
+const MODULE_PATH = '__module_path__';
+
+/**
+ * Reads the batch body itself, in front of the app's body parsers, so `maxBodySize` is enforced
+ * before the body is read whole and formats the app does not parse reach the decoder. Every
+ * other request passes untouched.
+ */
+@Injectable()
+export class BodyReaderInstaller implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly config: ApplicationConfig,
+    @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
+    @Inject(BATCH_PATH) private readonly path: string,
+    private readonly modules: ModulesContainer,
+    @Inject(BATCH_MODULE) private readonly batchModule: object,
+  ) {}
+
+  /** Runs after Nest registered its parsers and routes, when prefix and versioning are final. */
+  onModuleInit(): void {
+    const limit = this.options.maxBodySize;
+    httpPlatformOf(this.adapterHost).interceptBody(this.endpointPaths(), (request, response) =>
+      readBody(request, limit).then(
+        (bytes) => {
+          stashWireBody(request, bytes);
+          return true;
+        },
+        (error: unknown) => {
+          if (error instanceof BodyTooLargeError) refuseTooLarge(response, error.message);
+          // Otherwise the client is gone: there is no one to answer.
+          return false;
+        },
+      ),
+    );
+  }
+
+  /**
+   * `/<global prefix>/<URI version>/<RouterModule path>/<path>` in lower case, one per version
+   * the batch controller answers under, as Nest's route path factory builds them.
+   */
+  private endpointPaths(): string[] {
+    const modulePath: unknown =
+      Reflect.getMetadata(MODULE_PATH + this.modules.applicationId, this.batchModule) ??
+      Reflect.getMetadata(MODULE_PATH, this.batchModule);
+    const own = join(typeof modulePath === 'string' ? modulePath : '', this.path);
+    const prefix = this.config.getGlobalPrefix();
+    const excluded = (this.config.getGlobalPrefixOptions().exclude ?? []).some((route) =>
+      route.pathRegex.test(own),
+    );
+    const base = prefix && !excluded ? prefix : '';
+    return this.uriVersionSegments().map((version) => join(base, version, own).toLowerCase());
+  }
+
+  /** `['']` without URI versioning; else the default version's segments (`v1`, ...). */
+  private uriVersionSegments(): string[] {
+    const versioning = this.config.getVersioning();
+    if (versioning?.type !== VersioningType.URI || versioning.defaultVersion === undefined) {
+      return [''];
+    }
+    const prefix = versioning.prefix === false ? '' : (versioning.prefix ?? 'v');
+    const versions = [versioning.defaultVersion].flat();
+    return versions.map((version) =>
+      version === VERSION_NEUTRAL ? '' : `${prefix}${String(version)}`,
+    );
+  }
+}
+
+/** Joins path pieces into `/a/b`, without empty segments or a trailing slash. */
+function join(...pieces: string[]): string {
+  return `/${pieces.join('/')}`.replace(/\/+/g, '/').replace(/(.)\/$/, '$1');
+}
+
+/**
+ * Answered before the app's middleware, exactly as the app's own body parser would refuse an
+ * oversized body; the connection is closed so the unread rest is never taken in.
+ */
+function refuseTooLarge(response: ServerResponse, message: string): void {
+  const body = JSON.stringify({ statusCode: 413, message, error: 'Payload Too Large' });
+  response.writeHead(413, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    connection: 'close',
+  });
+  response.end(body);
+}
