@@ -1,10 +1,4 @@
-import {
-  Inject,
-  Injectable,
-  type OnModuleInit,
-  VERSION_NEUTRAL,
-  VersioningType,
-} from '@nestjs/common';
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { BATCH_MODULE, BATCH_OPTIONS, BATCH_PATH } from '../batch.internal-constants.js';
@@ -34,7 +28,7 @@ export class BodyReaderInstaller implements OnModuleInit {
     @Inject(BATCH_MODULE) private readonly batchModule: object,
   ) {}
 
-  /** Runs after Nest registered its parsers and routes, when prefix and versioning are final. */
+  /** Runs after Nest registered its parsers and routes, when the global prefix is final. */
   onModuleInit(): void {
     const limit = this.options.maxBodySize;
     httpPlatformOf(this.adapterHost).interceptBody(this.endpointPaths(), (request, response) =>
@@ -53,8 +47,8 @@ export class BodyReaderInstaller implements OnModuleInit {
   }
 
   /**
-   * `/<global prefix>/<URI version>/<RouterModule path>/<path>` in lower case, one per version
-   * the batch controller answers under, as Nest's route path factory builds them.
+   * `/<global prefix>/<RouterModule path>/<path>` in lower case. Never a URI version segment:
+   * the batch controller is version-neutral.
    */
   private endpointPaths(): string[] {
     const modulePath: unknown =
@@ -65,21 +59,7 @@ export class BodyReaderInstaller implements OnModuleInit {
     const excluded = (this.config.getGlobalPrefixOptions().exclude ?? []).some((route) =>
       route.pathRegex.test(own),
     );
-    const base = prefix && !excluded ? prefix : '';
-    return this.uriVersionSegments().map((version) => join(base, version, own).toLowerCase());
-  }
-
-  /** `['']` without URI versioning; else the default version's segments (`v1`, ...). */
-  private uriVersionSegments(): string[] {
-    const versioning = this.config.getVersioning();
-    if (versioning?.type !== VersioningType.URI || versioning.defaultVersion === undefined) {
-      return [''];
-    }
-    const prefix = versioning.prefix === false ? '' : (versioning.prefix ?? 'v');
-    const versions = [versioning.defaultVersion].flat();
-    return versions.map((version) =>
-      version === VERSION_NEUTRAL ? '' : `${prefix}${String(version)}`,
-    );
+    return [join(prefix && !excluded ? prefix : '', own).toLowerCase()];
   }
 }
 
