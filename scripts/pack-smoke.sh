@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Packs the package as npm would publish it, installs the tarball into a fresh app outside this
-# repository, and checks that an ESM app serves a batch through it, that nestjs-batch/client
-# talks to it, and that CommonJS code can require both entry points (Node >= 20.19).
+# Packs the package as npm would publish it, installs the tarball into fresh apps outside this
+# repository, and checks that an ESM Nest 12 app serves a batch through it, that
+# nestjs-batch/client talks to it, that CommonJS code can require both entry points
+# (Node >= 20.19), and that a CommonJS Nest 11 app serves batches on Express and Fastify.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npm run build >/dev/null
+repo=$PWD
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 tarball=$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -1)
@@ -63,3 +65,63 @@ node --no-warnings -e '
   if (typeof BatchModule.forRoot !== "function" || typeof BatchClient !== "function" || ref("a") !== "{result=a:$}") process.exit(1);
   console.log("pack smoke: CommonJS require() of both entry points works");
 '
+
+# A CommonJS app on NestJS 11, the peers at the versions of test/nest11.
+mkdir "$work/nest11" && cd "$work/nest11"
+echo '{ "name": "pack-smoke-nest11", "private": true }' >package.json
+peers11=$(node -e '
+  const { dependencies: deps } = require(process.argv[1]);
+  console.log(Object.entries(deps).map(([name, version]) => `${name}@${version}`).join(" "));
+' "$repo/test/nest11/package.json")
+# shellcheck disable=SC2086
+npm install --no-audit --no-fund --prefer-offline --loglevel=error "../$tarball" $peers11 \
+  class-validator class-transformer >/dev/null
+
+cat >app.js <<'JS'
+require('reflect-metadata');
+const { Controller, Get, Module, Param } = require('@nestjs/common');
+const { NestFactory } = require('@nestjs/core');
+const { ExpressAdapter } = require('@nestjs/platform-express');
+const { FastifyAdapter } = require('@nestjs/platform-fastify');
+const { BatchModule } = require('nestjs-batch');
+
+class ItemsController {
+  one(id) {
+    return { id: Number(id) };
+  }
+}
+Get(':id')(ItemsController.prototype, 'one', Object.getOwnPropertyDescriptor(ItemsController.prototype, 'one'));
+Param('id')(ItemsController.prototype, 'one', 0);
+Controller('items')(ItemsController);
+class AppModule {}
+Module({ imports: [BatchModule.forRoot()], controllers: [ItemsController] })(AppModule);
+
+async function serve(adapter) {
+  const app = await NestFactory.create(AppModule, adapter, { logger: false });
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address();
+  const response = await fetch(`http://127.0.0.1:${port}/batch`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ data: [1, 2].map((id) => ({ method: 'GET', url: `/items/${id}` })) }),
+  });
+  const { data } = await response.json();
+  await app.close();
+  const bodies = JSON.stringify(data.map((entry) => entry.body));
+  if (response.status !== 200 || bodies !== '[{"id":1},{"id":2}]') {
+    throw new Error(`pack smoke: Nest 11 on ${adapter.getType()} answered ${response.status} ${bodies}`);
+  }
+}
+
+(async () => {
+  const version = require('@nestjs/core/package.json').version;
+  if (!version.startsWith('11.')) throw new Error(`pack smoke: expected Nest 11, got ${version}`);
+  await serve(new ExpressAdapter());
+  await serve(new FastifyAdapter());
+  console.log(`pack smoke: a CommonJS Nest ${version} app serves batches on Express and Fastify`);
+})().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
+JS
+node --no-warnings app.js

@@ -24,6 +24,15 @@ forEachPlatform(() => {
     }
   }
 
+  describe('the NestJS under test', () => {
+    it('is the major this run is for (NEST_MAJOR; 12 unless the Nest 11 run sets it)', async () => {
+      const core = (await import('@nestjs/core/package.json', { with: { type: 'json' } })) as {
+        default: { version: string };
+      };
+      expect(core.default.version.split('.')[0]).toBe(process.env.NEST_MAJOR ?? '12');
+    });
+  });
+
   describe('forRoot', () => {
     it('works without options: every option has a default', async () => {
       const t = await createTestApp({ module: BatchModule.forRoot() });

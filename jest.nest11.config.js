@@ -1,0 +1,24 @@
+import base from './jest.config.js';
+
+// Read by a test that fails if the run is not on the Nest it is meant for.
+process.env.NEST_MAJOR = '11';
+
+/**
+ * The second test run: the same e2e suites against NestJS 11 (CommonJS), installed in
+ * test/nest11 (`npm run test:nest11`). Every `@nestjs/*` import, the library's and the tests',
+ * resolves there, so one Nest 11 runs the app and the library together.
+ * @type {import('jest').Config}
+ */
+export default {
+  ...base,
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.e2e-spec.ts'],
+  // Throttler runs a Nest 12 app of its own in a child process; fuzzing adds time, not coverage.
+  testPathIgnorePatterns: ['/node_modules/', 'throttler', 'fuzz'],
+  moduleNameMapper: {
+    '^@nestjs/(common|core|platform-express|platform-fastify|testing)(/.*)?$':
+      '<rootDir>/test/nest11/node_modules/@nestjs/$1$2',
+    '^rxjs$': '<rootDir>/test/nest11/node_modules/rxjs',
+    ...base.moduleNameMapper,
+  },
+};
