@@ -1,3 +1,4 @@
+import process from 'node:process';
 import base from './jest.config.js';
 
 // Read by a test that fails if the run is not on the Nest it is meant for.

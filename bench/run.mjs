@@ -41,9 +41,9 @@ const peerGets = JSON.stringify(
 );
 
 /** Starts a bench server; samples its RSS every 50 ms so phases can read their peak. */
-async function startServer(mode) {
+async function startServer(mode, platform = 'express') {
   const port = await freePort();
-  const child = spawn(process.execPath, ['bench/server.mjs', mode, String(port)], {
+  const child = spawn(process.execPath, ['bench/server.mjs', mode, String(port), platform], {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   await new Promise((resolve, reject) => {
@@ -81,8 +81,13 @@ async function load(port, { method = 'GET', path, body, seconds = SECONDS, amoun
   return { perSecond: result.requests.total / (result.duration || seconds), errors };
 }
 
-function floor(seconds) {
-  const out = execFileSync(process.execPath, ['bench/server.mjs', 'floor', String(seconds)]);
+function floor(seconds, platform = 'express') {
+  const out = execFileSync(process.execPath, [
+    'bench/server.mjs',
+    'floor',
+    String(seconds),
+    platform,
+  ]);
   return JSON.parse(String(out).trim().split('\n').pop()).opsPerSecond;
 }
 
@@ -143,25 +148,35 @@ async function latency(serverPort) {
 const mib = (bytes) => +(bytes / 1024 / 1024).toFixed(1);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
-const rounds = [];
-for (let round = 0; round < ROUNDS; round++) {
-  const nest = await startServer('nest');
+/** Direct and batched throughput of the bench app on one platform, in alternating order. */
+async function directAndBatched(platform, round, measured) {
+  const nest = await startServer('nest', platform);
   await load(nest.port, { path: '/item', seconds: 1 }); // warm-up
   await load(nest.port, { method: 'POST', path: '/batch', body: gets, seconds: 1 });
-  const measured = {};
-  // Alternate the order each round.
   const order = round % 2 === 0 ? ['direct', 'batched'] : ['batched', 'direct'];
+  const key = (variant) => (platform === 'express' ? variant : `${platform}${variant}`);
   for (const variant of order) {
     nest.resetPeak();
-    measured[variant] =
+    measured[key(variant)] =
       variant === 'direct'
         ? await load(nest.port, { path: '/item' })
         : await load(nest.port, { method: 'POST', path: '/batch', body: gets });
-    measured[`${variant}PeakRss`] = nest.peak();
+    measured[`${key(variant)}PeakRss`] = nest.peak();
   }
+  return nest;
+}
+
+const rounds = [];
+for (let round = 0; round < ROUNDS; round++) {
+  const measured = {};
+  const nest = await directAndBatched('express', round, measured);
   measured.chain = await load(nest.port, { method: 'POST', path: '/batch', body: chain });
   nest.stop();
   measured.floor = floor(SECONDS);
+
+  (await directAndBatched('fastify', round, measured)).stop();
+  measured.fastifyFloor = floor(SECONDS, 'fastify');
+  measured.injectFloor = floor(SECONDS, 'inject');
 
   const peer = await startServer('batch-request');
   measured.batchRequest = await load(peer.port, { method: 'POST', path: '/batch', body: peerGets });
@@ -210,6 +225,10 @@ const batchedOps = pick('batched') * OPS;
 const floorOps = median(rounds.map((r) => r.floor));
 const chainOps = pick('chain') * OPS;
 const peerOps = pick('batchRequest') * OPS;
+const fastifyDirect = pick('fastifydirect');
+const fastifyBatchedOps = pick('fastifybatched') * OPS;
+const fastifyFloorOps = median(rounds.map((r) => r.fastifyFloor));
+const injectFloorOps = median(rounds.map((r) => r.injectFloor));
 const directPeak = median(rounds.map((r) => r.directPeakRss));
 const batchedPeak = median(rounds.map((r) => r.batchedPeakRss));
 
@@ -221,6 +240,10 @@ const targets = [
   ['RSS after 100k ops / after 10k', rssAfter100k / rssAfter10k, '<=', 1.1],
   ['peak RSS batching / direct', batchedPeak / directPeak, '<=', 1.5],
   ['batched ops/s / batch-request ops/s', batchedOps / peerOps, '>=', 3],
+  ['Fastify: batched ops/s / direct req/s', fastifyBatchedOps / fastifyDirect, '>=', 1.5],
+  ['Fastify: batched ops/s / dispatch floor', fastifyBatchedOps / fastifyFloorOps, '>=', 0.85],
+  // Why the Fastify dispatcher is not fastify.inject(): the pair must be the faster of the two.
+  ['Fastify: dispatch floor / inject() floor', fastifyFloorOps / injectFloorOps, '>=', 1],
 ].map(([name, value, op, target]) => ({
   name,
   value: +value.toFixed(2),
@@ -235,6 +258,10 @@ const figures = {
   dispatchFloorOperationsPerSecond: Math.round(floorOps),
   chainOperationsPerSecond: Math.round(chainOps),
   batchRequestOperationsPerSecond: Math.round(peerOps),
+  fastifyDirectRequestsPerSecond: Math.round(fastifyDirect),
+  fastifyBatchedOperationsPerSecond: Math.round(fastifyBatchedOps),
+  fastifyDispatchFloorOperationsPerSecond: Math.round(fastifyFloorOps),
+  fastifyInjectFloorOperationsPerSecond: Math.round(injectFloorOps),
   expressBatch: typeof expressBatch === 'number' ? Math.round(expressBatch) : expressBatch,
   sequentialWallMs: delays.sequentialMs,
   batchWallMs: delays.batchMs,
@@ -242,7 +269,16 @@ const figures = {
   peakRssBatchedMiB: mib(batchedPeak),
   rssAfter10kOpsMiB: mib(rssAfter10k),
   rssAfter100kOpsMiB: mib(rssAfter100k),
-  errors: rounds.reduce((sum, r) => sum + r.direct.errors + r.batched.errors + r.chain.errors, 0),
+  errors: rounds.reduce(
+    (sum, r) =>
+      sum +
+      r.direct.errors +
+      r.batched.errors +
+      r.chain.errors +
+      r.fastifydirect.errors +
+      r.fastifybatched.errors,
+    0,
+  ),
 };
 const version = (name) =>
   JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')).version;
@@ -253,6 +289,7 @@ const results = {
     node: process.version,
     nest: version('@nestjs/core'),
     express: version('express'),
+    fastify: version('fastify'),
     cpus: os.cpus().length,
     cpu: os.cpus()[0]?.model,
     memoryGiB: +(os.totalmem() / 1024 ** 3).toFixed(1),

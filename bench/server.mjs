@@ -1,12 +1,16 @@
 // The apps the benchmark measures, one per process so each has its own RSS and core:
-//   node bench/server.mjs nest <port>        Nest 12 + Express + BatchModule, GET /item
+//   node bench/server.mjs nest <port> [express|fastify]  Nest 12 + BatchModule, GET /item
 //   node bench/server.mjs batch-request <port>  plain Express + batch-request (HTTP loopback)
 //   node bench/server.mjs express-batch <port>  Nest 12 + express-batch mounted on its Express app
-//   node bench/server.mjs floor <seconds>    the library's dispatcher alone, in-process (prints ops/s)
+//   node bench/server.mjs floor <seconds> [express|fastify|inject]
+//     the library's dispatcher alone, in-process (prints ops/s); `inject` is the same loop through
+//     fastify.inject(), the supported way into a Fastify app, for comparison
 // Plain JavaScript so it runs without a build step of its own; decorators applied as functions.
 import 'reflect-metadata';
 import { Controller, Get, Injectable, Module, Query } from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { BatchModule } from 'nestjs-batch';
 import { createRequire } from 'node:module';
 import process from 'node:process';
@@ -15,7 +19,10 @@ import { DispatcherHost } from '../dist/dispatch/dispatcher.host.js';
 import { createParentContext } from '../dist/dispatch/parent.context.js';
 
 const require = createRequire(import.meta.url);
-const [mode, arg] = process.argv.slice(2);
+const [mode, arg, platform = 'express'] = process.argv.slice(2);
+
+/** A fresh adapter of the platform asked for (`inject` dispatches into Fastify). */
+const adapter = () => (platform === 'express' ? new ExpressAdapter() : new FastifyAdapter());
 
 /** The route: a small JSON object, behind a global guard and interceptor like a real app. */
 class ItemController {
@@ -40,7 +47,8 @@ Injectable()(ApiKeyGuard);
 
 class ServedByInterceptor {
   intercept(context, next) {
-    context.switchToHttp().getResponse().setHeader('x-served-by', 'bench');
+    const response = context.switchToHttp().getResponse();
+    (response.raw ?? response).setHeader('x-served-by', 'bench');
     return next.handle().pipe(map((body) => body));
   }
 }
@@ -68,7 +76,7 @@ async function listen(app, port) {
 }
 
 if (mode === 'nest') {
-  const app = await NestFactory.create(appModule([BatchModule.forRoot({ limit: 50 })]), {
+  const app = await NestFactory.create(appModule([BatchModule.forRoot({ limit: 50 })]), adapter(), {
     logger: false,
   });
   await listen(app, Number(arg));
@@ -90,10 +98,11 @@ if (mode === 'nest') {
   app.post('/batch', batch.validate, batch);
   app.listen(Number(arg), '127.0.0.1', () => process.stdout.write(`listening ${arg}\n`));
 } else if (mode === 'floor') {
-  const app = await NestFactory.create(appModule([BatchModule.forRoot({ limit: 50 })]), {
+  const app = await NestFactory.create(appModule([BatchModule.forRoot({ limit: 50 })]), adapter(), {
     logger: false,
   });
   await app.init();
+  if (platform !== 'express') await app.getHttpAdapter().getInstance().ready();
   const dispatcher = app.get(DispatcherHost).get();
   const parent = createParentContext(undefined, []);
   const request = {
@@ -102,6 +111,14 @@ if (mode === 'nest') {
     headers: { host: 'localhost' },
     info: { index: 0 },
   };
+  const fastify = platform === 'inject' ? app.getHttpAdapter().getInstance() : undefined;
+  // One operation, calling `done` when its response is complete.
+  const dispatchOnce = fastify
+    ? (done) =>
+        fastify
+          .inject({ method: 'GET', url: '/item', headers: { host: 'localhost' } })
+          .then((response) => (response.rawPayload, done()))
+    : (done) => dispatcher.dispatch(request, parent).subscribe({ complete: done });
   // As many in flight as the batch executor's default concurrency, for `seconds`.
   const runFor = async (seconds) => {
     const deadline = Date.now() + seconds * 1000;
@@ -110,11 +127,9 @@ if (mode === 'nest') {
       new Promise((resolve) => {
         const next = () => {
           if (Date.now() >= deadline) return resolve();
-          dispatcher.dispatch(request, parent).subscribe({
-            complete: () => {
-              done++;
-              setImmediate(next);
-            },
+          dispatchOnce(() => {
+            done++;
+            setImmediate(next);
           });
         };
         next();
