@@ -64,3 +64,11 @@ export const NDJSON_MEDIA_TYPE = 'application/x-ndjson';
 
 /** JSON media types: `application/json` and the `+json` suffix (RFC 6839). */
 export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
+
+/**
+ * The batch formats the endpoint speaks, chosen per request by Content-Type and body shape:
+ * the native `{ data }` envelope, Facebook Graph's `batch`, Microsoft Graph's `requests`
+ * (OData JSON batch) and multipart/mixed (Google, OData multipart, Flask-Batch).
+ * @publicApi
+ */
+export const BATCH_FORMATS = ['native', 'facebook', 'graph', 'multipart'] as const;

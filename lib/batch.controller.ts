@@ -18,7 +18,6 @@ import { BATCH_OPTIONS } from './batch.internal-constants.js';
 import type { ResolvedBatchOptions } from './batch.options.js';
 import { decodeBatchRequest } from './decode/batch.decoder.js';
 import { isBatchOperation } from './dispatch/sub-request.marker.js';
-import { encodeNativeBatch, type NativeBatchReply } from './encode/native.encoder.js';
 import { acceptsNdjson, streamNdjson } from './encode/ndjson.encoder.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { markBatchEndpoint } from './policy/batch-endpoint.marker.js';
@@ -38,9 +37,10 @@ export function createBatchController(path: string): Type<unknown> {
     ) {}
 
     /**
-     * decode -> plan + execute -> encode. `body` is typed `unknown` on purpose: a global
-     * ValidationPipe then leaves it alone, and the decoder validates it with its own rules.
-     * `Accept: application/x-ndjson` streams a line per operation as it finishes.
+     * decode -> plan + execute -> encode, each format by its codec. `body` is typed `unknown` on
+     * purpose: a global ValidationPipe then leaves it alone, and the decoder validates it with its
+     * own rules. A native batch with `Accept: application/x-ndjson` streams a line per operation
+     * as it finishes.
      */
     @Post()
     @HttpCode(HttpStatus.OK)
@@ -48,18 +48,19 @@ export function createBatchController(path: string): Type<unknown> {
       @Req() request: object,
       @Res({ passthrough: true }) response: object,
       @Body() body: unknown,
-    ): Promise<NativeBatchReply | StreamableFile> {
+    ): Promise<unknown> {
       const incoming = rawOf(request) as IncomingMessage;
       // Also refused by SkipBatchGuard; checked here too in case another global guard lets it by.
       if (isBatchOperation(incoming)) {
         throw new ForbiddenException('A batch cannot be sent as an operation of a batch');
       }
-      const operations = decodeBatchRequest(incoming, body, this.options);
+      const batch = decodeBatchRequest(incoming, body, this.options);
+      const { operations } = batch;
       const outgoing = rawOf(response) as ServerResponse;
       const signal = abortOnDisconnect(outgoing);
       const context = { request: incoming, signal };
 
-      if (acceptsNdjson(incoming.headers.accept)) {
+      if (batch.format === 'native' && acceptsNdjson(incoming.headers.accept)) {
         const stream = streamNdjson(operations, (readyToStart) =>
           this.executor.run(operations, { ...context, readyToStart }),
         );
@@ -68,7 +69,9 @@ export function createBatchController(path: string): Type<unknown> {
         outgoing.setHeader('x-accel-buffering', 'no');
         return new StreamableFile(stream, { type: NDJSON_MEDIA_TYPE });
       }
-      return encodeNativeBatch(await this.executor.execute(operations, context));
+      const reply = batch.encode(await this.executor.execute(operations, context));
+      if (reply.kind === 'json') return reply.body;
+      return new StreamableFile(reply.body, { type: reply.contentType, length: reply.body.length });
     }
   }
   markBatchEndpoint(BatchController);

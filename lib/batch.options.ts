@@ -1,4 +1,5 @@
-import { DEFAULT_INHERITED_HEADERS } from './batch.constants.js';
+import { BATCH_FORMATS, DEFAULT_INHERITED_HEADERS } from './batch.constants.js';
+import type { BatchFormat } from './codecs/batch-codec.interface.js';
 import { compileExclusions, type BatchExcludedRoute } from './policy/route.exclusions.js';
 
 /**
@@ -44,6 +45,11 @@ export interface BatchModuleOptions {
    * do not own; on your own controllers, `@SkipBatch()` reads better. Default `[]`.
    */
   exclude?: readonly BatchExcludedRoute[];
+  /**
+   * The batch formats the endpoint accepts (see {@link BATCH_FORMATS}); a request in another is
+   * refused with a message listing these. Default: all of them.
+   */
+  formats?: readonly BatchFormat[];
 }
 
 /**
@@ -71,6 +77,7 @@ export class BatchOptionDefaults implements Required<BatchModuleOptions> {
   maxResponseBytes = 5 * 1024 * 1024;
   maxBodySize = 1024 * 1024;
   exclude: readonly BatchExcludedRoute[] = [];
+  formats: readonly BatchFormat[] = BATCH_FORMATS;
 }
 
 /** Options after defaults are applied; what the rest of the library reads. */
@@ -98,6 +105,16 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   if (!Array.isArray(inherit) || !inherit.every((name) => typeof name === 'string')) {
     throw new TypeError('BatchModule: inheritHeaders must be an array of header names');
   }
+  const formats: unknown = options.formats;
+  if (
+    !Array.isArray(formats) ||
+    formats.length === 0 ||
+    !formats.every((format) => (BATCH_FORMATS as readonly unknown[]).includes(format))
+  ) {
+    throw new TypeError(
+      `BatchModule: formats must be a non-empty array of ${BATCH_FORMATS.map((f) => `"${f}"`).join(', ')}`,
+    );
+  }
   return Object.freeze({
     limit: options.limit,
     concurrency: options.concurrency,
@@ -107,6 +124,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxBodySize: options.maxBodySize,
     exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
+    formats: Object.freeze([...(formats as BatchFormat[])]),
   });
 }
 

@@ -6,6 +6,7 @@ export {
   type BatchModuleOptions,
 } from './batch.options.js';
 export {
+  BATCH_FORMATS,
   BATCH_METHODS,
   DEFAULT_BATCH_PATH,
   DEFAULT_INHERITED_HEADERS,
@@ -23,6 +24,7 @@ export { SkipBatch } from './policy/skip-batch.decorator.js';
 export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
 export type { BatchExcludedRoute } from './policy/route.exclusions.js';
 export type { NativeBatchReply } from './encode/native.encoder.js';
+export type { BatchFormat } from './codecs/batch-codec.interface.js';
 export type {
   BatchEntry,
   BatchMethod,

@@ -3,16 +3,30 @@ import type { IncomingMessage } from 'node:http';
 import secureJson from 'secure-json-parse';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
+import type { BatchFormat, DecodedBatch } from '../codecs/batch-codec.interface.js';
+import { isRecord } from '../codecs/codec.utils.js';
+import { decodeFacebook } from '../codecs/facebook.codec.js';
+import { decodeGraph } from '../codecs/graph.codec.js';
+import { boundaryOf, decodeMultipart } from '../codecs/multipart.codec.js';
+import { decodeNative } from '../codecs/native.codec.js';
 import { wireBodyOf, type WireBody } from './body.reader.js';
-import { decodeNativeBatch, NATIVE_ENVELOPE } from './native.decoder.js';
 
 /** Prototype-polluting keys fail the parse instead of being dropped, so nothing is lost silently. */
 const SECURE = { protoAction: 'error', constructorAction: 'error' } as const;
 
+/** How each format is sent, for messages that list what the endpoint accepts. */
+const SHAPES: Record<BatchFormat, string> = {
+  native: '{"data": [operations]} as application/json',
+  facebook: '{"batch": [operations]} as application/json, or a batch= form field',
+  graph: '{"requests": [requests]} as application/json (Microsoft Graph)',
+  multipart: 'multipart/mixed with one application/http part per operation',
+};
+
 /**
- * The operations of a batch request: from the body as read off the wire when the library read it,
- * else from what the app's own body parser made of it (adapters without the body reader).
+ * Decodes a batch request in whichever of the enabled formats it is written: multipart/mixed by
+ * its Content-Type, a form by its `batch` field (Facebook), JSON by its shape (`data`: native,
+ * `requests`: Microsoft Graph, `batch`: Facebook). Works on the body as read off the wire; when
+ * the library could not read it first, on what the app's own body parser made of it (JSON only).
  * @throws InvalidBatchException, BatchLimitExceededException, PayloadTooLargeException,
  *   UnsupportedMediaTypeException
  */
@@ -20,43 +34,103 @@ export function decodeBatchRequest(
   request: IncomingMessage,
   parsed: unknown,
   options: ResolvedBatchOptions,
-): BatchOperation[] {
+): DecodedBatch {
   const wire = wireBodyOf(request);
-  if (wire) return decodeNativeBatch(parseJson(wire), options.limit);
-  if (Number(request.headers['content-length']) > options.maxBodySize) {
-    throw new PayloadTooLargeException(
-      `The batch body may be at most ${options.maxBodySize} bytes (maxBodySize)`,
-    );
+  if (!wire) {
+    if (Number(request.headers['content-length']) > options.maxBodySize) {
+      throw new PayloadTooLargeException(
+        `The batch body may be at most ${options.maxBodySize} bytes (maxBodySize)`,
+      );
+    }
+    if (typeof parsed === 'object' && parsed !== null)
+      guard((): void => {
+        secureJson.scan(parsed, SECURE);
+      });
+    return decodeJson(parsed, options);
   }
-  if (typeof parsed === 'object' && parsed !== null)
-    guard((): void => {
-      secureJson.scan(parsed, SECURE);
-    });
-  return decodeNativeBatch(parsed, options.limit);
-}
-
-function parseJson(wire: WireBody): unknown {
   const encoding = wire.contentEncoding?.trim().toLowerCase();
   if (encoding && encoding !== 'identity') {
     throw new UnsupportedMediaTypeException(
       `The batch body must not be compressed (Content-Encoding: ${encoding})`,
     );
   }
-  const [type = '', ...parameters] = (wire.contentType ?? '').toLowerCase().split(';');
-  const mediaType = type.trim();
-  if (mediaType !== 'application/json' && !mediaType.endsWith('+json')) {
-    throw new UnsupportedMediaTypeException(
-      `A batch must be sent as application/json, not ${mediaType || 'a body without Content-Type'}`,
+  const [type = '', ...parameters] = (wire.contentType ?? '').split(';');
+  const mediaType = type.trim().toLowerCase();
+  if (mediaType === 'application/json' || mediaType.endsWith('+json')) {
+    requireUtf8(parameters);
+    if (wire.bytes.length === 0) throw new InvalidBatchException([acceptedFormats(options)]);
+    return decodeJson(parseJson(wire.bytes.toString('utf8')), options);
+  }
+  if (mediaType === 'multipart/mixed' && enabled(options, 'multipart')) {
+    const boundary = boundaryOf(parameters);
+    if (!boundary) {
+      throw new InvalidBatchException(['a multipart/mixed batch needs a boundary parameter']);
+    }
+    return decodeMultipart(
+      { boundary, bytes: wire.bytes, headers: request.headers },
+      options.limit,
     );
   }
+  if (mediaType === 'application/x-www-form-urlencoded' && enabled(options, 'facebook')) {
+    requireUtf8(parameters);
+    return decodeForm(wire, options);
+  }
+  throw new UnsupportedMediaTypeException(
+    `A batch cannot be sent as ${mediaType || 'a body without Content-Type'}. ${acceptedFormats(options)}`,
+  );
+}
+
+/** A JSON batch, told apart by its one distinctive property. */
+function decodeJson(json: unknown, options: ResolvedBatchOptions): DecodedBatch {
+  if (isRecord(json)) {
+    if ('data' in json && enabled(options, 'native')) return decodeNative(json, options.limit);
+    if ('requests' in json && enabled(options, 'graph')) return decodeGraph(json, options.limit);
+    if ('batch' in json && enabled(options, 'facebook')) {
+      return decodeFacebook(
+        { batch: json.batch, includeHeaders: json.include_headers },
+        options.limit,
+        parseJson,
+      );
+    }
+  }
+  throw new InvalidBatchException([acceptedFormats(options)]);
+}
+
+/** Facebook's form: `batch=<JSON array>&include_headers=false`. */
+function decodeForm(wire: WireBody, options: ResolvedBatchOptions): DecodedBatch {
+  const form = new URLSearchParams(wire.bytes.toString('utf8'));
+  const batch = form.get('batch');
+  if (batch === null) {
+    throw new InvalidBatchException([
+      `a form-encoded batch needs a batch field holding a JSON array. ${acceptedFormats(options)}`,
+    ]);
+  }
+  return decodeFacebook(
+    { batch, includeHeaders: form.get('include_headers') ?? undefined },
+    options.limit,
+    parseJson,
+  );
+}
+
+function enabled(options: ResolvedBatchOptions, format: BatchFormat): boolean {
+  return options.formats.includes(format);
+}
+
+function acceptedFormats(options: ResolvedBatchOptions): string {
+  return `This endpoint accepts: ${options.formats.map((format) => SHAPES[format]).join('; ')}`;
+}
+
+function requireUtf8(parameters: readonly string[]): void {
   const charset = parameters
-    .map((parameter) => parameter.trim())
+    .map((parameter) => parameter.trim().toLowerCase())
     .find((parameter) => parameter.startsWith('charset='));
   if (charset && !/^charset="?utf-?8"?$/.test(charset)) {
     throw new UnsupportedMediaTypeException(`A batch must be UTF-8, not ${charset}`);
   }
-  if (wire.bytes.length === 0) throw new InvalidBatchException([NATIVE_ENVELOPE]);
-  return guard(() => secureJson.parse(wire.bytes.toString('utf8'), null, SECURE) as unknown);
+}
+
+function parseJson(text: string): unknown {
+  return guard(() => secureJson.parse(text, null, SECURE) as unknown);
 }
 
 /** secure-json-parse's SyntaxErrors as a 400 that says what was wrong. */

@@ -14,22 +14,32 @@ export const NATIVE_ENVELOPE =
   'the batch must be a JSON object {"data": [operations]} sent with Content-Type: application/json';
 
 /**
- * Decodes the native envelope `{ "data": [...] }` into operations. The count is checked before
- * any per-operation work, so an oversized batch is refused as fast as a small one. Every problem
- * is reported at once, named by operation index and field; nothing runs if there is one.
+ * Decodes the native envelope `{ "data": [...] }` into operations.
  * @throws InvalidBatchException, BatchLimitExceededException
  */
 export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[] {
   if (!isObject(body) || !('data' in body)) throw new InvalidBatchException([NATIVE_ENVELOPE]);
-  const { data } = body;
+  return decodeOperations(body.data, limit, 'data');
+}
+
+/**
+ * Validates a list of operations in the native shape, whichever format they came in: every
+ * format's codec maps its own fields onto this shape, so one set of rules (methods, urls,
+ * headers, names) guards them all. The count is checked before any per-operation work, so an
+ * oversized batch is refused as fast as a small one. Every problem is reported at once, named
+ * by `root`, operation index and field; nothing runs if there is one.
+ * @throws InvalidBatchException, BatchLimitExceededException
+ */
+export function decodeOperations(data: unknown, limit: number, root: string): BatchOperation[] {
   if (!Array.isArray(data))
-    throw new InvalidBatchException(['data must be an array of operations']);
-  if (data.length === 0) throw new InvalidBatchException(['data must hold at least one operation']);
+    throw new InvalidBatchException([`${root} must be an array of operations`]);
+  if (data.length === 0)
+    throw new InvalidBatchException([`${root} must hold at least one operation`]);
   if (data.length > limit) throw new BatchLimitExceededException(data.length, limit);
 
   const problems: string[] = [];
   data.forEach((item: unknown, index) => {
-    if (!isObject(item)) problems.push(`data.${index} must be an object`);
+    if (!isObject(item)) problems.push(`${root}.${index} must be an object`);
   });
   if (problems.length > 0) throw new InvalidBatchException(problems);
 
@@ -40,7 +50,11 @@ export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[
     forbidUnknownValues: true,
     validationError: { target: false, value: false },
   });
-  problems.push(...errors.flatMap((error) => messagesOf(error, '')));
+  problems.push(
+    ...errors
+      .flatMap((error) => messagesOf(error, ''))
+      .map((message) => message.replace(/^data\./, `${root}.`)),
+  );
 
   const raw = data as Record<string, unknown>[];
   const operations = dto.data.map((operation, index): BatchOperation => {
@@ -48,7 +62,7 @@ export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[
     const decoded: BatchOperation = {
       method: operation.method,
       url: operation.url,
-      headers: decodeHeaders(headers, `data.${index}.headers`, problems),
+      headers: decodeHeaders(headers, `${root}.${index}.headers`, problems),
     };
     if (operationBody !== undefined) decoded.body = operationBody;
     if (operation.name !== undefined) decoded.name = operation.name;

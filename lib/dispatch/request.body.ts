@@ -5,7 +5,8 @@ export interface EncodedBody {
 }
 
 /**
- * Encodes an operation body. A string is sent as written (pre-encoded JSON, a form, text);
+ * Encodes an operation body. Bytes (a binary part of multipart or Graph batch) and strings
+ * (pre-encoded JSON, a form, text) are sent as they are;
  * any other JSON value is sent as JSON. `null` and `undefined` mean no body, because clients in
  * many languages write an absent body as `null`.
  */
@@ -14,6 +15,9 @@ export function encodeRequestBody(
   contentType: string | undefined,
 ): EncodedBody | undefined {
   if (body === undefined || body === null) return undefined;
+  if (Buffer.isBuffer(body)) {
+    return { bytes: body, contentType: contentType ?? 'application/octet-stream' };
+  }
   if (typeof body === 'string') {
     return { bytes: Buffer.from(body), contentType: contentType ?? 'text/plain; charset=utf-8' };
   }

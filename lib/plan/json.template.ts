@@ -42,7 +42,8 @@ export function compileJson(
       items: items.map((item, i) => item ?? { kind: 'value', value: value[i] }),
     };
   }
-  if (value !== null && typeof value === 'object') {
+  // Bytes (a binary body of another format) hold no references: never walked byte by byte.
+  if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
     const entries: [string, JsonTemplate][] = [];
     let found = false;
     for (const [key, item] of Object.entries(value)) {

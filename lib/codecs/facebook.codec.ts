@@ -1,0 +1,146 @@
+import { InvalidBatchException } from '../batch.exceptions.js';
+import { decodeOperations } from '../decode/native.decoder.js';
+import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
+import { parseTemplate, referencesOf } from '../plan/reference.parser.js';
+import type { DecodedBatch } from './batch-codec.interface.js';
+import { canonical, headerOf, isRecord } from './codec.utils.js';
+
+/** What a Facebook Graph batch request carries besides its operations. */
+export interface FacebookBatchParameters {
+  /** The `batch` parameter: a JSON array, or that array JSON-encoded in a string. */
+  readonly batch: unknown;
+  /** `include_headers`: `false` (or `"false"`) drops the headers of every entry. */
+  readonly includeHeaders?: unknown;
+}
+
+/** One entry of Facebook's reply: the body always a string, the headers a list. */
+interface FacebookEntry {
+  code: number;
+  headers?: { name: string; value: string }[];
+  body?: string;
+}
+
+const FORM = 'application/x-www-form-urlencoded';
+
+/**
+ * Facebook Graph batch: `relative_url` without a leading slash, form-encoded bodies, headers as
+ * a list, `name`/`depends_on`, `omit_response_on_success` (true by default for an operation
+ * others depend on, as on Facebook). The reply is the bare array of entries, `body` a string.
+ * @param parse Parses the `batch` parameter when it came as a string, by the batch's JSON rules.
+ */
+export function decodeFacebook(
+  parameters: FacebookBatchParameters,
+  limit: number,
+  parse: (json: string) => unknown,
+): DecodedBatch {
+  const batch = typeof parameters.batch === 'string' ? parse(parameters.batch) : parameters.batch;
+  if (!Array.isArray(batch)) {
+    throw new InvalidBatchException(['batch must be a JSON array of operations']);
+  }
+  const problems: string[] = [];
+  const native = batch.map((item: unknown, index) =>
+    isRecord(item) ? toNative(item, `batch.${index}`, problems) : item,
+  );
+  if (problems.length > 0) throw new InvalidBatchException(problems);
+  const operations = decodeOperations(native, limit, 'batch');
+  applyOmitDefault(operations, batch);
+  const includeHeaders = !(
+    parameters.includeHeaders === false || parameters.includeHeaders === 'false'
+  );
+  return {
+    format: 'facebook',
+    operations,
+    encode: (entries) => ({
+      kind: 'json',
+      body: entries.map((entry) => toFacebookEntry(entry, includeHeaders)),
+    }),
+  };
+}
+
+/** A Facebook operation in the native shape, for the shared validation. */
+function toNative(
+  item: Record<string, unknown>,
+  path: string,
+  problems: string[],
+): Record<string, unknown> {
+  const { relative_url: relativeUrl, depends_on: dependsOn, headers, body } = item;
+  const native: Record<string, unknown> = {
+    method: item.method ?? 'GET',
+    url: typeof relativeUrl === 'string' ? `/${relativeUrl.replace(/^\/+/, '')}` : relativeUrl,
+    headers: toHeaderObject(headers, `${path}.headers`, problems),
+  };
+  if (item.name !== undefined) native.name = item.name;
+  if (dependsOn !== undefined)
+    native.dependsOn = typeof dependsOn === 'string' ? [dependsOn] : dependsOn;
+  if (typeof item.omit_response_on_success === 'boolean') {
+    native.omitResponseOnSuccess = item.omit_response_on_success;
+  }
+  if (body !== undefined && body !== null) {
+    native.body = body;
+    // Facebook's bodies are forms: `name=a&qty=1`.
+    if (typeof body === 'string' && headerOf(native.headers, 'content-type') === undefined) {
+      native.headers = { ...(native.headers as object), 'content-type': FORM };
+    }
+  }
+  return native;
+}
+
+/** Headers as Facebook clients send them: `[{ name, value }]`, `["Name: value"]` or an object. */
+function toHeaderObject(headers: unknown, path: string, problems: string[]): unknown {
+  if (!Array.isArray(headers)) return headers;
+  const object: Record<string, unknown> = {};
+  headers.forEach((header: unknown, index) => {
+    if (typeof header === 'string') {
+      const colon = header.indexOf(':');
+      if (colon > 0) object[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+      else problems.push(`${path}.${index} must be "Name: value" or { "name", "value" }`);
+    } else if (isRecord(header) && typeof header.name === 'string') {
+      object[header.name] = header.value;
+    } else problems.push(`${path}.${index} must be "Name: value" or { "name", "value" }`);
+  });
+  return object;
+}
+
+/**
+ * Facebook omits the entry of a successful operation that another one depends on, unless it
+ * says `omit_response_on_success: false`.
+ */
+function applyOmitDefault(operations: BatchOperation[], raw: unknown[]): void {
+  const needed = new Set<string>();
+  for (const operation of operations) {
+    for (const name of operation.dependsOn ?? []) needed.add(name);
+    for (const text of [operation.url, operation.body]) {
+      if (typeof text !== 'string') continue;
+      try {
+        const template = parseTemplate(text);
+        for (const reference of template ? referencesOf(template) : []) needed.add(reference.name);
+      } catch {
+        // A malformed reference: the planner refuses the batch with the reason.
+      }
+    }
+  }
+  operations.forEach((operation, index) => {
+    const item = raw[index];
+    const explicit = isRecord(item) && typeof item.omit_response_on_success === 'boolean';
+    if (!explicit && operation.name !== undefined && needed.has(operation.name)) {
+      operation.omitResponseOnSuccess = true;
+    }
+  });
+}
+
+function toFacebookEntry(entry: BatchEntry, includeHeaders: boolean): FacebookEntry | null {
+  if (entry === null) return null;
+  const reply: FacebookEntry = { code: entry.code };
+  if (includeHeaders) {
+    reply.headers = Object.entries(entry.headers).flatMap(([name, value]) =>
+      (Array.isArray(value) ? value : [value]).map((one) => ({
+        name: canonical(name),
+        value: one,
+      })),
+    );
+  }
+  if (entry.body !== undefined) {
+    reply.body = typeof entry.body === 'string' ? entry.body : JSON.stringify(entry.body);
+  }
+  return reply;
+}

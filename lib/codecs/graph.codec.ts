@@ -1,0 +1,109 @@
+import { JSON_MEDIA_TYPE } from '../batch.constants.js';
+import { InvalidBatchException } from '../batch.exceptions.js';
+import { decodeOperations } from '../decode/native.decoder.js';
+import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
+import type { DecodedBatch } from './batch-codec.interface.js';
+import { bodyBytes, canonical, headerOf, isRecord } from './codec.utils.js';
+
+/** One entry of the Microsoft Graph reply. */
+interface GraphResponse {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body?: unknown;
+}
+
+const TEXT = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:xml|javascript|x-www-form-urlencoded)\b)/i;
+
+/**
+ * Microsoft Graph JSON batching (OData 4.01 JSON batch): `requests` with `id`/`dependsOn` in,
+ * `responses` with `id`/`status`/`headers`/`body` out, in request order (clients match by id).
+ * An id is the operation's name, so references `{result=<id>:...}` work too. A non-JSON body
+ * travels base64-encoded both ways; `Content-Type` is spelled so, because
+ * `@microsoft/microsoft-graph-client` reads that exact key.
+ */
+export function decodeGraph(json: Record<string, unknown>, limit: number): DecodedBatch {
+  const { requests } = json;
+  if (!Array.isArray(requests)) {
+    throw new InvalidBatchException(['requests must be an array of requests']);
+  }
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  const ids = requests.map((item: unknown, index) => {
+    const id = isRecord(item) ? item.id : undefined;
+    if (typeof id !== 'string' || id === '') {
+      problems.push(`requests.${index}.id must be a non-empty string`);
+      return '';
+    }
+    if (seen.has(id)) problems.push(`requests.${index}.id "${id}" is not unique`);
+    seen.add(id);
+    return id;
+  });
+  const native = requests.map((item: unknown, index) =>
+    isRecord(item) ? toNative(item, `requests.${index}`, problems) : item,
+  );
+  if (problems.length > 0) throw new InvalidBatchException(problems);
+  return {
+    format: 'graph',
+    operations: decodeOperations(native, limit, 'requests'),
+    encode: (entries) => ({
+      kind: 'json',
+      body: { responses: entries.map((entry, index) => toGraphResponse(ids[index] ?? '', entry)) },
+    }),
+  };
+}
+
+function toNative(
+  item: Record<string, unknown>,
+  path: string,
+  problems: string[],
+): Record<string, unknown> {
+  const { url, headers, body } = item;
+  const native: Record<string, unknown> = {
+    method: item.method,
+    // The official client strips scheme, host and version: `/me`, sometimes `me`.
+    url:
+      typeof url === 'string' && !url.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(url)
+        ? `/${url}`
+        : url,
+    headers,
+    name: item.id,
+  };
+  if (item.dependsOn !== undefined) native.dependsOn = item.dependsOn;
+  if (body !== undefined && body !== null) {
+    const type = headerOf(headers, 'content-type');
+    if (type === undefined || JSON_MEDIA_TYPE.test(type)) native.body = body;
+    else if (typeof body !== 'string') {
+      problems.push(`${path}.body must be a base64 string: its Content-Type is not JSON`);
+    } else {
+      const bytes = Buffer.from(body, 'base64');
+      native.body = TEXT.test(type) ? bytes.toString('utf8') : bytes;
+    }
+  }
+  return native;
+}
+
+function toGraphResponse(id: string, entry: BatchEntry): GraphResponse {
+  if (entry === null) {
+    // Graph has no empty entry: an operation cut off by the batch timeout is a 504.
+    return {
+      id,
+      status: 504,
+      headers: { 'Content-Type': 'application/json' },
+      body: {
+        error: { code: 'timeout', message: 'The batch timed out before this request finished' },
+      },
+    };
+  }
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(entry.headers)) {
+    headers[canonical(name)] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const response: GraphResponse = { id, status: entry.code, headers };
+  if (entry.body === undefined) return response;
+  const type = headers['Content-Type'] ?? '';
+  if (entry.bodyEncoding === 'base64') response.body = entry.body;
+  else if (JSON_MEDIA_TYPE.test(type)) response.body = entry.body;
+  else response.body = bodyBytes(entry).toString('base64');
+  return response;
+}

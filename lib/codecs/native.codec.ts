@@ -1,0 +1,12 @@
+import { decodeNativeBatch } from '../decode/native.decoder.js';
+import { encodeNativeBatch } from '../encode/native.encoder.js';
+import type { DecodedBatch } from './batch-codec.interface.js';
+
+/** The native format: `{ "data": [operations] }` in, `{ "data": [entries] }` out. */
+export function decodeNative(json: unknown, limit: number): DecodedBatch {
+  return {
+    format: 'native',
+    operations: decodeNativeBatch(json, limit),
+    encode: (entries) => ({ kind: 'json', body: encodeNativeBatch([...entries]) }),
+  };
+}
