@@ -375,6 +375,68 @@ forEachPlatform(() => {
     });
   });
 
+  describe("the formats' documented examples (golden)", () => {
+    const t = useTestApp();
+
+    it('Facebook: friends, then ?ids={result=friends:$.data.*.id}', async () => {
+      const response = await t.http
+        .post('/batch')
+        .send({
+          batch: [
+            { method: 'GET', name: 'friends', relative_url: 'me/friends?limit=2' },
+            { method: 'GET', relative_url: '?ids={result=friends:$.data.*.id}' },
+          ],
+        })
+        .expect(200);
+      const entries = response.body as ({ code: number; body: string } | null)[];
+      expect(entries[0]).toBeNull();
+      expect(entries[1]?.code).toBe(200);
+      expect(JSON.parse(entries[1]?.body ?? '')).toEqual({
+        '101': { id: '101' },
+        '102': { id: '102' },
+      });
+    });
+
+    it('Microsoft Graph: GET /me, then a dependent PATCH /me', async () => {
+      const response = await t.http
+        .post('/batch')
+        .send({
+          requests: [
+            { id: '1', method: 'GET', url: '/me' },
+            {
+              id: '2',
+              dependsOn: ['1'],
+              method: 'PATCH',
+              url: '/me',
+              headers: { 'Content-Type': 'application/json' },
+              body: { city: 'Redmond' },
+            },
+          ],
+        })
+        .expect(200);
+      expect(response.body).toEqual({
+        responses: [
+          {
+            id: '1',
+            status: 200,
+            headers: expect.objectContaining({
+              'Content-Type': 'application/json; charset=utf-8',
+            }) as unknown,
+            body: { displayName: 'Ada', city: 'Seattle' },
+          },
+          {
+            id: '2',
+            status: 200,
+            headers: expect.objectContaining({
+              'Content-Type': 'application/json; charset=utf-8',
+            }) as unknown,
+            body: { displayName: 'Ada', city: 'Redmond' },
+          },
+        ],
+      });
+    });
+  });
+
   describe('choosing the format', () => {
     const t = useTestApp();
 
