@@ -95,4 +95,24 @@ forEachPlatform(() => {
       }
     });
   });
+
+  describe('getBatchOperation() without the request', () => {
+    it.each([
+      [true, { index: 1, name: 'me' }],
+      [false, null],
+    ])('operationContext %s: %j', async (operationContext, expected) => {
+      const t = await createTestApp({ batch: { operationContext } });
+      try {
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/echo' },
+          { method: 'GET', url: '/whoami', name: 'me' },
+        ]).expect(200);
+        expect(entries(response)[1]?.body).toEqual({ operation: expected });
+        // A direct request is never an operation.
+        expect((await t.http.get('/whoami')).body).toEqual({ operation: null });
+      } finally {
+        await t.close();
+      }
+    });
+  });
 });

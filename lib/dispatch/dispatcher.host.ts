@@ -6,6 +6,7 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import { httpPlatformOf } from '../platform/platform.factory.js';
 import { InMemoryDispatcher } from './in-memory.dispatcher.js';
 import type { OperationDispatcher } from './operation.dispatcher.js';
+import { runAsSubRequest } from './sub-request.marker.js';
 
 /** Makes the dispatcher for the app's HTTP adapter on first use, when the adapter exists. */
 @Injectable()
@@ -25,10 +26,13 @@ export class DispatcherHost {
   ) {}
 
   get(): OperationDispatcher {
+    const { inBootstrapContext } = this;
     this.dispatcher ??= new InMemoryDispatcher(
       httpPlatformOf(this.adapterHost).listener,
       this.options.maxResponseBytes,
-      this.inBootstrapContext,
+      this.options.operationContext
+        ? (info, run) => inBootstrapContext(() => runAsSubRequest(info, run))
+        : (_info, run) => inBootstrapContext(run),
     );
     return this.dispatcher;
   }

@@ -9,11 +9,11 @@ import type {
 import { OperationSocket } from './operation.socket.js';
 import type { ParentContext } from './parent.context.js';
 import { captureResponse } from './response.capture.js';
-import { markSubRequest, runAsSubRequest } from './sub-request.marker.js';
+import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
 import type { RequestListener } from '../platform/http.platform.js';
 
-/** Runs a function in the async context captured when the dispatcher was made. */
-export type ContextRunner = <T>(fn: () => T) => T;
+/** Runs the app for one operation, in the async context the operation gets. */
+export type OperationRunner = (info: BatchOperationInfo, run: () => void) => void;
 
 /**
  * Hands each operation to the app's request listener as a real `IncomingMessage`/`ServerResponse`
@@ -26,7 +26,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
   constructor(
     private readonly app: RequestListener,
     private readonly maxResponseBytes: number,
-    private readonly inBootstrapContext: ContextRunner,
+    private readonly enter: OperationRunner,
   ) {}
 
   dispatch(request: DispatchRequest, parent: ParentContext): Observable<DispatchResponse> {
@@ -42,7 +42,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
         subscriber.complete();
       });
       try {
-        this.inBootstrapContext(() => runAsSubRequest(request.info, () => this.app(req, res)));
+        this.enter(request.info, () => this.app(req, res));
       } catch (error) {
         subscriber.error(error);
       }

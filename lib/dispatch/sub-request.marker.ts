@@ -30,7 +30,8 @@ export function runAsSubRequest<T>(info: BatchOperationInfo, fn: () => T): T {
 
 /**
  * The batch operation a request is, or `undefined` for a request that arrived on its own.
- * Without an argument, the batch operation the current async context belongs to.
+ * Without an argument, the batch operation the current async context belongs to: that needs
+ * the `operationContext` option, and is `undefined` without it.
  * Accepts Express and Fastify requests.
  * @publicApi
  */
