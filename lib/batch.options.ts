@@ -124,6 +124,9 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
       `BatchModule: formats must be a non-empty array of ${BATCH_FORMATS.map((f) => `"${f}"`).join(', ')}`,
     );
   }
+  if (typeof (options.operationContext as unknown) !== 'boolean') {
+    throw new TypeError('BatchModule: operationContext must be true or false');
+  }
   return Object.freeze({
     limit: options.limit,
     concurrency: options.concurrency,
@@ -134,7 +137,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
     formats: Object.freeze([...(formats as BatchFormat[])]),
-    operationContext: options.operationContext === true,
+    operationContext: options.operationContext,
   });
 }
 
