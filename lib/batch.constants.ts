@@ -65,6 +65,10 @@ export const NDJSON_MEDIA_TYPE = 'application/x-ndjson';
 /** JSON media types: `application/json` and the `+json` suffix (RFC 6839). */
 export const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json\b/i;
 
+/** Media types whose bodies are text: carried as text, not base64, wherever a format has to choose. */
+export const TEXT_MEDIA_TYPE =
+  /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:xml|javascript|x-www-form-urlencoded)\b)/i;
+
 /**
  * The batch formats the endpoint speaks, chosen per request by Content-Type and body shape:
  * the native `{ data }` envelope, Facebook Graph's `batch`, Microsoft Graph's `requests`

@@ -1,7 +1,7 @@
+import { forEachPlatform, type FastifyHooks } from './utils/platforms.js';
 import { createTestApp, entries, postBatch, type Entry, type TestApp } from './utils/test-app.js';
-import { forEachPlatform } from './utils/platforms.js';
 
-forEachPlatform(() => {
+forEachPlatform((platform) => {
   describe('every operation runs through the real Nest pipeline', () => {
     let t: TestApp;
     beforeAll(async () => {
@@ -236,5 +236,48 @@ forEachPlatform(() => {
         await t.close();
       }
     });
+  });
+
+  describe("the adapter's own request lifecycle", () => {
+    // Express has no lifecycle of its own beyond middleware, tested above.
+    const onFastify = platform.name === 'fastify' ? it : it.skip;
+    onFastify(
+      'runs Fastify hooks (onRequest, preHandler, onSend, onResponse) for each operation',
+      async () => {
+        const seen: string[] = [];
+        const t = await createTestApp({
+          configure: (app) => {
+            const fastify = app.getHttpAdapter().getInstance() as FastifyHooks;
+            for (const hook of ['onRequest', 'preHandler', 'onSend', 'onResponse'] as const) {
+              fastify.addHook(
+                hook,
+                (request: { url: string }, _reply: unknown, ...rest: unknown[]) => {
+                  seen.push(`${hook} ${request.url}`);
+                  const done = rest[rest.length - 1] as (error?: null, payload?: unknown) => void;
+                  if (hook === 'onSend') done(null, rest[0]);
+                  else done();
+                },
+              );
+            }
+          },
+        });
+        try {
+          await postBatch(t, [
+            { method: 'GET', url: '/echo?n=1' },
+            { method: 'GET', url: '/items' },
+          ]).expect(200);
+          for (const url of ['/echo?n=1', '/items']) {
+            for (const hook of ['onRequest', 'preHandler', 'onSend']) {
+              expect(seen).toContain(`${hook} ${url}`);
+            }
+          }
+          // onResponse runs after the response is sent, as for a request of its own.
+          await new Promise((resolve) => setImmediate(resolve));
+          expect(seen).toContain('onResponse /items');
+        } finally {
+          await t.close();
+        }
+      },
+    );
   });
 });

@@ -1,4 +1,4 @@
-import { JSON_MEDIA_TYPE } from '../batch.constants.js';
+import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../decode/native.decoder.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
@@ -12,8 +12,6 @@ interface GraphResponse {
   headers: Record<string, string>;
   body?: unknown;
 }
-
-const TEXT = /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:xml|javascript|x-www-form-urlencoded)\b)/i;
 
 /**
  * Microsoft Graph JSON batching (OData 4.01 JSON batch): `requests` with `id`/`dependsOn` in,
@@ -77,7 +75,7 @@ function toNative(
       problems.push(`${path}.body must be a base64 string: its Content-Type is not JSON`);
     } else {
       const bytes = Buffer.from(body, 'base64');
-      native.body = TEXT.test(type) ? bytes.toString('utf8') : bytes;
+      native.body = TEXT_MEDIA_TYPE.test(type) ? bytes.toString('utf8') : bytes;
     }
   }
   return native;

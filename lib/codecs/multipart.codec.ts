@@ -6,7 +6,11 @@ import {
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
-import { FORBIDDEN_OPERATION_HEADERS, JSON_MEDIA_TYPE } from '../batch.constants.js';
+import {
+  FORBIDDEN_OPERATION_HEADERS,
+  JSON_MEDIA_TYPE,
+  TEXT_MEDIA_TYPE,
+} from '../batch.constants.js';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../decode/native.decoder.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
@@ -122,11 +126,14 @@ function toNative(
     return {};
   }
   const headers: Record<string, string> = { ...outer };
+  const own = new Set<string>();
   for (const [name, value] of request.headers) {
     const lower = name.toLowerCase();
     // The part's own framing: the boundary delimits its body, the batch's host is the host.
     if (lower === 'host' || lower === 'content-length') continue;
-    headers[lower] = lower in headers && !(lower in outer) ? `${headers[lower]}, ${value}` : value;
+    // A part's own header replaces the outer one; repeated in the part, its values are joined.
+    headers[lower] = own.has(lower) ? `${headers[lower] ?? ''}, ${value}` : value;
+    own.add(lower);
   }
   const native: Record<string, unknown> = {
     method: request.method,
@@ -137,7 +144,7 @@ function toNative(
   if (request.body.toString('latin1').trim() !== '') {
     const type = headers['content-type'];
     native.body =
-      type === undefined || JSON_MEDIA_TYPE.test(type) || /^text\//i.test(type)
+      type === undefined || JSON_MEDIA_TYPE.test(type) || TEXT_MEDIA_TYPE.test(type)
         ? request.body.toString('utf8')
         : request.body;
     if (type === undefined) headers['content-type'] = 'application/json';

@@ -1,13 +1,10 @@
-import { JSON_MEDIA_TYPE } from '../batch.constants.js';
+import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 
 /** A response body as a batch entry carries it. */
 export interface DecodedBody {
   readonly body?: unknown;
   readonly bodyEncoding?: 'base64';
 }
-
-const TEXT_TYPE =
-  /^(?:text\/|application\/(?:[\w.+-]+\+)?(?:xml|javascript|x-www-form-urlencoded)\b)/i;
 
 /**
  * Turns captured bytes into an entry's body: JSON parsed, text as text, anything else base64, so
@@ -24,6 +21,6 @@ export function decodeResponseBody(bytes: Buffer, contentType: string | undefine
       return { body: text };
     }
   }
-  if (type === '' || TEXT_TYPE.test(type)) return { body: bytes.toString('utf8') };
+  if (type === '' || TEXT_MEDIA_TYPE.test(type)) return { body: bytes.toString('utf8') };
   return { body: bytes.toString('base64'), bodyEncoding: 'base64' };
 }

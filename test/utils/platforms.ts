@@ -24,6 +24,11 @@ export const fastifyPlatform: Platform = {
     new FastifyAdapter({ trustProxy: options.trustProxy as boolean | string | undefined }),
 };
 
+/** The part of a Fastify instance the hook tests use. */
+export interface FastifyHooks {
+  addHook(name: string, hook: (...args: never[]) => void): unknown;
+}
+
 export const platforms: readonly Platform[] = [expressPlatform, fastifyPlatform];
 
 let current: Platform = expressPlatform;
