@@ -8,7 +8,7 @@ import {
   Query,
   Res,
 } from '@nestjs/common';
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
@@ -40,7 +40,9 @@ export class LabController {
 
   /** Never answers; ends only when the request is abandoned (the connection or the operation is dropped). */
   @Get('hang')
-  hang(@Res({ passthrough: true }) response: Response): Promise<object> {
+  hang(@Res({ passthrough: true }) reply: object): Promise<object> {
+    // Node's response under either adapter: Express's is one, Fastify's reply holds it as `raw`.
+    const response = ('raw' in reply ? reply.raw : reply) as ServerResponse;
     return this.tracked(
       () =>
         new Promise((resolve) => {
