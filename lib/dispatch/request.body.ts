@@ -5,10 +5,10 @@ export interface EncodedBody {
 }
 
 /**
- * Encodes an operation body. Bytes (a binary part of multipart or Graph batch) and strings
- * (pre-encoded JSON, a form, text) are sent as they are;
- * any other JSON value is sent as JSON. `null` and `undefined` mean no body, because clients in
- * many languages write an absent body as `null`.
+ * Encodes an operation body. Bytes (a binary multipart part or Graph body) and strings
+ * (pre-encoded JSON, a form, text) are sent as they are; any other JSON value is sent as JSON.
+ * `null` and `undefined` mean no body, because clients in many languages write an absent body as
+ * `null`.
  */
 export function encodeRequestBody(
   body: unknown,

@@ -22,7 +22,8 @@ export interface BatchOperation {
   headers?: Readonly<Record<string, string>>;
   /**
    * Request body. A string is sent as it is (`text/plain` unless a `content-type` header says
-   * otherwise); any other JSON value is sent as JSON.
+   * otherwise), a Buffer as its bytes (`application/octet-stream` unless one says otherwise); any
+   * other JSON value is sent as JSON.
    */
   body?: unknown;
   /** Name other operations use in `dependsOn` and references. Unique within a batch. */
