@@ -1,4 +1,4 @@
-import { map, mergeMap, Observable, Subject, take } from 'rxjs';
+import { mergeMap, Observable, Subject } from 'rxjs';
 
 /** One node of the graph, finished. */
 export interface Completion<R> {
@@ -41,11 +41,7 @@ export function scheduleGraph<R>(
     const subscription = ready
       .pipe(
         mergeMap(
-          (index) =>
-            start(index, failedDependency[index]).pipe(
-              take(1),
-              map((result) => ({ index, result })),
-            ),
+          (index) => firstCompletion(index, start(index, failedDependency[index])),
           concurrency,
         ),
       )
@@ -76,4 +72,21 @@ export function scheduleGraph<R>(
     });
     return subscription;
   });
+}
+
+/**
+ * The first result of `source` as a completion, then done: `take(1)` and `map` in one
+ * subscriber, because the scheduler pays for every layer once per node.
+ */
+function firstCompletion<R>(index: number, source: Observable<R>): Observable<Completion<R>> {
+  return new Observable<Completion<R>>((subscriber) =>
+    source.subscribe({
+      next: (result) => {
+        subscriber.next({ index, result });
+        subscriber.complete();
+      },
+      error: (error: unknown) => subscriber.error(error),
+      complete: () => subscriber.complete(),
+    }),
+  );
 }
