@@ -180,7 +180,15 @@ export class BatchExecutor {
     // every layer once per operation, which the benchmark's profile showed.
     let answered = new Observable<BatchResult>((subscriber) =>
       dispatcher.dispatch(request, parent).subscribe({
-        next: (response) => subscriber.next(this.toResult(operation, url, response, label)),
+        next: (response) => {
+          let result: BatchResult;
+          try {
+            result = this.toResult(operation, url, response, label);
+          } catch (error) {
+            result = failureResult(operation, url, 500, `${label} failed: ${String(error)}`);
+          }
+          subscriber.next(result);
+        },
         error: (error: unknown) => {
           subscriber.next(
             failureResult(
@@ -268,7 +276,13 @@ function onNextTurn<T>(
     let inner: Subscription | undefined;
     let stopped = false;
     const start = (): void => {
-      if (!stopped) inner = source().subscribe(subscriber);
+      if (stopped) return;
+      // Thrown here it would escape the immediate and crash the process: the batch fails instead.
+      try {
+        inner = source().subscribe(subscriber);
+      } catch (error) {
+        subscriber.error(error);
+      }
     };
     const handle = setImmediate(() => {
       const ready = readyToStart?.();
