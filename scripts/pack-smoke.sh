@@ -24,23 +24,16 @@ echo '{ "name": "pack-smoke", "private": true, "type": "module" }' >package.json
 # shellcheck disable=SC2086
 npm install --no-audit --no-fund --prefer-offline --loglevel=error "./$tarball" $peers >/dev/null
 
+cp "$repo/scripts/pack-smoke-app.cjs" .
 cat >app.mjs <<'JS'
 import 'reflect-metadata';
-import { Controller, Get, Module, Param } from '@nestjs/common';
+import * as common from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { BatchModule } from 'nestjs-batch';
+import * as batch from 'nestjs-batch';
 import { BatchClient } from 'nestjs-batch/client';
+import defineItemsApp from './pack-smoke-app.cjs';
 
-class ItemsController {
-  one(id) {
-    return { id: Number(id) };
-  }
-}
-Get(':id')(ItemsController.prototype, 'one', Object.getOwnPropertyDescriptor(ItemsController.prototype, 'one'));
-Param('id')(ItemsController.prototype, 'one', 0);
-Controller('items')(ItemsController);
-class AppModule {}
-Module({ imports: [BatchModule.forRoot()], controllers: [ItemsController] })(AppModule);
+const AppModule = defineItemsApp(common, batch);
 
 const app = await NestFactory.create(AppModule, { logger: false });
 await app.listen(0, '127.0.0.1');
@@ -77,24 +70,15 @@ peers11=$(node -e '
 npm install --no-audit --no-fund --prefer-offline --loglevel=error "../$tarball" $peers11 \
   class-validator class-transformer >/dev/null
 
+cp "$repo/scripts/pack-smoke-app.cjs" .
 cat >app.js <<'JS'
 require('reflect-metadata');
-const { Controller, Get, Module, Param } = require('@nestjs/common');
 const { NestFactory } = require('@nestjs/core');
 const { ExpressAdapter } = require('@nestjs/platform-express');
 const { FastifyAdapter } = require('@nestjs/platform-fastify');
-const { BatchModule } = require('nestjs-batch');
+const defineItemsApp = require('./pack-smoke-app.cjs');
 
-class ItemsController {
-  one(id) {
-    return { id: Number(id) };
-  }
-}
-Get(':id')(ItemsController.prototype, 'one', Object.getOwnPropertyDescriptor(ItemsController.prototype, 'one'));
-Param('id')(ItemsController.prototype, 'one', 0);
-Controller('items')(ItemsController);
-class AppModule {}
-Module({ imports: [BatchModule.forRoot()], controllers: [ItemsController] })(AppModule);
+const AppModule = defineItemsApp(require('@nestjs/common'), require('nestjs-batch'));
 
 async function serve(adapter) {
   const app = await NestFactory.create(AppModule, adapter, { logger: false });

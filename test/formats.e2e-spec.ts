@@ -22,6 +22,24 @@ function postRaw(
     .send(body);
 }
 
+/** Posts a multipart batch, expects 200, and reads the reply as text with its Content-Type. */
+async function postMultipart(
+  t: TestApp,
+  contentType: string,
+  body: string,
+  headers: Record<string, string> = {},
+): Promise<{ contentType: string; text: string }> {
+  const response = await postRaw(t, contentType, body, headers)
+    .buffer(true)
+    .parse((res, done) => {
+      let text = '';
+      res.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
+      res.on('end', () => done(null, text));
+    })
+    .expect(200);
+  return { contentType: response.headers['content-type'] ?? '', text: response.body as string };
+}
+
 /** The parts of a multipart/mixed reply: Content-ID, status, headers, body. */
 function partsOf(contentType: string, body: string) {
   const boundary = /boundary=([^;]+)$/.exec(contentType)?.[1];
@@ -253,17 +271,8 @@ forEachPlatform(() => {
     ])(
       'answers the documented example (%s) with parts in order, Content-ID response-<id>, CRLF',
       async (_name, lineEnd, type) => {
-        const response = await postRaw(t, type, example(lineEnd))
-          .buffer(true)
-          .parse((res, done) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-            res.on('end', () => done(null, text));
-          })
-          .expect(200);
-        const contentType = response.headers['content-type'] ?? '';
+        const { contentType, text } = await postMultipart(t, type, example(lineEnd));
         expect(contentType).toMatch(/^multipart\/mixed; boundary=[A-Za-z0-9_]+$/);
-        const text = response.body as string;
         expect(text.replace(/\r\n/g, '')).not.toMatch(/\n/); // CRLF only, in our framing and heads
         const parts = partsOf(contentType, text);
         expect(parts.map((part) => part.outer)).toEqual([
@@ -294,17 +303,10 @@ forEachPlatform(() => {
         '',
         '--batch_x--',
       ].join('\r\n');
-      const response = await postRaw(t, 'multipart/mixed; boundary=batch_x', body, {
+      const reply = await postMultipart(t, 'multipart/mixed; boundary=batch_x', body, {
         authorization: 'Bearer good',
-      })
-        .buffer(true)
-        .parse((res, done) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-          res.on('end', () => done(null, text));
-        })
-        .expect(200);
-      const parts = partsOf(response.headers['content-type'] ?? '', response.body as string);
+      });
+      const parts = partsOf(reply.contentType, reply.text);
       expect(parts.map((part) => part.code)).toEqual([200, 403]);
       expect(parts[0]?.outer).toContain('Content-ID: response-1');
       expect(parts[1]?.outer).toContain('Content-ID: response-item2:1@example.com');
@@ -320,15 +322,8 @@ forEachPlatform(() => {
         '',
         '--b--',
       ].join('\r\n');
-      const response = await postRaw(t, 'multipart/mixed; boundary=b', body)
-        .buffer(true)
-        .parse((res, done) => {
-          let text = '';
-          res.on('data', (chunk: Buffer) => (text += chunk.toString('latin1')));
-          res.on('end', () => done(null, text));
-        })
-        .expect(200);
-      const [part] = partsOf(response.headers['content-type'] ?? '', response.body as string);
+      const reply = await postMultipart(t, 'multipart/mixed; boundary=b', body);
+      const [part] = partsOf(reply.contentType, reply.text);
       const echoed = JSON.parse(part?.body ?? '') as { url: string; headers: { host: string } };
       expect(echoed.url).toBe('/echo?x=1');
       expect(echoed.headers.host).toBe(new URL(baseOf(t)).host);

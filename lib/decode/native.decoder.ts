@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
+import { isRecord } from '../codecs/codec.utils.js';
 import { BatchRequestDto } from './batch-request.dto.js';
 import {
   headerBlockBytes,
@@ -18,7 +19,7 @@ export const NATIVE_ENVELOPE =
  * @throws InvalidBatchException, BatchLimitExceededException
  */
 export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[] {
-  if (!isObject(body) || !('data' in body)) throw new InvalidBatchException([NATIVE_ENVELOPE]);
+  if (!isRecord(body) || !('data' in body)) throw new InvalidBatchException([NATIVE_ENVELOPE]);
   return decodeOperations(body.data, limit, 'data');
 }
 
@@ -39,7 +40,7 @@ export function decodeOperations(data: unknown, limit: number, root: string): Ba
 
   const problems: string[] = [];
   data.forEach((item: unknown, index) => {
-    if (!isObject(item)) problems.push(`${root}.${index} must be an object`);
+    if (!isRecord(item)) problems.push(`${root}.${index} must be an object`);
   });
   if (problems.length > 0) throw new InvalidBatchException(problems);
 
@@ -87,10 +88,10 @@ function decodeHeaders(raw: unknown, path: string, problems: string[]): Record<s
   if (Array.isArray(raw)) {
     pairs = [];
     raw.forEach((entry: unknown, i) => {
-      if (isObject(entry) && typeof entry.name === 'string') pairs.push([entry.name, entry.value]);
+      if (isRecord(entry) && typeof entry.name === 'string') pairs.push([entry.name, entry.value]);
       else problems.push(`${path}.${i} must be an object { "name": string, "value": string }`);
     });
-  } else if (isObject(raw)) {
+  } else if (isRecord(raw)) {
     pairs = Object.entries(raw);
   } else {
     problems.push(`${path} must be an object or an array of { "name", "value" }`);
@@ -119,8 +120,4 @@ function messagesOf(error: ValidationError, parent: string): string[] {
     parent ? `${parent}.${message}` : message,
   );
   return [...own, ...(error.children ?? []).flatMap((child) => messagesOf(child, path))];
-}
-
-function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
