@@ -26,6 +26,9 @@ export function urlProblem(url: string): string | undefined {
   }
   if (url.includes('#')) return 'must not hold a fragment ("#")';
   const path = url.split('?', 1)[0] ?? '';
+  // Only a "." or a percent-encoding can make a segment unsafe once the checks above passed:
+  // most paths are decided here, without decoding each segment.
+  if (!path.includes('.') && !path.includes('%')) return undefined;
   for (const segment of path.split('/')) {
     let decoded: string;
     try {

@@ -1,0 +1,40 @@
+import { urlProblem } from './url.rules.js';
+
+describe('urlProblem', () => {
+  it.each([
+    '/items',
+    '/items/42?after=7&sort=-name',
+    '/files/report.json',
+    '/files/.hidden',
+    '/files/a..b',
+    '/search?q=../../etc/passwd',
+    '/items/%41%20b',
+    '/',
+  ])('accepts %s', (url) => {
+    expect(urlProblem(url)).toBeUndefined();
+  });
+
+  it.each([
+    ['/a/./b', /"\." or "\.\." path segments/],
+    ['/a/../b', /"\." or "\.\." path segments/],
+    ['/a/..', /"\." or "\.\." path segments/],
+    ['/a/%2e/b', /"\." or "\.\." path segments/],
+    ['/a/%2E%2e', /"\." or "\.\." path segments/],
+    ['/a/..%2fb', /"\." or "\.\." path segments/],
+    ['/a/%2e%2e%5cb', /"\." or "\.\." path segments/],
+    ['/a/%zz', /malformed percent-encoding in "%zz"/],
+    ['/a/%0d%0a', /encodes a control character/],
+    ['/a b', /printable ASCII/],
+    ['a/b', /starting with "\/"/],
+    ['//host/a', /protocol-relative/],
+    ['/a\\b', /backslash/],
+    ['/a#b', /fragment/],
+  ])('refuses %s', (url, problem) => {
+    expect(urlProblem(url)).toMatch(problem);
+  });
+
+  it('refuses a url longer than a request line may be', () => {
+    expect(urlProblem(`/${'a'.repeat(8191)}`)).toBeUndefined();
+    expect(urlProblem(`/${'a'.repeat(8192)}`)).toMatch(/at most 8192 characters/);
+  });
+});
