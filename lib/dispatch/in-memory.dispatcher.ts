@@ -67,7 +67,9 @@ function createRequest(socket: OperationSocket, request: DispatchRequest): Incom
   req.httpVersionMajor = 1;
   req.httpVersionMinor = 1;
   req.headers = request.headers;
-  req.rawHeaders = Object.entries(request.headers).flat();
+  const rawHeaders: string[] = [];
+  for (const [name, value] of Object.entries(request.headers)) rawHeaders.push(name, value);
+  req.rawHeaders = rawHeaders;
   markSubRequest(req, request.info);
   if (request.body) req.push(request.body);
   req.push(null);

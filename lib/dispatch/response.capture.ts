@@ -71,7 +71,7 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
       const bodiless = response.req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
       return {
         statusCode,
-        headers: { ...headHeaders, ...normaliseHeaders(response.getHeaders()) },
+        headers: normaliseHeaders(response.getHeaders(), headHeaders),
         body: bodiless ? Buffer.alloc(0) : Buffer.concat(chunks, size),
         truncated: truncated && !bodiless,
       };
@@ -79,28 +79,32 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
   };
 }
 
-/** Lower-case names, string values, `set-cookie` always an array, hop-by-hop headers dropped. */
+/**
+ * Lower-case names, string values, `set-cookie` always an array, hop-by-hop headers dropped;
+ * written over a copy of `base`. Called once per operation, hence the plain loops.
+ */
 function normaliseHeaders(
   headers: OutgoingHttpHeaders | readonly OutgoingHttpHeader[],
+  base: Readonly<Record<string, string | string[]>> = {},
 ): Record<string, string | string[]> {
-  const pairs: [string, OutgoingHttpHeader | undefined][] = [];
-  if (Array.isArray(headers)) {
-    // writeHead also takes [name, value, name, value, ...] or [[name, value], ...].
-    if (headers.every((entry) => Array.isArray(entry))) {
-      for (const entry of headers as unknown as [string, OutgoingHttpHeader][]) pairs.push(entry);
-    } else {
-      const flat = headers as readonly OutgoingHttpHeader[];
-      for (let i = 0; i + 1 < flat.length; i += 2) pairs.push([String(flat[i]), flat[i + 1]]);
-    }
-  } else {
-    pairs.push(...Object.entries<OutgoingHttpHeader | undefined>(headers));
-  }
-  const out: Record<string, string | string[]> = {};
-  for (const [rawName, value] of pairs) {
+  const out: Record<string, string | string[]> = { ...base };
+  const put = (rawName: string, value: OutgoingHttpHeader | undefined): void => {
     const name = rawName.toLowerCase();
-    if (value === undefined || HOP_BY_HOP.has(name)) continue;
+    if (value === undefined || HOP_BY_HOP.has(name)) return;
     if (name === 'set-cookie') out[name] = (Array.isArray(value) ? value : [value]).map(String);
     else out[name] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+  };
+  if (!Array.isArray(headers)) {
+    const record = headers as OutgoingHttpHeaders;
+    for (const name of Object.keys(record)) put(name, record[name]);
+  } else if (headers.every((entry) => Array.isArray(entry))) {
+    // writeHead also takes [[name, value], ...] or [name, value, name, value, ...].
+    for (const [name, value] of headers as unknown as [string, OutgoingHttpHeader][]) {
+      put(name, value);
+    }
+  } else {
+    const flat = headers as readonly OutgoingHttpHeader[];
+    for (let i = 0; i + 1 < flat.length; i += 2) put(String(flat[i]), flat[i + 1]);
   }
   return out;
 }
