@@ -71,7 +71,7 @@ function postBatch(done) {
 }
 
 // [call, calls in flight, operations per call]
-const variants = {
+const allVariants = {
   floor: [(done) => dispatcher.dispatch(floorRequest, parent).subscribe({ complete: done }), 10, 1],
   execute: [
     (done) => void executor.execute(operations, { request: batchRequest }).then(done),
@@ -89,7 +89,10 @@ const variants = {
   request: [postBatch, 1, OPS],
 };
 
-if (ONLY) for (const name of Object.keys(variants)) if (name !== ONLY) delete variants[name];
+const variants = Object.fromEntries(
+  Object.entries(allVariants).filter(([name]) => !ONLY || name === ONLY),
+);
+if (Object.keys(variants).length === 0) throw new Error(`--only: no variant named ${ONLY}`);
 for (const [once, inFlight] of Object.values(variants)) await runFor(1, once, inFlight); // warm-up
 const perOperation = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
 for (let round = 0; round < ROUNDS; round++) {
