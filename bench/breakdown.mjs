@@ -1,4 +1,4 @@
-// npm run bench:breakdown [-- express|fastify --seconds 2 --rounds 4 --only <variant>]
+// npm run bench:breakdown [-- express|fastify --seconds 2 --rounds 4 --only <variant> --dtos <n>]
 //
 // Where a batched operation's CPU goes, in one process and without the network, so the stages
 // can be told apart on a noisy machine: each variant adds one stage to the one before, the
@@ -10,6 +10,9 @@
 //   request  + the batch request itself, through the app (hooks, guard, controller, body reader)
 // Not a test, and not the benchmark's targets (npm run bench): a profiling aid. With --only, runs
 // that variant alone, e.g. under `node --cpu-prof bench/breakdown.mjs fastify --only request`.
+// With --dtos n, n more classes with class-validator rules are loaded first, as in a large app:
+// class-validator looks through every decorated class each time it validates an object.
+import { IsInt, IsString } from 'class-validator';
 import { BatchExecutor } from 'nestjs-batch';
 import { Buffer } from 'node:buffer';
 import { IncomingMessage, ServerResponse } from 'node:http';
@@ -31,6 +34,12 @@ const platform = process.argv[2]?.startsWith('--') === false ? process.argv[2] :
 const SECONDS = Number(option('seconds', 2));
 const ROUNDS = Number(option('rounds', 4));
 const ONLY = option('only');
+const DTOS = Number(option('dtos', 0));
+for (let i = 0; i < DTOS; i++) {
+  class AppDto {}
+  IsString()(AppDto.prototype, 'name');
+  IsInt()(AppDto.prototype, 'count');
+}
 const OPS = 50;
 
 const app = await createBatchBenchApp(platform);
@@ -105,7 +114,9 @@ await app.close();
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 let before = 0;
-console.log(`${platform}: CPU µs per operation, median of ${ROUNDS} rounds of ${SECONDS} s`);
+console.log(
+  `${platform}, ${DTOS} extra DTO classes: CPU µs per operation, median of ${ROUNDS} rounds of ${SECONDS} s`,
+);
 for (const [name, values] of Object.entries(perOperation)) {
   const cost = median(values);
   const range = `${Math.min(...values).toFixed(1)}-${Math.max(...values).toFixed(1)}`;

@@ -40,12 +40,25 @@ const peerGets = JSON.stringify(
   ),
 );
 
+/**
+ * Node flags of every measured process. A young generation of fixed size: on this kind of VM,
+ * a process whose young generation shrinks and regrows can run about 3x slower for its whole
+ * life (2.5x the page faults, scavenges of 10-20 ms instead of about 1), which made the same
+ * measurement bimodal from one process to the next. Every variant gets the same flags, and
+ * `npm run bench` gives them to this process too, since autocannon loads from here.
+ */
+const NODE_FLAGS = ['--min-semi-space-size=16'];
+
 /** Starts a bench server; samples its RSS every 50 ms so phases can read their peak. */
 async function startServer(mode, platform = 'express') {
   const port = await freePort();
-  const child = spawn(process.execPath, ['bench/server.mjs', mode, String(port), platform], {
-    stdio: ['ignore', 'pipe', 'ignore'],
-  });
+  const child = spawn(
+    process.execPath,
+    [...NODE_FLAGS, 'bench/server.mjs', mode, String(port), platform],
+    {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    },
+  );
   await new Promise((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${mode} server exited with ${code}`)));
     child.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve());
@@ -83,6 +96,7 @@ async function load(port, { method = 'GET', path, body, seconds = SECONDS, amoun
 
 function floor(seconds, platform = 'express') {
   const out = execFileSync(process.execPath, [
+    ...NODE_FLAGS,
     'bench/server.mjs',
     'floor',
     String(seconds),
@@ -329,7 +343,13 @@ const version = (name) =>
   JSON.parse(readFileSync(`node_modules/${name}/package.json`, 'utf8')).version;
 const results = {
   date: new Date().toISOString(),
-  settings: { seconds: SECONDS, rounds: ROUNDS, connections: CONNECTIONS, operationsPerBatch: OPS },
+  settings: {
+    seconds: SECONDS,
+    rounds: ROUNDS,
+    connections: CONNECTIONS,
+    operationsPerBatch: OPS,
+    nodeFlags: NODE_FLAGS,
+  },
   machine: {
     node: process.version,
     nest: version('@nestjs/core'),
