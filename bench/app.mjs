@@ -53,7 +53,7 @@ export function benchModule(imports) {
 }
 
 /** A fresh adapter: `express`, or Fastify for anything else. */
-export const adapterFor = (platform) =>
+const adapterFor = (platform) =>
   platform === 'express' ? new ExpressAdapter() : new FastifyAdapter();
 
 /** The bench app with BatchModule, initialised and ready for in-process dispatch. */

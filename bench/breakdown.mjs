@@ -58,7 +58,11 @@ const parent = createParentContext(batchRequest, []);
 // The request an operation of that batch becomes.
 const floorRequest = { method: 'GET', url: '/item', headers: parent.headers, info: { index: 0 } };
 
-/** The whole POST /batch through the app's request listener, on an in-memory pair. */
+/**
+ * The whole POST /batch through the app's request listener, on an in-memory pair built here:
+ * the library's dispatcher marks what it sends as an operation, and an operation posting to
+ * /batch is refused as a nested batch.
+ */
 function postBatch(done) {
   const socket = new OperationSocket('127.0.0.1', false);
   const request = new IncomingMessage(socket);

@@ -42,13 +42,13 @@ const peerGets = JSON.stringify(
 );
 
 /**
- * Node flags of every measured process. A young generation of fixed size: on this kind of VM,
- * a process whose young generation shrinks and regrows can run about 3x slower for its whole
- * life (2.5x the page faults, scavenges of 10-20 ms instead of about 1), which made the same
- * measurement bimodal from one process to the next. Every variant gets the same flags, and
- * `npm run bench` gives them to this process too, since autocannon loads from here.
+ * Every measured process runs with this process's Node flags, so one place sets them: the
+ * `bench` script in package.json, with a young generation of fixed size. On this kind of VM, a
+ * process whose young generation shrinks and regrows can run about 3x slower for its whole life
+ * (2.5x the page faults, scavenges of 10-20 ms instead of about 1), which made the same
+ * measurement bimodal from one process to the next; autocannon runs in this process, too.
  */
-const NODE_FLAGS = ['--min-semi-space-size=16'];
+const NODE_FLAGS = process.execArgv;
 
 /** Starts a bench server; samples its RSS every 50 ms so phases can read their peak. */
 async function startServer(mode, platform = 'express') {

@@ -6,12 +6,11 @@
 //     the library's dispatcher alone, in-process (prints ops/s); `inject` is the same loop through
 //     fastify.inject(), the supported way into a Fastify app, for comparison
 import { NestFactory } from '@nestjs/core';
-import { BatchModule } from 'nestjs-batch';
 import { createRequire } from 'node:module';
 import process from 'node:process';
 import { DispatcherHost } from '../dist/dispatch/dispatcher.host.js';
 import { createParentContext } from '../dist/dispatch/parent.context.js';
-import { adapterFor, benchModule, createBatchBenchApp } from './app.mjs';
+import { benchModule, createBatchBenchApp } from './app.mjs';
 import { runFor } from './in-process.mjs';
 
 const require = createRequire(import.meta.url);
@@ -26,12 +25,7 @@ async function listen(app, port) {
 }
 
 if (mode === 'nest') {
-  const app = await NestFactory.create(
-    benchModule([BatchModule.forRoot({ limit: 50 })]),
-    adapterFor(platform),
-    { logger: false },
-  );
-  await listen(app, Number(arg));
+  await listen(await createBatchBenchApp(platform), Number(arg));
 } else if (mode === 'express-batch') {
   const app = await NestFactory.create(benchModule([]), { logger: false });
   const expressBatch = require('express-batch');
