@@ -6,11 +6,20 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-npm run build >/dev/null
 repo=$PWD
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-tarball=$(npm pack --silent --pack-destination "$work" 2>/dev/null | tail -1)
+# Packed from a clean tree: the files git tracks, as they are now, with no dist/ or other build
+# output. `npm pack` must then build the package itself (prepack), as it does for a publish.
+mkdir "$work/clean"
+git ls-files -z --cached --others --exclude-standard | xargs -0 tar -cf - | tar -xf - -C "$work/clean"
+ln -s "$repo/node_modules" "$work/clean/node_modules"
+tarball=$(cd "$work/clean" && npm pack --silent --pack-destination "$work" 2>/dev/null | tail -1)
+# (the listing is read whole: grep -q would stop early and fail the pipe under pipefail)
+if ! tar -tzf "$work/$tarball" | grep -x 'package/dist/index.js' >/dev/null; then
+  echo "pack smoke: $tarball holds no dist/index.js" >&2
+  exit 1
+fi
 # The peers at the versions this repository is tested with.
 peers=$(node -e '
   const { devDependencies: dev } = require("./package.json");
