@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { createBatchController } from './batch.controller.js';
+import { createBatchController } from './http/batch.controller.js';
 import { DEFAULT_BATCH_PATH } from './batch.constants.js';
 import { BATCH_PATH } from './batch.internal-constants.js';
 import type { BatchModuleExtras, BatchModuleOptions } from './batch.options.js';

@@ -8,7 +8,7 @@ import {
 } from './batch.module-definition.js';
 import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js';
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
-import { BodyReaderInstaller } from './decode/body-reader.installer.js';
+import { BodyReaderInstaller } from './http/body-reader.installer.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { SkipBatchGuard } from './policy/skip-batch.guard.js';
 

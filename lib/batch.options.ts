@@ -1,5 +1,5 @@
 import { BATCH_FORMATS, DEFAULT_INHERITED_HEADERS } from './batch.constants.js';
-import type { BatchFormat } from './codecs/batch-codec.interface.js';
+import type { BatchFormat } from './formats/batch-format.interface.js';
 import { compileExclusions, type BatchExcludedRoute } from './policy/route.exclusions.js';
 
 /**

@@ -23,8 +23,8 @@ export {
 export { SkipBatch } from './policy/skip-batch.decorator.js';
 export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
 export type { BatchExcludedRoute } from './policy/route.exclusions.js';
-export type { NativeBatchReply } from './encode/native.encoder.js';
-export type { BatchFormat } from './codecs/batch-codec.interface.js';
+export type { NativeBatchReply } from './formats/native.encoder.js';
+export type { BatchFormat } from './formats/batch-format.interface.js';
 export type {
   BatchEntry,
   BatchMethod,

@@ -1,5 +1,5 @@
-import { isValidHeaderValue } from '../decode/header.rules.js';
-import { urlProblem } from '../decode/url.rules.js';
+import { isValidHeaderValue } from '../operation/header.rules.js';
+import { urlProblem } from '../operation/url.rules.js';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import { encodeRequestBody } from '../dispatch/request.body.js';

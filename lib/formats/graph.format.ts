@@ -1,9 +1,9 @@
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
-import { decodeOperations } from '../decode/native.decoder.js';
+import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
-import type { DecodedBatch } from './batch-codec.interface.js';
-import { bodyBytes, canonical, headerOf, isRecord } from './codec.utils.js';
+import type { DecodedBatch } from './batch-format.interface.js';
+import { bodyBytes, canonical, headerOf, isRecord } from './format.utils.js';
 
 /** One entry of the Microsoft Graph reply. */
 interface GraphResponse {

@@ -3,13 +3,13 @@ import type { IncomingMessage } from 'node:http';
 import secureJson from 'secure-json-parse';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import type { BatchFormat, DecodedBatch } from '../codecs/batch-codec.interface.js';
-import { isRecord } from '../codecs/codec.utils.js';
-import { decodeFacebook } from '../codecs/facebook.codec.js';
-import { decodeGraph } from '../codecs/graph.codec.js';
-import { boundaryOf, decodeMultipart } from '../codecs/multipart.codec.js';
-import { decodeNative } from '../codecs/native.codec.js';
-import { wireBodyOf, type WireBody } from './body.reader.js';
+import type { BatchFormat, DecodedBatch } from './batch-format.interface.js';
+import { isRecord } from './format.utils.js';
+import { decodeFacebook } from './facebook.format.js';
+import { decodeGraph } from './graph.format.js';
+import { boundaryOf, decodeMultipart } from './multipart.format.js';
+import { decodeNative } from './native.format.js';
+import { wireBodyOf, type WireBody } from '../http/body.reader.js';
 
 /** Prototype-polluting keys fail the parse instead of being dropped, so nothing is lost silently. */
 const SECURE = { protoAction: 'error', constructorAction: 'error' } as const;

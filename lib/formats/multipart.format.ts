@@ -12,10 +12,10 @@ import {
   TEXT_MEDIA_TYPE,
 } from '../batch.constants.js';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
-import { decodeOperations } from '../decode/native.decoder.js';
+import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
-import type { DecodedBatch } from './batch-codec.interface.js';
-import { bodyBytes, canonical } from './codec.utils.js';
+import type { DecodedBatch } from './batch-format.interface.js';
+import { bodyBytes, canonical } from './format.utils.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
 
 /** The multipart/mixed batch request as read off the wire. */

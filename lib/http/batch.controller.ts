@@ -13,15 +13,15 @@ import {
   type Type,
 } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { NDJSON_MEDIA_TYPE } from './batch.constants.js';
-import { BATCH_OPTIONS } from './batch.internal-constants.js';
-import type { ResolvedBatchOptions } from './batch.options.js';
-import { decodeBatchRequest } from './decode/batch.decoder.js';
-import { isBatchOperation } from './dispatch/sub-request.marker.js';
-import { acceptsNdjson, streamNdjson } from './encode/ndjson.encoder.js';
-import { BatchExecutor } from './execute/batch.executor.js';
-import { markBatchEndpoint } from './policy/batch-endpoint.marker.js';
-import { SkipBatch } from './policy/skip-batch.decorator.js';
+import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
+import { BATCH_OPTIONS } from '../batch.internal-constants.js';
+import type { ResolvedBatchOptions } from '../batch.options.js';
+import { decodeBatchRequest } from '../formats/batch.decoder.js';
+import { isBatchOperation } from '../dispatch/sub-request.marker.js';
+import { acceptsNdjson, streamNdjson } from '../formats/ndjson.encoder.js';
+import { BatchExecutor } from '../execute/batch.executor.js';
+import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
+import { SkipBatch } from '../policy/skip-batch.decorator.js';
 
 /**
  * Makes the controller of `POST /<path>`. A class per path, because Nest reads a controller's

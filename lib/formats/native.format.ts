@@ -1,6 +1,6 @@
-import { decodeNativeBatch } from '../decode/native.decoder.js';
-import { encodeNativeBatch } from '../encode/native.encoder.js';
-import type { DecodedBatch } from './batch-codec.interface.js';
+import { decodeNativeBatch } from '../operation/operation.rules.js';
+import { encodeNativeBatch } from './native.encoder.js';
+import type { DecodedBatch } from './batch-format.interface.js';
 
 /** The native format: `{ "data": [operations] }` in, `{ "data": [entries] }` out. */
 export function decodeNative(json: unknown, limit: number): DecodedBatch {

@@ -2,8 +2,8 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
-import { isRecord } from '../codecs/codec.utils.js';
-import { BatchRequestDto } from './batch-request.dto.js';
+import { isRecord } from '../formats/format.utils.js';
+import { BatchRequestDto } from './batch-operation.dto.js';
 import {
   headerBlockBytes,
   headerNameProblem,

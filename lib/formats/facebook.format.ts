@@ -1,9 +1,9 @@
 import { InvalidBatchException } from '../batch.exceptions.js';
-import { decodeOperations } from '../decode/native.decoder.js';
+import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { parseTemplate, referencesOf } from '../plan/reference.parser.js';
-import type { DecodedBatch } from './batch-codec.interface.js';
-import { canonical, headerOf, isRecord } from './codec.utils.js';
+import type { DecodedBatch } from './batch-format.interface.js';
+import { canonical, headerOf, isRecord } from './format.utils.js';
 
 /** What a Facebook Graph batch request carries besides its operations. */
 export interface FacebookBatchParameters {
