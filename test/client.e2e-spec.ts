@@ -26,26 +26,39 @@ forEachPlatform(() => {
     const t = useTestApp({ batch: { timeout: 1_000 } });
     const client = (options: Partial<BatchClientOptions> = {}): BatchClient =>
       new BatchClient({ endpoint: endpointOf(t), ...options });
+    /** The Response of a settled result, failing the test with the reason when it was rejected. */
+    const fulfilled = (result: PromiseSettledResult<Response> | undefined): Response => {
+      if (result?.status !== 'fulfilled')
+        throw new Error(`not fulfilled: ${String(result?.status)}`);
+      return result.value;
+    };
 
     describe('batch()', () => {
-      it('returns standard Responses in order, with references between operations', async () => {
-        const [created, read, text, teapot] = await client().batch([
+      it('returns settled Responses in order, with references between operations', async () => {
+        const settled = await client().batch([
           { method: 'POST', url: '/items', name: 'create', body: { name: 'lamp' } },
           { url: `/items/${ref('create', '$.id')}` },
           { url: '/text' },
           { url: '/teapot' },
         ]);
+        expect(settled.map((result) => result.status)).toEqual([
+          'fulfilled',
+          'fulfilled',
+          'fulfilled',
+          'fulfilled',
+        ]);
+        const [created, read, text, teapot] = settled.map(fulfilled);
         expect(created).toBeInstanceOf(Response);
-        const item = (await (created as Response).json()) as { id: number; name: string };
-        expect((created as Response).status).toBe(201);
-        expect((created as Response).statusText).toBe('Created');
-        expect((read as Response).url).toBe(endpointOf(t).replace('/batch', `/items/${item.id}`));
-        expect(await (read as Response).json()).toEqual(item);
-        expect((read as Response).headers.get('x-intercepted')).toBe('yes');
-        expect((text as Response).headers.get('content-type')).toMatch(/^text\/plain/);
-        expect(await (text as Response).text()).toBe('plain words');
-        expect((teapot as Response).status).toBe(418);
-        expect((teapot as Response).ok).toBe(false);
+        const item = (await created!.json()) as { id: number; name: string };
+        expect(created!.status).toBe(201);
+        expect(created!.statusText).toBe('Created');
+        expect(read!.url).toBe(endpointOf(t).replace('/batch', `/items/${item.id}`));
+        expect(await read!.json()).toEqual(item);
+        expect(read!.headers.get('x-intercepted')).toBe('yes');
+        expect(text!.headers.get('content-type')).toMatch(/^text\/plain/);
+        expect(await text!.text()).toBe('plain words');
+        expect(teapot!.status).toBe(418);
+        expect(teapot!.ok).toBe(false);
         expect(batchRequests(t)).toBe(1);
       });
 
@@ -53,24 +66,28 @@ forEachPlatform(() => {
         const direct = new Uint8Array(
           await (await fetch(endpointOf(t).replace('/batch', '/binary'))).arrayBuffer(),
         );
-        const [binary, head] = await client().batch([
-          { url: '/binary' },
-          { method: 'HEAD', url: '/echo' },
-        ]);
-        expect(new Uint8Array(await (binary as Response).arrayBuffer())).toEqual(direct);
-        expect((head as Response).body).toBeNull();
+        const [binary, head] = (
+          await client().batch([{ url: '/binary' }, { method: 'HEAD', url: '/echo' }])
+        ).map(fulfilled);
+        expect(new Uint8Array(await binary!.arrayBuffer())).toEqual(direct);
+        expect(head!.body).toBeNull();
       });
 
-      it('gives a typed error for an entry the server returned as null', async () => {
+      it('rejects the result of an entry the server returned as null, with a typed reason', async () => {
         const [hung, omitted, echo] = await client().batch([
           { url: '/hang' },
           { url: '/echo', omitResponseOnSuccess: true },
           { url: '/echo' },
         ]);
-        expect(hung).toBeInstanceOf(BatchEntryMissingError);
-        expect(hung).toMatchObject({ index: 0, reason: 'timeout' });
-        expect(omitted).toMatchObject({ index: 1, reason: 'omitted' });
-        expect((echo as Response).status).toBe(200);
+        expect(hung).toMatchObject({ status: 'rejected' });
+        const reason = (hung as PromiseRejectedResult).reason as unknown;
+        expect(reason).toBeInstanceOf(BatchEntryMissingError);
+        expect(reason).toMatchObject({ index: 0, reason: 'timeout' });
+        expect(omitted).toMatchObject({
+          status: 'rejected',
+          reason: { index: 1, reason: 'omitted' },
+        });
+        expect(fulfilled(echo).status).toBe(200);
       });
 
       it('rejects with the server message when the batch is refused as a whole', async () => {
@@ -151,12 +168,14 @@ forEachPlatform(() => {
       });
 
       it('keeps references in absolute urls of the endpoint origin', async () => {
-        const [created, read] = await client().batch([
-          { method: 'POST', url: '/items', name: 'made', body: { name: 'desk' } },
-          { url: `${endpointOf(t).replace('/batch', '')}/items/${ref('made', '$.id')}` },
-        ]);
-        expect((created as Response).status).toBe(201);
-        expect(await (read as Response).json()).toMatchObject({ name: 'desk' });
+        const [created, read] = (
+          await client().batch([
+            { method: 'POST', url: '/items', name: 'made', body: { name: 'desk' } },
+            { url: `${endpointOf(t).replace('/batch', '')}/items/${ref('made', '$.id')}` },
+          ])
+        ).map(fulfilled);
+        expect(created!.status).toBe(201);
+        expect(await read!.json()).toMatchObject({ name: 'desk' });
       });
 
       it('removes a call aborted before its batch is sent; the others still run', async () => {

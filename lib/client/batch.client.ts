@@ -9,7 +9,6 @@ import { BatchEntryMissingError, BatchRejectedError } from './client.errors.js';
 import type {
   BatchClientOptions,
   BatchRequestInit,
-  BatchResponse,
   FetchHeadersInit,
   FetchInput,
   StreamedEntry,
@@ -91,20 +90,23 @@ export class BatchClient {
   };
 
   /**
-   * Sends one batch and resolves with a `Response` per operation, in order, once all have
-   * finished; an operation without a result gives a {@link BatchEntryMissingError} in its place.
+   * Sends one batch and resolves, once all have finished, with a settled result per operation,
+   * in order, as `Promise.allSettled` gives them: fulfilled with its `Response`, or rejected with
+   * a {@link BatchEntryMissingError} when the server gave no entry (timed out, or omitted on
+   * success). A 4xx or 5xx entry is a fulfilled Response, as `fetch` gives it.
    * @throws BatchRejectedError when the server refuses the batch; the fetch's own error on a
    *   network failure
    */
-  async batch(requests: readonly BatchRequestInit[]): Promise<BatchResponse[]> {
+  async batch(requests: readonly BatchRequestInit[]): Promise<PromiseSettledResult<Response>[]> {
     const operations = requests.map((request) => this.operationOf(request));
-    const results: BatchResponse[] = [];
+    const results: PromiseSettledResult<Response>[] = [];
     for await (const { index, entry } of this.streamOperations(operations)) {
       const operation = operations[index];
-      if (operation) results[index] = this.responseOf(operation, index, entry);
+      if (operation) results[index] = settled(this.responseOf(operation, index, entry));
     }
     return operations.map(
-      (_operation, index) => results[index] ?? new BatchEntryMissingError(index, 'timeout'),
+      (_operation, index) =>
+        results[index] ?? settled(new BatchEntryMissingError(index, 'timeout')),
     );
   }
 
@@ -169,7 +171,11 @@ export class BatchClient {
     }
   }
 
-  private responseOf(operation: BatchOperation, index: number, entry: BatchEntry): BatchResponse {
+  private responseOf(
+    operation: BatchOperation,
+    index: number,
+    entry: BatchEntry,
+  ): Response | BatchEntryMissingError {
     if (entry) return toResponse(entry, new URL(entry.url, this.endpoint).href);
     return new BatchEntryMissingError(
       index,
@@ -273,6 +279,12 @@ async function rejection(reply: Response): Promise<BatchRejectedError> {
     typeof reason === 'string' ? reason : text || `the batch was refused with ${reply.status}`,
     body,
   );
+}
+
+function settled(outcome: Response | BatchEntryMissingError): PromiseSettledResult<Response> {
+  return outcome instanceof Response
+    ? { status: 'fulfilled', value: outcome }
+    : { status: 'rejected', reason: outcome };
 }
 
 function settle(call: Pending, action: () => void): void {

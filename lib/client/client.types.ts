@@ -42,12 +42,6 @@ export interface BatchRequestInit {
 }
 
 /**
- * What {@link BatchClient.batch} gives per operation: its response, or why there is none.
- * @publicApi
- */
-export type BatchResponse = Response | import('./client.errors.js').BatchEntryMissingError;
-
-/**
  * One entry as {@link BatchClient.stream} yields it, in completion order.
  * @publicApi
  */

@@ -5,7 +5,6 @@ export { ref } from './client.reference.js';
 export type {
   BatchClientOptions,
   BatchRequestInit,
-  BatchResponse,
   FetchHeadersInit,
   FetchInput,
   StreamedEntry,
