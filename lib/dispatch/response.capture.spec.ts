@@ -1,0 +1,111 @@
+import { IncomingMessage, ServerResponse } from 'node:http';
+import { Socket } from 'node:net';
+import { captureResponse } from './response.capture.js';
+
+/** A real response to a request of `method`, with no socket: what it writes stays in memory. */
+function responseTo(method = 'GET'): ServerResponse {
+  const request = new IncomingMessage(new Socket());
+  request.method = method;
+  return new ServerResponse(request);
+}
+
+describe('captureResponse', () => {
+  it('records the status, the body in order whatever its chunk type, and the headers', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 1024);
+    response.statusCode = 201;
+    response.setHeader('Content-Type', 'text/plain');
+    response.write('caf\u00e9 ');
+    response.write(Buffer.from('and '));
+    response.write('dGVh', 'base64');
+    response.end(new Uint8Array([33]));
+    const result = capture.result();
+    expect(result.statusCode).toBe(201);
+    expect(result.body.toString('utf8')).toBe('caf\u00e9 and tea!');
+    expect(result.headers['content-type']).toBe('text/plain');
+    expect(result.truncated).toBe(false);
+  });
+
+  it.each([
+    ['an object', { 'X-Head': 'from writeHead', 'Set-Cookie': 'a=1' }],
+    [
+      'pairs',
+      [
+        ['X-Head', 'from writeHead'],
+        ['Set-Cookie', 'a=1'],
+      ],
+    ],
+    ['a flat list', ['X-Head', 'from writeHead', 'Set-Cookie', 'a=1']],
+  ])(
+    'keeps headers given to writeHead as %s, lower-cased, set-cookie as an array',
+    (_, headers) => {
+      const response = responseTo();
+      const capture = captureResponse(response, 1024);
+      response.writeHead(200, headers as never);
+      response.end();
+      expect(capture.result().headers).toMatchObject({
+        'x-head': 'from writeHead',
+        'set-cookie': ['a=1'],
+      });
+    },
+  );
+
+  it('lets a header set on the response win over the one given to writeHead', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 1024);
+    response.setHeader('x-both', 'set');
+    response.writeHead(200, { 'x-both': 'head' });
+    response.end();
+    // Node merges writeHead's headers into the response's, the later one winning.
+    expect(capture.result().headers['x-both']).toBe(response.getHeader('x-both'));
+  });
+
+  it('joins repeated values, and drops hop-by-hop headers', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 1024);
+    response.setHeader('vary', ['accept', 'origin']);
+    response.setHeader('connection', 'keep-alive');
+    response.setHeader('keep-alive', 'timeout=5');
+    response.setHeader('transfer-encoding', 'chunked');
+    response.end();
+    const { headers } = capture.result();
+    expect(headers.vary).toBe('accept, origin');
+    expect(headers).not.toHaveProperty('connection');
+    expect(headers).not.toHaveProperty('keep-alive');
+    expect(headers).not.toHaveProperty('transfer-encoding');
+  });
+
+  it('stops recording past maxBytes and says the body was truncated', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 5);
+    response.write('1234');
+    response.write('5678');
+    response.end('9');
+    const result = capture.result();
+    expect(result.truncated).toBe(true);
+    expect(result.body.toString()).toBe('1234');
+  });
+
+  it.each([
+    ['HEAD', 200],
+    ['GET', 204],
+    ['GET', 304],
+  ])('gives no body for %s answered %i, whatever the handler wrote', (method, status) => {
+    const response = responseTo(method);
+    const capture = captureResponse(response, 2);
+    response.statusCode = status;
+    response.end('a body that would pass the cap');
+    const result = capture.result();
+    expect(result.body.length).toBe(0);
+    expect(result.truncated).toBe(false);
+  });
+
+  it('records nothing more once stopped', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 1024);
+    response.write('kept ');
+    capture.stop();
+    response.end('dropped');
+    expect(capture.result().body.toString()).toBe('kept ');
+  });
+});
