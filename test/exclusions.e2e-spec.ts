@@ -317,3 +317,36 @@ forEachPlatform(() => {
     });
   });
 });
+
+describe("fastify: the check shares the adapter's request hook", () => {
+  it('runs a hook the app set before, for every request the check lets by', async () => {
+    const seen: string[] = [];
+    const t = await createTestApp({
+      platform: fastifyWith({ routerOptions: { ignoreDuplicateSlashes: true } }),
+      batch: { exclude: ['/admin/:id'] },
+      imports: [AdminModule],
+      configure: (app) =>
+        (app.getHttpAdapter() as unknown as FastifyAdapter).setOnRequestHook(
+          (request: { raw: { url?: string } }, _reply: unknown, done: () => void) => {
+            seen.push(request.raw.url ?? '');
+            done();
+          },
+        ),
+    });
+    try {
+      const response = await t.http
+        .post('/batch')
+        .send({
+          data: [
+            { method: 'GET', url: '/admin//1' },
+            { method: 'GET', url: '/echo' },
+          ],
+        })
+        .expect(200);
+      expect(entries(response).map((entry) => entry?.code)).toEqual([403, 200]);
+      expect(seen).toEqual(['/batch', '/echo']);
+    } finally {
+      await t.close();
+    }
+  });
+});
