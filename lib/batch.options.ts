@@ -41,8 +41,12 @@ export interface BatchModuleOptions {
   maxBodySize?: number;
   /**
    * Routes no operation may reach, whatever the route's own decorators say: an operation
-   * matching one is answered 403 before any of the app (middleware included) runs. For routes you
-   * do not own; on your own controllers, `@SkipBatch()` reads better. Default `[]`.
+   * matching one is answered 403 before any of the app's middleware runs. Checked twice: on the
+   * operation's url before it is dispatched, and on Fastify again on the route the router
+   * matched (so `ignoreDuplicateSlashes`, `useSemicolonDelimiter`, `ignoreTrailingSlash`,
+   * `caseSensitive: false` and percent-decoding cannot get past it). An exclusion of GET covers
+   * HEAD; under URI versioning one without the version covers every version. For routes you do
+   * not own; on your own controllers, `@SkipBatch()` reads better. Default `[]`.
    */
   exclude?: readonly BatchExcludedRoute[];
   /**

@@ -3,14 +3,9 @@ import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/co
 import type { ServerResponse } from 'node:http';
 import { BATCH_MODULE, BATCH_OPTIONS, BATCH_PATH } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
+import { MODULE_PATH } from '../nest.internals.js';
 import { httpPlatformOf } from '../platform/platform.factory.js';
 import { BodyTooLargeError, readBody, stashWireBody } from './body.reader.js';
-
-/**
- * Where RouterModule keeps a module's path (`MODULE_PATH` of @nestjs/common, exported from
- * '/internal' in Nest 12 and '/constants' before): read here as Nest's RoutesResolver reads it.
- */
-const MODULE_PATH = '__module_path__';
 
 /**
  * Reads the batch body itself, in front of the app's body parsers, so `maxBodySize` is enforced

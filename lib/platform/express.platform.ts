@@ -1,5 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { matchesEndpoint, type BodyInterceptor, type HttpPlatform } from './http.platform.js';
+import { isBatchOperation } from '../dispatch/sub-request.marker.js';
+import {
+  forbiddenBody,
+  matchesEndpoint,
+  type BodyInterceptor,
+  type HttpPlatform,
+  type OperationRefusal,
+} from './http.platform.js';
 
 type Middleware = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
 
@@ -19,12 +26,9 @@ export class ExpressPlatform implements HttpPlatform {
     return this.app;
   }
 
-  /**
-   * A middleware moved to the front of the router stack: Nest registers its body parsers before
-   * any module is initialised, and Express has no other way to run something before them.
-   */
+  /** A middleware at the front of the router stack (see `useFirst`). */
   interceptBody(endpoints: readonly string[], intercept: BodyInterceptor): void {
-    this.app.use((request, response, next) => {
+    this.useFirst((request, response, next) => {
       // readableEnded: someone read the body before us (the layer could not go first).
       if (
         request.method !== 'POST' ||
@@ -38,6 +42,36 @@ export class ExpressPlatform implements HttpPlatform {
         if (goOn) next();
       });
     });
+  }
+
+  /**
+   * A middleware at the front of the router stack, before the app's own. Express routes after
+   * its middleware, and its router reads a path as it comes (no slash or `;` folding, no
+   * decoding), matching case and a trailing slash loosely unless told otherwise: the
+   * exclusions match at least as loosely, so the url decides here.
+   */
+  refuseOperations(refuse: OperationRefusal): void {
+    this.useFirst((request, response, next) => {
+      const message = isBatchOperation(request) ? refuse(request, [request.url ?? '/']) : undefined;
+      if (message === undefined) {
+        next();
+        return;
+      }
+      const body = forbiddenBody(message);
+      response.writeHead(403, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-length': Buffer.byteLength(body),
+      });
+      response.end(body);
+    });
+  }
+
+  /**
+   * Moved to the front of the router stack: Nest registers its body parsers before any module
+   * is initialised, and Express has no other way to run something before them.
+   */
+  private useFirst(handler: Middleware): void {
+    this.app.use(handler);
     const stack = (this.app.router ?? this.app._router)?.stack;
     if (stack) stack.unshift(stack.pop());
   }

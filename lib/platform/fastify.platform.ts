@@ -1,6 +1,32 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { matchesEndpoint, type BodyInterceptor, type HttpPlatform } from './http.platform.js';
+import { isBatchOperation } from '../dispatch/sub-request.marker.js';
+import { onRequestHookOf, type RequestHook } from '../nest.internals.js';
+import {
+  forbiddenBody,
+  matchesEndpoint,
+  type BodyInterceptor,
+  type HttpPlatform,
+  type OperationRefusal,
+} from './http.platform.js';
+
+/** The parts of a Fastify request used here: `routeOptions` is the route the router matched. */
+interface FastifyRequestLike {
+  raw: IncomingMessage;
+  params?: unknown;
+  /** Fastify 4.10 and later; `url` is the matched route's pattern, undefined when none matched. */
+  routeOptions?: { url?: string };
+}
+
+interface FastifyReplyLike {
+  raw: ServerResponse;
+  hijack(): void;
+  code(statusCode: number): FastifyReplyLike;
+  header(name: string, value: string): FastifyReplyLike;
+  send(payload: string): unknown;
+}
+
+type Done = (error?: unknown) => void;
 
 /** The parts of a Fastify 4/5 instance used here, typed locally: Fastify is an optional peer. */
 export interface FastifyInstanceLike {
@@ -8,12 +34,24 @@ export interface FastifyInstanceLike {
   addHook(
     name: 'preParsing',
     hook: (
-      request: { raw: IncomingMessage },
-      reply: { raw: ServerResponse; hijack(): void },
+      request: FastifyRequestLike,
+      reply: FastifyReplyLike,
       payload: Readable,
       done: (error?: unknown, payload?: Readable) => void,
     ) => void,
   ): unknown;
+  addHook(
+    name: 'onRequest',
+    hook: (request: FastifyRequestLike, reply: FastifyReplyLike, done: Done) => void,
+  ): unknown;
+}
+
+/**
+ * The Nest adapter around the instance, when it has a request hook of its own: FastifyAdapter
+ * runs it in the first `onRequest` hook it adds, before middie.
+ */
+export interface FastifyAdapterLike {
+  setOnRequestHook?(hook: RequestHook): void;
 }
 
 /**
@@ -24,7 +62,10 @@ export interface FastifyInstanceLike {
  * benchmark against `inject()`).
  */
 export class FastifyPlatform implements HttpPlatform {
-  constructor(private readonly fastify: FastifyInstanceLike) {}
+  constructor(
+    private readonly fastify: FastifyInstanceLike,
+    private readonly adapter: FastifyAdapterLike = {},
+  ) {}
 
   get listener(): FastifyInstanceLike['routing'] {
     return (request, response) => this.fastify.routing(request, response);
@@ -33,14 +74,17 @@ export class FastifyPlatform implements HttpPlatform {
   /**
    * A `preParsing` hook: after `onRequest` hooks and middleware, before the content-type
    * parsers. Fastify applies hooks to routes when it gets ready, so adding it after Nest
-   * registered its routes is enough.
+   * registered its routes is enough. The batch route is told by the route the router matched,
+   * not by the url: every spelling the router folds into it (`/api//batch`, `/api/batch;x`,
+   * `/api/b%61tch`) is read here, under `maxBodySize`.
    */
   interceptBody(endpoints: readonly string[], intercept: BodyInterceptor): void {
     // A callback hook, not an async one: it runs for every request and every operation of every
     // batch, and an async hook costs each of them a promise and a turn of the microtask queue.
     this.fastify.addHook('preParsing', (request, reply, _payload, done) => {
       const raw = request.raw;
-      if (raw.method !== 'POST' || !matchesEndpoint(raw.url, endpoints)) {
+      const route = request.routeOptions ? request.routeOptions.url : raw.url;
+      if (raw.method !== 'POST' || !matchesEndpoint(route, endpoints)) {
         done();
         return;
       }
@@ -59,4 +103,70 @@ export class FastifyPlatform implements HttpPlatform {
       }, done);
     });
   }
+
+  /**
+   * Fastify routes before its first hook, with every router option applied (slashes folded,
+   * `;` cut, case folded, percent-decoding, `rewriteUrl`, constraints): the check weighs the
+   * matched route's path, rebuilt from its pattern and params, not the spelling. It runs in the
+   * adapter's request hook, which Nest runs before middie (Nest middleware and `app.use()`),
+   * and runs a hook set there before, after it. Without that hook (an adapter of its own), a
+   * plain `onRequest` hook: then middleware registered before it runs first.
+   */
+  refuseOperations(refuse: OperationRefusal): void {
+    const check = (request: FastifyRequestLike, reply: FastifyReplyLike): boolean => {
+      const raw = request.raw;
+      if (!isBatchOperation(raw)) return false;
+      const paths = [raw.url ?? '/'];
+      const pattern = request.routeOptions?.url;
+      if (pattern !== undefined) paths.push(routePath(pattern, request.params) ?? pattern);
+      const message = refuse(raw, paths);
+      if (message === undefined) return false;
+      reply.code(403).header('content-type', 'application/json; charset=utf-8');
+      reply.send(forbiddenBody(message));
+      return true;
+    };
+    const { adapter } = this;
+    if (typeof adapter.setOnRequestHook === 'function') {
+      const before = onRequestHookOf(adapter);
+      adapter.setOnRequestHook(function (this: unknown, ...args: Parameters<RequestHook>) {
+        const [request, reply, done] = args as unknown as [
+          FastifyRequestLike,
+          FastifyReplyLike,
+          Done,
+        ];
+        if (check(request, reply)) return undefined;
+        return before ? before.apply(this, args) : done();
+      });
+      return;
+    }
+    this.fastify.addHook('onRequest', (request, reply, done) => {
+      if (!check(request, reply)) done();
+    });
+  }
+}
+
+/**
+ * The path a find-my-way pattern matched, rebuilt from the params the router extracted (decoded,
+ * with the router's options applied): `/admin/:id` and `{ id: '1' }` give `/admin/1`. Undefined
+ * when a param is missing, for a pattern this does not read.
+ */
+export function routePath(pattern: string, params: unknown): string | undefined {
+  const values = (typeof params === 'object' && params !== null ? params : {}) as Record<
+    string,
+    unknown
+  >;
+  const missing: string[] = [];
+  // `::` is a literal colon; a param ends at `/`, `-`, `.` (multi-param segments) or its regex.
+  const path = pattern.replace(
+    /::|\*|:([^/:\-.(?]+)(\((?:[^()\\]|\\.|\([^()]*\))*\))?(\?)?/g,
+    (token, name: string | undefined, _regex: string | undefined, optional: string | undefined) => {
+      if (token === '::') return ':';
+      const value = values[name ?? '*'];
+      if (typeof value === 'string') return value;
+      if (optional) return '';
+      missing.push(token);
+      return token;
+    },
+  );
+  return missing.length > 0 ? undefined : path;
 }

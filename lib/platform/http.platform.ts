@@ -13,6 +13,16 @@ export type BodyInterceptor = (
 ) => Promise<boolean>;
 
 /**
+ * Why a batch operation may not reach its route, or undefined when it may. `paths` are what the
+ * check weighs: the operation's url and, where the platform knows it, the path of the route the
+ * router matched, as the router read it.
+ */
+export type OperationRefusal = (
+  request: IncomingMessage,
+  paths: readonly string[],
+) => string | undefined;
+
+/**
  * What the library needs from an HTTP adapter. The only place where Express and Fastify differ:
  * everything else works on Node's own request and response objects.
  */
@@ -24,9 +34,22 @@ export interface HttpPlatform {
    * before any body parser of the app, so the library reads the batch body itself.
    */
   interceptBody(endpoints: readonly string[], intercept: BodyInterceptor): void;
+  /**
+   * Answers 403 to each batch operation `refuse` gives a reason for, before any of the app's
+   * middleware runs; where the adapter routes before its hooks (Fastify), with the matched route.
+   */
+  refuseOperations(refuse: OperationRefusal): void;
 }
 
-/** The request's path, lower case and without a trailing slash, for {@link HttpPlatform}. */
+/** The 403 of a refused operation, shaped like Nest's own error responses. */
+export function forbiddenBody(message: string): string {
+  return JSON.stringify({ statusCode: 403, error: 'Forbidden', message });
+}
+
+/**
+ * True when the path of `url` (a request's, or the pattern of the route it matched) is one of
+ * `endpoints`, compared in lower case and without a trailing slash.
+ */
 export function matchesEndpoint(url: string | undefined, endpoints: readonly string[]): boolean {
   const path = (url ?? '').split('?', 1)[0] ?? '';
   const trimmed = path.length > 1 && path.endsWith('/') ? path.slice(0, -1) : path;

@@ -1,7 +1,11 @@
 import { NotImplementedException } from '@nestjs/common';
-import type { HttpAdapterHost } from '@nestjs/core';
+import { AbstractHttpAdapter, type HttpAdapterHost } from '@nestjs/core';
 import { ExpressPlatform, type ExpressApp } from './express.platform.js';
-import { FastifyPlatform, type FastifyInstanceLike } from './fastify.platform.js';
+import {
+  FastifyPlatform,
+  type FastifyAdapterLike,
+  type FastifyInstanceLike,
+} from './fastify.platform.js';
 import type { HttpPlatform } from './http.platform.js';
 
 /**
@@ -16,6 +20,14 @@ export function httpPlatformOf(adapterHost: HttpAdapterHost): HttpPlatform {
   }
   const type = adapter.getType();
   if (type === 'express') return new ExpressPlatform(adapter.getInstance<ExpressApp>());
-  if (type === 'fastify') return new FastifyPlatform(adapter.getInstance<FastifyInstanceLike>());
+  if (type === 'fastify') {
+    return new FastifyPlatform(
+      adapter.getInstance<FastifyInstanceLike>(),
+      // AbstractHttpAdapter's own setOnRequestHook does nothing: only an override runs the hook.
+      adapter.setOnRequestHook === AbstractHttpAdapter.prototype.setOnRequestHook
+        ? {}
+        : (adapter as FastifyAdapterLike),
+    );
+  }
   throw new NotImplementedException(`nestjs-batch cannot dispatch into the "${type}" adapter`);
 }

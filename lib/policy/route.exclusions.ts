@@ -6,6 +6,9 @@ import type { BatchMethod } from '../interfaces/batch-operation.interface.js';
  * A route operations may not reach. `path` is a pattern in the syntax of Nest and Express 5 routes
  * (`/admin/*rest`, `/users/:id`), matched against the operation's whole path (global prefix
  * included), case-insensitively and with or without a trailing slash, as Express routes match.
+ * Under URI versioning, a path without the version segment (`/api/users/:id`) covers the route
+ * in every version (`/api/v1/users/:id`); a path with one covers that version only. An exclusion
+ * of `GET` also covers `HEAD`, which both adapters answer with the GET handler.
  * A string is a path for every method.
  * @publicApi
  */
@@ -20,11 +23,22 @@ export type BatchExcludedRoute =
 /** True when an operation with this method and url may not run. */
 export type ExclusionTest = (method: string, url: string) => boolean;
 
+/** Where the app puts URI version segments, so that an exclusion can be written without one. */
+export interface UriVersioning {
+  /** The global prefix as a path (`/api`), or `''`. */
+  readonly globalPrefix: string;
+  /** Every version segment a route may carry (`v1`, `v2`), in lower case. */
+  readonly segments: ReadonlySet<string>;
+}
+
 /**
  * Compiles the `exclude` option once.
  * @throws TypeError naming the entry, for a pattern path-to-regexp cannot read
  */
-export function compileExclusions(routes: readonly BatchExcludedRoute[]): ExclusionTest {
+export function compileExclusions(
+  routes: readonly BatchExcludedRoute[],
+  versioning?: UriVersioning,
+): ExclusionTest {
   const compiled = routes.map((route, index) => {
     const { path, method } = typeof route === 'string' ? { path: route, method: undefined } : route;
     let matches;
@@ -43,10 +57,37 @@ export function compileExclusions(routes: readonly BatchExcludedRoute[]): Exclus
   if (compiled.length === 0) return () => false;
   return (method, url) => {
     const path = normalisePath(url);
+    const unversioned = versioning && withoutVersion(path, versioning);
     return compiled.some(
-      (route) => (route.every || route.methods.has(method)) && route.matches(path) !== false,
+      (route) =>
+        (route.every ||
+          route.methods.has(method) ||
+          // Express and Fastify answer HEAD with the GET handler, headers and all.
+          (method === 'HEAD' && route.methods.has('GET'))) &&
+        (route.matches(path) !== false ||
+          (unversioned !== undefined && route.matches(unversioned) !== false)),
     );
   };
+}
+
+/**
+ * The path without its URI version segment, where Nest puts one: first, or right after the
+ * global prefix (a route excluded from the prefix has it first). Only a segment that is one of
+ * the app's versions counts, so `/api/vadmin` stays whole.
+ */
+function withoutVersion(
+  path: string,
+  { globalPrefix, segments }: UriVersioning,
+): string | undefined {
+  const lower = path.toLowerCase();
+  const prefix = globalPrefix.toLowerCase();
+  for (const at of prefix && lower.startsWith(`${prefix}/`) ? [prefix.length, 0] : [0]) {
+    const end = lower.indexOf('/', at + 1);
+    const segment = lower.slice(at + 1, end === -1 ? undefined : end);
+    if (segments.has(segment))
+      return path.slice(0, at) + (end === -1 ? '' : path.slice(end)) || '/';
+  }
+  return undefined;
 }
 
 function methodName(method: BatchMethod | RequestMethod): string {
