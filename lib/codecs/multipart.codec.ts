@@ -9,9 +9,11 @@ import { STATUS_CODES } from 'node:http';
 import {
   FORBIDDEN_OPERATION_HEADERS,
   JSON_MEDIA_TYPE,
+  METHOD_OVERRIDE_HEADERS,
   TEXT_MEDIA_TYPE,
 } from '../batch.constants.js';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
+import { isForwardingHeader } from '../decode/header.rules.js';
 import { decodeOperations } from '../decode/native.decoder.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-codec.interface.js';
@@ -30,9 +32,15 @@ const CRLF = '\r\n';
 
 /**
  * Outer headers a part never takes: they describe the batch request itself (its body, its
- * connection, what it accepts back), not the operations inside it.
+ * connection, what it accepts back, the method its own POST may be turned into), not the
+ * operations inside it. Forwarding headers reach every operation from the batch request anyway.
  */
-const NOT_INHERITED = new Set([...FORBIDDEN_OPERATION_HEADERS, 'accept', 'accept-encoding']);
+const NOT_INHERITED = new Set([
+  ...FORBIDDEN_OPERATION_HEADERS,
+  ...METHOD_OVERRIDE_HEADERS,
+  'accept',
+  'accept-encoding',
+]);
 
 /**
  * multipart/mixed (Google APIs, OData multipart, Flask-Batch): one `application/http` part per
@@ -105,7 +113,14 @@ function contentIdOf(header: string | undefined, index: number): string {
 function inheritedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const inherited: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.startsWith('content-') || NOT_INHERITED.has(name)) continue;
+    if (
+      value === undefined ||
+      name.startsWith('content-') ||
+      NOT_INHERITED.has(name) ||
+      isForwardingHeader(name)
+    ) {
+      continue;
+    }
     inherited[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return inherited;
