@@ -243,3 +243,120 @@ forEachPlatform((platform) => {
     });
   });
 });
+
+/** `value` nested in arrays `depth` deep, as JSON text. */
+function nested(depth: number, value = '"a"'): string {
+  return `${'['.repeat(depth)}${value}${']'.repeat(depth)}`;
+}
+
+forEachPlatform(() => {
+  describe('parser gaps', () => {
+    const t = useTestApp();
+
+    it('refuses a header value above U+00FF with a 400 naming the header, in every JSON format', async () => {
+      const sends: [string, () => ReturnType<TestApp['http']['post']>][] = [
+        [
+          'native',
+          () => postBatch(t, [{ method: 'GET', url: '/echo', headers: { 'X-Name': 'snow ☃' } }]),
+        ],
+        [
+          'facebook',
+          () =>
+            t.http.post('/batch').send({
+              batch: [{ method: 'GET', relative_url: 'echo', headers: ['X-Name: snow ☃'] }],
+            }),
+        ],
+        [
+          'graph',
+          () =>
+            t.http.post('/batch').send({
+              requests: [{ id: '1', method: 'GET', url: '/echo', headers: { 'X-Name': 'snow ☃' } }],
+            }),
+        ],
+      ];
+      for (const [format, send] of sends) {
+        const response = await send();
+        expect([format, response.status]).toEqual([format, 400]);
+        expect([format, messageOf(response.body)]).toEqual([
+          format,
+          expect.stringMatching(/header "X-Name" holds a character above U\+00FF/),
+        ]);
+      }
+      expect(t.recorder.count('echo')).toBe(0);
+    });
+
+    it('passes latin1 header values as a real request would carry them', async () => {
+      const [entry] = entries(
+        await postBatch(t, [{ method: 'GET', url: '/echo', headers: { 'x-name': 'café' } }]).expect(
+          200,
+        ),
+      );
+      expect(entry?.body.headers['x-name']).toBe('café');
+    });
+
+    it('refuses a value above U+00FF put into a header by a reference, in that entry', async () => {
+      const response = await postBatch(t, [
+        { method: 'POST', url: '/items', name: 'a', body: { name: 'snow ☃' } },
+        { method: 'GET', url: '/echo', headers: { 'x-name': '{result=a:$.name}' } },
+      ]).expect(200);
+      const [, echo] = entries(response);
+      expect(echo?.code).toBe(400);
+      expect(echo?.body.message).toMatch(/header "x-name" .*above U\+00FF/);
+      expect(t.recorder.count('echo')).toBe(0);
+    });
+
+    it.each([
+      [
+        'native dependsOn',
+        (deep: string) => `{"data":[{"method":"GET","url":"/echo","dependsOn":${deep}}]}`,
+      ],
+      ['native name', (deep: string) => `{"data":[{"method":"GET","url":"/echo","name":${deep}}]}`],
+      ['native url', (deep: string) => `{"data":[{"method":"GET","url":${deep}}]}`],
+      [
+        'native unknown field',
+        (deep: string) => `{"data":[{"method":"GET","url":"/echo","x":${deep}}]}`,
+      ],
+      [
+        'facebook depends_on',
+        (deep: string) => `{"batch":[{"method":"GET","relative_url":"echo","depends_on":${deep}}]}`,
+      ],
+      [
+        'graph dependsOn',
+        (deep: string) =>
+          `{"requests":[{"id":"1","method":"GET","url":"/echo","dependsOn":${deep}}]}`,
+      ],
+    ])('%s nested 200,000 deep is a 400 naming the field', async (_name, batch) => {
+      const response = await t.http
+        .post('/batch')
+        .set('content-type', 'application/json')
+        .send(batch(nested(200_000)));
+      expect(response.status).toBe(400);
+      expect(messageOf(response.body)).toMatch(/\.0\..*\b(dependsOn|name|url|x)\b/);
+      expect(t.recorder.count('echo')).toBe(0);
+    });
+
+    it.each([
+      ['a "Name: value" string', ['__proto__: x']],
+      ['a { name, value } object', [{ name: '__proto__', value: 'x' }]],
+    ])('refuses a Facebook header "__proto__" given as %s with a 400', async (_name, headers) => {
+      const response = await t.http
+        .post('/batch')
+        .send({ batch: [{ method: 'GET', relative_url: 'echo', headers }] });
+      expect(response.status).toBe(400);
+      expect(messageOf(response.body)).toContain('"__proto__" is not a valid header name');
+      expect(t.recorder.count('echo')).toBe(0);
+    });
+
+    it('refuses a multipart part header "__proto__" with a 400', async () => {
+      const response = await t.http
+        .post('/batch')
+        .set('content-type', 'multipart/mixed; boundary=b')
+        .send(
+          '--b\r\nContent-Type: application/http\r\n\r\nGET /echo HTTP/1.1\r\n__proto__: x\r\n\r\n--b--\r\n',
+        );
+      expect(response.status).toBe(400);
+      expect(messageOf(response.body)).toContain('"__proto__" is not a valid header name');
+      expect(t.recorder.count('echo')).toBe(0);
+    });
+  });
+});
