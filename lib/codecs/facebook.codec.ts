@@ -3,7 +3,7 @@ import { decodeOperations } from '../decode/native.decoder.js';
 import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { parseTemplate, referencesOf } from '../plan/reference.parser.js';
 import type { DecodedBatch } from './batch-codec.interface.js';
-import { canonical, headerOf, isRecord } from './codec.utils.js';
+import { canonical, headerOf, isRecord, setOwn } from './codec.utils.js';
 
 /** What a Facebook Graph batch request carries besides its operations. */
 export interface FacebookBatchParameters {
@@ -92,10 +92,10 @@ function toHeaderObject(headers: unknown, path: string, problems: string[]): unk
   headers.forEach((header: unknown, index) => {
     if (typeof header === 'string') {
       const colon = header.indexOf(':');
-      if (colon > 0) object[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+      if (colon > 0) setOwn(object, header.slice(0, colon).trim(), header.slice(colon + 1).trim());
       else problems.push(`${path}.${index} must be "Name: value" or { "name", "value" }`);
     } else if (isRecord(header) && typeof header.name === 'string') {
-      object[header.name] = header.value;
+      setOwn(object, header.name, header.value);
     } else problems.push(`${path}.${index} must be "Name: value" or { "name", "value" }`);
   });
   return object;

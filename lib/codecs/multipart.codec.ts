@@ -17,7 +17,7 @@ import { isForwardingHeader } from '../decode/header.rules.js';
 import { decodeOperations } from '../decode/native.decoder.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-codec.interface.js';
-import { bodyBytes, canonical } from './codec.utils.js';
+import { bodyBytes, canonical, setOwn } from './codec.utils.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
 
 /** The multipart/mixed batch request as read off the wire. */
@@ -147,7 +147,7 @@ function toNative(
     // The part's own framing: the boundary delimits its body, the batch's host is the host.
     if (lower === 'host' || lower === 'content-length') continue;
     // A part's own header replaces the outer one; repeated in the part, its values are joined.
-    headers[lower] = own.has(lower) ? `${headers[lower] ?? ''}, ${value}` : value;
+    setOwn(headers, lower, own.has(lower) ? `${headers[lower] ?? ''}, ${value}` : value);
     own.add(lower);
   }
   const native: Record<string, unknown> = {

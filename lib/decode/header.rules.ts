@@ -47,9 +47,24 @@ export function headerNameProblem(name: string): string | undefined {
   return undefined;
 }
 
-/** True when an HTTP parser would accept the value. */
-export function isValidHeaderValue(value: string): boolean {
-  return !INVALID_VALUE.test(value);
+/**
+ * Anything above U+00FF. A real request carries header values as bytes, which Node's HTTP
+ * parser reads as latin1, one character per byte; a JSON batch can say more, and the app would
+ * get a value no request of its own could have (Node refuses to send one: ERR_INVALID_CHAR).
+ * Non-latin1 text travels percent-encoded or RFC 8187-encoded, as in a real request.
+ */
+const NOT_LATIN1 = /[\u0100-\u{10ffff}]/u;
+
+/**
+ * Why a header value could not travel in a real request, or undefined when it could: the
+ * message completes `header "name" ...`.
+ */
+export function headerValueProblem(value: string): string | undefined {
+  if (INVALID_VALUE.test(value)) return 'holds a control character (CR, LF, NUL, ...)';
+  if (NOT_LATIN1.test(value)) {
+    return "holds a character above U+00FF: header values are latin1 bytes, as Node's HTTP parser reads them (percent-encode the rest)";
+  }
+  return undefined;
 }
 
 /**

@@ -7,7 +7,7 @@ import { BatchRequestDto } from './batch-request.dto.js';
 import {
   headerBlockBytes,
   headerNameProblem,
-  isValidHeaderValue,
+  headerValueProblem,
   MAX_OPERATION_HEADER_BYTES,
 } from './header.rules.js';
 
@@ -44,7 +44,7 @@ export function decodeOperations(data: unknown, limit: number, root: string): Ba
   });
   if (problems.length > 0) throw new InvalidBatchException(problems);
 
-  const dto = plainToInstance(BatchRequestDto, { data });
+  const dto = plainToInstance(BatchRequestDto, { data: data.map(shallow) });
   const errors = validateSync(dto, {
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -78,6 +78,29 @@ export function decodeOperations(data: unknown, limit: number, root: string): Ba
 }
 
 /**
+ * What class-transformer gets of an operation: its fields cut below two levels. class-transformer
+ * recurses without bound (a `dependsOn` or `name` nested 200,000 deep overflowed the stack, a
+ * 500), and every field it transforms is a scalar or a list of strings, so what is cut was
+ * invalid anyway and is still reported, by the field's own rule (`must be a string`, `should not
+ * exist`). `headers` and `body` are not transformed: they are taken verbatim below.
+ */
+function shallow(item: unknown): unknown {
+  if (!isRecord(item)) return item;
+  return Object.fromEntries(
+    Object.entries(item).map(([key, value]) => [
+      key,
+      key === 'headers' || key === 'body' ? undefined : cut(value, 1),
+    ]),
+  );
+}
+
+function cut(value: unknown, levels: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (levels === 0) return Array.isArray(value) ? [] : {};
+  return Array.isArray(value) ? value.map((each: unknown) => cut(each, levels - 1)) : {};
+}
+
+/**
  * Headers as `{ "name": "value" }` or `[{ "name", "value" }]` (the seed's array form), to one
  * object with lower-case names.
  */
@@ -101,9 +124,11 @@ function decodeHeaders(raw: unknown, path: string, problems: string[]): Record<s
     const nameProblem = headerNameProblem(name);
     if (nameProblem) problems.push(`${path}: ${nameProblem}`);
     else if (typeof value !== 'string') problems.push(`${path}: header "${name}" must be a string`);
-    else if (!isValidHeaderValue(value)) {
-      problems.push(`${path}: header "${name}" holds a control character (CR, LF, NUL, ...)`);
-    } else headers[name.toLowerCase()] = value;
+    else {
+      const valueProblem = headerValueProblem(value);
+      if (valueProblem) problems.push(`${path}: header "${name}" ${valueProblem}`);
+      else headers[name.toLowerCase()] = value;
+    }
   }
   if (headerBlockBytes(headers) > MAX_OPERATION_HEADER_BYTES) {
     problems.push(
