@@ -15,10 +15,17 @@ export const NATIVE_ENVELOPE =
   'the batch must be a JSON object {"data": [operations]} sent with Content-Type: application/json';
 
 /**
+ * The operation lists {@link decodeOperations} made. Only this module can add to it, and what it
+ * holds is frozen, so a list in it is still the list that passed the rules: the one proof the
+ * executor accepts that a batch was validated. Module-private on purpose.
+ */
+const VALIDATED = new WeakSet();
+
+/**
  * Decodes the native envelope `{ "data": [...] }` into operations.
  * @throws InvalidBatchException, BatchLimitExceededException
  */
-export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[] {
+export function decodeNativeBatch(body: unknown, limit: number): readonly BatchOperation[] {
   if (!isRecord(body) || !('data' in body)) throw new InvalidBatchException([NATIVE_ENVELOPE]);
   return decodeOperations(body.data, limit, 'data');
 }
@@ -31,7 +38,11 @@ export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[
  * by `root`, operation index and field; nothing runs if there is one.
  * @throws InvalidBatchException, BatchLimitExceededException
  */
-export function decodeOperations(data: unknown, limit: number, root: string): BatchOperation[] {
+export function decodeOperations(
+  data: unknown,
+  limit: number,
+  root: string,
+): readonly BatchOperation[] {
   if (!Array.isArray(data))
     throw new InvalidBatchException([`${root} must be an array of operations`]);
   if (data.length === 0)
@@ -74,7 +85,25 @@ export function decodeOperations(data: unknown, limit: number, root: string): Ba
     return decoded;
   });
   if (problems.length > 0) throw new InvalidBatchException(problems);
+  for (const operation of operations) {
+    Object.freeze(operation.headers);
+    Object.freeze(operation);
+  }
+  VALIDATED.add(Object.freeze(operations));
   return operations;
+}
+
+/**
+ * The validation boundary of every entry point: a list {@link decodeOperations} made (the
+ * endpoint, in every format) as it is; anything else (operations handed to `BatchExecutor` by
+ * code, often straight from a request body) through the same rules, named `operations.<index>`.
+ * @throws InvalidBatchException, BatchLimitExceededException
+ */
+export function validatedOperations(operations: unknown, limit: number): readonly BatchOperation[] {
+  if (typeof operations === 'object' && operations !== null && VALIDATED.has(operations)) {
+    return operations as readonly BatchOperation[];
+  }
+  return decodeOperations(operations, limit, 'operations');
 }
 
 /**
