@@ -31,6 +31,17 @@ describe('validatedOperations: the boundary every entry point shares', () => {
     expect(() =>
       validatedOperations([{ method: 'GET', url: 'http://evil.example/secret' }], 5),
     ).toThrow(InvalidBatchException);
+    for (const text of [
+      '[{"method":"GET","url":"/echo","__proto__":{"method":"DELETE"}}]',
+      '[{"method":"POST","url":"/echo","body":{"a":{"__proto__":{"admin":true}}}}]',
+    ]) {
+      expect(() => validatedOperations(JSON.parse(text), 5)).toThrow(
+        expect.objectContaining({ problems: [expect.stringContaining('"__proto__" key')] }),
+      );
+    }
+    expect(validatedOperations([{ method: 'POST', url: '/f', body: Buffer.alloc(3) }], 5)).toEqual([
+      { method: 'POST', url: '/f', headers: {}, body: Buffer.alloc(3) },
+    ]);
     expect(() => validatedOperations({ method: 'GET', url: '/echo' }, 5)).toThrow(
       expect.objectContaining({ problems: ['operations must be an array of operations'] }),
     );
