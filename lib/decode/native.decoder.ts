@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import secureJson from 'secure-json-parse';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { isRecord } from '../codecs/codec.utils.js';
@@ -103,8 +104,26 @@ export function validatedOperations(operations: unknown, limit: number): readonl
   if (typeof operations === 'object' && operations !== null && VALIDATED.has(operations)) {
     return operations as readonly BatchOperation[];
   }
+  // The endpoint parses with secure-json-parse; code may hand over what JSON.parse made of
+  // the same text (Express's body parser), where such a key is an own property.
+  if (Array.isArray(operations)) {
+    for (const operation of operations as unknown[]) {
+      if (!isRecord(operation)) continue;
+      const { body } = operation;
+      const scanned = Buffer.isBuffer(body) ? { ...operation, body: undefined } : operation;
+      try {
+        secureJson.scan(scanned, { protoAction: 'error', constructorAction: 'error' });
+      } catch {
+        throw new InvalidBatchException([PROTOTYPE_KEYS]);
+      }
+    }
+  }
   return decodeOperations(operations, limit, 'operations');
 }
+
+/** Why a batch with a prototype-polluting key is refused, wherever it came from. */
+const PROTOTYPE_KEYS =
+  'the batch holds a "__proto__" key or a "constructor" key with a "prototype" inside; such keys are refused anywhere in a batch';
 
 /**
  * What class-transformer gets of an operation: its fields cut below two levels. class-transformer
