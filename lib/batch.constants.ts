@@ -12,8 +12,10 @@ export const DEFAULT_BATCH_PATH = 'batch';
 
 /**
  * Headers of the batch request that every operation receives unless it sets its own.
- * These carry who the caller is (auth, cookies, client address) and the trace it belongs to;
- * anything describing the batch request's own body or connection is left out on purpose.
+ * These carry who the caller is (auth, cookies) and the trace it belongs to; anything describing
+ * the batch request's own body or connection is left out on purpose. The forwarding headers
+ * ({@link FORWARDING_HEADERS}) are not listed: every operation gets the batch request's own,
+ * whatever this list says.
  * @publicApi
  */
 export const DEFAULT_INHERITED_HEADERS: readonly string[] = [
@@ -22,8 +24,6 @@ export const DEFAULT_INHERITED_HEADERS: readonly string[] = [
   'accept-language',
   'user-agent',
   'host',
-  'x-forwarded-proto',
-  'x-forwarded-host',
   'traceparent',
   'tracestate',
   'baggage',
@@ -54,6 +54,35 @@ export const FORBIDDEN_OPERATION_HEADERS: readonly string[] = [
   'trailer',
   'expect',
   'http2-settings',
+];
+
+/**
+ * Headers by which a proxy tells the app who the client is and by which scheme and host it came
+ * (`req.ip`, `req.protocol`, `req.hostname` under Express `trust proxy` or Fastify `trustProxy`,
+ * and what rate limiters count), together with every header whose name starts with
+ * `x-forwarded-`. They describe the connection of the batch request: each operation carries
+ * exactly the batch request's own, whatever `inheritHeaders` says, and an operation that sets
+ * one is refused with 400, so no operation can claim another client address.
+ * @publicApi
+ */
+export const FORWARDING_HEADERS: readonly string[] = [
+  'forwarded',
+  'x-real-ip',
+  'x-client-ip',
+  'cf-connecting-ip',
+  'true-client-ip',
+];
+
+/**
+ * Headers by which common middleware (the `method-override` package, many gateways) turns a POST
+ * into another method after the request arrived: past the `exclude` check, which saw the POST.
+ * An operation that sets one is refused with 400; send the method itself instead.
+ * @publicApi
+ */
+export const METHOD_OVERRIDE_HEADERS: readonly string[] = [
+  'x-http-method-override',
+  'x-http-method',
+  'x-method-override',
 ];
 
 /**

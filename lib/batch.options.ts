@@ -1,4 +1,8 @@
-import { BATCH_FORMATS, DEFAULT_INHERITED_HEADERS } from './batch.constants.js';
+import {
+  BATCH_FORMATS,
+  DEFAULT_INHERITED_HEADERS,
+  METHOD_OVERRIDE_HEADERS,
+} from './batch.constants.js';
 import type { BatchFormat } from './formats/batch-format.interface.js';
 import { compileExclusions, type BatchExcludedRoute } from './policy/route.exclusions.js';
 
@@ -14,7 +18,9 @@ export interface BatchModuleOptions {
   concurrency?: number;
   /**
    * Headers of the batch request copied to every operation (an operation's own header wins).
-   * Default {@link DEFAULT_INHERITED_HEADERS}. `x-forwarded-for` is always set to the caller's chain.
+   * Default {@link DEFAULT_INHERITED_HEADERS}. The forwarding headers (`FORWARDING_HEADERS`,
+   * `x-forwarded-*`) are not chosen here: every operation carries the batch request's own.
+   * A method-override header ({@link METHOD_OVERRIDE_HEADERS}) is refused at bootstrap.
    */
   inheritHeaders?: readonly string[];
   /**
@@ -117,6 +123,14 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   const inherit: unknown = options.inheritHeaders;
   if (!Array.isArray(inherit) || !inherit.every((name) => typeof name === 'string')) {
     throw new TypeError('BatchModule: inheritHeaders must be an array of header names');
+  }
+  const override = inherit.find((name: string) =>
+    METHOD_OVERRIDE_HEADERS.includes(name.toLowerCase()),
+  );
+  if (override !== undefined) {
+    throw new TypeError(
+      `BatchModule: inheritHeaders may not hold "${override}": it would change the method of every operation after the exclusions were checked`,
+    );
   }
   const formats: unknown = options.formats;
   if (

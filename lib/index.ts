@@ -11,6 +11,8 @@ export {
   DEFAULT_BATCH_PATH,
   DEFAULT_INHERITED_HEADERS,
   FORBIDDEN_OPERATION_HEADERS,
+  FORWARDING_HEADERS,
+  METHOD_OVERRIDE_HEADERS,
   NDJSON_MEDIA_TYPE,
 } from './batch.constants.js';
 export { BatchLimitExceededException, InvalidBatchException } from './batch.exceptions.js';

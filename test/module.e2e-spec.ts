@@ -2,6 +2,7 @@ import { Body, Controller, Injectable, Module, Post, Req } from '@nestjs/common'
 import type { Request } from 'express';
 import {
   BatchExecutor,
+  BatchLimitExceededException,
   BatchModule,
   InvalidBatchException,
   type BatchModuleOptions,
@@ -145,6 +146,73 @@ forEachPlatform(() => {
         await expect(
           executor.execute([{ method: 'GET', url: '/echo', dependsOn: ['nobody'] }]),
         ).rejects.toBeInstanceOf(InvalidBatchException);
+        expect(t.recorder.count('echo')).toBe(0);
+      } finally {
+        await t.close();
+      }
+    });
+
+    it("enforces the endpoint's rules on operations straight from @Body(), in run and execute", async () => {
+      const t = await createTestApp({
+        imports: [MyModule],
+        batch: {
+          isGlobal: true,
+          exclude: ['/secret', { path: '/items/:id', method: 'DELETE' }],
+        },
+      });
+      try {
+        for (const route of ['/mine/promise', '/mine/stream']) {
+          for (const [operation, problem] of [
+            [{ method: 'GET', url: 'http://evil.example/secret' }, /0\.url must be a path/],
+            [
+              { method: 'GET', url: '/echo', headers: { 'content-length': '5' } },
+              /header "content-length" is set by the batch endpoint/,
+            ],
+            [
+              { method: 'GET', url: '/echo', headers: { 'x-forwarded-for': '10.6.6.6' } },
+              /header "x-forwarded-for" is a forwarding header/,
+            ],
+            [{ method: 'FETCH', url: '/echo' }, /0\.method must be one of/],
+          ] as const) {
+            const response = await t.http
+              .post(route)
+              .set('authorization', 'Bearer good')
+              .send([operation]);
+            expect([route, response.status]).toEqual([route, 400]);
+            expect([route, (response.body as { message: string[] }).message.join('\n')]).toEqual([
+              route,
+              expect.stringMatching(problem),
+            ]);
+          }
+        }
+        // Not a list at all: a 400 too, not a TypeError (a 500).
+        const notAList = await t.http.post('/mine/promise').send({ method: 'GET', url: '/echo' });
+        expect(notAList.status).toBe(400);
+        expect(notAList.body).toMatchObject({
+          message: ['operations must be an array of operations'],
+        });
+        expect(t.recorder.count('secret')).toBe(0);
+        expect(t.recorder.count('echo')).toBe(0);
+
+        // A lower-case method is upper-cased, as by the endpoint, so the exclusion applies to it.
+        const response = await t.http
+          .post('/mine/promise')
+          .send([{ method: 'delete', url: '/items/1' }])
+          .expect(201);
+        const [entry] = (response.body as { entries: { method: string; code: number }[] }).entries;
+        expect(entry).toMatchObject({ method: 'DELETE', code: 403 });
+        expect(t.recorder.count('items.remove')).toBe(0);
+
+        const executor = t.app.get(BatchExecutor);
+        await expect(
+          executor.execute([{ method: 'GET', url: 'http://evil.example/secret' }]),
+        ).rejects.toBeInstanceOf(InvalidBatchException);
+        const tooMany = Array.from(
+          { length: 51 },
+          () => ({ method: 'GET', url: '/echo' }) as const,
+        );
+        await expect(executor.execute(tooMany)).rejects.toBeInstanceOf(BatchLimitExceededException);
+        expect(t.recorder.count('secret')).toBe(0);
         expect(t.recorder.count('echo')).toBe(0);
       } finally {
         await t.close();

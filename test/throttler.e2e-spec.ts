@@ -70,6 +70,38 @@ forEachPlatform((platform) => {
       expect(await app.handled()).toBe(5);
     });
 
+    it('behind a trusted proxy, operations cannot claim other addresses: the batch request is the client', async () => {
+      app = await startThrottledApp(platform, {
+        THROTTLE_LIMIT: '5',
+        SKIP_BATCH_ENDPOINT: '1',
+        TRUST_PROXY: '1',
+      });
+      const client = { 'x-forwarded-for': '203.0.113.9' };
+      const forged = Array.from({ length: 20 }, (_, i) => ({
+        method: 'GET',
+        url: '/echo',
+        headers: { 'x-forwarded-for': `198.51.100.${i + 1}` },
+      }));
+      const refused = await app.http.post('/batch').set(client).send({ data: forged });
+      expect(await app.handled()).toBe(0);
+      expect(refused.status).toBe(400);
+      expect(JSON.stringify(refused.body)).toContain('x-forwarded-for');
+
+      const response = await app.http
+        .post('/batch')
+        .set(client)
+        .send({ data: echoes(8) })
+        .expect(200);
+      const codes = codesOf(response.body);
+      expect(codes.filter((code) => code === 200)).toHaveLength(5);
+      expect(codes.filter((code) => code === 429)).toHaveLength(3);
+      // Counted against the batch request's address: that client is out of budget on its own,
+      // another client behind the same proxy is not.
+      await app.http.get('/echo').set(client).expect(429);
+      await app.http.get('/echo').set('x-forwarded-for', '203.0.113.10').expect(200);
+      expect(await app.handled()).toBe(6);
+    });
+
     it('counts the batch request on its own route: the fourth batch is refused whole', async () => {
       app = await startThrottledApp(platform, { THROTTLE_LIMIT: '3' });
       const statuses: number[] = [];

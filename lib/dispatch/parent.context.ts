@@ -1,9 +1,13 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { isForwardingHeader } from '../operation/header.rules.js';
 
 /** What every operation of one batch takes from the batch request. Built once per batch. */
 export interface ParentContext {
-  /** Inherited headers and `x-forwarded-for`; an operation's own headers override them. */
+  /**
+   * Inherited headers, under the operation's own, and the forwarding headers, which no operation
+   * may set.
+   */
   readonly headers: Readonly<Record<string, string>>;
   /** The caller's address, so `req.ip` and rate limiters see the real client. */
   readonly remoteAddress: string;
@@ -29,11 +33,15 @@ export function createParentContext(
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   if (!('host' in headers)) headers.host = request.headers.host ?? 'localhost';
-  // The parent's forwarding chain as it is, over a socket with the parent's address: the
-  // operation then sees exactly the parent's address chain, so `req.ip` matches the batch
-  // request's under any trust-proxy setting (appending a hop would break hop-count trust).
-  const forwarded = request.headers['x-forwarded-for'];
-  if (forwarded !== undefined) headers['x-forwarded-for'] = String(forwarded);
+  // Every forwarding header as the parent has it, whatever `inherit` says, over a socket with
+  // the parent's address: the operation then sees exactly the parent's client (`req.ip`,
+  // `req.protocol`, `req.hostname`) under any trust-proxy setting (appending a hop would break
+  // hop-count trust). Operations may not set their own, so these are the only ones they carry.
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value !== undefined && isForwardingHeader(name)) {
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+  }
   const remoteAddress = request.socket.remoteAddress ?? LOOPBACK;
   const encrypted = (request.socket as Partial<TLSSocket>).encrypted;
   return { headers, remoteAddress, encrypted };

@@ -15,6 +15,7 @@ import {
 } from 'rxjs';
 import { BATCH_OPTIONS } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
+import { validatedOperations } from '../operation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
 import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
 import { createParentContext, type ParentContext } from '../dispatch/parent.context.js';
@@ -72,15 +73,18 @@ export class BatchExecutor {
   /**
    * Emits each operation's outcome as it completes (completion order, not request order) and
    * completes when all are done or the batch timeout is reached. Nothing runs until subscribed;
-   * unsubscribing stops operations not yet started and abandons running ones.
-   * @throws InvalidBatchException (as the stream's error) when the batch cannot be planned.
+   * unsubscribing stops operations not yet started and abandons running ones. Operations are
+   * held to the batch endpoint's rules (methods, urls, headers, names, `limit`).
+   * @throws InvalidBatchException (as the stream's error) when an operation breaks a rule or the
+   *   batch cannot be planned; BatchLimitExceededException past `limit`.
    */
   run(
     operations: readonly BatchOperation[],
     context: BatchRunContext = {},
   ): Observable<BatchOutcome> {
     return defer(() => {
-      const plan = planBatch(operations);
+      // The one validation boundary: operations from code get the endpoint's rules too.
+      const plan = planBatch(validatedOperations(operations, this.options.limit));
       const results: (BatchResult | undefined)[] = [];
       const batch: BatchRun = {
         plan,
@@ -108,18 +112,21 @@ export class BatchExecutor {
 
   /**
    * Runs a batch and resolves with one entry per operation, in request order: `null` for an
-   * operation unfinished at the timeout, or omitted on success.
-   * @throws InvalidBatchException when the batch cannot be planned; nothing has run then.
+   * operation unfinished at the timeout, or omitted on success. Operations are held to the batch
+   * endpoint's rules, as by {@link BatchExecutor.run}.
+   * @throws InvalidBatchException when an operation breaks a rule or the batch cannot be planned;
+   *   BatchLimitExceededException past `limit`. Nothing has run then.
    */
   async execute(
     operations: readonly BatchOperation[],
     context: BatchRunContext = {},
   ): Promise<BatchEntry[]> {
-    const entries = operations.map((): BatchEntry => null);
+    const valid = validatedOperations(operations, this.options.limit);
+    const entries = valid.map((): BatchEntry => null);
     await lastValueFrom(
-      this.run(operations, context).pipe(
+      this.run(valid, context).pipe(
         tap(({ index, result }) => {
-          const operation = operations[index];
+          const operation = valid[index];
           if (operation) entries[index] = toEntry(operation, result);
         }),
       ),

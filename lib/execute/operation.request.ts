@@ -1,4 +1,4 @@
-import { isValidHeaderValue } from '../operation/header.rules.js';
+import { headerValueProblem } from '../operation/header.rules.js';
 import { urlProblem } from '../operation/url.rules.js';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
@@ -36,9 +36,10 @@ export function buildRequest(
   }
   for (const [name, template] of planned.headers) {
     const value = renderTemplate(template, lookup);
-    if (!isValidHeaderValue(value)) {
+    const problem = headerValueProblem(value);
+    if (problem) {
       throw new InvalidRenderedRequestError(
-        `header "${name}" would hold a control character after its references were substituted`,
+        `header "${name}" ${problem}, after its references were substituted`,
       );
     }
     headers[name.toLowerCase()] = value;

@@ -19,6 +19,6 @@ export type EncodedBatch =
  */
 export interface DecodedBatch {
   readonly format: BatchFormat;
-  readonly operations: BatchOperation[];
+  readonly operations: readonly BatchOperation[];
   encode(entries: readonly BatchEntry[]): EncodedBatch;
 }

@@ -1,9 +1,9 @@
 import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../operation/operation.rules.js';
-import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
+import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import { parseTemplate, referencesOf } from '../plan/reference.parser.js';
 import type { DecodedBatch } from './batch-format.interface.js';
-import { canonical, headerOf, isRecord } from './format.utils.js';
+import { canonical, headerOf, isRecord, setOwn } from './format.utils.js';
 
 /** What a Facebook Graph batch request carries besides its operations. */
 export interface FacebookBatchParameters {
@@ -42,8 +42,9 @@ export function decodeFacebook(
     isRecord(item) ? toNative(item, `batch.${index}`, problems) : item,
   );
   if (problems.length > 0) throw new InvalidBatchException(problems);
+  // Before the rules: the operations they return are frozen.
+  applyOmitDefault(native);
   const operations = decodeOperations(native, limit, 'batch');
-  applyOmitDefault(operations, batch);
   const includeHeaders = !(
     parameters.includeHeaders === false || parameters.includeHeaders === 'false'
   );
@@ -92,10 +93,10 @@ function toHeaderObject(headers: unknown, path: string, problems: string[]): unk
   headers.forEach((header: unknown, index) => {
     if (typeof header === 'string') {
       const colon = header.indexOf(':');
-      if (colon > 0) object[header.slice(0, colon).trim()] = header.slice(colon + 1).trim();
+      if (colon > 0) setOwn(object, header.slice(0, colon).trim(), header.slice(colon + 1).trim());
       else problems.push(`${path}.${index} must be "Name: value" or { "name", "value" }`);
     } else if (isRecord(header) && typeof header.name === 'string') {
-      object[header.name] = header.value;
+      setOwn(object, header.name, header.value);
     } else problems.push(`${path}.${index} must be "Name: value" or { "name", "value" }`);
   });
   return object;
@@ -103,12 +104,17 @@ function toHeaderObject(headers: unknown, path: string, problems: string[]): unk
 
 /**
  * Facebook omits the entry of a successful operation that another one depends on, unless it
- * says `omit_response_on_success: false`.
+ * says `omit_response_on_success: false`. Works on the operations in the native shape, not yet
+ * validated: only what the rules would accept counts (names and strings).
  */
-function applyOmitDefault(operations: BatchOperation[], raw: unknown[]): void {
+function applyOmitDefault(native: readonly unknown[]): void {
   const needed = new Set<string>();
-  for (const operation of operations) {
-    for (const name of operation.dependsOn ?? []) needed.add(name);
+  for (const operation of native) {
+    if (!isRecord(operation)) continue;
+    const { dependsOn } = operation;
+    if (Array.isArray(dependsOn)) {
+      for (const name of dependsOn) if (typeof name === 'string') needed.add(name);
+    }
     for (const text of [operation.url, operation.body]) {
       if (typeof text !== 'string') continue;
       try {
@@ -119,13 +125,17 @@ function applyOmitDefault(operations: BatchOperation[], raw: unknown[]): void {
       }
     }
   }
-  operations.forEach((operation, index) => {
-    const item = raw[index];
-    const explicit = isRecord(item) && typeof item.omit_response_on_success === 'boolean';
-    if (!explicit && operation.name !== undefined && needed.has(operation.name)) {
+  for (const operation of native) {
+    // toNative copies omit_response_on_success only when it is a boolean: undefined is unsaid.
+    if (
+      isRecord(operation) &&
+      operation.omitResponseOnSuccess === undefined &&
+      typeof operation.name === 'string' &&
+      needed.has(operation.name)
+    ) {
       operation.omitResponseOnSuccess = true;
     }
-  });
+  }
 }
 
 function toFacebookEntry(entry: BatchEntry, includeHeaders: boolean): FacebookEntry | null {

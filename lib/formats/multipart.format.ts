@@ -9,13 +9,15 @@ import { STATUS_CODES } from 'node:http';
 import {
   FORBIDDEN_OPERATION_HEADERS,
   JSON_MEDIA_TYPE,
+  METHOD_OVERRIDE_HEADERS,
   TEXT_MEDIA_TYPE,
 } from '../batch.constants.js';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
+import { isForwardingHeader } from '../operation/header.rules.js';
 import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-format.interface.js';
-import { bodyBytes, canonical } from './format.utils.js';
+import { bodyBytes, canonical, setOwn } from './format.utils.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
 
 /** The multipart/mixed batch request as read off the wire. */
@@ -30,9 +32,15 @@ const CRLF = '\r\n';
 
 /**
  * Outer headers a part never takes: they describe the batch request itself (its body, its
- * connection, what it accepts back), not the operations inside it.
+ * connection, what it accepts back, the method its own POST may be turned into), not the
+ * operations inside it. Forwarding headers reach every operation from the batch request anyway.
  */
-const NOT_INHERITED = new Set([...FORBIDDEN_OPERATION_HEADERS, 'accept', 'accept-encoding']);
+const NOT_INHERITED = new Set([
+  ...FORBIDDEN_OPERATION_HEADERS,
+  ...METHOD_OVERRIDE_HEADERS,
+  'accept',
+  'accept-encoding',
+]);
 
 /**
  * multipart/mixed (Google APIs, OData multipart, Flask-Batch): one `application/http` part per
@@ -105,7 +113,14 @@ function contentIdOf(header: string | undefined, index: number): string {
 function inheritedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
   const inherited: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
-    if (value === undefined || name.startsWith('content-') || NOT_INHERITED.has(name)) continue;
+    if (
+      value === undefined ||
+      name.startsWith('content-') ||
+      NOT_INHERITED.has(name) ||
+      isForwardingHeader(name)
+    ) {
+      continue;
+    }
     inherited[name] = Array.isArray(value) ? value.join(', ') : value;
   }
   return inherited;
@@ -132,7 +147,7 @@ function toNative(
     // The part's own framing: the boundary delimits its body, the batch's host is the host.
     if (lower === 'host' || lower === 'content-length') continue;
     // A part's own header replaces the outer one; repeated in the part, its values are joined.
-    headers[lower] = own.has(lower) ? `${headers[lower] ?? ''}, ${value}` : value;
+    setOwn(headers, lower, own.has(lower) ? `${headers[lower] ?? ''}, ${value}` : value);
     own.add(lower);
   }
   const native: Record<string, unknown> = {

@@ -1,5 +1,6 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
+import secureJson from 'secure-json-parse';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { isRecord } from '../formats/format.utils.js';
@@ -7,7 +8,7 @@ import { BatchRequestDto } from './batch-operation.dto.js';
 import {
   headerBlockBytes,
   headerNameProblem,
-  isValidHeaderValue,
+  headerValueProblem,
   MAX_OPERATION_HEADER_BYTES,
 } from './header.rules.js';
 
@@ -15,10 +16,17 @@ export const NATIVE_ENVELOPE =
   'the batch must be a JSON object {"data": [operations]} sent with Content-Type: application/json';
 
 /**
+ * The operation lists {@link decodeOperations} made. Only this module can add to it, and what it
+ * holds is frozen, so a list in it is still the list that passed the rules: the one proof the
+ * executor accepts that a batch was validated. Module-private on purpose.
+ */
+const VALIDATED = new WeakSet();
+
+/**
  * Decodes the native envelope `{ "data": [...] }` into operations.
  * @throws InvalidBatchException, BatchLimitExceededException
  */
-export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[] {
+export function decodeNativeBatch(body: unknown, limit: number): readonly BatchOperation[] {
   if (!isRecord(body) || !('data' in body)) throw new InvalidBatchException([NATIVE_ENVELOPE]);
   return decodeOperations(body.data, limit, 'data');
 }
@@ -31,7 +39,11 @@ export function decodeNativeBatch(body: unknown, limit: number): BatchOperation[
  * by `root`, operation index and field; nothing runs if there is one.
  * @throws InvalidBatchException, BatchLimitExceededException
  */
-export function decodeOperations(data: unknown, limit: number, root: string): BatchOperation[] {
+export function decodeOperations(
+  data: unknown,
+  limit: number,
+  root: string,
+): readonly BatchOperation[] {
   if (!Array.isArray(data))
     throw new InvalidBatchException([`${root} must be an array of operations`]);
   if (data.length === 0)
@@ -44,7 +56,7 @@ export function decodeOperations(data: unknown, limit: number, root: string): Ba
   });
   if (problems.length > 0) throw new InvalidBatchException(problems);
 
-  const dto = plainToInstance(BatchRequestDto, { data });
+  const dto = plainToInstance(BatchRequestDto, { data: data.map(shallow) });
   const errors = validateSync(dto, {
     whitelist: true,
     forbidNonWhitelisted: true,
@@ -74,7 +86,66 @@ export function decodeOperations(data: unknown, limit: number, root: string): Ba
     return decoded;
   });
   if (problems.length > 0) throw new InvalidBatchException(problems);
+  for (const operation of operations) {
+    Object.freeze(operation.headers);
+    Object.freeze(operation);
+  }
+  VALIDATED.add(Object.freeze(operations));
   return operations;
+}
+
+/**
+ * The validation boundary of every entry point: a list {@link decodeOperations} made (the
+ * endpoint, in every format) as it is; anything else (operations handed to `BatchExecutor` by
+ * code, often straight from a request body) through the same rules, named `operations.<index>`.
+ * @throws InvalidBatchException, BatchLimitExceededException
+ */
+export function validatedOperations(operations: unknown, limit: number): readonly BatchOperation[] {
+  if (typeof operations === 'object' && operations !== null && VALIDATED.has(operations)) {
+    return operations as readonly BatchOperation[];
+  }
+  // The endpoint parses with secure-json-parse; code may hand over what JSON.parse made of
+  // the same text (Express's body parser), where such a key is an own property.
+  if (Array.isArray(operations)) {
+    for (const operation of operations as unknown[]) {
+      if (!isRecord(operation)) continue;
+      const { body } = operation;
+      const scanned = Buffer.isBuffer(body) ? { ...operation, body: undefined } : operation;
+      try {
+        secureJson.scan(scanned, { protoAction: 'error', constructorAction: 'error' });
+      } catch {
+        throw new InvalidBatchException([PROTOTYPE_KEYS]);
+      }
+    }
+  }
+  return decodeOperations(operations, limit, 'operations');
+}
+
+/** Why a batch with a prototype-polluting key is refused, wherever it came from. */
+const PROTOTYPE_KEYS =
+  'the batch holds a "__proto__" key or a "constructor" key with a "prototype" inside; such keys are refused anywhere in a batch';
+
+/**
+ * What class-transformer gets of an operation: its fields cut below two levels. class-transformer
+ * recurses without bound (a `dependsOn` or `name` nested 200,000 deep overflowed the stack, a
+ * 500), and every field it transforms is a scalar or a list of strings, so what is cut was
+ * invalid anyway and is still reported, by the field's own rule (`must be a string`, `should not
+ * exist`). `headers` and `body` are not transformed: they are taken verbatim below.
+ */
+function shallow(item: unknown): unknown {
+  if (!isRecord(item)) return item;
+  return Object.fromEntries(
+    Object.entries(item).map(([key, value]) => [
+      key,
+      key === 'headers' || key === 'body' ? undefined : cut(value, 1),
+    ]),
+  );
+}
+
+function cut(value: unknown, levels: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (levels === 0) return Array.isArray(value) ? [] : {};
+  return Array.isArray(value) ? value.map((each: unknown) => cut(each, levels - 1)) : {};
 }
 
 /**
@@ -101,9 +172,11 @@ function decodeHeaders(raw: unknown, path: string, problems: string[]): Record<s
     const nameProblem = headerNameProblem(name);
     if (nameProblem) problems.push(`${path}: ${nameProblem}`);
     else if (typeof value !== 'string') problems.push(`${path}: header "${name}" must be a string`);
-    else if (!isValidHeaderValue(value)) {
-      problems.push(`${path}: header "${name}" holds a control character (CR, LF, NUL, ...)`);
-    } else headers[name.toLowerCase()] = value;
+    else {
+      const valueProblem = headerValueProblem(value);
+      if (valueProblem) problems.push(`${path}: header "${name}" ${valueProblem}`);
+      else headers[name.toLowerCase()] = value;
+    }
   }
   if (headerBlockBytes(headers) > MAX_OPERATION_HEADER_BYTES) {
     problems.push(

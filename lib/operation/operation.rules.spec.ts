@@ -1,0 +1,49 @@
+import { InvalidBatchException } from '../batch.exceptions.js';
+import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
+import { decodeOperations, validatedOperations } from './operation.rules.js';
+
+describe('validatedOperations: the boundary every entry point shares', () => {
+  const decoded = decodeOperations(
+    [{ method: 'get', url: '/echo', headers: { 'X-A': '1' }, name: 'a' }],
+    5,
+    'data',
+  );
+
+  it('takes a list the decoder made as it is', () => {
+    expect(validatedOperations(decoded, 5)).toBe(decoded);
+    expect(decoded[0]).toEqual({ method: 'GET', url: '/echo', headers: { 'x-a': '1' }, name: 'a' });
+  });
+
+  it('keeps what the decoder made as it was validated: the list, its operations and headers are frozen', () => {
+    expect(Object.isFrozen(decoded)).toBe(true);
+    expect(Object.isFrozen(decoded[0])).toBe(true);
+    expect(Object.isFrozen(decoded[0]?.headers)).toBe(true);
+    expect(() => (decoded as BatchOperation[]).push({ method: 'GET', url: '//evil' })).toThrow(
+      TypeError,
+    );
+  });
+
+  it('validates anything else, even a copy of a validated list, by the same rules', () => {
+    const copy = [...decoded];
+    const again = validatedOperations(copy, 5);
+    expect(again).not.toBe(copy);
+    expect(again).toEqual(decoded);
+    expect(() =>
+      validatedOperations([{ method: 'GET', url: 'http://evil.example/secret' }], 5),
+    ).toThrow(InvalidBatchException);
+    for (const text of [
+      '[{"method":"GET","url":"/echo","__proto__":{"method":"DELETE"}}]',
+      '[{"method":"POST","url":"/echo","body":{"a":{"__proto__":{"admin":true}}}}]',
+    ]) {
+      expect(() => validatedOperations(JSON.parse(text), 5)).toThrow(
+        expect.objectContaining({ problems: [expect.stringContaining('"__proto__" key')] }),
+      );
+    }
+    expect(validatedOperations([{ method: 'POST', url: '/f', body: Buffer.alloc(3) }], 5)).toEqual([
+      { method: 'POST', url: '/f', headers: {}, body: Buffer.alloc(3) },
+    ]);
+    expect(() => validatedOperations({ method: 'GET', url: '/echo' }, 5)).toThrow(
+      expect.objectContaining({ problems: ['operations must be an array of operations'] }),
+    );
+  });
+});
