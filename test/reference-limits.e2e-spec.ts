@@ -10,12 +10,17 @@ import {
 } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
-/** Large response bodies to reference: `n` items, or one string of `bytes` characters. */
+/** Large response bodies to reference: `n` items (alone or in a page), or one long string. */
 @Controller('fanout')
 class FanoutController {
   @Get('items')
   items(@Query('n', ParseIntPipe) n: number): object[] {
     return Array.from({ length: n }, (_, id) => ({ id, name: `item ${id}` }));
+  }
+
+  @Get('page')
+  page(@Query('n', ParseIntPipe) n: number): object {
+    return { items: this.items(n), total: n };
   }
 
   @Get('text')
@@ -85,7 +90,11 @@ forEachPlatform(() => {
     beforeAll(async () => {
       t = await createTestApp({
         imports: [FanoutModule],
-        batch: { maxReferenceMatches: 10_000, maxBatchRenderedBytes: 300_000 },
+        batch: {
+          maxReferenceMatches: 10_000,
+          maxRenderedBytes: 100_000,
+          maxBatchRenderedBytes: 120_000,
+        },
       });
     });
     afterAll(() => t.close());
@@ -101,15 +110,15 @@ forEachPlatform(() => {
       expect(ms).toBeLessThan(GENEROUS_MS);
       const echo = entries(response)[1];
       expect(echo?.code).toBe(400);
-      expect(messageOf(echo)).toMatch(/more than 1048576 bytes \(maxRenderedBytes\)/);
+      expect(messageOf(echo)).toMatch(/more than 100000 bytes \(maxRenderedBytes\)/);
       expect(t.recorder.count('echo')).toBe(0);
     });
 
     it('counts a large matched string once per insertion, in a body and a url alike', async () => {
       const response = await postBatch(t, [
-        { method: 'GET', url: '/fanout/text?bytes=100000', name: 'a' },
-        { method: 'POST', url: '/echo', body: { x: Array(11).fill('{result=a:$.text}') } },
-        { method: 'POST', url: '/echo?x=' + '{result=a:$.text}'.repeat(11) },
+        { method: 'GET', url: '/fanout/text?bytes=40000', name: 'a' },
+        { method: 'POST', url: '/echo', body: { x: Array(3).fill('{result=a:$.text}') } },
+        { method: 'POST', url: '/echo?x=' + '{result=a:$.text}'.repeat(3) },
         { method: 'POST', url: '/echo', body: { x: Array(2).fill('{result=a:$.text}') } },
       ]).expect(200);
       const [, body, url, fits] = entries(response);
@@ -122,9 +131,9 @@ forEachPlatform(() => {
     });
 
     it('refuses operations past maxBatchRenderedBytes, the batch as a whole', async () => {
-      // Each operation renders about 100 kB, under its own cap; together they pass the batch's.
+      // Each operation renders 40 kB, under its own cap; together they pass the batch's.
       const response = await postBatch(t, [
-        { method: 'GET', url: '/fanout/text?bytes=100000', name: 'a' },
+        { method: 'GET', url: '/fanout/text?bytes=40000', name: 'a' },
         ...Array.from({ length: 5 }, () => ({
           method: 'POST',
           url: '/echo',
@@ -138,7 +147,9 @@ forEachPlatform(() => {
       const refused = entries(response).filter((entry) => entry?.code === 400);
       expect(refused).toHaveLength(3);
       for (const entry of refused) {
-        expect(messageOf(entry)).toMatch(/more than 300000 bytes in this batch \(maxBatchRenderedBytes\)/);
+        expect(messageOf(entry)).toMatch(
+          /more than 120000 bytes in this batch \(maxBatchRenderedBytes\)/,
+        );
       }
     });
   });
@@ -148,7 +159,7 @@ forEachPlatform(() => {
     beforeAll(async () => {
       t = await createTestApp({
         imports: [FanoutModule],
-        batch: { maxReferences: 20, maxReferenceNodes: 30_000 },
+        batch: { maxReferences: 20, maxReferenceNodes: 30_000, maxReferenceMatches: 10_000 },
       });
     });
     afterAll(() => t.close());
@@ -166,14 +177,15 @@ forEachPlatform(() => {
     });
 
     it('evaluates each distinct reference once per batch', async () => {
-      // One walk of $..id over 5000 items visits about 15000 nodes: 20 walks would pass
+      // One walk of $..total over a page of 5000 items visits 15003 nodes: two walks would pass
       // maxReferenceNodes (30000), one does not.
       const response = await postBatch(t, [
-        { method: 'GET', url: '/fanout/items?n=5000', name: 'a' },
-        { method: 'POST', url: '/echo', body: { x: Array(10).fill('{result=a:$..id}') } },
-        { method: 'POST', url: '/echo', body: { x: Array(9).fill('{result=a:$..id}') } },
+        { method: 'GET', url: '/fanout/page?n=5000', name: 'a' },
+        { method: 'POST', url: '/echo', body: { x: Array(10).fill('{result=a:$..total}') } },
+        { method: 'POST', url: '/echo', body: { x: Array(9).fill("{result=a:$..['total']}") } },
       ]).expect(200);
       expect(entries(response).map((entry) => entry?.code)).toEqual([200, 200, 200]);
+      expect(entries(response)[2]?.body.body.x).toEqual(Array(9).fill([5000]));
     });
 
     it('refuses a reference that walks more than maxReferenceNodes nodes', async () => {
@@ -215,11 +227,13 @@ forEachPlatform(() => {
       expect(JSON.stringify(response.body)).toMatch(/\(maxReferences\)/);
     });
 
-    it('runs the same batch with fewer references within 1 s, with no 5xx', async () => {
+    it('runs the same batch with references under the caps, every entry answered, no 5xx', async () => {
       const [response, ms] = await timed(() =>
         postBatch(t, [{ method: 'GET', url: '/todos', name: 'list' }, ...patches(10)]).expect(200),
       );
-      expect(ms).toBeLessThan(GENEROUS_MS);
+      // The app's own validation of 49 bodies of 35 kB is the work here, one operation per turn:
+      // the batch ends well before the sample's 10 s timeout, no entry left null.
+      expect(ms).toBeLessThan(10_000);
       const codes = entries(response).map((entry) => entry?.code ?? 0);
       expect(codes[0]).toBe(200);
       // The app refuses a title that is an array: its own 400, after rendering.
@@ -234,7 +248,9 @@ forEachPlatform(() => {
       ['one header', { 'x-big': '{result=a:$.text}'.repeat(3) }],
       [
         'several headers, each under the cap',
-        Object.fromEntries(Array.from({ length: 3 }, (_, i) => [`x-big-${i}`, '{result=a:$.text}'])),
+        Object.fromEntries(
+          Array.from({ length: 3 }, (_, i) => [`x-big-${i}`, '{result=a:$.text}']),
+        ),
       ],
     ])('refuses %s past the header cap after rendering with a 400 entry', async (_, headers) => {
       const response = await postBatch(t, [
