@@ -52,12 +52,13 @@ export function evaluateReference(
         );
       }
     };
+    const selectors = segment.selectors.map(compileSelector);
+    const select = (value: unknown): void => {
+      for (const selector of selectors) selector(value, take);
+    };
     for (const node of nodes) {
-      if (isDescendant(segment)) {
-        walk(node, reference, budget, (visited) => select(segment.selectors, visited, take));
-      } else {
-        select(segment.selectors, node, take);
-      }
+      if (isDescendant(segment)) walk(node, reference, budget, select);
+      else select(node);
     }
     nodes = next;
   });
@@ -69,50 +70,75 @@ function isDescendant(segment: JSONPathSegment): boolean {
   return segment.toString().startsWith('..');
 }
 
-/** Visits `root` and every value below it in document order, without recursion. */
+/**
+ * Visits `root` and every value below it in document order, without recursion. Children are
+ * taken one at a time from their container, so a huge array costs only as far as the budget goes.
+ */
 function walk(
   root: unknown,
   reference: Reference,
   budget: QueryBudget,
   visit: (value: unknown) => void,
 ): void {
-  const stack: unknown[] = [root];
-  while (stack.length > 0) {
-    const value = stack.pop();
+  const containers: (readonly unknown[])[] = [];
+  const next: number[] = [];
+  let value = root;
+  for (;;) {
     if (--budget.nodesLeft < 0) throw tooManyNodes(reference, budget);
     visit(value);
     const children = childrenOf(value);
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+    if (children.length > 0) {
+      containers.push(children);
+      next.push(0);
+    }
+    let depth = containers.length - 1;
+    while (depth >= 0 && (next[depth] as number) >= (containers[depth] as unknown[]).length) {
+      containers.pop();
+      next.pop();
+      depth--;
+    }
+    if (depth < 0) return;
+    const index = next[depth] as number;
+    next[depth] = index + 1;
+    value = (containers[depth] as unknown[])[index];
   }
 }
 
-function select(
-  selectors: readonly JSONPathSelector[],
-  value: unknown,
-  take: (value: unknown) => void,
-): void {
-  for (const selector of selectors) {
-    if (selector instanceof NameSelector) {
-      // Own properties only: a path never reaches a prototype member such as `constructor`.
-      if (isObject(value) && Object.hasOwn(value, selector.name)) take(value[selector.name]);
-    } else if (selector instanceof IndexSelector) {
-      if (Array.isArray(value)) {
-        const index = selector.index < 0 ? value.length + selector.index : selector.index;
-        if (index >= 0 && index < value.length) take(value[index]);
-      }
-    } else if (selector instanceof SliceSelector) {
-      if (Array.isArray(value)) slice(value, selector, take);
-    } else if (selector instanceof WildcardSelector) {
-      for (const child of childrenOf(value)) take(child);
-    }
+type Take = (value: unknown) => void;
+
+/** A selector as a function, its kind decided once per evaluation rather than once per node. */
+function compileSelector(selector: JSONPathSelector): (value: unknown, take: Take) => void {
+  if (selector instanceof NameSelector) {
+    const { name } = selector;
+    // Own properties only: a path never reaches a prototype member such as `constructor`.
+    return (value, take) => {
+      if (isObject(value) && Object.hasOwn(value, name)) take(value[name]);
+    };
   }
+  if (selector instanceof IndexSelector) {
+    const wanted = selector.index;
+    return (value, take) => {
+      if (!Array.isArray(value)) return;
+      const index = wanted < 0 ? value.length + wanted : wanted;
+      if (index >= 0 && index < value.length) take(value[index]);
+    };
+  }
+  if (selector instanceof SliceSelector) {
+    return (value, take) => {
+      if (Array.isArray(value)) slice(value, selector, take);
+    };
+  }
+  // The wildcard: the parser lets no other selector through.
+  return (value, take) => {
+    for (const child of childrenOf(value)) take(child);
+  };
 }
 
 /** RFC 9535, 2.3.4.2.2: the slice's bounds normalised, then stepped through. */
 function slice(
   array: readonly unknown[],
   { start, stop, step = 1 }: { start?: number; stop?: number; step?: number },
-  take: (value: unknown) => void,
+  take: Take,
 ): void {
   const length = array.length;
   if (step === 0 || length === 0) return;
