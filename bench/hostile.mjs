@@ -184,15 +184,23 @@ function scenarios() {
       ],
     ],
     [
-      'a 5 MB response referenced as $..* and $..id (its JSON.parse included)',
+      'a 4.4 MB response referenced as $..* and $..id (its JSON.parse included)',
       [
         batch([
-          { method: 'GET', url: '/items?n=120000', name: 'a' },
+          { method: 'GET', url: '/items?n=100000', name: 'a' },
           { method: 'POST', url: '/echo', body: { x: '{result=a:$..*}' } },
           { method: 'POST', url: '/echo', body: { x: '{result=a:$..id}' } },
           { method: 'POST', url: '/echo', body: { x: '{result=a:$..nothing}' } },
         ]),
       ],
+    ],
+    [
+      'control (no reference): the 1.9 MB response of scenario 4 alone',
+      [batch([{ method: 'GET', url: '/items?n=50000' }])],
+    ],
+    [
+      'control (no reference): the 4.4 MB response of scenario 7 alone',
+      [batch([{ method: 'GET', url: '/items?n=100000' }])],
     ],
   ];
 }

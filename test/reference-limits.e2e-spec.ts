@@ -241,6 +241,18 @@ forEachPlatform(() => {
     });
   });
 
+  describe('the caps are options, checked at bootstrap', () => {
+    it.each([
+      [{ maxReferences: -1 }, /maxReferences must be an integer >= 0, got -1/],
+      [{ maxReferenceMatches: 0 }, /maxReferenceMatches must be an integer >= 1, got 0/],
+      [{ maxReferenceNodes: 1.5 }, /maxReferenceNodes must be an integer >= 1/],
+      [{ maxRenderedBytes: '1mb' as never }, /maxRenderedBytes must be an integer >= 0/],
+      [{ maxBatchRenderedBytes: -5 }, /maxBatchRenderedBytes must be an integer >= 0/],
+    ])('refuses %j', async (batch, message) => {
+      await expect(createTestApp({ batch })).rejects.toThrow(message);
+    });
+  });
+
   describe('headers filled by a reference (issue 15, item 7)', () => {
     const t = useTestApp({ imports: [FanoutModule] });
 
