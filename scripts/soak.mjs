@@ -2,8 +2,9 @@
 //
 // Starts the sample app (with its lab routes) and drives POST /batch with autocannon for a bounded
 // time, on loopback only: batches of 50 mixed operations (fast, slow, throwing, hanging past
-// operationTimeout, refused by a guard, chained by dependencies), while other clients send batches
-// and drop the connection midway. Fails (exit 1) unless the batch endpoint never answered 5xx,
+// operationTimeout, refused by a guard, chained by dependencies), one batch in five a reference
+// fan-out (a list referenced hundreds of times, in bodies and headers past their caps), while
+// other clients send batches and drop the connection midway. Fails (exit 1) unless the batch endpoint never answered 5xx,
 // RSS grew under 10% from the middle to the end, no batch took longer than its timeout + 1 s, and
 // no operation was still running 2 s after the load stopped.
 import autocannon from 'autocannon';
@@ -50,7 +51,39 @@ function batch(variant) {
   return JSON.stringify({ data });
 }
 
-const BODIES = [0, 1, 2, 3].map(batch);
+/**
+ * The fan-out mix, one batch of 50 in five: the todo list (50 todos) referenced all over, as an
+ * attacker would: valid references in urls and bodies, `$..*` filling bodies (the app refuses
+ * those with its own 400), `$..id` filling headers past the header cap (400 entries), just under
+ * maxReferences (500).
+ */
+function fanOut() {
+  const data = [{ method: 'GET', url: '/todos', name: 'list' }];
+  for (let i = 0; i < 20; i++) {
+    data.push({
+      method: 'PATCH',
+      url: '/todos/{result=list:$[0].id}',
+      body: { title: 'x {result=list:$[1].title}' },
+    });
+  }
+  for (let i = 0; i < 15; i++) {
+    data.push({
+      method: 'PATCH',
+      url: '/todos/1',
+      body: { title: Array(20).fill('{result=list:$..*}') },
+    });
+  }
+  for (let i = 0; i < 14; i++) {
+    data.push({
+      method: 'GET',
+      url: '/todos/1',
+      headers: { 'x-ids': '{result=list:$..*}'.repeat(10) },
+    });
+  }
+  return JSON.stringify({ data });
+}
+
+const BODIES = [...[0, 1, 2, 3].map(batch), fanOut()];
 
 function call(port, method, path, body) {
   return new Promise((resolve, reject) => {
@@ -119,7 +152,10 @@ const port = await freePort();
 const sample = await startSample(port);
 let failed = false;
 try {
-  await call(port, 'POST', '/todos', JSON.stringify({ title: 'soaked' }));
+  // 50 todos, so the fan-out mix references a list worth walking.
+  for (let i = 0; i < 50; i++) {
+    await call(port, 'POST', '/todos', JSON.stringify({ title: `soaked ${i}` }));
+  }
   await call(port, 'POST', '/lab/stats/reset');
   const start = (await call(port, 'GET', '/lab/stats')).body;
   const half = (SECONDS * 1000) / 2;

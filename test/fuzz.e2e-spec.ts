@@ -145,4 +145,114 @@ forEachPlatform(() => {
       await t.http.get('/echo').expect(200);
     }, 90_000);
   });
+
+  /** Paths a hostile batch points at large bodies: many matches, deep walks, nothing at all. */
+  const PATHS = [
+    '$',
+    '$..*',
+    '$.body',
+    '$.body..*',
+    '$..[0]',
+    '$.headers',
+    '$.body.list[*]',
+    '$.body.list[::-1]',
+    '$..nothing',
+    '$.body.*',
+    '$..text',
+  ];
+
+  /** A source operation `s<index>` answering a body worth referencing. */
+  const source = fc.oneof(
+    fc.record({
+      method: fc.constant('POST'),
+      url: fc.constant('/echo'),
+      body: fc.record({
+        list: fc.nat({ max: 20_000 }).map((length) => Array.from({ length }, (_, i) => i)),
+        text: fc.nat({ max: 50_000 }).map((length) => 'x'.repeat(length)),
+        any: fc.jsonValue({ maxDepth: 4 }),
+      }),
+    }),
+    fc.nat({ max: 200_000 }).map((bytes) => ({ method: 'GET', url: `/big/${bytes}` })),
+  );
+
+  /** A reference to one of the sources, as written in a template. */
+  const reference = (sources: number) =>
+    fc
+      .tuple(fc.nat({ max: sources - 1 }), fc.constantFrom(...PATHS))
+      .map(([at, path]) => `{result=s${at}:${path}}`);
+
+  /** An operation stuffed with references: in its url, its headers and its body, repeated. */
+  const consumer = (sources: number) =>
+    fc.record({
+      method: fc.constantFrom('POST', 'PUT', 'PATCH'),
+      url: fc.oneof(
+        fc.constant('/echo'),
+        reference(sources).map((ref) => `/echo?x=${ref}`),
+      ),
+      headers: fc.dictionary(
+        fc.constantFrom('x-a', 'x-b', 'x-c', 'x-d'),
+        fc
+          .tuple(reference(sources), fc.integer({ min: 1, max: 40 }))
+          .map(([ref, times]) => ref.repeat(times)),
+        { maxKeys: 4 },
+      ),
+      body: fc.oneof(
+        fc
+          .tuple(reference(sources), fc.integer({ min: 1, max: 300 }))
+          .map(([ref, times]) => ({ x: Array<string>(times).fill(ref) })),
+        fc.array(reference(sources), { maxLength: 40 }).map((refs) => ({ refs })),
+        reference(sources).map((ref) => `text ${ref} and ${ref}`),
+      ),
+    });
+
+  /** One to three large sources, then up to ten operations that reference them heavily. */
+  const hostile = fc
+    .integer({ min: 1, max: 3 })
+    .chain((sources) =>
+      fc
+        .tuple(
+          fc.array(source, { minLength: sources, maxLength: sources }),
+          fc.array(consumer(sources), { minLength: 1, maxLength: 10 }),
+        )
+        .map(([made, consumers]) => [
+          ...made.map((operation, i) => ({ ...operation, name: `s${i}` })),
+          ...consumers,
+        ]),
+    );
+
+  describe('fuzz: reference-heavy and header-heavy batches', () => {
+    let t: TestApp;
+    beforeAll(async () => {
+      t = await createTestApp({ batch: { timeout: 5_000 } });
+    });
+    afterAll(() => t.close());
+
+    it('answers every batch and every entry below 500, each batch promptly', async () => {
+      let ran = 0;
+      let refused = 0;
+      let slowest = 0;
+      await fc.assert(
+        fc.asyncProperty(hostile, async (data) => {
+          const start = performance.now();
+          const response = await t.http.post('/batch').timeout(10_000).send({ data });
+          slowest = Math.max(slowest, performance.now() - start);
+          expect(response.status).toBeLessThan(500);
+          if (response.status !== 200) return;
+          ran++;
+          const codes = (response.body as { data: ({ code: number } | null)[] }).data.map(
+            (entry) => entry?.code ?? 0,
+          );
+          expect(codes).toHaveLength(data.length);
+          expect(codes.filter((code) => code >= 500)).toEqual([]);
+          refused += codes.filter((code) => code === 400).length;
+        }),
+        { numRuns: 60, interruptAfterTimeLimit: 60_000 },
+      );
+      // Not vacuous: batches ran, caps were reached, and no batch took seconds.
+      expect(ran).toBeGreaterThan(10);
+      expect(refused).toBeGreaterThan(0);
+      expect(slowest).toBeLessThan(5_000);
+      await t.http.get('/echo').expect(200);
+    }, 90_000);
+  });
 });

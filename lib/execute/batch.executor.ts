@@ -1,6 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { JSONPathError } from 'json-p3';
 import {
   defer,
   fromEvent,
@@ -27,8 +26,10 @@ import type {
   BatchResult,
 } from '../interfaces/batch-operation.interface.js';
 import { planBatch, type BatchPlan, type PlannedOperation } from '../plan/batch.planner.js';
-import { UnmatchedReferenceError, type ReferenceLookup } from '../plan/reference.resolver.js';
+import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
+import { RenderLimitError } from '../plan/render.limits.js';
 import { compileExclusions, type ExclusionTest } from '../policy/route.exclusions.js';
+import { BatchReferences } from './batch.references.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
 import { failureResult, isSuccess, toEntry } from './operation.results.js';
@@ -84,12 +85,12 @@ export class BatchExecutor {
   ): Observable<BatchOutcome> {
     return defer(() => {
       // The one validation boundary: operations from code get the endpoint's rules too.
-      const plan = planBatch(validatedOperations(operations, this.options.limit));
+      const plan = planBatch(validatedOperations(operations, this.options.limit), this.options);
       const results: (BatchResult | undefined)[] = [];
       const batch: BatchRun = {
         plan,
         results,
-        lookup: lookupIn(plan, results),
+        references: new BatchReferences(plan.names, results, this.options),
         dispatcher: this.dispatchers.get(),
         parent: createParentContext(context.request, this.options.inheritHeaders),
       };
@@ -136,7 +137,7 @@ export class BatchExecutor {
   }
 
   private runOperation(
-    { plan, results, lookup, dispatcher, parent }: BatchRun,
+    { plan, results, references, dispatcher, parent }: BatchRun,
     index: number,
     failedDependency: number | undefined,
   ): Observable<BatchResult> {
@@ -159,13 +160,15 @@ export class BatchExecutor {
     }
 
     let request;
+    const budget = references.rendered.forOperation();
     try {
-      request = buildRequest(planned, lookup, parent);
+      request = buildRequest(planned, references.lookup, budget, parent);
+      budget.commit();
     } catch (error) {
       if (
         error instanceof UnmatchedReferenceError ||
         error instanceof InvalidRenderedRequestError ||
-        error instanceof JSONPathError
+        error instanceof RenderLimitError
       ) {
         return of(failureResult(operation, operation.url, 400, `${label}: ${error.message}`));
       }
@@ -256,18 +259,10 @@ interface BatchRun {
   readonly plan: BatchPlan;
   /** Results so far, by operation index. */
   readonly results: readonly (BatchResult | undefined)[];
-  readonly lookup: ReferenceLookup;
+  /** Each distinct reference evaluated once, and the bytes rendered so far. */
+  readonly references: BatchReferences;
   readonly dispatcher: OperationDispatcher;
   readonly parent: ParentContext;
-}
-
-/** Finds what a reference points at in the results so far. */
-function lookupIn(plan: BatchPlan, results: readonly (BatchResult | undefined)[]): ReferenceLookup {
-  return (reference) => {
-    const target = plan.names.get(reference.name);
-    const body = target === undefined ? undefined : results[target]?.body;
-    return body === undefined ? [] : reference.query.query(body as never).values();
-  };
 }
 
 /**

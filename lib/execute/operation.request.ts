@@ -1,28 +1,35 @@
-import { headerValueProblem } from '../operation/header.rules.js';
+import {
+  headerBlockBytes,
+  headerValueProblem,
+  MAX_OPERATION_HEADER_BYTES,
+} from '../operation/header.rules.js';
 import { urlProblem } from '../operation/url.rules.js';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import { encodeRequestBody } from '../dispatch/request.body.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { renderJson, renderTemplate, type ReferenceLookup } from '../plan/reference.resolver.js';
+import type { RenderBudget } from '../plan/render.limits.js';
 
 /** A referenced value made the url or a header into one that an ordinary request could not carry. */
 export class InvalidRenderedRequestError extends Error {}
 
 /**
  * Turns a planned operation into the request the app receives: references substituted, the
- * batch request's inherited headers under the operation's own, the body encoded.
- * @throws UnmatchedReferenceError, InvalidRenderedRequestError
+ * batch request's inherited headers under the operation's own, the body encoded. Every
+ * substitution is paid from `budget` before it is made.
+ * @throws UnmatchedReferenceError, InvalidRenderedRequestError, RenderLimitError
  */
 export function buildRequest(
   planned: PlannedOperation,
   lookup: ReferenceLookup,
+  budget: RenderBudget,
   parent: ParentContext,
 ): DispatchRequest {
   const { operation } = planned;
   let url = operation.url;
   if (planned.url) {
-    url = renderTemplate(planned.url, lookup, encodeURIComponent);
+    url = renderTemplate(planned.url, lookup, budget, encodeUrlValue);
     const problem = urlProblem(url);
     if (problem) {
       throw new InvalidRenderedRequestError(
@@ -30,21 +37,27 @@ export function buildRequest(
       );
     }
   }
-  const headers: Record<string, string> = { ...parent.headers };
+  const own: Record<string, string> = {};
   for (const [name, value] of Object.entries(operation.headers ?? {})) {
-    headers[name.toLowerCase()] = value;
+    own[name.toLowerCase()] = value;
   }
-  for (const [name, template] of planned.headers) {
-    const value = renderTemplate(template, lookup);
-    const problem = headerValueProblem(value);
-    if (problem) {
-      throw new InvalidRenderedRequestError(
-        `header "${name}" ${problem}, after its references were substituted`,
-      );
+  if (planned.headers.length > 0) {
+    const headerBudget = withinHeaderCap(budget);
+    for (const [name, template] of planned.headers) {
+      const value = renderTemplate(template, lookup, headerBudget);
+      const problem = headerValueProblem(value);
+      if (problem) {
+        throw new InvalidRenderedRequestError(
+          `header "${name}" ${problem}, after its references were substituted`,
+        );
+      }
+      own[name.toLowerCase()] = value;
     }
-    headers[name.toLowerCase()] = value;
+    // The decoder held the headers as written to this cap; rendered, they are held to it again.
+    if (headerBlockBytes(own) > MAX_OPERATION_HEADER_BYTES) throw headersTooLarge();
   }
-  const body = planned.body ? renderJson(planned.body, lookup) : operation.body;
+  const headers: Record<string, string> = { ...parent.headers, ...own };
+  const body = planned.body ? renderJson(planned.body, lookup, budget) : operation.body;
   const encoded = encodeRequestBody(body, headers['content-type']);
   if (encoded) {
     headers['content-type'] = encoded.contentType;
@@ -60,4 +73,39 @@ export function buildRequest(
         ? { index: planned.index }
         : { index: planned.index, name: operation.name },
   };
+}
+
+/**
+ * The operation's budget, further held to the header cap for what references put into headers,
+ * so no header bigger than a request could carry is ever built.
+ */
+function withinHeaderCap(budget: RenderBudget): RenderBudget {
+  let left = MAX_OPERATION_HEADER_BYTES;
+  return {
+    get left() {
+      return Math.min(left, budget.left);
+    },
+    spend(bytes) {
+      if (bytes > left) throw headersTooLarge();
+      budget.spend(bytes);
+      left -= bytes;
+    },
+  };
+}
+
+function headersTooLarge(): InvalidRenderedRequestError {
+  return new InvalidRenderedRequestError(
+    `headers take more than ${MAX_OPERATION_HEADER_BYTES} bytes after their references were substituted, more than a request of its own may carry (--max-http-header-size)`,
+  );
+}
+
+/** encodeURIComponent, which throws on a lone surrogate: a value no url can carry. */
+function encodeUrlValue(text: string): string {
+  try {
+    return encodeURIComponent(text);
+  } catch {
+    throw new InvalidRenderedRequestError(
+      'a value referenced in the url is not well-formed Unicode (a lone surrogate)',
+    );
+  }
 }

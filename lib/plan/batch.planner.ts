@@ -5,7 +5,9 @@ import {
   parseTemplate,
   referencesOf,
   ReferenceSyntaxError,
+  TooManyReferencesError,
   type Reference,
+  type ReferenceSink,
   type Template,
 } from './reference.parser.js';
 
@@ -34,12 +36,35 @@ export interface BatchPlan {
   readonly names: ReadonlyMap<string, number>;
 }
 
+/** Caps the planner enforces. */
+export interface PlanLimits {
+  /** Most references the batch may hold, every occurrence counted (`maxReferences`). */
+  readonly maxReferences: number;
+}
+
 /**
  * Validates names, dependencies and references and orders the batch as a graph, in
  * O(operations + edges). Every problem found is reported at once; nothing runs if there is one.
+ * A batch with too many references is refused as soon as the count passes the cap, before the
+ * rest is compiled.
  * @throws InvalidBatchException
  */
-export function planBatch(operations: readonly BatchOperation[]): BatchPlan {
+export function planBatch(
+  operations: readonly BatchOperation[],
+  limits: PlanLimits = { maxReferences: Infinity },
+): BatchPlan {
+  try {
+    return plan(operations, limits);
+  } catch (error) {
+    if (!(error instanceof TooManyReferencesError)) throw error;
+    throw new InvalidBatchException([
+      `the batch holds more than ${limits.maxReferences} references (maxReferences)`,
+    ]);
+  }
+}
+
+function plan(operations: readonly BatchOperation[], { maxReferences }: PlanLimits): BatchPlan {
+  let referencesLeft = maxReferences;
   const problems: string[] = [];
   const names = new Map<string, number>();
   operations.forEach((operation, index) => {
@@ -51,6 +76,16 @@ export function planBatch(operations: readonly BatchOperation[]): BatchPlan {
 
   const planned = operations.map((operation, index) => {
     const references: Reference[] = [];
+    const sink: ReferenceSink = {
+      get left() {
+        return referencesLeft;
+      },
+      push(...found: Reference[]) {
+        referencesLeft -= found.length;
+        if (referencesLeft < 0) throw new TooManyReferencesError();
+        return references.push(...found);
+      },
+    };
     const compile = <T>(where: string, build: () => T): T | undefined => {
       try {
         return build();
@@ -62,13 +97,15 @@ export function planBatch(operations: readonly BatchOperation[]): BatchPlan {
         return undefined;
       }
     };
-    const url = compile('url', () => collect(parseTemplate(operation.url), references));
+    const url = compile('url', () => collect(parseTemplate(operation.url, referencesLeft), sink));
     const headers: [string, Template][] = [];
     for (const [name, value] of Object.entries(operation.headers ?? {})) {
-      const template = compile(`header "${name}"`, () => collect(parseTemplate(value), references));
+      const template = compile(`header "${name}"`, () =>
+        collect(parseTemplate(value, referencesLeft), sink),
+      );
       if (template) headers.push([name, template]);
     }
-    const body = compile('body', () => compileJson(operation.body, references));
+    const body = compile('body', () => compileJson(operation.body, sink));
 
     const dependencies = new Set<number>();
     const depend = (name: string, how: string): void => {
@@ -104,7 +141,7 @@ export function planBatch(operations: readonly BatchOperation[]): BatchPlan {
   return { operations: planned, dependents, names };
 }
 
-function collect(template: Template | undefined, into: Reference[]): Template | undefined {
+function collect(template: Template | undefined, into: ReferenceSink): Template | undefined {
   if (template) into.push(...referencesOf(template));
   return template;
 }

@@ -1,4 +1,9 @@
-import { parseTemplate, referencesOf, type Reference, type Template } from './reference.parser.js';
+import {
+  parseTemplate,
+  referencesOf,
+  type ReferenceSink,
+  type Template,
+} from './reference.parser.js';
 
 /**
  * A JSON body with references compiled out. Parts without references are kept by identity and
@@ -22,14 +27,14 @@ export class BodyTooDeepError extends Error {}
  */
 export function compileJson(
   value: unknown,
-  references: Reference[],
+  references: ReferenceSink,
   depth = 0,
 ): JsonTemplate | undefined {
   if (depth > MAX_BODY_DEPTH) {
     throw new BodyTooDeepError(`body is nested deeper than ${MAX_BODY_DEPTH} levels`);
   }
   if (typeof value === 'string') {
-    const template = parseTemplate(value);
+    const template = parseTemplate(value, references.left);
     if (template === undefined) return undefined;
     references.push(...referencesOf(template));
     return { kind: 'string', template };

@@ -1,5 +1,6 @@
 import { jsonpath, JSONPathError, type JSONPathQuery } from 'json-p3';
 import { OPERATION_NAME_PATTERN } from '../batch.constants.js';
+import { isSupportedSelector } from './reference.query.js';
 
 /** `{result=NAME:JSONPATH}`: the value(s) at JSONPATH in the response body of operation NAME. */
 export interface Reference {
@@ -12,11 +13,23 @@ export interface Reference {
   readonly singular: boolean;
 }
 
+/**
+ * Where compiling collects references. An array is one; the planner's also counts them against
+ * the batch's cap, `left` being how many more may come.
+ */
+export interface ReferenceSink {
+  readonly left?: number;
+  push(...references: Reference[]): unknown;
+}
+
 /** A string cut into literal text and references. */
 export type Template = readonly (string | Reference)[];
 
 /** The reference syntax is wrong; the message says where and why. */
 export class ReferenceSyntaxError extends Error {}
+
+/** A text holds more references than it may; thrown as soon as the count passes, so parsing stops. */
+export class TooManyReferencesError extends Error {}
 
 const OPEN = '{result=';
 const EXCERPT = 60;
@@ -24,13 +37,17 @@ const EXCERPT = 60;
 /**
  * Cuts `text` into literals and references. Returns `undefined` when the text holds no reference,
  * so callers keep the original string untouched on the common path.
+ * @param maxReferences past this many references, parsing stops with a TooManyReferencesError
+ * (each one compiles a JSONPath, so a huge text of them costs before any cap could refuse it).
  */
-export function parseTemplate(text: string): Template | undefined {
+export function parseTemplate(text: string, maxReferences = Infinity): Template | undefined {
   let at = text.indexOf(OPEN);
   if (at === -1) return undefined;
   const parts: (string | Reference)[] = [];
   let literalFrom = 0;
+  let count = 0;
   while (at !== -1) {
+    if (++count > maxReferences) throw new TooManyReferencesError();
     if (at > literalFrom) parts.push(text.slice(literalFrom, at));
     const reference = parseReference(text, at);
     parts.push(reference);
@@ -77,6 +94,10 @@ function parseReference(text: string, start: number): Reference {
   );
   if (hasFilter) {
     throw new ReferenceSyntaxError(`reference "${written}" uses a filter; filters are not allowed`);
+  }
+  // Anything else json-p3 may learn to parse is refused until the library's own walk knows it.
+  if (!query.segments.every((segment) => segment.selectors.every(isSupportedSelector))) {
+    throw new ReferenceSyntaxError(`reference "${written}" uses a selector that is not supported`);
   }
   return { name, text: written, query, singular: query.singularQuery() };
 }

@@ -1,6 +1,14 @@
+import { BatchReferences } from '../execute/batch.references.js';
+import { BatchOptionDefaults } from '../batch.options.js';
 import { compileJson } from './json.template.js';
-import { parseTemplate, type Reference } from './reference.parser.js';
-import { renderJson, renderTemplate, UnmatchedReferenceError } from './reference.resolver.js';
+import { parseTemplate } from './reference.parser.js';
+import {
+  renderJson,
+  renderTemplate as render,
+  UnmatchedReferenceError,
+  type ReferenceLookup,
+} from './reference.resolver.js';
+import type { RenderBudget } from './render.limits.js';
 
 const responses: Record<string, unknown> = {
   create: { id: 7, name: 'a b/c', tags: ['x', 'y'], nested: { deep: true }, none: null },
@@ -8,8 +16,18 @@ const responses: Record<string, unknown> = {
   empty: { items: [] },
   text: 'just text',
 };
-const lookup = (reference: Reference): unknown[] =>
-  reference.query.query(responses[reference.name] as never).values();
+const names = Object.keys(responses);
+const lookup = new BatchReferences(
+  new Map(names.map((name, index) => [name, index])),
+  names.map((name) => ({ method: 'GET', url: '/', code: 200, headers: {}, body: responses[name] })),
+  new BatchOptionDefaults(),
+).lookup;
+const unlimited: RenderBudget = { left: Infinity, spend: () => undefined };
+const renderTemplate = (
+  template: Parameters<typeof render>[0],
+  lookup: ReferenceLookup,
+  encode?: (text: string) => string,
+) => render(template, lookup, unlimited, encode);
 
 const template = (text: string) => {
   const parsed = parseTemplate(text);
@@ -19,7 +37,7 @@ const template = (text: string) => {
 
 const body = (value: unknown): unknown => {
   const compiled = compileJson(value, []);
-  return compiled ? renderJson(compiled, lookup) : value;
+  return compiled ? renderJson(compiled, lookup, unlimited) : value;
 };
 
 describe('renderTemplate', () => {
