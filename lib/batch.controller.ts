@@ -19,6 +19,7 @@ import type { ResolvedBatchOptions } from './batch.options.js';
 import { decodeBatchRequest } from './decode/batch.decoder.js';
 import { isBatchOperation } from './dispatch/sub-request.marker.js';
 import { acceptsNdjson, streamNdjson } from './encode/ndjson.encoder.js';
+import { destroyStalledReply } from './encode/reply-write.watchdog.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { markBatchEndpoint } from './policy/batch-endpoint.marker.js';
 import { SkipBatch } from './policy/skip-batch.decorator.js';
@@ -58,6 +59,9 @@ export function createBatchController(path: string): Type<unknown> {
       const { operations } = batch;
       const outgoing = rawOf(response) as ServerResponse;
       const signal = abortOnDisconnect(outgoing);
+      if (this.options.replyWriteTimeout > 0) {
+        destroyStalledReply(outgoing, this.options.replyWriteTimeout);
+      }
       const context = { request: incoming, signal };
 
       if (batch.format === 'native' && acceptsNdjson(incoming.headers.accept)) {

@@ -33,6 +33,21 @@ export interface BatchModuleOptions {
    */
   maxResponseBytes?: number;
   /**
+   * Most bytes of all of one batch's responses together (bodies and headers, counted as each
+   * operation answers, before the reply is encoded). An operation whose response would pass it is
+   * answered with a 502 entry instead (it ran; its response is left out), and its dependents get
+   * 424. Applies to the streamed (NDJSON) reply too. The encoded reply can be somewhat larger
+   * (JSON escaping, base64 for binary bodies). Default `16 MiB`.
+   */
+  maxReplyBytes?: number;
+  /**
+   * Milliseconds a write of the reply may stay pending (the client not reading it) before the
+   * connection is destroyed and the reply freed; a streamed reply's operations not yet started
+   * then never start. A JSON reply is written at once, so this is the time the client has to take
+   * the whole reply. Default `30000`; `0` disables it.
+   */
+  replyWriteTimeout?: number;
+  /**
    * Most bytes of the batch request's body. A larger one is answered 413 as soon as its
    * Content-Length (or, streamed, its byte count) passes the limit; the rest is never read.
    * Default `1 MiB`. On Express the library reads the batch body itself, so this applies instead
@@ -83,6 +98,8 @@ export class BatchOptionDefaults implements Required<BatchModuleOptions> {
   timeout = 30_000;
   operationTimeout = 0;
   maxResponseBytes = 5 * 1024 * 1024;
+  maxReplyBytes = 16 * 1024 * 1024;
+  replyWriteTimeout = 30_000;
   maxBodySize = 1024 * 1024;
   exclude: readonly BatchExcludedRoute[] = [];
   formats: readonly BatchFormat[] = BATCH_FORMATS;
@@ -105,6 +122,8 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   requireInteger('timeout', options.timeout, 0);
   requireInteger('operationTimeout', options.operationTimeout, 0);
   requireInteger('maxResponseBytes', options.maxResponseBytes, 0);
+  requireInteger('maxReplyBytes', options.maxReplyBytes, 0);
+  requireInteger('replyWriteTimeout', options.replyWriteTimeout, 0);
   requireInteger('maxBodySize', options.maxBodySize, 1);
   const exclude: unknown = options.exclude;
   if (!Array.isArray(exclude))
@@ -133,6 +152,8 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     timeout: options.timeout,
     operationTimeout: options.operationTimeout,
     maxResponseBytes: options.maxResponseBytes,
+    maxReplyBytes: options.maxReplyBytes,
+    replyWriteTimeout: options.replyWriteTimeout,
     maxBodySize: options.maxBodySize,
     exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),

@@ -30,6 +30,7 @@ import { UnmatchedReferenceError, type ReferenceLookup } from '../plan/reference
 import { compileExclusions, type ExclusionTest } from '../policy/route.exclusions.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
+import { ReplyBudget } from './reply.budget.js';
 import { failureResult, isSuccess, toEntry } from './operation.results.js';
 
 /**
@@ -88,6 +89,7 @@ export class BatchExecutor {
         lookup: lookupIn(plan, results),
         dispatcher: this.dispatchers.get(),
         parent: createParentContext(context.request, this.options.inheritHeaders),
+        budget: new ReplyBudget(this.options.maxReplyBytes),
       };
       let outcomes = scheduleGraph(
         {
@@ -129,7 +131,7 @@ export class BatchExecutor {
   }
 
   private runOperation(
-    { plan, results, lookup, dispatcher, parent }: BatchRun,
+    { plan, results, lookup, dispatcher, parent, budget }: BatchRun,
     index: number,
     failedDependency: number | undefined,
   ): Observable<BatchResult> {
@@ -183,7 +185,7 @@ export class BatchExecutor {
         next: (response) => {
           let result: BatchResult;
           try {
-            result = this.toResult(operation, url, response, label);
+            result = this.toResult(operation, url, response, label, budget);
           } catch (error) {
             result = failureResult(operation, url, 500, `${label} failed: ${String(error)}`);
           }
@@ -221,6 +223,7 @@ export class BatchExecutor {
     url: string,
     response: DispatchResponse,
     name: string,
+    budget: ReplyBudget,
   ): BatchResult {
     if (response.truncated) {
       return failureResult(
@@ -228,6 +231,14 @@ export class BatchExecutor {
         url,
         502,
         `${name} answered more than maxResponseBytes (${this.options.maxResponseBytes} bytes)`,
+      );
+    }
+    if (!budget.charge(response)) {
+      return failureResult(
+        operation,
+        url,
+        502,
+        `${name} answered ${response.statusCode}, but its response would take the batch reply past maxReplyBytes (${budget.limit} bytes)`,
       );
     }
     const contentType = response.headers['content-type'];
@@ -252,6 +263,8 @@ interface BatchRun {
   readonly lookup: ReferenceLookup;
   readonly dispatcher: OperationDispatcher;
   readonly parent: ParentContext;
+  /** What the batch's responses may still add to its reply. */
+  readonly budget: ReplyBudget;
 }
 
 /** Finds what a reference points at in the results so far. */
