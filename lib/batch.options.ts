@@ -13,6 +13,13 @@ export interface BatchModuleOptions {
   /** Most operations of one batch in flight at once. Default `10`. */
   concurrency?: number;
   /**
+   * Most operations in flight at once across every batch the app is running (its own
+   * `concurrency` still applies to each batch). Past it, operations wait for a slot, and the
+   * slots go to the waiting batches in turn (round-robin), so one big batch cannot starve a small
+   * one. Requests of their own never wait for it. Default `0`: no cap across batches.
+   */
+  globalConcurrency?: number;
+  /**
    * Headers of the batch request copied to every operation (an operation's own header wins).
    * Default {@link DEFAULT_INHERITED_HEADERS}. `x-forwarded-for` is always set to the caller's chain.
    */
@@ -94,6 +101,7 @@ export interface BatchModuleExtras {
 export class BatchOptionDefaults implements Required<BatchModuleOptions> {
   limit = 50;
   concurrency = 10;
+  globalConcurrency = 0;
   inheritHeaders: readonly string[] = DEFAULT_INHERITED_HEADERS;
   timeout = 30_000;
   operationTimeout = 0;
@@ -119,6 +127,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   }
   requireInteger('limit', options.limit, 1);
   requireInteger('concurrency', options.concurrency, 1);
+  requireInteger('globalConcurrency', options.globalConcurrency, 0);
   requireInteger('timeout', options.timeout, 0);
   requireInteger('operationTimeout', options.operationTimeout, 0);
   requireInteger('maxResponseBytes', options.maxResponseBytes, 0);
@@ -149,6 +158,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   return Object.freeze({
     limit: options.limit,
     concurrency: options.concurrency,
+    globalConcurrency: options.globalConcurrency,
     timeout: options.timeout,
     operationTimeout: options.operationTimeout,
     maxResponseBytes: options.maxResponseBytes,

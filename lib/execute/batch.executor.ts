@@ -29,6 +29,7 @@ import { planBatch, type BatchPlan, type PlannedOperation } from '../plan/batch.
 import { UnmatchedReferenceError, type ReferenceLookup } from '../plan/reference.resolver.js';
 import { compileExclusions, type ExclusionTest } from '../policy/route.exclusions.js';
 import { scheduleGraph } from './dependency.scheduler.js';
+import { OperationQueue } from './operation.queue.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
 import { ReplyBudget } from './reply.budget.js';
 import { failureResult, isSuccess, toEntry } from './operation.results.js';
@@ -66,6 +67,7 @@ export class BatchExecutor {
   constructor(
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
     private readonly dispatchers: DispatcherHost,
+    private readonly queue: OperationQueue,
   ) {
     this.excluded = compileExclusions(options.exclude);
   }
@@ -91,13 +93,17 @@ export class BatchExecutor {
         parent: createParentContext(context.request, this.options.inheritHeaders),
         budget: new ReplyBudget(this.options.maxReplyBytes),
       };
+      // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
+      const lane = this.queue.lane();
       let outcomes = scheduleGraph(
         {
           dependents: plan.dependents,
           dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
         },
         (index, failedDependency) =>
-          onNextTurn(context.readyToStart, () => this.runOperation(batch, index, failedDependency)),
+          onNextTurn(context.readyToStart, () =>
+            lane.run(() => this.runOperation(batch, index, failedDependency)),
+          ),
         (result) => isSuccess(result.code),
         this.options.concurrency,
       ).pipe(tap(({ index, result }) => (results[index] = result)));
