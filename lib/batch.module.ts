@@ -10,6 +10,7 @@ import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
 import { BodyReaderInstaller } from './http/body-reader.installer.js';
 import { BatchExecutor } from './execute/batch.executor.js';
+import { OperationQueue } from './execute/operation.queue.js';
 import { RouteExclusionInstaller } from './policy/route-exclusion.installer.js';
 import { SkipBatchGuard } from './policy/skip-batch.guard.js';
 
@@ -27,6 +28,7 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
     },
     DispatcherHost,
     BatchExecutor,
+    OperationQueue,
     BodyReaderInstaller,
     RouteExclusionInstaller,
     // A factory, not useValue: the class is not defined yet while its decorator runs.

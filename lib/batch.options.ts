@@ -17,6 +17,13 @@ export interface BatchModuleOptions {
   /** Most operations of one batch in flight at once. Default `10`. */
   concurrency?: number;
   /**
+   * Most operations in flight at once across every batch the app is running (its own
+   * `concurrency` still applies to each batch). Past it, operations wait for a slot, and the
+   * slots go to the waiting batches in turn (round-robin), so one big batch cannot starve a small
+   * one. Requests of their own never wait for it. Default `0`: no cap across batches.
+   */
+  globalConcurrency?: number;
+  /**
    * Headers of the batch request copied to every operation (an operation's own header wins).
    * Default {@link DEFAULT_INHERITED_HEADERS}. The forwarding headers (`FORWARDING_HEADERS`,
    * `x-forwarded-*`) are not chosen here: every operation carries the batch request's own.
@@ -38,6 +45,21 @@ export interface BatchModuleOptions {
    * 502 entry. Default `5 MiB`.
    */
   maxResponseBytes?: number;
+  /**
+   * Most bytes of all of one batch's responses together (bodies and headers, counted as each
+   * operation answers, before the reply is encoded). An operation whose response would pass it is
+   * answered with a 502 entry instead (it ran; its response is left out), and its dependents get
+   * 424. Applies to the streamed (NDJSON) reply too. The encoded reply can be somewhat larger
+   * (JSON escaping, base64 for binary bodies). Default `16 MiB`.
+   */
+  maxReplyBytes?: number;
+  /**
+   * Milliseconds a write of the reply may stay pending (the client not reading it) before the
+   * connection is destroyed and the reply freed; a streamed reply's operations not yet started
+   * then never start. A JSON reply is written at once, so this is the time the client has to take
+   * the whole reply. Default `30000`; `0` disables it.
+   */
+  replyWriteTimeout?: number;
   /**
    * Most bytes of the batch request's body. A larger one is answered 413 as soon as its
    * Content-Length (or, streamed, its byte count) passes the limit; the rest is never read.
@@ -120,10 +142,13 @@ export interface BatchModuleExtras {
 export class BatchOptionDefaults implements Required<BatchModuleOptions> {
   limit = 50;
   concurrency = 10;
+  globalConcurrency = 0;
   inheritHeaders: readonly string[] = DEFAULT_INHERITED_HEADERS;
   timeout = 30_000;
   operationTimeout = 0;
   maxResponseBytes = 5 * 1024 * 1024;
+  maxReplyBytes = 16 * 1024 * 1024;
+  replyWriteTimeout = 30_000;
   maxBodySize = 1024 * 1024;
   exclude: readonly BatchExcludedRoute[] = [];
   formats: readonly BatchFormat[] = BATCH_FORMATS;
@@ -148,9 +173,12 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   }
   requireInteger('limit', options.limit, 1);
   requireInteger('concurrency', options.concurrency, 1);
+  requireInteger('globalConcurrency', options.globalConcurrency, 0);
   requireInteger('timeout', options.timeout, 0);
   requireInteger('operationTimeout', options.operationTimeout, 0);
   requireInteger('maxResponseBytes', options.maxResponseBytes, 0);
+  requireInteger('maxReplyBytes', options.maxReplyBytes, 0);
+  requireInteger('replyWriteTimeout', options.replyWriteTimeout, 0);
   requireInteger('maxBodySize', options.maxBodySize, 1);
   requireInteger('maxReferences', options.maxReferences, 0);
   requireInteger('maxReferenceMatches', options.maxReferenceMatches, 1);
@@ -189,9 +217,12 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   return Object.freeze({
     limit: options.limit,
     concurrency: options.concurrency,
+    globalConcurrency: options.globalConcurrency,
     timeout: options.timeout,
     operationTimeout: options.operationTimeout,
     maxResponseBytes: options.maxResponseBytes,
+    maxReplyBytes: options.maxReplyBytes,
+    replyWriteTimeout: options.replyWriteTimeout,
     maxBodySize: options.maxBodySize,
     exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),

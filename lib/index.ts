@@ -22,6 +22,7 @@ export {
   isBatchOperation,
   type BatchOperationInfo,
 } from './dispatch/sub-request.marker.js';
+export { AMBIENT_CREDENTIAL_HEADERS } from './policy/cross-site.rules.js';
 export { SkipBatch } from './policy/skip-batch.decorator.js';
 export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
 export type { BatchExcludedRoute } from './policy/route.exclusions.js';

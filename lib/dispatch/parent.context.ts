@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { isForwardingHeader } from '../operation/header.rules.js';
+import { withheldHeaders } from '../policy/cross-site.rules.js';
 
 /** What every operation of one batch takes from the batch request. Built once per batch. */
 export interface ParentContext {
@@ -28,7 +29,10 @@ export function createParentContext(
   const headers: Record<string, string> = {};
   if (!request)
     return { headers: { host: 'localhost' }, remoteAddress: LOOPBACK, encrypted: undefined };
+  // A form a hostile page made the browser post must not lend its operations the victim's cookie.
+  const withheld = withheldHeaders(request);
   for (const name of inherit) {
+    if (withheld.has(name)) continue;
     const value = request.headers[name];
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }

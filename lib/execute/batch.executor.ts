@@ -31,7 +31,9 @@ import { RenderLimitError } from '../plan/render.limits.js';
 import { compileExclusions, type ExclusionTest } from '../policy/route.exclusions.js';
 import { BatchReferences } from './batch.references.js';
 import { scheduleGraph } from './dependency.scheduler.js';
+import { OperationQueue } from './operation.queue.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
+import { ReplyBudget } from './reply.budget.js';
 import { failureResult, isSuccess, toEntry } from './operation.results.js';
 
 /**
@@ -67,6 +69,7 @@ export class BatchExecutor {
   constructor(
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
     private readonly dispatchers: DispatcherHost,
+    private readonly queue: OperationQueue,
   ) {
     this.excluded = compileExclusions(options.exclude);
   }
@@ -93,14 +96,19 @@ export class BatchExecutor {
         references: new BatchReferences(plan.names, results, this.options),
         dispatcher: this.dispatchers.get(),
         parent: createParentContext(context.request, this.options.inheritHeaders),
+        reply: new ReplyBudget(this.options.maxReplyBytes),
       };
+      // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
+      const lane = this.queue.lane();
       let outcomes = scheduleGraph(
         {
           dependents: plan.dependents,
           dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
         },
         (index, failedDependency) =>
-          onNextTurn(context.readyToStart, () => this.runOperation(batch, index, failedDependency)),
+          onNextTurn(context.readyToStart, () =>
+            lane.run(() => this.runOperation(batch, index, failedDependency)),
+          ),
         (result) => isSuccess(result.code),
         this.options.concurrency,
       ).pipe(tap(({ index, result }) => (results[index] = result)));
@@ -137,7 +145,7 @@ export class BatchExecutor {
   }
 
   private runOperation(
-    { plan, results, references, dispatcher, parent }: BatchRun,
+    { plan, results, references, dispatcher, parent, reply }: BatchRun,
     index: number,
     failedDependency: number | undefined,
   ): Observable<BatchResult> {
@@ -193,7 +201,7 @@ export class BatchExecutor {
         next: (response) => {
           let result: BatchResult;
           try {
-            result = this.toResult(operation, url, response, label);
+            result = this.toResult(operation, url, response, label, reply);
           } catch (error) {
             result = failureResult(operation, url, 500, `${label} failed: ${String(error)}`);
           }
@@ -231,6 +239,7 @@ export class BatchExecutor {
     url: string,
     response: DispatchResponse,
     name: string,
+    reply: ReplyBudget,
   ): BatchResult {
     if (response.truncated) {
       return failureResult(
@@ -238,6 +247,14 @@ export class BatchExecutor {
         url,
         502,
         `${name} answered more than maxResponseBytes (${this.options.maxResponseBytes} bytes)`,
+      );
+    }
+    if (!reply.charge(response)) {
+      return failureResult(
+        operation,
+        url,
+        502,
+        `${name} answered ${response.statusCode}, but its response would take the batch reply past maxReplyBytes (${reply.limit} bytes)`,
       );
     }
     const contentType = response.headers['content-type'];
@@ -263,6 +280,8 @@ interface BatchRun {
   readonly references: BatchReferences;
   readonly dispatcher: OperationDispatcher;
   readonly parent: ParentContext;
+  /** What the batch's responses may still add to its reply. */
+  readonly reply: ReplyBudget;
 }
 
 /**

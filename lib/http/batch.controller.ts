@@ -22,6 +22,7 @@ import { acceptsNdjson, streamNdjson } from '../formats/ndjson.encoder.js';
 import { BatchExecutor } from '../execute/batch.executor.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { SkipBatch } from '../policy/skip-batch.decorator.js';
+import { destroyStalledReply } from './reply-write.watchdog.js';
 
 /**
  * Makes the controller of `POST /<path>`. A class per path, because Nest reads a controller's
@@ -58,6 +59,9 @@ export function createBatchController(path: string): Type<unknown> {
       const { operations } = batch;
       const outgoing = rawOf(response) as ServerResponse;
       const signal = abortOnDisconnect(outgoing);
+      if (this.options.replyWriteTimeout > 0) {
+        destroyStalledReply(outgoing, this.options.replyWriteTimeout);
+      }
       const context = { request: incoming, signal };
 
       if (batch.format === 'native' && acceptsNdjson(incoming.headers.accept)) {

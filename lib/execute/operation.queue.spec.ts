@@ -1,0 +1,79 @@
+import { of, Subject } from 'rxjs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { ResolvedBatchOptions } from '../batch.options.js';
+import { OperationQueue } from './operation.queue.js';
+
+const queueOf = (globalConcurrency: number): OperationQueue =>
+  new OperationQueue({ globalConcurrency } as ResolvedBatchOptions);
+
+describe('OperationQueue', () => {
+  it('grants freed slots to the waiting lanes in turn, each lane in its own order', async () => {
+    const queue = queueOf(1);
+    const started: string[] = [];
+    const ends = new Map<string, Subject<string>>();
+    const submit = (lane: ReturnType<OperationQueue['lane']>, tag: string) =>
+      lane
+        .run(() => {
+          started.push(tag);
+          const end = new Subject<string>();
+          ends.set(tag, end);
+          return end;
+        })
+        .subscribe();
+    const [a, b, c] = [queue.lane(), queue.lane(), queue.lane()];
+    for (const tag of ['a1', 'a2', 'a3']) submit(a, tag);
+    submit(b, 'b1');
+    submit(c, 'c1');
+    submit(c, 'c2');
+    expect(queue.waiting).toBe(5);
+    while (queue.waiting > 0 || ends.size < 6) {
+      const running = started[started.length - 1] as string;
+      ends.get(running)?.complete();
+      await nextTurn();
+    }
+    expect(started).toEqual(['a1', 'a2', 'b1', 'c1', 'a3', 'c2']);
+  });
+
+  it('gives a place up when unsubscribed while waiting, and a slot when unsubscribed while running', async () => {
+    const queue = queueOf(1);
+    const lane = queue.lane();
+    const started: string[] = [];
+    const hold = (tag: string) => () => {
+      started.push(tag);
+      return new Subject<never>();
+    };
+    const first = lane.run(hold('first')).subscribe();
+    const second = lane.run(hold('second')).subscribe();
+    lane.run(hold('third')).subscribe();
+    second.unsubscribe();
+    first.unsubscribe();
+    await nextTurn();
+    expect(started).toEqual(['first', 'third']);
+    expect(queue.waiting).toBe(0);
+  });
+
+  it('runs thousands of operations that complete at once without recursing', async () => {
+    const queue = queueOf(2);
+    const lane = queue.lane();
+    let done = 0;
+    for (let i = 0; i < 5_000; i++) lane.run(() => of(i)).subscribe(() => done++);
+    while (done < 5_000) await nextTurn();
+    expect(queue.waiting).toBe(0);
+  });
+
+  it('passes everything straight through when the cap is 0', () => {
+    const queue = queueOf(0);
+    let started = 0;
+    for (let i = 0; i < 100; i++) {
+      queue
+        .lane()
+        .run(() => {
+          started++;
+          return new Subject<never>();
+        })
+        .subscribe();
+    }
+    expect(started).toBe(100);
+    expect(queue.waiting).toBe(0);
+  });
+});
