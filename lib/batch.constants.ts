@@ -105,3 +105,9 @@ export const TEXT_MEDIA_TYPE =
  * @publicApi
  */
 export const BATCH_FORMATS = ['native', 'facebook', 'graph', 'multipart'] as const;
+
+/**
+ * A batch format the endpoint speaks.
+ * @publicApi
+ */
+export type BatchFormat = (typeof BATCH_FORMATS)[number];

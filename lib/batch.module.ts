@@ -11,7 +11,9 @@ import { DispatcherHost } from './dispatch/dispatcher.host.js';
 import { BodyReaderInstaller } from './http/body-reader.installer.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { OperationQueue } from './execute/operation.queue.js';
+import { HttpPlatformHost } from './platform/http-platform.host.js';
 import { RouteExclusionInstaller } from './policy/route-exclusion.installer.js';
+import { RouteExclusions } from './policy/route-exclusions.provider.js';
 import { SkipBatchGuard } from './policy/skip-batch.guard.js';
 
 /**
@@ -26,6 +28,8 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
       useFactory: (options: BatchModuleOptions) => resolveBatchOptions(options),
       inject: [BATCH_MODULE_OPTIONS],
     },
+    HttpPlatformHost,
+    RouteExclusions,
     DispatcherHost,
     BatchExecutor,
     OperationQueue,

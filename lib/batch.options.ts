@@ -1,10 +1,10 @@
 import {
   BATCH_FORMATS,
+  type BatchFormat,
   DEFAULT_INHERITED_HEADERS,
   METHOD_OVERRIDE_HEADERS,
 } from './batch.constants.js';
-import type { BatchFormat } from './formats/batch-format.interface.js';
-import { compileExclusions, type BatchExcludedRoute } from './policy/route.exclusions.js';
+import type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
 
 /**
  * Options of {@link BatchModule}. Every field is optional; the defaults live in
@@ -188,7 +188,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   const exclude: unknown = options.exclude;
   if (!Array.isArray(exclude))
     throw new TypeError('BatchModule: exclude must be an array of routes');
-  compileExclusions(exclude as BatchExcludedRoute[]);
+  // Its patterns are compiled, and checked, once: by RouteExclusions, also at bootstrap.
   const inherit: unknown = options.inheritHeaders;
   if (!Array.isArray(inherit) || !inherit.every((name) => typeof name === 'string')) {
     throw new TypeError('BatchModule: inheritHeaders must be an array of header names');

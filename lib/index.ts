@@ -14,6 +14,7 @@ export {
   FORWARDING_HEADERS,
   METHOD_OVERRIDE_HEADERS,
   NDJSON_MEDIA_TYPE,
+  type BatchFormat,
 } from './batch.constants.js';
 export { BatchLimitExceededException, InvalidBatchException } from './batch.exceptions.js';
 export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';
@@ -25,9 +26,8 @@ export {
 export { AMBIENT_CREDENTIAL_HEADERS } from './policy/cross-site.rules.js';
 export { SkipBatch } from './policy/skip-batch.decorator.js';
 export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
-export type { BatchExcludedRoute } from './policy/route.exclusions.js';
+export type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
 export type { NativeBatchReply } from './formats/native.encoder.js';
-export type { BatchFormat } from './formats/batch-format.interface.js';
 export type {
   BatchEntry,
   BatchMethod,

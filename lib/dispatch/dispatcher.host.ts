@@ -1,14 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import { AsyncResource } from 'node:async_hooks';
 import { BATCH_OPTIONS } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import { httpPlatformOf } from '../platform/platform.factory.js';
+import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { InMemoryDispatcher } from './in-memory.dispatcher.js';
 import type { OperationDispatcher } from './operation.dispatcher.js';
 import { runAsSubRequest } from './sub-request.marker.js';
 
-/** Makes the dispatcher for the app's HTTP adapter on first use, when the adapter exists. */
+/** Makes the dispatcher for the app's HTTP adapter once, on first use, when the adapter exists. */
 @Injectable()
 export class DispatcherHost {
   private dispatcher?: OperationDispatcher;
@@ -21,14 +20,14 @@ export class DispatcherHost {
   private readonly inBootstrapContext = AsyncResource.bind(<T>(fn: () => T): T => fn());
 
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
+    private readonly platform: HttpPlatformHost,
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
   ) {}
 
   get(): OperationDispatcher {
     const { inBootstrapContext } = this;
     this.dispatcher ??= new InMemoryDispatcher(
-      httpPlatformOf(this.adapterHost).listener,
+      this.platform.get().listener,
       this.options.maxResponseBytes,
       this.options.operationContext
         ? (info, run) => inBootstrapContext(() => runAsSubRequest(info, run))

@@ -1,7 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { isForwardingHeader } from '../operation/header.rules.js';
-import { withheldHeaders } from '../policy/cross-site.rules.js';
 
 /** What every operation of one batch takes from the batch request. Built once per batch. */
 export interface ParentContext {
@@ -17,20 +16,22 @@ export interface ParentContext {
 }
 
 const LOOPBACK = '127.0.0.1';
+const NONE: ReadonlySet<string> = new Set();
 
 /**
  * Builds the context for the operations of a batch request. Without a request (the executor
- * called from code), operations come from the process itself.
+ * called from code), operations come from the process itself. `withheld`: inherited headers
+ * these operations must not get (the ambient credentials of a request a browser could have
+ * sent cross-site: see policy/cross-site.rules.ts).
  */
 export function createParentContext(
   request: IncomingMessage | undefined,
   inherit: readonly string[],
+  withheld: ReadonlySet<string> = NONE,
 ): ParentContext {
   const headers: Record<string, string> = {};
   if (!request)
     return { headers: { host: 'localhost' }, remoteAddress: LOOPBACK, encrypted: undefined };
-  // A form a hostile page made the browser post must not lend its operations the victim's cookie.
-  const withheld = withheldHeaders(request);
   for (const name of inherit) {
     if (withheld.has(name)) continue;
     const value = request.headers[name];

@@ -28,7 +28,8 @@ import type {
 import { planBatch, type BatchPlan, type PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
 import { RenderLimitError } from '../plan/render.limits.js';
-import { compileExclusions, type ExclusionTest } from '../policy/route.exclusions.js';
+import { withheldHeaders } from '../policy/cross-site.rules.js';
+import { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import { BatchReferences } from './batch.references.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { OperationQueue } from './operation.queue.js';
@@ -64,15 +65,12 @@ export interface BatchRunContext {
  */
 @Injectable()
 export class BatchExecutor {
-  private readonly excluded: ExclusionTest;
-
   constructor(
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
     private readonly dispatchers: DispatcherHost,
     private readonly queue: OperationQueue,
-  ) {
-    this.excluded = compileExclusions(options.exclude);
-  }
+    private readonly exclusions: RouteExclusions,
+  ) {}
 
   /**
    * Emits each operation's outcome as it completes (completion order, not request order) and
@@ -95,7 +93,13 @@ export class BatchExecutor {
         results,
         references: new BatchReferences(plan.names, results, this.options),
         dispatcher: this.dispatchers.get(),
-        parent: createParentContext(context.request, this.options.inheritHeaders),
+        parent: createParentContext(
+          context.request,
+          this.options.inheritHeaders,
+          // A form a hostile page made the browser post must not lend its operations the
+          // victim's cookie.
+          context.request && withheldHeaders(context.request),
+        ),
         reply: new ReplyBudget(this.options.maxReplyBytes),
       };
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
@@ -184,7 +188,7 @@ export class BatchExecutor {
     }
 
     const { url } = request;
-    if (this.excluded(request.method, url)) {
+    if (this.exclusions.excludes(request.method, url)) {
       return of(
         failureResult(
           operation,

@@ -1,11 +1,5 @@
-import type { BATCH_FORMATS } from '../batch.constants.js';
+import type { BatchFormat } from '../batch.constants.js';
 import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
-
-/**
- * A batch format the endpoint speaks.
- * @publicApi
- */
-export type BatchFormat = (typeof BATCH_FORMATS)[number];
 
 /** The reply of a batch in its format: a JSON value Nest serialises, or bytes of a media type. */
 export type EncodedBatch =

@@ -3,13 +3,14 @@ import type { IncomingMessage } from 'node:http';
 import secureJson from 'secure-json-parse';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import type { BatchFormat, DecodedBatch } from './batch-format.interface.js';
-import { isRecord } from './format.utils.js';
+import type { BatchFormat } from '../batch.constants.js';
+import type { DecodedBatch } from './batch-format.interface.js';
+import { isRecord } from '../operation/json.value.js';
 import { decodeFacebook } from './facebook.format.js';
 import { decodeGraph } from './graph.format.js';
 import { boundaryOf, decodeMultipart } from './multipart.format.js';
 import { decodeNative } from './native.format.js';
-import { wireBodyOf, type WireBody } from '../http/body.reader.js';
+import { wireBodyOf, type WireBody } from '../platform/wire-body.js';
 
 /** Prototype-polluting keys fail the parse instead of being dropped, so nothing is lost silently. */
 const SECURE = { protoAction: 'error', constructorAction: 'error' } as const;

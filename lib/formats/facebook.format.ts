@@ -3,7 +3,8 @@ import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import { parseTemplate, referencesOf } from '../plan/reference.parser.js';
 import type { DecodedBatch } from './batch-format.interface.js';
-import { canonical, headerOf, isRecord, setOwn } from './format.utils.js';
+import { canonical, headerOf } from './header.names.js';
+import { isRecord, setOwn } from '../operation/json.value.js';
 
 /** What a Facebook Graph batch request carries besides its operations. */
 export interface FacebookBatchParameters {

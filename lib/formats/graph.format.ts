@@ -3,7 +3,9 @@ import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-format.interface.js';
-import { bodyBytes, canonical, headerOf, isRecord } from './format.utils.js';
+import { bodyBytes } from './entry.body.js';
+import { canonical, headerOf } from './header.names.js';
+import { isRecord } from '../operation/json.value.js';
 
 /** One entry of the Microsoft Graph reply. */
 interface GraphResponse {

@@ -17,7 +17,9 @@ import { isForwardingHeader } from '../operation/header.rules.js';
 import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-format.interface.js';
-import { bodyBytes, canonical, setOwn } from './format.utils.js';
+import { bodyBytes } from './entry.body.js';
+import { canonical } from './header.names.js';
+import { setOwn } from '../operation/json.value.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
 
 /** The multipart/mixed batch request as read off the wire. */

@@ -1,11 +1,12 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { BATCH_MODULE, BATCH_OPTIONS, BATCH_PATH } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import { MODULE_PATH } from '../nest.internals.js';
-import { httpPlatformOf } from '../platform/platform.factory.js';
-import { BodyTooLargeError, readBody, stashWireBody } from './body.reader.js';
+import { routerModulePathOf } from '../platform/framework.internals.js';
+import { HttpPlatformHost } from '../platform/http-platform.host.js';
+import { stashWireBody } from '../platform/wire-body.js';
+import { BodyTooLargeError, readBody } from './body.reader.js';
 
 /**
  * Reads the batch body itself, in front of the app's body parsers, so `maxBodySize` is enforced
@@ -15,7 +16,7 @@ import { BodyTooLargeError, readBody, stashWireBody } from './body.reader.js';
 @Injectable()
 export class BodyReaderInstaller implements OnModuleInit {
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
+    private readonly platform: HttpPlatformHost,
     private readonly config: ApplicationConfig,
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
     @Inject(BATCH_PATH) private readonly path: string,
@@ -26,7 +27,7 @@ export class BodyReaderInstaller implements OnModuleInit {
   /** Runs after Nest registered its parsers and routes, when the global prefix is final. */
   onModuleInit(): void {
     const limit = this.options.maxBodySize;
-    httpPlatformOf(this.adapterHost).interceptBody(this.endpointPaths(), (request, response) =>
+    this.platform.get().interceptBody(this.endpointPaths(), (request, response) =>
       readBody(request, limit).then(
         (bytes) => {
           stashWireBody(request, bytes);
@@ -46,10 +47,7 @@ export class BodyReaderInstaller implements OnModuleInit {
    * the batch controller is version-neutral.
    */
   private endpointPaths(): string[] {
-    const modulePath: unknown =
-      Reflect.getMetadata(MODULE_PATH + this.modules.applicationId, this.batchModule) ??
-      Reflect.getMetadata(MODULE_PATH, this.batchModule);
-    const own = join(typeof modulePath === 'string' ? modulePath : '', this.path);
+    const own = join(routerModulePathOf(this.modules, this.batchModule) ?? '', this.path);
     const prefix = this.config.getGlobalPrefix();
     const excluded = (this.config.getGlobalPrefixOptions().exclude ?? []).some((route) =>
       route.pathRegex.test(own),

@@ -1,12 +1,5 @@
 import type { IncomingMessage } from 'node:http';
 
-/** The batch request's body as it came off the wire, before any format looks at it. */
-export interface WireBody {
-  readonly contentType: string | undefined;
-  readonly contentEncoding: string | undefined;
-  readonly bytes: Buffer;
-}
-
 /** The body passed `maxBodySize`; the rest of it was never read. */
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
@@ -16,9 +9,6 @@ export class BodyTooLargeError extends Error {
 
 /** The client went away before the body was complete. */
 export class BodyAbortedError extends Error {}
-
-const WIRE_BODY = Symbol('nestjs-batch.wire-body');
-type Stashed = IncomingMessage & { [WIRE_BODY]?: WireBody };
 
 /**
  * Reads a request body into memory, refusing it as soon as it would pass `limit` bytes: at once
@@ -57,22 +47,4 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
     };
     request.on('data', onData).on('end', onEnd).on('error', onError).on('close', onClose);
   });
-}
-
-/** Keeps the body on the request for the batch controller. */
-export function stashWireBody(request: IncomingMessage, bytes: Buffer): void {
-  const header = (name: string): string | undefined => {
-    const value = request.headers[name];
-    return Array.isArray(value) ? value.join(', ') : value;
-  };
-  (request as Stashed)[WIRE_BODY] = {
-    contentType: header('content-type'),
-    contentEncoding: header('content-encoding'),
-    bytes,
-  };
-}
-
-/** The body {@link stashWireBody} kept, or undefined when the framework's parsers read it. */
-export function wireBodyOf(request: IncomingMessage): WireBody | undefined {
-  return (request as Stashed)[WIRE_BODY];
 }

@@ -3,7 +3,7 @@ import { validateSync, type ValidationError } from 'class-validator';
 import secureJson from 'secure-json-parse';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
-import { isRecord } from '../formats/format.utils.js';
+import { isRecord } from './json.value.js';
 import { BatchRequestDto } from './batch-operation.dto.js';
 import {
   headerBlockBytes,

@@ -1,5 +1,5 @@
 import { jsonpath } from 'json-p3';
-import type { Reference } from './reference.parser.js';
+import type { Reference } from './reference.interface.js';
 import { RenderLimitError } from './render.limits.js';
 
 type JSONPathSegment = jsonpath.JSONPathSegment;

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { isBatchOperation } from '../dispatch/sub-request.marker.js';
+import { moveLastMiddlewareFirst, type ExpressRouterHolder } from './framework.internals.js';
 import {
   forbiddenBody,
   matchesEndpoint,
@@ -11,11 +11,9 @@ import {
 type Middleware = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
 
 /** The parts of an Express 5 (or 4) app used here. */
-export interface ExpressApp {
+export interface ExpressApp extends ExpressRouterHolder {
   (request: IncomingMessage, response: ServerResponse): void;
   use(handler: Middleware): unknown;
-  router?: { stack?: unknown[] };
-  _router?: { stack?: unknown[] };
 }
 
 /** @nestjs/platform-express: the Express app is itself the request listener. */
@@ -52,7 +50,7 @@ export class ExpressPlatform implements HttpPlatform {
    */
   refuseOperations(refuse: OperationRefusal): void {
     this.useFirst((request, response, next) => {
-      const message = isBatchOperation(request) ? refuse(request, [request.url ?? '/']) : undefined;
+      const message = refuse(request, () => [request.url ?? '/']);
       if (message === undefined) {
         next();
         return;
@@ -72,7 +70,6 @@ export class ExpressPlatform implements HttpPlatform {
    */
   private useFirst(handler: Middleware): void {
     this.app.use(handler);
-    const stack = (this.app.router ?? this.app._router)?.stack;
-    if (stack) stack.unshift(stack.pop());
+    moveLastMiddlewareFirst(this.app);
   }
 }

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
-import { isBatchOperation } from '../dispatch/sub-request.marker.js';
-import { onRequestHookOf, type RequestHook } from '../nest.internals.js';
+import { onRequestHookOf, type RequestHook } from './framework.internals.js';
 import {
   forbiddenBody,
   matchesEndpoint,
@@ -115,11 +114,12 @@ export class FastifyPlatform implements HttpPlatform {
   refuseOperations(refuse: OperationRefusal): void {
     const check = (request: FastifyRequestLike, reply: FastifyReplyLike): boolean => {
       const raw = request.raw;
-      if (!isBatchOperation(raw)) return false;
-      const paths = [raw.url ?? '/'];
-      const pattern = request.routeOptions?.url;
-      if (pattern !== undefined) paths.push(routePath(pattern, request.params) ?? pattern);
-      const message = refuse(raw, paths);
+      const message = refuse(raw, () => {
+        const paths = [raw.url ?? '/'];
+        const pattern = request.routeOptions?.url;
+        if (pattern !== undefined) paths.push(routePath(pattern, request.params) ?? pattern);
+        return paths;
+      });
       if (message === undefined) return false;
       reply.code(403).header('content-type', 'application/json; charset=utf-8');
       reply.send(forbiddenBody(message));

@@ -13,13 +13,14 @@ export type BodyInterceptor = (
 ) => Promise<boolean>;
 
 /**
- * Why a batch operation may not reach its route, or undefined when it may. `paths` are what the
- * check weighs: the operation's url and, where the platform knows it, the path of the route the
- * router matched, as the router read it.
+ * Why a request (called for every one: the callback tells operations apart) may not reach its
+ * route, or undefined when it may. `paths()` gives what the check weighs: the url and, where the
+ * platform knows it, the path of the route the router matched, as the router read it; it is a
+ * function so that a direct request, answered first, pays nothing for it.
  */
 export type OperationRefusal = (
   request: IncomingMessage,
-  paths: readonly string[],
+  paths: () => readonly string[],
 ) => string | undefined;
 
 /**

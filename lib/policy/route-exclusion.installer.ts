@@ -1,11 +1,9 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
-import { ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core';
-import { BATCH_OPTIONS } from '../batch.internal-constants.js';
-import type { ResolvedBatchOptions } from '../batch.options.js';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { getBatchOperation } from '../dispatch/sub-request.marker.js';
-import { uriVersioningOf } from '../nest.internals.js';
-import { httpPlatformOf } from '../platform/platform.factory.js';
-import { compileExclusions } from './route.exclusions.js';
+import { uriVersioningOf } from '../platform/framework.internals.js';
+import { HttpPlatformHost } from '../platform/http-platform.host.js';
+import { RouteExclusions } from './route-exclusions.provider.js';
 
 /**
  * The second check of the `exclude` option, inside the app: the executor refuses an operation
@@ -17,26 +15,25 @@ import { compileExclusions } from './route.exclusions.js';
 @Injectable()
 export class RouteExclusionInstaller implements OnModuleInit {
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
+    private readonly platform: HttpPlatformHost,
     private readonly config: ApplicationConfig,
     private readonly modules: ModulesContainer,
-    @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
+    private readonly exclusions: RouteExclusions,
   ) {}
 
   /** Runs after Nest registered its routes, when the prefix and versioning are final. */
   onModuleInit(): void {
-    if (this.options.exclude.length === 0) return;
-    const excluded = compileExclusions(
-      this.options.exclude,
-      uriVersioningOf(this.config, this.modules),
-    );
-    httpPlatformOf(this.adapterHost).refuseOperations((request, paths) => {
-      const method = request.method ?? 'GET';
-      if (!paths.some((path) => excluded(method, path))) return undefined;
+    if (!this.exclusions.any) return;
+    const { excludes } = this.exclusions;
+    const versioning = uriVersioningOf(this.config, this.modules);
+    this.platform.get().refuseOperations((request, paths) => {
       const info = getBatchOperation(request);
+      if (info === undefined) return undefined;
+      const method = request.method ?? 'GET';
+      if (!paths().some((path) => excludes(method, path, versioning))) return undefined;
       const label =
-        info?.name === undefined
-          ? `operation ${info?.index ?? '?'}`
+        info.name === undefined
+          ? `operation ${info.index}`
           : `operation ${info.index} ("${info.name}")`;
       return `${label} cannot be run in a batch: ${method} ${request.url ?? ''} is excluded (exclude option)`;
     });

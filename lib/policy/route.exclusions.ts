@@ -1,44 +1,21 @@
 import { RequestMethod } from '@nestjs/common';
 import { match } from 'path-to-regexp';
+import type { BatchExcludedRoute } from '../interfaces/batch-excluded-route.interface.js';
 import type { BatchMethod } from '../interfaces/batch-operation.interface.js';
+import type { UriVersioning } from '../platform/framework.internals.js';
 
 /**
- * A route operations may not reach. `path` is a pattern in the syntax of Nest and Express 5 routes
- * (`/admin/*rest`, `/users/:id`), matched against the operation's whole path (global prefix
- * included), case-insensitively and with or without a trailing slash, as Express routes match.
- * Under URI versioning, a path without the version segment (`/api/users/:id`) covers the route
- * in every version (`/api/v1/users/:id`); a path with one covers that version only. An exclusion
- * of `GET` also covers `HEAD`, which both adapters answer with the GET handler.
- * A string is a path for every method.
- * @publicApi
+ * True when an operation with this method and url may not run. With the app's URI versioning, a
+ * path is also tested without its version segment, so an exclusion written without a version
+ * covers the route in every version.
  */
-export type BatchExcludedRoute =
-  | string
-  | {
-      path: string;
-      /** Methods it applies to; default every method. */
-      method?: BatchMethod | RequestMethod | readonly (BatchMethod | RequestMethod)[];
-    };
-
-/** True when an operation with this method and url may not run. */
-export type ExclusionTest = (method: string, url: string) => boolean;
-
-/** Where the app puts URI version segments, so that an exclusion can be written without one. */
-export interface UriVersioning {
-  /** The global prefix as a path (`/api`), or `''`. */
-  readonly globalPrefix: string;
-  /** Every version segment a route may carry (`v1`, `v2`), in lower case. */
-  readonly segments: ReadonlySet<string>;
-}
+export type ExclusionTest = (method: string, url: string, versioning?: UriVersioning) => boolean;
 
 /**
  * Compiles the `exclude` option once.
  * @throws TypeError naming the entry, for a pattern path-to-regexp cannot read
  */
-export function compileExclusions(
-  routes: readonly BatchExcludedRoute[],
-  versioning?: UriVersioning,
-): ExclusionTest {
+export function compileExclusions(routes: readonly BatchExcludedRoute[]): ExclusionTest {
   const compiled = routes.map((route, index) => {
     const { path, method } = typeof route === 'string' ? { path: route, method: undefined } : route;
     let matches;
@@ -55,7 +32,7 @@ export function compileExclusions(
     return { matches, methods: new Set(methods), every };
   });
   if (compiled.length === 0) return () => false;
-  return (method, url) => {
+  return (method, url, versioning) => {
     const path = normalisePath(url);
     const unversioned = versioning && withoutVersion(path, versioning);
     return compiled.some(

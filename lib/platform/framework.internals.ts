@@ -1,21 +1,41 @@
 import { VersioningType } from '@nestjs/common';
 import type { ApplicationConfig, ModulesContainer } from '@nestjs/core';
-import type { UriVersioning } from './policy/route.exclusions.js';
 
 /*
- * Every read of Nest internals the library makes, in one place: metadata keys and adapter fields
- * Nest uses but does not export as API. Each is read as Nest itself reads it; check them here
- * when a new Nest major comes out.
+ * Every use of Nest and Express internals the library makes, in one place: metadata keys,
+ * adapter fields and router state they use but do not export as API. Each is read as the
+ * framework itself reads it. Checked against Nest 11 and 12 and Express 4 and 5: look here first
+ * when a new major of either comes out.
  */
 
 /**
  * Where RouterModule keeps a module's path (`MODULE_PATH` of @nestjs/common, exported from
  * '/internal' in Nest 12 and '/constants' before): read as Nest's RoutesResolver reads it.
  */
-export const MODULE_PATH = '__module_path__';
+const MODULE_PATH = '__module_path__';
+
+/**
+ * The path RouterModule mounts a module at, if any. Nest 10+ keys it per application
+ * (`MODULE_PATH + applicationId`, so two apps in one process can mount a module apart); the
+ * plain key is what Nest wrote before, and what a module mounted by hand may still carry.
+ */
+export function routerModulePathOf(modules: ModulesContainer, module: object): string | undefined {
+  const path: unknown =
+    Reflect.getMetadata(MODULE_PATH + modules.applicationId, module) ??
+    Reflect.getMetadata(MODULE_PATH, module);
+  return typeof path === 'string' ? path : undefined;
+}
 
 /** Where `@Version()` and `@Controller({ version })` keep a version (`VERSION_METADATA`). */
 const VERSION_METADATA = '__version__';
+
+/** Where the app puts URI version segments, so that an exclusion can be written without one. */
+export interface UriVersioning {
+  /** The global prefix as a path (`/api`), or `''`. */
+  readonly globalPrefix: string;
+  /** Every version segment a route may carry (`v1`, `v2`), in lower case. */
+  readonly segments: ReadonlySet<string>;
+}
 
 /**
  * The URI version segments the app's routes carry, or undefined without URI versioning: the
@@ -64,4 +84,23 @@ export type RequestHook = (request: never, reply: never, done: (error?: Error) =
 export function onRequestHookOf(adapter: object): RequestHook | undefined {
   const hook = (adapter as { onRequestHook?: unknown }).onRequestHook;
   return typeof hook === 'function' ? (hook as RequestHook) : undefined;
+}
+
+/** The parts of an Express app's router that {@link moveLastMiddlewareFirst} touches. */
+export interface ExpressRouterHolder {
+  /** Express 5. */
+  router?: { stack?: unknown[] };
+  /** Express 4. */
+  _router?: { stack?: unknown[] };
+}
+
+/**
+ * Moves the middleware just added with `app.use()` to the front of the app's router stack.
+ * Express has no API to run something before middleware already registered (Nest registers its
+ * body parsers before any module is initialised), so the layer is moved in `stack`, the array
+ * both Express 4 (`app._router`) and 5 (`app.router`) route through in order.
+ */
+export function moveLastMiddlewareFirst(app: ExpressRouterHolder): void {
+  const stack = (app.router ?? app._router)?.stack;
+  if (stack) stack.unshift(stack.pop());
 }

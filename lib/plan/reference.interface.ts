@@ -1,0 +1,24 @@
+import type { JSONPathQuery } from 'json-p3';
+
+/** `{result=NAME:JSONPATH}`: the value(s) at JSONPATH in the response body of operation NAME. */
+export interface Reference {
+  /** The referenced operation's name. */
+  readonly name: string;
+  /** The reference as written, for messages. */
+  readonly text: string;
+  readonly query: JSONPathQuery;
+  /** True when the path can match at most one value (RFC 9535 singular query). */
+  readonly singular: boolean;
+}
+
+/**
+ * Where compiling collects references. An array is one; the planner's also counts them against
+ * the batch's cap, `left` being how many more may come.
+ */
+export interface ReferenceSink {
+  readonly left?: number;
+  push(...references: Reference[]): unknown;
+}
+
+/** A string cut into literal text and references. */
+export type Template = readonly (string | Reference)[];

@@ -1,0 +1,20 @@
+import { Injectable } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { HttpPlatform } from './http.platform.js';
+import { httpPlatformOf } from './platform.factory.js';
+
+/**
+ * The app's {@link HttpPlatform}, built once, on first use: in a testing module the HTTP adapter
+ * does not exist yet while providers are constructed, only by `onModuleInit` and later.
+ */
+@Injectable()
+export class HttpPlatformHost {
+  private platform?: HttpPlatform;
+
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  get(): HttpPlatform {
+    this.platform ??= httpPlatformOf(this.adapterHost);
+    return this.platform;
+  }
+}
