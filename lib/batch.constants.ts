@@ -1,8 +1,24 @@
 /**
+ * Token of the module's options with every default applied and checked
+ * ({@link ResolvedBatchOptions}): inject it to read what the module runs with. Configure
+ * through `forRoot`/`forRootAsync`, never by providing it.
+ * @publicApi
+ */
+export const BATCH_OPTIONS = Symbol('nestjs-batch:options');
+
+/**
  * The HTTP methods an operation may use.
  * @publicApi
  */
-export const BATCH_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+export const BATCH_METHODS = Object.freeze([
+  'GET',
+  'HEAD',
+  'POST',
+  'PUT',
+  'PATCH',
+  'DELETE',
+  'OPTIONS',
+] as const);
 
 /**
  * The path the batch endpoint is served on when none is given (under the app's global prefix).
@@ -18,7 +34,7 @@ export const DEFAULT_BATCH_PATH = 'batch';
  * whatever this list says.
  * @publicApi
  */
-export const DEFAULT_INHERITED_HEADERS: readonly string[] = [
+export const DEFAULT_INHERITED_HEADERS: readonly string[] = Object.freeze([
   'authorization',
   'cookie',
   'accept-language',
@@ -27,7 +43,7 @@ export const DEFAULT_INHERITED_HEADERS: readonly string[] = [
   'traceparent',
   'tracestate',
   'baggage',
-];
+]);
 
 /**
  * What an operation name may be: it cannot hold the characters that delimit a reference
@@ -42,7 +58,7 @@ export const OPERATION_NAME_PATTERN = /^[A-Za-z0-9_.~-]{1,128}$/;
  * inherited, so no operation can name another host.
  * @publicApi
  */
-export const FORBIDDEN_OPERATION_HEADERS: readonly string[] = [
+export const FORBIDDEN_OPERATION_HEADERS: readonly string[] = Object.freeze([
   'host',
   'content-length',
   'transfer-encoding',
@@ -54,7 +70,7 @@ export const FORBIDDEN_OPERATION_HEADERS: readonly string[] = [
   'trailer',
   'expect',
   'http2-settings',
-];
+]);
 
 /**
  * Headers by which a proxy tells the app who the client is and by which scheme and host it came
@@ -65,13 +81,13 @@ export const FORBIDDEN_OPERATION_HEADERS: readonly string[] = [
  * one is refused with 400, so no operation can claim another client address.
  * @publicApi
  */
-export const FORWARDING_HEADERS: readonly string[] = [
+export const FORWARDING_HEADERS: readonly string[] = Object.freeze([
   'forwarded',
   'x-real-ip',
   'x-client-ip',
   'cf-connecting-ip',
   'true-client-ip',
-];
+]);
 
 /**
  * Headers by which common middleware (the `method-override` package, many gateways) turns a POST
@@ -79,11 +95,11 @@ export const FORWARDING_HEADERS: readonly string[] = [
  * An operation that sets one is refused with 400; send the method itself instead.
  * @publicApi
  */
-export const METHOD_OVERRIDE_HEADERS: readonly string[] = [
+export const METHOD_OVERRIDE_HEADERS: readonly string[] = Object.freeze([
   'x-http-method-override',
   'x-http-method',
   'x-method-override',
-];
+]);
 
 /**
  * Media type of the streamed reply: one JSON line per operation.
@@ -104,7 +120,7 @@ export const TEXT_MEDIA_TYPE =
  * (OData JSON batch) and multipart/mixed (Google, OData multipart, Flask-Batch).
  * @publicApi
  */
-export const BATCH_FORMATS = ['native', 'facebook', 'graph', 'multipart'] as const;
+export const BATCH_FORMATS = Object.freeze(['native', 'facebook', 'graph', 'multipart'] as const);
 
 /**
  * A batch format the endpoint speaks.

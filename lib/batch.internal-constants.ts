@@ -1,6 +1,3 @@
-/** Token of the options after defaults are applied. Internal: users configure through forRoot. */
-export const BATCH_OPTIONS = Symbol('nestjs-batch:options');
-
 /** Token of the batch endpoint's own path (the `path` extra), for the body reader. */
 export const BATCH_PATH = Symbol('nestjs-batch:path');
 

@@ -1,4 +1,4 @@
-import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { ConfigurableModuleBuilder, type ConfigurableModuleOptionsFactory } from '@nestjs/common';
 import { createBatchController } from './http/batch.controller.js';
 import { DEFAULT_BATCH_PATH } from './batch.constants.js';
 import { BATCH_PATH } from './batch.internal-constants.js';
@@ -8,6 +8,7 @@ export const {
   ConfigurableModuleClass,
   MODULE_OPTIONS_TOKEN: BATCH_MODULE_OPTIONS,
   OPTIONS_TYPE,
+  ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<BatchModuleOptions>({ moduleName: 'Batch' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createBatchOptions')
@@ -24,3 +25,19 @@ export const {
     }),
   )
   .build();
+
+/**
+ * What `BatchModule.forRootAsync()` takes: `useFactory` + `inject`, `useClass` or `useExisting`,
+ * `imports`, and the extras (`path`, `isGlobal`), fixed at import time.
+ * @publicApi
+ */
+export type BatchModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
+
+/**
+ * A class for `forRootAsync({ useClass })`: Nest calls its `createBatchOptions()`.
+ * @publicApi
+ */
+export type BatchOptionsFactory = ConfigurableModuleOptionsFactory<
+  BatchModuleOptions,
+  'createBatchOptions'
+>;

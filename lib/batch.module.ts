@@ -1,6 +1,7 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { BATCH_MODULE, BATCH_OPTIONS } from './batch.internal-constants.js';
+import { BATCH_OPTIONS } from './batch.constants.js';
+import { BATCH_MODULE } from './batch.internal-constants.js';
 import {
   BATCH_MODULE_OPTIONS,
   ConfigurableModuleClass,

@@ -63,9 +63,11 @@ export interface BatchModuleOptions {
   /**
    * Most bytes of the batch request's body. A larger one is answered 413 as soon as its
    * Content-Length (or, streamed, its byte count) passes the limit; the rest is never read.
-   * Default `1 MiB`. On Express the library reads the batch body itself, so this applies instead
-   * of the app's body parser limit for the batch route.
+   * Default `1 MiB`. The library reads the batch body itself on Express and Fastify, so this
+   * applies instead of the app's body parser limit for the batch route.
    */
+  maxBodyBytes?: number;
+  /** @deprecated The old name of {@link BatchModuleOptions.maxBodyBytes}. */
   maxBodySize?: number;
   /**
    * Routes no operation may reach, whatever the route's own decorators say: an operation
@@ -135,51 +137,65 @@ export interface BatchModuleExtras {
   isGlobal?: boolean;
 }
 
+/** Options after defaults are applied; what the rest of the library reads. */
+export type ResolvedBatchOptions = Readonly<Required<Omit<BatchModuleOptions, 'maxBodySize'>>>;
+
 /**
- * The defaults of every option, as field initialisers.
+ * The default of every option, the one place they are written.
  * @publicApi
  */
-export class BatchOptionDefaults implements Required<BatchModuleOptions> {
-  limit = 50;
-  concurrency = 10;
-  globalConcurrency = 0;
-  inheritHeaders: readonly string[] = DEFAULT_INHERITED_HEADERS;
-  timeout = 30_000;
-  operationTimeout = 0;
-  maxResponseBytes = 5 * 1024 * 1024;
-  maxReplyBytes = 16 * 1024 * 1024;
-  replyWriteTimeout = 30_000;
-  maxBodySize = 1024 * 1024;
-  exclude: readonly BatchExcludedRoute[] = [];
-  formats: readonly BatchFormat[] = BATCH_FORMATS;
-  operationContext = false;
-  maxReferences = 500;
-  maxReferenceMatches = 1000;
-  maxReferenceNodes = 100_000;
-  maxRenderedBytes = 1024 * 1024;
-  maxBatchRenderedBytes = 4 * 1024 * 1024;
-}
+export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
+  limit: 50,
+  concurrency: 10,
+  globalConcurrency: 0,
+  inheritHeaders: DEFAULT_INHERITED_HEADERS,
+  timeout: 30_000,
+  operationTimeout: 0,
+  maxResponseBytes: 5 * 1024 * 1024,
+  maxReplyBytes: 16 * 1024 * 1024,
+  replyWriteTimeout: 30_000,
+  maxBodyBytes: 1024 * 1024,
+  exclude: Object.freeze([]),
+  formats: BATCH_FORMATS,
+  operationContext: false,
+  maxReferences: 500,
+  maxReferenceMatches: 1000,
+  maxReferenceNodes: 100_000,
+  maxRenderedBytes: 1024 * 1024,
+  maxBatchRenderedBytes: 4 * 1024 * 1024,
+});
 
-/** Options after defaults are applied; what the rest of the library reads. */
-export type ResolvedBatchOptions = Readonly<Required<BatchModuleOptions>>;
+/** Old option names, still taken: old name -> new name. */
+const RENAMED: Readonly<Record<string, keyof ResolvedBatchOptions>> = {
+  maxBodySize: 'maxBodyBytes',
+};
 
 /**
  * Applies defaults and rejects values that cannot work, at bootstrap rather than on the first batch.
  */
 export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBatchOptions {
-  const options = new BatchOptionDefaults();
+  const options: Record<string, unknown> & ResolvedBatchOptions = { ...BATCH_OPTION_DEFAULTS };
   for (const [key, value] of Object.entries(given)) {
-    if (value !== undefined) Object.assign(options, { [key]: value as unknown });
+    if (value === undefined) continue;
+    const name = RENAMED[key] ?? key;
+    if (!Object.hasOwn(BATCH_OPTION_DEFAULTS, name)) throw unknownOption(key);
+    if (name !== key && (given as Record<string, unknown>)[name] !== undefined) {
+      if ((given as Record<string, unknown>)[name] !== value) {
+        throw new TypeError(`BatchModule: ${key} is the old name of ${name}; give one of them`);
+      }
+      continue;
+    }
+    options[name] = value;
   }
   requireInteger('limit', options.limit, 1);
   requireInteger('concurrency', options.concurrency, 1);
   requireInteger('globalConcurrency', options.globalConcurrency, 0);
   requireInteger('timeout', options.timeout, 0);
   requireInteger('operationTimeout', options.operationTimeout, 0);
-  requireInteger('maxResponseBytes', options.maxResponseBytes, 0);
+  requireInteger('maxResponseBytes', options.maxResponseBytes, 1);
   requireInteger('maxReplyBytes', options.maxReplyBytes, 0);
   requireInteger('replyWriteTimeout', options.replyWriteTimeout, 0);
-  requireInteger('maxBodySize', options.maxBodySize, 1);
+  requireInteger('maxBodyBytes', options.maxBodyBytes, 1);
   requireInteger('maxReferences', options.maxReferences, 0);
   requireInteger('maxReferenceMatches', options.maxReferenceMatches, 1);
   requireInteger('maxReferenceNodes', options.maxReferenceNodes, 1);
@@ -223,7 +239,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxResponseBytes: options.maxResponseBytes,
     maxReplyBytes: options.maxReplyBytes,
     replyWriteTimeout: options.replyWriteTimeout,
-    maxBodySize: options.maxBodySize,
+    maxBodyBytes: options.maxBodyBytes,
     exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
     formats: Object.freeze([...(formats as BatchFormat[])]),
@@ -242,4 +258,34 @@ function requireInteger(name: string, value: unknown, min: number): void {
       `BatchModule: ${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`,
     );
   }
+}
+
+/** An unknown key is a typo more often than not: name the option it is closest to. */
+function unknownOption(key: string): TypeError {
+  const names = [...Object.keys(BATCH_OPTION_DEFAULTS), ...Object.keys(RENAMED)];
+  const closest = names
+    .map((name) => ({ name, distance: editDistance(key.toLowerCase(), name.toLowerCase()) }))
+    .sort((a, b) => a.distance - b.distance)[0];
+  const hint =
+    closest && closest.distance <= Math.max(2, Math.floor(key.length / 3))
+      ? `; did you mean "${closest.name}"?`
+      : `; the options are ${names.join(', ')}`;
+  return new TypeError(`BatchModule: unknown option "${key}"${hint}`);
+}
+
+/** Levenshtein distance: a handful of short names, so the plain two-row table. */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(
+        (previous[j] ?? 0) + 1,
+        (current[j - 1] ?? 0) + 1,
+        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    previous = current;
+  }
+  return previous[b.length] ?? 0;
 }

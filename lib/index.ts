@@ -1,11 +1,13 @@
 export { BatchModule } from './batch.module.js';
-export { BATCH_MODULE_OPTIONS } from './batch.module-definition.js';
+export type { BatchModuleAsyncOptions, BatchOptionsFactory } from './batch.module-definition.js';
 export {
-  BatchOptionDefaults,
+  BATCH_OPTION_DEFAULTS,
+  type ResolvedBatchOptions,
   type BatchModuleExtras,
   type BatchModuleOptions,
 } from './batch.options.js';
 export {
+  BATCH_OPTIONS,
   BATCH_FORMATS,
   BATCH_METHODS,
   DEFAULT_BATCH_PATH,
@@ -28,6 +30,7 @@ export { SkipBatch } from './policy/skip-batch.decorator.js';
 export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
 export type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
 export type { NativeBatchReply } from './formats/native.encoder.js';
+export type { NdjsonBatchLine } from './formats/ndjson.encoder.js';
 export type {
   BatchEntry,
   BatchMethod,

@@ -202,7 +202,7 @@ forEachPlatform(() => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp({
-        batch: { limit: 50, maxBodySize: 50 * 1024 * 1024 },
+        batch: { limit: 50, maxBodyBytes: 50 * 1024 * 1024 },
       });
     });
     afterAll(() => t.close());

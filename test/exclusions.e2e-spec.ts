@@ -122,7 +122,7 @@ describe.each(routerVariants)('$name', ({ platform, reaches }) => {
     t = await createTestApp({
       platform,
       batch: {
-        maxBodySize: 1024,
+        maxBodyBytes: 1024,
         exclude: [{ path: '/api/admin/:id', method: 'GET' }, '/api/users/me'],
       },
       imports: [AdminModule],
@@ -180,7 +180,7 @@ describe.each(routerVariants)('$name', ({ platform, reaches }) => {
     expect(t.recorder.count('admin.delete')).toBe(1);
   });
 
-  it('applies maxBodySize to every spelling of the batch endpoint the router accepts', async () => {
+  it('applies maxBodyBytes to every spelling of the batch endpoint the router accepts', async () => {
     const answered: Record<string, number> = {};
     for (const path of [
       '/api/batch',
@@ -210,7 +210,7 @@ describe('fastify, the path-normalising options as top-level server options', ()
   beforeAll(async () => {
     t = await createTestApp({
       platform: fastifyWith({ ignoreDuplicateSlashes: true, useSemicolonDelimiter: true }),
-      batch: { maxBodySize: 1024, exclude: ['/api/admin/:id', '/api/users/me'] },
+      batch: { maxBodyBytes: 1024, exclude: ['/api/admin/:id', '/api/users/me'] },
       imports: [AdminModule],
       configure: (app) => app.setGlobalPrefix('api'),
     });
@@ -232,7 +232,7 @@ describe('fastify, the path-normalising options as top-level server options', ()
     },
   );
 
-  it('answers /api//batch over maxBodySize with 413', async () => {
+  it('answers /api//batch over maxBodyBytes with 413', async () => {
     expect(
       await send(t, 'POST', '/api//batch', oversized, { 'content-type': 'application/json' }),
     ).toBe(413);

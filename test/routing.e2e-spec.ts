@@ -35,7 +35,7 @@ forEachPlatform(() => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp({
-        batch: { maxBodySize: 1024 },
+        batch: { maxBodyBytes: 1024 },
         imports: [
           ShopModule,
           RouterModule.register([{ path: 'shop', module: ShopModule }]),
@@ -85,7 +85,7 @@ forEachPlatform(() => {
       expect(entries(response)[0]?.code).toBe(400);
     });
 
-    it('reads the body of the prefixed batch endpoint itself: a chunked body over maxBodySize is a 413', async () => {
+    it('reads the body of the prefixed batch endpoint itself: a chunked body over maxBodyBytes is a 413', async () => {
       expect(await postChunked(t, '/api/batch', oversized)).toBe(413);
       expect(t.recorder.count('echo')).toBe(0);
     });
@@ -155,9 +155,9 @@ forEachPlatform(() => {
   });
 
   describe('the batch endpoint under a RouterModule path and a prefix', () => {
-    it('serves /api/<module path>/batch and enforces maxBodySize there', async () => {
+    it('serves /api/<module path>/batch and enforces maxBodyBytes there', async () => {
       const t = await createTestApp({
-        module: BatchModule.forRoot({ maxBodySize: 1024 }),
+        module: BatchModule.forRoot({ maxBodyBytes: 1024 }),
         imports: [RouterModule.register([{ path: 'ops', module: BatchModule }])],
         configure: (app) => app.setGlobalPrefix('api'),
       });

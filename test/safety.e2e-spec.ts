@@ -260,7 +260,7 @@ forEachPlatform((platform) => {
   });
 
   describe('hostile bodies', () => {
-    const t = useTestApp({ batch: { maxBodySize: 64 * 1024 } });
+    const t = useTestApp({ batch: { maxBodyBytes: 64 * 1024 } });
 
     it.each([
       ['a __proto__ key deep in a body', '{"a":[{"b":{"__proto__":{"polluted":true}}}]}'],
@@ -308,7 +308,7 @@ forEachPlatform((platform) => {
       expect(JSON.parse(body)).toEqual({
         statusCode: 413,
         error: 'Payload Too Large',
-        message: 'The batch body may be at most 65536 bytes (maxBodySize)',
+        message: 'The batch body may be at most 65536 bytes (maxBodyBytes)',
       });
       expect(sideEffects(t)).toBe(0);
     });
@@ -352,10 +352,10 @@ forEachPlatform((platform) => {
     });
   });
 
-  describe('maxBodySize under a RouterModule path', () => {
+  describe('maxBodyBytes under a RouterModule path', () => {
     it('reads the body of /<module path>/batch itself: a chunked body over the limit is a 413', async () => {
       const t = await createTestApp({
-        module: BatchModule.forRoot({ maxBodySize: 1024 }),
+        module: BatchModule.forRoot({ maxBodyBytes: 1024 }),
         imports: [RouterModule.register([{ path: 'v2', module: BatchModule }])],
       });
       try {

@@ -11,7 +11,7 @@ import type {
   BatchRequestInit,
   FetchHeadersInit,
   FetchInput,
-  StreamedEntry,
+  BatchEntryOutcome,
 } from './client.types.js';
 import { toResponse } from './entry.response.js';
 import { ndjsonLines } from './ndjson.lines.js';
@@ -116,13 +116,13 @@ export class BatchClient {
    * nothing more of the batch.
    * @throws BatchRejectedError, or the fetch's own error
    */
-  stream(requests: readonly BatchRequestInit[]): AsyncGenerator<StreamedEntry> {
+  stream(requests: readonly BatchRequestInit[]): AsyncGenerator<BatchEntryOutcome> {
     return this.streamOperations(requests.map((request) => this.operationOf(request)));
   }
 
   private async *streamOperations(
     operations: readonly BatchOperation[],
-  ): AsyncGenerator<StreamedEntry> {
+  ): AsyncGenerator<BatchEntryOutcome> {
     const headers = new Headers(this.headers);
     headers.set('content-type', 'application/json');
     headers.set('accept', `${NDJSON}, application/json;q=0.5`);

@@ -42,10 +42,17 @@ export interface BatchRequestInit {
 }
 
 /**
- * One entry as {@link BatchClient.stream} yields it, in completion order.
+ * One entry as {@link BatchClient.stream} yields it, in completion order: the client's side of
+ * the server's `BatchOutcome` (`{ index, result }`), with the entry as the reply carries it.
  * @publicApi
  */
-export interface StreamedEntry {
+export interface BatchEntryOutcome {
   index: number;
   entry: BatchEntry;
 }
+
+/**
+ * @deprecated The old name of {@link BatchEntryOutcome}.
+ * @publicApi
+ */
+export type StreamedEntry = BatchEntryOutcome;

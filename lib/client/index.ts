@@ -7,6 +7,7 @@ export type {
   BatchRequestInit,
   FetchHeadersInit,
   FetchInput,
+  BatchEntryOutcome,
   StreamedEntry,
 } from './client.types.js';
 export type {

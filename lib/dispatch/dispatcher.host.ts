@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AsyncResource } from 'node:async_hooks';
-import { BATCH_OPTIONS } from '../batch.internal-constants.js';
+import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { InMemoryDispatcher } from './in-memory.dispatcher.js';

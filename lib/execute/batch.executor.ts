@@ -12,7 +12,7 @@ import {
   timeout,
   timer,
 } from 'rxjs';
-import { BATCH_OPTIONS } from '../batch.internal-constants.js';
+import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../operation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';

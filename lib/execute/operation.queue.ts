@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Observable, type Subscription } from 'rxjs';
-import { BATCH_OPTIONS } from '../batch.internal-constants.js';
+import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 
 /** The operations of one batch, as they ask the queue for a slot. */

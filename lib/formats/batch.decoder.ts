@@ -38,9 +38,9 @@ export function decodeBatchRequest(
 ): DecodedBatch {
   const wire = wireBodyOf(request);
   if (!wire) {
-    if (Number(request.headers['content-length']) > options.maxBodySize) {
+    if (Number(request.headers['content-length']) > options.maxBodyBytes) {
       throw new PayloadTooLargeException(
-        `The batch body may be at most ${options.maxBodySize} bytes (maxBodySize)`,
+        `The batch body may be at most ${options.maxBodyBytes} bytes (maxBodyBytes)`,
       );
     }
     if (typeof parsed === 'object' && parsed !== null)

@@ -14,7 +14,7 @@ import {
 } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
-import { BATCH_OPTIONS } from '../batch.internal-constants.js';
+import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';

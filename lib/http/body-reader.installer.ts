@@ -1,7 +1,8 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
-import { BATCH_MODULE, BATCH_OPTIONS, BATCH_PATH } from '../batch.internal-constants.js';
+import { BATCH_OPTIONS } from '../batch.constants.js';
+import { BATCH_MODULE, BATCH_PATH } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { routerModulePathOf } from '../platform/framework.internals.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
@@ -9,7 +10,7 @@ import { stashWireBody } from '../platform/wire-body.js';
 import { BodyTooLargeError, readBody } from './body.reader.js';
 
 /**
- * Reads the batch body itself, in front of the app's body parsers, so `maxBodySize` is enforced
+ * Reads the batch body itself, in front of the app's body parsers, so `maxBodyBytes` is enforced
  * before the body is read whole and formats the app does not parse reach the decoder. Every
  * other request passes untouched.
  */
@@ -26,7 +27,7 @@ export class BodyReaderInstaller implements OnModuleInit {
 
   /** Runs after Nest registered its parsers and routes, when the global prefix is final. */
   onModuleInit(): void {
-    const limit = this.options.maxBodySize;
+    const limit = this.options.maxBodyBytes;
     this.platform.get().interceptBody(this.endpointPaths(), (request, response) =>
       readBody(request, limit).then(
         (bytes) => {

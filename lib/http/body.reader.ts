@@ -1,9 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 
-/** The body passed `maxBodySize`; the rest of it was never read. */
+/** The body passed `maxBodyBytes`; the rest of it was never read. */
 export class BodyTooLargeError extends Error {
   constructor(readonly limit: number) {
-    super(`The batch body may be at most ${limit} bytes (maxBodySize)`);
+    super(`The batch body may be at most ${limit} bytes (maxBodyBytes)`);
   }
 }
 

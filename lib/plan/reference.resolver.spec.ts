@@ -1,5 +1,5 @@
 import { BatchReferences } from '../execute/batch.references.js';
-import { BatchOptionDefaults } from '../batch.options.js';
+import { BATCH_OPTION_DEFAULTS } from '../batch.options.js';
 import { compileJson } from './json.template.js';
 import { parseTemplate } from './reference.parser.js';
 import {
@@ -20,7 +20,7 @@ const names = Object.keys(responses);
 const lookup = new BatchReferences(
   new Map(names.map((name, index) => [name, index])),
   names.map((name) => ({ method: 'GET', url: '/', code: 200, headers: {}, body: responses[name] })),
-  new BatchOptionDefaults(),
+  BATCH_OPTION_DEFAULTS,
 ).lookup;
 const unlimited: RenderBudget = { left: Infinity, spend: () => undefined };
 const renderTemplate = (

@@ -75,7 +75,7 @@ export class FastifyPlatform implements HttpPlatform {
    * parsers. Fastify applies hooks to routes when it gets ready, so adding it after Nest
    * registered its routes is enough. The batch route is told by the route the router matched,
    * not by the url: every spelling the router folds into it (`/api//batch`, `/api/batch;x`,
-   * `/api/b%61tch`) is read here, under `maxBodySize`.
+   * `/api/b%61tch`) is read here, under `maxBodyBytes`.
    */
   interceptBody(endpoints: readonly string[], intercept: BodyInterceptor): void {
     // A callback hook, not an async one: it runs for every request and every operation of every

@@ -8,11 +8,11 @@ import { wireBodyOf } from '../platform/wire-body.js';
  * `text/plain`, no Content-Type) never inherit these, whatever `inheritHeaders` says.
  * @publicApi
  */
-export const AMBIENT_CREDENTIAL_HEADERS: readonly string[] = [
+export const AMBIENT_CREDENTIAL_HEADERS: readonly string[] = Object.freeze([
   'cookie',
   'authorization',
   'proxy-authorization',
-];
+]);
 
 /**
  * The batch Content-Types a browser sends cross-site only after a CORS preflight the app's CORS

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { BATCH_OPTIONS } from '../batch.internal-constants.js';
+import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { compileExclusions, type ExclusionTest } from './route.exclusions.js';
 
