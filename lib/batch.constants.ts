@@ -75,17 +75,25 @@ export const FORBIDDEN_OPERATION_HEADERS: readonly string[] = Object.freeze([
 /**
  * Headers by which a proxy tells the app who the client is and by which scheme and host it came
  * (`req.ip`, `req.protocol`, `req.hostname` under Express `trust proxy` or Fastify `trustProxy`,
- * and what rate limiters count), together with every header whose name starts with
- * `x-forwarded-`. They describe the connection of the batch request: each operation carries
+ * and what rate limiters count: every header `request-ip` reads, and those of common CDNs and
+ * gateways), together with every header whose name starts with `x-forwarded-`. They describe the connection of the batch request: each operation carries
  * exactly the batch request's own, whatever `inheritHeaders` says, and an operation that sets
  * one is refused with 400, so no operation can claim another client address.
  * @publicApi
  */
 export const FORWARDING_HEADERS: readonly string[] = Object.freeze([
   'forwarded',
+  'forwarded-for',
+  'x-forwarded',
   'x-real-ip',
   'x-client-ip',
+  'x-cluster-client-ip',
+  'x-original-forwarded-for',
+  'x-envoy-external-address',
+  'x-appengine-user-ip',
   'cf-connecting-ip',
+  'cf-pseudo-ipv4',
+  'fastly-client-ip',
   'true-client-ip',
 ]);
 

@@ -123,6 +123,12 @@ export interface BatchModuleOptions {
    * answered with a 400 entry. Default `4 MiB`.
    */
   maxBatchRenderedBytes?: number;
+  /**
+   * Longest JSONPath one reference may have, in characters. Compiling a path costs in proportion
+   * to its length, before any other cap can apply: a batch holding a longer one is refused with
+   * 400 and nothing runs. Default `256`.
+   */
+  maxReferencePathLength?: number;
 }
 
 /**
@@ -163,6 +169,7 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
   maxReferenceNodes: 100_000,
   maxRenderedBytes: 1024 * 1024,
   maxBatchRenderedBytes: 4 * 1024 * 1024,
+  maxReferencePathLength: 256,
 });
 
 /** Old option names, still taken: old name -> new name. */
@@ -201,6 +208,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   requireInteger('maxReferenceNodes', options.maxReferenceNodes, 1);
   requireInteger('maxRenderedBytes', options.maxRenderedBytes, 0);
   requireInteger('maxBatchRenderedBytes', options.maxBatchRenderedBytes, 0);
+  requireInteger('maxReferencePathLength', options.maxReferencePathLength, 1);
   const exclude: unknown = options.exclude;
   if (!Array.isArray(exclude))
     throw new TypeError('BatchModule: exclude must be an array of routes');
@@ -249,6 +257,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxReferenceNodes: options.maxReferenceNodes,
     maxRenderedBytes: options.maxRenderedBytes,
     maxBatchRenderedBytes: options.maxBatchRenderedBytes,
+    maxReferencePathLength: options.maxReferencePathLength,
   });
 }
 

@@ -43,7 +43,7 @@ export function createParentContext(
   // `req.protocol`, `req.hostname`) under any trust-proxy setting (appending a hop would break
   // hop-count trust). Operations may not set their own, so these are the only ones they carry.
   for (const [name, value] of Object.entries(request.headers)) {
-    if (value !== undefined && isForwardingHeader(name)) {
+    if (value !== undefined && isForwardingHeader(name) && !withheld.has(name)) {
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
   }

@@ -21,6 +21,7 @@ import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { acceptsNdjson, streamNdjson } from '../formats/ndjson.encoder.js';
 import { BatchExecutor } from '../execute/batch.executor.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
+import { crossSiteRefusal } from '../policy/cross-site.rules.js';
 import { SkipBatch } from '../policy/skip-batch.decorator.js';
 import { destroyStalledReply } from './reply-write.watchdog.js';
 
@@ -55,6 +56,8 @@ export function createBatchController(path: string): Type<unknown> {
       if (isBatchOperation(incoming)) {
         throw new ForbiddenException('A batch cannot be sent as an operation of a batch');
       }
+      const crossSite = crossSiteRefusal(incoming);
+      if (crossSite !== undefined) throw new ForbiddenException(crossSite);
       const batch = decodeBatchRequest(incoming, body, this.options);
       const { operations } = batch;
       const outgoing = rawOf(response) as ServerResponse;

@@ -1,3 +1,4 @@
+import { operationLabel } from '../operation/operation.label.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { BodyTooDeepError, compileJson, type JsonTemplate } from './json.template.js';
@@ -40,6 +41,8 @@ export interface BatchPlan {
 export interface PlanLimits {
   /** Most references the batch may hold, every occurrence counted (`maxReferences`). */
   readonly maxReferences: number;
+  /** Longest JSONPath a reference may have (`maxReferencePathLength`). */
+  readonly maxReferencePathLength?: number;
 }
 
 /**
@@ -63,7 +66,10 @@ export function planBatch(
   }
 }
 
-function plan(operations: readonly BatchOperation[], { maxReferences }: PlanLimits): BatchPlan {
+function plan(
+  operations: readonly BatchOperation[],
+  { maxReferences, maxReferencePathLength: maxPathLength }: PlanLimits,
+): BatchPlan {
   let referencesLeft = maxReferences;
   const problems: string[] = [];
   const names = new Map<string, number>();
@@ -80,6 +86,7 @@ function plan(operations: readonly BatchOperation[], { maxReferences }: PlanLimi
       get left() {
         return referencesLeft;
       },
+      maxPathLength,
       push(...found: Reference[]) {
         referencesLeft -= found.length;
         if (referencesLeft < 0) throw new TooManyReferencesError();
@@ -97,11 +104,13 @@ function plan(operations: readonly BatchOperation[], { maxReferences }: PlanLimi
         return undefined;
       }
     };
-    const url = compile('url', () => collect(parseTemplate(operation.url, referencesLeft), sink));
+    const url = compile('url', () =>
+      collect(parseTemplate(operation.url, referencesLeft, maxPathLength), sink),
+    );
     const headers: [string, Template][] = [];
     for (const [name, value] of Object.entries(operation.headers ?? {})) {
       const template = compile(`header "${name}"`, () =>
-        collect(parseTemplate(value, referencesLeft), sink),
+        collect(parseTemplate(value, referencesLeft, maxPathLength), sink),
       );
       if (template) headers.push([name, template]);
     }
@@ -189,8 +198,6 @@ function findCycle(
   return walk.slice(seenAt.get(at));
 }
 
-/** `operation 3 ("create")`, the way every message names an operation. */
 function label(operations: readonly BatchOperation[], index: number): string {
-  const name = operations[index]?.name;
-  return name === undefined ? `operation ${index}` : `operation ${index} ("${name}")`;
+  return operationLabel(index, operations[index]?.name);
 }

@@ -34,7 +34,7 @@ export function compileJson(
     throw new BodyTooDeepError(`body is nested deeper than ${MAX_BODY_DEPTH} levels`);
   }
   if (typeof value === 'string') {
-    const template = parseTemplate(value, references.left);
+    const template = parseTemplate(value, references.left, references.maxPathLength);
     if (template === undefined) return undefined;
     references.push(...referencesOf(template));
     return { kind: 'string', template };

@@ -17,6 +17,8 @@ export interface Reference {
  */
 export interface ReferenceSink {
   readonly left?: number;
+  /** Longest JSONPath a reference may have (`maxReferencePathLength`). */
+  readonly maxPathLength?: number;
   push(...references: Reference[]): unknown;
 }
 

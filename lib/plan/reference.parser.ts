@@ -12,6 +12,8 @@ export class ReferenceSyntaxError extends Error {}
 export class TooManyReferencesError extends Error {}
 
 const OPEN = '{result=';
+/** Default of the `maxReferencePathLength` option, for callers outside a batch plan. */
+export const DEFAULT_MAX_PATH_LENGTH = 256;
 const EXCERPT = 60;
 
 /**
@@ -20,7 +22,11 @@ const EXCERPT = 60;
  * @param maxReferences past this many references, parsing stops with a TooManyReferencesError
  * (each one compiles a JSONPath, so a huge text of them costs before any cap could refuse it).
  */
-export function parseTemplate(text: string, maxReferences = Infinity): Template | undefined {
+export function parseTemplate(
+  text: string,
+  maxReferences = Infinity,
+  maxPathLength = DEFAULT_MAX_PATH_LENGTH,
+): Template | undefined {
   let at = text.indexOf(OPEN);
   if (at === -1) return undefined;
   const parts: (string | Reference)[] = [];
@@ -29,7 +35,7 @@ export function parseTemplate(text: string, maxReferences = Infinity): Template 
   while (at !== -1) {
     if (++count > maxReferences) throw new TooManyReferencesError();
     if (at > literalFrom) parts.push(text.slice(literalFrom, at));
-    const reference = parseReference(text, at);
+    const reference = parseReference(text, at, maxPathLength);
     parts.push(reference);
     literalFrom = at + reference.text.length;
     at = text.indexOf(OPEN, literalFrom);
@@ -43,7 +49,7 @@ export function referencesOf(template: Template): Reference[] {
   return template.filter((part): part is Reference => typeof part !== 'string');
 }
 
-function parseReference(text: string, start: number): Reference {
+function parseReference(text: string, start: number, maxPathLength: number): Reference {
   const nameFrom = start + OPEN.length;
   const colon = text.indexOf(':', nameFrom);
   const name = colon === -1 ? '' : text.slice(nameFrom, colon);
@@ -57,11 +63,21 @@ function parseReference(text: string, start: number): Reference {
     throw new ReferenceSyntaxError(`reference "${excerpt(text, start)}" has no closing "}"`);
   }
   const path = text.slice(colon + 1, close);
+  // Compiling costs in proportion to the path (about 0.5 s a MiB) and json-p3's parser recurses
+  // on nesting: a path is held to a length no real reference comes near, before it is compiled.
+  if (path.length > maxPathLength) {
+    throw new ReferenceSyntaxError(
+      `reference "${excerpt(text, start)}" has a JSONPath of ${path.length} characters, more than ${maxPathLength} (maxReferencePathLength)`,
+    );
+  }
   const written = text.slice(start, close + 1);
   let query: JSONPathQuery;
   try {
     query = jsonpath.compile(path);
   } catch (error) {
+    if (error instanceof RangeError) {
+      throw new ReferenceSyntaxError(`reference "${excerpt(text, start)}" nests too deeply`);
+    }
     if (!(error instanceof JSONPathError)) throw error;
     throw new ReferenceSyntaxError(
       `reference "${written}" has an invalid JSONPath: ${error.message}`,

@@ -1,6 +1,10 @@
 import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
 import { Socket } from 'node:net';
-import { inheritsAmbientCredentials, withheldHeaders } from './cross-site.rules.js';
+import {
+  AMBIENT_CREDENTIAL_HEADERS,
+  inheritsAmbientCredentials,
+  withheldHeaders,
+} from './cross-site.rules.js';
 
 function requestWith(headers: IncomingHttpHeaders): IncomingMessage {
   const request = new IncomingMessage(new Socket());
@@ -39,11 +43,17 @@ describe('inheritsAmbientCredentials', () => {
 
   it('withholds them from a batch request without Content-Type (a no-cors fetch of a Blob)', () => {
     expect(inheritsAmbientCredentials({})).toBe(false);
-    expect([...withheldHeaders(requestWith({}))].sort()).toEqual([
-      'authorization',
-      'cookie',
-      'proxy-authorization',
-    ]);
+    expect([...withheldHeaders(requestWith({}))].sort()).toEqual(
+      [...AMBIENT_CREDENTIAL_HEADERS].sort(),
+    );
+    expect(AMBIENT_CREDENTIAL_HEADERS).toEqual(
+      expect.arrayContaining([
+        'cookie',
+        'authorization',
+        'proxy-authorization',
+        'x-forwarded-user',
+      ]),
+    );
   });
 
   it('trusts Sec-Fetch-Site same-origin and none, which no other site can make a browser send', () => {

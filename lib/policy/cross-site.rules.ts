@@ -12,6 +12,32 @@ export const AMBIENT_CREDENTIAL_HEADERS: readonly string[] = Object.freeze([
   'cookie',
   'authorization',
   'proxy-authorization',
+  // What authenticating proxies derive from the browser's cookie or client certificate and pass
+  // on (oauth2-proxy, Envoy, AWS ALB, Azure App Service, Google IAP, nginx mTLS): as ambient as
+  // the credential they came from.
+  'x-forwarded-user',
+  'x-forwarded-email',
+  'x-forwarded-preferred-username',
+  'x-forwarded-groups',
+  'x-forwarded-access-token',
+  'x-forwarded-client-cert',
+  'x-auth-request-user',
+  'x-auth-request-email',
+  'x-auth-request-preferred-username',
+  'x-auth-request-groups',
+  'x-auth-request-access-token',
+  'x-amzn-oidc-data',
+  'x-amzn-oidc-identity',
+  'x-amzn-oidc-accesstoken',
+  'x-ms-client-principal',
+  'x-ms-client-principal-id',
+  'x-ms-client-principal-name',
+  'x-goog-iap-jwt-assertion',
+  'x-goog-authenticated-user-email',
+  'x-goog-authenticated-user-id',
+  'x-ssl-client-cert',
+  'ssl-client-cert',
+  'x-client-cert',
 ]);
 
 /**
@@ -58,4 +84,26 @@ export function withheldHeaders(request: IncomingMessage): ReadonlySet<string> {
   const wire = wireBodyOf(request);
   const contentType = wire ? wire.contentType : request.headers['content-type'];
   return inheritsAmbientCredentials(request.headers, contentType) ? NONE : WITHHELD;
+}
+
+/** Fetch metadata of a request another site's page made the browser send. */
+const OTHER_SITE_FETCH = /^(?:cross-site|same-site)$/;
+
+/**
+ * Why the endpoint refuses this batch request outright, or undefined: a browser says (with
+ * `Sec-Fetch-Site`, which pages cannot set) that another site's page made it send a batch that
+ * needed no CORS preflight. Withholding credentials cannot cover everything a proxy in front of
+ * the app may derive from the victim's cookie or certificate, so such a request runs nothing.
+ * Clients that are not browsers send no `Sec-Fetch-Site` and are judged by
+ * {@link withheldHeaders} alone.
+ */
+export function crossSiteRefusal(request: IncomingMessage): string | undefined {
+  const wire = wireBodyOf(request);
+  const contentType = wire ? wire.contentType : request.headers['content-type'];
+  if (inheritsAmbientCredentials(request.headers, contentType)) return undefined;
+  const site = request.headers['sec-fetch-site'];
+  if (typeof site !== 'string' || !OTHER_SITE_FETCH.test(site.trim().toLowerCase())) {
+    return undefined;
+  }
+  return `A batch sent by another site's page as ${contentType?.split(';')[0]?.trim() || 'a body without Content-Type'} (Sec-Fetch-Site: ${site.trim()}) is refused: it needed no CORS preflight. Send batches as application/json.`;
 }

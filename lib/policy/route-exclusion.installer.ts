@@ -1,7 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
-import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { getBatchOperation } from '../dispatch/sub-request.marker.js';
-import { uriVersioningOf } from '../platform/framework.internals.js';
+import { operationLabel } from '../operation/operation.label.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { RouteExclusions } from './route-exclusions.provider.js';
 
@@ -16,26 +15,19 @@ import { RouteExclusions } from './route-exclusions.provider.js';
 export class RouteExclusionInstaller implements OnModuleInit {
   constructor(
     private readonly platform: HttpPlatformHost,
-    private readonly config: ApplicationConfig,
-    private readonly modules: ModulesContainer,
     private readonly exclusions: RouteExclusions,
   ) {}
 
   /** Runs after Nest registered its routes, when the prefix and versioning are final. */
   onModuleInit(): void {
     if (!this.exclusions.any) return;
-    const { excludes } = this.exclusions;
-    const versioning = uriVersioningOf(this.config, this.modules);
+    const { exclusions } = this;
     this.platform.get().refuseOperations((request, paths) => {
       const info = getBatchOperation(request);
       if (info === undefined) return undefined;
       const method = request.method ?? 'GET';
-      if (!paths().some((path) => excludes(method, path, versioning))) return undefined;
-      const label =
-        info.name === undefined
-          ? `operation ${info.index}`
-          : `operation ${info.index} ("${info.name}")`;
-      return `${label} cannot be run in a batch: ${method} ${request.url ?? ''} is excluded (exclude option)`;
+      if (!paths().some((path) => exclusions.excludes(method, path, true))) return undefined;
+      return `${operationLabel(info.index, info.name)} cannot be run in a batch: ${method} ${request.url ?? ''} is excluded (exclude option)`;
     });
   }
 }

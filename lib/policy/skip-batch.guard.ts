@@ -5,26 +5,59 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { isBatchOperation } from '../dispatch/sub-request.marker.js';
+import { getBatchOperation } from '../dispatch/sub-request.marker.js';
+import { operationLabel } from '../operation/operation.label.js';
+import { RouteExclusions } from './route-exclusions.provider.js';
 import { SkipBatch } from './skip-batch.decorator.js';
 
+/** The request fields the guard reads, on Express and on Fastify. */
+interface RoutedRequest {
+  readonly method?: string;
+  readonly url?: string;
+  readonly originalUrl?: string;
+  readonly raw?: { readonly method?: string; readonly url?: string };
+}
+
 /**
- * Refuses batch operations on routes marked {@link SkipBatch}. Registered as a global guard by
- * BatchModule; a no-op for requests of their own and for non-HTTP contexts.
+ * Refuses batch operations on routes marked {@link SkipBatch}, and on routes `exclude` names as
+ * the app finally routed them. Registered as a global guard by BatchModule; a no-op for requests
+ * of their own and for non-HTTP contexts.
+ *
+ * The second check is the last of three for `exclude`: middleware runs after the first two, and
+ * can change what an operation reaches (`method-override` reading a query key or a header of its
+ * own choosing, url rewriting). A guard runs after all middleware, on the method and url the
+ * router matched.
  */
 @Injectable()
 export class SkipBatchGuard implements CanActivate {
-  constructor(private readonly reflector: Reflector) {}
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly exclusions: RouteExclusions,
+  ) {}
 
   canActivate(context: ExecutionContext): boolean {
     if (context.getType() !== 'http') return true;
-    if (!isBatchOperation(context.switchToHttp().getRequest<object>())) return true;
+    const request = context.switchToHttp().getRequest<RoutedRequest & object>();
+    const operation = getBatchOperation(request);
+    if (operation === undefined) return true;
     const skip = this.reflector.getAllAndOverride(SkipBatch, [
       context.getHandler(),
       context.getClass(),
     ]);
     if (skip) {
       throw new ForbiddenException('This route cannot be reached from inside a batch');
+    }
+    if (this.exclusions.any) {
+      const method = (request.method ?? request.raw?.method ?? 'GET').toUpperCase();
+      const urls = [request.url, request.originalUrl, request.raw?.url].filter(
+        (url): url is string => url !== undefined,
+      );
+      const excluded = urls.find((url) => this.exclusions.excludes(method, url, true));
+      if (excluded !== undefined) {
+        throw new ForbiddenException(
+          `${operationLabel(operation.index, operation.name)} cannot be run in a batch: ${method} ${excluded} is excluded (exclude option)`,
+        );
+      }
     }
     return true;
   }
