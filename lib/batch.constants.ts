@@ -76,3 +76,11 @@ export const TEXT_MEDIA_TYPE =
  * @publicApi
  */
 export const BATCH_FORMATS = ['native', 'facebook', 'graph', 'multipart'] as const;
+
+/**
+ * The content codings an entry's body is decoded from, with node:zlib. Any other coding (or
+ * several, or a body that does not decode) is carried as it came: base64 bytes, its
+ * `content-encoding` header kept, so the client can still decode it itself.
+ * @publicApi
+ */
+export const DECODED_CONTENT_ENCODINGS = ['gzip', 'deflate', 'br'] as const;

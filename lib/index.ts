@@ -8,6 +8,7 @@ export {
 export {
   BATCH_FORMATS,
   BATCH_METHODS,
+  DECODED_CONTENT_ENCODINGS,
   DEFAULT_BATCH_PATH,
   DEFAULT_INHERITED_HEADERS,
   FORBIDDEN_OPERATION_HEADERS,
@@ -31,4 +32,5 @@ export type {
   BatchOperation,
   BatchOutcome,
   BatchResult,
+  DecodedContentEncoding,
 } from './interfaces/batch-operation.interface.js';

@@ -18,6 +18,7 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
 import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
 import { createParentContext, type ParentContext } from '../dispatch/parent.context.js';
+import { decodeContentEncoding } from '../dispatch/content-encoding.js';
 import { decodeResponseBody } from '../dispatch/response.body.js';
 import type {
   BatchEntry,
@@ -222,24 +223,32 @@ export class BatchExecutor {
     response: DispatchResponse,
     name: string,
   ): BatchResult {
-    if (response.truncated) {
+    const decoded = response.truncated
+      ? undefined
+      : decodeContentEncoding(response, this.options.maxResponseBytes);
+    if (!decoded || decoded.kind === 'too-large') {
       return failureResult(
         operation,
         url,
         502,
-        `${name} answered more than maxResponseBytes (${this.options.maxResponseBytes} bytes)`,
+        `${name} answered more than maxResponseBytes (${this.options.maxResponseBytes} bytes)${
+          decoded ? ' once decoded' : ''
+        }`,
       );
     }
-    const contentType = response.headers['content-type'];
+    const { headers, body, statusCode } = decoded.response;
+    const contentType = headers['content-type'];
     return {
       method: operation.method,
       url,
-      code: response.statusCode,
-      headers: response.headers,
+      code: statusCode,
+      headers,
       ...decodeResponseBody(
-        response.body,
+        body,
         typeof contentType === 'string' ? contentType : undefined,
+        decoded.kind === 'encoded',
       ),
+      ...(decoded.kind === 'decoded' ? { decodedContentEncoding: decoded.from } : {}),
     };
   }
 }

@@ -1,10 +1,16 @@
-import type { BATCH_METHODS } from '../batch.constants.js';
+import type { BATCH_METHODS, DECODED_CONTENT_ENCODINGS } from '../batch.constants.js';
 
 /**
  * An HTTP method an operation may use.
  * @publicApi
  */
 export type BatchMethod = (typeof BATCH_METHODS)[number];
+
+/**
+ * A content coding an entry's body was decoded from.
+ * @publicApi
+ */
+export type DecodedContentEncoding = (typeof DECODED_CONTENT_ENCODINGS)[number];
 
 /**
  * One logical HTTP request of a batch, as the executor takes it.
@@ -54,6 +60,12 @@ export interface BatchResult {
   body?: unknown;
   /** `'base64'` when `body` holds a binary response encoded as base64. */
   bodyEncoding?: 'base64';
+  /**
+   * The content coding (`gzip`, `deflate`, `br`) the app's response came in, when the library
+   * decoded it: `body` is then the decoded body, and `content-encoding` and `content-length` are
+   * gone from `headers`. A coding it does not decode keeps its header, the body in base64.
+   */
+  decodedContentEncoding?: DecodedContentEncoding;
 }
 
 /**
