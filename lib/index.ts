@@ -14,6 +14,7 @@ export {
   FORBIDDEN_OPERATION_HEADERS,
   NDJSON_MEDIA_TYPE,
 } from './batch.constants.js';
+export { BODY_ENCODINGS } from './operation/body-encoding.rules.js';
 export { BatchLimitExceededException, InvalidBatchException } from './batch.exceptions.js';
 export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';
 export {

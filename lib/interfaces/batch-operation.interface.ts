@@ -29,7 +29,8 @@ export interface BatchOperation {
   /**
    * Request body. A string is sent as it is (`text/plain` unless a `content-type` header says
    * otherwise), a Buffer as its bytes (`application/octet-stream` unless one says otherwise); any
-   * other JSON value is sent as JSON.
+   * other JSON value is sent as JSON. In the native format, `"bodyEncoding": "base64"` beside a
+   * base64 string makes it bytes (a Buffer here).
    */
   body?: unknown;
   /** Name other operations use in `dependsOn` and references. Unique within a batch. */

@@ -4,6 +4,7 @@ import { BatchLimitExceededException, InvalidBatchException } from '../batch.exc
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { isRecord } from '../formats/format.utils.js';
 import { BatchRequestDto } from './batch-operation.dto.js';
+import { decodeEncodedBody } from './body-encoding.rules.js';
 import {
   headerBlockBytes,
   headerNameProblem,
@@ -65,7 +66,9 @@ export function decodeOperations(data: unknown, limit: number, root: string): Ba
       url: operation.url,
       headers: decodeHeaders(headers, `${root}.${index}.headers`, problems),
     };
-    if (operationBody !== undefined) decoded.body = operationBody;
+    if (operation.bodyEncoding === 'base64') {
+      decoded.body = decodeEncodedBody(operationBody, `${root}.${index}`, problems);
+    } else if (operationBody !== undefined) decoded.body = operationBody;
     if (operation.name !== undefined) decoded.name = operation.name;
     if (operation.dependsOn !== undefined) decoded.dependsOn = operation.dependsOn;
     if (operation.omitResponseOnSuccess !== undefined) {
