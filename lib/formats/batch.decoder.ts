@@ -68,7 +68,7 @@ export function decodeBatchRequest(
       throw new InvalidBatchException(['a multipart/mixed batch needs a boundary parameter']);
     }
     return decodeMultipart(
-      { boundary, bytes: wire.bytes, headers: request.headers },
+      { boundary, bytes: wire.bytes, headers: request.headers, url: request.url },
       options.limit,
     );
   }

@@ -26,6 +26,8 @@ export interface MultipartBatchRequest {
   readonly bytes: Buffer;
   /** The batch request's own headers: they apply to every part that does not set its own. */
   readonly headers: IncomingHttpHeaders;
+  /** The batch request's own target: a relative part target (OData's `items/1`) resolves against it. */
+  readonly url?: string;
 }
 
 const CRLF = '\r\n';
@@ -88,7 +90,9 @@ export function decodeMultipart(request: MultipartBatchRequest, limit: number): 
         native.push({});
         continue;
       }
-      native.push(toNative(Buffer.from(part.bytes), outer, `part ${index + 1}`, problems));
+      native.push(
+        toNative(Buffer.from(part.bytes), outer, `part ${index + 1}`, problems, request.url),
+      );
     }
   } catch (error) {
     if (error instanceof MaxPartsExceededError) {
@@ -178,6 +182,7 @@ function toNative(
   outer: Record<string, string>,
   label: string,
   problems: string[],
+  batchUrl: string | undefined,
 ): Record<string, unknown> {
   let request;
   try {
@@ -199,7 +204,7 @@ function toNative(
   }
   const native: Record<string, unknown> = {
     method: request.method,
-    url: originForm(request.target),
+    url: originForm(request.target, batchUrl),
     headers,
   };
   // Whitespace alone is the line breaks clients leave before the next boundary.
@@ -219,11 +224,17 @@ function toNative(
   return native;
 }
 
-/** `https://other.example/items?x=1` -> `/items?x=1`: the batch's own host serves every part. */
-function originForm(target: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return target;
+/**
+ * `https://other.example/items?x=1` -> `/items?x=1`: the batch's own host serves every part. A
+ * relative target (`items/1`, as OData clients write them relative to the service root) resolves
+ * against the batch request's url, as OData 4.0 §11.7.2 says: `/odata/$batch` makes it
+ * `/odata/items/1`.
+ */
+function originForm(target: string, batchUrl = '/'): string {
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
+  if (target.startsWith('/') || (!absolute && target.startsWith('$'))) return target;
   try {
-    const url = new URL(target);
+    const url = new URL(target, new URL(batchUrl, 'http://batch.invalid'));
     return `${url.pathname}${url.search}`;
   } catch {
     return target; // Refused by the url rules with a message naming it.
