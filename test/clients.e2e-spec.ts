@@ -101,7 +101,10 @@ async function googleClient(app: TestApp, mode: 'batch' | 'direct'): Promise<unk
 /** Fastify routes `/v1/` (where fbgraph posts) to `/v1` only with ignoreTrailingSlash. */
 function trailingSlashTolerant(platform: Platform): Platform {
   if (platform.name === 'express') return platform;
-  return { name: 'fastify', create: () => new FastifyAdapter({ ignoreTrailingSlash: true }) };
+  return {
+    name: 'fastify',
+    create: () => new FastifyAdapter({ routerOptions: { ignoreTrailingSlash: true } }),
+  };
 }
 
 forEachPlatform((platform) => {
