@@ -135,3 +135,11 @@ export const BATCH_FORMATS = Object.freeze(['native', 'facebook', 'graph', 'mult
  * @publicApi
  */
 export type BatchFormat = (typeof BATCH_FORMATS)[number];
+
+/**
+ * The content codings an entry's body is decoded from, with node:zlib. Any other coding (or
+ * several, or a body that does not decode) is carried as it came: base64 bytes, its
+ * `content-encoding` header kept, so the client can still decode it itself.
+ * @publicApi
+ */
+export const DECODED_CONTENT_ENCODINGS = Object.freeze(['gzip', 'deflate', 'br'] as const);

@@ -10,6 +10,7 @@ export {
   BATCH_OPTIONS,
   BATCH_FORMATS,
   BATCH_METHODS,
+  DECODED_CONTENT_ENCODINGS,
   DEFAULT_BATCH_PATH,
   DEFAULT_INHERITED_HEADERS,
   FORBIDDEN_OPERATION_HEADERS,
@@ -18,6 +19,7 @@ export {
   NDJSON_MEDIA_TYPE,
   type BatchFormat,
 } from './batch.constants.js';
+export { BODY_ENCODINGS } from './operation/body-encoding.rules.js';
 export { BatchLimitExceededException, InvalidBatchException } from './batch.exceptions.js';
 export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';
 export {
@@ -37,4 +39,5 @@ export type {
   BatchOperation,
   BatchOutcome,
   BatchResult,
+  DecodedContentEncoding,
 } from './interfaces/batch-operation.interface.js';

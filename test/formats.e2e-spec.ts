@@ -309,7 +309,7 @@ forEachPlatform(() => {
       const parts = partsOf(reply.contentType, reply.text);
       expect(parts.map((part) => part.code)).toEqual([200, 403]);
       expect(parts[0]?.outer).toContain('Content-ID: response-1');
-      expect(parts[1]?.outer).toContain('Content-ID: response-item2:1@example.com');
+      expect(parts[1]?.outer).toContain('Content-ID: <response-item2:1@example.com>');
     });
 
     it('never lets a part reach another host: its Host header and absolute url are ignored', async () => {

@@ -105,11 +105,26 @@ forEachPlatform(() => {
   it.each([
     ['text/plain', 'batch=[{"method":"DELETE","relative_url":"echo"}]'],
     ['multipart/form-data; boundary=x', '--x\r\n\r\n--x--\r\n'],
-    [undefined, 'batch=[{"method":"DELETE","relative_url":"echo"}]'],
   ])('runs nothing for a %s batch (not a batch format)', async (type, body) => {
-    const request = t.http.post('/batch').set(ambient);
-    if (type) request.set('content-type', type);
-    await request.send(Buffer.from(body)).expect(415);
+    await t.http
+      .post('/batch')
+      .set(ambient)
+      .set('content-type', type)
+      .send(Buffer.from(body))
+      .expect(415);
     expect(t.recorder.count('echo')).toBe(0);
+  });
+
+  it('reads a form without Content-Type as the Facebook form (as fbgraph sends it), its operations without ambient credentials', async () => {
+    const request = t.http.post('/batch').set(ambient);
+    const form = new URLSearchParams({ access_token: '', batch: JSON.stringify(operations) });
+    // supertest sets no Content-Type for a Buffer body.
+    const response = await request.send(Buffer.from(form.toString())).expect(200);
+    const seen = seenHeaders(response.body);
+    expect(seen.length).toBe(operations.length);
+    for (const headers of seen) {
+      expect(headers).not.toHaveProperty('cookie');
+      expect(headers).not.toHaveProperty('authorization');
+    }
   });
 });

@@ -8,10 +8,17 @@ export interface DecodedBody {
 
 /**
  * Turns captured bytes into an entry's body: JSON parsed, text as text, anything else base64, so
- * nothing is lost. A body that claims JSON but does not parse is given as text.
+ * nothing is lost. A body that claims JSON but does not parse is given as text; a body still
+ * content-encoded is always base64.
  */
-export function decodeResponseBody(bytes: Buffer, contentType: string | undefined): DecodedBody {
+export function decodeResponseBody(
+  bytes: Buffer,
+  contentType: string | undefined,
+  /** Still content-encoded (a coding not decoded here): bytes whatever the type says. */
+  encoded = false,
+): DecodedBody {
   if (bytes.length === 0) return {};
+  if (encoded) return { body: bytes.toString('base64'), bodyEncoding: 'base64' };
   const type = contentType ?? '';
   if (JSON_MEDIA_TYPE.test(type)) {
     const text = bytes.toString('utf8');

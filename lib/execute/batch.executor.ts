@@ -18,6 +18,7 @@ import { validatedOperations } from '../operation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
 import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
 import { createParentContext, type ParentContext } from '../dispatch/parent.context.js';
+import { decodeContentEncoding } from '../dispatch/content-encoding.js';
 import { decodeResponseBody } from '../dispatch/response.body.js';
 import type {
   BatchEntry,
@@ -245,15 +246,21 @@ export class BatchExecutor {
     name: string,
     reply: ReplyBudget,
   ): BatchResult {
-    if (response.truncated) {
+    const decoded = response.truncated
+      ? undefined
+      : decodeContentEncoding(response, this.options.maxResponseBytes);
+    if (!decoded || decoded.kind === 'too-large') {
       return failureResult(
         operation,
         url,
         502,
-        `${name} answered more than maxResponseBytes (${this.options.maxResponseBytes} bytes)`,
+        `${name} answered more than maxResponseBytes (${this.options.maxResponseBytes} bytes)${
+          decoded ? ' once decoded' : ''
+        }`,
       );
     }
-    if (!reply.charge(response)) {
+    // Charged as the entry will carry it: decoded, when the app content-encoded it.
+    if (!reply.charge(decoded.response)) {
       return failureResult(
         operation,
         url,
@@ -261,16 +268,19 @@ export class BatchExecutor {
         `${name} answered ${response.statusCode}, but its response would take the batch reply past maxReplyBytes (${reply.limit} bytes)`,
       );
     }
-    const contentType = response.headers['content-type'];
+    const { headers, body, statusCode } = decoded.response;
+    const contentType = headers['content-type'];
     return {
       method: operation.method,
       url,
-      code: response.statusCode,
-      headers: response.headers,
+      code: statusCode,
+      headers,
       ...decodeResponseBody(
-        response.body,
+        body,
         typeof contentType === 'string' ? contentType : undefined,
+        decoded.kind === 'encoded',
       ),
+      ...(decoded.kind === 'decoded' ? { decodedContentEncoding: decoded.from } : {}),
     };
   }
 }

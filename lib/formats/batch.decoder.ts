@@ -6,7 +6,7 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { BatchFormat } from '../batch.constants.js';
 import type { DecodedBatch } from './batch-format.interface.js';
 import { isRecord } from '../operation/json.value.js';
-import { decodeFacebook } from './facebook.format.js';
+import { decodeFacebook, isFacebookForm } from './facebook.format.js';
 import { decodeGraph } from './graph.format.js';
 import { boundaryOf, decodeMultipart } from './multipart.format.js';
 import { decodeNative } from './native.format.js';
@@ -18,7 +18,8 @@ const SECURE = { protoAction: 'error', constructorAction: 'error' } as const;
 /** How each format is sent, for messages that list what the endpoint accepts. */
 const SHAPES: Record<BatchFormat, string> = {
   native: '{"data": [operations]} as application/json',
-  facebook: '{"batch": [operations]} as application/json, or a batch= form field',
+  facebook:
+    '{"batch": [operations]} as application/json, or a batch= form field (urlencoded or without Content-Type)',
   graph: '{"requests": [requests]} as application/json (Microsoft Graph)',
   multipart: 'multipart/mixed with one application/http part per operation',
 };
@@ -68,12 +69,16 @@ export function decodeBatchRequest(
       throw new InvalidBatchException(['a multipart/mixed batch needs a boundary parameter']);
     }
     return decodeMultipart(
-      { boundary, bytes: wire.bytes, headers: request.headers },
+      { boundary, bytes: wire.bytes, headers: request.headers, url: request.url },
       options.limit,
     );
   }
   if (mediaType === 'application/x-www-form-urlencoded' && enabled(options, 'facebook')) {
     requireUtf8(parameters);
+    return decodeForm(wire, options);
+  }
+  // fbgraph and other Facebook clients post their form with no Content-Type, as Facebook takes it.
+  if (mediaType === '' && enabled(options, 'facebook') && isFacebookForm(wire.bytes)) {
     return decodeForm(wire, options);
   }
   throw new UnsupportedMediaTypeException(

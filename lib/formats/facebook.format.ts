@@ -59,6 +59,19 @@ export function decodeFacebook(
   };
 }
 
+/**
+ * True when a body sent without Content-Type is Facebook's form: urlencoded fields, one of them
+ * `batch`, as fbgraph posts it. Nothing else is read without a Content-Type: a JSON body (which
+ * could hold `&batch=` inside a string) is not a form. A top-level `access_token` field, which
+ * Facebook applies to every operation that has none, is ignored: it is neither passed on nor a
+ * credential here.
+ */
+export function isFacebookForm(bytes: Buffer): boolean {
+  const text = bytes.toString('utf8');
+  if (/^\s*[[{"]/.test(text)) return false;
+  return new URLSearchParams(text).has('batch');
+}
+
 /** A Facebook operation in the native shape, for the shared validation. */
 function toNative(
   item: Record<string, unknown>,

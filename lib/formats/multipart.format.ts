@@ -2,6 +2,7 @@ import {
   MaxPartsExceededError,
   MultipartParseError,
   parseMultipart,
+  type MultipartHeaders,
 } from '@remix-run/multipart-parser';
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
@@ -20,6 +21,7 @@ import type { DecodedBatch } from './batch-format.interface.js';
 import { bodyBytes } from './entry.body.js';
 import { canonical } from './header.names.js';
 import { setOwn } from '../operation/json.value.js';
+import { ChangeSetError, parseChangeSet } from './change-set.parser.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
 
 /** The multipart/mixed batch request as read off the wire. */
@@ -28,6 +30,8 @@ export interface MultipartBatchRequest {
   readonly bytes: Buffer;
   /** The batch request's own headers: they apply to every part that does not set its own. */
   readonly headers: IncomingHttpHeaders;
+  /** The batch request's own target: a relative part target (OData's `items/1`) resolves against it. */
+  readonly url?: string;
 }
 
 const CRLF = '\r\n';
@@ -45,6 +49,29 @@ const NOT_INHERITED = new Set([
 ]);
 
 /**
+ * Headers of an embedded request that describe a connection that does not exist: the part's own
+ * framing delimits its body, and the batch's connection carries it. Clients copy them in from the
+ * request they would have sent (Flask-Batch's client takes every header `requests` adds, such as
+ * `Connection: keep-alive`), so they are ignored there, as `Host` is, instead of failing the batch.
+ */
+const EMBEDDED_FRAMING = new Set([
+  'host',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'te',
+  'upgrade',
+  'transfer-encoding',
+  'content-length',
+]);
+
+/** A part's Content-ID, and whether the request wrote it in angle brackets. */
+interface ContentId {
+  readonly id: string;
+  readonly bracketed: boolean;
+}
+
+/**
  * multipart/mixed (Google APIs, OData multipart, Flask-Batch): one `application/http` part per
  * operation, replied to in request order with `Content-ID: response-<id>`. Parsed by
  * @remix-run/multipart-parser, each part's request by http-parser-js. Accepts quoted and
@@ -55,7 +82,7 @@ const NOT_INHERITED = new Set([
 export function decodeMultipart(request: MultipartBatchRequest, limit: number): DecodedBatch {
   const bytes = normalised(request.bytes, request.boundary);
   const problems: string[] = [];
-  const contentIds: string[] = [];
+  const contentIds: ContentId[] = [];
   const native: Record<string, unknown>[] = [];
   const outer = inheritedHeaders(request.headers);
   try {
@@ -68,7 +95,14 @@ export function decodeMultipart(request: MultipartBatchRequest, limit: number): 
     })) {
       const index = native.length;
       contentIds.push(contentIdOf(part.headers['content-id'], index));
-      native.push(toNative(Buffer.from(part.bytes), outer, `part ${index + 1}`, problems));
+      if (part.mediaType?.toLowerCase() === 'multipart/mixed') {
+        problems.push(changeSetProblem(part, index, limit));
+        native.push({});
+        continue;
+      }
+      native.push(
+        toNative(Buffer.from(part.bytes), outer, `part ${index + 1}`, problems, request.url),
+      );
     }
   } catch (error) {
     if (error instanceof MaxPartsExceededError) {
@@ -107,9 +141,41 @@ function normalised(bytes: Buffer, boundary: string): Buffer {
   return Buffer.from(body.toString('latin1').replace(/\r?\n/g, CRLF), 'latin1');
 }
 
-function contentIdOf(header: string | undefined, index: number): string {
-  const id = header?.trim().replace(/^<(.*)>$/, '$1');
-  return id === undefined || id === '' ? String(index + 1) : id;
+/**
+ * The part's Content-ID, brackets removed but remembered: Google's clients send `<id>` and accept
+ * only `<response-id>` back, as Google's batch documentation shows.
+ */
+function contentIdOf(header: string | undefined, index: number): ContentId {
+  const written = header?.trim() ?? '';
+  const bracketed = /^<.*>$/.test(written);
+  const id = bracketed ? written.slice(1, -1) : written;
+  return id === '' ? { id: String(index + 1), bracketed: false } : { id, bracketed };
+}
+
+/**
+ * Why a change set part cannot run. Parsed first, so what is wrong inside it is named; until the
+ * executor runs atomic groups, even a well-formed one is refused, naming change sets, rather than
+ * run its requests one by one, which would break the all-or-nothing promise its client relies on.
+ */
+function changeSetProblem(
+  part: { readonly bytes: Uint8Array; readonly headers: MultipartHeaders },
+  index: number,
+  limit: number,
+): string {
+  const label = `part ${index + 1}`;
+  const boundary = boundaryOf((part.headers['content-type'] ?? '').split(';').slice(1));
+  if (!boundary) return `${label}: a change set (multipart/mixed part) needs a boundary parameter`;
+  try {
+    const { requests } = parseChangeSet(Buffer.from(part.bytes), boundary, limit);
+    return (
+      `${label} is an OData change set of ${requests.length} request(s): change sets run as ` +
+      'atomic groups (all succeed or none), which this endpoint does not support yet. Send the ' +
+      'requests as parts of the batch itself, outside a change set, to run them one by one'
+    );
+  } catch (error) {
+    if (!(error instanceof ChangeSetError)) throw error;
+    return `${label}, an OData change set: ${error.message}`;
+  }
 }
 
 function inheritedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -133,6 +199,7 @@ function toNative(
   outer: Record<string, string>,
   label: string,
   problems: string[],
+  batchUrl: string | undefined,
 ): Record<string, unknown> {
   let request;
   try {
@@ -147,14 +214,14 @@ function toNative(
   for (const [name, value] of request.headers) {
     const lower = name.toLowerCase();
     // The part's own framing: the boundary delimits its body, the batch's host is the host.
-    if (lower === 'host' || lower === 'content-length') continue;
+    if (EMBEDDED_FRAMING.has(lower)) continue;
     // A part's own header replaces the outer one; repeated in the part, its values are joined.
     setOwn(headers, lower, own.has(lower) ? `${headers[lower] ?? ''}, ${value}` : value);
     own.add(lower);
   }
   const native: Record<string, unknown> = {
     method: request.method,
-    url: originForm(request.target),
+    url: originForm(request.target, batchUrl),
     headers,
   };
   // Whitespace alone is the line breaks clients leave before the next boundary.
@@ -165,15 +232,26 @@ function toNative(
         ? request.body.toString('utf8')
         : request.body;
     if (type === undefined) headers['content-type'] = 'application/json';
+  } else if (own.has('content-type')) {
+    // MIME writers put a Content-Type on every part, body or not (Google's client writes
+    // application/json on a DELETE); sent directly there would be none, and some parsers refuse
+    // a declared JSON body that is empty (Fastify: 400).
+    delete headers['content-type'];
   }
   return native;
 }
 
-/** `https://other.example/items?x=1` -> `/items?x=1`: the batch's own host serves every part. */
-function originForm(target: string): string {
-  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) return target;
+/**
+ * `https://other.example/items?x=1` -> `/items?x=1`: the batch's own host serves every part. A
+ * relative target (`items/1`, as OData clients write them relative to the service root) resolves
+ * against the batch request's url, as OData 4.0 §11.7.2 says: `/odata/$batch` makes it
+ * `/odata/items/1`.
+ */
+function originForm(target: string, batchUrl = '/'): string {
+  const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
+  if (target.startsWith('/') || (!absolute && target.startsWith('$'))) return target;
   try {
-    const url = new URL(target);
+    const url = new URL(target, new URL(batchUrl, 'http://batch.invalid'));
     return `${url.pathname}${url.search}`;
   } catch {
     return target; // Refused by the url rules with a message naming it.
@@ -182,7 +260,7 @@ function originForm(target: string): string {
 
 function encodeMultipart(
   entries: readonly BatchEntry[],
-  contentIds: readonly string[],
+  contentIds: readonly ContentId[],
 ): { kind: 'bytes'; body: Buffer; contentType: string } {
   const boundary = `batch_${randomBytes(12).toString('hex')}`;
   const chunks: Buffer[] = [];
@@ -191,7 +269,7 @@ function encodeMultipart(
     const head = [
       `--${boundary}`,
       'Content-Type: application/http',
-      `Content-ID: response-${contentIds[index] ?? String(index + 1)}`,
+      `Content-ID: ${replyContentId(contentIds[index] ?? { id: String(index + 1), bracketed: false })}`,
       '',
       `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd(),
       ...Object.entries(headers).flatMap(([name, value]) =>
@@ -209,6 +287,11 @@ function encodeMultipart(
     body: Buffer.concat(chunks),
     contentType: `multipart/mixed; boundary=${boundary}`,
   };
+}
+
+/** `response-<id>`, in angle brackets when the request's Content-ID had them. */
+function replyContentId({ id, bracketed }: ContentId): string {
+  return bracketed ? `<response-${id}>` : `response-${id}`;
 }
 
 /** An entry as the raw response a part carries. */

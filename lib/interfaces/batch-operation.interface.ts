@@ -1,10 +1,16 @@
-import type { BATCH_METHODS } from '../batch.constants.js';
+import type { BATCH_METHODS, DECODED_CONTENT_ENCODINGS } from '../batch.constants.js';
 
 /**
  * An HTTP method an operation may use.
  * @publicApi
  */
 export type BatchMethod = (typeof BATCH_METHODS)[number];
+
+/**
+ * A content coding an entry's body was decoded from.
+ * @publicApi
+ */
+export type DecodedContentEncoding = (typeof DECODED_CONTENT_ENCODINGS)[number];
 
 /**
  * One logical HTTP request of a batch, as the executor takes it.
@@ -23,7 +29,8 @@ export interface BatchOperation {
   /**
    * Request body. A string is sent as it is (`text/plain` unless a `content-type` header says
    * otherwise), a Buffer as its bytes (`application/octet-stream` unless one says otherwise); any
-   * other JSON value is sent as JSON.
+   * other JSON value is sent as JSON. In the native format, `"bodyEncoding": "base64"` beside a
+   * base64 string makes it bytes (a Buffer here).
    */
   body?: unknown;
   /** Name other operations use in `dependsOn` and references. Unique within a batch. */
@@ -54,6 +61,12 @@ export interface BatchResult {
   body?: unknown;
   /** `'base64'` when `body` holds a binary response encoded as base64. */
   bodyEncoding?: 'base64';
+  /**
+   * The content coding (`gzip`, `deflate`, `br`) the app's response came in, when the library
+   * decoded it: `body` is then the decoded body, and `content-encoding` and `content-length` are
+   * gone from `headers`. A coding it does not decode keeps its header, the body in base64.
+   */
+  decodedContentEncoding?: DecodedContentEncoding;
 }
 
 /**

@@ -10,6 +10,7 @@ import {
 } from 'class-validator';
 import { BATCH_METHODS, OPERATION_NAME_PATTERN } from '../batch.constants.js';
 import type { BatchMethod } from '../interfaces/batch-operation.interface.js';
+import { BODY_ENCODINGS } from './body-encoding.rules.js';
 import { IsOperationUrl } from './url.rules.js';
 
 /**
@@ -32,6 +33,10 @@ export class BatchOperationDto {
 
   @Exclude()
   body?: unknown;
+
+  @IsOptional()
+  @IsIn(BODY_ENCODINGS, { message: '$property must be "base64" (or absent, for a JSON body)' })
+  bodyEncoding?: (typeof BODY_ENCODINGS)[number];
 
   @IsOptional()
   @IsString()

@@ -5,6 +5,7 @@ import { BatchLimitExceededException, InvalidBatchException } from '../batch.exc
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { isRecord } from './json.value.js';
 import { BatchRequestDto } from './batch-operation.dto.js';
+import { decodeEncodedBody } from './body-encoding.rules.js';
 import {
   headerBlockBytes,
   headerNameProblem,
@@ -77,7 +78,9 @@ export function decodeOperations(
       url: operation.url,
       headers: decodeHeaders(headers, `${root}.${index}.headers`, problems),
     };
-    if (operationBody !== undefined) decoded.body = operationBody;
+    if (operation.bodyEncoding === 'base64') {
+      decoded.body = decodeEncodedBody(operationBody, `${root}.${index}`, problems);
+    } else if (operationBody !== undefined) decoded.body = operationBody;
     if (operation.name !== undefined) decoded.name = operation.name;
     if (operation.dependsOn !== undefined) decoded.dependsOn = operation.dependsOn;
     if (operation.omitResponseOnSuccess !== undefined) {

@@ -1,0 +1,75 @@
+import { ChangeSetError, parseChangeSet } from './change-set.parser.js';
+
+/** A change set body of `application/http` parts, each with its own headers. */
+function changeSet(parts: readonly { headers: readonly string[]; http: string }[]): Buffer {
+  const body = parts
+    .map((part) => ['--cs', ...part.headers, '', part.http].join('\r\n'))
+    .join('\r\n');
+  return Buffer.from(`${body}\r\n--cs--\r\n`);
+}
+
+const http = ['Content-Type: application/http'];
+
+describe('parseChangeSet', () => {
+  it('reads each request with its Content-ID, and $-references to earlier ones', () => {
+    const { requests } = parseChangeSet(
+      changeSet([
+        { headers: [...http, 'Content-ID: <1>'], http: 'POST items HTTP/1.1\r\n\r\n{}' },
+        { headers: [...http, 'Content-ID: 2'], http: 'PATCH $1/qty HTTP/1.1\r\n' },
+      ]),
+      'cs',
+      50,
+    );
+    expect(requests).toEqual([
+      { contentId: '1', method: 'POST', target: 'items', reference: undefined },
+      {
+        contentId: '2',
+        method: 'PATCH',
+        target: '$1/qty',
+        reference: { contentId: '1', rest: '/qty' },
+      },
+    ]);
+  });
+
+  it.each([
+    [
+      'a request without Content-ID',
+      [{ headers: http, http: 'GET /a HTTP/1.1\r\n' }],
+      /needs a Content-ID/,
+    ],
+    [
+      'a repeated Content-ID',
+      [
+        { headers: [...http, 'Content-ID: 1'], http: 'GET /a HTTP/1.1\r\n' },
+        { headers: [...http, 'Content-ID: 1'], http: 'GET /b HTTP/1.1\r\n' },
+      ],
+      /Content-ID 1 is not unique/,
+    ],
+    [
+      'a reference to itself or a later request',
+      [{ headers: [...http, 'Content-ID: 1'], http: 'PATCH $1 HTTP/1.1\r\n' }],
+      /\$1 names no earlier Content-ID/,
+    ],
+    [
+      'a nested change set',
+      [{ headers: ['Content-Type: multipart/mixed; boundary=x', 'Content-ID: 1'], http: '--x--' }],
+      /change sets do not nest/,
+    ],
+    [
+      'a part that is not a request',
+      [{ headers: [...http, 'Content-ID: 1'], http: 'not http at all' }],
+      /not an HTTP request/,
+    ],
+  ])('refuses %s, saying why', (_name, parts, message) => {
+    expect(() => parseChangeSet(changeSet(parts), 'cs', 50)).toThrow(ChangeSetError);
+    expect(() => parseChangeSet(changeSet(parts), 'cs', 50)).toThrow(message);
+  });
+
+  it('holds no more requests than the batch limit', () => {
+    const parts = [1, 2, 3].map((id) => ({
+      headers: [...http, `Content-ID: ${id}`],
+      http: 'GET /a HTTP/1.1\r\n',
+    }));
+    expect(() => parseChangeSet(changeSet(parts), 'cs', 2)).toThrow(/more than 2 requests/);
+  });
+});
