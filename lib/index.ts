@@ -20,7 +20,18 @@ export {
   type BatchFormat,
 } from './batch.constants.js';
 export { BODY_ENCODINGS } from './operation/body-encoding.rules.js';
-export { BatchLimitExceededException, InvalidBatchException } from './batch.exceptions.js';
+export {
+  BatchBodyTooLargeException,
+  BatchException,
+  BatchLimitExceededException,
+  CrossSiteBatchException,
+  InvalidBatchException,
+  NestedBatchException,
+  UnsupportedBatchFormatException,
+  type BatchEntryFailureReason,
+  type BatchErrorBody,
+  type BatchRefusalReason,
+} from './batch.exceptions.js';
 export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';
 export {
   getBatchOperation,

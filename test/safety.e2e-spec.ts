@@ -309,6 +309,7 @@ forEachPlatform((platform) => {
         statusCode: 413,
         error: 'Payload Too Large',
         message: 'The batch body may be at most 65536 bytes (maxBodyBytes)',
+        reason: 'body-too-large',
       });
       expect(sideEffects(t)).toBe(0);
     });

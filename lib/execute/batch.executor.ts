@@ -9,34 +9,28 @@ import {
   type Subscription,
   takeUntil,
   tap,
-  timeout,
   timer,
 } from 'rxjs';
 import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../operation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
-import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
-import { createParentContext, type ParentContext } from '../dispatch/parent.context.js';
-import { decodeContentEncoding } from '../dispatch/content-encoding.js';
-import { decodeResponseBody } from '../dispatch/response.body.js';
+import { createParentContext } from '../dispatch/parent.context.js';
 import type {
   BatchEntry,
   BatchOperation,
   BatchOutcome,
   BatchResult,
 } from '../interfaces/batch-operation.interface.js';
-import { planBatch, type BatchPlan, type PlannedOperation } from '../plan/batch.planner.js';
-import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
-import { RenderLimitError } from '../plan/render.limits.js';
+import { planBatch } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import { BatchReferences } from './batch.references.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { OperationQueue } from './operation.queue.js';
-import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
+import { OperationRunner, type BatchRun } from './operation.runner.js';
 import { ReplyBudget } from './reply.budget.js';
-import { failureResult, isSuccess, toEntry } from './operation.results.js';
+import { isSuccess, toEntry } from './operation.results.js';
 
 /**
  * Where a batch comes from and how long it may take.
@@ -59,9 +53,10 @@ export interface BatchRunContext {
 }
 
 /**
- * Runs batches: plans the operations into a dependency graph, then dispatches each one through
- * the app's own HTTP adapter, in parallel where nothing orders them. Inject it to run batches
- * from your own code.
+ * Runs batches: validates and plans the operations into a dependency graph, schedules them
+ * (in parallel where nothing orders them, within `concurrency` and the cap across batches),
+ * holds the batch to its deadline and abort signal, and collects the outcomes. Each operation's
+ * own life is the OperationRunner's. Inject it to run batches from your own code.
  * @publicApi
  */
 @Injectable()
@@ -70,8 +65,13 @@ export class BatchExecutor {
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
     private readonly dispatchers: DispatcherHost,
     private readonly queue: OperationQueue,
-    private readonly exclusions: RouteExclusions,
-  ) {}
+    exclusions: RouteExclusions,
+  ) {
+    this.runner = new OperationRunner(options, exclusions);
+  }
+
+  /** One operation's life; this class orchestrates the batch around it. */
+  private readonly runner: OperationRunner;
 
   /**
    * Emits each operation's outcome as it completes (completion order, not request order) and
@@ -112,7 +112,7 @@ export class BatchExecutor {
         },
         (index, failedDependency) =>
           onNextTurn(context.readyToStart, () =>
-            lane.run(() => this.runOperation(batch, index, failedDependency)),
+            lane.run(() => this.runner.run(batch, index, failedDependency)),
           ),
         (result) => isSuccess(result.code),
         this.options.concurrency,
@@ -148,154 +148,6 @@ export class BatchExecutor {
     );
     return entries;
   }
-
-  private runOperation(
-    { plan, results, references, dispatcher, parent, reply }: BatchRun,
-    index: number,
-    failedDependency: number | undefined,
-  ): Observable<BatchResult> {
-    const planned = plan.operations[index] as PlannedOperation;
-    const { operation, label } = planned;
-    if (failedDependency !== undefined) {
-      const code = results[failedDependency]?.code ?? 0;
-      const dependency = plan.operations[failedDependency]?.label ?? String(failedDependency);
-      return of(
-        failureResult(
-          operation,
-          operation.url,
-          424,
-          `${label} was not run: its dependency ${dependency} ${
-            code === 424 ? 'was not run either' : `answered ${code}`
-          }`,
-          { failedDependency },
-        ),
-      );
-    }
-
-    let request;
-    const budget = references.rendered.forOperation();
-    try {
-      request = buildRequest(planned, references.lookup, budget, parent);
-      budget.commit();
-    } catch (error) {
-      if (
-        error instanceof UnmatchedReferenceError ||
-        error instanceof InvalidRenderedRequestError ||
-        error instanceof RenderLimitError
-      ) {
-        return of(failureResult(operation, operation.url, 400, `${label}: ${error.message}`));
-      }
-      throw error;
-    }
-
-    const { url } = request;
-    if (this.exclusions.excludes(request.method, url)) {
-      return of(
-        failureResult(
-          operation,
-          url,
-          403,
-          `${label} cannot be run in a batch: ${request.method} ${url} is excluded (exclude option)`,
-        ),
-      );
-    }
-    // One subscriber per operation instead of a map and a catchError: the executor pays for
-    // every layer once per operation, which the benchmark's profile showed.
-    let answered = new Observable<BatchResult>((subscriber) =>
-      dispatcher.dispatch(request, parent).subscribe({
-        next: (response) => {
-          let result: BatchResult;
-          try {
-            result = this.toResult(operation, url, response, label, reply);
-          } catch (error) {
-            result = failureResult(operation, url, 500, `${label} failed: ${String(error)}`);
-          }
-          subscriber.next(result);
-        },
-        error: (error: unknown) => {
-          subscriber.next(
-            failureResult(
-              operation,
-              url,
-              500,
-              `${label} failed before the app answered: ${String(error)}`,
-            ),
-          );
-          subscriber.complete();
-        },
-        complete: () => subscriber.complete(),
-      }),
-    );
-    const limit = this.options.operationTimeout;
-    if (limit > 0) {
-      answered = answered.pipe(
-        timeout({
-          first: limit,
-          with: () =>
-            of(failureResult(operation, url, 504, `${label} took longer than ${limit} ms`)),
-        }),
-      );
-    }
-    return answered;
-  }
-
-  private toResult(
-    operation: BatchOperation,
-    url: string,
-    response: DispatchResponse,
-    name: string,
-    reply: ReplyBudget,
-  ): BatchResult {
-    const decoded = response.truncated
-      ? undefined
-      : decodeContentEncoding(response, this.options.maxResponseBytes);
-    if (!decoded || decoded.kind === 'too-large') {
-      return failureResult(
-        operation,
-        url,
-        502,
-        `${name} answered more than maxResponseBytes (${this.options.maxResponseBytes} bytes)${
-          decoded ? ' once decoded' : ''
-        }`,
-      );
-    }
-    // Charged as the entry will carry it: decoded, when the app content-encoded it.
-    if (!reply.charge(decoded.response)) {
-      return failureResult(
-        operation,
-        url,
-        502,
-        `${name} answered ${response.statusCode}, but its response would take the batch reply past maxReplyBytes (${reply.limit} bytes)`,
-      );
-    }
-    const { headers, body, statusCode } = decoded.response;
-    const contentType = headers['content-type'];
-    return {
-      method: operation.method,
-      url,
-      code: statusCode,
-      headers,
-      ...decodeResponseBody(
-        body,
-        typeof contentType === 'string' ? contentType : undefined,
-        decoded.kind === 'encoded',
-      ),
-      ...(decoded.kind === 'decoded' ? { decodedContentEncoding: decoded.from } : {}),
-    };
-  }
-}
-
-/** What every operation of one batch shares; made once per batch. */
-interface BatchRun {
-  readonly plan: BatchPlan;
-  /** Results so far, by operation index. */
-  readonly results: readonly (BatchResult | undefined)[];
-  /** Each distinct reference evaluated once, and the bytes rendered so far. */
-  readonly references: BatchReferences;
-  readonly dispatcher: OperationDispatcher;
-  readonly parent: ParentContext;
-  /** What the batch's responses may still add to its reply. */
-  readonly reply: ReplyBudget;
 }
 
 /**

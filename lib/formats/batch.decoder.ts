@@ -1,7 +1,10 @@
-import { PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import secureJson from 'secure-json-parse';
-import { InvalidBatchException } from '../batch.exceptions.js';
+import {
+  BatchBodyTooLargeException,
+  InvalidBatchException,
+  UnsupportedBatchFormatException,
+} from '../batch.exceptions.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { BatchFormat } from '../batch.constants.js';
 import type { DecodedBatch } from './batch-format.interface.js';
@@ -29,8 +32,8 @@ const SHAPES: Record<BatchFormat, string> = {
  * its Content-Type, a form by its `batch` field (Facebook), JSON by its shape (`data`: native,
  * `requests`: Microsoft Graph, `batch`: Facebook). Works on the body as read off the wire; when
  * the library could not read it first, on what the app's own body parser made of it (JSON only).
- * @throws InvalidBatchException, BatchLimitExceededException, PayloadTooLargeException,
- *   UnsupportedMediaTypeException
+ * @throws InvalidBatchException, BatchLimitExceededException, BatchBodyTooLargeException,
+ *   UnsupportedBatchFormatException
  */
 export function decodeBatchRequest(
   request: IncomingMessage,
@@ -40,9 +43,7 @@ export function decodeBatchRequest(
   const wire = wireBodyOf(request);
   if (!wire) {
     if (Number(request.headers['content-length']) > options.maxBodyBytes) {
-      throw new PayloadTooLargeException(
-        `The batch body may be at most ${options.maxBodyBytes} bytes (maxBodyBytes)`,
-      );
+      throw new BatchBodyTooLargeException(options.maxBodyBytes);
     }
     if (typeof parsed === 'object' && parsed !== null)
       guard((): void => {
@@ -52,7 +53,7 @@ export function decodeBatchRequest(
   }
   const encoding = wire.contentEncoding?.trim().toLowerCase();
   if (encoding && encoding !== 'identity') {
-    throw new UnsupportedMediaTypeException(
+    throw new UnsupportedBatchFormatException(
       `The batch body must not be compressed (Content-Encoding: ${encoding})`,
     );
   }
@@ -81,7 +82,7 @@ export function decodeBatchRequest(
   if (mediaType === '' && enabled(options, 'facebook') && isFacebookForm(wire.bytes)) {
     return decodeForm(wire, options);
   }
-  throw new UnsupportedMediaTypeException(
+  throw new UnsupportedBatchFormatException(
     `A batch cannot be sent as ${mediaType || 'a body without Content-Type'}. ${acceptedFormats(options)}`,
   );
 }
@@ -131,7 +132,7 @@ function requireUtf8(parameters: readonly string[]): void {
     .map((parameter) => parameter.trim().toLowerCase())
     .find((parameter) => parameter.startsWith('charset='));
   if (charset && !/^charset="?utf-?8"?$/.test(charset)) {
-    throw new UnsupportedMediaTypeException(`A batch must be UTF-8, not ${charset}`);
+    throw new UnsupportedBatchFormatException(`A batch must be UTF-8, not ${charset}`);
   }
 }
 

@@ -1,7 +1,6 @@
 import {
   Body,
   Controller,
-  ForbiddenException,
   HttpCode,
   HttpStatus,
   Inject,
@@ -14,6 +13,7 @@ import {
 } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
+import { CrossSiteBatchException, NestedBatchException } from '../batch.exceptions.js';
 import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
@@ -54,10 +54,10 @@ export function createBatchController(path: string): Type<unknown> {
       const incoming = rawOf(request) as IncomingMessage;
       // Also refused by SkipBatchGuard; checked here too in case another global guard lets it by.
       if (isBatchOperation(incoming)) {
-        throw new ForbiddenException('A batch cannot be sent as an operation of a batch');
+        throw new NestedBatchException();
       }
       const crossSite = crossSiteRefusal(incoming);
-      if (crossSite !== undefined) throw new ForbiddenException(crossSite);
+      if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
       const batch = decodeBatchRequest(incoming, body, this.options);
       const { operations } = batch;
       const outgoing = rawOf(response) as ServerResponse;

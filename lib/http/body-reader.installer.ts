@@ -6,6 +6,7 @@ import { BATCH_MODULE, BATCH_PATH } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { routerModulePathOf } from '../platform/framework.internals.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
+import { BatchBodyTooLargeException } from '../batch.exceptions.js';
 import { stashWireBody } from '../platform/wire-body.js';
 import { BodyTooLargeError, readBody } from './body.reader.js';
 
@@ -35,7 +36,7 @@ export class BodyReaderInstaller implements OnModuleInit {
           return true;
         },
         (error: unknown) => {
-          if (error instanceof BodyTooLargeError) refuseTooLarge(response, error.message);
+          if (error instanceof BodyTooLargeError) refuseTooLarge(response, error.limit);
           // Otherwise the client is gone: there is no one to answer.
           return false;
         },
@@ -66,8 +67,8 @@ function join(...pieces: string[]): string {
  * Answered before the app's middleware, exactly as the app's own body parser would refuse an
  * oversized body; the connection is closed so the unread rest is never taken in.
  */
-function refuseTooLarge(response: ServerResponse, message: string): void {
-  const body = JSON.stringify({ statusCode: 413, message, error: 'Payload Too Large' });
+function refuseTooLarge(response: ServerResponse, limit: number): void {
+  const body = JSON.stringify(new BatchBodyTooLargeException(limit).getResponse());
   response.writeHead(413, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),

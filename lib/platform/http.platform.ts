@@ -44,7 +44,8 @@ export interface HttpPlatform {
 
 /** The 403 of a refused operation, shaped like Nest's own error responses. */
 export function forbiddenBody(message: string): string {
-  return JSON.stringify({ statusCode: 403, error: 'Forbidden', message });
+  // The `reason` of the library's error bodies (BatchEntryFailureReason).
+  return JSON.stringify({ statusCode: 403, error: 'Forbidden', message, reason: 'excluded' });
 }
 
 /**

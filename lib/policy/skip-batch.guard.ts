@@ -5,6 +5,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { failureBody } from '../batch.exceptions.js';
 import { getBatchOperation } from '../dispatch/sub-request.marker.js';
 import { operationLabel } from '../operation/operation.label.js';
 import { RouteExclusions } from './route-exclusions.provider.js';
@@ -45,7 +46,9 @@ export class SkipBatchGuard implements CanActivate {
       context.getClass(),
     ]);
     if (skip) {
-      throw new ForbiddenException('This route cannot be reached from inside a batch');
+      throw new ForbiddenException(
+        failureBody(403, 'skip-batch', 'This route cannot be reached from inside a batch'),
+      );
     }
     if (this.exclusions.any) {
       const method = (request.method ?? request.raw?.method ?? 'GET').toUpperCase();
@@ -55,7 +58,11 @@ export class SkipBatchGuard implements CanActivate {
       const excluded = urls.find((url) => this.exclusions.excludes(method, url, true));
       if (excluded !== undefined) {
         throw new ForbiddenException(
-          `${operationLabel(operation.index, operation.name)} cannot be run in a batch: ${method} ${excluded} is excluded (exclude option)`,
+          failureBody(
+            403,
+            'excluded',
+            `${operationLabel(operation.index, operation.name)} cannot be run in a batch: ${method} ${excluded} is excluded (exclude option)`,
+          ),
         );
       }
     }

@@ -1,0 +1,110 @@
+import { failureBody, type BatchEntryFailureReason } from '../batch.exceptions.js';
+import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
+
+function failure(
+  operation: BatchOperation,
+  url: string,
+  code: number,
+  reason: BatchEntryFailureReason,
+  message: string,
+  extra: Record<string, unknown> = {},
+): BatchResult {
+  return {
+    method: operation.method,
+    url,
+    code,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: { ...failureBody(code, reason, message), ...extra },
+  };
+}
+
+/*
+ * One constructor per way an operation can end without the app's answer. `label` is how messages
+ * name the operation (operationLabel).
+ */
+
+export const dependencyFailed = (
+  operation: BatchOperation,
+  label: string,
+  dependency: { readonly index: number; readonly label: string; readonly code: number },
+): BatchResult =>
+  failure(
+    operation,
+    operation.url,
+    424,
+    'dependency-failed',
+    `${label} was not run: its dependency ${dependency.label} ${
+      dependency.code === 424 ? 'was not run either' : `answered ${dependency.code}`
+    }`,
+    { failedDependency: dependency.index },
+  );
+
+export const renderFailed = (operation: BatchOperation, label: string, why: string): BatchResult =>
+  failure(operation, operation.url, 400, 'render-failed', `${label}: ${why}`);
+
+export const excluded = (
+  operation: BatchOperation,
+  url: string,
+  label: string,
+  method: string,
+): BatchResult =>
+  failure(
+    operation,
+    url,
+    403,
+    'excluded',
+    `${label} cannot be run in a batch: ${method} ${url} is excluded (exclude option)`,
+  );
+
+export const dispatchFailed = (
+  operation: BatchOperation,
+  url: string,
+  label: string,
+  error: unknown,
+  beforeAnswer: boolean,
+): BatchResult =>
+  failure(
+    operation,
+    url,
+    500,
+    'dispatch-failed',
+    `${label} failed${beforeAnswer ? ' before the app answered' : ''}: ${String(error)}`,
+  );
+
+export const timedOut = (
+  operation: BatchOperation,
+  url: string,
+  label: string,
+  limit: number,
+): BatchResult =>
+  failure(operation, url, 504, 'operation-timeout', `${label} took longer than ${limit} ms`);
+
+export const responseTooLarge = (
+  operation: BatchOperation,
+  url: string,
+  label: string,
+  limit: number,
+  onceDecoded: boolean,
+): BatchResult =>
+  failure(
+    operation,
+    url,
+    502,
+    'response-too-large',
+    `${label} answered more than maxResponseBytes (${limit} bytes)${onceDecoded ? ' once decoded' : ''}`,
+  );
+
+export const replyTooLarge = (
+  operation: BatchOperation,
+  url: string,
+  label: string,
+  status: number,
+  limit: number,
+): BatchResult =>
+  failure(
+    operation,
+    url,
+    502,
+    'reply-too-large',
+    `${label} answered ${status}, but its response would take the batch reply past maxReplyBytes (${limit} bytes)`,
+  );
