@@ -45,6 +45,8 @@ export type BatchEntryFailureReason =
   | 'dispatch-failed'
   /** 504: past `operationTimeout`. */
   | 'operation-timeout'
+  /** 504: unfinished at the batch `timeout`, in formats that have no empty entry (multipart). */
+  | 'batch-timeout'
   /** 502: the response passed `maxResponseBytes`. */
   | 'response-too-large'
   /** 502: the response would take the batch's reply past `maxReplyBytes`. */

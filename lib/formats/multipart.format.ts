@@ -13,7 +13,11 @@ import {
   METHOD_OVERRIDE_HEADERS,
   TEXT_MEDIA_TYPE,
 } from '../batch.constants.js';
-import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
+import {
+  BatchLimitExceededException,
+  failureBody,
+  InvalidBatchException,
+} from '../batch.exceptions.js';
 import { isForwardingHeader } from '../operation/header.rules.js';
 import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
@@ -301,7 +305,11 @@ function partResponse(entry: BatchEntry): {
   body: Buffer;
 } {
   if (entry === null) {
-    const body = { statusCode: 504, message: 'The batch timed out before this request finished' };
+    const body = failureBody(
+      504,
+      'batch-timeout',
+      'The batch timed out before this request finished',
+    );
     return {
       code: 504,
       headers: { 'content-type': 'application/json; charset=utf-8' },
