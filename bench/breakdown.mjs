@@ -20,7 +20,7 @@ import process from 'node:process';
 import { DispatcherHost } from '../dist/dispatch/dispatcher.host.js';
 import { OperationSocket } from '../dist/dispatch/operation.socket.js';
 import { createParentContext } from '../dist/dispatch/parent.context.js';
-import { decodeNativeBatch } from '../dist/operation/operation.rules.js';
+import { decodeNativeBatch } from '../dist/formats/native.format.js';
 import { httpPlatformOf } from '../dist/platform/platform.factory.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createBatchBenchApp } from './app.mjs';

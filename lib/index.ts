@@ -42,7 +42,7 @@ export { AMBIENT_CREDENTIAL_HEADERS } from './policy/cross-site.rules.js';
 export { SkipBatch } from './policy/skip-batch.decorator.js';
 export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
 export type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
-export type { NativeBatchReply } from './formats/native.encoder.js';
+export type { NativeBatchReply } from './formats/native.format.js';
 export type { NdjsonBatchLine } from './formats/ndjson.encoder.js';
 export type {
   BatchEntry,

@@ -13,24 +13,12 @@ import {
   MAX_OPERATION_HEADER_BYTES,
 } from './header.rules.js';
 
-export const NATIVE_ENVELOPE =
-  'the batch must be a JSON object {"data": [operations]} sent with Content-Type: application/json';
-
 /**
  * The operation lists {@link decodeOperations} made. Only this module can add to it, and what it
  * holds is frozen, so a list in it is still the list that passed the rules: the one proof the
  * executor accepts that a batch was validated. Module-private on purpose.
  */
 const VALIDATED = new WeakSet();
-
-/**
- * Decodes the native envelope `{ "data": [...] }` into operations.
- * @throws InvalidBatchException, BatchLimitExceededException
- */
-export function decodeNativeBatch(body: unknown, limit: number): readonly BatchOperation[] {
-  if (!isRecord(body) || !('data' in body)) throw new InvalidBatchException([NATIVE_ENVELOPE]);
-  return decodeOperations(body.data, limit, 'data');
-}
 
 /**
  * Validates a list of operations in the native shape, whichever format they came in: every
