@@ -10,15 +10,10 @@ import {
   ref,
   type BatchClientOptions,
 } from 'nestjs-batch/client';
-import { createTestApp, useTestApp, type TestApp } from './utils/test-app.js';
+import { useTestApp, type TestApp, withTestApp, endpointOf } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 forEachPlatform(() => {
-  function endpointOf(t: TestApp): string {
-    const { port } = t.app.getHttpServer().address() as AddressInfo;
-    return `http://127.0.0.1:${port}/batch`;
-  }
-
   /** Batch requests the app received: the proof that N calls made one round trip. */
   const batchRequests = (t: TestApp): number => t.recorder.count('middleware POST /batch');
 
@@ -255,8 +250,7 @@ forEachPlatform(() => {
       });
 
       it('stops the operations not yet started when the loop is left early', async () => {
-        const app = await createTestApp({ batch: { concurrency: 1 } });
-        try {
+        await withTestApp({ batch: { concurrency: 1 } }, async (app) => {
           const streaming = new BatchClient({ endpoint: endpointOf(app) });
           for await (const { index } of streaming.stream([
             { url: '/echo' },
@@ -269,9 +263,7 @@ forEachPlatform(() => {
           }
           await sleep(600);
           expect(app.recorder.count('slow')).toBeLessThanOrEqual(1);
-        } finally {
-          await app.close();
-        }
+        });
       });
     });
   });

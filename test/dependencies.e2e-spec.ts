@@ -1,7 +1,7 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createTestApp, entries, postBatch, type TestApp } from './utils/test-app.js';
+import { createTestApp, entries, postBatch, type TestApp, withTestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 forEachPlatform(() => {
@@ -155,8 +155,7 @@ forEachPlatform(() => {
 
   describe('timeouts', () => {
     it('send a partial batch at the batch timeout: finished entries filled, the rest null, unstarted never start', async () => {
-      const t = await createTestApp({ batch: { timeout: 300, concurrency: 2 } });
-      try {
+      await withTestApp({ batch: { timeout: 300, concurrency: 2 } }, async (t) => {
         const started = Date.now();
         const response = await postBatch(t, [
           { method: 'GET', url: '/slow/20?tag=quick' },
@@ -174,14 +173,11 @@ forEachPlatform(() => {
         await sleep(300);
         expect(t.recorder.count('echo')).toBe(0);
         await t.http.get('/echo').expect(200);
-      } finally {
-        await t.close();
-      }
+      });
     });
 
     it('give an operation past operationTimeout a 504 and its dependents a 424', async () => {
-      const t = await createTestApp({ batch: { operationTimeout: 150 } });
-      try {
+      await withTestApp({ batch: { operationTimeout: 150 } }, async (t) => {
         const response = await postBatch(t, [
           { method: 'GET', url: '/hang', name: 'stuck' },
           { method: 'GET', url: '/echo', dependsOn: ['stuck'] },
@@ -195,16 +191,13 @@ forEachPlatform(() => {
         expect(dependent?.code).toBe(424);
         expect(fine?.code).toBe(200);
         expect(t.recorder.count('echo')).toBe(0);
-      } finally {
-        await t.close();
-      }
+      });
     });
   });
 
   describe('a client that disconnects mid-batch', () => {
     it('leaves operations not yet started unstarted', async () => {
-      const t = await createTestApp({ batch: { concurrency: 1 } });
-      try {
+      await withTestApp({ batch: { concurrency: 1 } }, async (t) => {
         const { port } = t.app.getHttpServer().address() as AddressInfo;
         const payload = JSON.stringify({
           data: [
@@ -230,9 +223,7 @@ forEachPlatform(() => {
         await sleep(500);
         expect(t.recorder.count('echo')).toBe(0);
         expect(t.recorder.inFlight).toBe(0);
-      } finally {
-        await t.close();
-      }
+      });
     });
   });
 });

@@ -1,4 +1,11 @@
-import { createTestApp, entries, postBatch, sideEffects, type TestApp } from './utils/test-app.js';
+import {
+  createTestApp,
+  entries,
+  postBatch,
+  sideEffects,
+  type TestApp,
+  withTestApp,
+} from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 forEachPlatform(() => {
@@ -234,8 +241,7 @@ forEachPlatform(() => {
 
   describe('nesting', () => {
     it('refuses a batch inside a batch, and runs none of its operations', async () => {
-      const t = await createTestApp();
-      try {
+      await withTestApp({}, async (t) => {
         const response = await postBatch(t, [
           ok,
           {
@@ -248,31 +254,29 @@ forEachPlatform(() => {
         expect(nested?.code).toBe(403);
         expect(nested?.body.message).toBe('This route cannot be reached from inside a batch');
         expect(t.recorder.count('items.create')).toBe(0);
-      } finally {
-        await t.close();
-      }
+      });
     });
   });
 
   describe('options', () => {
     it('serves the endpoint on a custom path under the global prefix', async () => {
-      const t = await createTestApp({
-        batch: { path: 'multi' },
-        configure: (app) => app.setGlobalPrefix('api'),
-      });
-      try {
-        const response = await t.http
-          .post('/api/multi')
-          .send({ data: [{ method: 'GET', url: '/api/echo' }] })
-          .expect(200);
-        expect(entries(response)[0]?.code).toBe(200);
-        await t.http
-          .post('/batch')
-          .send({ data: [ok] })
-          .expect(404);
-      } finally {
-        await t.close();
-      }
+      await withTestApp(
+        {
+          batch: { path: 'multi' },
+          configure: (app) => app.setGlobalPrefix('api'),
+        },
+        async (t) => {
+          const response = await t.http
+            .post('/api/multi')
+            .send({ data: [{ method: 'GET', url: '/api/echo' }] })
+            .expect(200);
+          expect(entries(response)[0]?.code).toBe(200);
+          await t.http
+            .post('/batch')
+            .send({ data: [ok] })
+            .expect(404);
+        },
+      );
     });
 
     it.each([

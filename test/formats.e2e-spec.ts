@@ -2,7 +2,13 @@ import { batchFetchImplementation } from '@jrmdayn/googleapis-batcher';
 import { BatchRequestContent, BatchResponseContent } from '@microsoft/microsoft-graph-client';
 import type { AddressInfo } from 'node:net';
 import { forEachPlatform } from './utils/platforms.js';
-import { createTestApp, sideEffects, useTestApp, type TestApp } from './utils/test-app.js';
+import {
+  createTestApp,
+  sideEffects,
+  useTestApp,
+  type TestApp,
+  withTestApp,
+} from './utils/test-app.js';
 
 /** The base url of a test app, for clients that want absolute urls. */
 function baseOf(t: TestApp): string {
@@ -444,8 +450,7 @@ forEachPlatform(() => {
     });
 
     it('accepts only the formats the formats option turns on', async () => {
-      const only = await createTestApp({ batch: { formats: ['native'] } });
-      try {
+      await withTestApp({ batch: { formats: ['native'] } }, async (only) => {
         const graph = await only.http
           .post('/batch')
           .send({ requests: [{ id: '1', method: 'GET', url: '/echo' }] })
@@ -458,9 +463,7 @@ forEachPlatform(() => {
           .send({ data: [{ method: 'GET', url: '/echo' }] })
           .expect(200);
         expect(only.recorder.count('echo')).toBe(1);
-      } finally {
-        await only.close();
-      }
+      });
     });
 
     it('refuses an unknown format name at bootstrap', async () => {

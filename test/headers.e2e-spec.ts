@@ -1,4 +1,4 @@
-import { createTestApp, entries, postBatch, type TestApp } from './utils/test-app.js';
+import { createTestApp, entries, postBatch, type TestApp, withTestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 forEachPlatform(() => {
@@ -85,14 +85,11 @@ forEachPlatform(() => {
 
   describe('the inheritHeaders option', () => {
     it('replaces the list of inherited headers', async () => {
-      const t = await createTestApp({ batch: { inheritHeaders: ['X-Tenant'] } });
-      try {
+      await withTestApp({ batch: { inheritHeaders: ['X-Tenant'] } }, async (t) => {
         const [entry] = entries(await postBatch(t, [{ method: 'GET', url: '/echo' }], parent));
         expect(entry?.body.headers['x-tenant']).toBe('acme');
         expect(entry?.body.headers.authorization).toBeUndefined();
-      } finally {
-        await t.close();
-      }
+      });
     });
   });
 
@@ -101,8 +98,7 @@ forEachPlatform(() => {
       [true, { index: 1, name: 'me' }],
       [false, null],
     ])('operationContext %s: %j', async (operationContext, expected) => {
-      const t = await createTestApp({ batch: { operationContext } });
-      try {
+      await withTestApp({ batch: { operationContext } }, async (t) => {
         const response = await postBatch(t, [
           { method: 'GET', url: '/echo' },
           { method: 'GET', url: '/whoami', name: 'me' },
@@ -110,9 +106,7 @@ forEachPlatform(() => {
         expect(entries(response)[1]?.body).toEqual({ operation: expected });
         // A direct request is never an operation.
         expect((await t.http.get('/whoami')).body).toEqual({ operation: null });
-      } finally {
-        await t.close();
-      }
+      });
     });
   });
 });

@@ -1,7 +1,14 @@
 import { Controller, Get, Module, Req } from '@nestjs/common';
 import { methodOverride } from './fixtures/method-override.middleware.js';
 import { forEachPlatform } from './utils/platforms.js';
-import { createTestApp, entries, postBatch, useTestApp, type TestApp } from './utils/test-app.js';
+import {
+  createTestApp,
+  entries,
+  postBatch,
+  useTestApp,
+  type TestApp,
+  withTestApp,
+} from './utils/test-app.js';
 
 /** What either adapter derives from the forwarding headers it trusts. */
 interface ForwardedRequest {
@@ -152,44 +159,41 @@ forEachPlatform((platform) => {
     ])(
       '%s: ip, ips, protocol, hostname, host and forwarding headers equal a direct request',
       async (_name, trustProxy, inheritHeaders) => {
-        const t = await createTestApp({
-          trustProxy,
-          imports: [ForwardingModule],
-          batch: inheritHeaders ? { inheritHeaders } : {},
-        });
-        try {
-          const direct = await t.http.get('/forwarding').set(FORWARDING_SENT).expect(200);
-          const [entry] = entries(
-            await postBatch(t, [{ method: 'GET', url: '/forwarding' }], FORWARDING_SENT).expect(
-              200,
-            ),
-          );
-          expect(entry?.code).toBe(200);
-          expect(entry?.body).toEqual(direct.body);
-          // Not vacuous: the trusted headers did change what the app sees.
-          if (trustProxy === true) {
-            expect(entry?.body).toMatchObject({
-              ip: '203.0.113.9',
-              protocol: 'https',
-              hostname: 'api.example',
-            });
-          }
-        } finally {
-          await t.close();
-        }
+        await withTestApp(
+          {
+            trustProxy,
+            imports: [ForwardingModule],
+            batch: inheritHeaders ? { inheritHeaders } : {},
+          },
+          async (t) => {
+            const direct = await t.http.get('/forwarding').set(FORWARDING_SENT).expect(200);
+            const [entry] = entries(
+              await postBatch(t, [{ method: 'GET', url: '/forwarding' }], FORWARDING_SENT).expect(
+                200,
+              ),
+            );
+            expect(entry?.code).toBe(200);
+            expect(entry?.body).toEqual(direct.body);
+            // Not vacuous: the trusted headers did change what the app sees.
+            if (trustProxy === true) {
+              expect(entry?.body).toMatchObject({
+                ip: '203.0.113.9',
+                protocol: 'https',
+                hostname: 'api.example',
+              });
+            }
+          },
+        );
       },
     );
 
     it('without forwarding headers on the batch request, operations carry none either', async () => {
-      const t = await createTestApp({ trustProxy: true, imports: [ForwardingModule] });
-      try {
+      await withTestApp({ trustProxy: true, imports: [ForwardingModule] }, async (t) => {
         const direct = await t.http.get('/forwarding').expect(200);
         const [entry] = entries(await postBatch(t, [{ method: 'GET', url: '/forwarding' }]));
         expect(entry?.body).toEqual(direct.body);
         expect(entry?.body.ip).toBe('127.0.0.1');
-      } finally {
-        await t.close();
-      }
+      });
     });
   });
 

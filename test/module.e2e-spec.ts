@@ -9,7 +9,7 @@ import {
   type BatchOperation,
 } from 'nestjs-batch';
 import { lastValueFrom, toArray } from 'rxjs';
-import { createTestApp, postBatch } from './utils/test-app.js';
+import { postBatch, withTestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 forEachPlatform(() => {
@@ -36,53 +36,50 @@ forEachPlatform(() => {
 
   describe('forRoot', () => {
     it('works without options: every option has a default', async () => {
-      const t = await createTestApp({ module: BatchModule.forRoot() });
-      try {
+      await withTestApp({ module: BatchModule.forRoot() }, async (t) => {
         const response = await postBatch(t, [{ method: 'GET', url: '/echo' }]).expect(200);
         expect((response.body as { data: { code: number }[] }).data[0]?.code).toBe(200);
-      } finally {
-        await t.close();
-      }
+      });
     });
   });
 
   describe('forRootAsync', () => {
     it('takes options from a factory with injected dependencies', async () => {
-      const t = await createTestApp({
-        module: BatchModule.forRootAsync({
-          imports: [ConfigModule],
-          inject: [CONFIG],
-          useFactory: (config: { batchLimit: number }) => ({ limit: config.batchLimit }),
-          path: 'from-factory',
-        }),
-      });
-      try {
-        const op = { method: 'GET', url: '/echo' };
-        await t.http
-          .post('/from-factory')
-          .send({ data: [op, op] })
-          .expect(200);
-        const refused = await t.http
-          .post('/from-factory')
-          .send({ data: [op, op, op] })
-          .expect(413);
-        expect((refused.body as { message: string }).message).toMatch(/at most 2 operations/);
-      } finally {
-        await t.close();
-      }
+      await withTestApp(
+        {
+          module: BatchModule.forRootAsync({
+            imports: [ConfigModule],
+            inject: [CONFIG],
+            useFactory: (config: { batchLimit: number }) => ({ limit: config.batchLimit }),
+            path: 'from-factory',
+          }),
+        },
+        async (t) => {
+          const op = { method: 'GET', url: '/echo' };
+          await t.http
+            .post('/from-factory')
+            .send({ data: [op, op] })
+            .expect(200);
+          const refused = await t.http
+            .post('/from-factory')
+            .send({ data: [op, op, op] })
+            .expect(413);
+          expect((refused.body as { message: string }).message).toMatch(/at most 2 operations/);
+        },
+      );
     });
 
     it('takes options from a class', async () => {
-      const t = await createTestApp({
-        module: BatchModule.forRootAsync({ useClass: BatchConfig }),
-      });
-      try {
-        const op = { method: 'GET', url: '/echo' };
-        await postBatch(t, [op, op, op]).expect(200);
-        await postBatch(t, [op, op, op, op]).expect(413);
-      } finally {
-        await t.close();
-      }
+      await withTestApp(
+        {
+          module: BatchModule.forRootAsync({ useClass: BatchConfig }),
+        },
+        async (t) => {
+          const op = { method: 'GET', url: '/echo' };
+          await postBatch(t, [op, op, op]).expect(200);
+          await postBatch(t, [op, op, op, op]).expect(413);
+        },
+      );
     });
   });
 
@@ -108,8 +105,7 @@ forEachPlatform(() => {
 
   describe('BatchExecutor, injected into user code', () => {
     it('runs operations and resolves entries in order, inheriting the request', async () => {
-      const t = await createTestApp({ imports: [MyModule], batch: { isGlobal: true } });
-      try {
+      await withTestApp({ imports: [MyModule], batch: { isGlobal: true } }, async (t) => {
         const response = await t.http
           .post('/mine/promise')
           .set('authorization', 'Bearer good')
@@ -120,14 +116,11 @@ forEachPlatform(() => {
           .expect(201);
         const result = response.body as { entries: { code: number }[] };
         expect(result.entries.map((entry) => entry.code)).toEqual([201, 200]);
-      } finally {
-        await t.close();
-      }
+      });
     });
 
     it('streams outcomes as they complete, and plans before running', async () => {
-      const t = await createTestApp({ imports: [MyModule], batch: { isGlobal: true } });
-      try {
+      await withTestApp({ imports: [MyModule], batch: { isGlobal: true } }, async (t) => {
         const response = await t.http
           .post('/mine/stream')
           .send([
@@ -147,76 +140,77 @@ forEachPlatform(() => {
           executor.execute([{ method: 'GET', url: '/echo', dependsOn: ['nobody'] }]),
         ).rejects.toBeInstanceOf(InvalidBatchException);
         expect(t.recorder.count('echo')).toBe(0);
-      } finally {
-        await t.close();
-      }
+      });
     });
 
     it("enforces the endpoint's rules on operations straight from @Body(), in run and execute", async () => {
-      const t = await createTestApp({
-        imports: [MyModule],
-        batch: {
-          isGlobal: true,
-          exclude: ['/secret', { path: '/items/:id', method: 'DELETE' }],
+      await withTestApp(
+        {
+          imports: [MyModule],
+          batch: {
+            isGlobal: true,
+            exclude: ['/secret', { path: '/items/:id', method: 'DELETE' }],
+          },
         },
-      });
-      try {
-        for (const route of ['/mine/promise', '/mine/stream']) {
-          for (const [operation, problem] of [
-            [{ method: 'GET', url: 'http://evil.example/secret' }, /0\.url must be a path/],
-            [
-              { method: 'GET', url: '/echo', headers: { 'content-length': '5' } },
-              /header "content-length" is set by the batch endpoint/,
-            ],
-            [
-              { method: 'GET', url: '/echo', headers: { 'x-forwarded-for': '10.6.6.6' } },
-              /header "x-forwarded-for" is a forwarding header/,
-            ],
-            [{ method: 'FETCH', url: '/echo' }, /0\.method must be one of/],
-          ] as const) {
-            const response = await t.http
-              .post(route)
-              .set('authorization', 'Bearer good')
-              .send([operation]);
-            expect([route, response.status]).toEqual([route, 400]);
-            expect([route, (response.body as { message: string[] }).message.join('\n')]).toEqual([
-              route,
-              expect.stringMatching(problem),
-            ]);
+        async (t) => {
+          for (const route of ['/mine/promise', '/mine/stream']) {
+            for (const [operation, problem] of [
+              [{ method: 'GET', url: 'http://evil.example/secret' }, /0\.url must be a path/],
+              [
+                { method: 'GET', url: '/echo', headers: { 'content-length': '5' } },
+                /header "content-length" is set by the batch endpoint/,
+              ],
+              [
+                { method: 'GET', url: '/echo', headers: { 'x-forwarded-for': '10.6.6.6' } },
+                /header "x-forwarded-for" is a forwarding header/,
+              ],
+              [{ method: 'FETCH', url: '/echo' }, /0\.method must be one of/],
+            ] as const) {
+              const response = await t.http
+                .post(route)
+                .set('authorization', 'Bearer good')
+                .send([operation]);
+              expect([route, response.status]).toEqual([route, 400]);
+              expect([route, (response.body as { message: string[] }).message.join('\n')]).toEqual([
+                route,
+                expect.stringMatching(problem),
+              ]);
+            }
           }
-        }
-        // Not a list at all: a 400 too, not a TypeError (a 500).
-        const notAList = await t.http.post('/mine/promise').send({ method: 'GET', url: '/echo' });
-        expect(notAList.status).toBe(400);
-        expect(notAList.body).toMatchObject({
-          message: ['operations must be an array of operations'],
-        });
-        expect(t.recorder.count('secret')).toBe(0);
-        expect(t.recorder.count('echo')).toBe(0);
+          // Not a list at all: a 400 too, not a TypeError (a 500).
+          const notAList = await t.http.post('/mine/promise').send({ method: 'GET', url: '/echo' });
+          expect(notAList.status).toBe(400);
+          expect(notAList.body).toMatchObject({
+            message: ['operations must be an array of operations'],
+          });
+          expect(t.recorder.count('secret')).toBe(0);
+          expect(t.recorder.count('echo')).toBe(0);
 
-        // A lower-case method is upper-cased, as by the endpoint, so the exclusion applies to it.
-        const response = await t.http
-          .post('/mine/promise')
-          .send([{ method: 'delete', url: '/items/1' }])
-          .expect(201);
-        const [entry] = (response.body as { entries: { method: string; code: number }[] }).entries;
-        expect(entry).toMatchObject({ method: 'DELETE', code: 403 });
-        expect(t.recorder.count('items.remove')).toBe(0);
+          // A lower-case method is upper-cased, as by the endpoint, so the exclusion applies to it.
+          const response = await t.http
+            .post('/mine/promise')
+            .send([{ method: 'delete', url: '/items/1' }])
+            .expect(201);
+          const [entry] = (response.body as { entries: { method: string; code: number }[] })
+            .entries;
+          expect(entry).toMatchObject({ method: 'DELETE', code: 403 });
+          expect(t.recorder.count('items.remove')).toBe(0);
 
-        const executor = t.app.get(BatchExecutor);
-        await expect(
-          executor.execute([{ method: 'GET', url: 'http://evil.example/secret' }]),
-        ).rejects.toBeInstanceOf(InvalidBatchException);
-        const tooMany = Array.from(
-          { length: 51 },
-          () => ({ method: 'GET', url: '/echo' }) as const,
-        );
-        await expect(executor.execute(tooMany)).rejects.toBeInstanceOf(BatchLimitExceededException);
-        expect(t.recorder.count('secret')).toBe(0);
-        expect(t.recorder.count('echo')).toBe(0);
-      } finally {
-        await t.close();
-      }
+          const executor = t.app.get(BatchExecutor);
+          await expect(
+            executor.execute([{ method: 'GET', url: 'http://evil.example/secret' }]),
+          ).rejects.toBeInstanceOf(InvalidBatchException);
+          const tooMany = Array.from(
+            { length: 51 },
+            () => ({ method: 'GET', url: '/echo' }) as const,
+          );
+          await expect(executor.execute(tooMany)).rejects.toBeInstanceOf(
+            BatchLimitExceededException,
+          );
+          expect(t.recorder.count('secret')).toBe(0);
+          expect(t.recorder.count('echo')).toBe(0);
+        },
+      );
     });
   });
 });

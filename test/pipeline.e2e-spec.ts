@@ -1,5 +1,12 @@
 import { forEachPlatform, type FastifyHooks } from './utils/platforms.js';
-import { createTestApp, entries, postBatch, type Entry, type TestApp } from './utils/test-app.js';
+import {
+  createTestApp,
+  entries,
+  postBatch,
+  type Entry,
+  type TestApp,
+  withTestApp,
+} from './utils/test-app.js';
 
 forEachPlatform((platform) => {
   describe('every operation runs through the real Nest pipeline', () => {
@@ -225,16 +232,13 @@ forEachPlatform((platform) => {
       ['hop-count trust proxy', 1],
       ['address trust proxy', 'loopback'],
     ])("%s: req.ip equals a direct request's", async (_name, trust) => {
-      const t = await createTestApp({ trustProxy: trust });
-      try {
+      await withTestApp({ trustProxy: trust }, async (t) => {
         const headers = { 'x-forwarded-for': '203.0.113.9, 198.51.100.7' };
         const direct = await t.http.get('/echo').set(headers).expect(200);
         const [entry] = entries(await postBatch(t, [{ method: 'GET', url: '/echo' }], headers));
         expect(entry?.body.ip).toBe((direct.body as { ip: string }).ip);
         expect(entry?.body.headers['x-forwarded-for']).toBe(headers['x-forwarded-for']);
-      } finally {
-        await t.close();
-      }
+      });
     });
   });
 

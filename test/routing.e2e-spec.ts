@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { BatchModule } from 'nestjs-batch';
 import { ShopModule, ThingsController } from './fixtures/versioned.controllers.js';
 import { forEachPlatform } from './utils/platforms.js';
-import { createTestApp, entries, type TestApp } from './utils/test-app.js';
+import { createTestApp, entries, type TestApp, withTestApp } from './utils/test-app.js';
 
 /** Sends a chunked body, so only a reader that counts bytes as they come can refuse it early. */
 async function postChunked(t: TestApp, path: string, body: string): Promise<number | undefined> {
@@ -156,21 +156,21 @@ forEachPlatform(() => {
 
   describe('the batch endpoint under a RouterModule path and a prefix', () => {
     it('serves /api/<module path>/batch and enforces maxBodyBytes there', async () => {
-      const t = await createTestApp({
-        module: BatchModule.forRoot({ maxBodyBytes: 1024 }),
-        imports: [RouterModule.register([{ path: 'ops', module: BatchModule }])],
-        configure: (app) => app.setGlobalPrefix('api'),
-      });
-      try {
-        const response = await t.http
-          .post('/api/ops/batch')
-          .send({ data: [{ method: 'GET', url: '/api/echo' }] })
-          .expect(200);
-        expect(entries(response)[0]?.code).toBe(200);
-        expect(await postChunked(t, '/api/ops/batch', oversized)).toBe(413);
-      } finally {
-        await t.close();
-      }
+      await withTestApp(
+        {
+          module: BatchModule.forRoot({ maxBodyBytes: 1024 }),
+          imports: [RouterModule.register([{ path: 'ops', module: BatchModule }])],
+          configure: (app) => app.setGlobalPrefix('api'),
+        },
+        async (t) => {
+          const response = await t.http
+            .post('/api/ops/batch')
+            .send({ data: [{ method: 'GET', url: '/api/echo' }] })
+            .expect(200);
+          expect(entries(response)[0]?.code).toBe(200);
+          expect(await postChunked(t, '/api/ops/batch', oversized)).toBe(413);
+        },
+      );
     });
   });
 });

@@ -10,14 +10,12 @@ import {
   sideEffects,
   useTestApp,
   type TestApp,
+  withTestApp,
+  portOf,
 } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 forEachPlatform((platform) => {
-  function portOf(t: TestApp): number {
-    return ((t.app.getHttpServer() as Server).address() as AddressInfo).port;
-  }
-
   /** Posts raw bytes to the batch route, so a test controls framing and JSON text exactly. */
   function postRaw(
     t: TestApp,
@@ -355,35 +353,35 @@ forEachPlatform((platform) => {
 
   describe('maxBodyBytes under a RouterModule path', () => {
     it('reads the body of /<module path>/batch itself: a chunked body over the limit is a 413', async () => {
-      const t = await createTestApp({
-        module: BatchModule.forRoot({ maxBodyBytes: 1024 }),
-        imports: [RouterModule.register([{ path: 'v2', module: BatchModule }])],
-      });
-      try {
-        const small = { data: [{ method: 'GET', url: '/echo' }] };
-        await t.http.post('/v2/batch').send(small).expect(200);
-        t.recorder.reset();
-        const { port } = t.app.getHttpServer().address() as AddressInfo;
-        const status = await new Promise<number | undefined>((resolve, reject) => {
-          const req = httpRequest(
-            {
-              host: '127.0.0.1',
-              port,
-              method: 'POST',
-              path: '/v2/batch',
-              headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
-            },
-            (response) => resolve(response.resume().statusCode),
-          );
-          req.on('error', reject);
-          req.end(`{"data":[{"method":"POST","url":"/echo","body":"${'x'.repeat(2048)}"}]}`);
-        });
-        // The app's own JSON parser (100 kB) would have taken it: only the reader refuses it.
-        expect(status).toBe(413);
-        expect(t.recorder.count('echo')).toBe(0);
-      } finally {
-        await t.close();
-      }
+      await withTestApp(
+        {
+          module: BatchModule.forRoot({ maxBodyBytes: 1024 }),
+          imports: [RouterModule.register([{ path: 'v2', module: BatchModule }])],
+        },
+        async (t) => {
+          const small = { data: [{ method: 'GET', url: '/echo' }] };
+          await t.http.post('/v2/batch').send(small).expect(200);
+          t.recorder.reset();
+          const { port } = t.app.getHttpServer().address() as AddressInfo;
+          const status = await new Promise<number | undefined>((resolve, reject) => {
+            const req = httpRequest(
+              {
+                host: '127.0.0.1',
+                port,
+                method: 'POST',
+                path: '/v2/batch',
+                headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+              },
+              (response) => resolve(response.resume().statusCode),
+            );
+            req.on('error', reject);
+            req.end(`{"data":[{"method":"POST","url":"/echo","body":"${'x'.repeat(2048)}"}]}`);
+          });
+          // The app's own JSON parser (100 kB) would have taken it: only the reader refuses it.
+          expect(status).toBe(413);
+          expect(t.recorder.count('echo')).toBe(0);
+        },
+      );
     });
   });
 

@@ -128,3 +128,29 @@ export function useTestApp(options: TestAppOptions = {}): TestApp {
     close: () => get().close(),
   };
 }
+
+/**
+ * Runs `test` against an app of its own, made with `options`, and closes the app afterwards
+ * whatever happened: for tests whose app differs from their block's (`useTestApp`).
+ */
+export async function withTestApp(
+  options: TestAppOptions,
+  test: (t: TestApp) => Promise<void>,
+): Promise<void> {
+  const t = await createTestApp(options);
+  try {
+    await test(t);
+  } finally {
+    await t.close();
+  }
+}
+
+/** The port the test app listens on. */
+export function portOf(t: TestApp): number {
+  return (t.app.getHttpServer() as { address(): { port: number } }).address().port;
+}
+
+/** The full URL of the test app's batch endpoint, for clients that need one. */
+export function endpointOf(t: TestApp, path = '/batch'): string {
+  return `http://127.0.0.1:${portOf(t)}${path}`;
+}
