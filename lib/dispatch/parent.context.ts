@@ -10,13 +10,36 @@ export interface ParentContext {
    * may set.
    */
   readonly headers: Readonly<Record<string, string>>;
-  /** The caller's address, so `req.ip` and rate limiters see the real client. */
+  /** The connection every operation of the batch arrives on: the batch request's own. */
+  readonly connection: ConnectionInfo;
+}
+
+/**
+ * What code reads off a request's socket, taken from the batch request's: the caller's address
+ * (so `req.ip` and rate limiters see the real client) and the rest a request logger, an audit
+ * trail or a metric reads (pino-http logs `remoteAddress` and `remotePort`).
+ */
+export interface ConnectionInfo {
   readonly remoteAddress: string;
+  readonly remoteFamily: string;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
   /** True when the batch request came over TLS. */
   readonly encrypted: boolean | undefined;
 }
 
 const LOOPBACK = '127.0.0.1';
+
+/** Operations run from code: a request from the process itself, on no port. */
+const FROM_THE_PROCESS: ConnectionInfo = Object.freeze({
+  remoteAddress: LOOPBACK,
+  remoteFamily: 'IPv4',
+  remotePort: undefined,
+  localAddress: undefined,
+  localPort: undefined,
+  encrypted: undefined,
+});
 
 /**
  * Builds the context for the operations of a batch request. Without a request (the executor
@@ -27,8 +50,7 @@ export function createParentContext(
   inherit: readonly string[],
 ): ParentContext {
   const headers: Record<string, string> = {};
-  if (!request)
-    return { headers: { host: 'localhost' }, remoteAddress: LOOPBACK, encrypted: undefined };
+  if (!request) return { headers: { host: 'localhost' }, connection: FROM_THE_PROCESS };
   // A form a hostile page made the browser post must not lend its operations the victim's cookie.
   const withheld = withheldHeaders(request);
   for (const name of inherit) {
@@ -46,7 +68,19 @@ export function createParentContext(
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
   }
-  const remoteAddress = request.socket.remoteAddress ?? LOOPBACK;
-  const encrypted = (request.socket as Partial<TLSSocket>).encrypted;
-  return { headers, remoteAddress, encrypted };
+  return { headers, connection: connectionOf(request) };
+}
+
+/** Read once per batch: each getter of a real socket asks the kernel. */
+function connectionOf(request: IncomingMessage): ConnectionInfo {
+  const socket = request.socket as Partial<TLSSocket> | null;
+  const remoteAddress = socket?.remoteAddress ?? LOOPBACK;
+  return {
+    remoteAddress,
+    remoteFamily: socket?.remoteFamily ?? (remoteAddress.includes(':') ? 'IPv6' : 'IPv4'),
+    remotePort: socket?.remotePort,
+    localAddress: socket?.localAddress,
+    localPort: socket?.localPort,
+    encrypted: socket?.encrypted,
+  };
 }
