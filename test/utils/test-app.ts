@@ -55,7 +55,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const server = app.getHttpServer() as Parameters<typeof request>[0];
   return {
     app,
-    http: request(server),
+    http: request(server, { http2: platform.http2 === true }),
     recorder: app.get(Recorder),
     close: () => closeApp(app),
   };
