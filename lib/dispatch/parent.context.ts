@@ -58,7 +58,11 @@ export function createParentContext(
     const value = request.headers[name];
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  if (!('host' in headers)) headers.host = request.headers.host ?? 'localhost';
+  // HTTP/2 carries the host as `:authority` only; an operation is an HTTP/1.1 request, which
+  // carries it as Host, as a proxy translating HTTP/2 to HTTP/1.1 must (RFC 9113, 8.3.1). The
+  // scheme needs no header: `req.protocol` reads the socket, which presents the batch's.
+  if (!('host' in headers))
+    headers.host = request.headers.host ?? authorityOf(request) ?? 'localhost';
   // Every forwarding header as the parent has it, whatever `inherit` says, over a socket with
   // the parent's address: the operation then sees exactly the parent's client (`req.ip`,
   // `req.protocol`, `req.hostname`) under any trust-proxy setting (appending a hop would break
@@ -69,6 +73,12 @@ export function createParentContext(
     }
   }
   return { headers, connection: connectionOf(request) };
+}
+
+/** The `:authority` of an HTTP/2 request (Node keeps pseudo-headers among the headers). */
+function authorityOf(request: IncomingMessage): string | undefined {
+  const authority = request.headers[':authority'];
+  return typeof authority === 'string' && authority !== '' ? authority : undefined;
 }
 
 /** Read once per batch: each getter of a real socket asks the kernel. */
