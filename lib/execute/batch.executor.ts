@@ -30,6 +30,7 @@ import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
 import { RenderLimitError } from '../plan/render.limits.js';
 import { compileExclusions, type ExclusionTest } from '../policy/route.exclusions.js';
 import { BatchReferences } from './batch.references.js';
+import { BatchCookieJar } from './cookie.jar.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { OperationQueue } from './operation.queue.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
@@ -90,13 +91,15 @@ export class BatchExecutor {
       // The one validation boundary: operations from code get the endpoint's rules too.
       const plan = planBatch(validatedOperations(operations, this.options.limit), this.options);
       const results: (BatchResult | undefined)[] = [];
+      const parent = createParentContext(context.request, this.options.inheritHeaders);
       const batch: BatchRun = {
         plan,
         results,
         references: new BatchReferences(plan.names, results, this.options),
         dispatcher: this.dispatchers.get(),
-        parent: createParentContext(context.request, this.options.inheritHeaders),
+        parent,
         reply: new ReplyBudget(this.options.maxReplyBytes),
+        cookies: new BatchCookieJar(parent),
       };
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();
@@ -145,7 +148,7 @@ export class BatchExecutor {
   }
 
   private runOperation(
-    { plan, results, references, dispatcher, parent, reply }: BatchRun,
+    { plan, results, references, dispatcher, parent, reply, cookies }: BatchRun,
     index: number,
     failedDependency: number | undefined,
   ): Observable<BatchResult> {
@@ -172,6 +175,7 @@ export class BatchExecutor {
     try {
       request = buildRequest(planned, references.lookup, budget, parent);
       budget.commit();
+      cookies.attach(request, operation);
     } catch (error) {
       if (
         error instanceof UnmatchedReferenceError ||
@@ -202,6 +206,7 @@ export class BatchExecutor {
           let result: BatchResult;
           try {
             result = this.toResult(operation, url, response, label, reply);
+            cookies.store(result);
           } catch (error) {
             result = failureResult(operation, url, 500, `${label} failed: ${String(error)}`);
           }
@@ -282,6 +287,8 @@ interface BatchRun {
   readonly parent: ParentContext;
   /** What the batch's responses may still add to its reply. */
   readonly reply: ReplyBudget;
+  /** The cookies operations set, for the operations after them. */
+  readonly cookies: BatchCookieJar;
 }
 
 /**

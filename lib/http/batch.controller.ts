@@ -11,6 +11,7 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tap } from 'rxjs';
 import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import { BATCH_OPTIONS } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
@@ -22,6 +23,7 @@ import { collectEntries } from '../execute/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { SkipBatch } from '../policy/skip-batch.decorator.js';
 import { destroyStalledReply } from './reply-write.watchdog.js';
+import { ReplyCookies } from './reply-cookies.js';
 import { ReplyWriter } from './reply.writer.js';
 
 /**
@@ -75,11 +77,16 @@ export function createBatchController(path: string): Type<unknown> {
         writer.stream(stream, NDJSON_MEDIA_TYPE);
         return;
       }
-      const entries = collectEntries(operations, this.executor.run(operations, context));
+      const cookies = new ReplyCookies();
+      const entries = collectEntries(
+        operations,
+        this.executor.run(operations, context).pipe(tap(({ result }) => cookies.take(result))),
+      );
       this.watchReply(outgoing);
       entries.then(
         (done) => {
           try {
+            for (const value of cookies.all) writer.appendHeader('set-cookie', value);
             writer.write(batch.encode(done));
           } catch (error) {
             writer.fail(error);

@@ -29,6 +29,11 @@ export class ReplyWriter {
     this.adapter.setHeader(this.response, name, value);
   }
 
+  /** Adds a value to a header of the reply (`set-cookie`), before it is written. */
+  appendHeader(name: string, value: string): void {
+    this.adapter.appendHeader(this.response, name, value);
+  }
+
   /** Writes an encoded batch reply, status 200. */
   write(reply: EncodedBatch): void {
     if (!this.writable()) return;
