@@ -22,6 +22,7 @@ import { BatchExecutor } from '../execute/batch.executor.js';
 import { collectEntries } from '../execute/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { SkipBatch } from '../policy/skip-batch.decorator.js';
+import { releaseBatchSession } from './batch-session.release.js';
 import { destroyStalledReply } from './reply-write.watchdog.js';
 import { ReplyCookies } from './reply-cookies.js';
 import { ReplyWriter } from './reply.writer.js';
@@ -61,6 +62,7 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const batch = decodeBatchRequest(incoming, body, this.options);
       const { operations } = batch;
+      releaseBatchSession(request);
       const outgoing = rawOf(response) as ServerResponse;
       const writer = new ReplyWriter(this.adapterHost.httpAdapter, response, outgoing);
       const signal = abortOnDisconnect(outgoing);
