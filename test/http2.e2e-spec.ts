@@ -68,6 +68,30 @@ describe('Fastify over HTTP/2 (new FastifyAdapter({ http2: true }))', () => {
     expect(entries(response)[0]).toMatchObject({ code: 200, body: direct.body });
   });
 
+  it('runs a multipart/mixed batch: the parts do not inherit the pseudo-headers of the batch stream', async () => {
+    const body = [
+      '--b',
+      'Content-Type: application/http',
+      '',
+      'GET /where HTTP/1.1',
+      '',
+      '--b--',
+      '',
+    ];
+    const response = await t.http
+      .post('/batch')
+      .set('content-type', 'multipart/mixed; boundary=b')
+      .send(body.join('\r\n'))
+      .buffer(true)
+      .parse((res, done) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+        res.on('end', () => done(null, text));
+      })
+      .expect(200);
+    expect(response.body as string).toMatch(/HTTP\/1\.1 200 OK/);
+  });
+
   it('answers an oversized body 413 without a connection header, which HTTP/2 forbids', async () => {
     // Node drops the header with an UnsupportedWarning, once per process: what the server was
     // asked to write is what shows the bug, whatever ran before in this worker.
