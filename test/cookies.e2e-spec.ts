@@ -1,65 +1,6 @@
-import { Controller, Get, Headers, HttpCode, Module, Post, Res } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { AccountModule } from './fixtures/account.fixtures.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, postBatch, useTestApp } from './utils/test-app.js';
-
-/** Reads a Cookie header into name -> value. */
-function parseCookie(header: string | undefined): Record<string, string> {
-  const jar: Record<string, string> = {};
-  for (const pair of (header ?? '').split(';')) {
-    const at = pair.indexOf('=');
-    if (at > 0) jar[pair.slice(0, at).trim()] = pair.slice(at + 1).trim();
-  }
-  return jar;
-}
-
-/** A login flow as apps write it: the session lives in an HttpOnly cookie. */
-@Controller('account')
-class AccountController {
-  constructor(private readonly adapterHost: HttpAdapterHost) {}
-
-  private setCookie(response: object, value: string): void {
-    this.adapterHost.httpAdapter.appendHeader(response, 'set-cookie', value);
-  }
-
-  @Post('login')
-  @HttpCode(200)
-  login(@Res({ passthrough: true }) response: object): { ok: true } {
-    this.setCookie(response, 'sid=alice; Path=/; HttpOnly; SameSite=Lax');
-    return { ok: true };
-  }
-
-  @Post('logout')
-  @HttpCode(200)
-  logout(@Res({ passthrough: true }) response: object): { ok: true } {
-    this.setCookie(response, 'sid=; Path=/; Max-Age=0; HttpOnly');
-    return { ok: true };
-  }
-
-  @Get('me')
-  me(@Headers('cookie') cookie: string | undefined): { user: string | null; cookies: object } {
-    const cookies = parseCookie(cookie);
-    return { user: cookies.sid ?? null, cookies };
-  }
-
-  /** A cookie scoped to a path, and one with no Path (its default path is /account/prefs). */
-  @Post('prefs/set')
-  @HttpCode(200)
-  prefs(@Res({ passthrough: true }) response: object): { ok: true } {
-    this.setCookie(response, 'scoped=1; Path=/account/prefs');
-    this.setCookie(response, 'nopath=1');
-    this.setCookie(response, 'old=1; Path=/; Expires=Thu, 01 Jan 1970 00:00:00 GMT');
-    return { ok: true };
-  }
-
-  @Get('prefs/read')
-  readPrefs(@Headers('cookie') cookie: string | undefined): object {
-    return parseCookie(cookie);
-  }
-}
-
-@Module({ controllers: [AccountController] })
-class AccountModule {}
 
 const login = { method: 'POST', url: '/account/login', name: 'login' };
 const me = (dependsOn: string) => ({ method: 'GET', url: '/account/me', dependsOn: [dependsOn] });
