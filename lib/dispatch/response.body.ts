@@ -8,10 +8,20 @@ export interface DecodedBody {
 
 /**
  * Turns captured bytes into an entry's body: JSON parsed, text as text, anything else base64, so
- * nothing is lost. A body that claims JSON but does not parse is given as text.
+ * nothing is lost. A body that claims JSON but does not parse is given as text. A compressed
+ * body (an operation that sent its own Accept-Encoding, with compression middleware) is bytes,
+ * whatever its type: base64.
  */
-export function decodeResponseBody(bytes: Buffer, contentType: string | undefined): DecodedBody {
+export function decodeResponseBody(
+  bytes: Buffer,
+  contentType: string | undefined,
+  contentEncoding?: string | string[],
+): DecodedBody {
   if (bytes.length === 0) return {};
+  const encoding = [contentEncoding ?? []].flat().join(',').trim().toLowerCase();
+  if (encoding !== '' && encoding !== 'identity') {
+    return { body: bytes.toString('base64'), bodyEncoding: 'base64' };
+  }
   const type = contentType ?? '';
   if (JSON_MEDIA_TYPE.test(type)) {
     const text = bytes.toString('utf8');

@@ -271,6 +271,7 @@ export class BatchExecutor {
       ...decodeResponseBody(
         response.body,
         typeof contentType === 'string' ? contentType : undefined,
+        response.headers['content-encoding'],
       ),
     };
   }
