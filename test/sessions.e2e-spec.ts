@@ -1,4 +1,3 @@
-import request from 'supertest';
 import { CounterModule, mountSessions } from './fixtures/sessions.fixtures.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { useTestApp } from './utils/test-app.js';
@@ -23,7 +22,7 @@ forEachPlatform((platform) => {
       });
 
       it("keeps an operation's session write: the batch request does not save its stale copy over it", async () => {
-        const browser = request.agent(t.app.getHttpServer());
+        const browser = t.browser();
         await browser.post('/counter/bump').expect(200, { count: 1 });
         const batch = await browser
           .post('/batch')
@@ -34,7 +33,7 @@ forEachPlatform((platform) => {
       });
 
       it('starts a session for a browser without one: the cookie the operation set is the one it keeps', async () => {
-        const browser = request.agent(t.app.getHttpServer());
+        const browser = t.browser();
         const batch = await browser
           .post('/batch')
           .send({

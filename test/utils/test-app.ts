@@ -15,6 +15,8 @@ import { currentPlatform, type Platform } from './platforms.js';
 export interface TestApp {
   app: INestApplication;
   http: ReturnType<typeof request>;
+  /** A client that keeps cookies between requests, as a browser does; HTTP/2 on an HTTP/2 app. */
+  browser(): ReturnType<typeof request.agent>;
   recorder: Recorder;
   close(): Promise<void>;
 }
@@ -56,6 +58,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   return {
     app,
     http: request(server, { http2: platform.http2 === true }),
+    browser: () => request.agent(server, { http2: platform.http2 === true }),
     recorder: app.get(Recorder),
     close: () => closeApp(app),
   };
@@ -123,6 +126,7 @@ export function useTestApp(options: TestAppOptions = {}): TestApp {
     get http() {
       return get().http;
     },
+    browser: () => get().browser(),
     get recorder() {
       return get().recorder;
     },
