@@ -31,7 +31,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
 
   dispatch(request: DispatchRequest, parent: ParentContext): Observable<DispatchResponse> {
     return new Observable<DispatchResponse>((subscriber) => {
-      const socket = new OperationSocket(parent.remoteAddress, parent.encrypted);
+      const socket = new OperationSocket(parent.connection);
       const req = createRequest(socket, request);
       // The method must be on the request before the response is made (HEAD, 204, 304).
       const res = new ServerResponse(req);

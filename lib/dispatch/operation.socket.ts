@@ -1,4 +1,5 @@
 import { Duplex } from 'node:stream';
+import type { ConnectionInfo } from './parent.context.js';
 
 /**
  * The connection a sub-request arrives on. It must be a real, readable Duplex: body-parser
@@ -7,15 +8,22 @@ import { Duplex } from 'node:stream';
  * so writes here are only acknowledged.
  */
 export class OperationSocket extends Duplex {
-  constructor(
-    readonly remoteAddress: string,
-    readonly encrypted: boolean | undefined,
-  ) {
-    super();
-  }
+  /** The batch request's: an operation comes over its connection, as loggers should see. */
+  readonly remoteAddress: string;
+  readonly remoteFamily: string;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
+  readonly encrypted: boolean | undefined;
 
-  get remoteFamily(): string {
-    return this.remoteAddress.includes(':') ? 'IPv6' : 'IPv4';
+  constructor(connection: ConnectionInfo) {
+    super();
+    this.remoteAddress = connection.remoteAddress;
+    this.remoteFamily = connection.remoteFamily;
+    this.remotePort = connection.remotePort;
+    this.localAddress = connection.localAddress;
+    this.localPort = connection.localPort;
+    this.encrypted = connection.encrypted;
   }
 
   override _read(): void {

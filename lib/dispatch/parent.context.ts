@@ -9,14 +9,37 @@ export interface ParentContext {
    * may set.
    */
   readonly headers: Readonly<Record<string, string>>;
-  /** The caller's address, so `req.ip` and rate limiters see the real client. */
+  /** The connection every operation of the batch arrives on: the batch request's own. */
+  readonly connection: ConnectionInfo;
+}
+
+/**
+ * What code reads off a request's socket, taken from the batch request's: the caller's address
+ * (so `req.ip` and rate limiters see the real client) and the rest a request logger, an audit
+ * trail or a metric reads (pino-http logs `remoteAddress` and `remotePort`).
+ */
+export interface ConnectionInfo {
   readonly remoteAddress: string;
+  readonly remoteFamily: string;
+  readonly remotePort: number | undefined;
+  readonly localAddress: string | undefined;
+  readonly localPort: number | undefined;
   /** True when the batch request came over TLS. */
   readonly encrypted: boolean | undefined;
 }
 
 const LOOPBACK = '127.0.0.1';
 const NONE: ReadonlySet<string> = new Set();
+
+/** Operations run from code: a request from the process itself, on no port. */
+const FROM_THE_PROCESS: ConnectionInfo = Object.freeze({
+  remoteAddress: LOOPBACK,
+  remoteFamily: 'IPv4',
+  remotePort: undefined,
+  localAddress: undefined,
+  localPort: undefined,
+  encrypted: undefined,
+});
 
 /**
  * Builds the context for the operations of a batch request. Without a request (the executor
@@ -30,14 +53,17 @@ export function createParentContext(
   withheld: ReadonlySet<string> = NONE,
 ): ParentContext {
   const headers: Record<string, string> = {};
-  if (!request)
-    return { headers: { host: 'localhost' }, remoteAddress: LOOPBACK, encrypted: undefined };
+  if (!request) return { headers: { host: 'localhost' }, connection: FROM_THE_PROCESS };
   for (const name of inherit) {
     if (withheld.has(name)) continue;
     const value = request.headers[name];
     if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
   }
-  if (!('host' in headers)) headers.host = request.headers.host ?? 'localhost';
+  // HTTP/2 carries the host as `:authority` only; an operation is an HTTP/1.1 request, which
+  // carries it as Host, as a proxy translating HTTP/2 to HTTP/1.1 must (RFC 9113, 8.3.1). The
+  // scheme needs no header: `req.protocol` reads the socket, which presents the batch's.
+  if (!('host' in headers))
+    headers.host = request.headers.host ?? authorityOf(request) ?? 'localhost';
   // Every forwarding header as the parent has it, whatever `inherit` says, over a socket with
   // the parent's address: the operation then sees exactly the parent's client (`req.ip`,
   // `req.protocol`, `req.hostname`) under any trust-proxy setting (appending a hop would break
@@ -47,7 +73,25 @@ export function createParentContext(
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
   }
-  const remoteAddress = request.socket.remoteAddress ?? LOOPBACK;
-  const encrypted = (request.socket as Partial<TLSSocket>).encrypted;
-  return { headers, remoteAddress, encrypted };
+  return { headers, connection: connectionOf(request) };
+}
+
+/** The `:authority` of an HTTP/2 request (Node keeps pseudo-headers among the headers). */
+function authorityOf(request: IncomingMessage): string | undefined {
+  const authority = request.headers[':authority'];
+  return typeof authority === 'string' && authority !== '' ? authority : undefined;
+}
+
+/** Read once per batch: each getter of a real socket asks the kernel. */
+function connectionOf(request: IncomingMessage): ConnectionInfo {
+  const socket = request.socket as Partial<TLSSocket> | null;
+  const remoteAddress = socket?.remoteAddress ?? LOOPBACK;
+  return {
+    remoteAddress,
+    remoteFamily: socket?.remoteFamily ?? (remoteAddress.includes(':') ? 'IPv6' : 'IPv4'),
+    remotePort: socket?.remotePort,
+    localAddress: socket?.localAddress,
+    localPort: socket?.localPort,
+    encrypted: socket?.encrypted,
+  };
 }

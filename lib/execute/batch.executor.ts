@@ -26,6 +26,7 @@ import { planBatch } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import { BatchReferences } from './batch.references.js';
+import { BatchCookieJar } from './cookie.jar.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { OperationQueue } from './operation.queue.js';
 import { OperationRunner, type BatchRun } from './operation.runner.js';
@@ -89,19 +90,21 @@ export class BatchExecutor {
       // The one validation boundary: operations from code get the endpoint's rules too.
       const plan = planBatch(validatedOperations(operations, this.options.limit), this.options);
       const results: (BatchResult | undefined)[] = [];
+      const parent = createParentContext(
+        context.request,
+        this.options.inheritHeaders,
+        // A form a hostile page made the browser post must not lend its operations the
+        // victim's cookie.
+        context.request && withheldHeaders(context.request),
+      );
       const batch: BatchRun = {
         plan,
         results,
         references: new BatchReferences(plan.names, results, this.options),
         dispatcher: this.dispatchers.get(),
-        parent: createParentContext(
-          context.request,
-          this.options.inheritHeaders,
-          // A form a hostile page made the browser post must not lend its operations the
-          // victim's cookie.
-          context.request && withheldHeaders(context.request),
-        ),
+        parent,
         reply: new ReplyBudget(this.options.maxReplyBytes),
+        cookies: new BatchCookieJar(parent),
       };
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();

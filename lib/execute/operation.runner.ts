@@ -10,6 +10,7 @@ import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
 import { RenderLimitError } from '../plan/render.limits.js';
 import type { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import type { BatchReferences } from './batch.references.js';
+import type { BatchCookieJar } from './cookie.jar.js';
 import {
   dependencyFailed,
   dispatchFailed,
@@ -33,6 +34,8 @@ export interface BatchRun {
   readonly parent: ParentContext;
   /** What the batch's responses may still add to its reply. */
   readonly reply: ReplyBudget;
+  /** The cookies operations set, for the operations after them. */
+  readonly cookies: BatchCookieJar;
 }
 
 /**
@@ -53,7 +56,7 @@ export class OperationRunner {
     index: number,
     failedDependency: number | undefined,
   ): Observable<BatchResult> {
-    const { plan, results, references, dispatcher, parent, reply } = batch;
+    const { plan, results, references, dispatcher, parent, reply, cookies } = batch;
     const planned = plan.operations[index] as PlannedOperation;
     const { operation, label } = planned;
     if (failedDependency !== undefined) {
@@ -71,6 +74,7 @@ export class OperationRunner {
     try {
       request = buildRequest(planned, references.lookup, budget, parent);
       budget.commit();
+      cookies.attach(request, operation);
     } catch (error) {
       if (
         error instanceof UnmatchedReferenceError ||
@@ -94,6 +98,7 @@ export class OperationRunner {
           let result: BatchResult;
           try {
             result = this.toResult(operation, url, response, label, reply);
+            cookies.store(result);
           } catch (error) {
             result = dispatchFailed(operation, url, label, error, false);
           }

@@ -188,6 +188,8 @@ function inheritedHeaders(headers: IncomingHttpHeaders): Record<string, string> 
     if (
       value === undefined ||
       name.startsWith('content-') ||
+      // HTTP/2 pseudo-headers (`:authority`, `:path`, ...) belong to the batch request's stream.
+      name.startsWith(':') ||
       NOT_INHERITED.has(name) ||
       isForwardingHeader(name)
     ) {

@@ -1,17 +1,16 @@
 import {
   Body,
   Controller,
-  HttpCode,
-  HttpStatus,
   Inject,
   Post,
   Req,
   Res,
-  StreamableFile,
   VERSION_NEUTRAL,
   type Type,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { tap } from 'rxjs';
 import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import { CrossSiteBatchException, NestedBatchException } from '../batch.exceptions.js';
 import { BATCH_OPTIONS } from '../batch.constants.js';
@@ -20,10 +19,14 @@ import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { acceptsNdjson, streamNdjson } from '../formats/ndjson.encoder.js';
 import { BatchExecutor } from '../execute/batch.executor.js';
+import { collectEntries } from '../execute/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
 import { SkipBatch } from '../policy/skip-batch.decorator.js';
+import { releaseBatchSession } from './batch-session.release.js';
 import { destroyStalledReply } from './reply-write.watchdog.js';
+import { ReplyCookies } from './reply-cookies.js';
+import { ReplyWriter } from './reply.writer.js';
 
 /**
  * Makes the controller of `POST /<path>`. A class per path, because Nest reads a controller's
@@ -36,6 +39,7 @@ export function createBatchController(path: string): Type<unknown> {
     constructor(
       @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
       @Inject(BatchExecutor) private readonly executor: BatchExecutor,
+      @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
     ) {}
 
     /**
@@ -43,14 +47,15 @@ export function createBatchController(path: string): Type<unknown> {
      * purpose: a global ValidationPipe then leaves it alone, and the decoder validates it with its
      * own rules. A native batch with `Accept: application/x-ndjson` streams a line per operation
      * as it finishes.
+     *
+     * A batch that cannot run is refused by throwing, before the handler returns, so the app's
+     * exception filters answer it. Once it runs, the handler returns at once and the reply is
+     * written by {@link ReplyWriter}, not by Nest: nothing the global interceptors do to the
+     * handler's result (wrap it, serialise it, time it out) reaches the envelope, while
+     * interceptors that only observe still see the batch request and may set headers on it.
      */
     @Post()
-    @HttpCode(HttpStatus.OK)
-    async handle(
-      @Req() request: object,
-      @Res({ passthrough: true }) response: object,
-      @Body() body: unknown,
-    ): Promise<unknown> {
+    handle(@Req() request: object, @Res() response: object, @Body() body: unknown): void {
       const incoming = rawOf(request) as IncomingMessage;
       // Also refused by SkipBatchGuard; checked here too in case another global guard lets it by.
       if (isBatchOperation(incoming)) {
@@ -60,25 +65,46 @@ export function createBatchController(path: string): Type<unknown> {
       if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
       const batch = decodeBatchRequest(incoming, body, this.options);
       const { operations } = batch;
+      releaseBatchSession(request);
       const outgoing = rawOf(response) as ServerResponse;
+      const writer = new ReplyWriter(this.adapterHost.httpAdapter, response, outgoing);
       const signal = abortOnDisconnect(outgoing);
-      if (this.options.replyWriteTimeout > 0) {
-        destroyStalledReply(outgoing, this.options.replyWriteTimeout);
-      }
       const context = { request: incoming, signal };
 
       if (batch.format === 'native' && acceptsNdjson(incoming.headers.accept)) {
         const stream = streamNdjson(operations, (readyToStart) =>
           this.executor.run(operations, { ...context, readyToStart }),
         );
+        this.watchReply(outgoing);
         // Proxies that buffer (nginx) would hold every line back until the end.
-        outgoing.setHeader('cache-control', 'no-cache');
-        outgoing.setHeader('x-accel-buffering', 'no');
-        return new StreamableFile(stream, { type: NDJSON_MEDIA_TYPE });
+        writer.setHeader('cache-control', 'no-cache');
+        writer.setHeader('x-accel-buffering', 'no');
+        writer.stream(stream, NDJSON_MEDIA_TYPE);
+        return;
       }
-      const reply = batch.encode(await this.executor.execute(operations, context));
-      if (reply.kind === 'json') return reply.body;
-      return new StreamableFile(reply.body, { type: reply.contentType, length: reply.body.length });
+      const cookies = new ReplyCookies();
+      const entries = collectEntries(
+        operations,
+        this.executor.run(operations, context).pipe(tap(({ result }) => cookies.take(result))),
+      );
+      this.watchReply(outgoing);
+      entries.then(
+        (done) => {
+          try {
+            for (const value of cookies.all) writer.appendHeader('set-cookie', value);
+            writer.write(batch.encode(done));
+          } catch (error) {
+            writer.fail(error);
+          }
+        },
+        (error: unknown) => writer.fail(error),
+      );
+    }
+
+    private watchReply(outgoing: ServerResponse): void {
+      if (this.options.replyWriteTimeout > 0) {
+        destroyStalledReply(outgoing, this.options.replyWriteTimeout);
+      }
     }
   }
   markBatchEndpoint(BatchController);

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
-import type { ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { BATCH_OPTIONS } from '../batch.constants.js';
 import { BATCH_MODULE, BATCH_PATH } from '../batch.internal-constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
@@ -36,7 +36,7 @@ export class BodyReaderInstaller implements OnModuleInit {
           return true;
         },
         (error: unknown) => {
-          if (error instanceof BodyTooLargeError) refuseTooLarge(response, error.limit);
+          if (error instanceof BodyTooLargeError) refuseTooLarge(request, response, error.limit);
           // Otherwise the client is gone: there is no one to answer.
           return false;
         },
@@ -65,14 +65,16 @@ function join(...pieces: string[]): string {
 
 /**
  * Answered before the app's middleware, exactly as the app's own body parser would refuse an
- * oversized body; the connection is closed so the unread rest is never taken in.
+ * oversized body. Over HTTP/1.1 the connection is closed so the unread rest is never taken in;
+ * HTTP/2 has no `connection` header (Node drops it with an UnsupportedWarning): ending the
+ * response ends the stream, and the rest of the body is refused by flow control.
  */
-function refuseTooLarge(response: ServerResponse, limit: number): void {
+function refuseTooLarge(request: IncomingMessage, response: ServerResponse, limit: number): void {
   const body = JSON.stringify(new BatchBodyTooLargeException(limit).getResponse());
   response.writeHead(413, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': Buffer.byteLength(body),
-    connection: 'close',
+    ...(request.httpVersionMajor >= 2 ? {} : { connection: 'close' }),
   });
   response.end(body);
 }

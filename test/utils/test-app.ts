@@ -15,6 +15,8 @@ import { currentPlatform, type Platform } from './platforms.js';
 export interface TestApp {
   app: INestApplication;
   http: ReturnType<typeof request>;
+  /** A client that keeps cookies between requests, as a browser does; HTTP/2 on an HTTP/2 app. */
+  browser(): ReturnType<typeof request.agent>;
   recorder: Recorder;
   close(): Promise<void>;
 }
@@ -55,7 +57,8 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const server = app.getHttpServer() as Parameters<typeof request>[0];
   return {
     app,
-    http: request(server),
+    http: request(server, { http2: platform.http2 === true }),
+    browser: () => request.agent(server, { http2: platform.http2 === true }),
     recorder: app.get(Recorder),
     close: () => closeApp(app),
   };
@@ -66,9 +69,10 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
  * whose body was cancelled, and Fastify's close waits for every connection to end.
  */
 async function closeApp(app: INestApplication): Promise<void> {
-  const server = app.getHttpServer() as Server;
+  const server = app.getHttpServer() as Partial<Server>;
   const closing = app.close();
-  setTimeout(() => server.closeAllConnections(), 500).unref();
+  // An HTTP/2 server has sessions, not connections, and no such method.
+  setTimeout(() => server.closeAllConnections?.(), 500).unref();
   await closing;
 }
 
@@ -122,6 +126,7 @@ export function useTestApp(options: TestAppOptions = {}): TestApp {
     get http() {
       return get().http;
     },
+    browser: () => get().browser(),
     get recorder() {
       return get().recorder;
     },

@@ -1,0 +1,76 @@
+import { CookieJar } from 'tough-cookie';
+import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
+import type { ParentContext } from '../dispatch/parent.context.js';
+import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
+
+/** Cookies a Set-Cookie cannot be stored from are skipped, as a browser skips them. */
+const LENIENT = { ignoreError: true } as const;
+
+/**
+ * The cookies of one batch, as a browser would hold them between the batch's requests. Starts
+ * with the batch request's own cookies (those it inherits: none for a batch a browser may have
+ * sent cross-site without a preflight), takes in each operation's `Set-Cookie` as it answers,
+ * with RFC 6265 semantics (Path, Domain, Expires/Max-Age, deletion, Secure, HttpOnly, prefixes;
+ * tough-cookie), and gives each operation that starts afterwards the cookies that apply to its
+ * url. An operation ordered after another (`dependsOn`, a reference) therefore sees the cookies
+ * it set; one running in parallel may or may not. Made per batch, never shared.
+ *
+ * Every operation is taken as a request over HTTPS to the batch request's host: operations never
+ * leave the process, so a Secure cookie a proxy-terminated app sets is kept as its browser would.
+ */
+export class BatchCookieJar {
+  private readonly jar = new CookieJar();
+  private readonly origin: string;
+  /** False until an operation set a cookie: until then, every operation keeps the batch's header. */
+  private changed = false;
+
+  constructor(parent: ParentContext) {
+    this.origin = originOf(parent.headers.host);
+    const inherited = parent.headers.cookie;
+    if (inherited === undefined) return;
+    // The browser's cookies for this host, their attributes unknown: kept as host cookies on `/`.
+    for (const pair of inherited.split(';')) {
+      if (pair.includes('='))
+        this.jar.setCookieSync(`${pair.trim()}; Path=/`, this.origin, LENIENT);
+    }
+  }
+
+  /**
+   * Sets the Cookie header of an operation about to run, unless it wrote its own: then its own is
+   * sent as written, as every header an operation sets wins over what it would inherit.
+   */
+  attach(request: DispatchRequest, operation: BatchOperation): void {
+    if (!this.changed || hasOwnCookie(operation)) return;
+    const cookie = this.jar.getCookieStringSync(this.urlOf(request.url));
+    if (cookie === '') delete request.headers.cookie;
+    else request.headers.cookie = cookie;
+  }
+
+  /** Takes in the cookies an operation's response sets. */
+  store(result: BatchResult): void {
+    const setCookie = result.headers['set-cookie'];
+    if (setCookie === undefined) return;
+    const url = this.urlOf(result.url);
+    for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
+      this.jar.setCookieSync(value, url, LENIENT);
+      this.changed = true;
+    }
+  }
+
+  private urlOf(path: string): string {
+    return `${this.origin}${path.startsWith('/') ? path : `/${path}`}`;
+  }
+}
+
+function hasOwnCookie(operation: BatchOperation): boolean {
+  return Object.keys(operation.headers ?? {}).some((name) => name.toLowerCase() === 'cookie');
+}
+
+/** `https://<host>`, or `https://localhost` for a Host header no URL can be made of. */
+function originOf(host: string | undefined): string {
+  try {
+    return new URL(`https://${host ?? 'localhost'}`).origin;
+  } catch {
+    return 'https://localhost';
+  }
+}

@@ -1,0 +1,91 @@
+import { HttpStatus, Logger, StreamableFile } from '@nestjs/common';
+import type { AbstractHttpAdapter } from '@nestjs/core';
+import type { ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { EncodedBatch } from '../formats/batch-format.interface.js';
+
+/**
+ * Writes the batch reply itself, through the app's HTTP adapter, exactly as its format encodes
+ * it. The batch handler takes the response (`@Res()`), so Nest sends nothing of what the global
+ * interceptors make of its return value: a `map(data => ({ data }))` or a serializer cannot
+ * rewrite the envelope, and a timeout interceptor cannot answer 408 in the middle of a batch
+ * (each operation still runs through all of them, as a request of its own). Going through the
+ * adapter rather than the raw response keeps what the app's server adds to every reply:
+ * Fastify's `onSend` hooks (compression), headers set on the reply by middleware, hooks and
+ * observing interceptors, Express's JSON settings.
+ */
+export class ReplyWriter {
+  private readonly logger = new Logger('BatchModule');
+
+  constructor(
+    private readonly adapter: AbstractHttpAdapter,
+    /** What the handler got from `@Res()`: Express's response or Fastify's reply. */
+    private readonly response: object,
+    private readonly raw: ServerResponse,
+  ) {}
+
+  /** Sets a header of the reply, before it is written. */
+  setHeader(name: string, value: string): void {
+    this.adapter.setHeader(this.response, name, value);
+  }
+
+  /** Adds a value to a header of the reply (`set-cookie`), before it is written. */
+  appendHeader(name: string, value: string): void {
+    this.adapter.appendHeader(this.response, name, value);
+  }
+
+  /** Writes an encoded batch reply, status 200. */
+  write(reply: EncodedBatch): void {
+    if (!this.writable()) return;
+    if (reply.kind === 'json') {
+      this.adapter.reply(this.response, reply.body, HttpStatus.OK);
+      return;
+    }
+    this.adapter.reply(
+      this.response,
+      new StreamableFile(reply.body, { type: reply.contentType, length: reply.body.length }),
+      HttpStatus.OK,
+    );
+  }
+
+  /**
+   * Streams a reply of `type` as its stream yields, status 200. Started once the microtasks queued
+   * now have run: Fastify writes the head of a streamed reply at once, and the observing
+   * interceptors set their headers only after the handler returned, a few promise turns later.
+   */
+  stream(stream: Readable, type: string): void {
+    process.nextTick(() => {
+      if (!this.writable()) {
+        stream.destroy();
+        return;
+      }
+      this.adapter.reply(this.response, new StreamableFile(stream, { type }), HttpStatus.OK);
+    });
+  }
+
+  /**
+   * A failure after the handler returned, which no exception filter can see any more: a 500 in
+   * Nest's shape while nothing is written yet, otherwise the connection is cut, so the client
+   * cannot take a truncated reply for a whole one.
+   */
+  fail(error: unknown): void {
+    this.logger.error(`The batch reply failed: ${String(error)}`);
+    if (!this.writable()) {
+      this.raw.destroy();
+      return;
+    }
+    this.adapter.reply(
+      this.response,
+      { statusCode: 500, message: 'Internal server error' },
+      HttpStatus.INTERNAL_SERVER_ERROR,
+    );
+  }
+
+  /**
+   * False once something else answered (an exception filter after an interceptor failed) or the
+   * client left: then there is nothing to write to.
+   */
+  private writable(): boolean {
+    return !this.raw.headersSent && !this.raw.writableEnded && !this.raw.destroyed;
+  }
+}

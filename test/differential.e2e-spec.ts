@@ -1,0 +1,113 @@
+import { AccountModule } from './fixtures/account.fixtures.js';
+import { GlobalPipelineModule } from './fixtures/global-pipeline.fixtures.js';
+import { CounterModule, mountSessions } from './fixtures/sessions.fixtures.js';
+import { forEachPlatform } from './utils/platforms.js';
+import { useTestApp, type Entry } from './utils/test-app.js';
+
+/** One request of the corpus, as a client sends it directly and as a batch operation. */
+interface Sample {
+  method: 'GET' | 'POST' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: object;
+}
+
+/**
+ * Requests that touch every kind of pipeline piece the app has: guards (pass, refuse), pipes
+ * (ParseIntPipe, a strict ValidationPipe), filters (a custom one, Nest's own for 404 and 500),
+ * interceptors (transform, serializer, timeout, observing, a header stamp), a session, cookies,
+ * text and binary bodies. None changes state a later one reads, so the order they run in cannot
+ * matter.
+ */
+const corpus: Sample[] = [
+  { method: 'GET', url: '/items/999' },
+  { method: 'GET', url: '/items/abc' },
+  { method: 'GET', url: '/items?name=none' },
+  { method: 'POST', url: '/items', body: { qty: -1 } },
+  { method: 'POST', url: '/items', body: { name: 'x', extra: true } },
+  { method: 'GET', url: '/secret' },
+  { method: 'GET', url: '/secret', headers: { authorization: 'Bearer good' } },
+  { method: 'GET', url: '/teapot' },
+  { method: 'GET', url: '/boom' },
+  { method: 'GET', url: '/text' },
+  { method: 'GET', url: '/binary' },
+  { method: 'GET', url: '/nowhere' },
+  { method: 'DELETE', url: '/vault/public' },
+  { method: 'GET', url: '/pipeline/account/5' },
+  { method: 'GET', url: '/pipeline/too-slow' },
+  { method: 'GET', url: '/counter' },
+  { method: 'GET', url: '/account/me' },
+];
+
+/** Headers that differ between any two responses, or describe the connection, not the answer. */
+const VOLATILE = new Set(['date', 'x-response-time', 'connection', 'keep-alive']);
+
+/** Headers for comparison: volatile ones out, cookies without their (random) values. */
+function comparable(headers: Record<string, unknown>): Record<string, unknown> {
+  const kept: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    // `:status` and the like: how HTTP/2 carries the status line, not headers of the answer.
+    if (VOLATILE.has(name) || name.startsWith(':')) continue;
+    kept[name] =
+      name === 'set-cookie'
+        ? ([value].flat() as string[]).map((cookie) => cookie.replace(/=[^;]*/, '=…'))
+        : value;
+  }
+  return kept;
+}
+
+/** The body bytes of an entry, as the direct response would have sent them. */
+function entryBytes(entry: Entry): Buffer {
+  if (entry.body === undefined) return Buffer.alloc(0);
+  if (entry.bodyEncoding === 'base64') return Buffer.from(entry.body as string, 'base64');
+  if (typeof entry.body === 'string') return Buffer.from(entry.body);
+  return Buffer.from(JSON.stringify(entry.body));
+}
+
+forEachPlatform((platform) => {
+  describe('a realistic app: each request sent directly and as a one-operation batch answers the same', () => {
+    const t = useTestApp({
+      imports: [GlobalPipelineModule, CounterModule, AccountModule],
+      configure: mountSessions(platform, { secret: 'test secret', resave: true }),
+    });
+
+    it.each(corpus.map((sample) => [`${sample.method} ${sample.url}`, sample]))(
+      '%s',
+      async (_, sample) => {
+        // A browser with a session, as the app's users are.
+        const browser = t.browser();
+        await browser.post('/counter/bump').expect(200);
+
+        let direct = browser[
+          sample.method === 'GET' ? 'get' : sample.method === 'POST' ? 'post' : 'delete'
+        ](sample.url);
+        direct = direct.set(sample.headers ?? {});
+        if (sample.body) direct = direct.send(sample.body);
+        const directResponse = await direct.buffer(true).parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        });
+
+        const batch = await browser
+          .post('/batch')
+          .send({ data: [{ ...sample, headers: sample.headers }] })
+          .expect(200);
+        const [entry] = (batch.body as { data: Entry[] }).data;
+        if (!entry) throw new Error('no entry');
+
+        expect(entry.code).toBe(directResponse.status);
+        const bytes = directResponse.body as Buffer;
+        const type = directResponse.headers['content-type'] ?? '';
+        if (type.includes('json')) {
+          expect(JSON.parse(entryBytes(entry).toString('utf8'))).toEqual(
+            JSON.parse(bytes.toString('utf8')),
+          );
+        } else {
+          expect(entryBytes(entry).equals(bytes)).toBe(true);
+        }
+        expect(comparable(entry.headers)).toEqual(comparable(directResponse.headers));
+      },
+    );
+  });
+});
