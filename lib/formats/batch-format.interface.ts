@@ -1,5 +1,22 @@
+import type { Readable } from 'node:stream';
+import type { Observable } from 'rxjs';
 import type { BatchFormat } from '../batch.constants.js';
-import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
+import type {
+  BatchEntry,
+  BatchOperation,
+  BatchOutcome,
+} from '../interfaces/batch-operation.interface.js';
+
+/** Runs the batch for a streamed reply: `readyToStart` holds operations back while it is behind. */
+export type StreamedRun = (
+  readyToStart: () => PromiseLike<void> | undefined,
+) => Observable<BatchOutcome>;
+
+/** A reply written while the batch runs, an entry as each operation finishes. */
+export interface StreamedBatch {
+  readonly stream: Readable;
+  readonly contentType: string;
+}
 
 /** The reply of a batch in its format: a JSON value Nest serialises, or bytes of a media type. */
 export type EncodedBatch =
@@ -15,4 +32,10 @@ export interface DecodedBatch {
   readonly format: BatchFormat;
   readonly operations: readonly BatchOperation[];
   encode(entries: readonly BatchEntry[]): EncodedBatch;
+  /**
+   * A streamed reply, when the format has one and the request's `Accept` asks for it (the
+   * native format's NDJSON); otherwise undefined, and the reply is `encode`d once all have
+   * finished. Throws, before anything is written, when the batch cannot be planned.
+   */
+  stream?(accept: string | undefined, run: StreamedRun): StreamedBatch | undefined;
 }

@@ -2,7 +2,9 @@ import { InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { isRecord } from '../operation/json.value.js';
 import { decodeOperations } from '../operation/operation.rules.js';
+import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import type { DecodedBatch } from './batch-format.interface.js';
+import { acceptsNdjson, streamNdjson } from './ndjson.encoder.js';
 
 /**
  * The native reply: `{ "data": [entries] }`, in request order. Streamed, it is NDJSON instead
@@ -25,11 +27,19 @@ export function decodeNativeBatch(body: unknown, limit: number): readonly BatchO
   return decodeOperations(body.data, limit, 'data');
 }
 
-/** The native format: `{ "data": [operations] }` in, `{ "data": [entries] }` out. */
+/**
+ * The native format: `{ "data": [operations] }` in, `{ "data": [entries] }` out, or with
+ * `Accept: application/x-ndjson` a line per operation as it finishes.
+ */
 export function decodeNative(json: unknown, limit: number): DecodedBatch {
+  const operations = decodeNativeBatch(json, limit);
   return {
     format: 'native',
-    operations: decodeNativeBatch(json, limit),
+    operations,
+    stream: (accept, run) =>
+      acceptsNdjson(accept)
+        ? { stream: streamNdjson(operations, run), contentType: NDJSON_MEDIA_TYPE }
+        : undefined,
     encode: (entries): { kind: 'json'; body: NativeBatchReply } => ({
       kind: 'json',
       body: { data: [...entries] },

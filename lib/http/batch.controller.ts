@@ -11,13 +11,11 @@ import {
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tap } from 'rxjs';
-import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import { CrossSiteBatchException, NestedBatchException } from '../batch.exceptions.js';
 import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';
-import { acceptsNdjson, streamNdjson } from '../formats/ndjson.encoder.js';
 import { BatchExecutor } from '../execute/batch.executor.js';
 import { collectEntries } from '../execute/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
@@ -43,10 +41,10 @@ export function createBatchController(path: string): Type<unknown> {
     ) {}
 
     /**
-     * decode -> plan + execute -> encode, each format by its codec. `body` is typed `unknown` on
+     * decode -> plan + execute -> encode, each by its format. `body` is typed `unknown` on
      * purpose: a global ValidationPipe then leaves it alone, and the decoder validates it with its
-     * own rules. A native batch with `Accept: application/x-ndjson` streams a line per operation
-     * as it finishes.
+     * own rules. A format with a streamed reply (native, with `Accept: application/x-ndjson`)
+     * writes a line per operation as it finishes.
      *
      * A batch that cannot run is refused by throwing, before the handler returns, so the app's
      * exception filters answer it. Once it runs, the handler returns at once and the reply is
@@ -71,15 +69,15 @@ export function createBatchController(path: string): Type<unknown> {
       const signal = abortOnDisconnect(outgoing);
       const context = { request: incoming, signal };
 
-      if (batch.format === 'native' && acceptsNdjson(incoming.headers.accept)) {
-        const stream = streamNdjson(operations, (readyToStart) =>
-          this.executor.run(operations, { ...context, readyToStart }),
-        );
+      const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>
+        this.executor.run(operations, { ...context, readyToStart }),
+      );
+      if (streamed) {
         this.watchReply(outgoing);
         // Proxies that buffer (nginx) would hold every line back until the end.
         writer.setHeader('cache-control', 'no-cache');
         writer.setHeader('x-accel-buffering', 'no');
-        writer.stream(stream, NDJSON_MEDIA_TYPE);
+        writer.stream(streamed.stream, streamed.contentType);
         return;
       }
       const cookies = new ReplyCookies();
