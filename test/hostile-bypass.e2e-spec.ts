@@ -2,6 +2,7 @@ import { Controller, Get, Module, Req } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { AdminModule } from './fixtures/admin.controllers.js';
+import { methodOverride } from './fixtures/method-override.middleware.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { createTestApp, entries, postBatch, useTestApp, type TestApp } from './utils/test-app.js';
 
@@ -14,26 +15,6 @@ import { createTestApp, entries, postBatch, useTestApp, type TestApp } from './u
 function messageOf(body: unknown): string {
   const { message } = body as { message?: string | string[] };
   return [message ?? ''].flat().join('\n');
-}
-
-/**
- * The `method-override` package as its README configures it for HTML forms:
- * `app.use(methodOverride('_method'))`. A getter string that does not start with `X-` names a
- * query-string key; only a POST is turned into the method it names. (The package is not
- * installed here; this follows its source: `createQueryGetter`, `options.methods = ['POST']`.)
- */
-function methodOverrideByQuery(key: string) {
-  return (
-    request: IncomingMessage & { originalMethod?: string },
-    _response: ServerResponse,
-    next: () => void,
-  ): void => {
-    request.originalMethod ??= request.method;
-    const query = new URLSearchParams((request.url ?? '').split('?')[1] ?? '');
-    const method = query.get(key)?.toUpperCase();
-    if (request.originalMethod === 'POST' && method) request.method = method;
-    next();
-  };
 }
 
 /** A rewriting middleware (`express-urlrewrite`, legacy prefixes): `/legacy/x` is served as `/x`. */
@@ -71,7 +52,7 @@ forEachPlatform(() => {
       t = await createTestApp({
         imports: [AdminModule],
         batch: { exclude: [{ path: '/admin/:id', method: 'DELETE' }] },
-        configure: (app) => app.use(methodOverrideByQuery('_method')),
+        configure: (app) => app.use(methodOverride('_method')),
       });
     });
     afterAll(() => t.close());

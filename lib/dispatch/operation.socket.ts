@@ -7,7 +7,7 @@ import type { ConnectionInfo } from './parent.context.js';
  * `IncomingMessage` destroys through it. What the app writes back is captured on the response,
  * so writes here are only acknowledged.
  */
-export class OperationSocket extends Duplex {
+export class OperationSocket extends Duplex implements ConnectionInfo {
   /** The batch request's: an operation comes over its connection, as loggers should see. */
   readonly remoteAddress: string;
   readonly remoteFamily: string;
