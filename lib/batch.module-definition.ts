@@ -1,8 +1,13 @@
 import { ConfigurableModuleBuilder, type ConfigurableModuleOptionsFactory } from '@nestjs/common';
 import { createBatchController } from './http/batch.controller.js';
-import { DEFAULT_BATCH_PATH } from './batch.constants.js';
-import { BATCH_PATH } from './batch.internal-constants.js';
-import type { BatchModuleExtras, BatchModuleOptions } from './batch.options.js';
+import { describeForOpenApi } from './http/openapi.installer.js';
+import { BATCH_OPTIONS, DEFAULT_BATCH_PATH } from './batch.constants.js';
+import { BATCH_OPENAPI, BATCH_PATH } from './batch.internal-constants.js';
+import type {
+  BatchModuleExtras,
+  BatchModuleOptions,
+  ResolvedBatchOptions,
+} from './batch.options.js';
 
 export const {
   ConfigurableModuleClass,
@@ -14,15 +19,23 @@ export const {
   .setFactoryMethodName('createBatchOptions')
   .setExtras<BatchModuleExtras>(
     { path: DEFAULT_BATCH_PATH, isGlobal: false },
-    (definition, extras) => ({
-      ...definition,
-      global: extras.isGlobal === true,
-      controllers: [createBatchController(extras.path ?? DEFAULT_BATCH_PATH)],
-      providers: [
-        ...(definition.providers ?? []),
-        { provide: BATCH_PATH, useValue: extras.path ?? DEFAULT_BATCH_PATH },
-      ],
-    }),
+    (definition, extras) => {
+      const controller = createBatchController(extras.path ?? DEFAULT_BATCH_PATH);
+      return {
+        ...definition,
+        global: extras.isGlobal === true,
+        controllers: [controller],
+        providers: [
+          ...(definition.providers ?? []),
+          { provide: BATCH_PATH, useValue: extras.path ?? DEFAULT_BATCH_PATH },
+          {
+            provide: BATCH_OPENAPI,
+            useFactory: (options: ResolvedBatchOptions) => describeForOpenApi(controller, options),
+            inject: [BATCH_OPTIONS],
+          },
+        ],
+      };
+    },
   )
   .build();
 

@@ -4,7 +4,10 @@ import {
   DEFAULT_INHERITED_HEADERS,
   METHOD_OVERRIDE_HEADERS,
 } from './batch.constants.js';
+import { BatchException } from './batch.exceptions.js';
 import type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
+import type { BatchOperation } from './interfaces/batch-operation.interface.js';
+import { decodeOperations } from './operation/operation.rules.js';
 
 /**
  * Options of {@link BatchModule}. Every field is optional; the defaults live in
@@ -129,6 +132,25 @@ export interface BatchModuleOptions {
    * 400 and nothing runs. Default `256`.
    */
   maxReferencePathLength?: number;
+  /**
+   * How the endpoint is described in the app's OpenAPI document, when the app uses
+   * `@nestjs/swagger` (an optional peer: without it this option does nothing). `false` leaves the
+   * endpoint undescribed. Default `{ example: [{ method: 'GET', url: '/' }] }`.
+   */
+  openApi?: BatchOpenApiOptions | false;
+}
+
+/**
+ * The `openApi` option.
+ * @publicApi
+ */
+export interface BatchOpenApiOptions {
+  /**
+   * The example batch (native format) the document carries, which "Try it out" sends: name
+   * routes of your app. Checked at bootstrap like a batch (and against `limit`). Default
+   * `[{ method: 'GET', url: '/' }]`, which runs on any app.
+   */
+  example?: readonly BatchOperation[];
 }
 
 /**
@@ -170,6 +192,9 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
   maxRenderedBytes: 1024 * 1024,
   maxBatchRenderedBytes: 4 * 1024 * 1024,
   maxReferencePathLength: 256,
+  openApi: Object.freeze({
+    example: Object.freeze([Object.freeze({ method: 'GET', url: '/' } as const)]),
+  }),
 });
 
 /** Old option names, still taken: old name -> new name. */
@@ -238,7 +263,9 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   if (typeof (options.operationContext as unknown) !== 'boolean') {
     throw new TypeError('BatchModule: operationContext must be true or false');
   }
+  const openApi = resolveOpenApi(options.openApi, options.limit);
   return Object.freeze({
+    openApi,
     limit: options.limit,
     concurrency: options.concurrency,
     globalConcurrency: options.globalConcurrency,
@@ -259,6 +286,31 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxBatchRenderedBytes: options.maxBatchRenderedBytes,
     maxReferencePathLength: options.maxReferencePathLength,
   });
+}
+
+/** `false`, or the options with the example checked as a batch would be, and kept as JSON. */
+function resolveOpenApi(given: unknown, limit: number): BatchOpenApiOptions | false {
+  if (given === false) return false;
+  if (typeof given !== 'object' || given === null || Array.isArray(given)) {
+    throw new TypeError('BatchModule: openApi must be false or an object { example }');
+  }
+  const unknown = Object.keys(given).find((key) => key !== 'example');
+  if (unknown !== undefined) {
+    throw new TypeError(`BatchModule: unknown openApi option "${unknown}"; the option is example`);
+  }
+  const example: unknown = (given as BatchOpenApiOptions).example;
+  if (example === undefined) return BATCH_OPTION_DEFAULTS.openApi;
+  try {
+    decodeOperations(example, limit, 'openApi.example');
+  } catch (error) {
+    if (!(error instanceof BatchException)) throw error;
+    const { message } = error.getResponse() as { message: string | string[] };
+    throw new TypeError(
+      `BatchModule: openApi.example is not a batch that can run: ${[message].flat().join('; ')}`,
+    );
+  }
+  // A copy as JSON: what the document shows is what a client would send.
+  return Object.freeze({ example: JSON.parse(JSON.stringify(example)) as BatchOperation[] });
 }
 
 function requireInteger(name: string, value: unknown, min: number): void {
