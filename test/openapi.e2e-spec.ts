@@ -108,17 +108,20 @@ forEachPlatform(() => {
     });
 
     it('carries an example batch that, posted to the endpoint, answers 200 with its entries', async () => {
-      await withTestApp({ module: moduleWith({ openApi: { example: ITEM_EXAMPLE } }) }, async (t) => {
-        const body = batchOperation(documentOf(t)).requestBody;
-        const example = body.content['application/json'].example;
-        expect(example).toEqual({ data: ITEM_EXAMPLE });
-        const response = await t.http.post('/batch').send(example).expect(200);
-        const [created, read] = entries(response);
-        expect(created?.code).toBe(201);
-        expect(read?.code).toBe(200);
-        expect(read?.url).toBe(`/items/${String(created?.body.id)}`);
-        expect(read?.body).toEqual(created?.body);
-      });
+      await withTestApp(
+        { module: moduleWith({ openApi: { example: ITEM_EXAMPLE } }) },
+        async (t) => {
+          const body = batchOperation(documentOf(t)).requestBody;
+          const example = body.content['application/json'].example;
+          expect(example).toEqual({ data: ITEM_EXAMPLE });
+          const response = await t.http.post('/batch').send(example).expect(200);
+          const [created, read] = entries(response);
+          expect(created?.code).toBe(201);
+          expect(read?.code).toBe(200);
+          expect(read?.url).toBe(`/items/${String(created?.body.id)}`);
+          expect(read?.body).toEqual(created?.body);
+        },
+      );
     });
 
     it('has a default example that runs on any app: its entry is what the app answers directly', async () => {
