@@ -56,4 +56,37 @@ describe('resolveBatchOptions', () => {
       'x-tenant',
     ]);
   });
+
+  describe('openApi', () => {
+    it('takes false, or an example that is a batch that could run, kept as JSON', () => {
+      expect(resolveBatchOptions({ openApi: false }).openApi).toBe(false);
+      const example = [{ method: 'GET' as const, url: '/items', name: 'all' }];
+      const resolved = resolveBatchOptions({ openApi: { example } }).openApi;
+      expect(resolved).toEqual({ example });
+      expect(resolved && resolved.example).not.toBe(example);
+      expect(resolveBatchOptions({ openApi: {} }).openApi).toEqual(BATCH_OPTION_DEFAULTS.openApi);
+    });
+
+    it('refuses, at bootstrap, an example the endpoint would refuse, naming the problem', () => {
+      expect(() =>
+        resolveBatchOptions({ openApi: { example: [{ method: 'GET', url: 'items' }] } }),
+      ).toThrow(/openApi\.example is not a batch that can run: openApi\.example\.0\.url/);
+      expect(() => resolveBatchOptions({ openApi: { example: [] } })).toThrow(
+        /at least one operation/,
+      );
+      const three = Array.from({ length: 3 }, () => ({ method: 'GET' as const, url: '/' }));
+      expect(() => resolveBatchOptions({ limit: 2, openApi: { example: three } })).toThrow(
+        /at most 2 operations/,
+      );
+    });
+
+    it('refuses what is neither false nor { example }', () => {
+      expect(() => resolveBatchOptions({ openApi: true as never })).toThrow(
+        /openApi must be false or an object/,
+      );
+      expect(() => resolveBatchOptions({ openApi: { exmaple: [] } as never })).toThrow(
+        /unknown openApi option "exmaple"/,
+      );
+    });
+  });
 });

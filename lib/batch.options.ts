@@ -307,6 +307,7 @@ function resolveOpenApi(given: unknown, limit: number): BatchOpenApiOptions | fa
     const { message } = error.getResponse() as { message: string | string[] };
     throw new TypeError(
       `BatchModule: openApi.example is not a batch that can run: ${[message].flat().join('; ')}`,
+      { cause: error },
     );
   }
   // A copy as JSON: what the document shows is what a client would send.

@@ -5,6 +5,7 @@ export {
   type ResolvedBatchOptions,
   type BatchModuleExtras,
   type BatchModuleOptions,
+  type BatchOpenApiOptions,
 } from './batch.options.js';
 export {
   BATCH_OPTIONS,

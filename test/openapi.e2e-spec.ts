@@ -4,7 +4,6 @@ import { BatchModule, type BatchModuleExtras, type BatchModuleOptions } from 'ne
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, withTestApp, type TestApp } from './utils/test-app.js';
 
-/* eslint-disable @typescript-eslint/no-explicit-any -- the document is walked as plain JSON */
 
 /** The OpenAPI document @nestjs/swagger generates for the running test app. */
 function documentOf(t: TestApp): any {
@@ -56,7 +55,9 @@ forEachPlatform(() => {
 
     it('describes the request: the native format first, the others as alternative media types', async () => {
       await withTestApp({ module: moduleWith() }, async (t) => {
-        const body = batchOperation(documentOf(t)).requestBody;
+        const document = documentOf(t);
+        expect((await validate(document)).valid).toBe(true);
+        const body = batchOperation(document).requestBody;
         expect(body.required).toBe(true);
         expect(Object.keys(body.content)).toEqual([
           'application/json',
@@ -86,23 +87,49 @@ forEachPlatform(() => {
       });
     });
 
-    it('describes the 200 reply as JSON and as NDJSON, and the refusals with the error body and its reason', async () => {
-      await withTestApp({ module: moduleWith() }, async (t) => {
+    it('describes the 200 reply as JSON and as NDJSON, and the refusals with the error body the endpoint really sends', async () => {
+      await withTestApp({ module: moduleWith({ limit: 3 }) }, async (t) => {
         const { responses } = batchOperation(documentOf(t));
         expect(Object.keys(responses).sort()).toEqual(['200', '400', '403', '413', '415']);
-        expect(Object.keys(responses['200'].content)).toEqual(
-          expect.arrayContaining(['application/json', 'application/x-ndjson']),
-        );
-        const reasons: Record<string, string[]> = {
+        const ok = Object.keys(responses['200'].content);
+        expect(ok).toEqual(expect.arrayContaining(['application/json', 'application/x-ndjson']));
+        const op = { method: 'GET', url: '/echo' };
+        const json = await t.http
+          .post('/batch')
+          .send({ data: [op] })
+          .expect(200);
+        const ndjson = await t.http
+          .post('/batch')
+          .set('accept', 'application/x-ndjson')
+          .send({ data: [op] })
+          .expect(200);
+        for (const reply of [json, ndjson]) {
+          expect(ok).toContain(String(reply.headers['content-type']).split(';')[0]);
+        }
+
+        const documented: Record<string, string[]> = {
           '400': ['invalid-batch'],
           '403': ['nested-batch', 'cross-site'],
           '413': ['too-many-operations', 'body-too-large'],
           '415': ['unsupported-format'],
         };
-        for (const [status, expected] of Object.entries(reasons)) {
+        for (const [status, reasons] of Object.entries(documented)) {
           const schema = responses[status].content['application/json'].schema;
           expect(schema.required).toEqual(['statusCode', 'error', 'message', 'reason']);
-          expect(schema.properties.reason.enum).toEqual(expected);
+          expect(schema.properties.reason.enum).toEqual(reasons);
+        }
+        // What the endpoint answers, against what the document says of that status.
+        const refusals = await Promise.all([
+          t.http.post('/batch').send({ data: [{ method: 'GET' }] }),
+          t.http.post('/batch').send({ data: [op, op, op, op] }),
+          t.http.post('/batch').set('content-type', 'text/plain').send('hello'),
+        ]);
+        expect(refusals.map((refusal) => refusal.status)).toEqual([400, 413, 415]);
+        for (const refusal of refusals) {
+          const schema = responses[String(refusal.status)].content['application/json'].schema;
+          const body = refusal.body as Record<string, unknown>;
+          for (const key of schema.required as string[]) expect(body).toHaveProperty(key);
+          expect(schema.properties.reason.enum).toContain(body.reason);
         }
       });
     });
@@ -163,6 +190,10 @@ forEachPlatform(() => {
         expect(operation).toBeDefined();
         expect(operation.requestBody).toBeUndefined();
         expect(operation.responses['200']).toBeUndefined();
+        await t.http
+          .post('/batch')
+          .send({ data: [{ method: 'GET', url: '/echo' }] })
+          .expect(200);
       });
     });
 
@@ -170,13 +201,18 @@ forEachPlatform(() => {
       await withTestApp(
         {
           module: BatchModule.forRootAsync({
-            useFactory: async () => ({ formats: ['native'], openApi: { example: ITEM_EXAMPLE } }),
+            useFactory: () =>
+              Promise.resolve({ formats: ['native' as const], openApi: { example: ITEM_EXAMPLE } }),
           }),
         },
         async (t) => {
           const body = batchOperation(documentOf(t)).requestBody;
           expect(Object.keys(body.content)).toEqual(['application/json']);
           expect(body.content['application/json'].example).toEqual({ data: ITEM_EXAMPLE });
+          const response = await t.http
+            .post('/batch')
+            .send(body.content['application/json'].example);
+          expect(entries(response).map((entry) => entry?.code)).toEqual([201, 200]);
         },
       );
     });
