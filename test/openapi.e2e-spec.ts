@@ -1,9 +1,13 @@
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { BatchModule, type BatchModuleExtras, type BatchModuleOptions } from 'nestjs-batch';
+import {
+  BatchModule,
+  type BatchModuleExtras,
+  type BatchModuleOptions,
+  type BatchOperation,
+} from 'nestjs-batch';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, withTestApp, type TestApp } from './utils/test-app.js';
-
 
 /** The OpenAPI document @nestjs/swagger generates for the running test app. */
 function documentOf(t: TestApp): any {
@@ -23,15 +27,15 @@ function batchOperation(document: any, path = '/batch'): any {
 
 async function validate(document: unknown): Promise<{ valid: boolean; errors?: unknown }> {
   // The validator keeps a reference to what it validated: give it a copy.
-  return new Validator().validate(JSON.parse(JSON.stringify(document)) as object);
+  return new Validator().validate(JSON.parse(JSON.stringify(document)) as Record<string, unknown>);
 }
 
-const ITEM_EXAMPLE = [
+const ITEM_EXAMPLE: BatchOperation[] = [
   { method: 'POST', url: '/items', body: { name: 'pen', qty: 2 }, name: 'item' },
   { method: 'GET', url: '/items/{result=item:$.id}' },
 ];
 
-const PREFIXED_EXAMPLE = [
+const PREFIXED_EXAMPLE: BatchOperation[] = [
   { method: 'POST', url: '/api/items', body: { name: 'cap', qty: 1 }, name: 'item' },
   { method: 'GET', url: '/api/items/{result=item:$.id}' },
 ];
