@@ -14,10 +14,11 @@ export default {
   ...base,
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.e2e-spec.ts'],
-  // Throttler runs a Nest 12 app of its own in a child process; fuzzing adds time, not coverage.
-  testPathIgnorePatterns: ['/node_modules/', 'throttler', 'fuzz'],
+  // Throttler and openapi-optional run a Nest 12 app of their own in a child process (the built
+  // package against the root's node_modules); fuzzing adds time, not coverage.
+  testPathIgnorePatterns: ['/node_modules/', 'throttler', 'openapi-optional', 'fuzz'],
   moduleNameMapper: {
-    '^@nestjs/(common|core|platform-express|platform-fastify|testing)(/.*)?$':
+    '^@nestjs/(common|core|platform-express|platform-fastify|swagger|testing)(/.*)?$':
       '<rootDir>/test/nest11/node_modules/@nestjs/$1$2',
     '^rxjs$': '<rootDir>/test/nest11/node_modules/rxjs',
     ...base.moduleNameMapper,
