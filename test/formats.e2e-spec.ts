@@ -203,6 +203,21 @@ forEachPlatform(() => {
       });
     });
 
+    it('omits a success referenced only from a header, as one referenced from the url', async () => {
+      const response = await t.http
+        .post('/batch')
+        .send({
+          batch: [
+            { method: 'POST', relative_url: 'items', name: 'made', body: 'name=hdr' },
+            { method: 'GET', relative_url: 'echo', headers: ['X-Item: {result=made:$.id}'] },
+          ],
+        })
+        .expect(200);
+      const entries = response.body as ({ code: number } | null)[];
+      expect(entries[0]).toBeNull();
+      expect(entries[1]?.code).toBe(200);
+    });
+
     it('takes the batch as a form field, with include_headers=false and depends_on', async () => {
       const batch = JSON.stringify([
         {

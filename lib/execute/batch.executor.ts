@@ -51,6 +51,11 @@ export interface BatchRunContext {
    * operation starts.
    */
   readyToStart?: () => PromiseLike<void> | undefined;
+  /**
+   * Called once the batch is planned, before any operation starts, with the indices of the
+   * operations that wait for each one (by `dependsOn` or a reference anywhere in it).
+   */
+  planned?: (dependents: readonly (readonly number[])[]) => void;
 }
 
 /**
@@ -89,6 +94,7 @@ export class BatchExecutor {
     return defer(() => {
       // The one validation boundary: operations from code get the endpoint's rules too.
       const plan = planBatch(validatedOperations(operations, this.options.limit), this.options);
+      context.planned?.(plan.dependents);
       const results: (BatchResult | undefined)[] = [];
       const parent = createParentContext(
         context.request,

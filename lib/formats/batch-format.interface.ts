@@ -38,4 +38,10 @@ export interface DecodedBatch {
    * finished. Throws, before anything is written, when the batch cannot be planned.
    */
   stream?(accept: string | undefined, run: StreamedRun): StreamedBatch | undefined;
+  /**
+   * Told, once the executor has planned the batch and before anything runs, which operations
+   * wait for each one (from `dependsOn` and every reference, in url, headers or body): for a
+   * format whose reply depends on that (Facebook omits a depended-on success).
+   */
+  planned?(dependents: readonly (readonly number[])[]): void;
 }

@@ -1,7 +1,7 @@
 import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
-import { parseTemplate, referencesOf } from '../plan/reference.parser.js';
+import { isSuccess } from '../execute/operation.results.js';
 import type { DecodedBatch } from './batch-format.interface.js';
 import { canonical, headerOf } from './header.names.js';
 import { isRecord, setOwn } from '../operation/json.value.js';
@@ -26,7 +26,7 @@ const FORM = 'application/x-www-form-urlencoded';
 /**
  * Facebook Graph batch: `relative_url` without a leading slash, form-encoded bodies, headers as
  * a list, `name`/`depends_on`, `omit_response_on_success` (true by default for an operation
- * others depend on, as on Facebook). The reply is the bare array of entries, `body` a string.
+ * others depend on, as on Facebook: decided in `encode`, from the plan given to `planned`). The reply is the bare array of entries, `body` a string.
  * @param parse Parses the `batch` parameter when it came as a string, by the batch's JSON rules.
  */
 export function decodeFacebook(
@@ -43,18 +43,31 @@ export function decodeFacebook(
     isRecord(item) ? toNative(item, `batch.${index}`, problems) : item,
   );
   if (problems.length > 0) throw new InvalidBatchException(problems);
-  // Before the rules: the operations they return are frozen.
-  applyOmitDefault(native);
   const operations = decodeOperations(native, limit, 'batch');
   const includeHeaders = !(
     parameters.includeHeaders === false || parameters.includeHeaders === 'false'
   );
+  // Facebook omits the entry of a successful operation another one depends on, unless it says
+  // `omit_response_on_success: false`. The planner knows who depends on whom (`depends_on` and
+  // references anywhere in the operation); without a plan, nothing is depended on.
+  let dependedOn: ReadonlySet<number> = new Set();
   return {
     format: 'facebook',
     operations,
+    planned: (dependents) => {
+      dependedOn = new Set(dependents.flatMap((waiting, index) => (waiting.length ? [index] : [])));
+    },
     encode: (entries) => ({
       kind: 'json',
-      body: entries.map((entry) => toFacebookEntry(entry, includeHeaders)),
+      body: entries.map((entry, index) =>
+        entry !== null &&
+        isSuccess(entry.code) &&
+        dependedOn.has(index) &&
+        // toNative copies omit_response_on_success only when it is a boolean: undefined is unsaid.
+        operations[index]?.omitResponseOnSuccess === undefined
+          ? null
+          : toFacebookEntry(entry, includeHeaders),
+      ),
     }),
   };
 }
@@ -114,42 +127,6 @@ function toHeaderObject(headers: unknown, path: string, problems: string[]): unk
     } else problems.push(`${path}.${index} must be "Name: value" or { "name", "value" }`);
   });
   return object;
-}
-
-/**
- * Facebook omits the entry of a successful operation that another one depends on, unless it
- * says `omit_response_on_success: false`. Works on the operations in the native shape, not yet
- * validated: only what the rules would accept counts (names and strings).
- */
-function applyOmitDefault(native: readonly unknown[]): void {
-  const needed = new Set<string>();
-  for (const operation of native) {
-    if (!isRecord(operation)) continue;
-    const { dependsOn } = operation;
-    if (Array.isArray(dependsOn)) {
-      for (const name of dependsOn) if (typeof name === 'string') needed.add(name);
-    }
-    for (const text of [operation.url, operation.body]) {
-      if (typeof text !== 'string') continue;
-      try {
-        const template = parseTemplate(text);
-        for (const reference of template ? referencesOf(template) : []) needed.add(reference.name);
-      } catch {
-        // A malformed reference: the planner refuses the batch with the reason.
-      }
-    }
-  }
-  for (const operation of native) {
-    // toNative copies omit_response_on_success only when it is a boolean: undefined is unsaid.
-    if (
-      isRecord(operation) &&
-      operation.omitResponseOnSuccess === undefined &&
-      typeof operation.name === 'string' &&
-      needed.has(operation.name)
-    ) {
-      operation.omitResponseOnSuccess = true;
-    }
-  }
 }
 
 function toFacebookEntry(entry: BatchEntry, includeHeaders: boolean): FacebookEntry | null {
