@@ -1,0 +1,166 @@
+import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
+import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
+import { decodeFacebook, isFacebookForm } from './facebook.format.js';
+
+const parse = (json: string): unknown => JSON.parse(json);
+
+const result = (code: number, body?: unknown): BatchResult => ({
+  method: 'GET',
+  url: '/x',
+  code,
+  headers: { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] },
+  ...(body === undefined ? {} : { body }),
+});
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof InvalidBatchException) return error.problems;
+    throw error;
+  }
+  throw new Error('expected an InvalidBatchException');
+}
+
+describe('decodeFacebook', () => {
+  it('maps relative_url, headers in each spelling, depends_on, form bodies onto operations', () => {
+    const { operations, format } = decodeFacebook(
+      {
+        batch: [
+          { method: 'POST', relative_url: 'items', name: 'a', body: 'name=x' },
+          {
+            relative_url: '/items/{result=a:$.id}',
+            depends_on: 'a',
+            headers: ['X-One: 1', { name: 'X-Two', value: '2' }],
+          },
+        ],
+      },
+      50,
+      parse,
+    );
+    expect(format).toBe('facebook');
+    expect(operations).toEqual([
+      {
+        method: 'POST',
+        url: '/items',
+        name: 'a',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'name=x',
+      },
+      {
+        method: 'GET',
+        url: '/items/{result=a:$.id}',
+        dependsOn: ['a'],
+        headers: { 'x-one': '1', 'x-two': '2' },
+      },
+    ]);
+  });
+
+  it('takes the batch parameter as a JSON string, parsed by the given rules', () => {
+    const { operations } = decodeFacebook(
+      { batch: JSON.stringify([{ method: 'GET', relative_url: 'me' }]) },
+      50,
+      parse,
+    );
+    expect(operations.map((operation) => operation.url)).toEqual(['/me']);
+  });
+
+  it('reports every problem at once, each by its path', () => {
+    expect(
+      problemsOf(() =>
+        decodeFacebook(
+          {
+            batch: [
+              { relative_url: 'a', headers: ['no colon'] },
+              { relative_url: 'b', headers: [{ value: 'nameless' }] },
+            ],
+          },
+          50,
+          parse,
+        ),
+      ),
+    ).toEqual([
+      'batch.0.headers.0 must be "Name: value" or { "name", "value" }',
+      'batch.1.headers.0 must be "Name: value" or { "name", "value" }',
+    ]);
+    expect(problemsOf(() => decodeFacebook({ batch: {} }, 50, parse))).toEqual([
+      'batch must be a JSON array of operations',
+    ]);
+  });
+
+  it('refuses more operations than the limit', () => {
+    const batch = [{ relative_url: 'a' }, { relative_url: 'b' }, { relative_url: 'c' }];
+    expect(() => decodeFacebook({ batch }, 2, parse)).toThrow(BatchLimitExceededException);
+  });
+});
+
+describe('the Facebook reply', () => {
+  const decode = (includeHeaders?: unknown) =>
+    decodeFacebook(
+      {
+        batch: [
+          { relative_url: 'a', name: 'a' },
+          { relative_url: 'b', name: 'b', omit_response_on_success: false },
+          { relative_url: 'c?x={result=a:$.id}', depends_on: 'b' },
+        ],
+        includeHeaders,
+      },
+      50,
+      parse,
+    );
+
+  it('is the bare array, bodies as strings, headers as a list of canonical names', () => {
+    const batch = decode();
+    const { body } = batch.encode([null, result(200, { id: 1 }), result(404, 'gone')]);
+    expect(body).toEqual([
+      null,
+      {
+        code: 200,
+        headers: [
+          { name: 'Content-Type', value: 'application/json' },
+          { name: 'Set-Cookie', value: 'a=1' },
+          { name: 'Set-Cookie', value: 'b=2' },
+        ],
+        body: '{"id":1}',
+      },
+      expect.objectContaining({ code: 404, body: 'gone' }),
+    ]);
+  });
+
+  it('drops every header with include_headers false, as a boolean or a form string', () => {
+    for (const off of [false, 'false']) {
+      const { body } = decode(off).encode([result(500), result(500), result(500)]);
+      expect((body as { headers?: unknown }[]).every((entry) => entry.headers === undefined)).toBe(
+        true,
+      );
+    }
+  });
+
+  it('omits a depended-on success, from the plan: unless it says false, and never a failure', () => {
+    const batch = decode();
+    // a is referenced by c, b is named in c's depends_on; c waits for both.
+    batch.planned?.([[2], [2], []]);
+    const codes = (entries: BatchEntry[]) =>
+      (batch.encode(entries).body as ({ code: number } | null)[]).map(
+        (entry) => entry?.code ?? null,
+      );
+    expect(codes([result(200), result(200), result(200)])).toEqual([null, 200, 200]);
+    expect(codes([result(500), result(200), result(424)])).toEqual([500, 200, 424]);
+  });
+
+  it('omits nothing it was not told is depended on', () => {
+    const { body } = decode().encode([result(200), result(200), result(200)]);
+    expect((body as ({ code: number } | null)[]).map((entry) => entry?.code)).toEqual([
+      200, 200, 200,
+    ]);
+  });
+});
+
+describe('isFacebookForm', () => {
+  it('is a urlencoded body with a batch field, and never JSON', () => {
+    expect(isFacebookForm(Buffer.from('batch=%5B%5D&access_token=x'))).toBe(true);
+    expect(isFacebookForm(Buffer.from('other=1'))).toBe(false);
+    expect(isFacebookForm(Buffer.from('{"a":"&batch=1"}'))).toBe(false);
+    expect(isFacebookForm(Buffer.from('  ["&batch=1"]'))).toBe(false);
+  });
+});

@@ -1,0 +1,145 @@
+import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
+import type { BatchResult } from '../interfaces/batch-operation.interface.js';
+import { boundaryOf, decodeMultipart } from './multipart.format.js';
+
+/** A multipart/mixed body of `application/http` parts, CRLF. */
+function body(parts: readonly { headers?: readonly string[]; http: string }[]): Buffer {
+  const text = parts
+    .map((part) =>
+      ['--b', 'Content-Type: application/http', ...(part.headers ?? []), '', part.http].join(
+        '\r\n',
+      ),
+    )
+    .join('\r\n');
+  return Buffer.from(`${text}\r\n--b--\r\n`);
+}
+
+const decode = (bytes: Buffer, headers = {}, limit = 20, url?: string) =>
+  decodeMultipart({ boundary: 'b', bytes, headers, url }, limit);
+
+function problemsOf(run: () => unknown): readonly string[] {
+  try {
+    run();
+  } catch (error) {
+    if (error instanceof InvalidBatchException) return error.problems;
+    throw error;
+  }
+  throw new Error('expected an InvalidBatchException');
+}
+
+describe('decodeMultipart', () => {
+  it('reads one operation per part: method, origin-form target, headers and body', () => {
+    const { operations, format } = decode(
+      body([
+        { http: 'GET /items?x=1 HTTP/1.1\r\nAccept: application/json\r\n' },
+        {
+          http: 'POST https://elsewhere.example/items HTTP/1.1\r\nContent-Type: application/json\r\nHost: elsewhere.example\r\n\r\n{"name":"a"}',
+        },
+      ]),
+    );
+    expect(format).toBe('multipart');
+    expect(operations).toEqual([
+      { method: 'GET', url: '/items?x=1', headers: { accept: 'application/json' } },
+      // The host is the batch's own: an absolute target is cut to its path, Host dropped.
+      {
+        method: 'POST',
+        url: '/items',
+        headers: { 'content-type': 'application/json' },
+        body: '{"name":"a"}',
+      },
+    ]);
+  });
+
+  it("gives parts the batch request's own headers, except those about the batch request itself", () => {
+    const { operations } = decode(body([{ http: 'GET /me HTTP/1.1\r\nX-Own: part\r\n' }]), {
+      authorization: 'Bearer t',
+      'x-own': 'outer',
+      accept: 'multipart/mixed',
+      'content-type': 'multipart/mixed; boundary=b',
+      'x-forwarded-for': '1.2.3.4',
+    });
+    expect(operations[0]?.headers).toEqual({ authorization: 'Bearer t', 'x-own': 'part' });
+  });
+
+  it('resolves a relative target against the batch url, as OData clients write them', () => {
+    const { operations } = decode(
+      body([{ http: 'GET items/1 HTTP/1.1\r\n' }]),
+      {},
+      20,
+      '/odata/$batch',
+    );
+    expect(operations[0]?.url).toBe('/odata/items/1');
+  });
+
+  it('names a part that is not an HTTP request by its 1-based position', () => {
+    const problems = problemsOf(() =>
+      decode(body([{ http: 'GET /ok HTTP/1.1\r\n' }, { http: 'not a request' }])),
+    );
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^part 2: /);
+  });
+
+  it('refuses an OData change set, naming it, until atomic groups exist', () => {
+    const changeSet = [
+      '--b',
+      'Content-Type: multipart/mixed; boundary=cs',
+      '',
+      '--cs',
+      'Content-Type: application/http',
+      'Content-ID: 1',
+      '',
+      'POST /items HTTP/1.1',
+      '',
+      '{}',
+      '--cs--',
+      '--b--',
+      '',
+    ].join('\r\n');
+    const problems = problemsOf(() => decode(Buffer.from(changeSet)));
+    expect(problems[0]).toMatch(/^part 1 is an OData change set of 1 request\(s\)/);
+  });
+
+  it('refuses more parts than the limit while parsing', () => {
+    const parts = Array.from({ length: 4 }, () => ({ http: 'GET /a HTTP/1.1\r\n' }));
+    expect(() => decode(body(parts), {}, 3)).toThrow(BatchLimitExceededException);
+  });
+});
+
+describe('the multipart reply', () => {
+  it('answers each part in order, echoing its Content-ID as response-<id>, brackets kept', () => {
+    const batch = decode(
+      body([
+        { headers: ['Content-ID: <item1>'], http: 'GET /a HTTP/1.1\r\n' },
+        { headers: ['Content-ID: two'], http: 'GET /b HTTP/1.1\r\n' },
+        { http: 'GET /c HTTP/1.1\r\n' },
+      ]),
+    );
+    const ok: BatchResult = {
+      method: 'GET',
+      url: '/a',
+      code: 200,
+      headers: { 'content-type': 'application/json' },
+      body: { id: 1 },
+    };
+    const reply = batch.encode([ok, ok, null]);
+    if (reply.kind !== 'bytes') throw new Error('a multipart reply is bytes');
+    const boundary = boundaryOf(reply.contentType.split(';').slice(1));
+    expect(reply.contentType).toMatch(/^multipart\/mixed; boundary=/);
+    const text = reply.body.toString('latin1');
+    expect(text.endsWith(`--${String(boundary)}--\r\n`)).toBe(true);
+    const ids = [...text.matchAll(/Content-ID: (.*)\r\n/g)].map((match) => match[1]);
+    expect(ids).toEqual(['<response-item1>', 'response-two', 'response-3']);
+    expect(text).toContain('HTTP/1.1 200 OK\r\nContent-Type: application/json');
+    expect(text).toContain('{"id":1}');
+    // No empty entry in multipart: the unfinished one is a 504.
+    expect(text).toContain('HTTP/1.1 504 Gateway Timeout');
+  });
+});
+
+describe('boundaryOf', () => {
+  it('reads a quoted or unquoted boundary parameter', () => {
+    expect(boundaryOf([' boundary=abc'])).toBe('abc');
+    expect(boundaryOf(['charset=utf-8', 'Boundary="a b"'])).toBe('a b');
+    expect(boundaryOf(['charset=utf-8'])).toBeUndefined();
+  });
+});
