@@ -1,7 +1,6 @@
 import { RequestMethod, VersioningType } from '@nestjs/common';
 import { RouterModule } from '@nestjs/core';
 import { BatchModule } from 'nestjs-batch';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import {
   createTestApp,
@@ -9,43 +8,12 @@ import {
   postBatch,
   sideEffects,
   useTestApp,
-  type TestApp,
   withTestApp,
-  portOf,
 } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
+import { postRaw } from './utils/raw-http.js';
 
 forEachPlatform((platform) => {
-  /** Posts raw bytes to the batch route, so a test controls framing and JSON text exactly. */
-  function postRaw(
-    t: TestApp,
-    chunks: (string | Buffer)[],
-    headers: Record<string, string | number> = { 'content-type': 'application/json' },
-    { endAfterChunks = true } = {},
-  ): Promise<{ response: IncomingMessage; body: string; sentAll: boolean }> {
-    return new Promise((resolve, reject) => {
-      let sentAll = false;
-      const req = httpRequest(
-        { host: '127.0.0.1', port: portOf(t), method: 'POST', path: '/batch', headers },
-        (response) => {
-          let body = '';
-          response.setEncoding('utf8');
-          response.on('data', (chunk: string) => (body += chunk));
-          response.on('end', () => {
-            req.destroy();
-            resolve({ response, body, sentAll });
-          });
-        },
-      );
-      req.on('error', reject);
-      for (const chunk of chunks) req.write(chunk);
-      if (endAfterChunks) {
-        req.end();
-        sentAll = true;
-      }
-    });
-  }
-
   describe('@SkipBatch()', () => {
     const t = useTestApp();
 
@@ -264,10 +232,10 @@ forEachPlatform((platform) => {
       ['a __proto__ key deep in a body', '{"a":[{"b":{"__proto__":{"polluted":true}}}]}'],
       ['a constructor.prototype', '{"constructor":{"prototype":{"polluted":true}}}'],
     ])('refuses %s with 400 and pollutes nothing', async (_case, json) => {
-      const { response, body } = await postRaw(t, [
+      const { status, text: body } = await postRaw(t, [
         `{"data":[{"method":"POST","url":"/echo","body":${json}}]}`,
       ]);
-      expect(response.statusCode).toBe(400);
+      expect(status).toBe(400);
       expect((JSON.parse(body) as { message: string[] }).message).toEqual([
         'the batch holds a "__proto__" key or a "constructor" key with a "prototype" inside; such keys are refused anywhere in a batch',
       ]);
@@ -284,25 +252,30 @@ forEachPlatform((platform) => {
 
     it('refuses a body nested 10,000 deep with 400, and keeps serving', async () => {
       const deep = '['.repeat(10_000) + ']'.repeat(10_000);
-      const { response, body } = await postRaw(t, [
+      const { status, text: body } = await postRaw(t, [
         `{"data":[{"method":"POST","url":"/echo","body":${deep}}]}`,
       ]);
-      expect(response.statusCode).toBe(400);
+      expect(status).toBe(400);
       expect(body).toMatch(/nested deeper than 256 levels/);
       expect(sideEffects(t)).toBe(0);
       await t.http.get('/echo').expect(200);
     });
 
     it('answers 413 from the Content-Length alone, before reading the body', async () => {
-      const { response, body, sentAll } = await postRaw(
+      const {
+        status,
+        headers,
+        text: body,
+        sentAll,
+      } = await postRaw(
         t,
         ['{"data":['],
         { 'content-type': 'application/json', 'content-length': 10 * 1024 * 1024 },
-        { endAfterChunks: false },
+        { end: false },
       );
       expect(sentAll).toBe(false);
-      expect(response.statusCode).toBe(413);
-      expect(response.headers.connection).toBe('close');
+      expect(status).toBe(413);
+      expect(headers.connection).toBe('close');
       expect(JSON.parse(body)).toEqual({
         statusCode: 413,
         error: 'Payload Too Large',
@@ -314,14 +287,14 @@ forEachPlatform((platform) => {
 
     it('answers 413 to a chunked body as soon as it passes the limit, before it ends', async () => {
       const huge = `{"data":[{"method":"POST","url":"/echo","body":"${'x'.repeat(100 * 1024)}"`;
-      const { response, sentAll } = await postRaw(
+      const { status, sentAll } = await postRaw(
         t,
         [huge],
         { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
-        { endAfterChunks: false },
+        { end: false },
       );
       expect(sentAll).toBe(false);
-      expect(response.statusCode).toBe(413);
+      expect(status).toBe(413);
       expect(sideEffects(t)).toBe(0);
       await t.http.get('/echo').expect(200);
     });
@@ -335,19 +308,19 @@ forEachPlatform((platform) => {
     });
 
     it('refuses a compressed body with 415', async () => {
-      const { response, body } = await postRaw(t, ['{}'], {
+      const { status, text: body } = await postRaw(t, ['{}'], {
         'content-type': 'application/json',
         'content-encoding': 'gzip',
       });
-      expect(response.statusCode).toBe(415);
+      expect(status).toBe(415);
       expect(body).toMatch(/must not be compressed/);
     });
 
     it('refuses a charset other than UTF-8 with 415', async () => {
-      const { response } = await postRaw(t, ['{}'], {
+      const { status } = await postRaw(t, ['{}'], {
         'content-type': 'application/json; charset=latin1',
       });
-      expect(response.statusCode).toBe(415);
+      expect(status).toBe(415);
     });
   });
 
@@ -362,21 +335,12 @@ forEachPlatform((platform) => {
           const small = { data: [{ method: 'GET', url: '/echo' }] };
           await t.http.post('/v2/batch').send(small).expect(200);
           t.recorder.reset();
-          const { port } = t.app.getHttpServer().address() as AddressInfo;
-          const status = await new Promise<number | undefined>((resolve, reject) => {
-            const req = httpRequest(
-              {
-                host: '127.0.0.1',
-                port,
-                method: 'POST',
-                path: '/v2/batch',
-                headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
-              },
-              (response) => resolve(response.resume().statusCode),
-            );
-            req.on('error', reject);
-            req.end(`{"data":[{"method":"POST","url":"/echo","body":"${'x'.repeat(2048)}"}]}`);
-          });
+          const { status } = await postRaw(
+            t,
+            `{"data":[{"method":"POST","url":"/echo","body":"${'x'.repeat(2048)}"}]}`,
+            { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+            { path: '/v2/batch' },
+          );
           // The app's own JSON parser (100 kB) would have taken it: only the reader refuses it.
           expect(status).toBe(413);
           expect(t.recorder.count('echo')).toBe(0);

@@ -57,6 +57,53 @@ export function rawRequest(
   });
 }
 
+/** What {@link postRaw} got back. */
+export interface RawPostResponse extends RawResponse {
+  /** The body as UTF-8 text. */
+  readonly text: string;
+  /** False when the request was left unfinished (`end: false`) and the reply came anyway. */
+  readonly sentAll: boolean;
+}
+
+/**
+ * Posts bytes to the batch route exactly as given: the chunks written one by one, only the
+ * headers given (no Content-Length is added, so without one the body goes chunked), and with
+ * `end: false` the request left open, to see the endpoint answer before the body ends.
+ */
+export function postRaw(
+  t: TestApp,
+  body: string | Buffer | readonly (string | Buffer)[],
+  headers: Record<string, string | number> = { 'content-type': 'application/json' },
+  { end = true, path = '/batch' }: { end?: boolean; path?: string } = {},
+): Promise<RawPostResponse> {
+  const chunks = typeof body === 'string' || Buffer.isBuffer(body) ? [body] : body;
+  return new Promise((resolve, reject) => {
+    let sentAll = false;
+    const req = httpRequest(new URL(path, baseOf(t)), { method: 'POST', headers }, (res) => {
+      const received: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => received.push(chunk));
+      res.on('end', () => {
+        req.destroy();
+        const bytes = Buffer.concat(received);
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: bytes,
+          text: bytes.toString('utf8'),
+          sentAll,
+        });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    for (const chunk of chunks) req.write(chunk);
+    if (end) {
+      req.end();
+      sentAll = true;
+    }
+  });
+}
+
 /** One part of a multipart/mixed reply, split as this library writes it. */
 export interface ReplyPart {
   /** The part's own MIME headers (Content-Type, Content-ID), as written. */
