@@ -110,6 +110,12 @@ forEachPlatform(() => {
         for (const reply of [json, ndjson]) {
           expect(ok).toContain(String(reply.headers['content-type']).split(';')[0]);
         }
+        // A streamed line has what the line schema requires.
+        const [line] = ndjson.text.trim().split('\n');
+        const lineSchema = responses['200'].content['application/x-ndjson'].schema.oneOf[0];
+        for (const key of lineSchema.required as string[]) {
+          expect(JSON.parse(line ?? '{}')).toHaveProperty(key);
+        }
 
         const documented: Record<string, string[]> = {
           '400': ['invalid-batch'],

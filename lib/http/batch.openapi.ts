@@ -280,7 +280,7 @@ const MULTIPART_REQUEST: OpenApiObject = {
  */
 export function describeBatchEndpoint(
   options: ResolvedBatchOptions,
-  example: readonly BatchOperation[] = [],
+  example?: readonly BatchOperation[],
 ): BatchOpenApiDescription {
   const formats = new Set(options.formats);
   // In BATCH_FORMATS' order, native first, whatever the order of the option.
@@ -290,7 +290,8 @@ export function describeBatchEndpoint(
   if (json.length > 0) {
     content['application/json'] = {
       schema: oneOf(json),
-      ...(formats.has('native') ? { example: { data: example } } : {}),
+      // The example is a native batch: with the native format off, it would be refused.
+      ...(formats.has('native') && example ? { example: { data: example } } : {}),
     };
   }
   if (formats.has('facebook')) {
@@ -311,13 +312,23 @@ export function describeBatchEndpoint(
   const ok: Record<string, OpenApiObject> = {};
   if (replies.length > 0) ok['application/json'] = { schema: oneOf(replies) };
   if (formats.has('native')) {
+    const result = nativeResult();
     ok[NDJSON_MEDIA_TYPE] = {
       schema: {
-        ...nativeResult(),
         description:
-          'With `Accept: application/x-ndjson` (native format): one JSON line per operation as it finishes, `{"index": i, ...entry}`, or `{"index": i, "entry": null}` for one unfinished at the timeout or omitted.',
-        required: ['index'],
-        properties: { index: { type: 'integer' }, ...(nativeResult().properties as object) },
+          'With `Accept: application/x-ndjson` (native format): one JSON line per operation as it finishes, its entry with its `index`; `{"index": i, "entry": null}` for one unfinished at the timeout or omitted.',
+        oneOf: [
+          {
+            ...result,
+            required: ['index', ...(result.required as string[])],
+            properties: { index: { type: 'integer' }, ...(result.properties as object) },
+          },
+          {
+            type: 'object',
+            required: ['index', 'entry'],
+            properties: { index: { type: 'integer' }, entry: { description: 'Always `null`.' } },
+          },
+        ],
       },
     };
   }
