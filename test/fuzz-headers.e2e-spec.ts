@@ -77,7 +77,8 @@ forEachPlatform(() => {
       const id = deep > 0 && index % 2 === 0 ? deepOf(deep) : JSON.stringify(`n${index}`);
       const depends = deep > 0 && index % 2 === 1 ? `,"dependsOn":${deepOf(deep)}` : '';
       if (format === 'facebook') {
-        return `{"method":"GET","relative_url":"echo","name":${id},"headers":${JSON.stringify(
+        // Every entry kept: Facebook omits a referenced success, and this reads what each saw.
+        return `{"method":"GET","relative_url":"echo","name":${id},"omit_response_on_success":false,"headers":${JSON.stringify(
           pairs.map(([n, v]) => `${n}: ${v}`),
         )}${depends.replace('dependsOn', 'depends_on')}}`;
       }
