@@ -9,6 +9,7 @@ import {
 } from './batch.module-definition.js';
 import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js';
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
+import { OperationTracer } from './dispatch/operation.tracer.js';
 import { BodyReaderInstaller } from './http/body-reader.installer.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { OperationQueue } from './execute/operation.queue.js';
@@ -32,6 +33,7 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
     HttpPlatformHost,
     RouteExclusions,
     DispatcherHost,
+    OperationTracer,
     BatchExecutor,
     OperationQueue,
     BodyReaderInstaller,

@@ -96,6 +96,7 @@ export class BatchExecutor {
         // A form a hostile page made the browser post must not lend its operations the
         // victim's cookie.
         context.request && withheldHeaders(context.request),
+        this.dispatchers.traceParent(),
       );
       const batch: BatchRun = {
         plan,
