@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { BATCH_OPTIONS } from './batch.constants.js';
 import { BATCH_MODULE } from './batch.internal-constants.js';
 import {
@@ -11,6 +11,7 @@ import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
 import { OperationTracer } from './dispatch/operation.tracer.js';
 import { BodyReaderInstaller } from './http/body-reader.installer.js';
+import { BatchEvents } from './execute/batch.events.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { OperationQueue } from './execute/operation.queue.js';
 import { HttpPlatformHost } from './platform/http-platform.host.js';
@@ -24,6 +25,7 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
  * @publicApi
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: BATCH_OPTIONS,
@@ -35,6 +37,7 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
     DispatcherHost,
     OperationTracer,
     BatchExecutor,
+    BatchEvents,
     OperationQueue,
     BodyReaderInstaller,
     RouteExclusionInstaller,

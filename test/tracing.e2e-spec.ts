@@ -85,8 +85,11 @@ const isBatchSpan = (span: Span): boolean =>
 
 /** True when `span` is `ancestor` or below it. */
 function descends(spans: Span[], span: Span | undefined, ancestor: Span): boolean {
-  for (let at = span; at; at = spans.find((s) => s.spanId === at?.parentSpanId)) {
+  let at = span;
+  while (at) {
     if (at.spanId === ancestor.spanId) return true;
+    const parentId = at.parentSpanId;
+    at = spans.find((s) => s.spanId === parentId);
   }
   return false;
 }

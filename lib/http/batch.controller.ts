@@ -67,7 +67,7 @@ export function createBatchController(path: string): Type<unknown> {
       const outgoing = rawOf(response) as ServerResponse;
       const writer = new ReplyWriter(this.adapterHost.httpAdapter, response, outgoing);
       const signal = abortOnDisconnect(outgoing);
-      const context = { request: incoming, signal };
+      const context = { request: incoming, signal, format: batch.format };
 
       const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>
         this.executor.run(operations, { ...context, readyToStart }),
