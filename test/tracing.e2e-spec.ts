@@ -224,6 +224,13 @@ forEachPlatform((platform) => {
           under: true,
         });
       }
+      // What the app reads from `traceparent` names the operation's span, not the caller's.
+      for (const index of [1, 2]) {
+        const operation = operations.find(
+          (span) => span.attributes['nestjs_batch.operation.index'] === index,
+        ) as Span;
+        expect(seen[index]?.traceparent).toBe(`00-${batchSpan.traceId}-${operation.spanId}-01`);
+      }
       const clsIds = seen.map((body) => body.cls);
       expect(clsIds.every((id) => typeof id === 'string' && id !== '')).toBe(true);
       expect(new Set(clsIds).size).toBe(3);
@@ -243,5 +250,71 @@ forEachPlatform((platform) => {
       expect(trace.batchSpan.parentSpanId).toBe(caller);
       expectOperationTree(trace);
     });
+
+    it('an operation abandoned at operationTimeout ends its span with an error', async () => {
+      await app.reset();
+      const response = await app.http
+        .post('/batch')
+        .send({ data: [{ method: 'GET', url: '/items/slow/now' }] })
+        .expect(200);
+      expect((response.body as { data: { code: number }[] }).data[0]?.code).toBe(504);
+      const spans = await app.spans((all) => all.some(isBatchSpan));
+      const batchSpan = spans.find(isBatchSpan) as Span;
+      const operations = spans.filter((span) => span.scope === 'nestjs-batch');
+      expect(operations).toEqual([
+        expect.objectContaining({
+          name: 'GET',
+          kind: SERVER,
+          parentSpanId: batchSpan.spanId,
+          status: { code: ERROR, message: 'abandoned before the app answered' },
+          attributes: expect.objectContaining({
+            'error.type': 'nestjs_batch.abandoned',
+            'url.path': '/items/slow/now',
+          }),
+        }),
+      ]);
+    });
+  });
+
+  it('an app without @opentelemetry/api serves batches unchanged', async () => {
+    // The throttled app, in a process that cannot resolve the package (bench/without-otel-api.mjs).
+    const child = spawn(
+      process.execPath,
+      [
+        '--import',
+        fileURLToPath(new URL('../bench/without-otel-api.mjs', import.meta.url)),
+        fileURLToPath(new URL('./fixtures/throttled-app.mjs', import.meta.url)),
+      ],
+      {
+        env: { ...process.env, NODE_OPTIONS: '', PLATFORM: platform.name, THROTTLE_LIMIT: '100' },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
+    try {
+      let output = '';
+      const port = await new Promise<number>((resolve, reject) => {
+        child.stdout.on('data', (chunk: Buffer) => {
+          output += chunk.toString();
+          const match = /listening (\d+)/.exec(output);
+          if (match) resolve(Number(match[1]));
+        });
+        child.once('exit', (code) => reject(new Error(`app exited with ${String(code)}`)));
+      });
+      const response = await request(`http://127.0.0.1:${port}`)
+        .post('/batch')
+        .send({
+          data: [
+            { method: 'GET', url: '/echo' },
+            { method: 'GET', url: '/echo' },
+          ],
+        })
+        .expect(200);
+      expect(
+        (response.body as { data: { code: number }[] }).data.map((entry) => entry.code),
+      ).toEqual([200, 200]);
+    } finally {
+      child.kill('SIGTERM');
+      if (child.exitCode === null) await once(child, 'exit');
+    }
   });
 });

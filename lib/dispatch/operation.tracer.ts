@@ -43,12 +43,21 @@ export class OperationTracer implements OnModuleInit {
 
   constructor(private readonly platform: HttpPlatformHost) {}
 
-  /** Imports the API once; Fastify's route hook must be added before the app is ready. */
+  /**
+   * Imports the API once. The routes are tracked (on Fastify, a hook every request passes) only
+   * when an SDK is registered by then, as SDKs are, before the app starts: an app that merely
+   * has the package pays nothing. Without it, the route comes from the frameworks'
+   * instrumentations, when they run.
+   */
   async onModuleInit(): Promise<void> {
     this.api = await loadOtelApi();
     if (!this.api) return;
     this.rpcKey = this.api.createContextKey(RPC_METADATA);
-    this.routeOf = this.platform.get().trackRoutes(isBatchOperation);
+    const provider = this.api.trace.getTracerProvider();
+    const registered =
+      typeof provider.getDelegateTracer !== 'function' ||
+      provider.getDelegateTracer('nestjs-batch') !== undefined;
+    if (registered) this.routeOf = this.platform.get().trackRoutes(isBatchOperation);
   }
 
   /**

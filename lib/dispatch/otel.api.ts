@@ -21,6 +21,8 @@ export interface OtelApi {
     with<R>(context: OtelContext, fn: () => R): R;
   };
   trace: {
+    /** A ProxyTracerProvider, whose `getDelegateTracer` is undefined until an SDK registers. */
+    getTracerProvider(): { getDelegateTracer?(name: string): unknown };
     getSpan(context: OtelContext): OtelSpan | undefined;
     setSpan(context: OtelContext, span: OtelSpan): OtelContext;
     getTracer(name: string): {
