@@ -106,6 +106,9 @@ export class OperationTracer implements OnModuleInit {
 
 /** One operation's span, from dispatch to the app's answer. */
 export class OperationSpan {
+  /** An app may still answer an operation it was abandoned by: the span ends once. */
+  private ended = false;
+
   constructor(
     private readonly api: OtelApi,
     private readonly span: OtelSpan,
@@ -122,6 +125,8 @@ export class OperationSpan {
 
   /** The app answered: named after its route, as HTTP server spans are; an error on a 5xx. */
   finish(request: IncomingMessage, statusCode: number): void {
+    if (this.ended) return;
+    this.ended = true;
     const route = this.routeOf?.(request) ?? this.rpc.route;
     const { span } = this;
     if (route !== undefined) {
@@ -138,6 +143,8 @@ export class OperationSpan {
 
   /** Abandoned before the app answered: operation timeout, the batch's deadline, client gone. */
   abandon(): void {
+    if (this.ended) return;
+    this.ended = true;
     this.span.setAttribute('error.type', 'nestjs_batch.abandoned');
     this.span.setStatus({
       code: this.api.SpanStatusCode.ERROR,
