@@ -1,5 +1,5 @@
 import { type DynamicModule, Module } from '@nestjs/common';
-import { APP_GUARD } from '@nestjs/core';
+import { APP_GUARD, DiscoveryModule } from '@nestjs/core';
 import { BATCH_OPTIONS } from './batch.constants.js';
 import { BATCH_MODULE } from './batch.internal-constants.js';
 import {
@@ -9,7 +9,9 @@ import {
 } from './batch.module-definition.js';
 import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js';
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
+import { OperationTracer } from './dispatch/operation.tracer.js';
 import { BodyReaderInstaller } from './http/body-reader.installer.js';
+import { BatchEvents } from './execute/batch.events.js';
 import { BatchExecutor } from './execute/batch.executor.js';
 import { OperationQueue } from './execute/operation.queue.js';
 import { HttpPlatformHost } from './platform/http-platform.host.js';
@@ -23,6 +25,7 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
  * @publicApi
  */
 @Module({
+  imports: [DiscoveryModule],
   providers: [
     {
       provide: BATCH_OPTIONS,
@@ -32,7 +35,9 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
     HttpPlatformHost,
     RouteExclusions,
     DispatcherHost,
+    OperationTracer,
     BatchExecutor,
+    BatchEvents,
     OperationQueue,
     BodyReaderInstaller,
     RouteExclusionInstaller,

@@ -34,6 +34,14 @@ export {
   type BatchRefusalReason,
 } from './batch.exceptions.js';
 export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';
+export { BatchListener } from './execute/batch-listener.decorator.js';
+export type {
+  BatchEnd,
+  BatchEventListener,
+  BatchFinishEvent,
+  BatchOperationFinishEvent,
+  BatchStartEvent,
+} from './interfaces/batch-events.interface.js';
 export {
   getBatchOperation,
   isBatchOperation,

@@ -5,6 +5,8 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { InMemoryDispatcher } from './in-memory.dispatcher.js';
 import type { OperationDispatcher } from './operation.dispatcher.js';
+import { OperationTracer } from './operation.tracer.js';
+import type { TraceParent } from './otel.api.js';
 import { runAsSubRequest } from './sub-request.marker.js';
 
 /** Makes the dispatcher for the app's HTTP adapter once, on first use, when the adapter exists. */
@@ -22,7 +24,13 @@ export class DispatcherHost {
   constructor(
     private readonly platform: HttpPlatformHost,
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
+    private readonly tracer: OperationTracer,
   ) {}
+
+  /** The span a batch starting now hangs its operations from; undefined outside a trace. */
+  traceParent(): TraceParent | undefined {
+    return this.tracer.parent();
+  }
 
   get(): OperationDispatcher {
     const { inBootstrapContext } = this;
@@ -32,6 +40,7 @@ export class DispatcherHost {
       this.options.operationContext
         ? (info, run) => inBootstrapContext(() => runAsSubRequest(info, run))
         : (_info, run) => inBootstrapContext(run),
+      this.tracer,
     );
     return this.dispatcher;
   }

@@ -7,6 +7,7 @@ import type {
   OperationDispatcher,
 } from './operation.dispatcher.js';
 import { OperationSocket } from './operation.socket.js';
+import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
 import { captureResponse } from './response.capture.js';
 import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
@@ -27,10 +28,13 @@ export class InMemoryDispatcher implements OperationDispatcher {
     private readonly app: RequestListener,
     private readonly maxResponseBytes: number,
     private readonly enter: OperationRunner,
+    private readonly tracer?: OperationTracer,
   ) {}
 
   dispatch(request: DispatchRequest, parent: ParentContext): Observable<DispatchResponse> {
     return new Observable<DispatchResponse>((subscriber) => {
+      // Before the request is made: the span's traceparent goes into its headers.
+      const span = parent.trace && this.tracer?.start(request, parent, parent.trace);
       const socket = new OperationSocket(parent.connection);
       const req = createRequest(socket, request);
       // The method must be on the request before the response is made (HEAD, 204, 304).
@@ -38,18 +42,24 @@ export class InMemoryDispatcher implements OperationDispatcher {
       res.assignSocket(socket as unknown as Socket);
       const capture = captureResponse(res, this.maxResponseBytes);
       res.once('finish', () => {
+        span?.finish(req, res.statusCode);
         subscriber.next(capture.result());
         subscriber.complete();
       });
       try {
-        this.enter(request.info, () => this.app(req, res));
+        const { app } = this;
+        this.enter(request.info, span ? () => span.run(() => app(req, res)) : () => app(req, res));
       } catch (error) {
+        span?.abandon();
         subscriber.error(error);
       }
       return () => {
         capture.stop();
         // Abandoned (timeout, client gone): the app sees the request aborted, as on a real drop.
-        if (!res.writableFinished) req.destroy();
+        if (!res.writableFinished) {
+          span?.abandon();
+          req.destroy();
+        }
         // Lets 'close' listeners run, as after a real response. On the next tick: writes the
         // response made are acknowledged on this tick, and destroying first would fail each one
         // with an ERR_STREAM_DESTROYED error (a stack trace per write, measured at ~5% of CPU).

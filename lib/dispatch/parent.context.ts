@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { isForwardingHeader } from '../operation/header.rules.js';
+import type { TraceParent } from './otel.api.js';
 
 /** What every operation of one batch takes from the batch request. Built once per batch. */
 export interface ParentContext {
@@ -11,6 +12,8 @@ export interface ParentContext {
   readonly headers: Readonly<Record<string, string>>;
   /** The connection every operation of the batch arrives on: the batch request's own. */
   readonly connection: ConnectionInfo;
+  /** The span the operations are children of; undefined outside a trace (OperationTracer). */
+  readonly trace?: TraceParent;
 }
 
 /**
@@ -51,9 +54,10 @@ export function createParentContext(
   request: IncomingMessage | undefined,
   inherit: readonly string[],
   withheld: ReadonlySet<string> = NONE,
+  trace?: TraceParent,
 ): ParentContext {
   const headers: Record<string, string> = {};
-  if (!request) return { headers: { host: 'localhost' }, connection: FROM_THE_PROCESS };
+  if (!request) return { headers: { host: 'localhost' }, connection: FROM_THE_PROCESS, trace };
   for (const name of inherit) {
     if (withheld.has(name)) continue;
     const value = request.headers[name];
@@ -73,7 +77,7 @@ export function createParentContext(
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
   }
-  return { headers, connection: connectionOf(request) };
+  return { headers, connection: connectionOf(request), trace };
 }
 
 /** The `:authority` of an HTTP/2 request (Node keeps pseudo-headers among the headers). */

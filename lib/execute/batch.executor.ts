@@ -11,7 +11,7 @@ import {
   tap,
   timer,
 } from 'rxjs';
-import { BATCH_OPTIONS } from '../batch.constants.js';
+import { BATCH_OPTIONS, type BatchFormat } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../operation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
@@ -25,6 +25,7 @@ import type {
 import { planBatch } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
+import { BatchEvents } from './batch.events.js';
 import { BatchReferences } from './batch.references.js';
 import { BatchCookieJar } from './cookie.jar.js';
 import { scheduleGraph } from './dependency.scheduler.js';
@@ -56,6 +57,8 @@ export interface BatchRunContext {
    * operations that wait for each one (by `dependsOn` or a reference anywhere in it).
    */
   planned?: (dependents: readonly (readonly number[])[]) => void;
+  /** The wire format the batch came in, for batch listeners (`@BatchListener()`). */
+  format?: BatchFormat;
 }
 
 /**
@@ -72,6 +75,7 @@ export class BatchExecutor {
     private readonly dispatchers: DispatcherHost,
     private readonly queue: OperationQueue,
     exclusions: RouteExclusions,
+    private readonly events: BatchEvents,
   ) {
     this.runner = new OperationRunner(options, exclusions);
   }
@@ -102,6 +106,7 @@ export class BatchExecutor {
         // A form a hostile page made the browser post must not lend its operations the
         // victim's cookie.
         context.request && withheldHeaders(context.request),
+        this.dispatchers.traceParent(),
       );
       const batch: BatchRun = {
         plan,
@@ -114,6 +119,10 @@ export class BatchExecutor {
       };
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();
+      // Undefined without listeners: then nothing below pays for them.
+      const tracker = this.events.track(plan, context.format, context);
+      const start = (index: number, failedDependency: number | undefined) =>
+        this.runner.run(batch, index, failedDependency);
       let outcomes = scheduleGraph(
         {
           dependents: plan.dependents,
@@ -121,7 +130,11 @@ export class BatchExecutor {
         },
         (index, failedDependency) =>
           onNextTurn(context.readyToStart, () =>
-            lane.run(() => this.runner.run(batch, index, failedDependency)),
+            lane.run(() =>
+              tracker
+                ? tracker.operation(index, () => start(index, failedDependency))
+                : start(index, failedDependency),
+            ),
           ),
         (result) => isSuccess(result.code),
         this.options.concurrency,
@@ -129,7 +142,7 @@ export class BatchExecutor {
       if (this.options.timeout > 0)
         outcomes = outcomes.pipe(takeUntil(timer(this.options.timeout)));
       if (context.signal) outcomes = outcomes.pipe(takeUntil(aborted(context.signal)));
-      return outcomes;
+      return tracker ? tracker.watch(outcomes) : outcomes;
     });
   }
 

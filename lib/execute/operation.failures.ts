@@ -1,6 +1,14 @@
 import { failureBody, type BatchEntryFailureReason } from '../batch.exceptions.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 
+/** The reason of each result written here: an app's own body may carry a `reason` too. */
+const reasons = new WeakMap<BatchResult, BatchEntryFailureReason>();
+
+/** Why the library answered for the operation, or undefined when the app answered. */
+export function failureReasonOf(result: BatchResult): BatchEntryFailureReason | undefined {
+  return reasons.get(result);
+}
+
 function failure(
   operation: BatchOperation,
   url: string,
@@ -9,13 +17,15 @@ function failure(
   message: string,
   extra: Record<string, unknown> = {},
 ): BatchResult {
-  return {
+  const result: BatchResult = {
     method: operation.method,
     url,
     code,
     headers: { 'content-type': 'application/json; charset=utf-8' },
     body: { ...failureBody(code, reason, message), ...extra },
   };
+  reasons.set(result, reason);
+  return result;
 }
 
 /*

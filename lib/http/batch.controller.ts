@@ -67,7 +67,12 @@ export function createBatchController(path: string): Type<unknown> {
       const outgoing = rawOf(response) as ServerResponse;
       const writer = new ReplyWriter(this.adapterHost.httpAdapter, response, outgoing);
       const signal = abortOnDisconnect(outgoing);
-      const context = { request: incoming, signal, planned: batch.planned?.bind(batch) };
+      const context = {
+        request: incoming,
+        signal,
+        format: batch.format,
+        planned: batch.planned?.bind(batch),
+      };
 
       const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>
         this.executor.run(operations, { ...context, readyToStart }),

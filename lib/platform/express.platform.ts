@@ -6,6 +6,7 @@ import {
   type BodyInterceptor,
   type HttpPlatform,
   type OperationRefusal,
+  type RouteReader,
 } from './http.platform.js';
 
 type Middleware = (request: IncomingMessage, response: ServerResponse, next: () => void) => void;
@@ -22,6 +23,20 @@ export class ExpressPlatform implements HttpPlatform {
 
   get listener(): ExpressApp {
     return this.app;
+  }
+
+  /**
+   * Express leaves the matched route on the request (`req.route`, its path relative to the
+   * router the route is on, `req.baseUrl` that router's mount path): nothing to install.
+   */
+  trackRoutes(): RouteReader {
+    return (request) => {
+      const { route, baseUrl } = request as IncomingMessage & {
+        route?: { path?: unknown };
+        baseUrl?: string;
+      };
+      return typeof route?.path === 'string' ? (baseUrl ?? '') + route.path : undefined;
+    };
   }
 
   /** A middleware at the front of the router stack (see `useFirst`). */

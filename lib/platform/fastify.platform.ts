@@ -7,7 +7,12 @@ import {
   type BodyInterceptor,
   type HttpPlatform,
   type OperationRefusal,
+  type RouteReader,
 } from './http.platform.js';
+
+/** Where `trackRoutes` leaves the matched route: a symbol, so no client can set it. */
+const ROUTE = Symbol('nestjs-batch.route');
+type Routed = IncomingMessage & { [ROUTE]?: string };
 
 /** The parts of a Fastify request used here: `routeOptions` is the route the router matched. */
 interface FastifyRequestLike {
@@ -68,6 +73,20 @@ export class FastifyPlatform implements HttpPlatform {
 
   get listener(): FastifyInstanceLike['routing'] {
     return (request, response) => this.fastify.routing(request, response);
+  }
+
+  /**
+   * Fastify keeps the matched route on its own request object, which the Node request does not
+   * lead back to: an `onRequest` hook (Fastify routes before its first hook) copies the pattern
+   * onto the requests `wanted` picks.
+   */
+  trackRoutes(wanted: (request: IncomingMessage) => boolean): RouteReader {
+    this.fastify.addHook('onRequest', (request, _reply, done) => {
+      const raw = request.raw as Routed;
+      if (wanted(raw)) raw[ROUTE] = request.routeOptions?.url;
+      done();
+    });
+    return (request) => (request as Routed)[ROUTE];
   }
 
   /**

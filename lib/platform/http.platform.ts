@@ -40,7 +40,16 @@ export interface HttpPlatform {
    * middleware runs; where the adapter routes before its hooks (Fastify), with the matched route.
    */
   refuseOperations(refuse: OperationRefusal): void;
+  /**
+   * Gives a reader of the route pattern (`/items/:id`) a request matched, for the requests
+   * `wanted` picks, once the app has handled them; undefined when none matched. Called once, at
+   * bootstrap, and only when something (tracing) needs the route: Fastify then adds a hook.
+   */
+  trackRoutes(wanted: (request: IncomingMessage) => boolean): RouteReader;
 }
+
+/** The route pattern a request matched, once handled; undefined when none matched. */
+export type RouteReader = (request: IncomingMessage) => string | undefined;
 
 /** The 403 of a refused operation, shaped like Nest's own error responses. */
 export function forbiddenBody(message: string): string {

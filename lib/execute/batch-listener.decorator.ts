@@ -1,0 +1,10 @@
+import { SetMetadata } from '@nestjs/common';
+import { BATCH_LISTENER } from '../batch.internal-constants.js';
+
+/**
+ * Marks a provider as a batch listener (a `BatchEventListener`): the BatchModule finds every
+ * such provider at bootstrap, in any module, and calls it as batches run. A request-scoped
+ * provider is not called (it has no instance outside a request).
+ * @publicApi
+ */
+export const BatchListener = (): ClassDecorator => SetMetadata(BATCH_LISTENER, true);
