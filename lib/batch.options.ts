@@ -5,6 +5,7 @@ import {
   METHOD_OVERRIDE_HEADERS,
 } from './batch.constants.js';
 import type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
+import type { BatchTransactionHook } from './interfaces/batch-transaction.interface.js';
 
 /**
  * Options of {@link BatchModule}. Every field is optional; the defaults live in
@@ -129,6 +130,16 @@ export interface BatchModuleOptions {
    * 400 and nothing runs. Default `256`.
    */
   maxReferencePathLength?: number;
+  /**
+   * Runs each atomic group (an OData change set, operations sharing an `atomicityGroup`) inside
+   * one transaction of the app's database: its operations run in order, and if one answers
+   * non-2xx, throws, times out, or the batch is cut off (timeout, client gone), `work` rejects
+   * and the hook must roll back. See {@link BatchTransactionHook}; with
+   * @nestjs-cls/transactional, `(work) => txHost.withTransaction(work)` (`forRootAsync`,
+   * `inject: [TransactionHost]`). Default `null`: a batch holding a group is refused with 400
+   * (reason `atomic-groups-unavailable`); a group never runs without a transaction.
+   */
+  transaction?: BatchTransactionHook | null;
 }
 
 /**
@@ -170,6 +181,7 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
   maxRenderedBytes: 1024 * 1024,
   maxBatchRenderedBytes: 4 * 1024 * 1024,
   maxReferencePathLength: 256,
+  transaction: null,
 });
 
 /** Old option names, still taken: old name -> new name. */
@@ -235,6 +247,12 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
       `BatchModule: formats must be a non-empty array of ${BATCH_FORMATS.map((f) => `"${f}"`).join(', ')}`,
     );
   }
+  const transaction: unknown = options.transaction;
+  if (transaction !== null && typeof transaction !== 'function') {
+    throw new TypeError(
+      'BatchModule: transaction must be a function (work) => Promise that runs work in a transaction, or null',
+    );
+  }
   if (typeof (options.operationContext as unknown) !== 'boolean') {
     throw new TypeError('BatchModule: operationContext must be true or false');
   }
@@ -258,6 +276,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxRenderedBytes: options.maxRenderedBytes,
     maxBatchRenderedBytes: options.maxBatchRenderedBytes,
     maxReferencePathLength: options.maxReferencePathLength,
+    transaction: options.transaction,
   });
 }
 

@@ -13,7 +13,11 @@ import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js
 import type { RequestListener } from '../platform/http.platform.js';
 
 /** Runs the app for one operation, in the async context the operation gets. */
-export type OperationRunner = (info: BatchOperationInfo, run: () => void) => void;
+export type OperationRunner = (
+  info: BatchOperationInfo,
+  run: () => void,
+  runIn?: <T>(fn: () => T) => T,
+) => void;
 
 /**
  * Hands each operation to the app's request listener as a real `IncomingMessage`/`ServerResponse`
@@ -42,7 +46,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
         subscriber.complete();
       });
       try {
-        this.enter(request.info, () => this.app(req, res));
+        this.enter(request.info, () => this.app(req, res), request.runIn);
       } catch (error) {
         subscriber.error(error);
       }
