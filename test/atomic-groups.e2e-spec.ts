@@ -253,13 +253,18 @@ forEachPlatform((platform) => {
         };
       }
 
-      it('commits a change set and answers each request by its Content-ID', async () => {
+      it('commits a change set, $1 naming the row its first request created, and answers each by its Content-ID', async () => {
         await withDatabase({ platform }, async (t, db) => {
+          const create = new ODataBatchOperation('post', '/rows', {
+            headers: { 'Content-Type': 'application/json' },
+            body: JSON.stringify({ name: 'a' }),
+          });
           const request = new ODataBatchRequest(t.base, [
             new ODataBatchChangeset([
-              new ODataBatchOperation('post', '/rows', {
+              create,
+              new ODataBatchOperation('patch', [create, 'name'], {
                 headers: { 'Content-Type': 'application/json' },
-                body: JSON.stringify({ name: 'a' }),
+                body: JSON.stringify({ name: 'renamed' }),
               }),
               new ODataBatchOperation('post', '/rows/service', {
                 headers: { 'Content-Type': 'application/json' },
@@ -275,11 +280,12 @@ forEachPlatform((platform) => {
             { status: number; body: string }[],
             { status: number },
           ];
-          expect(changeSet.map((response) => response.status)).toEqual([201, 201]);
-          expect(JSON.parse(changeSet[1]?.body ?? '')).toMatchObject({ name: 'b' });
+          expect(changeSet.map((response) => response.status)).toEqual([201, 200, 201]);
+          expect(JSON.parse(changeSet[1]?.body ?? '')).toMatchObject({ id: 1, name: 'renamed' });
+          expect(JSON.parse(changeSet[2]?.body ?? '')).toMatchObject({ name: 'b' });
           expect(count.status).toBe(200);
           expect(parsed.hasError).toBe(false);
-          expect(db.rows()).toEqual(['a', 'b']);
+          expect(db.rows()).toEqual(['renamed', 'b']);
         });
       });
 
