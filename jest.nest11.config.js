@@ -14,8 +14,9 @@ export default {
   ...base,
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.e2e-spec.ts'],
-  // Throttler runs a Nest 12 app of its own in a child process; fuzzing adds time, not coverage.
-  testPathIgnorePatterns: ['/node_modules/', 'throttler', 'fuzz'],
+  // Throttler and the atomic-group suites run a Nest 12 app of their own in a child process;
+  // fuzzing adds time, not coverage.
+  testPathIgnorePatterns: ['/node_modules/', 'throttler', 'atomic-', 'fuzz'],
   moduleNameMapper: {
     '^@nestjs/(common|core|platform-express|platform-fastify|testing)(/.*)?$':
       '<rootDir>/test/nest11/node_modules/@nestjs/$1$2',
