@@ -156,7 +156,12 @@ export class AtomicGroupRunner {
             if (ended) throw new GroupCutOffError();
             const result = await new Promise<BatchResult>((resolve, reject) => {
               cut = () => reject(new GroupCutOffError());
-              current = start(run, index, undefined).subscribe({ next: resolve, error: reject });
+              current = start(run, index, undefined).subscribe({
+                next: resolve,
+                error: reject,
+                // Never left waiting: that would hold the transaction open for good.
+                complete: () => reject(new Error(`operation ${index} ended without a result`)),
+              });
             });
             cut = undefined;
             record(index, result);
