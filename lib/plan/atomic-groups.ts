@@ -1,5 +1,3 @@
-import type { PlannedOperation } from './batch.planner.js';
-
 /** One atomic group of a batch: its name and its operations' indices, in request order. */
 export interface AtomicGroup {
   readonly name: string;
@@ -45,7 +43,7 @@ export function groupsOf(
  * loop, as unit indices.
  */
 export function unitGraph(
-  planned: readonly PlannedOperation[],
+  planned: readonly { readonly index: number; readonly dependencies: readonly number[] }[],
   groups: readonly AtomicGroup[],
 ): { graph: UnitGraph; cycle?: readonly number[] } {
   const unitOf: number[] = planned.map(() => -1);
