@@ -16,7 +16,13 @@ export default {
   testMatch: ['**/*.e2e-spec.ts'],
   // Throttler and the atomic-group suites run a Nest 12 app of their own in a child process;
   // fuzzing adds time, not coverage.
-  testPathIgnorePatterns: ['/node_modules/', 'throttler', 'atomic-', 'fuzz'],
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    'throttler',
+    'atomic-groups',
+    'atomic-postgres',
+    'fuzz',
+  ],
   moduleNameMapper: {
     '^@nestjs/(common|core|platform-express|platform-fastify|testing)(/.*)?$':
       '<rootDir>/test/nest11/node_modules/@nestjs/$1$2',
