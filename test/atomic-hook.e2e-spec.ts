@@ -112,3 +112,40 @@ forEachPlatform(() => {
     });
   });
 });
+
+forEachPlatform(() => {
+  describe('atomic groups in a streamed (NDJSON) reply', () => {
+    it('writes the lines of a group only once it ended: a rolled-back write never shows as done', async () => {
+      const transaction: BatchTransactionHook = (work) => work();
+      await withTestApp({ batch: { transaction } }, async (t) => {
+        const response = await t.http
+          .post('/batch')
+          .set('accept', 'application/x-ndjson')
+          .send({
+            data: [
+              { method: 'POST', url: '/items', atomicityGroup: 'g', body: { name: 'a' } },
+              { method: 'GET', url: '/slow/100', atomicityGroup: 'g' },
+              { method: 'GET', url: '/teapot', atomicityGroup: 'g' },
+            ],
+          })
+          .buffer(true)
+          .parse((res, done) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => done(null, text));
+          })
+          .expect(200);
+        const lines = String(response.body)
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as { index: number; code: number; body?: any });
+        expect(lines.map((line) => [line.index, line.code])).toEqual([
+          [0, 424],
+          [1, 424],
+          [2, 418],
+        ]);
+        expect(lines[0]?.body).toMatchObject({ reason: 'rolled-back' });
+      });
+    });
+  });
+});
