@@ -253,6 +253,34 @@ forEachPlatform((platform) => {
       });
     });
 
+    it('OData JSON: a $<id> url names the entity an earlier request created (its Location)', async () => {
+      await shared(async (t, db) => {
+        const response = await t.http
+          .post('/batch')
+          .send({
+            requests: [
+              { id: '1', atomicityGroup: 'g', method: 'post', url: '/rows', body: { name: 'a' } },
+              {
+                id: '2',
+                atomicityGroup: 'g',
+                dependsOn: ['1'],
+                method: 'patch',
+                url: '$1/name',
+                body: { name: 'renamed' },
+              },
+            ],
+          })
+          .expect(200);
+        const [created, renamed] = response.body.responses as { status: number; body: any }[];
+        expect(created?.status).toBe(201);
+        expect(renamed).toMatchObject({
+          status: 200,
+          body: { id: created?.body.id, name: 'renamed' },
+        });
+        expect(db.rows()).toEqual(['renamed']);
+      });
+    });
+
     it('refuses a group name shared with a request id, and a dependency on a later member', async () => {
       await shared(async (t) => {
         const clash = await t.http

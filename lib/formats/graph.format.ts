@@ -48,7 +48,7 @@ export function decodeGraph(json: Record<string, unknown>, limit: number): Decod
     isRecord(item) && typeof item.atomicityGroup === 'string' ? item.atomicityGroup : undefined,
   );
   const native = requests.map((item: unknown, index) =>
-    isRecord(item) ? toNative(item, `requests.${index}`, problems) : item,
+    isRecord(item) ? toNative(item, `requests.${index}`, problems, seen) : item,
   );
   if (problems.length > 0) throw new InvalidBatchException(problems);
   return {
@@ -65,19 +65,35 @@ export function decodeGraph(json: Record<string, unknown>, limit: number): Decod
   };
 }
 
+/** `$1/orders`: OData 4.01's url naming the entity request `1` created or returned. */
+const ENTITY_REFERENCE = /^\$([^/?]+)(.*)$/;
+
+/**
+ * A url as the operation takes it. The official client strips scheme, host and version: `/me`,
+ * sometimes `me`. `$<id><rest>` whose id is a request of the batch (OData 4.01 JSON §19.1; not a
+ * system resource such as `$metadata`, which no request id can be here) becomes a reference to
+ * that request's Location header, as a change set's `$<Content-ID>` does.
+ */
+function nativeUrl(url: unknown, ids: ReadonlySet<string>): unknown {
+  if (typeof url !== 'string') return url;
+  const entity = ENTITY_REFERENCE.exec(url);
+  if (entity && ids.has(entity[1] ?? '')) {
+    const rest = (entity[2] ?? '').replace(/^\/+(?=[^/?]|$)/, '/');
+    return `/{result=${entity[1] ?? ''}:@location}${rest === '/' ? '' : rest}`;
+  }
+  return !url.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? `/${url}` : url;
+}
+
 function toNative(
   item: Record<string, unknown>,
   path: string,
   problems: string[],
+  ids: ReadonlySet<string>,
 ): Record<string, unknown> {
   const { url, headers, body } = item;
   const native: Record<string, unknown> = {
     method: item.method,
-    // The official client strips scheme, host and version: `/me`, sometimes `me`.
-    url:
-      typeof url === 'string' && !url.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(url)
-        ? `/${url}`
-        : url,
+    url: nativeUrl(url, ids),
     headers,
     name: item.id,
   };
