@@ -14,9 +14,18 @@ export default {
   ...base,
   roots: ['<rootDir>/test'],
   testMatch: ['**/*.e2e-spec.ts'],
-  // Throttler, tracing and openapi-optional run a Nest 12 app of their own in a child process
-  // (the built package against the root's node_modules); fuzzing adds time, not coverage.
-  testPathIgnorePatterns: ['/node_modules/', 'throttler', 'tracing', 'openapi-optional', 'fuzz'],
+  // Throttler, tracing, openapi-optional and the atomic-group suites run a Nest 12 app of their
+  // own in a child process (the built package against the root's node_modules); fuzzing adds
+  // time, not coverage.
+  testPathIgnorePatterns: [
+    '/node_modules/',
+    'throttler',
+    'tracing',
+    'openapi-optional',
+    'atomic-groups',
+    'atomic-postgres',
+    'fuzz',
+  ],
   moduleNameMapper: {
     '^@nestjs/(common|core|platform-express|platform-fastify|swagger|testing)(/.*)?$':
       '<rootDir>/test/nest11/node_modules/@nestjs/$1$2',

@@ -11,7 +11,8 @@ export type BatchRefusalReason =
   | 'body-too-large'
   | 'unsupported-format'
   | 'nested-batch'
-  | 'cross-site';
+  | 'cross-site'
+  | 'atomic-groups-unavailable';
 
 /**
  * The error body of every refusal the library answers itself, for a batch request or for one of
@@ -50,7 +51,14 @@ export type BatchEntryFailureReason =
   /** 502: the response passed `maxResponseBytes`. */
   | 'response-too-large'
   /** 502: the response would take the batch's reply past `maxReplyBytes`. */
-  | 'reply-too-large';
+  | 'reply-too-large'
+  /**
+   * 424: the operation is in an atomic group that was rolled back (another of its operations
+   * failed, named in the body's `failedOperation`); it took no effect, or never ran.
+   */
+  | 'rolled-back'
+  /** 500: the group's operations succeeded, but its transaction failed to commit (the hook threw). */
+  | 'transaction-failed';
 
 /** The error body of an entry the library writes, as a Nest error response plus its reason. */
 export function failureBody(
@@ -156,5 +164,22 @@ export class NestedBatchException extends BatchException {
 export class CrossSiteBatchException extends BatchException {
   constructor(message: string) {
     super('cross-site', message, HttpStatus.FORBIDDEN);
+  }
+}
+
+/**
+ * The batch holds an atomic group (an OData change set, an `atomicityGroup`), and no
+ * `transaction` hook is configured: a group never runs without a transaction. Nothing has run.
+ * @publicApi
+ */
+export class AtomicGroupsUnavailableException extends BatchException {
+  constructor(readonly groups: readonly string[]) {
+    super(
+      'atomic-groups-unavailable',
+      [
+        `the batch holds atomic groups (${groups.map((name) => `"${name}"`).join(', ')}), which run in a transaction of the app's database: configure BatchModule's \`transaction\` option (a hook such as (work) => txHost.withTransaction(work)), or send the operations outside a group to run them one by one`,
+      ],
+      HttpStatus.BAD_REQUEST,
+    );
   }
 }

@@ -51,6 +51,15 @@ describe('resolveBatchOptions', () => {
     expect(() => resolveBatchOptions(given as never)).toThrow(message);
   });
 
+  it('takes a transaction hook, null by default, and refuses anything else at bootstrap', () => {
+    expect(resolveBatchOptions().transaction).toBeNull();
+    const hook = (work: () => Promise<void>): Promise<void> => work();
+    expect(resolveBatchOptions({ transaction: hook }).transaction).toBe(hook);
+    expect(() => resolveBatchOptions({ transaction: 'txHost' } as never)).toThrow(
+      /transaction must be a function/,
+    );
+  });
+
   it('keeps header names in lower case, as Node gives them', () => {
     expect(resolveBatchOptions({ inheritHeaders: ['X-Tenant'] }).inheritHeaders).toEqual([
       'x-tenant',

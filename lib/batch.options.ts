@@ -8,6 +8,7 @@ import { BatchException } from './batch.exceptions.js';
 import type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
 import type { BatchOperation } from './interfaces/batch-operation.interface.js';
 import { decodeOperations } from './operation/operation.rules.js';
+import type { BatchTransactionHook } from './interfaces/batch-transaction.interface.js';
 
 /**
  * Options of {@link BatchModule}. Every field is optional; the defaults live in
@@ -133,6 +134,17 @@ export interface BatchModuleOptions {
    */
   maxReferencePathLength?: number;
   /**
+   * Runs each atomic group (an OData change set, operations sharing an `atomicityGroup`) inside
+   * one transaction of the app's database: its operations run in order, and if one answers
+   * non-2xx, throws, times out, or the batch is cut off (timeout, client gone), `work` rejects
+   * and the hook must roll back. See {@link BatchTransactionHook}; with
+   * @nestjs-cls/transactional, `(work) => txHost.withTransaction(work)` (`forRootAsync`,
+   * `inject: [TransactionHost]`). Default `null`: a batch holding a group is refused with 400
+   * (reason `atomic-groups-unavailable`); a group never runs without a transaction.
+   */
+  transaction?: BatchTransactionHook | null;
+
+  /**
    * How the endpoint is described in the app's OpenAPI document, when the app uses
    * `@nestjs/swagger` (an optional peer: without it this option does nothing). `false` leaves the
    * endpoint undescribed. Default `{ example: [{ method: 'GET', url: '/' }] }`.
@@ -195,6 +207,7 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
   openApi: Object.freeze({
     example: Object.freeze([Object.freeze({ method: 'GET', url: '/' } as const)]),
   }),
+  transaction: null,
 });
 
 /** Old option names, still taken: old name -> new name. */
@@ -260,6 +273,12 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
       `BatchModule: formats must be a non-empty array of ${BATCH_FORMATS.map((f) => `"${f}"`).join(', ')}`,
     );
   }
+  const transaction: unknown = options.transaction;
+  if (transaction !== null && typeof transaction !== 'function') {
+    throw new TypeError(
+      'BatchModule: transaction must be a function (work) => Promise that runs work in a transaction, or null',
+    );
+  }
   if (typeof (options.operationContext as unknown) !== 'boolean') {
     throw new TypeError('BatchModule: operationContext must be true or false');
   }
@@ -285,6 +304,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxRenderedBytes: options.maxRenderedBytes,
     maxBatchRenderedBytes: options.maxBatchRenderedBytes,
     maxReferencePathLength: options.maxReferencePathLength,
+    transaction: options.transaction,
   });
 }
 

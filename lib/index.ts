@@ -22,6 +22,7 @@ export {
 } from './batch.constants.js';
 export { BODY_ENCODINGS } from './operation/body-encoding.rules.js';
 export {
+  AtomicGroupsUnavailableException,
   BatchBodyTooLargeException,
   BatchException,
   BatchLimitExceededException,
@@ -51,6 +52,7 @@ export { AMBIENT_CREDENTIAL_HEADERS } from './policy/cross-site.rules.js';
 export { SkipBatch } from './policy/skip-batch.decorator.js';
 export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
 export type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
+export type { BatchTransactionHook } from './interfaces/batch-transaction.interface.js';
 export type { NativeBatchReply } from './formats/native.format.js';
 export type { NdjsonBatchLine } from './formats/ndjson.encoder.js';
 export type {

@@ -246,7 +246,7 @@ forEachPlatform((platform) => {
         });
       });
 
-      it('gets a 400 naming change sets for a change set with a $1 reference; nothing runs', async () => {
+      it('gets a 400 naming the transaction option for a change set when none is set; nothing runs', async () => {
         const apps = await twoApps(options);
         await closing(apps, async () => {
           const create = new ODataBatchOperation('post', 'items', {
@@ -264,8 +264,8 @@ forEachPlatform((platform) => {
           ]);
           const reply = await send(request);
           expect(reply.status).toBe(400);
-          expect(reply.text).toMatch(/part 1 is an OData change set of 2 request\(s\)/);
-          expect(reply.text).toMatch(/atomic groups/);
+          expect(reply.text).toMatch(/atomic-groups-unavailable/);
+          expect(reply.text).toMatch(/`transaction` option/);
           const items = await apps[0].http.get('/items').expect(200);
           expect(items.body).toHaveLength(1);
         });

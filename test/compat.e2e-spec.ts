@@ -87,7 +87,7 @@ forEachPlatform(() => {
       expect(echoed.headers).not.toHaveProperty('content-type');
     });
 
-    it('refuses an OData change set with a 400 naming change sets, never a parse error; nothing runs', async () => {
+    it('refuses an OData change set with a 400 naming the transaction option when none is set, never a parse error; nothing runs', async () => {
       const body = [
         '--b',
         'Content-Type: application/http',
@@ -120,8 +120,9 @@ forEachPlatform(() => {
       const reply = await rawRequest(t, { headers: multipart, body });
       expect(reply.status).toBe(400);
       const message = reply.body.toString('utf8');
-      expect(message).toMatch(/part 2 is an OData change set/);
-      expect(message).toMatch(/atomic/);
+      expect(message).toMatch(/changeset-2/);
+      expect(message).toMatch(/atomic-groups-unavailable/);
+      expect(message).toMatch(/`transaction` option/);
       expect(message).not.toMatch(/Parse Error/);
       expect(sideEffects(t)).toBe(0);
     });

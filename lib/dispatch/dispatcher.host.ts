@@ -38,8 +38,8 @@ export class DispatcherHost {
       this.platform.get().listener,
       this.options.maxResponseBytes,
       this.options.operationContext
-        ? (info, run) => inBootstrapContext(() => runAsSubRequest(info, run))
-        : (_info, run) => inBootstrapContext(run),
+        ? (info, run, runIn = inBootstrapContext) => runIn(() => runAsSubRequest(info, run))
+        : (_info, run, runIn = inBootstrapContext) => runIn(run),
       this.tracer,
     );
     return this.dispatcher;

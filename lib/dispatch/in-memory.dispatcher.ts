@@ -14,7 +14,11 @@ import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js
 import type { RequestListener } from '../platform/http.platform.js';
 
 /** Runs the app for one operation, in the async context the operation gets. */
-export type OperationRunner = (info: BatchOperationInfo, run: () => void) => void;
+export type OperationRunner = (
+  info: BatchOperationInfo,
+  run: () => void,
+  runIn?: <T>(fn: () => T) => T,
+) => void;
 
 /**
  * Hands each operation to the app's request listener as a real `IncomingMessage`/`ServerResponse`
@@ -48,7 +52,11 @@ export class InMemoryDispatcher implements OperationDispatcher {
       });
       try {
         const { app } = this;
-        this.enter(request.info, span ? () => span.run(() => app(req, res)) : () => app(req, res));
+        this.enter(
+          request.info,
+          span ? () => span.run(() => app(req, res)) : () => app(req, res),
+          request.runIn,
+        );
       } catch (error) {
         span?.abandon();
         subscriber.error(error);

@@ -13,6 +13,11 @@ export interface DispatchRequest {
   readonly headers: Record<string, string>;
   readonly body: Buffer | undefined;
   readonly info: BatchOperationInfo;
+  /**
+   * Runs the app for this operation in the async context it must see: an atomic group's (its
+   * transaction). Absent: a fresh context, outside the batch request's.
+   */
+  readonly runIn?: <T>(fn: () => T) => T;
 }
 
 /** What the app answered to one operation. */

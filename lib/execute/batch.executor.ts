@@ -26,6 +26,7 @@ import { planBatch } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import { BatchEvents } from './batch.events.js';
+import { AtomicGroupRunner } from './atomic-group.runner.js';
 import { BatchReferences } from './batch.references.js';
 import { BatchCookieJar } from './cookie.jar.js';
 import { scheduleGraph } from './dependency.scheduler.js';
@@ -78,10 +79,13 @@ export class BatchExecutor {
     private readonly events: BatchEvents,
   ) {
     this.runner = new OperationRunner(options, exclusions);
+    this.groups = new AtomicGroupRunner(options.transaction);
   }
 
   /** One operation's life; this class orchestrates the batch around it. */
   private readonly runner: OperationRunner;
+  /** Atomic groups, each a unit run in the `transaction` hook (atomic-group.runner.ts). */
+  private readonly groups: AtomicGroupRunner;
 
   /**
    * Emits each operation's outcome as it completes (completion order, not request order) and
@@ -98,6 +102,7 @@ export class BatchExecutor {
     return defer(() => {
       // The one validation boundary: operations from code get the endpoint's rules too.
       const plan = planBatch(validatedOperations(operations, this.options.limit), this.options);
+      this.groups.check(plan);
       context.planned?.(plan.dependents);
       const results: (BatchResult | undefined)[] = [];
       const parent = createParentContext(
@@ -121,23 +126,32 @@ export class BatchExecutor {
       const lane = this.queue.lane();
       // Undefined without listeners: then nothing below pays for them.
       const tracker = this.events.track(plan, context.format, context);
-      const start = (index: number, failedDependency: number | undefined) =>
-        this.runner.run(batch, index, failedDependency);
-      let outcomes = scheduleGraph(
-        {
-          dependents: plan.dependents,
-          dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
-        },
-        (index, failedDependency) =>
-          onNextTurn(context.readyToStart, () =>
-            lane.run(() =>
-              tracker
-                ? tracker.operation(index, () => start(index, failedDependency))
-                : start(index, failedDependency),
-            ),
+      const start = (run: BatchRun, index: number, failedDependency: number | undefined) =>
+        onNextTurn(context.readyToStart, () =>
+          lane.run(() =>
+            tracker
+              ? tracker.operation(index, () => this.runner.run(run, index, failedDependency))
+              : this.runner.run(run, index, failedDependency),
           ),
-        (result) => isSuccess(result.code),
-        this.options.concurrency,
+        );
+      let outcomes = (
+        plan.units
+          ? this.groups.schedule(
+              batch,
+              plan.units,
+              start,
+              (index, result) => (results[index] = result),
+              this.options.concurrency,
+            )
+          : scheduleGraph(
+              {
+                dependents: plan.dependents,
+                dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
+              },
+              (index, failedDependency) => start(batch, index, failedDependency),
+              (result) => isSuccess(result.code),
+              this.options.concurrency,
+            )
       ).pipe(tap(({ index, result }) => (results[index] = result)));
       if (this.options.timeout > 0)
         outcomes = outcomes.pipe(takeUntil(timer(this.options.timeout)));

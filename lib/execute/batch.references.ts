@@ -37,7 +37,7 @@ export class BatchReferences {
   /** Only called once the referenced operation has finished: it is a dependency. */
   readonly lookup: ReferenceLookup = (reference) => {
     // The canonical path, so `$.a` and `$['a']` are one reference.
-    const key = `${reference.name}:${reference.query.toString()}`;
+    const key = `${reference.name}:${reference.source ?? reference.query.toString()}`;
     let match = this.matches.get(key);
     if (match === undefined) {
       try {
@@ -54,10 +54,30 @@ export class BatchReferences {
 
   private evaluate(reference: Reference): ReferenceMatch {
     const target = this.names.get(reference.name);
+    if (reference.source === 'location') {
+      const location = target === undefined ? undefined : this.results[target]?.headers.location;
+      const path = typeof location === 'string' ? locationPath(location) : undefined;
+      if (path === undefined) throw new UnmatchedReferenceError(reference);
+      return new MeasuredMatch([path], true, this.sizer);
+    }
     const body = target === undefined ? undefined : this.results[target]?.body;
     const values = body === undefined ? [] : evaluateReference(reference, body, this.query);
     if (values.length === 0) throw new UnmatchedReferenceError(reference);
     return new MeasuredMatch(values, reference.singular, this.sizer);
+  }
+}
+
+/**
+ * A Location header's path and query, without its leading `/` (the url around the reference
+ * writes it): `https://host/rows/7` and `/rows/7` give `rows/7`. The rendered url is checked as
+ * any url is; an unusable header matches nothing.
+ */
+function locationPath(location: string): string | undefined {
+  try {
+    const url = new URL(location, 'http://location.invalid');
+    return `${url.pathname}${url.search}`.replace(/^\/+/, '');
+  } catch {
+    return undefined;
   }
 }
 

@@ -9,6 +9,7 @@ import type { ParentContext } from '../dispatch/parent.context.js';
 import { encodeRequestBody } from '../dispatch/request.body.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { renderJson, renderTemplate, type ReferenceLookup } from '../plan/reference.resolver.js';
+import type { Reference } from '../plan/reference.parser.js';
 import type { RenderBudget } from '../plan/render.limits.js';
 
 /** A referenced value made the url or a header into one that an ordinary request could not carry. */
@@ -100,7 +101,9 @@ function headersTooLarge(): InvalidRenderedRequestError {
 }
 
 /** encodeURIComponent, which throws on a lone surrogate: a value no url can carry. */
-function encodeUrlValue(text: string): string {
+function encodeUrlValue(text: string, reference: Reference): string {
+  // A Location is a path already (checked with the whole url once rendered): kept as a path.
+  if (reference.source === 'location') return text;
   try {
     return encodeURIComponent(text);
   } catch {

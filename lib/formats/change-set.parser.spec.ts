@@ -20,7 +20,7 @@ describe('parseChangeSet', () => {
       'cs',
       50,
     );
-    expect(requests).toEqual([
+    expect(requests).toMatchObject([
       { contentId: '1', method: 'POST', target: 'items', reference: undefined },
       {
         contentId: '2',

@@ -17,6 +17,8 @@ export interface ChangeSetRequest {
    * change set whose created entity it names (OData 4.0 §11.7.3.1), and what follows it.
    */
   readonly reference?: { readonly contentId: string; readonly rest: string };
+  /** The embedded request's bytes (request line, headers, body), as the part holds them. */
+  readonly bytes: Buffer;
 }
 
 /** An OData change set: requests that succeed or fail together (OData 4.0 §11.7.3). */
@@ -64,8 +66,9 @@ export function parseChangeSet(bytes: Buffer, boundary: string, limit: number): 
       if (seen.has(contentId))
         throw new ChangeSetError(`${label}: Content-ID ${contentId} is not unique`);
       let request;
+      const http = Buffer.from(part.bytes);
       try {
-        request = parseEmbeddedRequest(Buffer.from(part.bytes));
+        request = parseEmbeddedRequest(http);
       } catch (error) {
         if (!(error instanceof EmbeddedRequestError)) throw error;
         throw new ChangeSetError(`${label}: ${error.message}`);
@@ -78,7 +81,13 @@ export function parseChangeSet(bytes: Buffer, boundary: string, limit: number): 
         );
       }
       seen.add(contentId);
-      requests.push({ contentId, method: request.method, target: request.target, reference });
+      requests.push({
+        contentId,
+        method: request.method,
+        target: request.target,
+        reference,
+        bytes: http,
+      });
     }
   } catch (error) {
     if (error instanceof MaxPartsExceededError) {

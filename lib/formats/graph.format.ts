@@ -10,6 +10,8 @@ import { isRecord } from '../operation/json.value.js';
 /** One entry of the Microsoft Graph reply. */
 interface GraphResponse {
   id: string;
+  /** Present when the request was in an atomicity group (OData 4.01 JSON batch). */
+  atomicityGroup?: string;
   status: number;
   headers: Record<string, string>;
   body?: unknown;
@@ -18,7 +20,10 @@ interface GraphResponse {
 /**
  * Microsoft Graph JSON batching (OData 4.01 JSON batch): `requests` with `id`/`dependsOn` in,
  * `responses` with `id`/`status`/`headers`/`body` out, in request order (clients match by id).
- * An id is the operation's name, so references `{result=<id>:...}` work too. A non-JSON body
+ * An id is the operation's name, so references `{result=<id>:...}` work too. `atomicityGroup`
+ * makes the requests sharing it one atomic group, and `dependsOn` may name a group; each
+ * response of a group carries its `atomicityGroup`, and in a failed group the request that
+ * failed keeps its status while the others answer 424, as OData 4.01 allows. A non-JSON body
  * travels base64-encoded both ways; `Content-Type` is spelled so, because
  * `@microsoft/microsoft-graph-client` reads that exact key.
  */
@@ -39,8 +44,11 @@ export function decodeGraph(json: Record<string, unknown>, limit: number): Decod
     seen.add(id);
     return id;
   });
+  const groups = requests.map((item: unknown) =>
+    isRecord(item) && typeof item.atomicityGroup === 'string' ? item.atomicityGroup : undefined,
+  );
   const native = requests.map((item: unknown, index) =>
-    isRecord(item) ? toNative(item, `requests.${index}`, problems) : item,
+    isRecord(item) ? toNative(item, `requests.${index}`, problems, seen) : item,
   );
   if (problems.length > 0) throw new InvalidBatchException(problems);
   return {
@@ -48,28 +56,49 @@ export function decodeGraph(json: Record<string, unknown>, limit: number): Decod
     operations: decodeOperations(native, limit, 'requests'),
     encode: (entries) => ({
       kind: 'json',
-      body: { responses: entries.map((entry, index) => toGraphResponse(ids[index] ?? '', entry)) },
+      body: {
+        responses: entries.map((entry, index) =>
+          toGraphResponse(ids[index] ?? '', entry, groups[index]),
+        ),
+      },
     }),
   };
+}
+
+/** `$1/orders`: OData 4.01's url naming the entity request `1` created or returned. */
+const ENTITY_REFERENCE = /^\$([^/?]+)(.*)$/;
+
+/**
+ * A url as the operation takes it. The official client strips scheme, host and version: `/me`,
+ * sometimes `me`. `$<id><rest>` whose id is a request of the batch (OData 4.01 JSON §19.1; not a
+ * system resource such as `$metadata`, which no request id can be here) becomes a reference to
+ * that request's Location header, as a change set's `$<Content-ID>` does.
+ */
+function nativeUrl(url: unknown, ids: ReadonlySet<string>): unknown {
+  if (typeof url !== 'string') return url;
+  const entity = ENTITY_REFERENCE.exec(url);
+  if (entity && ids.has(entity[1] ?? '')) {
+    const rest = (entity[2] ?? '').replace(/^\/+(?=[^/?]|$)/, '/');
+    return `/{result=${entity[1] ?? ''}:@location}${rest === '/' ? '' : rest}`;
+  }
+  return !url.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? `/${url}` : url;
 }
 
 function toNative(
   item: Record<string, unknown>,
   path: string,
   problems: string[],
+  ids: ReadonlySet<string>,
 ): Record<string, unknown> {
   const { url, headers, body } = item;
   const native: Record<string, unknown> = {
     method: item.method,
-    // The official client strips scheme, host and version: `/me`, sometimes `me`.
-    url:
-      typeof url === 'string' && !url.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(url)
-        ? `/${url}`
-        : url,
+    url: nativeUrl(url, ids),
     headers,
     name: item.id,
   };
   if (item.dependsOn !== undefined) native.dependsOn = item.dependsOn;
+  if (item.atomicityGroup !== undefined) native.atomicityGroup = item.atomicityGroup;
   if (body !== undefined && body !== null) {
     const type = headerOf(headers, 'content-type');
     if (type === undefined || JSON_MEDIA_TYPE.test(type)) native.body = body;
@@ -83,7 +112,16 @@ function toNative(
   return native;
 }
 
-function toGraphResponse(id: string, entry: BatchEntry): GraphResponse {
+function toGraphResponse(
+  id: string,
+  entry: BatchEntry,
+  atomicityGroup: string | undefined,
+): GraphResponse {
+  const response = toResponse(id, entry);
+  return atomicityGroup === undefined ? response : { ...response, atomicityGroup };
+}
+
+function toResponse(id: string, entry: BatchEntry): GraphResponse {
   if (entry === null) {
     // Graph has no empty entry: an operation cut off by the batch timeout is a 504.
     return {

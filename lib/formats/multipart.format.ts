@@ -25,7 +25,7 @@ import type { DecodedBatch } from './batch-format.interface.js';
 import { bodyBytes } from './entry.body.js';
 import { canonical } from './header.names.js';
 import { setOwn } from '../operation/json.value.js';
-import { ChangeSetError, parseChangeSet } from './change-set.parser.js';
+import { ChangeSetError, parseChangeSet, type ChangeSetRequest } from './change-set.parser.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
 
 /** The multipart/mixed batch request as read off the wire. */
@@ -86,7 +86,7 @@ interface ContentId {
 export function decodeMultipart(request: MultipartBatchRequest, limit: number): DecodedBatch {
   const bytes = normalised(request.bytes, request.boundary);
   const problems: string[] = [];
-  const contentIds: ContentId[] = [];
+  const parts: ReplyPart[] = [];
   const native: Record<string, unknown>[] = [];
   const outer = inheritedHeaders(request.headers);
   try {
@@ -97,13 +97,19 @@ export function decodeMultipart(request: MultipartBatchRequest, limit: number): 
       maxTotalSize: bytes.length,
       maxHeaderSize: 16 * 1024,
     })) {
-      const index = native.length;
-      contentIds.push(contentIdOf(part.headers['content-id'], index));
+      const index = parts.length;
+      const contentId = contentIdOf(part.headers['content-id'], index);
       if (part.mediaType?.toLowerCase() === 'multipart/mixed') {
-        problems.push(changeSetProblem(part, index, limit));
-        native.push({});
+        const requests = changeSetOf(part, index, limit, problems);
+        parts.push({ contentId, changeSet: requests.map(({ contentId: id }) => id) });
+        for (const [position, changeRequest] of requests.entries()) {
+          native.push(
+            changeSetMember(changeRequest, position, requests, index, outer, problems, request.url),
+          );
+        }
         continue;
       }
+      parts.push({ contentId });
       native.push(
         toNative(Buffer.from(part.bytes), outer, `part ${index + 1}`, problems, request.url),
       );
@@ -119,8 +125,71 @@ export function decodeMultipart(request: MultipartBatchRequest, limit: number): 
   return {
     format: 'multipart',
     operations: decodeOperations(native, limit, 'parts'),
-    encode: (entries) => encodeMultipart(entries, contentIds),
+    encode: (entries) => encodeMultipart(entries, parts),
   };
+}
+
+/** What the reply writes for one part of the request: a response, or a change set's. */
+interface ReplyPart {
+  readonly contentId: ContentId;
+  /** For a change set: its requests' Content-IDs, in order, each an operation of the batch. */
+  readonly changeSet?: readonly string[];
+}
+
+/** The atomic group of the change set in part `index` (0-based). */
+const changeSetGroup = (index: number): string => `changeset-${index + 1}`;
+
+/** The operation name of request `position` (0-based) of the change set in part `index`. */
+const changeSetName = (index: number, position: number): string =>
+  `changeset-${index + 1}.${position + 1}`;
+
+/** A change set part's requests, or none (the problem recorded) when it cannot be read. */
+function changeSetOf(
+  part: { readonly bytes: Uint8Array; readonly headers: MultipartHeaders },
+  index: number,
+  limit: number,
+  problems: string[],
+): readonly ChangeSetRequest[] {
+  const label = `part ${index + 1}`;
+  const boundary = boundaryOf((part.headers['content-type'] ?? '').split(';').slice(1));
+  if (!boundary) {
+    problems.push(`${label}: a change set (multipart/mixed part) needs a boundary parameter`);
+    return [];
+  }
+  try {
+    return parseChangeSet(normalised(Buffer.from(part.bytes), boundary), boundary, limit).requests;
+  } catch (error) {
+    if (!(error instanceof ChangeSetError)) throw error;
+    problems.push(`${label}, an OData change set: ${error.message}`);
+    return [];
+  }
+}
+
+/**
+ * A request of a change set as an operation of the atomic group `changeset-<part>`, named
+ * `changeset-<part>.<n>`. A `$<Content-ID>` target (OData 4.0 §11.7.3.1: the entity an earlier
+ * request of the change set created) becomes a reference to that request's Location header.
+ */
+function changeSetMember(
+  request: ChangeSetRequest,
+  position: number,
+  requests: readonly ChangeSetRequest[],
+  index: number,
+  outer: Record<string, string>,
+  problems: string[],
+  batchUrl: string | undefined,
+): Record<string, unknown> {
+  const label = `part ${index + 1}, request ${position + 1} of its change set`;
+  const native = toNative(request.bytes, outer, label, problems, batchUrl);
+  native.name = changeSetName(index, position);
+  native.atomicityGroup = changeSetGroup(index);
+  const { reference } = request;
+  if (reference) {
+    const target = requests.findIndex(({ contentId }) => contentId === reference.contentId);
+    const rest = reference.rest.replace(/^\/+(?=[^/?]|$)/, '/');
+    native.url = `/{result=${changeSetName(index, target)}:@location}${rest === '/' ? '' : rest}`;
+  }
+  return native;
 }
 
 /** The boundary of a `multipart/mixed; boundary=...` Content-Type, quoted or not. */
@@ -154,32 +223,6 @@ function contentIdOf(header: string | undefined, index: number): ContentId {
   const bracketed = /^<.*>$/.test(written);
   const id = bracketed ? written.slice(1, -1) : written;
   return id === '' ? { id: String(index + 1), bracketed: false } : { id, bracketed };
-}
-
-/**
- * Why a change set part cannot run. Parsed first, so what is wrong inside it is named; until the
- * executor runs atomic groups, even a well-formed one is refused, naming change sets, rather than
- * run its requests one by one, which would break the all-or-nothing promise its client relies on.
- */
-function changeSetProblem(
-  part: { readonly bytes: Uint8Array; readonly headers: MultipartHeaders },
-  index: number,
-  limit: number,
-): string {
-  const label = `part ${index + 1}`;
-  const boundary = boundaryOf((part.headers['content-type'] ?? '').split(';').slice(1));
-  if (!boundary) return `${label}: a change set (multipart/mixed part) needs a boundary parameter`;
-  try {
-    const { requests } = parseChangeSet(Buffer.from(part.bytes), boundary, limit);
-    return (
-      `${label} is an OData change set of ${requests.length} request(s): change sets run as ` +
-      'atomic groups (all succeed or none), which this endpoint does not support yet. Send the ' +
-      'requests as parts of the batch itself, outside a change set, to run them one by one'
-    );
-  } catch (error) {
-    if (!(error instanceof ChangeSetError)) throw error;
-    return `${label}, an OData change set: ${error.message}`;
-  }
 }
 
 function inheritedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -266,33 +309,80 @@ function originForm(target: string, batchUrl = '/'): string {
 
 function encodeMultipart(
   entries: readonly BatchEntry[],
-  contentIds: readonly ContentId[],
+  parts: readonly ReplyPart[],
 ): { kind: 'bytes'; body: Buffer; contentType: string } {
   const boundary = `batch_${randomBytes(12).toString('hex')}`;
   const chunks: Buffer[] = [];
-  entries.forEach((entry, index) => {
-    const { code, headers, body } = partResponse(entry);
-    const head = [
-      `--${boundary}`,
-      'Content-Type: application/http',
-      `Content-ID: ${replyContentId(contentIds[index] ?? { id: String(index + 1), bracketed: false })}`,
-      '',
-      `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd(),
-      ...Object.entries(headers).flatMap(([name, value]) =>
-        (Array.isArray(value) ? value : [value]).map((one) => `${canonical(name)}: ${one}`),
-      ),
-      `Content-Length: ${body.length}`,
-      '',
-      '',
-    ].join(CRLF);
-    chunks.push(Buffer.from(head, 'latin1'), body, Buffer.from(CRLF));
-  });
+  let at = 0;
+  for (const part of parts) {
+    chunks.push(Buffer.from(`--${boundary}${CRLF}`, 'latin1'));
+    if (part.changeSet === undefined) {
+      chunks.push(...responsePart(entries[at] ?? null, replyContentId(part.contentId)));
+      at++;
+      continue;
+    }
+    const members = entries.slice(at, at + part.changeSet.length);
+    const ids = part.changeSet;
+    at += ids.length;
+    const failed = failedMember(members);
+    if (failed !== undefined) {
+      // OData 4.0 §11.7.4: a change set that failed answers one response, the failed request's.
+      chunks.push(...responsePart(members[failed] ?? null, ids[failed] ?? String(failed + 1)));
+      continue;
+    }
+    const inner = `changesetresponse_${randomBytes(12).toString('hex')}`;
+    chunks.push(Buffer.from(`Content-Type: multipart/mixed; boundary=${inner}${CRLF}${CRLF}`));
+    members.forEach((entry, position) => {
+      chunks.push(Buffer.from(`--${inner}${CRLF}`, 'latin1'));
+      // Inside a change set, a response carries its request's own Content-ID (OData 4.0 §11.7.4).
+      chunks.push(...responsePart(entry, ids[position] ?? String(position + 1)));
+    });
+    chunks.push(Buffer.from(`--${inner}--${CRLF}`));
+  }
   chunks.push(Buffer.from(`--${boundary}--${CRLF}`));
   return {
     kind: 'bytes',
     body: Buffer.concat(chunks),
     contentType: `multipart/mixed; boundary=${boundary}`,
   };
+}
+
+/**
+ * The member a failed change set answers with: the one cut off (no entry), or the one that
+ * failed rather than was rolled back because of another; `undefined` when all succeeded.
+ */
+function failedMember(members: readonly BatchEntry[]): number | undefined {
+  const failing = members.findIndex(
+    (entry) => entry === null || (entry.code >= 300 && reasonOf(entry) !== 'rolled-back'),
+  );
+  if (failing !== -1) return failing;
+  const any = members.findIndex((entry) => entry === null || entry.code < 200 || entry.code >= 300);
+  return any === -1 ? undefined : any;
+}
+
+function reasonOf(entry: NonNullable<BatchEntry>): unknown {
+  const { body } = entry;
+  return typeof body === 'object' && body !== null
+    ? (body as { reason?: unknown }).reason
+    : undefined;
+}
+
+/** One `application/http` part: its MIME headers, the raw response, and the CRLF after it. */
+function responsePart(entry: BatchEntry, contentId: string): Buffer[] {
+  const { code, headers, body } = partResponse(entry);
+  const head = [
+    'Content-Type: application/http',
+    `Content-ID: ${contentId}`,
+    '',
+    `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd(),
+    ...Object.entries(headers).flatMap(([name, value]) =>
+      (Array.isArray(value) ? value : [value]).map((one) => `${canonical(name)}: ${one}`),
+    ),
+    `Content-Length: ${body.length}`,
+    '',
+    '',
+  ].join(CRLF);
+  return [Buffer.from(head, 'latin1'), body, Buffer.from(CRLF)];
 }
 
 /** `response-<id>`, in angle brackets when the request's Content-ID had them. */

@@ -30,6 +30,7 @@ export interface BatchOpenApiDescription {
 /** The status of every batch-level refusal, by reason; `satisfies` keeps it complete. */
 const REFUSAL_STATUS = {
   'invalid-batch': 400,
+  'atomic-groups-unavailable': 400,
   'nested-batch': 403,
   'cross-site': 403,
   'too-many-operations': 413,

@@ -39,6 +39,13 @@ export interface BatchOperation {
   dependsOn?: readonly string[];
   /** When true, the operation's entry is `null` if it succeeded (Facebook's option). */
   omitResponseOnSuccess?: boolean;
+  /**
+   * The atomic group the operation belongs to: the operations sharing it run in request order
+   * inside one transaction (the `transaction` option) and succeed or fail together. The name is
+   * in the namespace of operation names: `dependsOn` may name the group, which then waits for
+   * its commit.
+   */
+  atomicityGroup?: string;
 }
 
 /**

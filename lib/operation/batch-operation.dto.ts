@@ -53,6 +53,13 @@ export class BatchOperationDto {
   @IsOptional()
   @IsBoolean()
   omitResponseOnSuccess?: boolean;
+
+  @IsOptional()
+  @IsString()
+  @Matches(OPERATION_NAME_PATTERN, {
+    message: '$property must be 1-128 characters of A-Z a-z 0-9 _ . ~ -',
+  })
+  atomicityGroup?: string;
 }
 
 /** The native envelope: `{ "data": [operations] }`. */

@@ -74,6 +74,7 @@ export function decodeOperations(
     if (operation.omitResponseOnSuccess !== undefined) {
       decoded.omitResponseOnSuccess = operation.omitResponseOnSuccess;
     }
+    if (operation.atomicityGroup !== undefined) decoded.atomicityGroup = operation.atomicityGroup;
     return decoded;
   });
   if (problems.length > 0) throw new InvalidBatchException(problems);

@@ -79,3 +79,44 @@ describe('planBatch', () => {
     expect(planBatch(operations).dependents[0]).toEqual([1]);
   });
 });
+
+describe('planBatch with atomic groups', () => {
+  it('makes each group one unit, waiting for what its members wait for outside it', () => {
+    const plan = planBatch([
+      op({ name: 'before' }),
+      op({ name: 'a1', atomicityGroup: 'A' }),
+      op({ name: 'a2', atomicityGroup: 'A', url: '/x/{result=a1:$.id}', dependsOn: ['before'] }),
+      op({ name: 'after', dependsOn: ['A'] }),
+    ]);
+    expect(plan.groups).toEqual([{ name: 'A', members: [1, 2] }]);
+    const units = plan.units;
+    expect(units?.units).toEqual([[1, 2], [0], [3]]);
+    expect(units?.dependencies).toEqual([[1], [], [0]]);
+  });
+
+  it('refuses a loop through a group: an operation outside it between two of its members', () => {
+    expect(
+      problemsOf([
+        op({ name: 'a1', atomicityGroup: 'A' }),
+        op({ name: 'x', dependsOn: ['a1'] }),
+        op({ name: 'a2', atomicityGroup: 'A', dependsOn: ['x'] }),
+      ]),
+    ).toEqual([
+      expect.stringMatching(
+        /dependency cycle through an atomic group.*atomicity group "A" -> operation 1 \("x"\) -> atomicity group "A"/,
+      ),
+    ]);
+  });
+
+  it('refuses a member depending on its own group, and a reference naming a group', () => {
+    expect(
+      problemsOf([
+        op({ atomicityGroup: 'A', dependsOn: ['A'] }),
+        op({ url: '/x/{result=A:$.id}' }),
+      ]),
+    ).toEqual([
+      'operation 0 depends on its own atomicity group "A"',
+      'operation 1 refers to unknown operation "A"',
+    ]);
+  });
+});

@@ -1,6 +1,7 @@
 import { operationLabel } from '../operation/operation.label.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
+import { groupsOf, unitGraph, type AtomicGroup, type UnitGraph } from './atomic-groups.js';
 import { BodyTooDeepError, compileJson, type JsonTemplate } from './json.template.js';
 import {
   parseTemplate,
@@ -35,6 +36,10 @@ export interface BatchPlan {
   readonly dependents: readonly (readonly number[])[];
   /** Operation index by name. */
   readonly names: ReadonlyMap<string, number>;
+  /** The atomic groups (`atomicityGroup`), in order of first appearance; often none. */
+  readonly groups: readonly AtomicGroup[];
+  /** The graph of units the scheduler runs when there are groups; `undefined` without any. */
+  readonly units?: UnitGraph;
 }
 
 /** Caps the planner enforces. */
@@ -79,6 +84,11 @@ function plan(
     if (first === undefined) names.set(operation.name, index);
     else problems.push(`operations ${first} and ${index} share the name "${operation.name}"`);
   });
+  const groups = groupsOf(operations);
+  for (const name of groups.keys()) {
+    // OData: a request id must not be the name of an atomicity group; `dependsOn` names either.
+    if (names.has(name)) problems.push(`"${name}" names both an operation and an atomicity group`);
+  }
 
   const planned = operations.map((operation, index) => {
     const references: Reference[] = [];
@@ -118,6 +128,13 @@ function plan(
 
     const dependencies = new Set<number>();
     const depend = (name: string, how: string): void => {
+      const members = how === 'depends on' ? groups.get(name) : undefined;
+      if (members && !names.has(name)) {
+        if (operation.atomicityGroup === name) {
+          problems.push(`${label(operations, index)} depends on its own atomicity group "${name}"`);
+        } else for (const member of members) dependencies.add(member);
+        return;
+      }
       const target = names.get(name);
       if (target === undefined) {
         problems.push(`${label(operations, index)} ${how} unknown operation "${name}"`);
@@ -129,6 +146,18 @@ function plan(
     };
     for (const name of operation.dependsOn ?? []) depend(name, 'depends on');
     for (const reference of references) depend(reference.name, 'refers to');
+    const group = operation.atomicityGroup;
+    for (const dependency of dependencies) {
+      if (
+        dependency > index &&
+        group !== undefined &&
+        operations[dependency]?.atomicityGroup === group
+      ) {
+        problems.push(
+          `${label(operations, index)} depends on the later ${label(operations, dependency)} of its atomicity group "${group}"; a group runs in request order`,
+        );
+      }
+    }
     return {
       index,
       operation,
@@ -147,7 +176,23 @@ function plan(
     const path = [...cycle, cycle[0] ?? 0].map((index) => label(operations, index)).join(' -> ');
     throw new InvalidBatchException([`dependency cycle (each waits for the next): ${path}`]);
   }
-  return { operations: planned, dependents, names };
+  if (groups.size === 0) return { operations: planned, dependents, names, groups: [] };
+  const atomic = [...groups].map(([name, members]) => ({ name, members }));
+  const { graph, cycle: unitCycle } = unitGraph(planned, atomic);
+  if (unitCycle) {
+    const path = [...unitCycle, unitCycle[0] ?? 0]
+      .map((unit) => {
+        const group = graph.groups[unit];
+        return group
+          ? `atomicity group "${group.name}"`
+          : label(operations, graph.units[unit]?.[0] ?? 0);
+      })
+      .join(' -> ');
+    throw new InvalidBatchException([
+      `dependency cycle through an atomic group, which runs as one (each waits for the next): ${path}`,
+    ]);
+  }
+  return { operations: planned, dependents, names, groups: atomic, units: graph };
 }
 
 function collect(template: Template | undefined, into: ReferenceSink): Template | undefined {

@@ -9,6 +9,12 @@ export interface Reference {
   readonly query: JSONPathQuery;
   /** True when the path can match at most one value (RFC 9535 singular query). */
   readonly singular: boolean;
+  /**
+   * `'location'` for `{result=NAME:@location}`: the path of the `Location` header of NAME's
+   * response (the entity it created), inserted into a url as a path, not encoded. OData's `$1`
+   * in a change set maps onto it.
+   */
+  readonly source?: 'location';
 }
 
 /**

@@ -15,6 +15,9 @@ const OPEN = '{result=';
 /** Default of the `maxReferencePathLength` option, for callers outside a batch plan. */
 export const DEFAULT_MAX_PATH_LENGTH = 256;
 const EXCERPT = 60;
+/** The path of `{result=NAME:@location}`: the Location header of NAME's response. */
+const LOCATION = '@location';
+const ROOT = jsonpath.compile('$');
 
 /**
  * Cuts `text` into literals and references. Returns `undefined` when the text holds no reference,
@@ -63,6 +66,11 @@ function parseReference(text: string, start: number, maxPathLength: number): Ref
     throw new ReferenceSyntaxError(`reference "${excerpt(text, start)}" has no closing "}"`);
   }
   const path = text.slice(colon + 1, close);
+  const written = text.slice(start, close + 1);
+  // Not a JSONPath (those start with `$`), so no reference that parsed before means this now.
+  if (path === LOCATION) {
+    return { name, text: written, query: ROOT, singular: true, source: 'location' };
+  }
   // Compiling costs in proportion to the path (about 0.5 s a MiB) and json-p3's parser recurses
   // on nesting: a path is held to a length no real reference comes near, before it is compiled.
   if (path.length > maxPathLength) {
@@ -70,7 +78,6 @@ function parseReference(text: string, start: number, maxPathLength: number): Ref
       `reference "${excerpt(text, start)}" has a JSONPath of ${path.length} characters, more than ${maxPathLength} (maxReferencePathLength)`,
     );
   }
-  const written = text.slice(start, close + 1);
   let query: JSONPathQuery;
   try {
     query = jsonpath.compile(path);

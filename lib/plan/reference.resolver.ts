@@ -42,7 +42,7 @@ export function renderTemplate(
   template: Template,
   lookup: ReferenceLookup,
   budget: RenderBudget,
-  encode: (text: string) => string = (text) => text,
+  encode: (text: string, reference: Reference) => string = (text) => text,
 ): string {
   let out = '';
   for (const part of template) {
@@ -52,7 +52,7 @@ export function renderTemplate(
     }
     const match = lookup(part);
     budget.spend(match.textBytes(budget.left));
-    out += match.values.map((value) => encode(textOf(value))).join(',');
+    out += match.values.map((value) => encode(textOf(value), part)).join(',');
   }
   return out;
 }

@@ -1,0 +1,257 @@
+import { AsyncResource } from 'node:async_hooks';
+import { Observable, type Subscription } from 'rxjs';
+import { AtomicGroupsUnavailableException } from '../batch.exceptions.js';
+import type { DispatchRequest, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
+import type { BatchTransactionHook } from '../interfaces/batch-transaction.interface.js';
+import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
+import type { AtomicGroup, UnitGraph } from '../plan/atomic-groups.js';
+import type { BatchPlan } from '../plan/batch.planner.js';
+import { scheduleGraph } from './dependency.scheduler.js';
+import { rolledBack, transactionFailed } from './group.failures.js';
+import type { BatchRun } from './operation.runner.js';
+import { isSuccess } from './operation.results.js';
+
+/** Starts one operation of the batch (through the executor's turn and lane) with the run given. */
+export type StartOperation = (
+  run: BatchRun,
+  index: number,
+  failedDependency: number | undefined,
+) => Observable<BatchResult>;
+
+/** Thrown into the group's work when the batch is cut off (timeout, client gone): roll back. */
+class GroupCutOffError extends Error {
+  constructor() {
+    super('the batch was cut off (batch timeout or client disconnect) while the group ran');
+  }
+}
+
+/** Thrown out of the group's work when one of its operations failed: roll back. */
+class GroupFailedError extends Error {}
+
+/**
+ * Runs a batch that holds atomic groups: every group is one unit of the dependency graph (see
+ * `unitGraph`), run by {@link AtomicGroupRunner.runGroup}; every other operation a unit of its own,
+ * run as without groups. Outcomes of a group are emitted together once its transaction has
+ * ended, so no entry ever shows a write that was then rolled back.
+ */
+export class AtomicGroupRunner {
+  /**
+   * Bound at bootstrap, outside any request: the hook is called in a fresh async context, so the
+   * group's context holds the transaction and nothing of the batch request's own (its CLS store).
+   */
+  private readonly outsideRequests = AsyncResource.bind(<T>(fn: () => T): T => fn());
+
+  constructor(private readonly hook: BatchTransactionHook | null) {}
+
+  /**
+   * Refuses a batch with groups when there is no hook: a group never runs without a transaction.
+   * @throws AtomicGroupsUnavailableException
+   */
+  check(plan: BatchPlan): void {
+    if (plan.groups.length > 0 && this.hook === null) {
+      throw new AtomicGroupsUnavailableException(plan.groups.map((group) => group.name));
+    }
+  }
+
+  /** Schedules the units, at most `concurrency` at a time, and emits each operation's outcome. */
+  schedule(
+    batch: BatchRun,
+    graph: UnitGraph,
+    start: StartOperation,
+    record: (index: number, result: BatchResult) => void,
+    concurrency: number,
+  ): Observable<BatchOutcome> {
+    /** The operation a failed unit names to its dependents: the one that failed. */
+    const failedOperation: number[] = [];
+    return new Observable<BatchOutcome>((subscriber) =>
+      scheduleGraph(
+        graph,
+        (unit, failedUnit) => {
+          const failed = failedUnit === undefined ? undefined : failedOperation[failedUnit];
+          const members = graph.units[unit] ?? [];
+          const group = graph.groups[unit];
+          if (group === undefined || failed !== undefined) {
+            return this.each(batch, members, start, failed, record);
+          }
+          return this.runGroup(batch, group, start, record);
+        },
+        (outcomes) => outcomes.every(({ result }) => isSuccess(result.code)),
+        concurrency,
+      ).subscribe({
+        next: ({ index: unit, result: outcomes }) => {
+          const failed = outcomes.find(({ result }) => !isSuccess(result.code));
+          if (failed) failedOperation[unit] = failed.index;
+          for (const outcome of outcomes) subscriber.next(outcome);
+        },
+        error: (error: unknown) => subscriber.error(error),
+        complete: () => subscriber.complete(),
+      }),
+    );
+  }
+
+  /** Operations run one after the other as without groups (one, or a group's, not to be run). */
+  private each(
+    batch: BatchRun,
+    members: readonly number[],
+    start: StartOperation,
+    failedDependency: number | undefined,
+    record: (index: number, result: BatchResult) => void,
+  ): Observable<BatchOutcome[]> {
+    return new Observable<BatchOutcome[]>((subscriber) => {
+      const outcomes: BatchOutcome[] = [];
+      let current: Subscription | undefined;
+      const next = (at: number): void => {
+        const index = members[at];
+        if (index === undefined) {
+          subscriber.next(outcomes);
+          subscriber.complete();
+          return;
+        }
+        current = start(batch, index, failedDependency).subscribe({
+          next: (result) => {
+            record(index, result);
+            outcomes.push({ index, result });
+          },
+          error: (error: unknown) => subscriber.error(error),
+          complete: () => next(at + 1),
+        });
+      };
+      next(0);
+      return () => current?.unsubscribe();
+    });
+  }
+
+  /**
+   * One group: the hook opens the transaction and calls `work`, which runs the members in
+   * request order, each dispatched in the async context `work` runs in (the transaction's).
+   * `work` rejects on the first non-2xx answer (timeouts and throws are answers: 504, 500) and
+   * when the batch is cut off, so the hook rolls back; the outcomes say so.
+   */
+  private runGroup(
+    batch: BatchRun,
+    group: AtomicGroup,
+    start: StartOperation,
+    record: (index: number, result: BatchResult) => void,
+  ): Observable<BatchOutcome[]> {
+    const hook = this.hook;
+    if (hook === null) throw new AtomicGroupsUnavailableException([group.name]);
+    return new Observable<BatchOutcome[]>((subscriber) => {
+      let ended = false;
+      let current: Subscription | undefined;
+      let cut: (() => void) | undefined;
+      let called = false;
+      let failure: BatchOutcome | undefined;
+      let workError: unknown;
+      const done: BatchOutcome[] = [];
+
+      const work = async (): Promise<void> => {
+        called = true;
+        try {
+          const inTransaction = AsyncResource.bind(<T>(fn: () => T): T => fn());
+          const run: BatchRun = {
+            ...batch,
+            dispatcher: runningIn(batch.dispatcher, inTransaction),
+          };
+          for (const index of group.members) {
+            if (ended) throw new GroupCutOffError();
+            const result = await new Promise<BatchResult>((resolve, reject) => {
+              cut = () => reject(new GroupCutOffError());
+              current = start(run, index, undefined).subscribe({
+                next: resolve,
+                error: reject,
+                // Never left waiting: that would hold the transaction open for good.
+                complete: () => reject(new Error(`operation ${index} ended without a result`)),
+              });
+            });
+            cut = undefined;
+            record(index, result);
+            done.push({ index, result });
+            if (!isSuccess(result.code)) {
+              failure = { index, result };
+              throw new GroupFailedError(`operation ${index} answered ${result.code}`);
+            }
+          }
+        } catch (error) {
+          workError = error;
+          throw error;
+        }
+      };
+
+      const settle = (hookError?: { error: unknown }): void => {
+        if (ended) return; // cut off: the entries stay empty, the rollback is the hook's
+        let outcomes: BatchOutcome[];
+        if (failure) outcomes = this.rolledBack(batch, group, failure);
+        else if (workError !== undefined) {
+          // The group's own machinery failed (a start that threw): nothing may stand.
+          outcomes = this.failed(batch, group, workError);
+        } else if (hookError || !called) {
+          outcomes = this.failed(
+            batch,
+            group,
+            hookError ? hookError.error : new Error('the transaction hook did not run the group'),
+          );
+        } else outcomes = done;
+        for (const { index, result } of outcomes) record(index, result);
+        subscriber.next(outcomes);
+        subscriber.complete();
+      };
+
+      this.outsideRequests(() => {
+        let transaction: PromiseLike<unknown>;
+        try {
+          transaction = hook(work);
+        } catch (error) {
+          transaction = Promise.reject(error instanceof Error ? error : new Error(String(error)));
+        }
+        Promise.resolve(transaction).then(
+          () => settle(),
+          (error: unknown) => settle({ error }),
+        );
+      });
+      return () => {
+        ended = true;
+        cut?.();
+        current?.unsubscribe();
+      };
+    });
+  }
+
+  /** The failed member keeps its answer; every other member is reported rolled back. */
+  private rolledBack(batch: BatchRun, group: AtomicGroup, failure: BatchOutcome): BatchOutcome[] {
+    const failedLabel = batch.plan.operations[failure.index]?.label ?? String(failure.index);
+    return group.members.map((index) => {
+      if (index === failure.index) return failure;
+      const planned = batch.plan.operations[index];
+      const ran = batch.results[index];
+      const result = planned
+        ? rolledBack(planned.operation, ran?.url ?? planned.operation.url, planned.label, {
+            group: group.name,
+            failed: { index: failure.index, label: failedLabel, code: failure.result.code },
+            ran: ran !== undefined,
+          })
+        : failure.result;
+      return { index, result };
+    });
+  }
+
+  private failed(batch: BatchRun, group: AtomicGroup, error: unknown): BatchOutcome[] {
+    return group.members.map((index) => {
+      const planned = batch.plan.operations[index];
+      const result = planned
+        ? transactionFailed(planned.operation, planned.label, group.name, error)
+        : (batch.results[index] as BatchResult);
+      return { index, result };
+    });
+  }
+}
+
+/** The dispatcher, entering the app in `context` (the group's transaction) for each operation. */
+function runningIn(
+  dispatcher: OperationDispatcher,
+  context: <T>(fn: () => T) => T,
+): OperationDispatcher {
+  return {
+    dispatch: (request: DispatchRequest, parent) =>
+      dispatcher.dispatch({ ...request, runIn: context }, parent),
+  };
+}
