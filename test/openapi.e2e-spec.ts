@@ -118,7 +118,7 @@ forEachPlatform(() => {
         }
 
         const documented: Record<string, string[]> = {
-          '400': ['invalid-batch'],
+          '400': ['invalid-batch', 'atomic-groups-unavailable'],
           '403': ['nested-batch', 'cross-site'],
           '413': ['too-many-operations', 'body-too-large'],
           '415': ['unsupported-format'],

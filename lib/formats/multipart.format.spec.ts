@@ -79,7 +79,7 @@ describe('decodeMultipart', () => {
     expect(problems[0]).toMatch(/^part 2: /);
   });
 
-  it('refuses an OData change set, naming it, until atomic groups exist', () => {
+  it('decodes an OData change set as one atomic group, its requests named by part and position', () => {
     const changeSet = [
       '--b',
       'Content-Type: multipart/mixed; boundary=cs',
@@ -95,8 +95,15 @@ describe('decodeMultipart', () => {
       '--b--',
       '',
     ].join('\r\n');
-    const problems = problemsOf(() => decode(Buffer.from(changeSet)));
-    expect(problems[0]).toMatch(/^part 1 is an OData change set of 1 request\(s\)/);
+    const { operations } = decode(Buffer.from(changeSet));
+    expect(operations).toEqual([
+      expect.objectContaining({
+        method: 'POST',
+        url: '/items',
+        name: 'changeset-1.1',
+        atomicityGroup: 'changeset-1',
+      }),
+    ]);
   });
 
   it('refuses more parts than the limit while parsing', () => {
