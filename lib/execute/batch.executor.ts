@@ -114,11 +114,13 @@ export class BatchExecutor {
           dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
         },
         (index, failedDependency) =>
-          onNextTurn(context.readyToStart, () =>
+          whenReady(context.readyToStart, () =>
             lane.run(() => this.runner.run(batch, index, failedDependency)),
           ),
         (result) => isSuccess(result.code),
         this.options.concurrency,
+        // A streamed reply decides before each start whether its reader is behind.
+        context.readyToStart ? 1 : Infinity,
       ).pipe(tap(({ index, result }) => (results[index] = result)));
       if (this.options.timeout > 0)
         outcomes = outcomes.pipe(takeUntil(timer(this.options.timeout)));
@@ -154,34 +156,33 @@ export class BatchExecutor {
 }
 
 /**
- * Subscribes on the next turn of the event loop, so timers and I/O keep running between
- * operations, however many run synchronously, and no chain of operations recurses. Then, if
- * `readyToStart` returns a promise, once it settles (back-pressure of a streamed reply).
+ * The operation once `readyToStart` lets it start: at once when it returns nothing, else once
+ * its promise settles (back-pressure of a streamed reply). The scheduler already starts every
+ * operation on a turn of its own, so there is no layer here when nothing holds it back.
  */
-function onNextTurn<T>(
+function whenReady<T>(
   readyToStart: BatchRunContext['readyToStart'],
   source: () => Observable<T>,
 ): Observable<T> {
+  const ready = readyToStart?.();
+  if (!ready) return source();
   return new Observable<T>((subscriber) => {
     let inner: Subscription | undefined;
     let stopped = false;
-    const start = (): void => {
-      if (stopped) return;
-      // Thrown here it would escape the immediate and crash the process: the batch fails instead.
-      try {
-        inner = source().subscribe(subscriber);
-      } catch (error) {
-        subscriber.error(error);
-      }
-    };
-    const handle = setImmediate(() => {
-      const ready = readyToStart?.();
-      if (ready) ready.then(start, (error: unknown) => subscriber.error(error));
-      else start();
-    });
+    ready.then(
+      () => {
+        if (stopped) return;
+        // Thrown here it would be an unhandled rejection: the batch fails instead.
+        try {
+          inner = source().subscribe(subscriber);
+        } catch (error) {
+          subscriber.error(error);
+        }
+      },
+      (error: unknown) => subscriber.error(error),
+    );
     return () => {
       stopped = true;
-      clearImmediate(handle);
       inner?.unsubscribe();
     };
   });

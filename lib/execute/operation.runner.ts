@@ -141,16 +141,19 @@ export class OperationRunner {
     }
     const { headers, body, statusCode } = decoded.response;
     const contentType = headers['content-type'];
+    const entryBody = decodeResponseBody(
+      body,
+      typeof contentType === 'string' ? contentType : undefined,
+      decoded.kind === 'encoded',
+      // Only the app's own body: a decoded content coding made new bytes.
+      decoded.kind === 'plain' ? decoded.response.text : undefined,
+    );
     return {
       method: operation.method,
       url,
       code: statusCode,
       headers,
-      ...decodeResponseBody(
-        body,
-        typeof contentType === 'string' ? contentType : undefined,
-        decoded.kind === 'encoded',
-      ),
+      ...entryBody,
       ...(decoded.kind === 'decoded' ? { decodedContentEncoding: decoded.from } : {}),
     };
   }
