@@ -2,6 +2,8 @@ import {
   BATCH_FORMATS,
   type BatchFormat,
   DEFAULT_INHERITED_HEADERS,
+  ENTRY_HEADER_POLICIES,
+  type EntryHeaderPolicy,
   METHOD_OVERRIDE_HEADERS,
 } from './batch.constants.js';
 import type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
@@ -30,6 +32,14 @@ export interface BatchModuleOptions {
    * A method-override header ({@link METHOD_OVERRIDE_HEADERS}) is refused at bootstrap.
    */
   inheritHeaders?: readonly string[];
+  /**
+   * What each entry carries of its response's headers. `'essential'` leaves out
+   * {@link ENTRY_HEADERS_DROPPED} (`content-length` of a body the entry re-encodes, `date`,
+   * `x-powered-by`, hop-by-hop headers) and keeps the rest; `'all'` keeps every header (what
+   * entries carried before this option). A batch request may ask for either with `?entryHeaders=` on its URL. Default
+   * `'essential'`.
+   */
+  entryHeaders?: EntryHeaderPolicy;
   /**
    * Milliseconds the whole batch may take. At the deadline the reply is sent with finished entries
    * filled and the others `null`; operations not yet started never start. Default `30000`; `0` disables it.
@@ -155,6 +165,7 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
   concurrency: 10,
   globalConcurrency: 0,
   inheritHeaders: DEFAULT_INHERITED_HEADERS,
+  entryHeaders: 'essential',
   timeout: 30_000,
   operationTimeout: 0,
   maxResponseBytes: 5 * 1024 * 1024,
@@ -235,6 +246,11 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
       `BatchModule: formats must be a non-empty array of ${BATCH_FORMATS.map((f) => `"${f}"`).join(', ')}`,
     );
   }
+  if (!(ENTRY_HEADER_POLICIES as readonly unknown[]).includes(options.entryHeaders)) {
+    throw new TypeError(
+      `BatchModule: entryHeaders must be ${ENTRY_HEADER_POLICIES.map((p) => `"${p}"`).join(' or ')}`,
+    );
+  }
   if (typeof (options.operationContext as unknown) !== 'boolean') {
     throw new TypeError('BatchModule: operationContext must be true or false');
   }
@@ -250,6 +266,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxBodyBytes: options.maxBodyBytes,
     exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
+    entryHeaders: options.entryHeaders,
     formats: Object.freeze([...(formats as BatchFormat[])]),
     operationContext: options.operationContext,
     maxReferences: options.maxReferences,

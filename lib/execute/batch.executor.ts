@@ -11,7 +11,7 @@ import {
   tap,
   timer,
 } from 'rxjs';
-import { BATCH_OPTIONS } from '../batch.constants.js';
+import { BATCH_OPTIONS, type EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../operation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
@@ -51,6 +51,8 @@ export interface BatchRunContext {
    * operation starts.
    */
   readyToStart?: () => PromiseLike<void> | undefined;
+  /** What each entry carries of its response's headers; the `entryHeaders` option by default. */
+  entryHeaders?: EntryHeaderPolicy;
 }
 
 /**
@@ -105,6 +107,7 @@ export class BatchExecutor {
         parent,
         reply: new ReplyBudget(this.options.maxReplyBytes),
         cookies: new BatchCookieJar(parent),
+        entryHeaders: context.entryHeaders ?? this.options.entryHeaders,
       };
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();

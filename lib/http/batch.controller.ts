@@ -1,3 +1,4 @@
+import { requestedEntryHeaders } from './entry-headers.query.js';
 import {
   Body,
   Controller,
@@ -61,13 +62,14 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const crossSite = crossSiteRefusal(incoming);
       if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
+      const entryHeaders = requestedEntryHeaders(incoming.url);
       const batch = decodeBatchRequest(incoming, body, this.options);
       const { operations } = batch;
       releaseBatchSession(request);
       const outgoing = rawOf(response) as ServerResponse;
       const writer = new ReplyWriter(this.adapterHost.httpAdapter, response, outgoing);
       const signal = abortOnDisconnect(outgoing);
-      const context = { request: incoming, signal };
+      const context = { request: incoming, signal, entryHeaders };
 
       const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>
         this.executor.run(operations, { ...context, readyToStart }),
