@@ -6,6 +6,7 @@
 import autocannon from 'autocannon';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import process from 'node:process';
 import { freePort } from '../scripts/free-port.mjs';
 import { countingProxy } from './h2.mjs';

@@ -9,7 +9,9 @@
 //   batch       one POST /batch over one HTTP/1.1 connection, references for what depends
 // Connections are opened and warmed before the clock starts (HPACK tables warm too), so the
 // figures compare round trips and bytes, not handshakes.
+import { Buffer } from 'node:buffer';
 import http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
