@@ -2,11 +2,22 @@
 // interceptor like a real app. Plain JavaScript so it runs without a build step of its own;
 // decorators applied as functions.
 import 'reflect-metadata';
-import { Controller, Get, Injectable, Module, Query } from '@nestjs/common';
+import {
+  Body,
+  Controller,
+  Get,
+  Injectable,
+  Module,
+  Param,
+  Patch,
+  Post,
+  Query,
+} from '@nestjs/common';
 import { APP_GUARD, APP_INTERCEPTOR, NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { BatchModule } from 'nestjs-batch';
+import process from 'node:process';
 import { map } from 'rxjs';
 
 class ItemController {
@@ -21,6 +32,48 @@ Get('item')(
 );
 Query('after')(ItemController.prototype, 'item', 0);
 Controller()(ItemController);
+
+// A small store for the create-read-update-list scenario of the HTTP/2 comparison.
+class ItemsController {
+  constructor() {
+    this.items = new Map();
+    this.next = 1;
+  }
+  create(body) {
+    const item = { id: this.next++, name: body?.name ?? 'item', qty: body?.qty ?? 0 };
+    this.items.set(item.id, item);
+    return item;
+  }
+  read(id) {
+    return this.items.get(Number(id)) ?? null;
+  }
+  update(id, body) {
+    const item = this.items.get(Number(id));
+    if (item) Object.assign(item, body);
+    return item ?? null;
+  }
+  list() {
+    // The last ten, as a list page would show.
+    return [...this.items.values()].slice(-10);
+  }
+}
+const decorate = (decorators, name) =>
+  decorators.forEach((decorator) =>
+    decorator(
+      ItemsController.prototype,
+      name,
+      Object.getOwnPropertyDescriptor(ItemsController.prototype, name),
+    ),
+  );
+decorate([Post()], 'create');
+Body()(ItemsController.prototype, 'create', 0);
+decorate([Get(':id')], 'read');
+Param('id')(ItemsController.prototype, 'read', 0);
+decorate([Patch(':id')], 'update');
+Param('id')(ItemsController.prototype, 'update', 0);
+Body()(ItemsController.prototype, 'update', 1);
+decorate([Get()], 'list');
+Controller('items')(ItemsController);
 
 class ApiKeyGuard {
   canActivate(context) {
@@ -43,7 +96,7 @@ export function benchModule(imports) {
   class BenchModule {}
   Module({
     imports,
-    controllers: [ItemController],
+    controllers: [ItemController, ItemsController],
     providers: [
       { provide: APP_GUARD, useClass: ApiKeyGuard },
       { provide: APP_INTERCEPTOR, useClass: ServedByInterceptor },
@@ -54,16 +107,32 @@ export function benchModule(imports) {
 
 /** A fresh adapter: `express`, or Fastify for anything else. */
 const adapterFor = (platform) =>
-  platform === 'express' ? new ExpressAdapter() : new FastifyAdapter();
+  platform === 'express'
+    ? new ExpressAdapter()
+    : // `fastify-h2`: Fastify on HTTP/2 cleartext (h2c), as a modern client would reach it.
+      new FastifyAdapter(platform === 'fastify-h2' ? { http2: true } : {});
 
 /** The bench app with BatchModule, initialised and ready for in-process dispatch. */
-export async function createBatchBenchApp(platform, options = { limit: 50 }) {
+export async function createBatchBenchApp(platform, options = benchOptions()) {
   const app = await NestFactory.create(
     benchModule([BatchModule.forRoot(options)]),
     adapterFor(platform),
     { logger: false },
   );
+  // `BENCH_COMPRESS=1`: responses over 1 KiB compressed (@fastify/compress), as most deployed
+  // APIs do; the HTTP/2 comparison runs so, since an uncompressed batch reply is compared with
+  // HPACK-compressed headers.
+  if (platform !== 'express' && process.env.BENCH_COMPRESS === '1') {
+    const { default: compress } = await import('@fastify/compress');
+    await app.register(compress, { encodings: ['br', 'gzip'] });
+  }
   await app.init();
   if (platform !== 'express') await app.getHttpAdapter().getInstance().ready();
   return app;
+}
+
+/** BatchModule's options for the bench: `BENCH_CONCURRENCY` tries another `concurrency`. */
+function benchOptions() {
+  const concurrency = Number(process.env.BENCH_CONCURRENCY);
+  return { limit: 50, ...(concurrency > 0 ? { concurrency } : {}) };
 }

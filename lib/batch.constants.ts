@@ -143,3 +143,41 @@ export type BatchFormat = (typeof BATCH_FORMATS)[number];
  * @publicApi
  */
 export const DECODED_CONTENT_ENCODINGS = Object.freeze(['gzip', 'deflate', 'br'] as const);
+
+/**
+ * What an entry carries of its response's headers (`entryHeaders`, and `?entryHeaders=` on the
+ * batch request): `essential` drops {@link ENTRY_HEADERS_DROPPED}, `all` keeps every header the
+ * app set.
+ * @publicApi
+ */
+export const ENTRY_HEADER_POLICIES = Object.freeze(['essential', 'all'] as const);
+
+/**
+ * A policy of {@link ENTRY_HEADER_POLICIES}.
+ * @publicApi
+ */
+export type EntryHeaderPolicy = (typeof ENTRY_HEADER_POLICIES)[number];
+
+/**
+ * Response headers an entry leaves out under the `essential` policy, the default: they describe
+ * the response's own connection or framing, not the answer, and mean nothing inside an entry.
+ * `content-length` is the length of the bytes the app sent, while the entry re-encodes the body
+ * (parsed JSON, text, base64); it is kept when the entry has no body (a HEAD answer says there
+ * how long the body would be). `date` is the time the batch reply has too; `x-powered-by`
+ * names the framework on every entry; the rest are hop-by-hop (RFC 9110 §7.6.1). Every other
+ * header is kept: `content-type`, `etag`, `location`, `set-cookie`, `cache-control`, `vary`,
+ * rate-limit headers and the app's own.
+ * @publicApi
+ */
+export const ENTRY_HEADERS_DROPPED: readonly string[] = Object.freeze([
+  'content-length',
+  'date',
+  'x-powered-by',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+]);

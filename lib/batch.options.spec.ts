@@ -24,6 +24,14 @@ describe('resolveBatchOptions', () => {
     expect(() => resolveBatchOptions({ retries: 3 } as never)).toThrow(/unknown option "retries"/);
   });
 
+  it("takes entryHeaders 'essential' or 'all', and refuses anything else", () => {
+    expect(resolveBatchOptions({}).entryHeaders).toBe('essential');
+    expect(resolveBatchOptions({ entryHeaders: 'all' }).entryHeaders).toBe('all');
+    expect(() => resolveBatchOptions({ entryHeaders: 'none' as 'all' })).toThrow(
+      'BatchModule: entryHeaders must be "essential" or "all"',
+    );
+  });
+
   it('refuses maxResponseBytes 0: no response could be kept', () => {
     expect(() => resolveBatchOptions({ maxResponseBytes: 0 })).toThrow(
       /maxResponseBytes must be an integer >= 1, got 0/,

@@ -2,6 +2,8 @@ import {
   BATCH_FORMATS,
   type BatchFormat,
   DEFAULT_INHERITED_HEADERS,
+  ENTRY_HEADER_POLICIES,
+  type EntryHeaderPolicy,
   METHOD_OVERRIDE_HEADERS,
 } from './batch.constants.js';
 import { BatchException } from './batch.exceptions.js';
@@ -34,6 +36,14 @@ export interface BatchModuleOptions {
    * A method-override header ({@link METHOD_OVERRIDE_HEADERS}) is refused at bootstrap.
    */
   inheritHeaders?: readonly string[];
+  /**
+   * What each entry carries of its response's headers. `'essential'` leaves out
+   * {@link ENTRY_HEADERS_DROPPED} (`content-length` of a body the entry re-encodes, `date`,
+   * `x-powered-by`, hop-by-hop headers) and keeps the rest; `'all'` keeps every header (what
+   * entries carried before this option). A batch request may ask for either with `?entryHeaders=` on its URL. Default
+   * `'essential'`.
+   */
+  entryHeaders?: EntryHeaderPolicy;
   /**
    * Milliseconds the whole batch may take. At the deadline the reply is sent with finished entries
    * filled and the others `null`; operations not yet started never start. Default `30000`; `0` disables it.
@@ -189,6 +199,7 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
   concurrency: 10,
   globalConcurrency: 0,
   inheritHeaders: DEFAULT_INHERITED_HEADERS,
+  entryHeaders: 'essential',
   timeout: 30_000,
   operationTimeout: 0,
   maxResponseBytes: 5 * 1024 * 1024,
@@ -279,6 +290,11 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
       'BatchModule: transaction must be a function (work) => Promise that runs work in a transaction, or null',
     );
   }
+  if (!(ENTRY_HEADER_POLICIES as readonly unknown[]).includes(options.entryHeaders)) {
+    throw new TypeError(
+      `BatchModule: entryHeaders must be ${ENTRY_HEADER_POLICIES.map((p) => `"${p}"`).join(' or ')}`,
+    );
+  }
   if (typeof (options.operationContext as unknown) !== 'boolean') {
     throw new TypeError('BatchModule: operationContext must be true or false');
   }
@@ -296,6 +312,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxBodyBytes: options.maxBodyBytes,
     exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
+    entryHeaders: options.entryHeaders,
     formats: Object.freeze([...(formats as BatchFormat[])]),
     operationContext: options.operationContext,
     maxReferences: options.maxReferences,

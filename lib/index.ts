@@ -14,11 +14,14 @@ export {
   DECODED_CONTENT_ENCODINGS,
   DEFAULT_BATCH_PATH,
   DEFAULT_INHERITED_HEADERS,
+  ENTRY_HEADER_POLICIES,
+  ENTRY_HEADERS_DROPPED,
   FORBIDDEN_OPERATION_HEADERS,
   FORWARDING_HEADERS,
   METHOD_OVERRIDE_HEADERS,
   NDJSON_MEDIA_TYPE,
   type BatchFormat,
+  type EntryHeaderPolicy,
 } from './batch.constants.js';
 export { BODY_ENCODINGS } from './operation/body-encoding.rules.js';
 export {

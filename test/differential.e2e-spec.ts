@@ -1,6 +1,7 @@
 import { AccountModule } from './fixtures/account.fixtures.js';
 import { GlobalPipelineModule } from './fixtures/global-pipeline.fixtures.js';
 import { CounterModule, mountSessions } from './fixtures/sessions.fixtures.js';
+import { ENTRY_HEADERS_DROPPED } from 'nestjs-batch';
 import { forEachPlatform } from './utils/platforms.js';
 import { useTestApp, type Entry } from './utils/test-app.js';
 
@@ -66,7 +67,10 @@ function entryBytes(entry: Entry): Buffer {
 
 forEachPlatform((platform) => {
   describe('a realistic app: each request sent directly and as a one-operation batch answers the same', () => {
+    // Every header, so the comparison with the direct answer is whole; what the default policy
+    // leaves out is checked against that, name by name, below.
     const t = useTestApp({
+      batch: { entryHeaders: 'all' },
       imports: [GlobalPipelineModule, CounterModule, AccountModule],
       configure: mountSessions(platform, { secret: 'test secret', resave: true }),
     });
@@ -107,6 +111,21 @@ forEachPlatform((platform) => {
           expect(entryBytes(entry).equals(bytes)).toBe(true);
         }
         expect(comparable(entry.headers)).toEqual(comparable(directResponse.headers));
+
+        // The default policy: the same headers but exactly ENTRY_HEADERS_DROPPED (content-length
+        // only where the entry has a body).
+        const essential = await browser
+          .post('/batch?entryHeaders=essential')
+          .send({ data: [{ ...sample, headers: sample.headers }] })
+          .expect(200);
+        const [lean] = (essential.body as { data: Entry[] }).data;
+        const dropped = (name: string): boolean =>
+          ENTRY_HEADERS_DROPPED.includes(name) &&
+          (name !== 'content-length' || lean?.body !== undefined);
+        const expected = Object.fromEntries(
+          Object.entries(comparable(directResponse.headers)).filter(([name]) => !dropped(name)),
+        );
+        expect(comparable(lean?.headers ?? {})).toEqual(expected);
       },
     );
   });

@@ -26,6 +26,11 @@ export interface DispatchResponse {
   /** Names lower case; `set-cookie` as an array; no hop-by-hop headers. Owned by the caller. */
   readonly headers: Record<string, string | string[]>;
   readonly body: Buffer;
+  /**
+   * The same body as the string the app wrote, when it wrote one UTF-8 string: an entry reads
+   * JSON or text from it instead of decoding `body` back from bytes.
+   */
+  readonly text?: string;
   /** The body went past the byte cap; `body` is incomplete. */
   readonly truncated: boolean;
 }

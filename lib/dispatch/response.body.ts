@@ -16,18 +16,20 @@ export function decodeResponseBody(
   contentType: string | undefined,
   /** Still content-encoded (a coding not decoded here): bytes whatever the type says. */
   encoded = false,
+  /** The same body as the string the app wrote, when it wrote one (see `DispatchResponse.text`). */
+  text?: string,
 ): DecodedBody {
   if (bytes.length === 0) return {};
   if (encoded) return { body: bytes.toString('base64'), bodyEncoding: 'base64' };
   const type = contentType ?? '';
   if (JSON_MEDIA_TYPE.test(type)) {
-    const text = bytes.toString('utf8');
+    const json = text ?? bytes.toString('utf8');
     try {
-      return { body: JSON.parse(text) as unknown };
+      return { body: JSON.parse(json) as unknown };
     } catch {
-      return { body: text };
+      return { body: json };
     }
   }
-  if (type === '' || TEXT_MEDIA_TYPE.test(type)) return { body: bytes.toString('utf8') };
+  if (type === '' || TEXT_MEDIA_TYPE.test(type)) return { body: text ?? bytes.toString('utf8') };
   return { body: bytes.toString('base64'), bodyEncoding: 'base64' };
 }

@@ -26,6 +26,26 @@ describe('captureResponse', () => {
     expect(result.truncated).toBe(false);
   });
 
+  it('gives a body written as one string as that string too, so it is not decoded back from bytes', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 1024);
+    response.setHeader('Content-Type', 'application/json');
+    response.end('{"caf\u00e9":1}');
+    const result = capture.result();
+    expect(result.text).toBe('{"caf\u00e9":1}');
+    expect(result.body.toString('utf8')).toBe('{"caf\u00e9":1}');
+
+    const several = responseTo();
+    const two = captureResponse(several, 1024);
+    several.write('{"a":');
+    several.end('1}');
+    expect(two.result().text).toBeUndefined();
+    const encoded = responseTo();
+    const base64 = captureResponse(encoded, 1024);
+    encoded.end('dGVh', 'base64');
+    expect(base64.result().text).toBeUndefined();
+  });
+
   it.each([
     ['an object', { 'X-Head': 'from writeHead', 'Set-Cookie': 'a=1' }],
     [

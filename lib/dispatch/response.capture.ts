@@ -23,9 +23,16 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
   let truncated = false;
   let recording = true;
   let headHeaders: Record<string, string | string[]> = {};
+  /** The body when the app wrote it as one UTF-8 string (most JSON and text answers). */
+  let text: string | undefined;
+  let writes = 0;
 
   const keep = (chunk: unknown, encoding: unknown): void => {
     if (!recording || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    const utf8 = typeof chunk === 'string' && (typeof encoding !== 'string' || isUtf8(encoding));
+    writes++;
+    // A lone surrogate would be U+FFFD in the bytes the client gets: the text must say the same.
+    text = writes === 1 && utf8 && isWellFormed(chunk) ? chunk : undefined;
     const bytes =
       typeof chunk === 'string'
         ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
@@ -69,14 +76,23 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
       const statusCode = response.statusCode;
       // HTTP sends no body for these, whatever the handler wrote.
       const bodiless = response.req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
-      return {
-        statusCode,
-        headers: normaliseHeaders(response.getHeaders(), headHeaders),
-        body: bodiless ? Buffer.alloc(0) : Buffer.concat(chunks, size),
-        truncated: truncated && !bodiless,
-      };
+      const headers = normaliseHeaders(response.getHeaders(), headHeaders);
+      if (bodiless) return { statusCode, headers, body: Buffer.alloc(0), truncated: false };
+      // One chunk is the body as it is: no copy.
+      const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
+      const whole = !truncated && text !== undefined && chunks.length === 1;
+      return { statusCode, headers, body, truncated, ...(whole ? { text } : {}) };
     },
   };
+}
+
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
+function isUtf8(encoding: string): boolean {
+  const name = encoding.toLowerCase();
+  return name === 'utf8' || name === 'utf-8';
 }
 
 /**

@@ -60,6 +60,7 @@ export class AtomicGroupRunner {
     start: StartOperation,
     record: (index: number, result: BatchResult) => void,
     concurrency: number,
+    perTurn: number,
   ): Observable<BatchOutcome> {
     /** The operation a failed unit names to its dependents: the one that failed. */
     const failedOperation: number[] = [];
@@ -77,6 +78,7 @@ export class AtomicGroupRunner {
         },
         (outcomes) => outcomes.every(({ result }) => isSuccess(result.code)),
         concurrency,
+        perTurn,
       ).subscribe({
         next: ({ index: unit, result: outcomes }) => {
           const failed = outcomes.find(({ result }) => !isSuccess(result.code));
@@ -100,21 +102,31 @@ export class AtomicGroupRunner {
     return new Observable<BatchOutcome[]>((subscriber) => {
       const outcomes: BatchOutcome[] = [];
       let current: Subscription | undefined;
-      const next = (at: number): void => {
-        const index = members[at];
-        if (index === undefined) {
-          subscriber.next(outcomes);
-          subscriber.complete();
-          return;
+      // A loop, not recursion, over operations that answer at once (a 424 for a failed
+      // dependency): a long group must not grow the stack.
+      const next = (from: number): void => {
+        for (let at = from; ; at++) {
+          const index = members[at];
+          if (index === undefined) {
+            subscriber.next(outcomes);
+            subscriber.complete();
+            return;
+          }
+          const call = { subscribing: true, answeredAtOnce: false };
+          current = start(batch, index, failedDependency).subscribe({
+            next: (result) => {
+              record(index, result);
+              outcomes.push({ index, result });
+            },
+            error: (error: unknown) => subscriber.error(error),
+            complete: () => {
+              if (call.subscribing) call.answeredAtOnce = true;
+              else next(at + 1);
+            },
+          });
+          call.subscribing = false;
+          if (!call.answeredAtOnce) return;
         }
-        current = start(batch, index, failedDependency).subscribe({
-          next: (result) => {
-            record(index, result);
-            outcomes.push({ index, result });
-          },
-          error: (error: unknown) => subscriber.error(error),
-          complete: () => next(at + 1),
-        });
       };
       next(0);
       return () => current?.unsubscribe();

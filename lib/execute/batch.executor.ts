@@ -11,7 +11,7 @@ import {
   tap,
   timer,
 } from 'rxjs';
-import { BATCH_OPTIONS, type BatchFormat } from '../batch.constants.js';
+import { BATCH_OPTIONS, type BatchFormat, type EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../operation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
@@ -60,6 +60,8 @@ export interface BatchRunContext {
   planned?: (dependents: readonly (readonly number[])[]) => void;
   /** The wire format the batch came in, for batch listeners (`@BatchListener()`). */
   format?: BatchFormat;
+  /** What each entry carries of its response's headers; the `entryHeaders` option by default. */
+  entryHeaders?: EntryHeaderPolicy;
 }
 
 /**
@@ -121,19 +123,22 @@ export class BatchExecutor {
         parent,
         reply: new ReplyBudget(this.options.maxReplyBytes),
         cookies: new BatchCookieJar(parent),
+        entryHeaders: context.entryHeaders ?? this.options.entryHeaders,
       };
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();
       // Undefined without listeners: then nothing below pays for them.
       const tracker = this.events.track(plan, context.format, context);
       const start = (run: BatchRun, index: number, failedDependency: number | undefined) =>
-        onNextTurn(context.readyToStart, () =>
+        whenReady(context.readyToStart, () =>
           lane.run(() =>
             tracker
               ? tracker.operation(index, () => this.runner.run(run, index, failedDependency))
               : this.runner.run(run, index, failedDependency),
           ),
         );
+      // A streamed reply decides before each start whether its reader is behind.
+      const perTurn = context.readyToStart ? 1 : Infinity;
       let outcomes = (
         plan.units
           ? this.groups.schedule(
@@ -142,6 +147,7 @@ export class BatchExecutor {
               start,
               (index, result) => (results[index] = result),
               this.options.concurrency,
+              perTurn,
             )
           : scheduleGraph(
               {
@@ -151,6 +157,7 @@ export class BatchExecutor {
               (index, failedDependency) => start(batch, index, failedDependency),
               (result) => isSuccess(result.code),
               this.options.concurrency,
+              perTurn,
             )
       ).pipe(tap(({ index, result }) => (results[index] = result)));
       if (this.options.timeout > 0)
@@ -187,34 +194,33 @@ export class BatchExecutor {
 }
 
 /**
- * Subscribes on the next turn of the event loop, so timers and I/O keep running between
- * operations, however many run synchronously, and no chain of operations recurses. Then, if
- * `readyToStart` returns a promise, once it settles (back-pressure of a streamed reply).
+ * The operation once `readyToStart` lets it start: at once when it returns nothing, else once
+ * its promise settles (back-pressure of a streamed reply). The scheduler already starts every
+ * operation on a turn of its own, so there is no layer here when nothing holds it back.
  */
-function onNextTurn<T>(
+function whenReady<T>(
   readyToStart: BatchRunContext['readyToStart'],
   source: () => Observable<T>,
 ): Observable<T> {
+  const ready = readyToStart?.();
+  if (!ready) return source();
   return new Observable<T>((subscriber) => {
     let inner: Subscription | undefined;
     let stopped = false;
-    const start = (): void => {
-      if (stopped) return;
-      // Thrown here it would escape the immediate and crash the process: the batch fails instead.
-      try {
-        inner = source().subscribe(subscriber);
-      } catch (error) {
-        subscriber.error(error);
-      }
-    };
-    const handle = setImmediate(() => {
-      const ready = readyToStart?.();
-      if (ready) ready.then(start, (error: unknown) => subscriber.error(error));
-      else start();
-    });
+    ready.then(
+      () => {
+        if (stopped) return;
+        // Thrown here it would be an unhandled rejection: the batch fails instead.
+        try {
+          inner = source().subscribe(subscriber);
+        } catch (error) {
+          subscriber.error(error);
+        }
+      },
+      (error: unknown) => subscriber.error(error),
+    );
     return () => {
       stopped = true;
-      clearImmediate(handle);
       inner?.unsubscribe();
     };
   });

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { lastValueFrom, Observable, toArray } from 'rxjs';
+import { lastValueFrom, Observable, of, toArray } from 'rxjs';
 import { scheduleGraph } from './dependency.scheduler.js';
 
 /** A random DAG: each node may depend only on nodes before it (so there is no cycle). */
@@ -137,5 +137,46 @@ describe('scheduleGraph', () => {
     subscription.unsubscribe();
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(started).toEqual([0]);
+  });
+
+  it('takes nodes that answer synchronously: a chain of 20,000 neither recurses nor starves timers', async () => {
+    const length = 20_000;
+    const dependencies = Array.from({ length }, (_, i) => (i === 0 ? [] : [i - 1]));
+    let ticks = 0;
+    const ticker = setInterval(() => ticks++, 0);
+    try {
+      const completions = await lastValueFrom(
+        scheduleGraph(
+          graphOf(dependencies),
+          () => of(true),
+          (ok) => ok,
+          1,
+        ).pipe(toArray()),
+      );
+      expect(completions.map((c) => c.index)).toEqual(dependencies.map((_, i) => i));
+      expect(ticks).toBeGreaterThan(0);
+    } finally {
+      clearInterval(ticker);
+    }
+  });
+
+  it('starts the nodes ready together in one turn, after the subscriber returns', async () => {
+    const started: number[] = [];
+    const completions = scheduleGraph(
+      graphOf([[], [], [], [0, 1, 2]]),
+      (index) => {
+        started.push(index);
+        return of(true);
+      },
+      () => true,
+      10,
+    );
+    const done = lastValueFrom(completions.pipe(toArray()));
+    expect(started).toEqual([]);
+    // One immediate starts all three ready nodes; their dependent starts on the next turn.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(started).toEqual([0, 1, 2]);
+    await done;
+    expect(started).toEqual([0, 1, 2, 3]);
   });
 });

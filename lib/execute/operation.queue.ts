@@ -25,7 +25,8 @@ interface Lane {
   queued: boolean;
 }
 
-const PASS_THROUGH: OperationLane = { run: (start) => new Observable((s) => start().subscribe(s)) };
+/** No cap: the operation itself, with no layer around it (each is paid once per operation). */
+const PASS_THROUGH: OperationLane = { run: (start) => start() };
 
 /**
  * The cap on operations in flight across every batch of the app (`globalConcurrency`), shared

@@ -1,4 +1,5 @@
 import { Observable, of, timeout } from 'rxjs';
+import type { EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeContentEncoding } from '../dispatch/content-encoding.js';
 import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
@@ -21,6 +22,7 @@ import {
   timedOut,
 } from './operation.failures.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
+import { entryHeaders } from './entry.headers.js';
 import type { ReplyBudget } from './reply.budget.js';
 
 /** What every operation of one batch shares; made once per batch by the executor. */
@@ -36,6 +38,8 @@ export interface BatchRun {
   readonly reply: ReplyBudget;
   /** The cookies operations set, for the operations after them. */
   readonly cookies: BatchCookieJar;
+  /** What each entry carries of its response's headers. */
+  readonly entryHeaders: EntryHeaderPolicy;
 }
 
 /**
@@ -97,7 +101,7 @@ export class OperationRunner {
         next: (response) => {
           let result: BatchResult;
           try {
-            result = this.toResult(operation, url, response, label, reply);
+            result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
             cookies.store(result);
           } catch (error) {
             result = dispatchFailed(operation, url, label, error, false);
@@ -127,6 +131,7 @@ export class OperationRunner {
     response: DispatchResponse,
     label: string,
     reply: ReplyBudget,
+    policy: EntryHeaderPolicy,
   ): BatchResult {
     const { maxResponseBytes } = this.options;
     const decoded = response.truncated
@@ -141,16 +146,19 @@ export class OperationRunner {
     }
     const { headers, body, statusCode } = decoded.response;
     const contentType = headers['content-type'];
+    const entryBody = decodeResponseBody(
+      body,
+      typeof contentType === 'string' ? contentType : undefined,
+      decoded.kind === 'encoded',
+      // Only the app's own body: a decoded content coding made new bytes.
+      decoded.kind === 'plain' ? decoded.response.text : undefined,
+    );
     return {
       method: operation.method,
       url,
       code: statusCode,
-      headers,
-      ...decodeResponseBody(
-        body,
-        typeof contentType === 'string' ? contentType : undefined,
-        decoded.kind === 'encoded',
-      ),
+      headers: entryHeaders(headers, policy, entryBody.body !== undefined),
+      ...entryBody,
       ...(decoded.kind === 'decoded' ? { decodedContentEncoding: decoded.from } : {}),
     };
   }

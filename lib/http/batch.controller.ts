@@ -1,3 +1,4 @@
+import { requestedEntryHeaders } from './entry-headers.query.js';
 import {
   Body,
   Controller,
@@ -61,6 +62,7 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const crossSite = crossSiteRefusal(incoming);
       if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
+      const entryHeaders = requestedEntryHeaders(incoming.url);
       const batch = decodeBatchRequest(incoming, body, this.options);
       const { operations } = batch;
       releaseBatchSession(request);
@@ -72,6 +74,7 @@ export function createBatchController(path: string): Type<unknown> {
         signal,
         format: batch.format,
         planned: batch.planned?.bind(batch),
+        entryHeaders,
       };
 
       const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>

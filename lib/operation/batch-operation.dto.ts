@@ -14,14 +14,26 @@ import { BODY_ENCODINGS } from './body-encoding.rules.js';
 import { IsOperationUrl } from './url.rules.js';
 
 /**
+ * The DTO's `@Transform` of `method`: upper case, so `get` is `GET`. Shared with the hot-path
+ * validator (operation.validator.ts), which applies it without class-transformer.
+ */
+export function transformMethod(value: unknown): unknown {
+  return typeof value === 'string' ? value.toUpperCase() : value;
+}
+
+/**
+ * The fields excluded from the transformation and taken verbatim by the decoder, with rules of
+ * their own (header.rules.ts, body-encoding.rules.ts).
+ */
+export const VERBATIM_FIELDS: readonly string[] = ['headers', 'body'];
+
+/**
  * One operation of the native format. `headers` and `body` are excluded from the transformation
  * because class-transformer rebuilds untyped values, which would turn a `__proto__` key of the
  * client's JSON into a prototype; the decoder takes them verbatim instead.
  */
 export class BatchOperationDto {
-  @Transform(({ value }: { value: unknown }) =>
-    typeof value === 'string' ? value.toUpperCase() : value,
-  )
+  @Transform(({ value }: { value: unknown }) => transformMethod(value))
   @IsIn(BATCH_METHODS)
   method!: BatchMethod;
 

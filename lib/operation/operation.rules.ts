@@ -1,10 +1,8 @@
-import { plainToInstance } from 'class-transformer';
-import { validateSync, type ValidationError } from 'class-validator';
 import secureJson from 'secure-json-parse';
 import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
 import { isRecord } from './json.value.js';
-import { BatchRequestDto } from './batch-operation.dto.js';
+import { checkOperationFields } from './operation.validator.js';
 import { decodeEncodedBody } from './body-encoding.rules.js';
 import {
   headerBlockBytes,
@@ -45,38 +43,38 @@ export function decodeOperations(
   });
   if (problems.length > 0) throw new InvalidBatchException(problems);
 
-  const dto = plainToInstance(BatchRequestDto, { data: data.map(shallow) });
-  const errors = validateSync(dto, {
-    whitelist: true,
-    forbidNonWhitelisted: true,
-    forbidUnknownValues: true,
-    validationError: { target: false, value: false },
-  });
-  problems.push(
-    ...errors
-      .flatMap((error) => messagesOf(error, ''))
-      .map((message) => message.replace(/^data\./, `${root}.`)),
-  );
-
+  // The DTOs' rules, applied by a validator read once from their metadata: class-validator's
+  // own validate() scans every decorated class of the app per object (operation.validator.ts).
+  // Field problems first, for every operation, then headers and bodies: the order of the
+  // messages class-validator gave.
+  const fieldProblems: string[] = [];
   const raw = data as Record<string, unknown>[];
-  const operations = dto.data.map((operation, index): BatchOperation => {
-    const { headers, body: operationBody } = raw[index] ?? {};
+  const operations = raw.map((item, index): BatchOperation => {
+    const at = `${root}.${index}`;
+    const checked = checkOperationFields(item);
+    for (const problem of checked.problems) fieldProblems.push(`${at}.${problem}`);
+    const operation = checked.fields as Partial<Record<keyof BatchOperation, unknown>> & {
+      bodyEncoding?: unknown;
+    };
+    const { headers, body: operationBody } = item;
     const decoded: BatchOperation = {
-      method: operation.method,
-      url: operation.url,
-      headers: decodeHeaders(headers, `${root}.${index}.headers`, problems),
+      method: operation.method as BatchOperation['method'],
+      url: operation.url as string,
+      headers: decodeHeaders(headers, `${at}.headers`, problems),
     };
     if (operation.bodyEncoding === 'base64') {
-      decoded.body = decodeEncodedBody(operationBody, `${root}.${index}`, problems);
+      decoded.body = decodeEncodedBody(operationBody, at, problems);
     } else if (operationBody !== undefined) decoded.body = operationBody;
-    if (operation.name !== undefined) decoded.name = operation.name;
-    if (operation.dependsOn !== undefined) decoded.dependsOn = operation.dependsOn;
+    if (operation.name !== undefined) decoded.name = operation.name as string;
+    if (operation.dependsOn !== undefined) decoded.dependsOn = operation.dependsOn as string[];
     if (operation.omitResponseOnSuccess !== undefined) {
-      decoded.omitResponseOnSuccess = operation.omitResponseOnSuccess;
+      decoded.omitResponseOnSuccess = operation.omitResponseOnSuccess as boolean;
     }
-    if (operation.atomicityGroup !== undefined) decoded.atomicityGroup = operation.atomicityGroup;
+    if (operation.atomicityGroup !== undefined)
+      decoded.atomicityGroup = operation.atomicityGroup as string;
     return decoded;
   });
+  problems.unshift(...fieldProblems);
   if (problems.length > 0) throw new InvalidBatchException(problems);
   for (const operation of operations) {
     Object.freeze(operation.headers);
@@ -118,29 +116,6 @@ const PROTOTYPE_KEYS =
   'the batch holds a "__proto__" key or a "constructor" key with a "prototype" inside; such keys are refused anywhere in a batch';
 
 /**
- * What class-transformer gets of an operation: its fields cut below two levels. class-transformer
- * recurses without bound (a `dependsOn` or `name` nested 200,000 deep overflowed the stack, a
- * 500), and every field it transforms is a scalar or a list of strings, so what is cut was
- * invalid anyway and is still reported, by the field's own rule (`must be a string`, `should not
- * exist`). `headers` and `body` are not transformed: they are taken verbatim below.
- */
-function shallow(item: unknown): unknown {
-  if (!isRecord(item)) return item;
-  return Object.fromEntries(
-    Object.entries(item).map(([key, value]) => [
-      key,
-      key === 'headers' || key === 'body' ? undefined : cut(value, 1),
-    ]),
-  );
-}
-
-function cut(value: unknown, levels: number): unknown {
-  if (typeof value !== 'object' || value === null) return value;
-  if (levels === 0) return Array.isArray(value) ? [] : {};
-  return Array.isArray(value) ? value.map((each: unknown) => cut(each, levels - 1)) : {};
-}
-
-/**
  * Headers as `{ "name": "value" }` or `[{ "name", "value" }]` (the seed's array form), to one
  * object with lower-case names.
  */
@@ -176,13 +151,4 @@ function decodeHeaders(raw: unknown, path: string, problems: string[]): Record<s
     );
   }
   return headers;
-}
-
-/** Nest's ValidationPipe style: `data.3.method must be one of ...`. */
-function messagesOf(error: ValidationError, parent: string): string[] {
-  const path = parent ? `${parent}.${error.property}` : error.property;
-  const own = Object.values(error.constraints ?? {}).map((message) =>
-    parent ? `${parent}.${message}` : message,
-  );
-  return [...own, ...(error.children ?? []).flatMap((child) => messagesOf(child, path))];
 }

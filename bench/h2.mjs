@@ -1,0 +1,242 @@
+// The HTTP/2 comparison of `npm run bench`: what a client that does not batch would do instead.
+// Scenarios (independent 50 GETs, chains of 5 and 10, create-read-update-list, 1 then 20 that
+// depend on it) run by four clients, each through a TCP proxy that delays every chunk and counts
+// the bytes both ways:
+//   sequential  one HTTP/1.1 keep-alive connection, one request at a time
+//   six         six HTTP/1.1 keep-alive connections, as a browser opens per origin
+//   http2       one HTTP/2 session (node:http2), every request that can go in parallel at once,
+//               to the bench app on Fastify over HTTP/2 cleartext
+//   batch       one POST /batch over one HTTP/1.1 connection, references for what depends
+// Connections are opened and warmed before the clock starts (HPACK tables warm too), so the
+// figures compare round trips and bytes, not handshakes.
+import { Buffer } from 'node:buffer';
+import http2 from 'node:http2';
+import { performance } from 'node:perf_hooks';
+import { Agent, request } from 'node:http';
+import { connect, createServer } from 'node:net';
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+
+/** The body as JSON, decoded from the content coding the server chose. */
+function parse(chunks, coding) {
+  const bytes = Buffer.concat(chunks);
+  const plain =
+    coding === 'gzip' ? gunzipSync(bytes) : coding === 'br' ? brotliDecompressSync(bytes) : bytes;
+  return JSON.parse(plain.toString('utf8'));
+}
+
+/** Headers every client sends on every request, as a real API client does. */
+const CLIENT_HEADERS = {
+  accept: 'application/json',
+  'accept-encoding': 'gzip, br',
+  'user-agent': 'bench-client/1.0 (node)',
+  authorization: 'Bearer 8c6f0d7a5e2b4f1c9a3d7e6b5c4a3f2e1d0c9b8a',
+};
+
+/** A TCP proxy that holds every chunk `delay` ms in each direction, counting bytes. */
+export async function countingProxy(target, delay) {
+  const bytes = { up: 0, down: 0 };
+  const sockets = new Set();
+  const server = createServer((client) => {
+    const upstream = connect(target, '127.0.0.1');
+    sockets.add(client).add(upstream);
+    const relay = (from, to, direction) =>
+      from.on('data', (chunk) => {
+        bytes[direction] += chunk.length;
+        setTimeout(() => to.writable && to.write(chunk), delay);
+      });
+    relay(client, upstream, 'up');
+    relay(upstream, client, 'down');
+    client.setNoDelay(true);
+    upstream.setNoDelay(true);
+    const close = () => (client.destroy(), upstream.destroy());
+    client.on('close', close).on('error', close);
+    upstream.on('close', close).on('error', close);
+  });
+  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    port: server.address().port,
+    bytes,
+    reset: () => ((bytes.up = 0), (bytes.down = 0)),
+    close: () => {
+      for (const socket of sockets) socket.destroy();
+      server.close();
+    },
+  };
+}
+
+/** An HTTP/1.1 client over `agent`: `send(method, path, body)` resolves with the parsed body. */
+function http1Client(port, agent) {
+  return (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port,
+          method,
+          path,
+          agent,
+          headers: {
+            ...CLIENT_HEADERS,
+            ...(payload ? { 'content-type': 'application/json' } : {}),
+          },
+        },
+        (res) => {
+          const chunks = [];
+          res
+            .on('data', (chunk) => chunks.push(chunk))
+            .on('end', () => resolve(parse(chunks, res.headers['content-encoding'])));
+        },
+      );
+      req.on('error', reject);
+      req.end(payload);
+    });
+}
+
+/** An HTTP/2 client on one session. */
+function http2Client(session) {
+  return (method, path, body) =>
+    new Promise((resolve, reject) => {
+      const payload = body === undefined ? undefined : JSON.stringify(body);
+      const stream = session.request({
+        ':method': method,
+        ':path': path,
+        ...CLIENT_HEADERS,
+        ...(payload ? { 'content-type': 'application/json' } : {}),
+      });
+      const chunks = [];
+      let coding;
+      stream.on('response', (headers) => (coding = headers['content-encoding']));
+      stream.on('data', (chunk) => chunks.push(chunk));
+      stream.on('end', () => resolve(parse(chunks, coding)));
+      stream.on('error', reject);
+      stream.end(payload);
+    });
+}
+
+/**
+ * The scenarios: `direct(send)` runs it as requests (in parallel where they are independent),
+ * `batch` is the same work as one native batch.
+ */
+const chainOf = (length) => ({
+  direct: async (send) => {
+    let previous = await send('GET', '/item');
+    for (let i = 1; i < length; i++) previous = await send('GET', `/item?after=${previous.id}`);
+  },
+  batch: Array.from({ length }, (_, i) =>
+    i === 0
+      ? { method: 'GET', url: '/item', name: 'op0' }
+      : { method: 'GET', url: `/item?after={result=op${i - 1}:$.id}`, name: `op${i}` },
+  ),
+});
+export const SCENARIOS = {
+  'independent 50': {
+    direct: (send) => Promise.all(Array.from({ length: 50 }, () => send('GET', '/item'))),
+    batch: Array.from({ length: 50 }, () => ({ method: 'GET', url: '/item' })),
+  },
+  'chain 5': chainOf(5),
+  'chain 10': chainOf(10),
+  'create-read-update-list': {
+    direct: async (send) => {
+      const created = await send('POST', '/items', { name: 'bench', qty: 1 });
+      await send('GET', `/items/${created.id}`);
+      await send('PATCH', `/items/${created.id}`, { qty: 2 });
+      await send('GET', '/items');
+    },
+    batch: [
+      { method: 'POST', url: '/items', body: { name: 'bench', qty: 1 }, name: 'create' },
+      { method: 'GET', url: '/items/{result=create:$.id}', name: 'read' },
+      {
+        method: 'PATCH',
+        url: '/items/{result=create:$.id}',
+        body: { qty: 2 },
+        name: 'update',
+        dependsOn: ['read'],
+      },
+      { method: 'GET', url: '/items', dependsOn: ['update'] },
+    ],
+  },
+  '1 + 20 dependent': {
+    direct: async (send) => {
+      const first = await send('GET', '/item');
+      await Promise.all(Array.from({ length: 20 }, () => send('GET', `/item?after=${first.id}`)));
+    },
+    batch: [
+      { method: 'GET', url: '/item', name: 'first' },
+      ...Array.from({ length: 20 }, () => ({
+        method: 'GET',
+        url: '/item?after={result=first:$.id}',
+      })),
+    ],
+  },
+};
+export const CLIENTS = ['sequential', 'six', 'http2', 'batch'];
+
+/**
+ * Runs every scenario with every client through proxies of `rttMs`, `repeats` times each, in
+ * alternating order; resolves with { [scenario]: { [client]: { wallMs, walls, bytes } } }.
+ * `h1Port` serves HTTP/1.1, `h2Port` the same app over h2c.
+ */
+export async function compareWithHttp2({ h1Port, h2Port, rttMs, repeats, scenarios }) {
+  const delay = rttMs / 2;
+  const results = {};
+  for (const name of scenarios) {
+    const scenario = SCENARIOS[name];
+    const walls = Object.fromEntries(CLIENTS.map((client) => [client, []]));
+    const bytes = Object.fromEntries(CLIENTS.map((client) => [client, []]));
+    for (let repeat = 0; repeat < repeats; repeat++) {
+      const order = repeat % 2 === 0 ? CLIENTS : [...CLIENTS].reverse();
+      for (const client of order) {
+        const proxy = await countingProxy(client === 'http2' ? h2Port : h1Port, delay);
+        const { send, close } = await open(client, proxy.port);
+        try {
+          // Warm: the connections are open and the HPACK tables hold the client's headers.
+          await (client === 'batch'
+            ? send('POST', '/batch', { data: [{ method: 'GET', url: '/item' }] })
+            : Promise.all(
+                Array.from({ length: client === 'six' ? 6 : 1 }, () => send('GET', '/item')),
+              ));
+          proxy.reset();
+          const started = performance.now();
+          if (client === 'batch') {
+            const reply = await send('POST', '/batch', { data: scenario.batch });
+            const failed = reply.data.filter((entry) => entry === null || entry.code >= 300);
+            if (failed.length > 0) throw new Error(`${name}: batch entries failed`);
+          } else {
+            await scenario.direct(send);
+          }
+          walls[client].push(performance.now() - started);
+          // Bytes in flight land after the response is read: let the proxy relay the tail.
+          await new Promise((resolve) => setTimeout(resolve, delay + 5));
+          bytes[client].push(proxy.bytes.up + proxy.bytes.down);
+        } finally {
+          close();
+          proxy.close();
+        }
+      }
+    }
+    results[name] = Object.fromEntries(
+      CLIENTS.map((client) => [
+        client,
+        {
+          wallMs: +median(walls[client]).toFixed(1),
+          walls: walls[client].map((w) => +w.toFixed(1)),
+          bytes: median(bytes[client]),
+        },
+      ]),
+    );
+  }
+  return results;
+}
+
+async function open(client, port) {
+  if (client === 'http2') {
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    await new Promise((resolve, reject) => session.once('connect', resolve).once('error', reject));
+    return { send: http2Client(session), close: () => session.close() };
+  }
+  const agent = new Agent({ keepAlive: true, maxSockets: client === 'six' ? 6 : 1 });
+  return { send: http1Client(port, agent), close: () => agent.destroy() };
+}
+
+const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];

@@ -1,0 +1,170 @@
+import {
+  getMetadataStorage,
+  ValidationTypes,
+  type MetadataStorage,
+  type ValidationArguments,
+} from 'class-validator';
+import { BatchOperationDto, VERBATIM_FIELDS, transformMethod } from './batch-operation.dto.js';
+
+type Metadata = ReturnType<MetadataStorage['getTargetValidationMetadatas']>[number];
+type Constraint = ReturnType<MetadataStorage['getTargetValidatorConstraints']>[number];
+
+/** One rule of one field, with the constraint class instance class-validator would call. */
+interface Check {
+  readonly metadata: Metadata;
+  readonly constraint: Constraint;
+  /** The key class-validator files the message under: a second rule of that name replaces it. */
+  readonly type: string;
+}
+
+/** The rules of one field, in the order class-validator applies them. */
+interface FieldRules {
+  readonly property: string;
+  /** `@IsOptional()`, `@ValidateIf()`: the checks run only if every one says so. */
+  readonly conditions: readonly Metadata[];
+  readonly checks: readonly Check[];
+}
+
+/** An operation's fields as the DTO instance would hold them, and what is wrong with them. */
+export interface CheckedFields {
+  readonly fields: Readonly<Record<string, unknown>>;
+  /** class-validator's messages for this operation, without the `<root>.<index>.` prefix. */
+  readonly problems: readonly string[];
+}
+
+let compiled: readonly FieldRules[] | undefined;
+
+/**
+ * The DTO's rules, read once from class-validator's own metadata. class-validator looks them up
+ * again for every object it validates, scanning every class registered in the process for
+ * inherited rules (typestack/class-validator#2686): in an app with 500 DTO classes that scan
+ * cost more per operation than dispatching it. Read lazily so that every decorator of the DTO
+ * module has run.
+ */
+function rules(): readonly FieldRules[] {
+  if (compiled) return compiled;
+  const storage = getMetadataStorage();
+  const byField = new Map<string, { conditions: Metadata[]; checks: Check[] }>();
+  for (const metadata of storage.getTargetValidationMetadatas(
+    BatchOperationDto,
+    '',
+    false,
+    false,
+  )) {
+    let field = byField.get(metadata.propertyName);
+    if (!field) byField.set(metadata.propertyName, (field = { conditions: [], checks: [] }));
+    if (metadata.type === ValidationTypes.CONDITIONAL_VALIDATION) {
+      field.conditions.push(metadata);
+    } else if (metadata.type === ValidationTypes.CUSTOM_VALIDATION) {
+      for (const constraint of storage.getTargetValidatorConstraints(metadata.constraintCls)) {
+        if (constraint.async) throw new Error('BatchOperationDto: async rules are not supported');
+        field.checks.push({ metadata, constraint, type: constraint.name || metadata.type });
+      }
+    } else {
+      // Nested, promise, defined and whitelist rules would need class-validator's executor:
+      // a DTO change that adds one must change this file too (the property test would fail).
+      throw new Error(`BatchOperationDto: ${metadata.type} rules are not supported here`);
+    }
+  }
+  compiled = [...byField].map(([property, field]) => ({ property, ...field }));
+  return compiled;
+}
+
+/** The field names an operation may have: those with rules, and the verbatim ones. */
+function allowed(): ReadonlySet<string> {
+  allowedFields ??= new Set([...rules().map((field) => field.property), ...VERBATIM_FIELDS]);
+  return allowedFields;
+}
+let allowedFields: ReadonlySet<string> | undefined;
+
+/**
+ * Validates one operation as `validateSync(plainToInstance(BatchOperationDto, item), { whitelist:
+ * true, forbidNonWhitelisted: true })` does, same messages in the same order, without
+ * class-validator's per-object metadata scan (see {@link rules}). The fields are first cut to
+ * the depth class-transformer is given (see `shallow` in operation.rules.ts) and `method` is
+ * transformed as the DTO's `@Transform` does. One difference: a field named like an
+ * `Object.prototype` member (`toString`, `constructor`) is refused as unknown, where
+ * class-transformer leaves it out of the instance and class-validator never sees it.
+ */
+export function checkOperationFields(item: Readonly<Record<string, unknown>>): CheckedFields {
+  const problems: string[] = [];
+  const fields: Record<string, unknown> = {};
+  const permitted = allowed();
+  for (const key of Object.keys(item)) {
+    if (!permitted.has(key)) problems.push(`property ${key} should not exist`);
+    else if (!VERBATIM_FIELDS.includes(key)) {
+      const value = cut(item[key], 1);
+      fields[key] = key === 'method' ? transformMethod(value) : value;
+    }
+  }
+  for (const field of rules()) {
+    const value = fields[field.property];
+    if (!field.conditions.every((rule) => (rule.constraints[0] as Condition)(fields, value))) {
+      continue;
+    }
+    let messages: Record<string, string> | undefined;
+    for (const { metadata, constraint, type } of field.checks) {
+      if (metadata.validateIf && !metadata.validateIf(fields, value)) continue;
+      const args: ValidationArguments = {
+        targetName: BatchOperationDto.name,
+        property: field.property,
+        object: fields,
+        value,
+        constraints: metadata.constraints,
+      };
+      const validator = constraint.instance;
+      const valid =
+        metadata.each && Array.isArray(value)
+          ? value.every((each: unknown) => Boolean(validator.validate(each, args)))
+          : Boolean(validator.validate(value, args));
+      if (valid) continue;
+      messages ??= {};
+      const message: unknown =
+        metadata.message ||
+        (typeof validator.defaultMessage === 'function' ? validator.defaultMessage(args) : '');
+      messages[type] = withTokens(message, args);
+    }
+    if (messages) problems.push(...Object.values(messages));
+  }
+  return { fields, problems };
+}
+
+type Condition = (object: object, value: unknown) => boolean;
+
+/** class-validator's `ValidationUtils.replaceMessageSpecialTokens` (not exported by it). */
+function withTokens(message: unknown, args: ValidationArguments): string {
+  let text =
+    typeof message === 'function'
+      ? (message as (args: ValidationArguments) => string)(args)
+      : typeof message === 'string'
+        ? message
+        : '';
+  if (!text) return text;
+  const constraints: unknown = args.constraints;
+  if (Array.isArray(constraints))
+    constraints.forEach((constraint: unknown, index) => {
+      const shown = Array.isArray(constraint)
+        ? constraint.join(', ')
+        : typeof constraint === 'symbol'
+          ? String(constraint.description)
+          : String(constraint);
+      text = text.replace(new RegExp(`\\$constraint${index + 1}`, 'g'), shown);
+    });
+  const value: unknown = args.value;
+  if (typeof value === 'string' || typeof value === 'boolean' || typeof value === 'number') {
+    text = text.replace(/\$value/g, String(value));
+  }
+  return text.replace(/\$property/g, args.property).replace(/\$target/g, args.targetName);
+}
+
+/**
+ * A value cut below `levels` levels, as the operation's fields reach class-transformer: it
+ * recurses without bound (a `dependsOn` nested 200,000 deep overflowed the stack), and every
+ * field it transforms is a scalar or a list of strings, so what is cut was invalid anyway and is
+ * still reported by the field's own rule.
+ */
+export function cut(value: unknown, levels: number): unknown {
+  if (typeof value !== 'object' || value === null) return value;
+  if (levels === 0) return Array.isArray(value) ? [] : {};
+  return Array.isArray(value) ? value.map((each: unknown) => cut(each, levels - 1)) : {};
+}
