@@ -72,21 +72,24 @@ forEachPlatform(() => {
     it('answers a long group whose dependency failed without growing the stack', async () => {
       const size = 20_000;
       const transaction: BatchTransactionHook = (work) => work();
-      await withTestApp({ batch: { transaction, limit: size + 1, maxBodyBytes: 8 << 20 } }, async (t) => {
-        const response = await postBatch(t, [
-          { method: 'GET', url: '/teapot', name: 'first' },
-          ...Array.from({ length: size }, () => ({
-            method: 'GET',
-            url: '/items',
-            atomicityGroup: 'g',
-            dependsOn: ['first'],
-          })),
-        ]).expect(200);
-        const codes = entries(response).map((entry) => entry?.code);
-        expect(codes[0]).toBe(418);
-        expect(new Set(codes.slice(1))).toEqual(new Set([424]));
-        expect(codes).toHaveLength(size + 1);
-      });
+      await withTestApp(
+        { batch: { transaction, limit: size + 1, maxBodyBytes: 8 << 20 } },
+        async (t) => {
+          const response = await postBatch(t, [
+            { method: 'GET', url: '/teapot', name: 'first' },
+            ...Array.from({ length: size }, () => ({
+              method: 'GET',
+              url: '/items',
+              atomicityGroup: 'g',
+              dependsOn: ['first'],
+            })),
+          ]).expect(200);
+          const codes = entries(response).map((entry) => entry?.code);
+          expect(codes[0]).toBe(418);
+          expect(new Set(codes.slice(1))).toEqual(new Set([424]));
+          expect(codes).toHaveLength(size + 1);
+        },
+      );
     });
 
     it('never counts a hook that did not run the group as a success', async () => {
