@@ -4,6 +4,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { useTestApp, type TestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
+/** Resolves once `done()` holds, or after `ms`: the assertion that follows says which. */
+async function until(done: () => boolean, ms = 5_000): Promise<void> {
+  for (const end = Date.now() + ms; !done() && Date.now() < end;) await sleep(10);
+}
+
 forEachPlatform(() => {
   interface Line {
     index: number;
@@ -153,18 +158,20 @@ forEachPlatform(() => {
       req.end(
         JSON.stringify({
           data: [
-            { method: 'GET', url: '/slow/200' },
-            { method: 'GET', url: '/slow/200' },
+            { method: 'GET', url: '/slow/1000' },
+            { method: 'GET', url: '/slow/1000' },
             ...Array.from({ length: 5 }, () => ({ method: 'GET', url: '/echo' })),
           ],
         }),
       );
-      await sleep(80);
+      // Polled, not slept: on a loaded machine the two may take a while to start.
+      await until(() => t.recorder.count('slow') === 2);
       expect(t.recorder.count('slow')).toBe(2);
       req.destroy();
-      await sleep(500);
-      expect(t.recorder.count('echo')).toBe(0);
+      await until(() => t.recorder.inFlight === 0);
       expect(t.recorder.inFlight).toBe(0);
+      await sleep(200);
+      expect(t.recorder.count('echo')).toBe(0);
     });
   });
 });
