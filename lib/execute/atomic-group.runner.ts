@@ -152,7 +152,9 @@ export class AtomicGroupRunner {
           const inTransaction = AsyncResource.bind(<T>(fn: () => T): T => fn());
           const run: BatchRun = {
             ...batch,
-            dispatcher: runningIn(batch.dispatcher, inTransaction, (ended) => (appEnded = ended)),
+            dispatcher: runningIn(batch.dispatcher, inTransaction, (ended) => {
+              appEnded = ended;
+            }),
           };
           for (const index of group.members) {
             if (ended) throw new GroupCutOffError();
