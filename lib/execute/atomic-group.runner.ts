@@ -146,6 +146,10 @@ export class AtomicGroupRunner {
 
       const work = async (): Promise<void> => {
         called = true;
+        // A hook may retry (a serialization failure): the entries are those of the last attempt.
+        failure = undefined;
+        workError = undefined;
+        done.length = 0;
         /** The last member to enter the app: ends once the app has ended its response. */
         let appEnded: Promise<void> = Promise.resolve();
         try {
