@@ -195,6 +195,25 @@ forEachPlatform((platform) => {
       });
     });
 
+    it.each([
+      ['its operation timeout', { operationTimeout: 200 }, [424, 504]],
+      ['the batch timeout', { timeout: 300 }, [undefined, undefined]],
+    ])(
+      'keeps the transaction open until a member cut off by %s has ended: its late write rolls back too',
+      async (_cut, batch, codes) => {
+        await withDatabase({ platform, batch }, async (t, db) => {
+          const response = await postBatch(t, [
+            { method: 'POST', url: '/rows', atomicityGroup: 'g', body: { name: 'a' } },
+            { method: 'POST', url: '/rows/late', atomicityGroup: 'g' },
+          ]).expect(200);
+          expect(entries(response).map((entry) => entry?.code)).toEqual(codes);
+          await eventually(async () => (await t.http.get('/rows/late')).body.written === true);
+          await eventually(async () => (await appCount(t)) === 0);
+          expect(db.rows()).toEqual([]);
+        });
+      },
+    );
+
     it('rolls back a group whose client disconnects', async () => {
       await shared(async (t, db) => {
         const gone = new AbortController();

@@ -92,6 +92,31 @@ forEachPlatform(() => {
       );
     });
 
+    it('reports the attempt a retrying hook committed, not an earlier one it rolled back', async () => {
+      const attempts: string[] = [];
+      // Retries once, as hooks do on a serialization failure.
+      const transaction: BatchTransactionHook = async (work) => {
+        try {
+          await work();
+          attempts.push('commit');
+        } catch {
+          attempts.push('rollback');
+          await work();
+          attempts.push('commit');
+        }
+      };
+      await withTestApp({ batch: { transaction } }, async (t) => {
+        const key = `retry-${Date.now()}`;
+        const response = await postBatch(t, [
+          ...group(1),
+          { method: 'GET', url: `/flaky/${key}`, atomicityGroup: 'g' },
+        ]).expect(200);
+        expect(attempts).toEqual(['rollback', 'commit']);
+        expect(entries(response).map((entry) => entry?.code)).toEqual([201, 200]);
+        expect(entries(response)[1]?.body).toEqual({ key });
+      });
+    });
+
     it('never counts a hook that did not run the group as a success', async () => {
       const transaction: BatchTransactionHook = () => Promise.resolve();
       await withTestApp({ batch: { transaction } }, async (t) => {
@@ -118,7 +143,9 @@ forEachPlatform(() => {
       await withTestApp({ batch: { transaction, timeout: 300 } }, async (t) => {
         const response = await postBatch(t, [
           ...group(1),
-          { method: 'GET', url: '/hang', atomicityGroup: 'g' },
+          // Ends after the cut: work rejects once it has (a handler that never ends keeps the
+          // transaction open, as it would outside a batch).
+          { method: 'GET', url: '/slow/1000', atomicityGroup: 'g' },
         ]).expect(200);
         expect(entries(response)).toEqual([null, null]);
         await ended;

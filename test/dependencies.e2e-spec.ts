@@ -37,6 +37,27 @@ forEachPlatform(() => {
       expect(echo?.body.body).toEqual({ id, item: { id, name: 'a b', qty: 2 }, label: `#${id}` });
     });
 
+    it.each([
+      ['its path', '/echo', '/echo?via=ref'],
+      ['its path, an absolute url', 'https://elsewhere.example/echo', '/echo?via=ref'],
+    ])('put a Location header into a url by %s', async (_case, to, url) => {
+      const response = await postBatch(t, [
+        { method: 'POST', url: '/located', name: 'made', body: { to } },
+        { method: 'GET', url: '/{result=made:@location}?via=ref' },
+      ]).expect(200);
+      expect(entries(response)[1]).toMatchObject({ code: 200, url });
+    });
+
+    it('refuse a Location with a query as a path to extend: the rest would land in its query', async () => {
+      const response = await postBatch(t, [
+        { method: 'POST', url: '/located', name: 'made', body: { to: '/echo?id=7' } },
+        { method: 'GET', url: '/{result=made:@location}/tail' },
+      ]).expect(200);
+      expect(entries(response)[1]?.code).toBe(400);
+      expect(entries(response)[1]?.body.message).toMatch(/Location of "made" has a query/);
+      expect(t.recorder.count('echo')).toBe(0);
+    });
+
     it('join several matches with commas', async () => {
       await t.http.post('/items').send({ name: 'many' });
       await t.http.post('/items').send({ name: 'many' });

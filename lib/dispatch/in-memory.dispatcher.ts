@@ -45,6 +45,14 @@ export class InMemoryDispatcher implements OperationDispatcher {
       const res = new ServerResponse(req);
       res.assignSocket(socket as unknown as Socket);
       const capture = captureResponse(res, this.maxResponseBytes);
+      let appEnded = (): void => undefined;
+      // 'prefinish' is the app's end(), emitted even once the operation's socket is destroyed.
+      request.onAppEnded?.(
+        new Promise<void>((resolve) => {
+          appEnded = resolve;
+          res.once('prefinish', resolve);
+        }),
+      );
       res.once('finish', () => {
         span?.finish(req, res.statusCode);
         subscriber.next(capture.result());
@@ -59,6 +67,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
         );
       } catch (error) {
         span?.abandon();
+        appEnded();
         subscriber.error(error);
       }
       return () => {

@@ -158,11 +158,19 @@ export class AtomicGroupRunner {
 
       const work = async (): Promise<void> => {
         called = true;
+        // A hook may retry (a serialization failure): the entries are those of the last attempt.
+        failure = undefined;
+        workError = undefined;
+        done.length = 0;
+        /** The last member to enter the app: ends once the app has ended its response. */
+        let appEnded: Promise<void> = Promise.resolve();
         try {
           const inTransaction = AsyncResource.bind(<T>(fn: () => T): T => fn());
           const run: BatchRun = {
             ...batch,
-            dispatcher: runningIn(batch.dispatcher, inTransaction),
+            dispatcher: runningIn(batch.dispatcher, inTransaction, (ended) => {
+              appEnded = ended;
+            }),
           };
           for (const index of group.members) {
             if (ended) throw new GroupCutOffError();
@@ -185,6 +193,9 @@ export class AtomicGroupRunner {
           }
         } catch (error) {
           workError = error;
+          // A member cut off (its timeout, the batch's) still runs in the app: rolling back under
+          // it would let its later writes land outside the transaction, committed.
+          await appEnded;
           throw error;
         }
       };
@@ -257,13 +268,17 @@ export class AtomicGroupRunner {
   }
 }
 
-/** The dispatcher, entering the app in `context` (the group's transaction) for each operation. */
+/**
+ * The dispatcher, entering the app in `context` (the group's transaction) for each operation and
+ * telling `onAppEnded` when the app is done with it.
+ */
 function runningIn(
   dispatcher: OperationDispatcher,
   context: <T>(fn: () => T) => T,
+  onAppEnded: (ended: Promise<void>) => void,
 ): OperationDispatcher {
   return {
     dispatch: (request: DispatchRequest, parent) =>
-      dispatcher.dispatch({ ...request, runIn: context }, parent),
+      dispatcher.dispatch({ ...request, runIn: context, onAppEnded }, parent),
   };
 }

@@ -1,5 +1,6 @@
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 import { JsonSizer } from '../plan/json.size.js';
+import { InvalidRenderedRequestError } from './operation.request.js';
 import type { Reference } from '../plan/reference.parser.js';
 import { evaluateReference, type QueryBudget } from '../plan/reference.query.js';
 import {
@@ -58,6 +59,11 @@ export class BatchReferences {
       const location = target === undefined ? undefined : this.results[target]?.headers.location;
       const path = typeof location === 'string' ? locationPath(location) : undefined;
       if (path === undefined) throw new UnmatchedReferenceError(reference);
+      if (path.includes('?')) {
+        throw new InvalidRenderedRequestError(
+          `reference ${reference.text}: the Location of "${reference.name}" has a query, so a url cannot extend it as a path (what follows would land in the query)`,
+        );
+      }
       return new MeasuredMatch([path], true, this.sizer);
     }
     const body = target === undefined ? undefined : this.results[target]?.body;
@@ -70,7 +76,7 @@ export class BatchReferences {
 /**
  * A Location header's path and query, without its leading `/` (the url around the reference
  * writes it): `https://host/rows/7` and `/rows/7` give `rows/7`. The rendered url is checked as
- * any url is; an unusable header matches nothing.
+ * any url is; an unusable header matches nothing, one with a query is refused by the caller.
  */
 function locationPath(location: string): string | undefined {
   try {

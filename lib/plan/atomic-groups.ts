@@ -1,3 +1,5 @@
+import { findCycle } from './graph.cycle.js';
+
 /** One atomic group of a batch: its name and its operations' indices, in request order. */
 export interface AtomicGroup {
   readonly name: string;
@@ -81,31 +83,5 @@ export function unitGraph(
     dependencyCounts: dependencies.map((waits) => waits.length),
     dependencies,
   };
-  return { graph, cycle: unitCycle(graph) };
-}
-
-/** Kahn's algorithm on the units; a unit left waiting is walked back to the loop it is in. */
-function unitCycle(graph: UnitGraph): readonly number[] | undefined {
-  const waiting = [...graph.dependencyCounts];
-  const free = waiting.flatMap((count, unit) => (count === 0 ? [unit] : []));
-  let settled = 0;
-  for (let next = free.pop(); next !== undefined; next = free.pop()) {
-    settled++;
-    for (const dependent of graph.dependents[next] ?? []) {
-      const left = (waiting[dependent] ?? 0) - 1;
-      waiting[dependent] = left;
-      if (left === 0) free.push(dependent);
-    }
-  }
-  if (settled === waiting.length) return undefined;
-  const stuck = (unit: number): boolean => (waiting[unit] ?? 0) > 0;
-  const seenAt = new Map<number, number>();
-  const walk: number[] = [];
-  let at = waiting.findIndex((left) => left > 0);
-  while (!seenAt.has(at)) {
-    seenAt.set(at, walk.length);
-    walk.push(at);
-    at = graph.dependencies[at]?.find(stuck) ?? at;
-  }
-  return walk.slice(seenAt.get(at));
+  return { graph, cycle: findCycle(dependencies, dependents) };
 }

@@ -12,6 +12,7 @@ import {
   type ReferenceSink,
   type Template,
 } from './reference.parser.js';
+import { findCycle } from './graph.cycle.js';
 
 /** One operation, its references compiled and its dependencies resolved to indices. */
 export interface PlannedOperation {
@@ -171,7 +172,10 @@ function plan(
 
   if (problems.length > 0) throw new InvalidBatchException(problems);
   const dependents = invert(planned);
-  const cycle = findCycle(planned, dependents);
+  const cycle = findCycle(
+    planned.map((operation) => operation.dependencies),
+    dependents,
+  );
   if (cycle) {
     const path = [...cycle, cycle[0] ?? 0].map((index) => label(operations, index)).join(' -> ');
     throw new InvalidBatchException([`dependency cycle (each waits for the next): ${path}`]);
@@ -206,41 +210,6 @@ function invert(planned: readonly PlannedOperation[]): number[][] {
     for (const dependency of dependencies) dependents[dependency]?.push(index);
   }
   return dependents;
-}
-
-/**
- * Kahn's algorithm; when some operations never become free, walks their dependencies until one
- * repeats and returns that loop, so the message names the operations that form it.
- */
-function findCycle(
-  planned: readonly PlannedOperation[],
-  dependents: readonly (readonly number[])[],
-): number[] | undefined {
-  const waiting = planned.map((operation) => operation.dependencies.length);
-  const free = planned.filter((operation) => operation.dependencies.length === 0);
-  let settled = 0;
-  for (let next = free.pop(); next; next = free.pop()) {
-    settled++;
-    for (const dependent of dependents[next.index] ?? []) {
-      const left = (waiting[dependent] ?? 0) - 1;
-      waiting[dependent] = left;
-      const operation = planned[dependent];
-      if (left === 0 && operation) free.push(operation);
-    }
-  }
-  if (settled === planned.length) return undefined;
-
-  const stuck = (index: number): boolean => (waiting[index] ?? 0) > 0;
-  const seenAt = new Map<number, number>();
-  const walk: number[] = [];
-  let at = waiting.findIndex((left) => left > 0);
-  while (!seenAt.has(at)) {
-    seenAt.set(at, walk.length);
-    walk.push(at);
-    // Every stuck operation has at least one stuck dependency, so the walk cannot end.
-    at = planned[at]?.dependencies.find(stuck) ?? at;
-  }
-  return walk.slice(seenAt.get(at));
 }
 
 function label(operations: readonly BatchOperation[], index: number): string {
