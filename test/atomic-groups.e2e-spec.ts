@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAtomicApp, type AtomicApp, type AtomicAppOptions } from './utils/atomic-app.js';
 import { forEachPlatform } from './utils/platforms.js';
+import { sendODataBatch } from './utils/odata.js';
 
 /** A SQLite database file of its own per test, read back through a connection of the test's. */
 function sqliteFile(): { file: string; rows(): string[]; remove(): void } {
@@ -319,21 +320,6 @@ forEachPlatform((platform) => {
     });
 
     describe('odata-batch-request (npm) change sets', () => {
-      async function send(
-        request: Pick<ODataBatchRequest<[]>, 'url' | 'headers' | 'body'>,
-      ): Promise<{ status: number; type: string; text: string }> {
-        const response = await fetch(request.url, {
-          method: 'POST',
-          headers: request.headers,
-          body: request.body,
-        });
-        return {
-          status: response.status,
-          type: response.headers.get('content-type') ?? '',
-          text: await response.text(),
-        };
-      }
-
       it('commits a change set, $1 naming the row its first request created, and answers each by its Content-ID', async () => {
         await shared(async (t, db) => {
           const create = new ODataBatchOperation('post', '/rows', {
@@ -354,7 +340,7 @@ forEachPlatform((platform) => {
             ]),
             new ODataBatchOperation('get', '/rows/count'),
           ]);
-          const reply = await send({
+          const reply = await sendODataBatch({
             url: `${t.base}/batch`,
             headers: request.headers,
             body: request.body,
@@ -395,7 +381,7 @@ forEachPlatform((platform) => {
               }),
             ]),
           ]);
-          const reply = await send({
+          const reply = await sendODataBatch({
             url: `${t.base}/batch`,
             headers: request.headers,
             body: request.body,

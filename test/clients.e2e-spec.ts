@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import { forEachPlatform, type Platform } from './utils/platforms.js';
 import { baseOf, rawRequest } from './utils/raw-http.js';
 import { createTestApp, type TestApp, type TestAppOptions } from './utils/test-app.js';
+import { sendODataBatch } from './utils/odata.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const run = promisify(execFile);
@@ -201,22 +202,6 @@ forEachPlatform((platform) => {
     describe('odata-batch-request (npm, OData 4.0 multipart)', () => {
       const options = { batch: { path: '$batch' } };
 
-      /** Sends the client's request as its README does: its url, headers and body, with fetch. */
-      async function send(
-        request: Pick<ODataBatchRequest<[]>, 'url' | 'headers' | 'body'>,
-      ): Promise<{ status: number; type: string; text: string }> {
-        const response = await fetch(request.url, {
-          method: 'POST',
-          headers: request.headers,
-          body: request.body,
-        });
-        return {
-          status: response.status,
-          type: response.headers.get('content-type') ?? '',
-          text: await response.text(),
-        };
-      }
-
       it('runs its operations, relative targets included, and parses the reply as the direct requests', async () => {
         const apps = await twoApps(options);
         await closing(apps, async () => {
@@ -228,7 +213,7 @@ forEachPlatform((platform) => {
             }),
             new ODataBatchOperation('get', '/items/999'),
           ]);
-          const reply = await send(request);
+          const reply = await sendODataBatch(request);
           expect(reply.status).toBe(200);
           const parsed = request.parseResponse(reply.text, reply.type);
           const answers = parsed.operations.map((operation) => {
@@ -262,7 +247,7 @@ forEachPlatform((platform) => {
               }),
             ]),
           ]);
-          const reply = await send(request);
+          const reply = await sendODataBatch(request);
           expect(reply.status).toBe(400);
           expect(reply.text).toMatch(/atomic-groups-unavailable/);
           expect(reply.text).toMatch(/`transaction` option/);

@@ -1,6 +1,7 @@
-import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
+import { BatchLimitExceededException } from '../batch.exceptions.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { decodeFacebook, isFacebookForm } from './facebook.format.js';
+import { problemsOf } from '../../test/utils/invalid-batch.js';
 
 const parse = (json: string): unknown => JSON.parse(json);
 
@@ -11,16 +12,6 @@ const result = (code: number, body?: unknown): BatchResult => ({
   headers: { 'content-type': 'application/json', 'set-cookie': ['a=1', 'b=2'] },
   ...(body === undefined ? {} : { body }),
 });
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidBatchException) return error.problems;
-    throw error;
-  }
-  throw new Error('expected an InvalidBatchException');
-}
 
 describe('decodeFacebook', () => {
   it('maps relative_url, headers in each spelling, depends_on, form bodies onto operations', () => {

@@ -1,16 +1,6 @@
-import { InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 import { decodeGraph } from './graph.format.js';
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidBatchException) return error.problems;
-    throw error;
-  }
-  throw new Error('expected an InvalidBatchException');
-}
+import { problemsOf } from '../../test/utils/invalid-batch.js';
 
 describe('decodeGraph', () => {
   it('maps ids onto names, dependsOn as given, and urls onto paths of this app', () => {

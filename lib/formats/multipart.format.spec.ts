@@ -1,6 +1,7 @@
-import { BatchLimitExceededException, InvalidBatchException } from '../batch.exceptions.js';
+import { BatchLimitExceededException } from '../batch.exceptions.js';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 import { boundaryOf, decodeMultipart } from './multipart.format.js';
+import { problemsOf } from '../../test/utils/invalid-batch.js';
 
 /** A multipart/mixed body of `application/http` parts, CRLF. */
 function body(parts: readonly { headers?: readonly string[]; http: string }[]): Buffer {
@@ -16,16 +17,6 @@ function body(parts: readonly { headers?: readonly string[]; http: string }[]): 
 
 const decode = (bytes: Buffer, headers = {}, limit = 20, url?: string) =>
   decodeMultipart({ boundary: 'b', bytes, headers, url }, limit);
-
-function problemsOf(run: () => unknown): readonly string[] {
-  try {
-    run();
-  } catch (error) {
-    if (error instanceof InvalidBatchException) return error.problems;
-    throw error;
-  }
-  throw new Error('expected an InvalidBatchException');
-}
 
 describe('decodeMultipart', () => {
   it('reads one operation per part: method, origin-form target, headers and body', () => {
