@@ -85,7 +85,19 @@ function postBatch(done) {
 
 // [call, calls in flight, operations per call]
 const allVariants = {
-  floor: [(done) => dispatcher.dispatch(floorRequest, parent).subscribe({ complete: done }), 10, 1],
+  floor: [
+    (done) =>
+      dispatcher.dispatch(
+        floorRequest,
+        parent,
+        () => done(),
+        (error) => {
+          throw error;
+        },
+      ),
+    10,
+    1,
+  ],
   execute: [
     (done) => void executor.execute(operations, { request: batchRequest }).then(done),
     1,

@@ -60,7 +60,15 @@ if (mode === 'nest') {
         fastify
           .inject({ method: 'GET', url: '/item', headers: { host: 'localhost' } })
           .then((response) => (response.rawPayload, done()))
-    : (done) => dispatcher.dispatch(request, parent).subscribe({ complete: done });
+    : (done) =>
+        dispatcher.dispatch(
+          request,
+          parent,
+          () => done(),
+          (error) => {
+            throw error;
+          },
+        );
   // As many in flight as the batch executor's default concurrency.
   await runFor(1, dispatchOnce, 10); // warm-up, as the HTTP variants get
   const { calls, wallMs } = await runFor(Number(arg), dispatchOnce, 10);

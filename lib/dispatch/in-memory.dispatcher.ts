@@ -1,12 +1,12 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { Observable } from 'rxjs';
 import type {
   DispatchRequest,
   DispatchResponse,
   OperationDispatcher,
 } from './operation.dispatcher.js';
 import { OperationSocket } from './operation.socket.js';
+import type { Abandon } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
 import { captureResponse } from './response.capture.js';
@@ -35,54 +35,68 @@ export class InMemoryDispatcher implements OperationDispatcher {
     private readonly tracer?: OperationTracer,
   ) {}
 
-  dispatch(request: DispatchRequest, parent: ParentContext): Observable<DispatchResponse> {
-    return new Observable<DispatchResponse>((subscriber) => {
-      // Before the request is made: the span's traceparent goes into its headers.
-      const span = parent.trace && this.tracer?.start(request, parent, parent.trace);
-      const socket = new OperationSocket(parent.connection);
-      const req = createRequest(socket, request);
-      // The method must be on the request before the response is made (HEAD, 204, 304).
-      const res = new ServerResponse(req);
-      res.assignSocket(socket as unknown as Socket);
-      const capture = captureResponse(res, this.maxResponseBytes);
-      let appEnded = (): void => undefined;
-      // 'prefinish' is the app's end(), emitted even once the operation's socket is destroyed.
-      request.onAppEnded?.(
-        new Promise<void>((resolve) => {
-          appEnded = resolve;
-          res.once('prefinish', resolve);
-        }),
+  dispatch(
+    request: DispatchRequest,
+    parent: ParentContext,
+    done: (response: DispatchResponse) => void,
+    fail: (error: unknown) => void,
+  ): Abandon {
+    // Before the request is made: the span's traceparent goes into its headers.
+    const span = parent.trace && this.tracer?.start(request, parent, parent.trace);
+    const socket = new OperationSocket(parent.connection);
+    const req = createRequest(socket, request);
+    // The method must be on the request before the response is made (HEAD, 204, 304).
+    const res = new ServerResponse(req);
+    res.assignSocket(socket as unknown as Socket);
+    const capture = captureResponse(res, this.maxResponseBytes);
+    let ended = false;
+    /** Once, however the operation ends: answered, failed to start, or abandoned. */
+    const end = (): void => {
+      ended = true;
+      capture.stop();
+      // Abandoned (timeout, client gone): the app sees the request aborted, as on a real drop.
+      if (!res.writableFinished) {
+        span?.abandon();
+        req.destroy();
+      }
+      // Lets 'close' listeners run, as after a real response. On the next tick: writes the
+      // response made are acknowledged on this tick, and destroying first would fail each one
+      // with an ERR_STREAM_DESTROYED error (a stack trace per write, measured at ~5% of CPU).
+      process.nextTick(() => socket.destroy());
+    };
+    let appEnded = (): void => undefined;
+    // 'prefinish' is the app's end(), emitted even once the operation's socket is destroyed.
+    request.onAppEnded?.(
+      new Promise<void>((resolve) => {
+        appEnded = resolve;
+        res.once('prefinish', resolve);
+      }),
+    );
+    res.once('finish', () => {
+      if (ended) return;
+      span?.finish(req, res.statusCode);
+      const response = capture.result();
+      end();
+      done(response);
+    });
+    try {
+      const { app } = this;
+      this.enter(
+        request.info,
+        span ? () => span.run(() => app(req, res)) : () => app(req, res),
+        request.runIn,
       );
-      res.once('finish', () => {
-        span?.finish(req, res.statusCode);
-        subscriber.next(capture.result());
-        subscriber.complete();
-      });
-      try {
-        const { app } = this;
-        this.enter(
-          request.info,
-          span ? () => span.run(() => app(req, res)) : () => app(req, res),
-          request.runIn,
-        );
-      } catch (error) {
+    } catch (error) {
+      if (!ended) {
         span?.abandon();
         appEnded();
-        subscriber.error(error);
+        end();
+        fail(error);
       }
-      return () => {
-        capture.stop();
-        // Abandoned (timeout, client gone): the app sees the request aborted, as on a real drop.
-        if (!res.writableFinished) {
-          span?.abandon();
-          req.destroy();
-        }
-        // Lets 'close' listeners run, as after a real response. On the next tick: writes the
-        // response made are acknowledged on this tick, and destroying first would fail each one
-        // with an ERR_STREAM_DESTROYED error (a stack trace per write, measured at ~5% of CPU).
-        process.nextTick(() => socket.destroy());
-      };
-    });
+    }
+    return () => {
+      if (!ended) end();
+    };
   }
 }
 

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Abandon } from './operation.task.js';
 import type { BatchOperationInfo } from './sub-request.marker.js';
 import type { ParentContext } from './parent.context.js';
 
@@ -42,10 +42,16 @@ export interface DispatchResponse {
 }
 
 /**
- * Runs one operation through the app's own HTTP adapter. The observable emits once and
- * completes; unsubscribing before that abandons the operation. One implementation per adapter;
- * nothing else in the library knows which adapter runs.
+ * Runs one operation through the app's own HTTP adapter: calls `done` with the app's answer, or
+ * `fail` when the request could not even enter the app, once (see `StartWork`); the function
+ * returned abandons the operation. One implementation per adapter; nothing else in the library
+ * knows which adapter runs.
  */
 export interface OperationDispatcher {
-  dispatch(request: DispatchRequest, parent: ParentContext): Observable<DispatchResponse>;
+  dispatch(
+    request: DispatchRequest,
+    parent: ParentContext,
+    done: (response: DispatchResponse) => void,
+    fail: (error: unknown) => void,
+  ): Abandon;
 }

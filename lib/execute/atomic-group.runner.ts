@@ -1,7 +1,8 @@
 import { AsyncResource } from 'node:async_hooks';
-import { Observable, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
 import { AtomicGroupsUnavailableException } from '../batch.exceptions.js';
 import type { DispatchRequest, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
+import type { Abandon, StartWork } from '../dispatch/operation.task.js';
 import type { BatchTransactionHook } from '../interfaces/batch-transaction.interface.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { AtomicGroup, UnitGraph } from '../plan/atomic-groups.js';
@@ -16,7 +17,7 @@ export type StartOperation = (
   run: BatchRun,
   index: number,
   failedDependency: number | undefined,
-) => Observable<BatchResult>;
+) => StartWork<BatchResult>;
 
 /** Thrown into the group's work when the batch is cut off (timeout, client gone): roll back. */
 class GroupCutOffError extends Error {
@@ -98,39 +99,37 @@ export class AtomicGroupRunner {
     start: StartOperation,
     failedDependency: number | undefined,
     record: (index: number, result: BatchResult) => void,
-  ): Observable<BatchOutcome[]> {
-    return new Observable<BatchOutcome[]>((subscriber) => {
+  ): StartWork<BatchOutcome[]> {
+    return (done, fail) => {
       const outcomes: BatchOutcome[] = [];
-      let current: Subscription | undefined;
+      let current: Abandon | undefined;
       // A loop, not recursion, over operations that answer at once (a 424 for a failed
       // dependency): a long group must not grow the stack.
       const next = (from: number): void => {
         for (let at = from; ; at++) {
           const index = members[at];
           if (index === undefined) {
-            subscriber.next(outcomes);
-            subscriber.complete();
+            done(outcomes);
             return;
           }
-          const call = { subscribing: true, answeredAtOnce: false };
-          current = start(batch, index, failedDependency).subscribe({
-            next: (result) => {
-              record(index, result);
-              outcomes.push({ index, result });
-            },
-            error: (error: unknown) => subscriber.error(error),
-            complete: () => {
-              if (call.subscribing) call.answeredAtOnce = true;
-              else next(at + 1);
-            },
-          });
-          call.subscribing = false;
+          const call = { starting: true, answeredAtOnce: false };
+          current = start(
+            batch,
+            index,
+            failedDependency,
+          )((result) => {
+            record(index, result);
+            outcomes.push({ index, result });
+            if (call.starting) call.answeredAtOnce = true;
+            else next(at + 1);
+          }, fail);
+          call.starting = false;
           if (!call.answeredAtOnce) return;
         }
       };
       next(0);
-      return () => current?.unsubscribe();
-    });
+      return () => current?.();
+    };
   }
 
   /**
@@ -144,12 +143,12 @@ export class AtomicGroupRunner {
     group: AtomicGroup,
     start: StartOperation,
     record: (index: number, result: BatchResult) => void,
-  ): Observable<BatchOutcome[]> {
+  ): StartWork<BatchOutcome[]> {
     const hook = this.hook;
     if (hook === null) throw new AtomicGroupsUnavailableException([group.name]);
-    return new Observable<BatchOutcome[]>((subscriber) => {
+    return (reply) => {
       let ended = false;
-      let current: Subscription | undefined;
+      let current: Abandon | undefined;
       let cut: (() => void) | undefined;
       let called = false;
       let failure: BatchOutcome | undefined;
@@ -176,12 +175,7 @@ export class AtomicGroupRunner {
             if (ended) throw new GroupCutOffError();
             const result = await new Promise<BatchResult>((resolve, reject) => {
               cut = () => reject(new GroupCutOffError());
-              current = start(run, index, undefined).subscribe({
-                next: resolve,
-                error: reject,
-                // Never left waiting: that would hold the transaction open for good.
-                complete: () => reject(new Error(`operation ${index} ended without a result`)),
-              });
+              current = start(run, index, undefined)(resolve, reject);
             });
             cut = undefined;
             record(index, result);
@@ -215,8 +209,7 @@ export class AtomicGroupRunner {
           );
         } else outcomes = done;
         for (const { index, result } of outcomes) record(index, result);
-        subscriber.next(outcomes);
-        subscriber.complete();
+        reply(outcomes);
       };
 
       this.outsideRequests(() => {
@@ -234,9 +227,9 @@ export class AtomicGroupRunner {
       return () => {
         ended = true;
         cut?.();
-        current?.unsubscribe();
+        current?.();
       };
-    });
+    };
   }
 
   /** The failed member keeps its answer; every other member is reported rolled back. */
@@ -278,7 +271,7 @@ function runningIn(
   onAppEnded: (ended: Promise<void>) => void,
 ): OperationDispatcher {
   return {
-    dispatch: (request: DispatchRequest, parent) =>
-      dispatcher.dispatch({ ...request, runIn: context, onAppEnded }, parent),
+    dispatch: (request: DispatchRequest, parent, done, fail) =>
+      dispatcher.dispatch({ ...request, runIn: context, onAppEnded }, parent, done, fail),
   };
 }

@@ -1,7 +1,8 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { performance } from 'node:perf_hooks';
-import { defer, Observable } from 'rxjs';
+import { Observable } from 'rxjs';
+import type { StartWork } from '../dispatch/operation.task.js';
 import type { BatchFormat } from '../batch.constants.js';
 import { BATCH_LISTENER } from '../batch.internal-constants.js';
 import type {
@@ -94,12 +95,12 @@ export class BatchTracker {
     private readonly signal: AbortSignal | undefined,
   ) {}
 
-  /** An operation's run, timed from its subscription: when it has taken its slot. */
-  operation(index: number, run: () => Observable<BatchResult>): Observable<BatchResult> {
-    return defer(() => {
+  /** An operation's run, timed from its start: when it has taken its slot. */
+  operation(index: number, start: StartWork<BatchResult>): StartWork<BatchResult> {
+    return (done, fail) => {
       this.operationStarts[index] = performance.now();
-      return run();
-    });
+      return start(done, fail);
+    };
   }
 
   /** The batch's outcomes, passed on unchanged, with the events told on the way. */

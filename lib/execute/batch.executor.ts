@@ -1,20 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import {
-  defer,
-  fromEvent,
-  lastValueFrom,
-  Observable,
-  of,
-  type Subscription,
-  takeUntil,
-  tap,
-  timer,
-} from 'rxjs';
+import { defer, fromEvent, lastValueFrom, Observable, of, takeUntil, tap, timer } from 'rxjs';
 import { BATCH_OPTIONS, type BatchFormat, type EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../operation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
+import type { Abandon, StartWork } from '../dispatch/operation.task.js';
 import { createParentContext } from '../dispatch/parent.context.js';
 import type {
   BatchEntry,
@@ -129,14 +120,17 @@ export class BatchExecutor {
       const lane = this.queue.lane();
       // Undefined without listeners: then nothing below pays for them.
       const tracker = this.events.track(plan, context.format, context);
-      const start = (run: BatchRun, index: number, failedDependency: number | undefined) =>
-        whenReady(context.readyToStart, () =>
-          lane.run(() =>
-            tracker
-              ? tracker.operation(index, () => this.runner.run(run, index, failedDependency))
-              : this.runner.run(run, index, failedDependency),
-          ),
+      const start = (
+        run: BatchRun,
+        index: number,
+        failedDependency: number | undefined,
+      ): StartWork<BatchResult> => {
+        const operation = this.runner.run(run, index, failedDependency);
+        return whenReady(
+          context.readyToStart,
+          lane.run(tracker ? tracker.operation(index, operation) : operation),
         );
+      };
       // A streamed reply decides before each start whether its reader is behind.
       const perTurn = context.readyToStart ? 1 : Infinity;
       let outcomes = (
@@ -200,30 +194,32 @@ export class BatchExecutor {
  */
 function whenReady<T>(
   readyToStart: BatchRunContext['readyToStart'],
-  source: () => Observable<T>,
-): Observable<T> {
+  start: StartWork<T>,
+): StartWork<T> {
   const ready = readyToStart?.();
-  if (!ready) return source();
-  return new Observable<T>((subscriber) => {
-    let inner: Subscription | undefined;
+  if (!ready) return start;
+  return (done, fail) => {
+    let abandonInner: Abandon | undefined;
     let stopped = false;
     ready.then(
       () => {
         if (stopped) return;
         // Thrown here it would be an unhandled rejection: the batch fails instead.
         try {
-          inner = source().subscribe(subscriber);
+          abandonInner = start(done, fail);
         } catch (error) {
-          subscriber.error(error);
+          fail(error);
         }
       },
-      (error: unknown) => subscriber.error(error),
+      (error: unknown) => {
+        if (!stopped) fail(error);
+      },
     );
     return () => {
       stopped = true;
-      inner?.unsubscribe();
+      abandonInner?.();
     };
-  });
+  };
 }
 
 function aborted(signal: AbortSignal): Observable<unknown> {

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
-import { lastValueFrom, Observable, of, toArray } from 'rxjs';
+import { lastValueFrom, toArray } from 'rxjs';
+import { doneAtOnce, type StartWork } from '../dispatch/operation.task.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 
 /** A random DAG: each node may depend only on nodes before it (so there is no cycle). */
@@ -25,11 +26,11 @@ function graphOf(dependencies: readonly number[][]) {
 
 /** A node that finishes after a random-ish delay, recording when it ran. */
 function runner(log: { started: number[]; finished: number[]; active: number; peak: number }) {
-  return (index: number, failed: number | undefined): Observable<{ ok: boolean; ran: boolean }> =>
-    new Observable((subscriber) => {
+  return (index: number, failed: number | undefined): StartWork<{ ok: boolean; ran: boolean }> =>
+    (done) => {
       if (failed !== undefined) {
-        setImmediate(() => subscriber.next({ ok: false, ran: false }));
-        return;
+        const handle = setImmediate(() => done({ ok: false, ran: false }));
+        return () => clearImmediate(handle);
       }
       log.started.push(index);
       log.active++;
@@ -37,10 +38,10 @@ function runner(log: { started: number[]; finished: number[]; active: number; pe
       const handle = setTimeout(() => {
         log.active--;
         log.finished.push(index);
-        subscriber.next({ ok: true, ran: true });
+        done({ ok: true, ran: true });
       }, index % 3);
       return () => clearTimeout(handle);
-    });
+    };
 }
 
 describe('scheduleGraph', () => {
@@ -76,12 +77,13 @@ describe('scheduleGraph', () => {
         const completions = await lastValueFrom(
           scheduleGraph(
             graphOf(dependencies),
-            (index, failed) =>
-              new Observable<boolean>((subscriber) => {
+            (index, failed): StartWork<boolean> =>
+              (done) => {
                 if (failed === undefined) ran.add(index);
                 const ok = failed === undefined && failing[index] !== true;
-                setImmediate(() => subscriber.next(ok));
-              }),
+                const handle = setImmediate(() => done(ok));
+                return () => clearImmediate(handle);
+              },
             (ok) => ok,
             concurrency,
           ).pipe(toArray()),
@@ -105,14 +107,15 @@ describe('scheduleGraph', () => {
     await lastValueFrom(
       scheduleGraph(
         graphOf([[], [], [0]]),
-        (index) =>
-          new Observable<boolean>((subscriber) => {
+        (index): StartWork<boolean> =>
+          (done) => {
             log.push(`start ${index}`);
-            setTimeout(() => {
+            const handle = setTimeout(() => {
               log.push(`end ${index}`);
-              subscriber.next(true);
+              done(true);
             }, durations[index]);
-          }),
+            return () => clearTimeout(handle);
+          },
         () => true,
         3,
       ).pipe(toArray()),
@@ -124,12 +127,12 @@ describe('scheduleGraph', () => {
     const started: number[] = [];
     const subscription = scheduleGraph(
       graphOf([[], [0], [1]]),
-      (index) =>
-        new Observable<boolean>((subscriber) => {
+      (index): StartWork<boolean> =>
+        (done) => {
           started.push(index);
-          const handle = setTimeout(() => subscriber.next(true), 20);
+          const handle = setTimeout(() => done(true), 20);
           return () => clearTimeout(handle);
-        }),
+        },
       () => true,
       1,
     ).subscribe();
@@ -137,6 +140,27 @@ describe('scheduleGraph', () => {
     subscription.unsubscribe();
     await new Promise((resolve) => setTimeout(resolve, 60));
     expect(started).toEqual([0]);
+  });
+
+  it('abandons the nodes running when unsubscribed, and takes no answer from them after', async () => {
+    const abandoned: number[] = [];
+    const answers: (() => void)[] = [];
+    const seen: number[] = [];
+    const subscription = scheduleGraph(
+      graphOf([[], [], [0]]),
+      (index): StartWork<boolean> =>
+        (done) => {
+          answers.push(() => done(true));
+          return () => abandoned.push(index);
+        },
+      () => true,
+      2,
+    ).subscribe(({ index }) => seen.push(index));
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    subscription.unsubscribe();
+    for (const answer of answers) answer();
+    expect(abandoned.sort()).toEqual([0, 1]);
+    expect(seen).toEqual([]);
   });
 
   it('takes nodes that answer synchronously: a chain of 20,000 neither recurses nor starves timers', async () => {
@@ -148,7 +172,7 @@ describe('scheduleGraph', () => {
       const completions = await lastValueFrom(
         scheduleGraph(
           graphOf(dependencies),
-          () => of(true),
+          () => doneAtOnce(true),
           (ok) => ok,
           1,
         ).pipe(toArray()),
@@ -166,7 +190,7 @@ describe('scheduleGraph', () => {
       graphOf([[], [], [], [0, 1, 2]]),
       (index) => {
         started.push(index);
-        return of(true);
+        return doneAtOnce(true);
       },
       () => true,
       10,

@@ -1,4 +1,5 @@
-import { Observable, type Subscription } from 'rxjs';
+import { Observable } from 'rxjs';
+import type { Abandon, StartWork } from '../dispatch/operation.task.js';
 
 /** One node of the graph, finished. */
 export interface Completion<R> {
@@ -21,15 +22,16 @@ export interface Graph {
  * Nodes start on a later turn of the event loop than the one that made them ready, all the nodes
  * ready by then together: timers and I/O run between turns however many nodes answer
  * synchronously, and a chain never recurses, for the cost of one `setImmediate` per turn rather
- * than one per node. `start` must emit at most once (later emissions are ignored).
- * Unsubscribing stops everything: nodes not yet started never start.
+ * than one per node. Unsubscribing stops everything: running nodes are abandoned, nodes not yet
+ * started never start.
  *
- * Plain callbacks and counters, not a Subject and `mergeMap`: every layer here was paid once per
- * operation, and the benchmark's profile showed it.
+ * Plain callbacks and counters, not a Subject and `mergeMap`, and nodes as `StartWork` rather
+ * than Observables: every layer here was paid once per operation, and the benchmark's profile
+ * showed it.
  */
 export function scheduleGraph<R>(
   graph: Graph,
-  start: (index: number, failedDependency: number | undefined) => Observable<R>,
+  start: (index: number, failedDependency: number | undefined) => StartWork<R>,
   succeeded: (result: R) => boolean,
   concurrency: number,
   /**
@@ -50,7 +52,7 @@ export function scheduleGraph<R>(
     /** Ready nodes not started yet, oldest first, from `head` on. */
     const ready: number[] = [];
     let head = 0;
-    const running = new Set<Subscription>();
+    const running = new Set<Abandon>();
     let active = 0;
     let completed = 0;
     let stopped = false;
@@ -60,7 +62,7 @@ export function scheduleGraph<R>(
       stopped = true;
       if (turn) clearImmediate(turn);
       turn = undefined;
-      for (const subscription of running) subscription.unsubscribe();
+      for (const abandon of running) abandon();
       running.clear();
     };
     const schedule = (): void => {
@@ -101,42 +103,34 @@ export function scheduleGraph<R>(
       active++;
       // An object, not a `let`: its state changes inside the callbacks.
       const node = { done: false };
-      let subscription: Subscription | undefined;
+      let abandon: Abandon | undefined;
       const settle = (): void => {
         node.done = true;
         active--;
-        if (subscription) running.delete(subscription);
-        subscription?.unsubscribe();
+        if (abandon) running.delete(abandon);
       };
       try {
-        subscription = start(index, failedDependency[index]).subscribe({
-          next: (result) => {
+        abandon = start(index, failedDependency[index])(
+          (result) => {
             if (node.done) return;
             settle();
             finish(index, result);
             schedule();
           },
-          error: (error: unknown) => {
+          (error: unknown) => {
             if (node.done) return;
             settle();
             stop();
             subscriber.error(error);
           },
-          complete: () => {
-            // Completed without a result: the slot is free, the node never completes.
-            if (node.done) return;
-            settle();
-            schedule();
-          },
-        });
+        );
       } catch (error) {
         if (!node.done) settle();
         stop();
         subscriber.error(error);
         return;
       }
-      if (node.done) subscription.unsubscribe();
-      else running.add(subscription);
+      if (!node.done) running.add(abandon);
     };
 
     graph.dependencyCounts.forEach((count, index) => {

@@ -1,5 +1,5 @@
-import { of, Subject } from 'rxjs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
+import { doneAtOnce, type StartWork } from '../dispatch/operation.task.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { OperationQueue } from './operation.queue.js';
 
@@ -10,16 +10,16 @@ describe('OperationQueue', () => {
   it('grants freed slots to the waiting lanes in turn, each lane in its own order', async () => {
     const queue = queueOf(1);
     const started: string[] = [];
-    const ends = new Map<string, Subject<string>>();
+    const ends = new Map<string, () => void>();
     const submit = (lane: ReturnType<OperationQueue['lane']>, tag: string) =>
-      lane
-        .run(() => {
-          started.push(tag);
-          const end = new Subject<string>();
-          ends.set(tag, end);
-          return end;
-        })
-        .subscribe();
+      lane.run<string>((done) => {
+        started.push(tag);
+        ends.set(tag, () => done(tag));
+        return () => undefined;
+      })(
+        () => undefined,
+        () => undefined,
+      );
     const [a, b, c] = [queue.lane(), queue.lane(), queue.lane()];
     for (const tag of ['a1', 'a2', 'a3']) submit(a, tag);
     submit(b, 'b1');
@@ -28,7 +28,7 @@ describe('OperationQueue', () => {
     expect(queue.waiting).toBe(5);
     while (queue.waiting > 0 || ends.size < 6) {
       const running = started[started.length - 1] as string;
-      ends.get(running)?.complete();
+      ends.get(running)?.();
       await nextTurn();
     }
     expect(started).toEqual(['a1', 'a2', 'b1', 'c1', 'a3', 'c2']);
@@ -38,15 +38,18 @@ describe('OperationQueue', () => {
     const queue = queueOf(1);
     const lane = queue.lane();
     const started: string[] = [];
-    const hold = (tag: string) => () => {
-      started.push(tag);
-      return new Subject<never>();
-    };
-    const first = lane.run(hold('first')).subscribe();
-    const second = lane.run(hold('second')).subscribe();
-    lane.run(hold('third')).subscribe();
-    second.unsubscribe();
-    first.unsubscribe();
+    const hold =
+      (tag: string): StartWork<never> =>
+      () => {
+        started.push(tag);
+        return () => undefined;
+      };
+    const ignore = (): void => undefined;
+    const first = lane.run(hold('first'))(ignore, ignore);
+    const second = lane.run(hold('second'))(ignore, ignore);
+    lane.run(hold('third'))(ignore, ignore);
+    second();
+    first();
     await nextTurn();
     expect(started).toEqual(['first', 'third']);
     expect(queue.waiting).toBe(0);
@@ -56,7 +59,12 @@ describe('OperationQueue', () => {
     const queue = queueOf(2);
     const lane = queue.lane();
     let done = 0;
-    for (let i = 0; i < 5_000; i++) lane.run(() => of(i)).subscribe(() => done++);
+    for (let i = 0; i < 5_000; i++) {
+      lane.run(doneAtOnce(i))(
+        () => done++,
+        () => undefined,
+      );
+    }
     while (done < 5_000) await nextTurn();
     expect(queue.waiting).toBe(0);
   });
@@ -65,13 +73,13 @@ describe('OperationQueue', () => {
     const queue = queueOf(0);
     let started = 0;
     for (let i = 0; i < 100; i++) {
-      queue
-        .lane()
-        .run(() => {
-          started++;
-          return new Subject<never>();
-        })
-        .subscribe();
+      queue.lane().run<never>(() => {
+        started++;
+        return () => undefined;
+      })(
+        () => undefined,
+        () => undefined,
+      );
     }
     expect(started).toBe(100);
     expect(queue.waiting).toBe(0);

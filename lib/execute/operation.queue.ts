@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Observable, type Subscription } from 'rxjs';
 import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
+import type { Abandon, StartWork } from '../dispatch/operation.task.js';
 
 /** The operations of one batch, as they ask the queue for a slot. */
 export interface OperationLane {
   /**
-   * Subscribes to `start()` once a slot is free and holds the slot until it completes, errors or
-   * is unsubscribed. Unsubscribing while it waits gives up its place.
+   * The work, started once a slot is free and holding it until it is done, fails or is
+   * abandoned. Abandoning it while it waits gives up its place.
    */
-  run<T>(start: () => Observable<T>): Observable<T>;
+  run<T>(start: StartWork<T>): StartWork<T>;
 }
 
 /** One operation waiting for (or holding) a slot. */
@@ -26,7 +26,7 @@ interface Lane {
 }
 
 /** No cap: the operation itself, with no layer around it (each is paid once per operation). */
-const PASS_THROUGH: OperationLane = { run: (start) => start() };
+const PASS_THROUGH: OperationLane = { run: (start) => start };
 
 /**
  * The cap on operations in flight across every batch of the app (`globalConcurrency`), shared
@@ -62,9 +62,9 @@ export class OperationQueue {
     return { run: (start) => this.runIn(lane, start) };
   }
 
-  private runIn<T>(lane: Lane, start: () => Observable<T>): Observable<T> {
-    return new Observable<T>((subscriber) => {
-      let inner: Subscription | undefined;
+  private runIn<T>(lane: Lane, start: StartWork<T>): StartWork<T> {
+    return (done, fail) => {
+      let abandonInner: Abandon | undefined;
       const finish = (): void => {
         if (ticket.state === 'granted' || ticket.state === 'running') this.release();
         ticket.state = 'done';
@@ -74,20 +74,19 @@ export class OperationQueue {
         begin: () => {
           ticket.state = 'running';
           try {
-            inner = start().subscribe({
-              next: (value) => subscriber.next(value),
-              error: (error: unknown) => {
+            abandonInner = start(
+              (value) => {
                 finish();
-                subscriber.error(error);
+                done(value);
               },
-              complete: () => {
+              (error: unknown) => {
                 finish();
-                subscriber.complete();
+                fail(error);
               },
-            });
+            );
           } catch (error) {
             finish();
-            subscriber.error(error);
+            fail(error);
           }
         },
       };
@@ -103,14 +102,15 @@ export class OperationQueue {
         }
       }
       return () => {
+        if (ticket.state === 'done') return;
         if (ticket.state === 'waiting') {
           lane.tickets.splice(lane.tickets.indexOf(ticket), 1);
           this.queuedTickets--;
         }
-        inner?.unsubscribe();
+        abandonInner?.();
         finish();
       };
-    });
+    };
   }
 
   private release(): void {

@@ -38,11 +38,11 @@ export function buildRequest(
       );
     }
   }
-  const own: Record<string, string> = {};
-  for (const [name, value] of Object.entries(operation.headers ?? {})) {
-    own[name.toLowerCase()] = value;
-  }
+  // The operation's own headers are lower case already (operation.rules.ts); they win over
+  // the inherited ones.
+  const headers: Record<string, string> = { ...parent.headers, ...operation.headers };
   if (planned.headers.length > 0) {
+    const own: Record<string, string> = { ...operation.headers };
     const headerBudget = withinHeaderCap(budget);
     for (const [name, template] of planned.headers) {
       const value = renderTemplate(template, lookup, headerBudget);
@@ -52,12 +52,11 @@ export function buildRequest(
           `header "${name}" ${problem}, after its references were substituted`,
         );
       }
-      own[name.toLowerCase()] = value;
+      own[name] = headers[name] = value;
     }
     // The decoder held the headers as written to this cap; rendered, they are held to it again.
     if (headerBlockBytes(own) > MAX_OPERATION_HEADER_BYTES) throw headersTooLarge();
   }
-  const headers: Record<string, string> = { ...parent.headers, ...own };
   const body = planned.body ? renderJson(planned.body, lookup, budget) : operation.body;
   const encoded = encodeRequestBody(body, headers['content-type']);
   if (encoded) {

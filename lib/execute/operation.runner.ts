@@ -1,9 +1,14 @@
-import { Observable, of, timeout } from 'rxjs';
 import type { EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeContentEncoding } from '../dispatch/content-encoding.js';
 import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
+import {
+  doneAtOnce,
+  NOTHING_TO_ABANDON,
+  type Abandon,
+  type StartWork,
+} from '../dispatch/operation.task.js';
 import { decodeResponseBody } from '../dispatch/response.body.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { BatchPlan, PlannedOperation } from '../plan/batch.planner.js';
@@ -55,22 +60,33 @@ export class OperationRunner {
     private readonly exclusions: RouteExclusions,
   ) {}
 
+  /** The operation's life, started when the returned work is (once it has its slot). */
   run(
     batch: BatchRun,
     index: number,
     failedDependency: number | undefined,
-  ): Observable<BatchResult> {
+  ): StartWork<BatchResult> {
+    return (done, fail) => this.start(batch, index, failedDependency, done, fail);
+  }
+
+  private start(
+    batch: BatchRun,
+    index: number,
+    failedDependency: number | undefined,
+    done: (result: BatchResult) => void,
+    fail: (error: unknown) => void,
+  ): Abandon {
     const { plan, results, references, dispatcher, parent, reply, cookies } = batch;
     const planned = plan.operations[index] as PlannedOperation;
     const { operation, label } = planned;
     if (failedDependency !== undefined) {
-      return of(
+      return doneAtOnce(
         dependencyFailed(operation, label, {
           index: failedDependency,
           label: plan.operations[failedDependency]?.label ?? String(failedDependency),
           code: results[failedDependency]?.code ?? 0,
         }),
-      );
+      )(done, fail);
     }
 
     let request;
@@ -85,43 +101,56 @@ export class OperationRunner {
         error instanceof InvalidRenderedRequestError ||
         error instanceof RenderLimitError
       ) {
-        return of(renderFailed(operation, label, error.message));
+        return doneAtOnce(renderFailed(operation, label, error.message))(done, fail);
       }
       throw error;
     }
 
     const { url } = request;
     if (this.exclusions.excludes(request.method, url)) {
-      return of(excluded(operation, url, label, request.method));
+      return doneAtOnce(excluded(operation, url, label, request.method))(done, fail);
     }
-    // One subscriber per operation instead of a map and a catchError: the executor pays for
-    // every layer once per operation, which the benchmark's profile showed.
-    let answered = new Observable<BatchResult>((subscriber) =>
-      dispatcher.dispatch(request, parent).subscribe({
-        next: (response) => {
-          let result: BatchResult;
-          try {
-            result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
-            cookies.store(result);
-          } catch (error) {
-            result = dispatchFailed(operation, url, label, error, false);
-          }
-          subscriber.next(result);
-        },
-        error: (error: unknown) => {
-          subscriber.next(dispatchFailed(operation, url, label, error, true));
-          subscriber.complete();
-        },
-        complete: () => subscriber.complete(),
-      }),
+    let ended = false;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const answer = (result: BatchResult): void => {
+      ended = true;
+      if (timer) clearTimeout(timer);
+      done(result);
+    };
+    const abandon = dispatcher.dispatch(
+      request,
+      parent,
+      (response) => {
+        if (ended) return;
+        let result: BatchResult;
+        try {
+          result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
+          cookies.store(result);
+        } catch (error) {
+          result = dispatchFailed(operation, url, label, error, false);
+        }
+        answer(result);
+      },
+      (error) => {
+        if (!ended) answer(dispatchFailed(operation, url, label, error, true));
+      },
     );
+    if (ended) return NOTHING_TO_ABANDON;
     const limit = this.options.operationTimeout;
     if (limit > 0) {
-      answered = answered.pipe(
-        timeout({ first: limit, with: () => of(timedOut(operation, url, label, limit)) }),
-      );
+      timer = setTimeout(() => {
+        if (ended) return;
+        ended = true;
+        abandon();
+        done(timedOut(operation, url, label, limit));
+      }, limit);
     }
-    return answered;
+    return () => {
+      if (ended) return;
+      ended = true;
+      if (timer) clearTimeout(timer);
+      abandon();
+    };
   }
 
   /** The app's answer as the entry carries it: decoded, measured against the caps. */
@@ -153,13 +182,15 @@ export class OperationRunner {
       // Only the app's own body: a decoded content coding made new bytes.
       decoded.kind === 'plain' ? decoded.response.text : undefined,
     );
-    return {
+    const result: BatchResult = {
       method: operation.method,
       url,
       code: statusCode,
       headers: entryHeaders(headers, policy, entryBody.body !== undefined),
-      ...entryBody,
-      ...(decoded.kind === 'decoded' ? { decodedContentEncoding: decoded.from } : {}),
     };
+    if (entryBody.body !== undefined) result.body = entryBody.body;
+    if (entryBody.bodyEncoding) result.bodyEncoding = entryBody.bodyEncoding;
+    if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
+    return result;
   }
 }

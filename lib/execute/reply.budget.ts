@@ -29,8 +29,11 @@ export class ReplyBudget {
  */
 function replyBytesOf(response: DispatchResponse): number {
   let bytes = response.body.length;
-  for (const [name, value] of Object.entries(response.headers)) {
-    for (const one of Array.isArray(value) ? value : [value]) bytes += name.length + one.length + 4;
+  const { headers } = response;
+  for (const name in headers) {
+    const value = headers[name] as string | string[];
+    if (typeof value === 'string') bytes += name.length + value.length + 4;
+    else for (const one of value) bytes += name.length + one.length + 4;
   }
   return bytes;
 }
