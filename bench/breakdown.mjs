@@ -15,16 +15,14 @@
 import { IsInt, IsString } from 'class-validator';
 import { BatchExecutor } from 'nestjs-batch';
 import { Buffer } from 'node:buffer';
-import { IncomingMessage, ServerResponse } from 'node:http';
 import process from 'node:process';
 import { DispatcherHost } from '../dist/dispatch/dispatcher.host.js';
-import { OperationSocket } from '../dist/dispatch/operation.socket.js';
 import { createParentContext } from '../dist/dispatch/parent.context.js';
 import { decodeNativeBatch } from '../dist/formats/native.format.js';
 import { httpPlatformOf } from '../dist/platform/platform.factory.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createBatchBenchApp } from './app.mjs';
-import { runFor } from './in-process.mjs';
+import { postBatchTo, runFor } from './in-process.mjs';
 
 const option = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -58,30 +56,7 @@ const parent = createParentContext(batchRequest, []);
 // The request an operation of that batch becomes.
 const floorRequest = { method: 'GET', url: '/item', headers: parent.headers, info: { index: 0 } };
 
-/**
- * The whole POST /batch through the app's request listener, on an in-memory pair built here:
- * the library's dispatcher marks what it sends as an operation, and an operation posting to
- * /batch is refused as a nested batch.
- */
-function postBatch(done) {
-  const socket = new OperationSocket('127.0.0.1', false);
-  const request = new IncomingMessage(socket);
-  Object.assign(request, { method: 'POST', url: '/batch', httpVersion: '1.1' });
-  request.httpVersionMajor = request.httpVersionMinor = 1;
-  request.headers = { ...headers, 'content-length': String(wire.length) };
-  request.rawHeaders = Object.entries(request.headers).flat();
-  request.push(wire);
-  request.push(null);
-  request.complete = true;
-  const response = new ServerResponse(request);
-  response.assignSocket(socket);
-  response.once('finish', () => {
-    if (response.statusCode !== 200) throw new Error(`POST /batch answered ${response.statusCode}`);
-    process.nextTick(() => socket.destroy());
-    done();
-  });
-  listener(request, response);
-}
+const postBatch = postBatchTo(listener, wire, headers);
 
 // [call, calls in flight, operations per call]
 const allVariants = {

@@ -49,10 +49,11 @@ export class InMemoryDispatcher implements OperationDispatcher {
     const res = new ServerResponse(req);
     res.assignSocket(socket as unknown as Socket);
     const capture = captureResponse(res, this.maxResponseBytes);
-    let ended = false;
+    // An object, not a `let`: it changes inside the callbacks.
+    const state = { ended: false };
     /** Once, however the operation ends: answered, failed to start, or abandoned. */
     const end = (): void => {
-      ended = true;
+      state.ended = true;
       capture.stop();
       // Abandoned (timeout, client gone): the app sees the request aborted, as on a real drop.
       if (!res.writableFinished) {
@@ -73,7 +74,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
       }),
     );
     res.once('finish', () => {
-      if (ended) return;
+      if (state.ended) return;
       span?.finish(req, res.statusCode);
       const response = capture.result();
       end();
@@ -87,7 +88,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
         request.runIn,
       );
     } catch (error) {
-      if (!ended) {
+      if (!state.ended) {
         span?.abandon();
         appEnded();
         end();
@@ -95,7 +96,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
       }
     }
     return () => {
-      if (!ended) end();
+      if (!state.ended) end();
     };
   }
 }

@@ -110,10 +110,11 @@ export class OperationRunner {
     if (this.exclusions.excludes(request.method, url)) {
       return doneAtOnce(excluded(operation, url, label, request.method))(done, fail);
     }
-    let ended = false;
+    // An object, not a `let`: it changes inside the callbacks, perhaps before dispatch returns.
+    const state = { ended: false };
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answer = (result: BatchResult): void => {
-      ended = true;
+      state.ended = true;
       if (timer) clearTimeout(timer);
       done(result);
     };
@@ -121,7 +122,7 @@ export class OperationRunner {
       request,
       parent,
       (response) => {
-        if (ended) return;
+        if (state.ended) return;
         let result: BatchResult;
         try {
           result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
@@ -132,22 +133,22 @@ export class OperationRunner {
         answer(result);
       },
       (error) => {
-        if (!ended) answer(dispatchFailed(operation, url, label, error, true));
+        if (!state.ended) answer(dispatchFailed(operation, url, label, error, true));
       },
     );
-    if (ended) return NOTHING_TO_ABANDON;
+    if (state.ended) return NOTHING_TO_ABANDON;
     const limit = this.options.operationTimeout;
     if (limit > 0) {
       timer = setTimeout(() => {
-        if (ended) return;
-        ended = true;
+        if (state.ended) return;
+        state.ended = true;
         abandon();
         done(timedOut(operation, url, label, limit));
       }, limit);
     }
     return () => {
-      if (ended) return;
-      ended = true;
+      if (state.ended) return;
+      state.ended = true;
       if (timer) clearTimeout(timer);
       abandon();
     };
