@@ -1,4 +1,4 @@
-// node --min-semi-space-size=16 bench/machinery.mjs [express|fastify] [request|decode|execute|encode]
+// node --min-semi-space-size=16 bench/machinery.mjs [express|fastify] [request|decode|execute|encode] [--dtos n]
 //
 // The library's own CPU per batched operation, with nothing of the app in it: the dispatcher is
 // replaced by one that answers every operation at once (on the next tick) with a small JSON
@@ -10,6 +10,7 @@
 // Medians of 5 rounds of 2 s, CPU microseconds per operation. A profiling aid, not a target: the
 // targets are `npm run bench`'s. Where a stage's own cost shows in `bench:breakdown` only as
 // noise on the app's, this tells it apart.
+import { IsInt, IsString } from 'class-validator';
 import { BatchExecutor } from 'nestjs-batch';
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
@@ -22,6 +23,13 @@ import { postBatchTo, runFor } from './in-process.mjs';
 
 const platform = process.argv[2] ?? 'fastify';
 const OPS = 50;
+// --dtos n: n more classes with class-validator rules first, as in a large app (as in breakdown).
+const dtosAt = process.argv.indexOf('--dtos');
+for (let i = 0; i < (dtosAt > 0 ? Number(process.argv[dtosAt + 1]) : 0); i++) {
+  class AppDto {}
+  IsString()(AppDto.prototype, 'name');
+  IsInt()(AppDto.prototype, 'count');
+}
 const app = await createBatchBenchApp(platform);
 const executor = app.get(BatchExecutor);
 const body = Buffer.from('{"id":42,"name":"widget","price":9.99,"after":null}');
@@ -50,7 +58,7 @@ const wire = Buffer.from(
 const headers = { host: 'localhost', 'content-type': 'application/json' };
 const operations = decodeNativeBatch(JSON.parse(String(wire)), OPS);
 const batchRequest = { headers, socket: { remoteAddress: '127.0.0.1' } };
-const ONLY = process.argv[3];
+const ONLY = process.argv[3]?.startsWith('--') ? undefined : process.argv[3];
 const listener = httpPlatformOf(app.get(HttpAdapterHost)).listener;
 const postBatch = postBatchTo(listener, wire, headers);
 const allv = {
