@@ -22,7 +22,7 @@ import { decodeNativeBatch } from '../dist/formats/native.format.js';
 import { httpPlatformOf } from '../dist/platform/platform.factory.js';
 import { HttpAdapterHost } from '@nestjs/core';
 import { createBatchBenchApp } from './app.mjs';
-import { postBatchTo, runFor } from './in-process.mjs';
+import { dispatchTo, postBatchTo, runFor } from './in-process.mjs';
 
 const option = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -60,19 +60,7 @@ const postBatch = postBatchTo(listener, wire, headers);
 
 // [call, calls in flight, operations per call]
 const allVariants = {
-  floor: [
-    (done) =>
-      dispatcher.dispatch(
-        floorRequest,
-        parent,
-        () => done(),
-        (error) => {
-          throw error;
-        },
-      ),
-    10,
-    1,
-  ],
+  floor: [dispatchTo(dispatcher, floorRequest, parent), 10, 1],
   execute: [
     (done) => void executor.execute(operations, { request: batchRequest }).then(done),
     1,

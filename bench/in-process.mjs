@@ -58,3 +58,16 @@ export function postBatchTo(listener, wire, headers) {
     listener(request, response);
   };
 }
+
+/** One operation through the library's dispatcher alone (the floor), calling `done` once answered. */
+export function dispatchTo(dispatcher, request, parent) {
+  return (done) =>
+    dispatcher.dispatch(
+      request,
+      parent,
+      () => done(),
+      (error) => {
+        throw error;
+      },
+    );
+}

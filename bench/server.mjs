@@ -11,7 +11,7 @@ import process from 'node:process';
 import { DispatcherHost } from '../dist/dispatch/dispatcher.host.js';
 import { createParentContext } from '../dist/dispatch/parent.context.js';
 import { benchModule, createBatchBenchApp } from './app.mjs';
-import { runFor } from './in-process.mjs';
+import { dispatchTo, runFor } from './in-process.mjs';
 
 const require = createRequire(import.meta.url);
 const [mode, arg, platform = 'express'] = process.argv.slice(2);
@@ -60,15 +60,7 @@ if (mode === 'nest') {
         fastify
           .inject({ method: 'GET', url: '/item', headers: { host: 'localhost' } })
           .then((response) => (response.rawPayload, done()))
-    : (done) =>
-        dispatcher.dispatch(
-          request,
-          parent,
-          () => done(),
-          (error) => {
-            throw error;
-          },
-        );
+    : dispatchTo(dispatcher, request, parent);
   // As many in flight as the batch executor's default concurrency.
   await runFor(1, dispatchOnce, 10); // warm-up, as the HTTP variants get
   const { calls, wallMs } = await runFor(Number(arg), dispatchOnce, 10);
