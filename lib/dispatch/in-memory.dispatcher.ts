@@ -89,7 +89,6 @@ export class InMemoryDispatcher implements OperationDispatcher {
       );
     } catch (error) {
       if (!state.ended) {
-        span?.abandon();
         appEnded();
         end();
         fail(error);

@@ -44,8 +44,9 @@ export interface DispatchResponse {
 /**
  * Runs one operation through the app's own HTTP adapter: calls `done` with the app's answer, or
  * `fail` when the request could not even enter the app, once (see `StartWork`); the function
- * returned abandons the operation. One implementation per adapter; nothing else in the library
- * knows which adapter runs.
+ * returned abandons the operation. A throw from the call is taken as `fail` too (the runner
+ * guards it). One implementation per adapter; nothing else in the library knows which adapter
+ * runs.
  */
 export interface OperationDispatcher {
   dispatch(

@@ -4,7 +4,8 @@ export type Abandon = () => void;
 /**
  * Starts one piece of an operation's work (dispatching it, running it, waiting for a slot): the
  * work calls `done` with its one value or `fail` with an error, once, perhaps before the call
- * returns, and the function returned abandons it. Every layer an operation passes through (the
+ * returns, and the function returned abandons it. A layer that calls another treats a throw from
+ * the call as that work's `fail`. Every layer an operation passes through (the
  * dispatcher, the runner, the queue, the scheduler) takes and gives this shape rather than an
  * Observable: each layer is paid once per operation, and two nested Observables cost about five
  * times two nested callbacks (measured while writing this; see bench/README.md).

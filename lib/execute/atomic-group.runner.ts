@@ -112,12 +112,15 @@ export class AtomicGroupRunner {
             done(outcomes);
             return;
           }
-          const call = { starting: true, answeredAtOnce: false };
+          const call = { starting: true, answeredAtOnce: false, answered: false };
           current = start(
             batch,
             index,
             failedDependency,
           )((result) => {
+            // Once per member, as every other layer takes an answer.
+            if (call.answered) return;
+            call.answered = true;
             record(index, result);
             outcomes.push({ index, result });
             if (call.starting) call.answeredAtOnce = true;

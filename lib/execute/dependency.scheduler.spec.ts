@@ -1,6 +1,8 @@
 import fc from 'fast-check';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { lastValueFrom, toArray } from 'rxjs';
 import { doneAtOnce, type StartWork } from '../dispatch/operation.task.js';
+import { pending } from '../../test/utils/pending-work.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 
 /** A random DAG: each node may depend only on nodes before it (so there is no cycle). */
@@ -202,5 +204,39 @@ describe('scheduleGraph', () => {
     expect(started).toEqual([0, 1, 2]);
     await done;
     expect(started).toEqual([0, 1, 2, 3]);
+  });
+
+  it('abandons every running node, once, when unsubscribed; none after it ended', async () => {
+    const nodes = [pending<number>(), pending<number>(), pending<number>()];
+    const graph = { dependents: [[], [], []], dependencyCounts: [0, 0, 0] };
+    const subscription = scheduleGraph(
+      graph,
+      (index) => (nodes[index] as ReturnType<typeof pending<number>>).work,
+      () => true,
+      10,
+    ).subscribe();
+    await nextTurn();
+    await nextTurn();
+    nodes[0]?.finish(0);
+    subscription.unsubscribe();
+    expect(nodes.map((node) => node.abandoned())).toEqual([false, true, true]);
+  });
+
+  it('a node calling done twice is counted once', async () => {
+    const graph = { dependents: [[1], []], dependencyCounts: [0, 1] };
+    const outcomes = await lastValueFrom(
+      scheduleGraph(
+        graph,
+        (index): StartWork<number> =>
+          (done) => {
+            done(index);
+            done(index);
+            return () => undefined;
+          },
+        () => true,
+        10,
+      ).pipe(toArray()),
+    );
+    expect(outcomes.map((outcome) => outcome.index)).toEqual([0, 1]);
   });
 });

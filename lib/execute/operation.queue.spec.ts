@@ -1,7 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { doneAtOnce, type StartWork } from '../dispatch/operation.task.js';
+import { pending } from '../../test/utils/pending-work.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { OperationQueue } from './operation.queue.js';
+
+const ignoreCall = (): void => undefined;
 
 const queueOf = (globalConcurrency: number): OperationQueue =>
   new OperationQueue({ globalConcurrency } as ResolvedBatchOptions);
@@ -83,5 +86,50 @@ describe('OperationQueue', () => {
     }
     expect(started).toBe(100);
     expect(queue.waiting).toBe(0);
+  });
+
+  it('abandoning work after it is done frees no second slot', async () => {
+    const queue = queueOf(1);
+    const lane = queue.lane();
+    const abandonFirst = lane.run(doneAtOnce('a'))(ignoreCall, ignoreCall);
+    abandonFirst();
+    abandonFirst();
+    const b = pending<string>();
+    const c = pending<string>();
+    lane.run(b.work)(ignoreCall, ignoreCall);
+    lane.run(c.work)(ignoreCall, ignoreCall);
+    await nextTurn();
+    expect(b.started()).toBe(true);
+    expect(c.started()).toBe(false);
+    expect(queue.waiting).toBe(1);
+  });
+
+  it('a slot granted and abandoned before its turn never starts, and frees the slot', async () => {
+    const queue = queueOf(1);
+    const lane = queue.lane();
+    const a = pending<string>();
+    const b = pending<string>();
+    lane.run(a.work)(ignoreCall, ignoreCall);
+    const abandonB = lane.run(b.work)(ignoreCall, ignoreCall);
+    a.finish('a');
+    abandonB();
+    await nextTurn();
+    expect(b.started()).toBe(false);
+    const c = pending<string>();
+    lane.run(c.work)(ignoreCall, ignoreCall);
+    expect(c.started()).toBe(true);
+  });
+
+  it('work whose start throws fails once and frees its slot', () => {
+    const queue = queueOf(1);
+    const lane = queue.lane();
+    const failures: unknown[] = [];
+    lane.run<string>(() => {
+      throw new Error('x');
+    })(ignoreCall, (error) => failures.push(error));
+    expect(failures).toHaveLength(1);
+    const b = pending<string>();
+    lane.run(b.work)(ignoreCall, ignoreCall);
+    expect(b.started()).toBe(true);
   });
 });

@@ -118,24 +118,32 @@ export class OperationRunner {
       if (timer) clearTimeout(timer);
       done(result);
     };
-    const abandon = dispatcher.dispatch(
-      request,
-      parent,
-      (response) => {
-        if (state.ended) return;
-        let result: BatchResult;
-        try {
-          result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
-          cookies.store(result);
-        } catch (error) {
-          result = dispatchFailed(operation, url, label, error, false);
-        }
-        answer(result);
-      },
-      (error) => {
-        if (!state.ended) answer(dispatchFailed(operation, url, label, error, true));
-      },
-    );
+    let abandon: Abandon;
+    try {
+      abandon = dispatcher.dispatch(
+        request,
+        parent,
+        (response) => {
+          if (state.ended) return;
+          let result: BatchResult;
+          try {
+            result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
+            cookies.store(result);
+          } catch (error) {
+            result = dispatchFailed(operation, url, label, error, false);
+          }
+          answer(result);
+        },
+        (error) => {
+          if (!state.ended) answer(dispatchFailed(operation, url, label, error, true));
+        },
+      );
+    } catch (error) {
+      // Thrown as the request was made (a tracer's span or propagator, a wrapping dispatcher):
+      // this operation's failure, as a throw inside the app is, not the batch's.
+      if (!state.ended) answer(dispatchFailed(operation, url, label, error, true));
+      return NOTHING_TO_ABANDON;
+    }
     if (state.ended) return NOTHING_TO_ABANDON;
     const limit = this.options.operationTimeout;
     if (limit > 0) {

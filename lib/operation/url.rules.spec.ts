@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { urlProblem, urlProblemByRule } from './url.rules.js';
+import { MAX_URL_LENGTH, urlProblem, urlProblemByRule } from './url.rules.js';
 
 describe('urlProblem', () => {
   it.each([
@@ -76,5 +76,44 @@ describe('urlProblem', () => {
       { numRuns: 20_000 },
     );
     expect(urlProblem(`/${'a'.repeat(9000)}`)).toBe(urlProblemByRule(`/${'a'.repeat(9000)}`));
+  });
+
+  it('agrees with the checks one by one over any printable ASCII and any code unit', () => {
+    const ascii = fc.string({
+      unit: fc.integer({ min: 0, max: 0x7f }).map((c) => String.fromCharCode(c)),
+      maxLength: 40,
+    });
+    const anyUnit = fc.string({ unit: 'binary', maxLength: 20 });
+    const url = fc.oneof(
+      ascii,
+      ascii.map((s) => `/${s}`),
+      anyUnit.map((s) => `/${s}`),
+      fc.tuple(ascii, ascii).map(([a, b]) => `/${a}?${b}`),
+    );
+    fc.assert(
+      fc.property(url, (candidate) => {
+        expect(urlProblem(candidate)).toBe(urlProblemByRule(candidate));
+      }),
+      { numRuns: 50_000 },
+    );
+  });
+
+  it('agrees at the length cap and on lone surrogates', () => {
+    for (const url of [
+      `/${'a'.repeat(MAX_URL_LENGTH - 1)}`,
+      `/${'a'.repeat(MAX_URL_LENGTH)}`,
+      `/?${'.'.repeat(MAX_URL_LENGTH - 2)}`,
+      '/\ud800',
+      '/a?\udc00',
+      '/',
+      '',
+      '/?',
+      '/?#',
+      '/a?b\\c',
+      '/%',
+      '/a?%zz',
+    ]) {
+      expect(urlProblem(url)).toBe(urlProblemByRule(url));
+    }
   });
 });

@@ -20,7 +20,7 @@ export function urlProblem(url: string): string | undefined {
 /**
  * One pass over the url for what almost every operation's url is: a path of printable ASCII
  * with no backslash, fragment, dot or percent sign before its query. Such a url passes every
- * check of {@link problemOf}; anything else goes through them, one by one, for its message.
+ * check of {@link urlProblemByRule}; anything else goes through them, one by one, for its message.
  */
 function isPlainPath(url: string): boolean {
   const length = url.length;

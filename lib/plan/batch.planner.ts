@@ -98,7 +98,7 @@ function plan(
     sink.found = [];
     const { headers: written, dependsOn, atomicityGroup: group } = operation;
     const url = compileTemplate(operation.url, sink, problems, operations, index, 'url');
-    let headers: [string, Template][] = NO_HEADERS;
+    let headers: readonly (readonly [string, Template])[] | [string, Template][] = NO_HEADERS;
     for (const name in written) {
       const template = compileTemplate(
         written[name] as string,
@@ -108,7 +108,10 @@ function plan(
         index,
         `header "${name}"`,
       );
-      if (template) (headers === NO_HEADERS ? (headers = []) : headers).push([name, template]);
+      if (template) {
+        if (headers === NO_HEADERS) headers = [];
+        (headers as [string, Template][]).push([name, template]);
+      }
     }
     let body: JsonTemplate | undefined;
     if (operation.body !== undefined) {
@@ -172,7 +175,8 @@ function plan(
   return { operations: planned, dependents, names, groups: atomic, units: graph };
 }
 
-const NO_HEADERS: [string, Template][] = [];
+/** Shared by every operation whose headers hold no reference: frozen, so none can add to it. */
+const NO_HEADERS: readonly (readonly [string, Template])[] = Object.freeze([]);
 const NO_DEPENDENCIES: readonly number[] = Object.freeze([]);
 
 /** Counts every reference against the batch's cap and keeps the current operation's. */

@@ -27,38 +27,55 @@ export interface RenderLimits {
  */
 export class BatchRenderBudget {
   /** Committed by operations that rendered in full. */
-  spent = 0;
+  private spent = 0;
 
-  constructor(readonly limits: RenderLimits) {}
+  constructor(private readonly limits: RenderLimits) {}
+
+  /** Made once per batch, shared by every operation's budget. */
+  private readonly share: BatchShare = {
+    left: (pending) => this.limits.maxBatchRenderedBytes - this.spent - pending,
+    commit: (bytes) => {
+      this.spent += bytes;
+    },
+  };
 
   /** A budget for one operation; call `commit` once its request is built. */
   forOperation(): OperationRenderBudget {
-    return new OperationRenderBudget(this);
+    return new OperationRenderBudget(this.limits, this.share);
   }
 }
 
+/** What an operation's budget may ask of its batch's. */
+interface BatchShare {
+  /** Bytes the batch has left once `pending` more are counted. */
+  left(pending: number): number;
+  commit(bytes: number): void;
+}
+
 /**
- * One operation's budget. A class, not an object literal with an accessor and closures: one is
- * made per operation, and those were a measurable part of the executor's CPU.
+ * One operation's budget. A class, not an object literal with an accessor and closures of its
+ * own: one is made per operation, and those were a measurable part of the executor's CPU.
  */
 export class OperationRenderBudget implements RenderBudget {
   private spent = 0;
 
-  constructor(private readonly batch: BatchRenderBudget) {}
+  constructor(
+    private readonly limits: RenderLimits,
+    private readonly batch: BatchShare,
+  ) {}
 
   get left(): number {
-    const { maxRenderedBytes } = this.batch.limits;
-    return Math.min(maxRenderedBytes - this.spent, this.batchLeft());
+    return Math.min(this.limits.maxRenderedBytes - this.spent, this.batch.left(this.spent));
   }
 
   spend(bytes: number): void {
-    const { maxRenderedBytes, maxBatchRenderedBytes } = this.batch.limits;
+    const { maxRenderedBytes, maxBatchRenderedBytes } = this.limits;
     if (bytes > maxRenderedBytes - this.spent) {
       throw new RenderLimitError(
         `its references render more than ${maxRenderedBytes} bytes (maxRenderedBytes)`,
       );
     }
-    if (bytes > this.batchLeft()) {
+    if (bytes > this.batch.left(this.spent)) {
       throw new RenderLimitError(
         `its references render more than ${maxBatchRenderedBytes} bytes in this batch (maxBatchRenderedBytes)`,
       );
@@ -67,11 +84,7 @@ export class OperationRenderBudget implements RenderBudget {
   }
 
   commit(): void {
-    this.batch.spent += this.spent;
+    this.batch.commit(this.spent);
     this.spent = 0;
-  }
-
-  private batchLeft(): number {
-    return this.batch.limits.maxBatchRenderedBytes - this.batch.spent - this.spent;
   }
 }
