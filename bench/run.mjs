@@ -8,12 +8,11 @@ import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { connect, createServer } from 'node:net';
 import os from 'node:os';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../scripts/free-port.mjs';
-import { CLIENTS, compareWithHttp2, SCENARIOS } from './h2.mjs';
+import { CLIENTS, compareWithHttp2, countingProxy, SCENARIOS } from './h2.mjs';
 
 const option = (name, fallback) => {
   const at = process.argv.indexOf(`--${name}`);
@@ -108,24 +107,6 @@ function floor(seconds, platform = 'express') {
   return JSON.parse(String(out).trim().split('\n').pop()).opsPerSecond;
 }
 
-/** A TCP proxy that holds every chunk `delay` ms in each direction: a 2 x delay round trip. */
-async function delayProxy(target, delay) {
-  const server = createServer((client) => {
-    const upstream = connect(target, '127.0.0.1');
-    const relay = (from, to) =>
-      from.on('data', (chunk) => setTimeout(() => to.writable && to.write(chunk), delay));
-    relay(client, upstream);
-    relay(upstream, client);
-    client.setNoDelay(true);
-    upstream.setNoDelay(true);
-    const close = () => (client.destroy(), upstream.destroy());
-    client.on('close', close).on('error', close);
-    upstream.on('close', close).on('error', close);
-  });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { port: server.address().port, close: () => server.close() };
-}
-
 function call(port, agent, method, path, body) {
   return new Promise((resolve, reject) => {
     const req = request(
@@ -148,7 +129,8 @@ async function latency(serverPort) {
   // Both paths warm (JIT), so the walls compare round trips rather than compilation.
   await load(serverPort, { path: '/item', amount: 2_000 });
   await load(serverPort, { method: 'POST', path: '/batch', body: gets, amount: 200 });
-  const proxy = await delayProxy(serverPort, ONE_WAY_DELAY_MS);
+  // The HTTP/2 comparison's proxy: the same delay, its byte counts unused here.
+  const proxy = await countingProxy(serverPort, ONE_WAY_DELAY_MS);
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   await call(proxy.port, agent, 'GET', '/item'); // connect first: both variants reuse the connection
   let started = Date.now();

@@ -1,6 +1,7 @@
 import type { BatchTransactionHook } from 'nestjs-batch';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, postBatch, withTestApp } from './utils/test-app.js';
+import { readText } from './utils/raw-http.js';
 
 /**
  * What the library does with the hook itself, whatever database is behind it: these hooks are
@@ -179,11 +180,7 @@ forEachPlatform(() => {
             ],
           })
           .buffer(true)
-          .parse((res, done) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
-            res.on('end', () => done(null, text));
-          })
+          .parse(readText)
           .expect(200);
         const lines = String(response.body)
           .trim()

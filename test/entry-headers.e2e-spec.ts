@@ -3,6 +3,7 @@ import { BATCH_OPTION_DEFAULTS, ENTRY_HEADERS_DROPPED } from 'nestjs-batch';
 import type { ServerResponse } from 'node:http';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, useTestApp, type Entry } from './utils/test-app.js';
+import { readText } from './utils/raw-http.js';
 
 /** The Node response under an Express response (itself) or a Fastify reply (`.raw`). */
 function rawOf(reply: object): ServerResponse {
@@ -148,11 +149,7 @@ forEachPlatform(() => {
             `--${boundary}\r\nContent-Type: application/http\r\n\r\nGET /headers/rich HTTP/1.1\r\n\r\n\r\n--${boundary}--\r\n`,
           )
           .buffer(true)
-          .parse((res, done) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-            res.on('end', () => done(null, text));
-          })
+          .parse(readText)
           .expect(200);
         const part = String(multipart.body);
         expect(part).toMatch(/etag: W\/"abc"/i);
@@ -164,11 +161,7 @@ forEachPlatform(() => {
           .set('accept', 'application/x-ndjson')
           .send({ data: [{ method: 'GET', url: '/headers/rich' }] })
           .buffer(true)
-          .parse((res, done) => {
-            let text = '';
-            res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-            res.on('end', () => done(null, text));
-          })
+          .parse(readText)
           .expect(200);
         const line = JSON.parse(String(ndjson.body).trim().split('\n')[0] ?? '') as Entry;
         expect(line.headers.etag).toBe('W/"abc"');

@@ -5,6 +5,7 @@ import type { Response } from 'supertest';
 import { GlobalPipelineModule } from './fixtures/global-pipeline.fixtures.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { useTestApp, type TestApp } from './utils/test-app.js';
+import { readText } from './utils/raw-http.js';
 
 /** CacheInterceptor as apps register it: app-wide, over an in-memory store. */
 @Module({
@@ -18,11 +19,7 @@ const account = (id: number) => ({ data: { id } });
 
 /** Reads a reply as text whatever its type, so nothing is parsed that the client would not. */
 function asText(request: ReturnType<TestApp['http']['post']>) {
-  return request.buffer(true).parse((res, done) => {
-    let text = '';
-    res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    res.on('end', () => done(null, text));
-  });
+  return request.buffer(true).parse(readText);
 }
 
 /** Three operations in a row, each within the app's timeout, together past it. */

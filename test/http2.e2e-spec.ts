@@ -4,6 +4,7 @@ import { connect, Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { fastifyHttp2Platform } from './utils/platforms.js';
 import { entries, postBatch, useTestApp, type TestApp } from './utils/test-app.js';
+import { readText } from './utils/raw-http.js';
 
 /** What a host-keyed app reads: absolute links, tenant by host, host-constrained routes. */
 @Controller('where')
@@ -83,11 +84,7 @@ describe('Fastify over HTTP/2 (new FastifyAdapter({ http2: true }))', () => {
       .set('content-type', 'multipart/mixed; boundary=b')
       .send(body.join('\r\n'))
       .buffer(true)
-      .parse((res, done) => {
-        let text = '';
-        res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-        res.on('end', () => done(null, text));
-      })
+      .parse(readText)
       .expect(200);
     expect(response.body as string).toMatch(/HTTP\/1\.1 200 OK/);
   });

@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Response } from 'superagent';
 import type { TestApp } from './test-app.js';
 
 /** What a raw request got back, the body as bytes. */
@@ -7,6 +8,16 @@ export interface RawResponse {
   status: number;
   headers: IncomingHttpHeaders;
   body: Buffer;
+}
+
+/**
+ * A supertest parser (`.buffer(true).parse(readText)`) that reads a reply as UTF-8 text whatever
+ * its type (multipart, NDJSON, JSON), so nothing is parsed that the client would not parse itself.
+ */
+export function readText(res: Response, done: (error: Error | null, body: string) => void): void {
+  let text = '';
+  res.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
+  res.on('end', () => done(null, text));
 }
 
 /** The base url of a test app, for clients that want absolute urls. */
