@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { defer, fromEvent, lastValueFrom, Observable, of, takeUntil, tap, timer } from 'rxjs';
+import { Observable } from 'rxjs';
 import { BATCH_OPTIONS, type BatchFormat, type EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../operation/operation.rules.js';
@@ -16,6 +16,7 @@ import type {
 import { planBatch } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
+import { withinBounds } from './batch.bounds.js';
 import { BatchEvents } from './batch.events.js';
 import { AtomicGroupRunner } from './atomic-group.runner.js';
 import { BatchReferences } from './batch.references.js';
@@ -24,7 +25,8 @@ import { scheduleGraph } from './dependency.scheduler.js';
 import { OperationQueue } from './operation.queue.js';
 import { OperationRunner, type BatchRun } from './operation.runner.js';
 import { ReplyBudget } from './reply.budget.js';
-import { isSuccess, toEntry } from './operation.results.js';
+import { collectEntries } from './entries.collector.js';
+import { isSuccess } from './operation.results.js';
 
 /**
  * Where a batch comes from and how long it may take.
@@ -92,7 +94,7 @@ export class BatchExecutor {
     operations: readonly BatchOperation[],
     context: BatchRunContext = {},
   ): Observable<BatchOutcome> {
-    return defer(() => {
+    return new Observable<BatchOutcome>((subscriber) => {
       // The one validation boundary: operations from code get the endpoint's rules too.
       const plan = planBatch(validatedOperations(operations, this.options.limit), this.options);
       this.groups.check(plan);
@@ -133,31 +135,31 @@ export class BatchExecutor {
       };
       // A streamed reply decides before each start whether its reader is behind.
       const perTurn = context.readyToStart ? 1 : Infinity;
-      let outcomes = (
-        plan.units
-          ? this.groups.schedule(
-              batch,
-              plan.units,
-              start,
-              (index, result) => (results[index] = result),
-              this.options.concurrency,
-              perTurn,
-            )
-          : scheduleGraph(
-              {
-                dependents: plan.dependents,
-                dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
-              },
-              (index, failedDependency) => start(batch, index, failedDependency),
-              (result) => isSuccess(result.code),
-              this.options.concurrency,
-              perTurn,
-            )
-      ).pipe(tap(({ index, result }) => (results[index] = result)));
-      if (this.options.timeout > 0)
-        outcomes = outcomes.pipe(takeUntil(timer(this.options.timeout)));
-      if (context.signal) outcomes = outcomes.pipe(takeUntil(aborted(context.signal)));
-      return tracker ? tracker.watch(outcomes) : outcomes;
+      const scheduled = plan.units
+        ? this.groups.schedule(
+            batch,
+            plan.units,
+            start,
+            (index, result) => (results[index] = result),
+            this.options.concurrency,
+            perTurn,
+          )
+        : scheduleGraph(
+            {
+              dependents: plan.dependents,
+              dependencyCounts: plan.operations.map((planned) => planned.dependencies.length),
+            },
+            (index, failedDependency) => start(batch, index, failedDependency),
+            (result) => isSuccess(result.code),
+            this.options.concurrency,
+            perTurn,
+          );
+      const outcomes = withinBounds(scheduled, {
+        timeout: this.options.timeout,
+        signal: context.signal,
+        record: (index, result) => (results[index] = result),
+      });
+      return (tracker ? tracker.watch(outcomes) : outcomes).subscribe(subscriber);
     });
   }
 
@@ -173,17 +175,7 @@ export class BatchExecutor {
     context: BatchRunContext = {},
   ): Promise<BatchEntry[]> {
     const valid = validatedOperations(operations, this.options.limit);
-    const entries = valid.map((): BatchEntry => null);
-    await lastValueFrom(
-      this.run(valid, context).pipe(
-        tap(({ index, result }) => {
-          const operation = valid[index];
-          if (operation) entries[index] = toEntry(operation, result);
-        }),
-      ),
-      { defaultValue: undefined },
-    );
-    return entries;
+    return collectEntries(valid, this.run(valid, context));
   }
 }
 
@@ -220,8 +212,4 @@ function whenReady<T>(
       abandonInner?.();
     };
   };
-}
-
-function aborted(signal: AbortSignal): Observable<unknown> {
-  return signal.aborted ? of(undefined) : fromEvent(signal, 'abort');
 }

@@ -16,13 +16,17 @@ import { toEntry } from './operation.results.js';
 export function collectEntries(
   operations: readonly BatchOperation[],
   outcomes: Observable<BatchOutcome>,
+  /** Told each outcome as it is collected (the reply's cookies), without a layer of its own. */
+  observe?: (outcome: BatchOutcome) => void,
 ): Promise<BatchEntry[]> {
   const entries = operations.map((): BatchEntry => null);
   let refused: { error: unknown } | undefined;
   let subscribing = true;
   const collected = new Promise<BatchEntry[]>((resolve, reject) => {
     outcomes.subscribe({
-      next: ({ index, result }) => {
+      next: (outcome) => {
+        observe?.(outcome);
+        const { index, result } = outcome;
         const operation = operations[index];
         if (operation) entries[index] = toEntry(operation, result);
       },

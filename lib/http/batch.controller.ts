@@ -11,7 +11,6 @@ import {
 } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tap } from 'rxjs';
 import { CrossSiteBatchException, NestedBatchException } from '../batch.exceptions.js';
 import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
@@ -91,7 +90,8 @@ export function createBatchController(path: string): Type<unknown> {
       const cookies = new ReplyCookies();
       const entries = collectEntries(
         operations,
-        this.executor.run(operations, context).pipe(tap(({ result }) => cookies.take(result))),
+        this.executor.run(operations, context),
+        ({ result }) => cookies.take(result),
       );
       this.watchReply(outgoing);
       entries.then(

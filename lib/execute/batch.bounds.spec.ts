@@ -1,0 +1,113 @@
+import { jest } from '@jest/globals';
+import { Observable, Subject } from 'rxjs';
+import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
+import { withinBounds } from './batch.bounds.js';
+
+const resultOf = (code: number): BatchResult => ({ method: 'GET', url: '/x', code, headers: {} });
+
+/** A run that emits what the test pushes, and says whether anything is still subscribed. */
+function controlledRun(): {
+  outcomes: Observable<BatchOutcome>;
+  push: Subject<BatchOutcome>;
+  subscribed: () => number;
+} {
+  const push = new Subject<BatchOutcome>();
+  let subscribers = 0;
+  const outcomes = new Observable<BatchOutcome>((subscriber) => {
+    subscribers++;
+    const subscription = push.subscribe(subscriber);
+    return () => {
+      subscribers--;
+      subscription.unsubscribe();
+    };
+  });
+  return { outcomes, push, subscribed: () => subscribers };
+}
+
+describe('withinBounds', () => {
+  it('records each outcome before passing it on, and completes with the run', () => {
+    const { outcomes, push, subscribed } = controlledRun();
+    const log: string[] = [];
+    let completed = false;
+    withinBounds(outcomes, {
+      timeout: 0,
+      record: (index, result) => log.push(`record ${index} ${result.code}`),
+    }).subscribe({
+      next: ({ index }) => log.push(`next ${index}`),
+      complete: () => (completed = true),
+    });
+    push.next({ index: 1, result: resultOf(201) });
+    push.next({ index: 0, result: resultOf(404) });
+    push.complete();
+    expect(log).toEqual(['record 1 201', 'next 1', 'record 0 404', 'next 0']);
+    expect(completed).toBe(true);
+    expect(subscribed()).toBe(0);
+  });
+
+  it('ends the run at the deadline: completes, unsubscribes, and drops what comes after', async () => {
+    const { outcomes, push, subscribed } = controlledRun();
+    const seen: number[] = [];
+    const ended = new Promise<void>((resolve) =>
+      withinBounds(outcomes, { timeout: 20, record: () => undefined }).subscribe({
+        next: ({ index }) => seen.push(index),
+        complete: resolve,
+      }),
+    );
+    push.next({ index: 0, result: resultOf(200) });
+    await ended;
+    expect(subscribed()).toBe(0);
+    push.next({ index: 1, result: resultOf(200) });
+    expect(seen).toEqual([0]);
+  });
+
+  it('ends the run when the signal aborts, and removes its listener', () => {
+    const { outcomes, subscribed } = controlledRun();
+    const gone = new AbortController();
+    const removed = jest.spyOn(gone.signal, 'removeEventListener');
+    let completed = false;
+    withinBounds(outcomes, {
+      timeout: 60_000,
+      signal: gone.signal,
+      record: () => undefined,
+    }).subscribe({ complete: () => (completed = true) });
+    expect(subscribed()).toBe(1);
+    gone.abort();
+    expect(completed).toBe(true);
+    expect(subscribed()).toBe(0);
+    expect(removed).toHaveBeenCalledWith('abort', expect.any(Function));
+  });
+
+  it('starts nothing when the signal has already aborted', () => {
+    const { outcomes, subscribed } = controlledRun();
+    const gone = new AbortController();
+    gone.abort();
+    let completed = false;
+    withinBounds(outcomes, { timeout: 0, signal: gone.signal, record: () => undefined }).subscribe({
+      complete: () => (completed = true),
+    });
+    expect(completed).toBe(true);
+    expect(subscribed()).toBe(0);
+  });
+
+  it('leaves no deadline timer behind once the run completes', () => {
+    const timers = (): number =>
+      process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const { outcomes, push } = controlledRun();
+    const before = timers();
+    withinBounds(outcomes, { timeout: 60_000, record: () => undefined }).subscribe();
+    expect(timers()).toBe(before + 1);
+    push.complete();
+    expect(timers()).toBe(before);
+  });
+
+  it('passes the run’s error on, and unsubscribes from it', () => {
+    const { outcomes, push, subscribed } = controlledRun();
+    let failed: unknown;
+    withinBounds(outcomes, { timeout: 0, record: () => undefined }).subscribe({
+      error: (error: unknown) => (failed = error),
+    });
+    push.error(new Error('planned to fail'));
+    expect(failed).toEqual(new Error('planned to fail'));
+    expect(subscribed()).toBe(0);
+  });
+});
