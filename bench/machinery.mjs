@@ -1,4 +1,5 @@
-// node --min-semi-space-size=16 bench/machinery.mjs [express|fastify] [request|decode|execute|encode] [--dtos n]
+// node --min-semi-space-size=16 bench/machinery.mjs [express|fastify] [request|decode|execute|encode]
+//   [--dtos n] [--against <checkout>] [--rounds n]
 //
 // The library's own CPU per batched operation, with nothing of the app in it: the dispatcher is
 // replaced by one that answers every operation at once (on the next tick) with a small JSON
@@ -10,28 +11,39 @@
 // Medians of 5 rounds of 2 s, CPU microseconds per operation. A profiling aid, not a target: the
 // targets are `npm run bench`'s. Where a stage's own cost shows in `bench:breakdown` only as
 // noise on the app's, this tells it apart.
+//
+// --against <checkout>: the same stages of another build (a checkout with `dist/` built, e.g. a
+// `git worktree` of the commit before a change) in this same process, the two alternating in
+// slices of 1 s, 16 rounds. It prints each build's median and the median of the per-round ratios
+// (this build / the other) with their quartiles. On this kind of shared VM the same build ran 30%
+// faster from one process to the next, so two runs in separate processes cannot show a 10%
+// change; slices that alternate inside one process can.
 import { IsInt, IsString } from 'class-validator';
-import { BatchExecutor } from 'nestjs-batch';
 import { Buffer } from 'node:buffer';
 import process from 'node:process';
-import { DispatcherHost } from '../dist/dispatch/dispatcher.host.js';
-import { decodeNativeBatch } from '../dist/formats/native.format.js';
-import { createBatchBenchApp } from './app.mjs';
-import { httpPlatformOf } from '../dist/platform/platform.factory.js';
-import { HttpAdapterHost } from '@nestjs/core';
-import { postBatchTo, runFor } from './in-process.mjs';
+import { resolve } from 'node:path';
+import { pathToFileURL, URL } from 'node:url';
+import { runFor } from './in-process.mjs';
 
-const platform = process.argv[2] ?? 'fastify';
+const option = (name) => {
+  const at = process.argv.indexOf(`--${name}`);
+  return at > 0 ? process.argv[at + 1] : undefined;
+};
+const positional = process.argv.slice(2).filter((arg, i, all) => {
+  return !arg.startsWith('--') && !all[i - 1]?.startsWith('--');
+});
+const [platform = 'fastify', ONLY] = positional;
+const AGAINST = option('against');
+const ROUNDS = Number(option('rounds') ?? (AGAINST ? 16 : 5));
+const SLICE_SECONDS = AGAINST ? 1 : 2;
 const OPS = 50;
 // --dtos n: n more classes with class-validator rules first, as in a large app (as in breakdown).
-const dtosAt = process.argv.indexOf('--dtos');
-for (let i = 0; i < (dtosAt > 0 ? Number(process.argv[dtosAt + 1]) : 0); i++) {
+for (let i = 0; i < Number(option('dtos') ?? 0); i++) {
   class AppDto {}
   IsString()(AppDto.prototype, 'name');
   IsInt()(AppDto.prototype, 'count');
 }
-const app = await createBatchBenchApp(platform);
-const executor = app.get(BatchExecutor);
+
 const body = Buffer.from('{"id":42,"name":"widget","price":9.99,"after":null}');
 const text = String(body);
 const fake = {
@@ -51,39 +63,75 @@ const fake = {
     return () => undefined;
   },
 };
-app.get(DispatcherHost).get = () => fake;
 const wire = Buffer.from(
   JSON.stringify({ data: Array.from({ length: OPS }, () => ({ method: 'GET', url: '/item' })) }),
 );
 const headers = { host: 'localhost', 'content-type': 'application/json' };
-const operations = decodeNativeBatch(JSON.parse(String(wire)), OPS);
 const batchRequest = { headers, socket: { remoteAddress: '127.0.0.1' } };
-const ONLY = process.argv[3]?.startsWith('--') ? undefined : process.argv[3];
-const listener = httpPlatformOf(app.get(HttpAdapterHost)).listener;
-const postBatch = postBatchTo(listener, wire, headers);
-const allv = {
-  request: postBatch,
-  decode: (done) => {
-    decodeNativeBatch(JSON.parse(String(wire)), OPS);
-    done();
-  },
-  execute: (done) => void executor.execute(operations, { request: batchRequest }).then(done),
-  encode: (done) =>
-    void executor.execute(operations, { request: batchRequest }).then((e) => {
-      JSON.stringify({ data: e });
+
+/** The stages of the build in `root` (a checkout with dist/ built), on an app of its own. */
+async function stagesOf(root) {
+  const from = (path) => import(new URL(path, root).href);
+  const { createBatchBenchApp } = await from('bench/app.mjs');
+  const { postBatchTo } = await from('bench/in-process.mjs');
+  const { BatchExecutor } = await from('dist/index.js');
+  const { DispatcherHost } = await from('dist/dispatch/dispatcher.host.js');
+  const { decodeNativeBatch } = await from('dist/formats/native.format.js');
+  const { httpPlatformOf } = await from('dist/platform/platform.factory.js');
+  const { HttpAdapterHost } = await import('@nestjs/core');
+  const app = await createBatchBenchApp(platform);
+  const executor = app.get(BatchExecutor);
+  app.get(DispatcherHost).get = () => fake;
+  const operations = decodeNativeBatch(JSON.parse(String(wire)), OPS);
+  const listener = httpPlatformOf(app.get(HttpAdapterHost)).listener;
+  const all = {
+    request: postBatchTo(listener, wire, headers),
+    decode: (done) => {
+      decodeNativeBatch(JSON.parse(String(wire)), OPS);
       done();
-    }),
-};
-const variants = Object.fromEntries(Object.entries(allv).filter(([n]) => !ONLY || n === ONLY));
-for (const once of Object.values(variants)) await runFor(1, once, 1);
-const res = {};
-for (let r = 0; r < 5; r++)
-  for (const [name, once] of Object.entries(variants)) {
-    const { calls, cpuMicros } = await runFor(2, once, 1);
-    (res[name] ??= []).push(cpuMicros / (calls * OPS));
+    },
+    execute: (done) => void executor.execute(operations, { request: batchRequest }).then(done),
+    encode: (done) =>
+      void executor.execute(operations, { request: batchRequest }).then((entries) => {
+        JSON.stringify({ data: entries });
+        done();
+      }),
+  };
+  const stages = Object.fromEntries(Object.entries(all).filter(([n]) => !ONLY || n === ONLY));
+  return { app, stages };
+}
+
+const sorted = (values) => [...values].sort((a, b) => a - b);
+const at = (values, fraction) => sorted(values)[Math.round((values.length - 1) * fraction)];
+
+const builds = { this: await stagesOf(new URL('../', import.meta.url)) };
+if (AGAINST) builds.other = await stagesOf(pathToFileURL(`${resolve(AGAINST)}/`));
+for (const { stages } of Object.values(builds))
+  for (const once of Object.values(stages)) await runFor(1, once, 1);
+
+/** µs per operation, by build and stage, one figure per round. */
+const figures = {};
+for (let round = 0; round < ROUNDS; round++) {
+  const order = Object.keys(builds);
+  if (round % 2) order.reverse(); // drift within a round hits both alike
+  for (const build of order)
+    for (const [stage, once] of Object.entries(builds[build].stages)) {
+      const { calls, cpuMicros } = await runFor(SLICE_SECONDS, once, 1);
+      ((figures[stage] ??= {})[build] ??= []).push(cpuMicros / (calls * OPS));
+    }
+}
+for (const { app } of Object.values(builds)) await app.close();
+
+for (const [stage, byBuild] of Object.entries(figures)) {
+  const range = (v) => `${at(v, 0.5).toFixed(2)} (${at(v, 0).toFixed(2)}-${at(v, 1).toFixed(2)})`;
+  if (!AGAINST) {
+    console.log(stage.padEnd(8), range(byBuild.this));
+    continue;
   }
-await app.close();
-for (const [n, v] of Object.entries(res)) {
-  v.sort((a, b) => a - b);
-  console.log(n.padEnd(8), v[2].toFixed(2), `(${v[0].toFixed(2)}-${v[4].toFixed(2)})`);
+  const ratios = byBuild.this.map((value, round) => value / byBuild.other[round]);
+  console.log(
+    stage.padEnd(8),
+    `this ${range(byBuild.this)}, other ${range(byBuild.other)} µs/op;`,
+    `this/other ${at(ratios, 0.5).toFixed(2)} (quartiles ${at(ratios, 0.25).toFixed(2)}-${at(ratios, 0.75).toFixed(2)})`,
+  );
 }

@@ -94,13 +94,11 @@ function rules(): CompiledRules {
   const fields = [...byField].map(([property, field]) => ({
     property,
     ...field,
-    optionalOnly:
-      field.conditions.length === 1 && field.conditions[0]?.name === IS_OPTIONAL,
+    optionalOnly: field.conditions.length === 1 && field.conditions[0]?.name === IS_OPTIONAL,
   }));
   compiled = { fields, indexOf: new Map(fields.map((field, index) => [field.property, index])) };
   return compiled;
 }
-
 
 /**
  * Validates one operation as `validateSync(plainToInstance(BatchOperationDto, item), { whitelist:
