@@ -43,7 +43,7 @@ function incomingBatch(
   options: ResolvedBatchOptions,
 ): IncomingBatch {
   const wire = wireBodyOf(request);
-  const base = { headers: request.headers, url: request.url };
+  const { headers, url } = request;
   if (!wire) {
     if (Number(request.headers['content-length']) > options.maxBodyBytes) {
       throw new BatchBodyTooLargeException(options.maxBodyBytes);
@@ -51,7 +51,8 @@ function incomingBatch(
     scanBatchJson(parsed);
     // What the app's parser made of the body is a JSON value, whatever it was sent as.
     return {
-      ...base,
+      headers,
+      url,
       mediaType: 'application/json',
       parameters: [],
       bytes: undefined,
@@ -72,8 +73,11 @@ function incomingBatch(
     mediaType === 'application/x-www-form-urlencoded';
   if (textual) requireUtf8(parameters);
   let json: { value: unknown } | undefined;
+  // Spelled out, not spread from a shared base: the spread cost more than the rest of this
+  // function (a profile of a batch's fixed cost, issue 19).
   return {
-    ...base,
+    headers,
+    url,
     mediaType,
     parameters,
     bytes: wire.bytes,
