@@ -49,7 +49,11 @@ describe('resolveBatchOptions', () => {
   it.each([
     [{ limit: 0 }, /limit must be an integer >= 1, got 0/],
     [{ concurrency: 2.5 }, /concurrency must be an integer >= 1, got 2.5/],
-    [{ timeout: '10' }, /timeout must be an integer >= 0, got "10"/],
+    [{ timeout: '10' }, /timeout must be an integer from 0 to 2147483647, got "10"/],
+    // Past setTimeout's limit Node fires after 1 ms: every batch would be cut off at once.
+    [{ timeout: 2 ** 31 }, /timeout must be an integer from 0 to 2147483647, got 2147483648/],
+    [{ operationTimeout: 30 * 86_400_000 }, /operationTimeout must be an integer from 0 to/],
+    [{ replyWriteTimeout: 2 ** 31 }, /replyWriteTimeout must be an integer from 0 to/],
     [{ exclude: '/admin' }, /exclude must be an array of routes/],
     [{ inheritHeaders: [1] }, /inheritHeaders must be an array of header names/],
     [{ formats: [] }, /formats must be a non-empty array/],

@@ -246,11 +246,11 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   requireInteger('limit', options.limit, 1);
   requireInteger('concurrency', options.concurrency, 1);
   requireInteger('globalConcurrency', options.globalConcurrency, 0);
-  requireInteger('timeout', options.timeout, 0);
-  requireInteger('operationTimeout', options.operationTimeout, 0);
+  requireInteger('timeout', options.timeout, 0, MAX_TIMER_MS);
+  requireInteger('operationTimeout', options.operationTimeout, 0, MAX_TIMER_MS);
   requireInteger('maxResponseBytes', options.maxResponseBytes, 1);
   requireInteger('maxReplyBytes', options.maxReplyBytes, 0);
-  requireInteger('replyWriteTimeout', options.replyWriteTimeout, 0);
+  requireInteger('replyWriteTimeout', options.replyWriteTimeout, 0, MAX_TIMER_MS);
   requireInteger('maxBodyBytes', options.maxBodyBytes, 1);
   requireInteger('maxReferences', options.maxReferences, 0);
   requireInteger('maxReferenceMatches', options.maxReferenceMatches, 1);
@@ -351,13 +351,25 @@ function resolveOpenApi(given: unknown, limit: number): BatchOpenApiOptions | fa
   return Object.freeze({ example: JSON.parse(JSON.stringify(example)) as BatchOperation[] });
 }
 
-function requireInteger(name: string, value: unknown, min: number): void {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+function requireInteger(name: string, value: unknown, min: number, max?: number): void {
+  if (
+    typeof value !== 'number' ||
+    !Number.isInteger(value) ||
+    value < min ||
+    (max !== undefined && value > max)
+  ) {
+    const range = max === undefined ? `>= ${min}` : `from ${min} to ${max}`;
     throw new TypeError(
-      `BatchModule: ${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`,
+      `BatchModule: ${name} must be an integer ${range}, got ${JSON.stringify(value)}`,
     );
   }
 }
+
+/**
+ * The longest delay `setTimeout` keeps: Node fires a longer one after 1 ms (with a
+ * TimeoutOverflowWarning), so a deadline of 30 days would cut every batch off at once.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** An unknown key is a typo more often than not: name the option it is closest to. */
 function unknownOption(key: string): TypeError {

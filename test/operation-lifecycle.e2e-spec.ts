@@ -1,6 +1,7 @@
 /**
  * What an operation's life ends in however it ends: a dispatcher that throws as it starts (a 500
- * entry, not a failed batch), headers from code, and the per-operation timers once it is over.
+ * entry, not a failed batch), headers from code, the per-operation timers once it is over, and
+ * what `execute()` rejects with when the run fails.
  */
 import { BatchExecutor } from 'nestjs-batch';
 import type { OperationDispatcher } from '../lib/dispatch/operation.dispatcher.js';
@@ -154,6 +155,34 @@ forEachPlatform(() => {
         await new Promise((resolve) => setTimeout(resolve, 400));
         const again = await postBatch(t, [{ method: 'GET', url: '/whoami' }]).expect(200);
         expect((again.body as { data: { code: number }[] }).data[0]?.code).toBe(200);
+      });
+    });
+  });
+
+  describe('BatchExecutor.execute() when the run fails after it started', () => {
+    // What it rejects with is part of its public contract: the value the run failed with, as
+    // run() errors with it (here a caller's readyToStart rejecting), not an Error made of it.
+    it('rejects with a string as it came', async () => {
+      await withTestApp({}, async (t) => {
+        const executor = t.app.get(BatchExecutor);
+        // Not an Error on purpose: what the caller's own code rejects with.
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        const readyToStart = (): Promise<void> => Promise.reject('busy');
+        await expect(
+          executor.execute([{ method: 'GET', url: '/whoami' }], { readyToStart }),
+        ).rejects.toBe('busy');
+      });
+    });
+
+    it('rejects with an object the caller tells apart, the same object', async () => {
+      await withTestApp({}, async (t) => {
+        const executor = t.app.get(BatchExecutor);
+        const overloaded = { code: 'E_OVERLOADED', retryAfter: 5 };
+        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+        const readyToStart = (): Promise<void> => Promise.reject(overloaded);
+        await expect(
+          executor.execute([{ method: 'GET', url: '/whoami' }], { readyToStart }),
+        ).rejects.toBe(overloaded);
       });
     });
   });

@@ -1,4 +1,5 @@
 import { jest } from '@jest/globals';
+import { getEventListeners } from 'node:events';
 import { Observable, Subject } from 'rxjs';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { withinBounds } from './batch.bounds.js';
@@ -98,6 +99,46 @@ describe('withinBounds', () => {
     expect(timers()).toBe(before + 1);
     push.complete();
     expect(timers()).toBe(before);
+  });
+
+  it('stops recording once an abort inside a next, while the run is still subscribing, ended it', () => {
+    const log: string[] = [];
+    const gone = new AbortController();
+    // A run that answers three operations synchronously while it is being subscribed.
+    const run = new Observable<BatchOutcome>((subscriber) => {
+      for (let index = 0; index < 3 && !subscriber.closed; index++) {
+        subscriber.next({ index, result: resultOf(200) });
+      }
+      return () => log.push('run unsubscribed');
+    });
+    withinBounds(run, {
+      timeout: 0,
+      signal: gone.signal,
+      record: (index) => log.push(`record ${index}`),
+    }).subscribe({
+      next: ({ index }) => {
+        log.push(`next ${index}`);
+        gone.abort();
+      },
+      complete: () => log.push('complete'),
+    });
+    expect(log).toEqual(['record 0', 'next 0', 'complete', 'run unsubscribed']);
+  });
+
+  it('leaves no timer and no abort listener behind when the run completes while subscribing', () => {
+    const timers = (): number =>
+      process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const gone = new AbortController();
+    const before = timers();
+    let completed = false;
+    withinBounds(new Observable<BatchOutcome>((subscriber) => subscriber.complete()), {
+      timeout: 60_000,
+      signal: gone.signal,
+      record: () => undefined,
+    }).subscribe({ complete: () => (completed = true) });
+    expect(completed).toBe(true);
+    expect(timers()).toBe(before);
+    expect(getEventListeners(gone.signal, 'abort')).toHaveLength(0);
   });
 
   it('passes the run’s error on, and unsubscribes from it', () => {

@@ -30,18 +30,22 @@ export function withinBounds(
     const end = (): void => subscriber.complete();
     const deadline = timeout > 0 ? setTimeout(end, timeout) : undefined;
     signal?.addEventListener('abort', end, { once: true });
-    const subscription = outcomes.subscribe({
+    // Added before the run is subscribed, so a run that ends while being subscribed leaves
+    // neither behind.
+    subscriber.add(() => {
+      clearTimeout(deadline);
+      signal?.removeEventListener('abort', end);
+    });
+    return outcomes.subscribe({
       next: (outcome) => {
+        // A run still inside its own subscribe is tied to this subscriber only once that
+        // returns: what it emits after the bounds ended (an abort from a `next`) is dropped.
+        if (subscriber.closed) return;
         record(outcome.index, outcome.result);
         subscriber.next(outcome);
       },
       error: (error: unknown) => subscriber.error(error),
       complete: end,
     });
-    return () => {
-      if (deadline) clearTimeout(deadline);
-      signal?.removeEventListener('abort', end);
-      subscription.unsubscribe();
-    };
   });
 }

@@ -1,4 +1,4 @@
-import type { Observable } from 'rxjs';
+import type { Observable, Subscription } from 'rxjs';
 import type {
   BatchEntry,
   BatchOperation,
@@ -11,31 +11,49 @@ import { toEntry } from './operation.results.js';
  * unfinished at the end, or omitted on success). Subscribes at once, so an error the run raises
  * while subscribing (a batch that breaks a rule or cannot be planned) is thrown here, to the
  * caller, before anything runs: the batch handler can still refuse the batch with its own status
- * through the app's exception filters, and then answer the rest on its own.
+ * through the app's exception filters, and then answer the rest on its own. `observe` is told
+ * each outcome as it is collected (the reply's cookies), without a layer of its own; what it
+ * throws fails the batch.
  */
 export function collectEntries(
   operations: readonly BatchOperation[],
   outcomes: Observable<BatchOutcome>,
-  /** Told each outcome as it is collected (the reply's cookies), without a layer of its own. */
   observe?: (outcome: BatchOutcome) => void,
 ): Promise<BatchEntry[]> {
   const entries = operations.map((): BatchEntry => null);
   let refused: { error: unknown } | undefined;
   let subscribing = true;
+  let failed = false;
   const collected = new Promise<BatchEntry[]>((resolve, reject) => {
-    outcomes.subscribe({
+    const fail = (error: unknown): void => {
+      failed = true;
+      if (subscribing) refused = { error };
+      // As it came: what the run failed with is the caller's to tell apart
+      // (`BatchExecutor.execute()` rejects with what `run()` errors with).
+      // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+      else reject(error);
+    };
+    // Not yet assigned while the run emits during its own subscribe: unsubscribed below then.
+    let subscription: Subscription | undefined = undefined;
+    subscription = outcomes.subscribe({
       next: (outcome) => {
-        observe?.(outcome);
-        const { index, result } = outcome;
-        const operation = operations[index];
-        if (operation) entries[index] = toEntry(operation, result);
+        if (failed) return;
+        try {
+          observe?.(outcome);
+          const { index, result } = outcome;
+          const operation = operations[index];
+          if (operation) entries[index] = toEntry(operation, result);
+        } catch (error) {
+          // Thrown out of `next`, it would be RxJS's unhandled error (rethrown on a timer, an
+          // uncaught exception): the batch fails instead, and stops.
+          fail(error);
+          subscription?.unsubscribe();
+        }
       },
-      error: (error: unknown) => {
-        if (subscribing) refused = { error };
-        else reject(error instanceof Error ? error : new Error(String(error)));
-      },
+      error: fail,
       complete: () => resolve(entries),
     });
+    if (failed) subscription.unsubscribe();
   });
   subscribing = false;
   if (refused) throw refused.error;

@@ -47,3 +47,38 @@ describe('validatedOperations: the boundary every entry point shares', () => {
     );
   });
 });
+
+describe('decodeOperations: null in an optional field', () => {
+  // `@IsOptional()` lets null through (class-validator skips null and undefined alike), so the
+  // decoder must read it as absent: kept, two operations "shared the name null".
+  it('reads null as absent in every optional field', () => {
+    const [decoded] = decodeOperations(
+      [
+        {
+          method: 'GET',
+          url: '/item',
+          name: null,
+          dependsOn: null,
+          omitResponseOnSuccess: null,
+          atomicityGroup: null,
+          bodyEncoding: null,
+        },
+      ],
+      10,
+      'data',
+    );
+    expect(decoded).toEqual({ method: 'GET', url: '/item', headers: {} });
+  });
+
+  it('lets two operations both have a null name', () => {
+    const operations = decodeOperations(
+      [
+        { method: 'GET', url: '/a', name: null },
+        { method: 'GET', url: '/b', name: null },
+      ],
+      10,
+      'data',
+    );
+    expect(operations.map((operation) => operation.name)).toEqual([undefined, undefined]);
+  });
+});

@@ -65,12 +65,14 @@ export function decodeOperations(
     if (operation.bodyEncoding === 'base64') {
       decoded.body = decodeEncodedBody(operationBody, at, problems);
     } else if (operationBody !== undefined) decoded.body = operationBody;
-    if (operation.name !== undefined) decoded.name = operation.name as string;
-    if (operation.dependsOn !== undefined) decoded.dependsOn = operation.dependsOn as string[];
-    if (operation.omitResponseOnSuccess !== undefined) {
+    // `null` is absent, as `@IsOptional()` let it through: kept, it became a name "null" that
+    // two operations shared, or a group of that name.
+    if (operation.name != null) decoded.name = operation.name as string;
+    if (operation.dependsOn != null) decoded.dependsOn = operation.dependsOn as string[];
+    if (operation.omitResponseOnSuccess != null) {
       decoded.omitResponseOnSuccess = operation.omitResponseOnSuccess as boolean;
     }
-    if (operation.atomicityGroup !== undefined)
+    if (operation.atomicityGroup != null)
       decoded.atomicityGroup = operation.atomicityGroup as string;
     return decoded;
   });
