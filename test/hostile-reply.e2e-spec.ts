@@ -164,7 +164,10 @@ forEachPlatform(() => {
 
   it.each([
     [{ maxReplyBytes: -1 }, /maxReplyBytes must be an integer >= 0, got -1/],
-    [{ replyWriteTimeout: 1.5 }, /replyWriteTimeout must be an integer >= 0, got 1.5/],
+    [
+      { replyWriteTimeout: 1.5 },
+      /replyWriteTimeout must be an integer from 0 to 2147483647, got 1.5/,
+    ],
   ])('refuses %j at bootstrap, naming the option', async (batch, message) => {
     await expect(createTestApp({ batch })).rejects.toThrow(message);
   });
