@@ -9,6 +9,7 @@ import { DispatcherHost } from '../lib/dispatch/dispatcher.host.js';
 import { OperationTracer } from '../lib/dispatch/operation.tracer.js';
 import { postBatch, withTestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
+import { activeTimeouts } from './utils/run-probes.js';
 
 /** Makes the dispatcher throw synchronously (before `done`/`fail`) for one url. */
 function throwingFor(url: string): () => void {
@@ -27,10 +28,6 @@ function throwingFor(url: string): () => void {
   return () => {
     DispatcherHost.prototype.get = original;
   };
-}
-
-function activeTimeouts(): number {
-  return process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
 }
 
 forEachPlatform(() => {
@@ -162,27 +159,18 @@ forEachPlatform(() => {
   describe('BatchExecutor.execute() when the run fails after it started', () => {
     // What it rejects with is part of its public contract: the value the run failed with, as
     // run() errors with it (here a caller's readyToStart rejecting), not an Error made of it.
-    it('rejects with a string as it came', async () => {
+    it.each([
+      ['a string', 'busy'],
+      ['an object the caller tells apart', { code: 'E_OVERLOADED', retryAfter: 5 }],
+    ])('rejects with %s as it came, the same value', async (_, reason) => {
       await withTestApp({}, async (t) => {
         const executor = t.app.get(BatchExecutor);
         // Not an Error on purpose: what the caller's own code rejects with.
         // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-        const readyToStart = (): Promise<void> => Promise.reject('busy');
+        const readyToStart = (): Promise<void> => Promise.reject(reason);
         await expect(
           executor.execute([{ method: 'GET', url: '/whoami' }], { readyToStart }),
-        ).rejects.toBe('busy');
-      });
-    });
-
-    it('rejects with an object the caller tells apart, the same object', async () => {
-      await withTestApp({}, async (t) => {
-        const executor = t.app.get(BatchExecutor);
-        const overloaded = { code: 'E_OVERLOADED', retryAfter: 5 };
-        // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-        const readyToStart = (): Promise<void> => Promise.reject(overloaded);
-        await expect(
-          executor.execute([{ method: 'GET', url: '/whoami' }], { readyToStart }),
-        ).rejects.toBe(overloaded);
+        ).rejects.toBe(reason);
       });
     });
   });

@@ -1,33 +1,15 @@
 import { jest } from '@jest/globals';
 import { getEventListeners } from 'node:events';
-import { Observable, Subject } from 'rxjs';
+import { Observable } from 'rxjs';
+import { activeTimeouts, controlledRun } from '../../test/utils/run-probes.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { withinBounds } from './batch.bounds.js';
 
 const resultOf = (code: number): BatchResult => ({ method: 'GET', url: '/x', code, headers: {} });
 
-/** A run that emits what the test pushes, and says whether anything is still subscribed. */
-function controlledRun(): {
-  outcomes: Observable<BatchOutcome>;
-  push: Subject<BatchOutcome>;
-  subscribed: () => number;
-} {
-  const push = new Subject<BatchOutcome>();
-  let subscribers = 0;
-  const outcomes = new Observable<BatchOutcome>((subscriber) => {
-    subscribers++;
-    const subscription = push.subscribe(subscriber);
-    return () => {
-      subscribers--;
-      subscription.unsubscribe();
-    };
-  });
-  return { outcomes, push, subscribed: () => subscribers };
-}
-
 describe('withinBounds', () => {
   it('records each outcome before passing it on, and completes with the run', () => {
-    const { outcomes, push, subscribed } = controlledRun();
+    const { outcomes, push, subscribed } = controlledRun<BatchOutcome>();
     const log: string[] = [];
     let completed = false;
     withinBounds(outcomes, {
@@ -46,7 +28,7 @@ describe('withinBounds', () => {
   });
 
   it('ends the run at the deadline: completes, unsubscribes, and drops what comes after', async () => {
-    const { outcomes, push, subscribed } = controlledRun();
+    const { outcomes, push, subscribed } = controlledRun<BatchOutcome>();
     const seen: number[] = [];
     const ended = new Promise<void>((resolve) =>
       withinBounds(outcomes, { timeout: 20, record: () => undefined }).subscribe({
@@ -62,7 +44,7 @@ describe('withinBounds', () => {
   });
 
   it('ends the run when the signal aborts, and removes its listener', () => {
-    const { outcomes, subscribed } = controlledRun();
+    const { outcomes, subscribed } = controlledRun<BatchOutcome>();
     const gone = new AbortController();
     const removed = jest.spyOn(gone.signal, 'removeEventListener');
     let completed = false;
@@ -79,7 +61,7 @@ describe('withinBounds', () => {
   });
 
   it('starts nothing when the signal has already aborted', () => {
-    const { outcomes, subscribed } = controlledRun();
+    const { outcomes, subscribed } = controlledRun<BatchOutcome>();
     const gone = new AbortController();
     gone.abort();
     let completed = false;
@@ -91,14 +73,12 @@ describe('withinBounds', () => {
   });
 
   it('leaves no deadline timer behind once the run completes', () => {
-    const timers = (): number =>
-      process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
-    const { outcomes, push } = controlledRun();
-    const before = timers();
+    const { outcomes, push } = controlledRun<BatchOutcome>();
+    const before = activeTimeouts();
     withinBounds(outcomes, { timeout: 60_000, record: () => undefined }).subscribe();
-    expect(timers()).toBe(before + 1);
+    expect(activeTimeouts()).toBe(before + 1);
     push.complete();
-    expect(timers()).toBe(before);
+    expect(activeTimeouts()).toBe(before);
   });
 
   it('stops recording once an abort inside a next, while the run is still subscribing, ended it', () => {
@@ -126,10 +106,8 @@ describe('withinBounds', () => {
   });
 
   it('leaves no timer and no abort listener behind when the run completes while subscribing', () => {
-    const timers = (): number =>
-      process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     const gone = new AbortController();
-    const before = timers();
+    const before = activeTimeouts();
     let completed = false;
     withinBounds(new Observable<BatchOutcome>((subscriber) => subscriber.complete()), {
       timeout: 60_000,
@@ -137,12 +115,12 @@ describe('withinBounds', () => {
       record: () => undefined,
     }).subscribe({ complete: () => (completed = true) });
     expect(completed).toBe(true);
-    expect(timers()).toBe(before);
+    expect(activeTimeouts()).toBe(before);
     expect(getEventListeners(gone.signal, 'abort')).toHaveLength(0);
   });
 
   it('passes the run’s error on, and unsubscribes from it', () => {
-    const { outcomes, push, subscribed } = controlledRun();
+    const { outcomes, push, subscribed } = controlledRun<BatchOutcome>();
     let failed: unknown;
     withinBounds(outcomes, { timeout: 0, record: () => undefined }).subscribe({
       error: (error: unknown) => (failed = error),

@@ -1,4 +1,5 @@
 import { config, Observable, Subject } from 'rxjs';
+import { controlledRun } from '../../test/utils/run-probes.js';
 import type {
   BatchOperation,
   BatchOutcome,
@@ -44,23 +45,14 @@ describe('collectEntries', () => {
   it('fails the batch and stops the run when observe throws, reporting nothing unhandled', async () => {
     const unhandled = unhandledErrors();
     try {
-      let subscribed = 0;
-      const run = new Subject<BatchOutcome>();
-      const outcomes = new Observable<BatchOutcome>((subscriber) => {
-        subscribed++;
-        const subscription = run.subscribe(subscriber);
-        return () => {
-          subscribed--;
-          subscription.unsubscribe();
-        };
-      });
+      const { outcomes, push: run, subscribed } = controlledRun<BatchOutcome>();
       const broken = new Error('a cookie that cannot be taken');
       const collected = collectEntries(operations, outcomes, () => {
         throw broken;
       });
       run.next({ index: 0, result: resultOf(200) });
       await expect(collected).rejects.toBe(broken);
-      expect(subscribed).toBe(0);
+      expect(subscribed()).toBe(0);
       await new Promise((resolve) => setTimeout(resolve, 5));
       expect(unhandled.seen).toEqual([]);
     } finally {
