@@ -169,6 +169,27 @@ forEachPlatform((platform) => {
       });
     });
 
+    it('keeps the cookies of a rolled-back group from every later operation; a committed group passes its own on', async () => {
+      // One unit at a time, in request order: each operation starts after the groups before it ended.
+      await withDatabase({ platform, batch: { concurrency: 1 } }, async (t) => {
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/rows/set-cookie/rb/ROLLEDBACK', atomicityGroup: 'bad' },
+          { method: 'GET', url: '/rows/cookie', atomicityGroup: 'bad' },
+          { method: 'POST', url: '/rows', atomicityGroup: 'bad', body: { name: 'fail-x' } },
+          { method: 'GET', url: '/rows/set-cookie/ok/COMMITTED', atomicityGroup: 'good' },
+          { method: 'GET', url: '/rows/cookie', atomicityGroup: 'good' },
+          { method: 'GET', url: '/rows/cookie' },
+        ]).expect(200);
+        const [, badInside, failed, , goodInside, after] = entries(response);
+        expect(failed?.code).toBe(409);
+        // Inside its group, a member sees what the members before it set, as in its transaction.
+        expect(badInside?.body).toMatchObject({ reason: 'rolled-back' });
+        expect(goodInside?.body).toEqual({ cookie: 'ok=COMMITTED' });
+        expect(after?.body).toEqual({ cookie: 'ok=COMMITTED' });
+        expect(response.headers['set-cookie']).toEqual([expect.stringMatching(/^ok=COMMITTED;/)]);
+      });
+    });
+
     it('refuses a group with 400 naming the transaction option when none is configured; nothing runs', async () => {
       await withDatabase({ platform, hook: false }, async (t, db) => {
         const response = await postBatch(t, [

@@ -8,6 +8,7 @@ import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.in
 import type { AtomicGroup, UnitGraph } from '../plan/atomic-groups.js';
 import type { BatchPlan } from '../plan/batch.planner.js';
 import { scheduleGraph } from './dependency.scheduler.js';
+import { groupCookies, type GroupCookies } from './group.cookies.js';
 import { rolledBack, transactionFailed } from './group.failures.js';
 import type { BatchRun } from './operation.runner.js';
 import { isSuccess } from './operation.results.js';
@@ -156,6 +157,7 @@ export class AtomicGroupRunner {
       let called = false;
       let failure: BatchOutcome | undefined;
       let workError: unknown;
+      let cookies: GroupCookies | undefined;
       const done: BatchOutcome[] = [];
 
       const work = async (): Promise<void> => {
@@ -164,12 +166,14 @@ export class AtomicGroupRunner {
         failure = undefined;
         workError = undefined;
         done.length = 0;
+        cookies = groupCookies(batch.cookies);
         /** The last member to enter the app: ends once the app has ended its response. */
         let appEnded: Promise<void> = Promise.resolve();
         try {
           const inTransaction = AsyncResource.bind(<T>(fn: () => T): T => fn());
           const run: BatchRun = {
             ...batch,
+            cookies: cookies.jar,
             dispatcher: runningIn(batch.dispatcher, inTransaction, (ended) => {
               appEnded = ended;
             }),
@@ -210,7 +214,10 @@ export class AtomicGroupRunner {
             group,
             hookError ? hookError.error : new Error('the transaction hook did not run the group'),
           );
-        } else outcomes = done;
+        } else {
+          outcomes = done;
+          cookies?.commit();
+        }
         for (const { index, result } of outcomes) record(index, result);
         reply(outcomes);
       };

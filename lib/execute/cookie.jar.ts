@@ -46,6 +46,19 @@ export class BatchCookieJar {
     else request.headers.cookie = cookie;
   }
 
+  /**
+   * A copy that changes apart from this jar: an atomic group's members see each other's cookies
+   * in it, and the batch sees none of them unless the group commits (then they are stored here).
+   */
+  fork(): BatchCookieJar {
+    const copy = Object.create(BatchCookieJar.prototype) as BatchCookieJar;
+    return Object.assign(copy, {
+      jar: this.jar.cloneSync() ?? new CookieJar(),
+      origin: this.origin,
+      changed: this.changed,
+    });
+  }
+
   /** Takes in the cookies an operation's response sets. */
   store(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
