@@ -58,7 +58,9 @@ export type BatchEntryFailureReason =
    */
   | 'rolled-back'
   /** 500: the group's operations succeeded, but its transaction failed to commit (the hook threw). */
-  | 'transaction-failed';
+  | 'transaction-failed'
+  /** 504: the operation was running when its atomic group passed `groupTimeout`; rolled back. */
+  | 'group-timeout';
 
 /** The error body of an entry the library writes, as a Nest error response plus its reason. */
 export function failureBody(

@@ -59,6 +59,10 @@ describe('resolveBatchOptions', () => {
     [{ formats: [] }, /formats must be a non-empty array/],
     [{ formats: ['xml'] }, /formats must be a non-empty array/],
     [{ operationContext: 'yes' }, /operationContext must be true or false/],
+    // A group must hold a bounded share of the database: no "unbounded" value of either.
+    [{ groupConcurrency: 0 }, /groupConcurrency must be an integer >= 1, got 0/],
+    [{ globalGroupConcurrency: -1 }, /globalGroupConcurrency must be an integer >= 0, got -1/],
+    [{ groupTimeout: 0 }, /groupTimeout must be an integer from 1 to 2147483647, got 0/],
   ])('refuses %j', (given, message) => {
     expect(() => resolveBatchOptions(given as never)).toThrow(message);
   });

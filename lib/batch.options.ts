@@ -153,6 +153,26 @@ export interface BatchModuleOptions {
    * (reason `atomic-groups-unavailable`); a group never runs without a transaction.
    */
   transaction?: BatchTransactionHook | null;
+  /**
+   * Most atomic groups of one batch open at once (each holds a transaction, so a database
+   * connection and the locks its writes took); the batch's other groups wait their turn, in
+   * request order. Default `1`.
+   */
+  groupConcurrency?: number;
+  /**
+   * Most atomic groups open at once across every batch the app is running: the share of the
+   * app's database connections batches may hold together. Past it, groups wait, and the slots go
+   * to the waiting batches in turn (round-robin). Requests of their own never wait for it. Keep it
+   * below the size of the app's connection pool. Default `2`; `0`: no cap across batches.
+   */
+  globalGroupConcurrency?: number;
+  /**
+   * Milliseconds one atomic group's transaction may stay open, from the hook calling `work` to the
+   * last member's answer. Past it the group is rolled back at once, even while a member still
+   * runs in the app: that member's entry is a 504 (reason `group-timeout`), the others' 424. The
+   * batch timeout and an operation's timeout end the transaction at once too. Default `5000`.
+   */
+  groupTimeout?: number;
 
   /**
    * How the endpoint is described in the app's OpenAPI document, when the app uses
@@ -219,6 +239,9 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
     example: Object.freeze([Object.freeze({ method: 'GET', url: '/' } as const)]),
   }),
   transaction: null,
+  groupConcurrency: 1,
+  globalGroupConcurrency: 2,
+  groupTimeout: 5000,
 });
 
 /** Old option names, still taken: old name -> new name. */
@@ -258,6 +281,9 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   requireInteger('maxRenderedBytes', options.maxRenderedBytes, 0);
   requireInteger('maxBatchRenderedBytes', options.maxBatchRenderedBytes, 0);
   requireInteger('maxReferencePathLength', options.maxReferencePathLength, 1);
+  requireInteger('groupConcurrency', options.groupConcurrency, 1);
+  requireInteger('globalGroupConcurrency', options.globalGroupConcurrency, 0);
+  requireInteger('groupTimeout', options.groupTimeout, 1, MAX_TIMER_MS);
   const exclude: unknown = options.exclude;
   if (!Array.isArray(exclude))
     throw new TypeError('BatchModule: exclude must be an array of routes');
@@ -322,6 +348,9 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxBatchRenderedBytes: options.maxBatchRenderedBytes,
     maxReferencePathLength: options.maxReferencePathLength,
     transaction: options.transaction,
+    groupConcurrency: options.groupConcurrency,
+    globalGroupConcurrency: options.globalGroupConcurrency,
+    groupTimeout: options.groupTimeout,
   });
 }
 

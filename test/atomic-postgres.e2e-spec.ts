@@ -1,7 +1,12 @@
-import pg from 'pg';
 import { startAtomicApp } from './utils/atomic-app.js';
 import { forEachPlatform } from './utils/platforms.js';
-import { postgresBinaries, startPostgres, type TestPostgres } from './utils/postgres.js';
+import {
+  createDatabase,
+  postgresBinaries,
+  rowNames,
+  startPostgres,
+  type TestPostgres,
+} from './utils/postgres.js';
 
 const bin = postgresBinaries();
 if (!bin) {
@@ -9,29 +14,6 @@ if (!bin) {
   console.warn('atomic-postgres: no PostgreSQL binaries (initdb, pg_ctl): suite skipped');
 }
 const describeWithPostgres = bin ? describe : describe.skip;
-
-/** A fresh database on the server, for one test. */
-async function createDatabase(serverUrl: string, name: string): Promise<string> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
-    await client.query(`CREATE DATABASE "${name}"`);
-  } finally {
-    await client.end();
-  }
-  return serverUrl.replace(/\/postgres$/, `/${name}`);
-}
-
-async function rowNames(url: string): Promise<string[]> {
-  const client = new pg.Client({ connectionString: url });
-  await client.connect();
-  try {
-    const { rows } = await client.query<{ name: string }>('SELECT name FROM row ORDER BY name');
-    return rows.map((row) => row.name);
-  } finally {
-    await client.end();
-  }
-}
 
 describeWithPostgres('atomic groups on PostgreSQL (TypeORM, pg, @nestjs-cls/transactional)', () => {
   let server: TestPostgres | undefined;
@@ -43,7 +25,12 @@ describeWithPostgres('atomic groups on PostgreSQL (TypeORM, pg, @nestjs-cls/tran
   forEachPlatform((platform) => {
     it('two concurrent groups do not see each other uncommitted writes; one commits, one rolls back', async () => {
       const url = await createDatabase((server as TestPostgres).url, `atomic_${platform.name}`);
-      const app = await startAtomicApp({ platform, database: url });
+      // The three groups must be open together (the app-wide default is two).
+      const app = await startAtomicApp({
+        platform,
+        database: url,
+        batch: { groupConcurrency: 3, globalGroupConcurrency: 3 },
+      });
       const barrier = `/rows/barrier/${platform.name}/3`;
       try {
         const response = await app.http

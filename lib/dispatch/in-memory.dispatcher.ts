@@ -65,14 +65,6 @@ export class InMemoryDispatcher implements OperationDispatcher {
       // with an ERR_STREAM_DESTROYED error (a stack trace per write, measured at ~5% of CPU).
       process.nextTick(() => socket.destroy());
     };
-    let appEnded = (): void => undefined;
-    // 'prefinish' is the app's end(), emitted even once the operation's socket is destroyed.
-    request.onAppEnded?.(
-      new Promise<void>((resolve) => {
-        appEnded = resolve;
-        res.once('prefinish', resolve);
-      }),
-    );
     res.once('finish', () => {
       if (state.ended) return;
       span?.finish(req, res.statusCode);
@@ -89,7 +81,6 @@ export class InMemoryDispatcher implements OperationDispatcher {
       );
     } catch (error) {
       if (!state.ended) {
-        appEnded();
         end();
         fail(error);
       }

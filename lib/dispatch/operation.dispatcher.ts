@@ -18,12 +18,6 @@ export interface DispatchRequest {
    * transaction). Absent: a fresh context, outside the batch request's.
    */
   readonly runIn?: <T>(fn: () => T) => T;
-  /**
-   * Told, as the request enters the app, of a promise that settles once the app has ended its
-   * response (or failed to start), even after the operation was abandoned: a handler cut off by
-   * a timeout keeps running, and an atomic group must not end its transaction under it.
-   */
-  readonly onAppEnded?: (ended: Promise<void>) => void;
 }
 
 /** What the app answered to one operation. */

@@ -1,16 +1,17 @@
 import { AsyncResource } from 'node:async_hooks';
 import { Observable } from 'rxjs';
 import { AtomicGroupsUnavailableException } from '../batch.exceptions.js';
+import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { DispatchRequest, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
 import type { Abandon, StartWork } from '../dispatch/operation.task.js';
-import type { BatchTransactionHook } from '../interfaces/batch-transaction.interface.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { AtomicGroup, UnitGraph } from '../plan/atomic-groups.js';
 import type { BatchPlan } from '../plan/batch.planner.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { groupCookies, type GroupCookies } from './group.cookies.js';
-import { rolledBack, transactionFailed } from './group.failures.js';
+import { groupTimedOut, rolledBack, transactionFailed } from './group.failures.js';
 import type { BatchRun } from './operation.runner.js';
+import { OperationQueue } from './operation.queue.js';
 import { isSuccess } from './operation.results.js';
 
 /** Starts one operation of the batch (through the executor's turn and lane) with the run given. */
@@ -30,6 +31,12 @@ class GroupCutOffError extends Error {
 /** Thrown out of the group's work when one of its operations failed: roll back. */
 class GroupFailedError extends Error {}
 
+/** What the atomic groups of a batch may hold, and how they are run. */
+export type AtomicGroupOptions = Pick<
+  ResolvedBatchOptions,
+  'transaction' | 'groupConcurrency' | 'globalGroupConcurrency' | 'groupTimeout'
+>;
+
 /**
  * Runs a batch that holds atomic groups: every group is one unit of the dependency graph (see
  * `unitGraph`), run by {@link AtomicGroupRunner.runGroup}; every other operation a unit of its own,
@@ -43,7 +50,14 @@ export class AtomicGroupRunner {
    */
   private readonly outsideRequests = AsyncResource.bind(<T>(fn: () => T): T => fn());
 
-  constructor(private readonly hook: BatchTransactionHook | null) {}
+  private readonly hook: AtomicGroupOptions['transaction'];
+  /** Groups open across every batch of the app (`globalGroupConcurrency`), batches in turn. */
+  private readonly appGroups: OperationQueue;
+
+  constructor(private readonly options: AtomicGroupOptions) {
+    this.hook = options.transaction;
+    this.appGroups = OperationQueue.withLimit(options.globalGroupConcurrency);
+  }
 
   /**
    * Refuses a batch with groups when there is no hook: a group never runs without a transaction.
@@ -66,6 +80,10 @@ export class AtomicGroupRunner {
   ): Observable<BatchOutcome> {
     /** The operation a failed unit names to its dependents: the one that failed. */
     const failedOperation: number[] = [];
+    // A group waits for a turn of its batch's (`groupConcurrency`), then of the app's, before its
+    // hook is called: what it holds is counted from when it may open a transaction.
+    const batchGroups = OperationQueue.withLimit(this.options.groupConcurrency).lane();
+    const appGroups = this.appGroups.lane();
     return new Observable<BatchOutcome>((subscriber) =>
       scheduleGraph(
         graph,
@@ -76,7 +94,7 @@ export class AtomicGroupRunner {
           if (group === undefined || failed !== undefined) {
             return this.each(batch, members, start, failed, record);
           }
-          return this.runGroup(batch, group, start, record);
+          return batchGroups.run(appGroups.run(this.runGroup(batch, group, start, record)));
         },
         (outcomes) => outcomes.every(({ result }) => isSuccess(result.code)),
         concurrency,
@@ -139,8 +157,11 @@ export class AtomicGroupRunner {
   /**
    * One group: the hook opens the transaction and calls `work`, which runs the members in
    * request order, each dispatched in the async context `work` runs in (the transaction's).
-   * `work` rejects on the first non-2xx answer (timeouts and throws are answers: 504, 500) and
-   * when the batch is cut off, so the hook rolls back; the outcomes say so.
+   * `work` rejects on the first non-2xx answer (timeouts and throws are answers: 504, 500), when
+   * the group passes `groupTimeout`, and when the batch is cut off, so the hook rolls back; the
+   * outcomes say so. It rejects at once, even while a member still runs in the app: a handler
+   * that ignores its abort must not keep the transaction, its connection and its locks open.
+   * What that handler writes afterwards goes through a transaction that has ended, and fails.
    */
   private runGroup(
     batch: BatchRun,
@@ -150,6 +171,7 @@ export class AtomicGroupRunner {
   ): StartWork<BatchOutcome[]> {
     const hook = this.hook;
     if (hook === null) throw new AtomicGroupsUnavailableException([group.name]);
+    const limit = this.options.groupTimeout;
     return (reply) => {
       let ended = false;
       let current: Abandon | undefined;
@@ -167,19 +189,34 @@ export class AtomicGroupRunner {
         workError = undefined;
         done.length = 0;
         cookies = groupCookies(batch.cookies);
-        /** The last member to enter the app: ends once the app has ended its response. */
-        let appEnded: Promise<void> = Promise.resolve();
+        /** The member running now, for the time limit to name. */
+        let running: number | undefined;
+        const timer = setTimeout(() => {
+          const planned = running === undefined ? undefined : batch.plan.operations[running];
+          if (running === undefined || !planned) return;
+          const result = groupTimedOut(
+            planned.operation,
+            batch.results[running]?.url ?? planned.operation.url,
+            planned.label,
+            group.name,
+            limit,
+          );
+          record(running, result);
+          failure = { index: running, result };
+          const stop = cut;
+          current?.();
+          stop?.();
+        }, limit);
         try {
           const inTransaction = AsyncResource.bind(<T>(fn: () => T): T => fn());
           const run: BatchRun = {
             ...batch,
             cookies: cookies.jar,
-            dispatcher: runningIn(batch.dispatcher, inTransaction, (ended) => {
-              appEnded = ended;
-            }),
+            dispatcher: runningIn(batch.dispatcher, inTransaction),
           };
           for (const index of group.members) {
             if (ended) throw new GroupCutOffError();
+            running = index;
             const result = await new Promise<BatchResult>((resolve, reject) => {
               cut = () => reject(new GroupCutOffError());
               current = start(run, index, undefined)(resolve, reject);
@@ -192,12 +229,12 @@ export class AtomicGroupRunner {
               throw new GroupFailedError(`operation ${index} answered ${result.code}`);
             }
           }
+          running = undefined;
         } catch (error) {
           workError = error;
-          // A member cut off (its timeout, the batch's) still runs in the app: rolling back under
-          // it would let its later writes land outside the transaction, committed.
-          await appEnded;
           throw error;
+        } finally {
+          clearTimeout(timer);
         }
       };
 
@@ -271,17 +308,13 @@ export class AtomicGroupRunner {
   }
 }
 
-/**
- * The dispatcher, entering the app in `context` (the group's transaction) for each operation and
- * telling `onAppEnded` when the app is done with it.
- */
+/** The dispatcher, entering the app in `context` (the group's transaction) for each operation. */
 function runningIn(
   dispatcher: OperationDispatcher,
   context: <T>(fn: () => T) => T,
-  onAppEnded: (ended: Promise<void>) => void,
 ): OperationDispatcher {
   return {
     dispatch: (request: DispatchRequest, parent, done, fail) =>
-      dispatcher.dispatch({ ...request, runIn: context, onAppEnded }, parent, done, fail),
+      dispatcher.dispatch({ ...request, runIn: context }, parent, done, fail),
   };
 }

@@ -74,7 +74,7 @@ export class BatchExecutor {
     private readonly events: BatchEvents,
   ) {
     this.runner = new OperationRunner(options, exclusions);
-    this.groups = new AtomicGroupRunner(options.transaction);
+    this.groups = new AtomicGroupRunner(options);
   }
 
   /** One operation's life; this class orchestrates the batch around it. */

@@ -55,3 +55,28 @@ export const transactionFailed = (
     atomicityGroup: group,
   },
 });
+
+/**
+ * 504 for the member running when its group's time limit passed: the transaction was rolled back
+ * then, whether or not the member's handler has ended since.
+ */
+export const groupTimedOut = (
+  operation: BatchOperation,
+  url: string,
+  label: string,
+  group: string,
+  limit: number,
+): BatchResult => ({
+  method: operation.method,
+  url,
+  code: 504,
+  headers: { 'content-type': 'application/json; charset=utf-8' },
+  body: {
+    ...failureBody(
+      504,
+      'group-timeout',
+      `${label} was running when atomicity group "${group}" reached its time limit (groupTimeout, ${limit} ms), so the group's transaction was rolled back`,
+    ),
+    atomicityGroup: group,
+  },
+});

@@ -1,13 +1,12 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { doneAtOnce, type StartWork } from '../dispatch/operation.task.js';
 import { pending } from '../../test/utils/pending-work.js';
-import type { ResolvedBatchOptions } from '../batch.options.js';
 import { OperationQueue } from './operation.queue.js';
 
 const ignoreCall = (): void => undefined;
 
 const queueOf = (globalConcurrency: number): OperationQueue =>
-  new OperationQueue({ globalConcurrency } as ResolvedBatchOptions);
+  OperationQueue.withLimit(globalConcurrency);
 
 describe('OperationQueue', () => {
   it('grants freed slots to the waiting lanes in turn, each lane in its own order', async () => {

@@ -46,8 +46,13 @@ export class OperationQueue {
   /** Batches with an operation waiting, in the order they get the next slots. */
   private readonly turns: Lane[] = [];
 
-  constructor(@Inject(BATCH_OPTIONS) options: ResolvedBatchOptions) {
+  constructor(@Inject(BATCH_OPTIONS) options: Pick<ResolvedBatchOptions, 'globalConcurrency'>) {
     this.limit = options.globalConcurrency;
+  }
+
+  /** A queue of its own with `limit` slots (0: none): atomic groups take their turns the same way. */
+  static withLimit(limit: number): OperationQueue {
+    return new OperationQueue({ globalConcurrency: limit });
   }
 
   /** Operations waiting for a slot, across all batches. */

@@ -16,8 +16,12 @@ export interface AtomicAppOptions {
   platform: Platform;
   /** A SQLite file path, or a `postgres://` url. */
   database: string;
-  /** `false`: BatchModule gets no `transaction` hook. Default `true`. */
-  hook?: boolean;
+  /**
+   * `false`: BatchModule gets no `transaction` hook; `'sqlite-connection'`: each group runs on a
+   * better-sqlite3 connection of its own, closed with its transaction. Default `true`:
+   * `txHost.withTransaction`, as README shows.
+   */
+  hook?: boolean | 'sqlite-connection';
   /** Further BatchModule options (JSON). */
   batch?: Record<string, unknown>;
 }
@@ -33,7 +37,8 @@ export async function startAtomicApp(options: AtomicAppOptions): Promise<AtomicA
         NODE_OPTIONS: '',
         PLATFORM: options.platform.name,
         DB: options.database,
-        HOOK: options.hook === false ? '0' : '1',
+        HOOK:
+          options.hook === false ? '0' : options.hook === 'sqlite-connection' ? options.hook : '1',
         BATCH: JSON.stringify(options.batch ?? {}),
       },
       stdio: ['ignore', 'pipe', 'inherit'],

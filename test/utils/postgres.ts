@@ -3,6 +3,7 @@ import { chmodSync, chownSync, existsSync, mkdtempSync, readdirSync, rmSync } fr
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 
 /** A PostgreSQL server of the test's own, in a temporary data directory, on a free port. */
 export interface TestPostgres {
@@ -79,4 +80,28 @@ export async function startPostgres(bin: string): Promise<TestPostgres> {
       }
     },
   };
+}
+
+/** A fresh database on the server, for one test. */
+export async function createDatabase(serverUrl: string, name: string): Promise<string> {
+  const client = new pg.Client({ connectionString: serverUrl });
+  await client.connect();
+  try {
+    await client.query(`CREATE DATABASE "${name}"`);
+  } finally {
+    await client.end();
+  }
+  return serverUrl.replace(/\/postgres$/, `/${name}`);
+}
+
+/** The names of the rows of the suites' `row` table, through a connection of the test's own. */
+export async function rowNames(url: string): Promise<string[]> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ name: string }>('SELECT name FROM row ORDER BY name');
+    return rows.map((row) => row.name);
+  } finally {
+    await client.end();
+  }
 }

@@ -1,0 +1,187 @@
+import pg from 'pg';
+import { startAtomicApp, type AtomicApp, type AtomicAppOptions } from './utils/atomic-app.js';
+import { forEachPlatform } from './utils/platforms.js';
+import {
+  createDatabase,
+  postgresBinaries,
+  rowNames,
+  startPostgres,
+  type TestPostgres,
+} from './utils/postgres.js';
+
+const bin = postgresBinaries();
+if (!bin) {
+  // CI installs Debian's `postgresql` (.ci/run): there, its absence is a failure.
+  if (process.env.CI) throw new Error('atomic-bounds: no PostgreSQL binaries (initdb, pg_ctl)');
+  console.warn(
+    'atomic-bounds: no PostgreSQL binaries (initdb, pg_ctl): suite skipped; `apt-get install postgresql` runs it',
+  );
+}
+const describeWithPostgres = bin ? describe : describe.skip;
+
+/** Transactions open on the database, other than the asking connection's. */
+async function openTransactions(url: string): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ open: number }>(
+      `SELECT count(*)::int AS open FROM pg_stat_activity
+       WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL`,
+    );
+    return rows[0]?.open ?? 0;
+  } finally {
+    await client.end();
+  }
+}
+
+/** Polls `check` until it holds (up to 5 s). */
+async function eventually(check: () => boolean | Promise<boolean>): Promise<void> {
+  const until = Date.now() + 5000;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('the condition did not hold within 5 s');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+interface Held {
+  waiting: number;
+  most: number;
+  released: number;
+}
+async function held(t: AtomicApp, key: string): Promise<Held> {
+  return (await t.http.get(`/rows/held/${key}`).expect(200)).body as Held;
+}
+
+function codes(response: { body: unknown }): (number | undefined)[] {
+  return (response.body as { data: ({ code: number } | null)[] }).data.map((entry) => entry?.code);
+}
+
+describeWithPostgres('what a batch may hold of the database (PostgreSQL, pool of 10)', () => {
+  let server: TestPostgres | undefined;
+  let databases = 0;
+  beforeAll(async () => {
+    server = await startPostgres(bin as string);
+  }, 60_000);
+  afterAll(() => server?.stop());
+
+  async function withApp(
+    options: Omit<AtomicAppOptions, 'database'>,
+    test: (t: AtomicApp, url: string) => Promise<void>,
+  ): Promise<void> {
+    const url = await createDatabase(
+      (server as TestPostgres).url,
+      `bounds_${options.platform.name}_${++databases}`,
+    );
+    const t = await startAtomicApp({ ...options, database: url });
+    try {
+      await test(t, url);
+    } finally {
+      await t.stop();
+    }
+  }
+
+  forEachPlatform((platform) => {
+    it('opens one group of a batch at a time, two across five batches, and a direct read answers meanwhile', async () => {
+      await withApp({ platform }, async (t, url) => {
+        // Each group writes, then waits, touching no database, until the test releases it.
+        const hostile = (batch: number) =>
+          Array.from({ length: 10 }, (_, group) => [
+            {
+              method: 'POST',
+              url: '/rows',
+              atomicityGroup: `g${group}`,
+              body: { name: `b${batch}-g${group}` },
+            },
+            { method: 'GET', url: `/rows/hold/b${batch}`, atomicityGroup: `g${group}` },
+          ]).flat();
+        // `then` sends each now, all five at once.
+        const batches = [0, 1, 2, 3, 4].map((batch) =>
+          t.http
+            .post('/batch')
+            .send({ data: hostile(batch) })
+            .then((response) => response),
+        );
+        let readWhileHeld = false;
+        while ((await held(t, 'all')).released < 50) {
+          await eventually(async () => (await held(t, 'all')).waiting > 0);
+          if (!readWhileHeld) {
+            await t.http.get('/rows/count').expect(200);
+            readWhileHeld = true;
+          }
+          await t.http.post('/rows/release/all').expect(200);
+        }
+        for (const response of await Promise.all(batches)) {
+          expect(response.status).toBe(200);
+          expect(new Set(codes(response))).toEqual(new Set([201, 200]));
+        }
+        for (const batch of [0, 1, 2, 3, 4]) expect((await held(t, `b${batch}`)).most).toBe(1);
+        expect((await held(t, 'all')).most).toBe(2);
+        expect(await rowNames(url)).toHaveLength(50);
+      });
+    });
+
+    it.each([
+      ['the group time limit', { groupTimeout: 300 }, [424, 504]],
+      ['its operation timeout', { operationTimeout: 300 }, [424, 504]],
+      ['the batch timeout', { timeout: 300 }, [undefined, undefined]],
+    ])(
+      'ends the transaction at %s though a member ignores the abort; what it writes afterwards fails and nothing lands',
+      async (_cut, batch, expected) => {
+        await withApp({ platform, batch }, async (t, url) => {
+          const response = await t.http
+            .post('/batch')
+            .send({
+              data: [
+                { method: 'POST', url: '/rows', atomicityGroup: 'g', body: { name: 'a' } },
+                { method: 'POST', url: '/rows/stubborn/s', atomicityGroup: 'g' },
+              ],
+            })
+            .expect(200);
+          expect(codes(response)).toEqual(expected);
+          // The member still runs in the app, and its transaction is already over.
+          await eventually(async () => (await openTransactions(url)) === 0);
+          expect((await held(t, 's')).waiting).toBe(1);
+          await t.http.post('/rows/release/s').expect(200);
+          await eventually(async () => (await t.http.get('/rows/stubborn/s')).body.done === true);
+          expect((await t.http.get('/rows/stubborn/s')).body).toMatchObject({
+            wrote: false,
+            error: expect.stringMatching(/released/i),
+          });
+          expect(await rowNames(url)).toEqual([]);
+        });
+      },
+    );
+
+    it('holds a row lock taken in a group no longer than the group time limit, though a later member ignores the abort', async () => {
+      await withApp({ platform, batch: { groupTimeout: 300 } }, async (t, url) => {
+        const { id } = (await t.http.post('/rows').send({ name: 'x' }).expect(201)).body as {
+          id: number;
+        };
+        const response = await t.http
+          .post('/batch')
+          .send({
+            data: [
+              {
+                method: 'PATCH',
+                url: `/rows/${id}/name`,
+                atomicityGroup: 'lock',
+                body: { name: 'locked' },
+              },
+              { method: 'GET', url: '/rows/hold/lock', atomicityGroup: 'lock' },
+            ],
+          })
+          .expect(200);
+        expect(codes(response)).toEqual([424, 504]);
+        expect((response.body as { data: { body: unknown }[] }).data[1]?.body).toMatchObject({
+          reason: 'group-timeout',
+          atomicityGroup: 'lock',
+        });
+        // The member that followed the write still waits, and the row is free.
+        await t.http.patch(`/rows/${id}/name`).send({ name: 'direct' }).expect(200);
+        expect((await held(t, 'lock')).waiting).toBe(1);
+        await t.http.post('/rows/release/lock').expect(200);
+        expect(await rowNames(url)).toEqual(['direct']);
+      });
+    });
+  });
+});
