@@ -24,6 +24,7 @@ export default {
     'openapi-optional',
     'atomic-groups',
     'atomic-postgres',
+    'atomic-bounds',
     'fuzz',
   ],
   moduleNameMapper: {
