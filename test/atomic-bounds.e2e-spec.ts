@@ -1,5 +1,7 @@
+import { ODataBatchChangeset, ODataBatchOperation, ODataBatchRequest } from 'odata-batch-request';
 import pg from 'pg';
 import { startAtomicApp, type AtomicApp, type AtomicAppOptions } from './utils/atomic-app.js';
+import { sendODataBatch } from './utils/odata.js';
 import { forEachPlatform } from './utils/platforms.js';
 import {
   createDatabase,
@@ -117,6 +119,35 @@ describeWithPostgres('what a batch may hold of the database (PostgreSQL, pool of
         for (const batch of [0, 1, 2, 3, 4]) expect((await held(t, `b${batch}`)).most).toBe(1);
         expect((await held(t, 'all')).most).toBe(2);
         expect(await rowNames(url)).toHaveLength(50);
+      });
+    });
+
+    it('opens one OData change set of a batch at a time', async () => {
+      await withApp({ platform }, async (t, url) => {
+        const changeSets = Array.from(
+          { length: 10 },
+          (_, n) =>
+            new ODataBatchChangeset([
+              new ODataBatchOperation('post', '/rows', {
+                headers: { 'Content-Type': 'application/json' },
+                body: JSON.stringify({ name: `cs${n}` }),
+              }),
+              new ODataBatchOperation('get', '/rows/hold/cs'),
+            ]),
+        );
+        const request = new ODataBatchRequest(t.base, changeSets);
+        const sent = sendODataBatch({
+          url: `${t.base}/batch`,
+          headers: request.headers,
+          body: request.body,
+        });
+        while ((await held(t, 'cs')).released < 10) {
+          await eventually(async () => (await held(t, 'cs')).waiting > 0);
+          await t.http.post('/rows/release/cs').expect(200);
+        }
+        expect((await sent).status).toBe(200);
+        expect((await held(t, 'cs')).most).toBe(1);
+        expect(await rowNames(url)).toHaveLength(10);
       });
     });
 
