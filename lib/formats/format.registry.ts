@@ -100,7 +100,8 @@ export const BATCH_FORMAT_REGISTRY: readonly BatchFormatDefinition[] = [
     name: 'graph',
     shape: '{"requests": [requests]} as application/json (Microsoft Graph)',
     matches: jsonWith('requests'),
-    decode: (batch, options) => decodeGraph(batch.json() as Record<string, unknown>, options.limit),
+    decode: (batch, options) =>
+      decodeGraph(batch.json() as Record<string, unknown>, options.limit, batch.url),
   },
   {
     name: 'facebook',
