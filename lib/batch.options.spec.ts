@@ -59,6 +59,7 @@ describe('resolveBatchOptions', () => {
     [{ formats: [] }, /formats must be a non-empty array/],
     [{ formats: ['xml'] }, /formats must be a non-empty array/],
     [{ operationContext: 'yes' }, /operationContext must be true or false/],
+    [{ multipartParallel: 'yes' }, /multipartParallel must be true or false/],
   ])('refuses %j', (given, message) => {
     expect(() => resolveBatchOptions(given as never)).toThrow(message);
   });

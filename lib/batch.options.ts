@@ -153,6 +153,15 @@ export interface BatchModuleOptions {
    * (reason `atomic-groups-unavailable`); a group never runs without a transaction.
    */
   transaction?: BatchTransactionHook | null;
+  /**
+   * Runs the parts of a multipart/mixed batch in parallel (within `concurrency`), as Google's
+   * batch allows. By default they run one after another in request order, each once the one
+   * before it has finished, whether it succeeded or not: what OData 4.01 requires outside change
+   * sets and what Flask-Batch does, so a GET after a PATCH of the same entity sees the PATCH.
+   * A change set runs as one, in its place. Other formats order operations by `dependsOn` and
+   * references alone. Default `false`.
+   */
+  multipartParallel?: boolean;
 
   /**
    * How the endpoint is described in the app's OpenAPI document, when the app uses
@@ -219,6 +228,7 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
     example: Object.freeze([Object.freeze({ method: 'GET', url: '/' } as const)]),
   }),
   transaction: null,
+  multipartParallel: false,
 });
 
 /** Old option names, still taken: old name -> new name. */
@@ -298,6 +308,9 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   if (typeof (options.operationContext as unknown) !== 'boolean') {
     throw new TypeError('BatchModule: operationContext must be true or false');
   }
+  if (typeof (options.multipartParallel as unknown) !== 'boolean') {
+    throw new TypeError('BatchModule: multipartParallel must be true or false');
+  }
   const openApi = resolveOpenApi(options.openApi, options.limit);
   return Object.freeze({
     openApi,
@@ -322,6 +335,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     maxBatchRenderedBytes: options.maxBatchRenderedBytes,
     maxReferencePathLength: options.maxReferencePathLength,
     transaction: options.transaction,
+    multipartParallel: options.multipartParallel,
   });
 }
 

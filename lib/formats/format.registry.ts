@@ -87,6 +87,7 @@ export const BATCH_FORMAT_REGISTRY: readonly BatchFormatDefinition[] = [
       return decodeMultipart(
         { boundary, bytes: batch.bytes ?? Buffer.alloc(0), headers: batch.headers, url: batch.url },
         options.limit,
+        options.multipartParallel,
       );
     },
   },

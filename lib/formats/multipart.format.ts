@@ -86,8 +86,14 @@ interface ContentId {
  * http-parser-js. Accepts quoted and unquoted boundaries, CRLF and LF line ends, parts with and without Content-ID; writes CRLF, an
  * unquoted boundary and a Content-ID on every part. A part never reaches another host: its Host
  * header is dropped and an absolute target is cut to its path, as Flask-Batch forces the host.
+ * Parts run one after another in request order unless `parallel` (the `multipartParallel`
+ * option).
  */
-export function decodeMultipart(request: MultipartBatchRequest, limit: number): DecodedBatch {
+export function decodeMultipart(
+  request: MultipartBatchRequest,
+  limit: number,
+  parallel = false,
+): DecodedBatch {
   const bytes = normalised(request.bytes, request.boundary);
   const problems: string[] = [];
   const parts: ReplyPart[] = [];
@@ -132,6 +138,8 @@ export function decodeMultipart(request: MultipartBatchRequest, limit: number): 
   return {
     format: 'multipart',
     operations: decodeOperations(native, limit, 'parts'),
+    // OData 4.01 Part 1 §11.7.2 and Flask-Batch run parts in order; Google leaves it open.
+    sequential: !parallel,
     encode: (entries) => encodeMultipart(entries, parts),
   };
 }
