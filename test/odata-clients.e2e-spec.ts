@@ -1,7 +1,11 @@
 import { OData } from '@odata/client';
 import Database from 'better-sqlite3';
 import { o } from 'odata';
+import odatajs from 'odatajs/index.js';
 import type { BatchTransactionHook } from 'nestjs-batch';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { forEachPlatform } from './utils/platforms.js';
 import { baseOf } from './utils/raw-http.js';
 import { createTestApp, type TestApp } from './utils/test-app.js';
@@ -59,11 +63,57 @@ const titles = (db: Database.Database): string[] =>
     (row) => row.title,
   );
 
+/**
+ * Google's Python client (Debian's python3-googleapi) through test/clients/google_batch.py, its
+ * `ordered` scenario: a PATCH and a GET of `TodoItems(1)`, batched or one by one.
+ */
+async function googleOrdered(app: ODataApp, mode: 'batch' | 'direct'): Promise<unknown> {
+  const script = fileURLToPath(new URL('clients/google_batch.py', import.meta.url));
+  const { stdout } = await promisify(execFile)(
+    '/usr/bin/python3',
+    [script, baseOf(app), mode, 'ordered'],
+    { timeout: 15_000 },
+  );
+  return JSON.parse(stdout) as unknown;
+}
+
+/** One response of an odatajs batch, as its batchHandler gives it back. */
+interface OlingoResponse {
+  statusCode?: string;
+  data?: unknown;
+  message?: string;
+  response?: { statusCode: string; body: string };
+  __changeResponses?: OlingoResponse[];
+}
+
+/** Apache Olingo's odatajs in Node: `oData.request` with its batchHandler, as its docs show. */
+function olingoBatch(root: string, requests: unknown[]): Promise<OlingoResponse[]> {
+  return new Promise((resolve, reject) => {
+    odatajs.oData.request(
+      { requestUri: `${root}$batch`, method: 'POST', data: { __batchRequests: requests } },
+      (data: { __batchResponses: OlingoResponse[] }) => resolve(data.__batchResponses),
+      (error: unknown) => reject(error instanceof Error ? error : new Error(JSON.stringify(error))),
+      odatajs.oData.batch.batchHandler,
+    );
+  });
+}
+
+/** What a response of an odatajs batch says: its status and its JSON, whichever way it came. */
+function olingoAnswer(response: OlingoResponse): { status: number; json: unknown } {
+  if (response.response) {
+    return {
+      status: Number(response.response.statusCode),
+      json: JSON.parse(response.response.body),
+    };
+  }
+  return { status: Number(response.statusCode), json: response.data };
+}
+
 forEachPlatform(() => {
   describe('published OData clients, unchanged, against a service under /odata', () => {
     it('@odata/client, JSON batch: relative urls resolve against the service root, as sent one by one', async () => {
       await withTwoApps(async (batched, direct) => {
-        const requests = (client: OData) => [
+        const requests = (client: ReturnType<typeof OData.New4>) => [
           client.newBatchRequest({
             collection: 'TodoItems',
             method: 'POST',
@@ -82,7 +132,8 @@ forEachPlatform(() => {
         const one = OData.New4({ serviceEndpoint: direct.root });
         const expected = [];
         for (const request of requests(one)) {
-          const { url, init } = await request;
+          // The request the client built, sent on its own to the same url under the root.
+          const { url, init = {} } = await request;
           const response = await fetch(`${direct.root}${url}`, {
             method: init.method,
             headers: init.headers as Record<string, string>,
@@ -123,6 +174,76 @@ forEachPlatform(() => {
         ]);
         expect(reply).toEqual(expected);
       });
+    });
+
+    it('odatajs (Apache Olingo), multipart: a change set without Content-IDs commits; parts run in order, after a failed one too', async () => {
+      await withTwoApps(async (batched, direct) => {
+        const reply = await olingoBatch(batched.root, [
+          {
+            __changeRequests: [
+              { requestUri: 'TodoItems', method: 'POST', data: { Title: 'four' } },
+              { requestUri: 'TodoItems(1)', method: 'PATCH', data: { Title: 'uno' } },
+            ],
+          },
+          { requestUri: 'TodoItems(1)', method: 'GET' },
+          { requestUri: 'TodoItems(99)', method: 'GET' },
+          { requestUri: 'TodoItems', method: 'GET' },
+        ]);
+        const [changeSet, ...rest] = reply;
+        const answers = [...(changeSet?.__changeResponses ?? []), ...rest].map(olingoAnswer);
+        const expected = [];
+        for (const [method, path, body] of [
+          ['POST', 'TodoItems', { Title: 'four' }],
+          ['PATCH', 'TodoItems(1)', { Title: 'uno' }],
+          ['GET', 'TodoItems(1)'],
+          ['GET', 'TodoItems(99)'],
+          ['GET', 'TodoItems'],
+        ] as const) {
+          const response = await fetch(`${direct.root}${path}`, {
+            method,
+            headers: { 'content-type': 'application/json' },
+            body: body && JSON.stringify(body),
+          });
+          const text = await response.text();
+          expected.push({
+            status: response.status,
+            json: text === '' ? undefined : (JSON.parse(text) as unknown),
+          });
+        }
+        expect(expected.map((answer) => answer.status)).toEqual([201, 204, 200, 404, 200]);
+        expect(answers).toEqual(expected);
+        expect(titles(batched.db)).toEqual(['uno', 'two', 'three', 'four']);
+      });
+    });
+
+    it("Google's Python client, multipart: the GET after a PATCH of the same item sees it, as one by one", async () => {
+      await withTwoApps(async (batched, direct) => {
+        const [reply, one] = await Promise.all([
+          googleOrdered(batched, 'batch'),
+          googleOrdered(direct, 'direct'),
+        ]);
+        expect(one).toEqual([
+          { id: 'patch', status: 'ok', response: {} },
+          { id: 'read', status: 'ok', response: { Id: 1, Title: 'uno', Done: false } },
+        ]);
+        expect(reply).toEqual(one);
+      });
+    });
+
+    it('runs multipart parts in parallel with multipartParallel, for Google-only deployments', async () => {
+      await withTwoApps(
+        async (batched) => {
+          const reply = (await o(batched.root)
+            .patch('TodoItems(2)', { Title: 'renamed' })
+            .get('TodoItems(2)')
+            .batch()) as { status: number; body?: unknown }[];
+          // Started together, the GET answers while the PATCH still waits for its write.
+          expect(reply.map((part) => part.status)).toEqual([204, 200]);
+          expect(reply[1]?.body).toEqual({ Id: 2, Title: 'two', Done: false });
+          expect(titles(batched.db)[1]).toBe('renamed');
+        },
+        { multipartParallel: true },
+      );
     });
   });
 });
