@@ -62,7 +62,14 @@ describe('scheduleGraph', () => {
             return () => clearImmediate(handle);
           };
         await lastValueFrom(
-          scheduleGraph(graphOf(dependencies), start, (ok) => ok, 1, Infinity, (node) => node),
+          scheduleGraph(
+            graphOf(dependencies),
+            start,
+            (ok) => ok,
+            1,
+            Infinity,
+            (node) => node,
+          ),
         );
         expect(order).toEqual(dependencies.flatMap((_, i) => [`start ${i}`, `end ${i}`]));
       }),
