@@ -63,6 +63,7 @@ describe('resolveBatchOptions', () => {
     [{ groupConcurrency: 0 }, /groupConcurrency must be an integer >= 1, got 0/],
     [{ globalGroupConcurrency: -1 }, /globalGroupConcurrency must be an integer >= 0, got -1/],
     [{ groupTimeout: 0 }, /groupTimeout must be an integer from 1 to 2147483647, got 0/],
+    [{ multipartParallel: 'yes' }, /multipartParallel must be true or false/],
   ])('refuses %j', (given, message) => {
     expect(() => resolveBatchOptions(given as never)).toThrow(message);
   });

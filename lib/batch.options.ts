@@ -173,6 +173,14 @@ export interface BatchModuleOptions {
    * batch timeout and an operation's timeout end the transaction at once too. Default `5000`.
    */
   groupTimeout?: number;
+   * Runs the parts of a multipart/mixed batch in parallel (within `concurrency`), as Google's
+   * batch allows. By default they run one after another in request order, each once the one
+   * before it has finished, whether it succeeded or not: what OData 4.01 requires outside change
+   * sets and what Flask-Batch does, so a GET after a PATCH of the same entity sees the PATCH.
+   * A change set runs as one, in its place. Other formats order operations by `dependsOn` and
+   * references alone. Default `false`.
+   */
+  multipartParallel?: boolean;
 
   /**
    * How the endpoint is described in the app's OpenAPI document, when the app uses
@@ -242,6 +250,7 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
   groupConcurrency: 1,
   globalGroupConcurrency: 2,
   groupTimeout: 5000,
+  multipartParallel: false,
 });
 
 /** Old option names, still taken: old name -> new name. */
@@ -324,6 +333,9 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   if (typeof (options.operationContext as unknown) !== 'boolean') {
     throw new TypeError('BatchModule: operationContext must be true or false');
   }
+  if (typeof (options.multipartParallel as unknown) !== 'boolean') {
+    throw new TypeError('BatchModule: multipartParallel must be true or false');
+  }
   const openApi = resolveOpenApi(options.openApi, options.limit);
   return Object.freeze({
     openApi,
@@ -351,6 +363,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     groupConcurrency: options.groupConcurrency,
     globalGroupConcurrency: options.globalGroupConcurrency,
     groupTimeout: options.groupTimeout,
+    multipartParallel: options.multipartParallel,
   });
 }
 

@@ -276,15 +276,15 @@ forEachPlatform(() => {
       ['CRLF, unquoted boundary', '\r\n', 'multipart/mixed; boundary=b'],
       ['LF, quoted boundary', '\n', 'multipart/mixed; boundary="b"'],
     ])(
-      'answers the documented example (%s) with parts in order, Content-ID response-<id>, CRLF',
+      'answers the documented example (%s) with parts in order, each Content-ID as sent, CRLF',
       async (_name, lineEnd, type) => {
         const { contentType, text } = await postMultipart(t, type, example(lineEnd));
         expect(contentType).toMatch(/^multipart\/mixed; boundary=[A-Za-z0-9_]+$/);
         expect(text.replace(/\r\n/g, '')).not.toMatch(/\n/); // CRLF only, in our framing and heads
         const parts = partsOf(contentType, text);
         expect(parts.map((part) => part.outer)).toEqual([
-          'Content-Type: application/http\r\nContent-ID: response-1',
-          'Content-Type: application/http\r\nContent-ID: response-2',
+          'Content-Type: application/http\r\nContent-ID: 1',
+          'Content-Type: application/http\r\nContent-ID: 2',
         ]);
         expect(parts.map((part) => part.code)).toEqual([404, 201]);
         expect(JSON.parse(parts[1]?.body ?? '')).toMatchObject({ name: 'a' });

@@ -136,7 +136,7 @@ forEachPlatform(() => {
       expect(response.headers['content-type']).toMatch(/^multipart\/mixed; boundary=/);
       const text = response.body as string;
       expect(text.startsWith('--')).toBe(true);
-      expect(text).toContain('Content-ID: response-1');
+      expect(text).toContain('Content-ID: 1\r\n');
       expect(text).toContain(JSON.stringify(account(1)));
       expect(text).toContain(JSON.stringify(account(2)));
       expectObserved(response);

@@ -69,7 +69,10 @@ export class AtomicGroupRunner {
     }
   }
 
-  /** Schedules the units, at most `concurrency` at a time, and emits each operation's outcome. */
+  /**
+   * Schedules the units, at most `concurrency` at a time (`inOrder`: by request order, as the
+   * executor runs a sequential batch), and emits each operation's outcome.
+   */
   schedule(
     batch: BatchRun,
     graph: UnitGraph,
@@ -77,6 +80,7 @@ export class AtomicGroupRunner {
     record: (index: number, result: BatchResult) => void,
     concurrency: number,
     perTurn: number,
+    inOrder = false,
   ): Observable<BatchOutcome> {
     /** The operation a failed unit names to its dependents: the one that failed. */
     const failedOperation: number[] = [];
@@ -99,6 +103,8 @@ export class AtomicGroupRunner {
         (outcomes) => outcomes.every(({ result }) => isSuccess(result.code)),
         concurrency,
         perTurn,
+        // A unit's place is its first operation's: a group stands where its first member does.
+        inOrder ? (unit) => graph.units[unit]?.[0] ?? unit : undefined,
       ).subscribe({
         next: ({ index: unit, result: outcomes }) => {
           const failed = outcomes.find(({ result }) => !isSuccess(result.code));

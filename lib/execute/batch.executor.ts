@@ -55,6 +55,14 @@ export interface BatchRunContext {
   format?: BatchFormat;
   /** What each entry carries of its response's headers; the `entryHeaders` option by default. */
   entryHeaders?: EntryHeaderPolicy;
+  /**
+   * Runs the operations one at a time, in request order: each starts once the one before it has
+   * finished, whether it succeeded or not (an atomic group runs as one, where its first member
+   * stands). Dependencies still apply: one whose dependency failed is answered 424. What a
+   * multipart batch does unless `multipartParallel` is set. Default `false`: in parallel, within
+   * `concurrency`.
+   */
+  sequential?: boolean;
 }
 
 /**
@@ -135,14 +143,17 @@ export class BatchExecutor {
       };
       // A streamed reply decides before each start whether its reader is behind.
       const perTurn = context.readyToStart ? 1 : Infinity;
+      const sequential = context.sequential === true;
+      const concurrency = sequential ? 1 : this.options.concurrency;
       const scheduled = plan.units
         ? this.groups.schedule(
             batch,
             plan.units,
             start,
             (index, result) => (results[index] = result),
-            this.options.concurrency,
+            concurrency,
             perTurn,
+            sequential,
           )
         : scheduleGraph(
             {
@@ -151,8 +162,9 @@ export class BatchExecutor {
             },
             (index, failedDependency) => start(batch, index, failedDependency),
             (result) => isSuccess(result.code),
-            this.options.concurrency,
+            concurrency,
             perTurn,
+            sequential ? inRequestOrder : undefined,
           );
       const outcomes = withinBounds(scheduled, {
         timeout: this.options.timeout,
@@ -178,6 +190,9 @@ export class BatchExecutor {
     return collectEntries(valid, this.run(valid, context));
   }
 }
+
+/** An operation's place in request order is its index. */
+const inRequestOrder = (index: number): number => index;
 
 /**
  * The operation once `readyToStart` lets it start: at once when it returns nothing, else once

@@ -47,6 +47,35 @@ function runner(log: { started: number[]; finished: number[]; active: number; pe
 }
 
 describe('scheduleGraph', () => {
+  it('with concurrency 1 and each place given, starts every node once the one before it finished, failed or not', async () => {
+    await fc.assert(
+      fc.asyncProperty(dag, async ([dependencies, , fails]) => {
+        const order: string[] = [];
+        const start =
+          (index: number, failed: number | undefined): StartWork<boolean> =>
+          (done) => {
+            order.push(`start ${index}`);
+            const handle = setImmediate(() => {
+              order.push(`end ${index}`);
+              done(failed === undefined && !fails[index]);
+            });
+            return () => clearImmediate(handle);
+          };
+        await lastValueFrom(
+          scheduleGraph(
+            graphOf(dependencies),
+            start,
+            (ok) => ok,
+            1,
+            Infinity,
+            (node) => node,
+          ),
+        );
+        expect(order).toEqual(dependencies.flatMap((_, i) => [`start ${i}`, `end ${i}`]));
+      }),
+    );
+  });
+
   it('runs every node of a random DAG exactly once, after all its dependencies, within concurrency', async () => {
     await fc.assert(
       fc.asyncProperty(dag, async ([dependencies, concurrency]) => {

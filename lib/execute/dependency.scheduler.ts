@@ -40,6 +40,13 @@ export function scheduleGraph<R>(
    * decides whether to hold the next one back.
    */
   perTurn = Infinity,
+  /**
+   * Each node's place in request order, for a batch run one node at a time in that order: the
+   * ready node placed first starts first, rather than the one ready first. With
+   * `concurrency` 1 and dependencies only on earlier nodes, every node then starts once the one
+   * before it has finished, whether it succeeded or not. Undefined: first ready, first started.
+   */
+  placeOf?: (node: number) => number,
 ): Observable<Completion<R>> {
   return new Observable<Completion<R>>((subscriber) => {
     const total = graph.dependencyCounts.length;
@@ -74,6 +81,7 @@ export function scheduleGraph<R>(
       turn = undefined;
       // Only the nodes ready before this turn: those that become ready during it wait for the
       // next, so a chain that answers synchronously still yields to timers and I/O.
+      if (placeOf) inPlaceOrder(ready, head, placeOf);
       const end = Math.min(ready.length, head + perTurn);
       while (!stopped && active < concurrency && head < end) launch(ready[head++] as number);
       if (head === ready.length) ready.length = head = 0;
@@ -139,4 +147,10 @@ export function scheduleGraph<R>(
     schedule();
     return stop;
   });
+}
+
+/** Sorts the ready nodes not started yet (from `head` on) by their place in request order. */
+function inPlaceOrder(ready: number[], head: number, placeOf: (node: number) => number): void {
+  const waiting = ready.splice(head).sort((a, b) => placeOf(a) - placeOf(b));
+  ready.push(...waiting);
 }

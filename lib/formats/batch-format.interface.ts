@@ -33,6 +33,11 @@ export interface DecodedBatch {
   readonly operations: readonly BatchOperation[];
   encode(entries: readonly BatchEntry[]): EncodedBatch;
   /**
+   * The format runs its requests one at a time in request order (multipart, unless
+   * `multipartParallel`): see `BatchRunContext.sequential`.
+   */
+  readonly sequential?: boolean;
+  /**
    * A streamed reply, when the format has one and the request's `Accept` asks for it (the
    * native format's NDJSON); otherwise undefined, and the reply is `encode`d once all have
    * finished. Throws, before anything is written, when the batch cannot be planned.

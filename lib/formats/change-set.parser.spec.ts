@@ -1,3 +1,4 @@
+import { BatchLimitExceededException } from '../batch.exceptions.js';
 import { ChangeSetError, parseChangeSet } from './change-set.parser.js';
 
 /** A change set body of `application/http` parts, each with its own headers. */
@@ -33,9 +34,20 @@ describe('parseChangeSet', () => {
 
   it.each([
     [
-      'a request without Content-ID',
-      [{ headers: http, http: 'GET /a HTTP/1.1\r\n' }],
-      /needs a Content-ID/,
+      'a request without Content-ID numbered as another one is named',
+      [
+        { headers: [...http, 'Content-ID: 2'], http: 'POST /a HTTP/1.1\r\n' },
+        { headers: http, http: 'POST /b HTTP/1.1\r\n' },
+      ],
+      /request 2 of the change set has no Content-ID, and \$2 would also name request 1/,
+    ],
+    [
+      'a Content-ID written as the number of an earlier request without one',
+      [
+        { headers: http, http: 'POST /a HTTP/1.1\r\n' },
+        { headers: [...http, 'Content-ID: 1'], http: 'POST /b HTTP/1.1\r\n' },
+      ],
+      /request 1 of the change set has no Content-ID, and \$1 would also name request 2/,
     ],
     [
       'a repeated Content-ID',
@@ -65,11 +77,28 @@ describe('parseChangeSet', () => {
     expect(() => parseChangeSet(changeSet(parts), 'cs', 50)).toThrow(message);
   });
 
-  it('holds no more requests than the batch limit', () => {
+  it('numbers requests without a Content-ID by their position, as OData 2.0 and 3.0 clients send them', () => {
+    const { requests } = parseChangeSet(
+      changeSet([
+        { headers: http, http: 'POST items HTTP/1.1\r\n\r\n{}' },
+        { headers: [...http, 'Content-ID: <x>'], http: 'POST items HTTP/1.1\r\n\r\n{}' },
+        { headers: http, http: 'PATCH $1 HTTP/1.1\r\n' },
+      ]),
+      'cs',
+      50,
+    );
+    expect(requests).toMatchObject([
+      { contentId: '1', written: undefined },
+      { contentId: 'x', written: '<x>' },
+      { contentId: '3', written: undefined, reference: { contentId: '1', rest: '' } },
+    ]);
+  });
+
+  it('holds no more requests than the batch limit: a 413, as a batch over it', () => {
     const parts = [1, 2, 3].map((id) => ({
       headers: [...http, `Content-ID: ${id}`],
       http: 'GET /a HTTP/1.1\r\n',
     }));
-    expect(() => parseChangeSet(changeSet(parts), 'cs', 2)).toThrow(/more than 2 requests/);
+    expect(() => parseChangeSet(changeSet(parts), 'cs', 2)).toThrow(BatchLimitExceededException);
   });
 });

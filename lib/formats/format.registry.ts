@@ -87,6 +87,7 @@ export const BATCH_FORMAT_REGISTRY: readonly BatchFormatDefinition[] = [
       return decodeMultipart(
         { boundary, bytes: batch.bytes ?? Buffer.alloc(0), headers: batch.headers, url: batch.url },
         options.limit,
+        options.multipartParallel,
       );
     },
   },
@@ -100,7 +101,8 @@ export const BATCH_FORMAT_REGISTRY: readonly BatchFormatDefinition[] = [
     name: 'graph',
     shape: '{"requests": [requests]} as application/json (Microsoft Graph)',
     matches: jsonWith('requests'),
-    decode: (batch, options) => decodeGraph(batch.json() as Record<string, unknown>, options.limit),
+    decode: (batch, options) =>
+      decodeGraph(batch.json() as Record<string, unknown>, options.limit, batch.url),
   },
   {
     name: 'facebook',

@@ -20,6 +20,27 @@ describe('decodeGraph', () => {
     ]);
   });
 
+  it('resolves a relative url against the batch url, the service root (OData JSON §19.1)', () => {
+    const { operations } = decodeGraph(
+      {
+        requests: [
+          { id: '0', method: 'POST', url: 'TodoItems', body: { Title: 'a' } },
+          { id: '1', method: 'GET', url: 'TodoItems(3)?$select=Title' },
+          { id: '2', method: 'GET', url: '/odata/TodoItems' },
+          { id: '3', method: 'GET', url: '$0/Title' },
+        ],
+      },
+      20,
+      '/odata/$batch?entryHeaders=all',
+    );
+    expect(operations.map((operation) => operation.url)).toEqual([
+      '/odata/TodoItems',
+      '/odata/TodoItems(3)?$select=Title',
+      '/odata/TodoItems',
+      '/{result=0:@location}/Title',
+    ]);
+  });
+
   it('takes a JSON body as it is, and a base64 one as text or bytes by its Content-Type', () => {
     const { operations } = decodeGraph(
       {
@@ -66,6 +87,13 @@ describe('decodeGraph', () => {
                 headers: { 'content-type': 'text/plain' },
                 body: { not: 'base64' },
               },
+              {
+                id: 'z',
+                method: 'POST',
+                url: '/c',
+                headers: { 'content-type': 'application/octet-stream' },
+                body: 'not base64!',
+              },
             ],
           },
           20,
@@ -75,6 +103,7 @@ describe('decodeGraph', () => {
       'requests.0.id must be a non-empty string',
       'requests.2.id "x" is not unique',
       'requests.3.body must be a base64 string: its Content-Type is not JSON',
+      'requests.4.body must be base64 (A-Z a-z 0-9 + /, padded with =): its Content-Type is not JSON',
     ]);
     expect(problemsOf(() => decodeGraph({ requests: {} }, 20))).toEqual([
       'requests must be an array of requests',

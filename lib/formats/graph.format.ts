@@ -6,6 +6,8 @@ import type { DecodedBatch } from './batch-format.interface.js';
 import { bodyBytes } from './entry.body.js';
 import { canonical, headerOf } from './header.names.js';
 import { isRecord } from '../operation/json.value.js';
+import { decodeBase64Body } from '../operation/body-encoding.rules.js';
+import { hasScheme, resolveRelativeTarget } from './relative-target.resolver.js';
 
 /** One entry of the Microsoft Graph reply. */
 interface GraphResponse {
@@ -27,7 +29,11 @@ interface GraphResponse {
  * travels base64-encoded both ways; `Content-Type` is spelled so, because
  * `@microsoft/microsoft-graph-client` reads that exact key.
  */
-export function decodeGraph(json: Record<string, unknown>, limit: number): DecodedBatch {
+export function decodeGraph(
+  json: Record<string, unknown>,
+  limit: number,
+  batchUrl?: string,
+): DecodedBatch {
   const { requests } = json;
   if (!Array.isArray(requests)) {
     throw new InvalidBatchException(['requests must be an array of requests']);
@@ -48,7 +54,7 @@ export function decodeGraph(json: Record<string, unknown>, limit: number): Decod
     isRecord(item) && typeof item.atomicityGroup === 'string' ? item.atomicityGroup : undefined,
   );
   const native = requests.map((item: unknown, index) =>
-    isRecord(item) ? toNative(item, `requests.${index}`, problems, seen) : item,
+    isRecord(item) ? toNative(item, `requests.${index}`, problems, seen, batchUrl) : item,
   );
   if (problems.length > 0) throw new InvalidBatchException(problems);
   return {
@@ -69,19 +75,20 @@ export function decodeGraph(json: Record<string, unknown>, limit: number): Decod
 const ENTITY_REFERENCE = /^\$([^/?]+)(.*)$/;
 
 /**
- * A url as the operation takes it. The official client strips scheme, host and version: `/me`,
- * sometimes `me`. `$<id><rest>` whose id is a request of the batch (OData 4.01 JSON §19.1; not a
- * system resource such as `$metadata`, which no request id can be here) becomes a reference to
- * that request's Location header, as a change set's `$<Content-ID>` does.
+ * A url as the operation takes it. `$<id><rest>` whose id is a request of the batch (OData 4.01
+ * JSON §19.1; not a system resource such as `$metadata`, which no request id can be here)
+ * becomes a reference to that request's Location header, as a change set's `$<Content-ID>`
+ * does. A relative url (`TodoItems(3)`, as `@odata/client` writes them; `me`, as Microsoft's
+ * client sometimes does) resolves against the batch url, the service root (§19.1).
  */
-function nativeUrl(url: unknown, ids: ReadonlySet<string>): unknown {
+function nativeUrl(url: unknown, ids: ReadonlySet<string>, batchUrl: string | undefined): unknown {
   if (typeof url !== 'string') return url;
   const entity = ENTITY_REFERENCE.exec(url);
   if (entity && ids.has(entity[1] ?? '')) {
     const rest = (entity[2] ?? '').replace(/^\/+(?=[^/?]|$)/, '/');
     return `/{result=${entity[1] ?? ''}:@location}${rest === '/' ? '' : rest}`;
   }
-  return !url.startsWith('/') && !/^[a-z][a-z0-9+.-]*:/i.test(url) ? `/${url}` : url;
+  return url.startsWith('/') || hasScheme(url) ? url : resolveRelativeTarget(url, batchUrl);
 }
 
 function toNative(
@@ -89,11 +96,12 @@ function toNative(
   path: string,
   problems: string[],
   ids: ReadonlySet<string>,
+  batchUrl: string | undefined,
 ): Record<string, unknown> {
   const { url, headers, body } = item;
   const native: Record<string, unknown> = {
     method: item.method,
-    url: nativeUrl(url, ids),
+    url: nativeUrl(url, ids, batchUrl),
     headers,
     name: item.id,
   };
@@ -102,11 +110,11 @@ function toNative(
   if (body !== undefined && body !== null) {
     const type = headerOf(headers, 'content-type');
     if (type === undefined || JSON_MEDIA_TYPE.test(type)) native.body = body;
-    else if (typeof body !== 'string') {
-      problems.push(`${path}.body must be a base64 string: its Content-Type is not JSON`);
-    } else {
-      const bytes = Buffer.from(body, 'base64');
-      native.body = TEXT_MEDIA_TYPE.test(type) ? bytes.toString('utf8') : bytes;
+    else {
+      // Checked as the native format checks `bodyEncoding: "base64"`: a typo is a 400, not
+      // other bytes.
+      const bytes = decodeBase64Body(body, path, problems, ': its Content-Type is not JSON');
+      if (bytes) native.body = TEXT_MEDIA_TYPE.test(type) ? bytes.toString('utf8') : bytes;
     }
   }
   return native;

@@ -97,6 +97,54 @@ describe('decodeMultipart', () => {
     ]);
   });
 
+  it('echoes change-set Content-IDs as written, numbering the requests sent without one', () => {
+    const changeSet = [
+      '--b',
+      'Content-Type: multipart/mixed; boundary=cs',
+      '',
+      '--cs',
+      'Content-Type: application/http',
+      '',
+      'POST /items HTTP/1.1',
+      '',
+      '{}',
+      '--cs',
+      'Content-Type: application/http',
+      'Content-ID: <two>',
+      '',
+      'PATCH $1 HTTP/1.1',
+      '',
+      '{}',
+      '--cs--',
+      '--b--',
+      '',
+    ].join('\r\n');
+    const batch = decode(Buffer.from(changeSet));
+    expect(batch.operations.map((operation) => operation.url)).toEqual([
+      '/items',
+      '/{result=changeset-1.1:@location}',
+    ]);
+    const ok: BatchResult = { method: 'POST', url: '/items', code: 201, headers: {} };
+    const reply = batch.encode([ok, ok]);
+    if (reply.kind !== 'bytes') throw new Error('a multipart reply is bytes');
+    const ids = [...reply.body.toString('latin1').matchAll(/Content-ID: (.*)\r\n/g)];
+    expect(ids.map((match) => match[1])).toEqual(['1', '<two>']);
+  });
+
+  it('refuses a change set over the limit with a 413, as a batch over it', () => {
+    const members = [1, 2, 3].flatMap((id) => [
+      '--cs',
+      'Content-Type: application/http',
+      `Content-ID: ${id}`,
+      '',
+      'POST /items HTTP/1.1',
+      '',
+    ]);
+    const changeSet = ['--b', 'Content-Type: multipart/mixed; boundary=cs', '', ...members];
+    const bytes = Buffer.from([...changeSet, '--cs--', '--b--', ''].join('\r\n'));
+    expect(() => decode(bytes, {}, 2)).toThrow(BatchLimitExceededException);
+  });
+
   it('refuses more parts than the limit while parsing', () => {
     const parts = Array.from({ length: 4 }, () => ({ http: 'GET /a HTTP/1.1\r\n' }));
     expect(() => decode(body(parts), {}, 3)).toThrow(BatchLimitExceededException);
@@ -104,7 +152,7 @@ describe('decodeMultipart', () => {
 });
 
 describe('the multipart reply', () => {
-  it('answers each part in order, echoing its Content-ID as response-<id>, brackets kept', () => {
+  it("answers each part in order, its Content-ID in the request's form: <response-id> for <id>, a bare id as sent", () => {
     const batch = decode(
       body([
         { headers: ['Content-ID: <item1>'], http: 'GET /a HTTP/1.1\r\n' },
@@ -126,7 +174,8 @@ describe('the multipart reply', () => {
     const text = reply.body.toString('latin1');
     expect(text.endsWith(`--${String(boundary)}--\r\n`)).toBe(true);
     const ids = [...text.matchAll(/Content-ID: (.*)\r\n/g)].map((match) => match[1]);
-    expect(ids).toEqual(['<response-item1>', 'response-two', 'response-3']);
+    // OData: the response carries the request's id; Google: <response-id>; none sent: a number.
+    expect(ids).toEqual(['<response-item1>', 'two', 'response-3']);
     expect(text).toContain('HTTP/1.1 200 OK\r\nContent-Type: application/json');
     expect(text).toContain('{"id":1}');
     // No empty entry in multipart: the unfinished one is a 504.

@@ -27,6 +27,7 @@ import { canonical } from './header.names.js';
 import { setOwn } from '../operation/json.value.js';
 import { ChangeSetError, parseChangeSet, type ChangeSetRequest } from './change-set.parser.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
+import { resolveRelativeTarget } from './relative-target.resolver.js';
 
 /** The multipart/mixed batch request as read off the wire. */
 export interface MultipartBatchRequest {
@@ -69,21 +70,30 @@ const EMBEDDED_FRAMING = new Set([
   'content-length',
 ]);
 
-/** A part's Content-ID, and whether the request wrote it in angle brackets. */
+/**
+ * A part's Content-ID, and the form the request wrote it in: in angle brackets (Google's
+ * `<id>`), bare (OData's `1`), or not at all (then `id` is the part's 1-based position).
+ */
 interface ContentId {
   readonly id: string;
-  readonly bracketed: boolean;
+  readonly form: 'bracketed' | 'bare' | 'absent';
 }
 
 /**
  * multipart/mixed (Google APIs, OData multipart, Flask-Batch): one `application/http` part per
- * operation, replied to in request order with `Content-ID: response-<id>`. Parsed by
- * @remix-run/multipart-parser, each part's request by http-parser-js. Accepts quoted and
- * unquoted boundaries, CRLF and LF line ends, parts with and without Content-ID; writes CRLF, an
+ * operation, replied to in request order, each with its Content-ID in the request's form (see
+ * `replyContentId`). Parsed by @remix-run/multipart-parser, each part's request by
+ * http-parser-js. Accepts quoted and unquoted boundaries, CRLF and LF line ends, parts with and without Content-ID; writes CRLF, an
  * unquoted boundary and a Content-ID on every part. A part never reaches another host: its Host
  * header is dropped and an absolute target is cut to its path, as Flask-Batch forces the host.
+ * Parts run one after another in request order unless `parallel` (the `multipartParallel`
+ * option).
  */
-export function decodeMultipart(request: MultipartBatchRequest, limit: number): DecodedBatch {
+export function decodeMultipart(
+  request: MultipartBatchRequest,
+  limit: number,
+  parallel = false,
+): DecodedBatch {
   const bytes = normalised(request.bytes, request.boundary);
   const problems: string[] = [];
   const parts: ReplyPart[] = [];
@@ -101,7 +111,10 @@ export function decodeMultipart(request: MultipartBatchRequest, limit: number): 
       const contentId = contentIdOf(part.headers['content-id'], index);
       if (part.mediaType?.toLowerCase() === 'multipart/mixed') {
         const requests = changeSetOf(part, index, limit, problems);
-        parts.push({ contentId, changeSet: requests.map(({ contentId: id }) => id) });
+        parts.push({
+          contentId,
+          changeSet: requests.map(({ contentId: id, written }) => written ?? id),
+        });
         for (const [position, changeRequest] of requests.entries()) {
           native.push(
             changeSetMember(changeRequest, position, requests, index, outer, problems, request.url),
@@ -125,6 +138,8 @@ export function decodeMultipart(request: MultipartBatchRequest, limit: number): 
   return {
     format: 'multipart',
     operations: decodeOperations(native, limit, 'parts'),
+    // OData 4.01 Part 1 §11.7.2 and Flask-Batch run parts in order; Google leaves it open.
+    sequential: !parallel,
     encode: (entries) => encodeMultipart(entries, parts),
   };
 }
@@ -132,7 +147,10 @@ export function decodeMultipart(request: MultipartBatchRequest, limit: number): 
 /** What the reply writes for one part of the request: a response, or a change set's. */
 interface ReplyPart {
   readonly contentId: ContentId;
-  /** For a change set: its requests' Content-IDs, in order, each an operation of the batch. */
+  /**
+   * For a change set: the Content-IDs its responses carry (each request's as written, its number
+   * when it had none), in order, each an operation of the batch.
+   */
   readonly changeSet?: readonly string[];
 }
 
@@ -214,15 +232,13 @@ function normalised(bytes: Buffer, boundary: string): Buffer {
   return Buffer.from(body.toString('latin1').replace(/\r?\n/g, CRLF), 'latin1');
 }
 
-/**
- * The part's Content-ID, brackets removed but remembered: Google's clients send `<id>` and accept
- * only `<response-id>` back, as Google's batch documentation shows.
- */
+/** The part's Content-ID, brackets removed but remembered: the reply answers in the same form. */
 function contentIdOf(header: string | undefined, index: number): ContentId {
   const written = header?.trim() ?? '';
   const bracketed = /^<.*>$/.test(written);
   const id = bracketed ? written.slice(1, -1) : written;
-  return id === '' ? { id: String(index + 1), bracketed: false } : { id, bracketed };
+  if (id === '') return { id: String(index + 1), form: 'absent' };
+  return { id, form: bracketed ? 'bracketed' : 'bare' };
 }
 
 function inheritedHeaders(headers: IncomingHttpHeaders): Record<string, string> {
@@ -293,18 +309,12 @@ function toNative(
 /**
  * `https://other.example/items?x=1` -> `/items?x=1`: the batch's own host serves every part. A
  * relative target (`items/1`, as OData clients write them relative to the service root) resolves
- * against the batch request's url, as OData 4.0 §11.7.2 says: `/odata/$batch` makes it
- * `/odata/items/1`.
+ * against the batch request's url.
  */
 function originForm(target: string, batchUrl = '/'): string {
   const absolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(target);
   if (target.startsWith('/') || (!absolute && target.startsWith('$'))) return target;
-  try {
-    const url = new URL(target, new URL(batchUrl, 'http://batch.invalid'));
-    return `${url.pathname}${url.search}`;
-  } catch {
-    return target; // Refused by the url rules with a message naming it.
-  }
+  return resolveRelativeTarget(target, batchUrl);
 }
 
 function encodeMultipart(
@@ -385,9 +395,16 @@ function responsePart(entry: BatchEntry, contentId: string): Buffer[] {
   return [Buffer.from(head, 'latin1'), body, Buffer.from(CRLF)];
 }
 
-/** `response-<id>`, in angle brackets when the request's Content-ID had them. */
-function replyContentId({ id, bracketed }: ContentId): string {
-  return bracketed ? `<response-${id}>` : `response-${id}`;
+/**
+ * The Content-ID a reply part carries, in the form of the request's. Google's clients send
+ * `<id>` and match only `<response-id>` (Google's batch documentation); OData clients send a
+ * bare id and read it back as sent (OData 4.01 Part 1 §11.7.7.4: o.js parses it as a number).
+ * A part sent without one (Flask-Batch's client, which matches by position) gets
+ * `response-<position>`, as before either convention mattered.
+ */
+function replyContentId({ id, form }: ContentId): string {
+  if (form === 'bracketed') return `<response-${id}>`;
+  return form === 'bare' ? id : `response-${id}`;
 }
 
 /** An entry as the raw response a part carries. */

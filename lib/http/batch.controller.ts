@@ -74,6 +74,7 @@ export function createBatchController(path: string): Type<unknown> {
         format: batch.format,
         planned: batch.planned?.bind(batch),
         entryHeaders,
+        sequential: batch.sequential,
       };
 
       const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>

@@ -1,6 +1,6 @@
 """Drives Google's published Python client (Debian's python3-googleapi) against a test app.
 
-    /usr/bin/python3 google_batch.py BASE_URL batch|direct
+    /usr/bin/python3 google_batch.py BASE_URL batch|direct [ordered]
 
 Builds each request with the client's own JsonModel, as a discovery-built service does, then runs
 them all through googleapiclient.http.BatchHttpRequest ("batch") or one by one ("direct"), and
@@ -15,6 +15,7 @@ from googleapiclient.http import BatchHttpRequest, HttpRequest
 from googleapiclient.model import JsonModel
 
 base, mode = sys.argv[1], sys.argv[2]
+scenario = sys.argv[3] if len(sys.argv) > 3 else 'mixed'
 http = httplib2.Http()
 model = JsonModel()
 
@@ -33,6 +34,15 @@ requests = [
     # Body-less: the client still writes Content-Type: application/json on its part.
     ('delete', request('DELETE', '/items/3')),
 ]
+batch_path = '/batch'
+if scenario == 'ordered':
+    # A write and a read of the same item of the OData service (test/odata-clients.e2e-spec.ts):
+    # the read sees the write only if it runs after it.
+    batch_path = '/odata/$batch'
+    requests = [
+        ('patch', request('PATCH', '/odata/TodoItems(1)', {'Title': 'uno'})),
+        ('read', request('GET', '/odata/TodoItems(1)')),
+    ]
 
 seen = []
 
@@ -46,7 +56,7 @@ def callback(request_id, response, exception):
 
 
 if mode == 'batch':
-    batch = BatchHttpRequest(batch_uri=base + '/batch')
+    batch = BatchHttpRequest(batch_uri=base + batch_path)
     for request_id, one in requests:
         batch.add(one, callback=callback, request_id=request_id)
     batch.execute(http=http)
