@@ -173,6 +173,7 @@ export interface BatchModuleOptions {
    * batch timeout and an operation's timeout end the transaction at once too. Default `5000`.
    */
   groupTimeout?: number;
+  /**
    * Runs the parts of a multipart/mixed batch in parallel (within `concurrency`), as Google's
    * batch allows. By default they run one after another in request order, each once the one
    * before it has finished, whether it succeeded or not: what OData 4.01 requires outside change
