@@ -22,6 +22,7 @@ export default {
     'throttler',
     'tracing',
     'openapi-optional',
+    'endings-serve-static',
     'atomic-groups',
     'atomic-postgres',
     'fuzz',
