@@ -23,6 +23,7 @@ export default {
     'tracing',
     'openapi-optional',
     'endings-serve-static',
+    'batch-body',
     'atomic-groups',
     'atomic-postgres',
     'fuzz',

@@ -4,54 +4,25 @@
  * Tests run as root here, where no permission makes a file unreadable: the index is a link to
  * a file that stats as a regular file and fails on read (EIO), as a disk error would.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
 import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import request from 'supertest';
 import { bodyText, direct, expectedOf, viewOf } from './utils/direct-view.js';
-import { forEachPlatform, type Platform } from './utils/platforms.js';
+import { startChildApp, type ChildApp } from './utils/child-app.js';
+import { forEachPlatform } from './utils/platforms.js';
 import type { Entry } from './utils/test-app.js';
 
 const root = mkdtempSync(join(tmpdir(), 'batch-spa-'));
 symlinkSync('/proc/self/mem', join(root, 'index.html'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-/** Boots test/fixtures/spa-app.mjs (see there why it is a process of its own). */
-async function startSpaApp(platform: Platform): Promise<{ base: string; stop(): Promise<void> }> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [fileURLToPath(new URL('./fixtures/spa-app.mjs', import.meta.url))],
-    {
-      env: { ...process.env, NODE_OPTIONS: '', PLATFORM: platform.name, ROOT: root },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`the SPA app exited with ${String(code)}`)));
-  });
-  return {
-    base: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
-    },
-  };
-}
-
 forEachPlatform((platform) => {
   describe('the SPA fallback of @nestjs/serve-static, its index unreadable', () => {
-    let app: { base: string; stop(): Promise<void> } | undefined;
+    let app: ChildApp | undefined;
     beforeAll(async () => {
-      app = await startSpaApp(platform);
+      // See there why it is a process of its own.
+      app = await startChildApp('spa-app.mjs', platform, { ROOT: root });
     });
     afterAll(() => app?.stop());
     const base = (): string => app?.base ?? '';
