@@ -23,21 +23,33 @@ const ENDINGS = [
   'streamable-error',
 ];
 
+/**
+ * Over HTTP/2 (`BATCH_E2E_HTTP2=1`), Node's compatibility layer closes a stream whose response
+ * is destroyed without an error with NO_ERROR: the client sees it end as if complete, and has
+ * no Content-Length to tell. The operation, dispatched as HTTP/1.1, reports what happened.
+ */
+const COMPLETE_OVER_HTTP2 = new Set(['destroy-after-headers', 'streamable-error']);
+
 /** Long enough that waiting for it fails the test by Jest's timeout first. */
 const NEVER = 60_000;
 
-forEachPlatform(() => {
+forEachPlatform((platform) => {
   describe('each ending, directly and as an operation', () => {
     const t = useTestApp({ batch: { timeout: NEVER }, imports: [EndingsModule] });
 
     it.each(ENDINGS)('%s', async (ending) => {
       const url = `/endings/${ending}`;
-      const seen = await direct(baseOf(t), url);
+      const seen = await direct(baseOf(t), url, platform.http2);
       const response = await postBatch(t, [
         { method: 'GET', url },
         { method: 'GET', url: '/endings/complete' },
       ]).expect(200);
       const [entry, other] = entries(response);
+      if (platform.http2 && COMPLETE_OVER_HTTP2.has(ending)) {
+        expect(seen.kind).toBe('complete');
+        expect(viewOf(entry ?? null)).toBe('dropped');
+        return;
+      }
       expect(viewOf(entry ?? null)).toBe(expectedOf(seen));
       if (seen.kind === 'complete' && entry) expect(bodyText(entry)).toBe(seen.body);
       if (seen.kind !== 'complete') {
@@ -52,7 +64,8 @@ forEachPlatform(() => {
 
     it('covers every kind of ending a client can see', async () => {
       const kinds = new Set<string>();
-      for (const ending of ENDINGS) kinds.add((await direct(baseOf(t), `/endings/${ending}`)).kind);
+      for (const ending of ENDINGS)
+        kinds.add((await direct(baseOf(t), `/endings/${ending}`, platform.http2)).kind);
       expect([...kinds].sort()).toEqual([
         'complete',
         'dropped-after-headers',
