@@ -22,6 +22,8 @@ export default {
     'throttler',
     'tracing',
     'openapi-optional',
+    'endings-serve-static',
+    'batch-body',
     'atomic-groups',
     'atomic-postgres',
     'atomic-bounds',

@@ -48,6 +48,11 @@ export type BatchEntryFailureReason =
   | 'operation-timeout'
   /** 504: unfinished at the batch `timeout`, in formats that have no empty entry (multipart). */
   | 'batch-timeout'
+  /**
+   * 502: the app's response closed before it ended (destroyed, its connection torn down, a
+   * stream that failed mid-body): a direct client would have seen the connection drop.
+   */
+  | 'response-aborted'
   /** 502: the response passed `maxResponseBytes`. */
   | 'response-too-large'
   /** 502: the response would take the batch's reply past `maxReplyBytes`. */

@@ -9,6 +9,7 @@ import { OperationSocket } from './operation.socket.js';
 import type { Abandon } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
+import { ResponseAbortedError } from './response.aborted.js';
 import { captureResponse } from './response.capture.js';
 import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
 import type { RequestListener } from '../platform/http.platform.js';
@@ -71,6 +72,14 @@ export class InMemoryDispatcher implements OperationDispatcher {
       const response = capture.result();
       end();
       done(response);
+    });
+    // 'close' before 'finish': the app destroyed the response or its connection. A direct
+    // client would see the connection drop, so the operation ends now, not at a timeout.
+    res.once('close', () => {
+      if (state.ended) return;
+      const sentStatus = res.headersSent ? res.statusCode : undefined;
+      end();
+      fail(new ResponseAbortedError(sentStatus));
     });
     try {
       const { app } = this;

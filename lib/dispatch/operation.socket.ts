@@ -1,6 +1,10 @@
 import { Duplex } from 'node:stream';
 import type { ConnectionInfo } from './parent.context.js';
 
+function ignore(): void {
+  // See the constructor.
+}
+
 /**
  * The connection a sub-request arrives on. It must be a real, readable Duplex: body-parser
  * treats a request on a non-readable socket as finished and never reads its body, and
@@ -24,6 +28,9 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     this.localAddress = connection.localAddress;
     this.localPort = connection.localPort;
     this.encrypted = connection.encrypted;
+    // Node's server listens for errors on every connection; an app that destroys this one with
+    // an error must not crash the process. The response's 'close' ends the operation.
+    this.on('error', ignore);
   }
 
   override _read(): void {

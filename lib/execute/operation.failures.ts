@@ -118,3 +118,10 @@ export const replyTooLarge = (
     'reply-too-large',
     `${label} answered ${status}, but its response would take the batch reply past maxReplyBytes (${limit} bytes)`,
   );
+
+export const responseAborted = (
+  operation: BatchOperation,
+  url: string,
+  label: string,
+  why: string,
+): BatchResult => failure(operation, url, 502, 'response-aborted', `${label}: ${why}`);

@@ -9,6 +9,7 @@ import {
   type Abandon,
   type StartWork,
 } from '../dispatch/operation.task.js';
+import { ResponseAbortedError } from '../dispatch/response.aborted.js';
 import { decodeResponseBody } from '../dispatch/response.body.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { BatchPlan, PlannedOperation } from '../plan/batch.planner.js';
@@ -23,6 +24,7 @@ import {
   excluded,
   renderFailed,
   replyTooLarge,
+  responseAborted,
   responseTooLarge,
   timedOut,
 } from './operation.failures.js';
@@ -50,8 +52,8 @@ export interface BatchRun {
 /**
  * One operation's whole life, once the executor has scheduled it: not run when a dependency
  * failed (424), references rendered (400 when they cannot be), the exclusions checked (403),
- * dispatched into the app, and its answer read (500 when it cannot be, 502 past a size cap, 504
- * past `operationTimeout`). Every way it can end without the app's answer has a named failure
+ * dispatched into the app, and its answer read (500 when it cannot be, 502 past a size cap or
+ * when the response closed before it ended, 504 past `operationTimeout`). Every way it can end without the app's answer has a named failure
  * (operation.failures.ts).
  */
 export class OperationRunner {
@@ -135,7 +137,12 @@ export class OperationRunner {
           answer(result);
         },
         (error) => {
-          if (!state.ended) answer(dispatchFailed(operation, url, label, error, true));
+          if (state.ended) return;
+          answer(
+            error instanceof ResponseAbortedError
+              ? responseAborted(operation, url, label, error.message)
+              : dispatchFailed(operation, url, label, error, true),
+          );
         },
       );
     } catch (error) {

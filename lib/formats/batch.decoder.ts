@@ -19,7 +19,8 @@ import { parseBatchJson, scanBatchJson } from './secure.json.js';
  */
 export function decodeBatchRequest(
   request: IncomingMessage,
-  parsed: unknown,
+  /** What the app's own body parser made of the body: read only when the library did not read it. */
+  parsed: () => unknown,
   options: ResolvedBatchOptions,
 ): DecodedBatch {
   const batch = incomingBatch(request, parsed, options);
@@ -39,7 +40,7 @@ export function decodeBatchRequest(
 /** The request as the formats see it, after the checks every format shares. */
 function incomingBatch(
   request: IncomingMessage,
-  parsed: unknown,
+  appParsed: () => unknown,
   options: ResolvedBatchOptions,
 ): IncomingBatch {
   const wire = wireBodyOf(request);
@@ -48,6 +49,7 @@ function incomingBatch(
     if (Number(request.headers['content-length']) > options.maxBodyBytes) {
       throw new BatchBodyTooLargeException(options.maxBodyBytes);
     }
+    const parsed = appParsed();
     scanBatchJson(parsed);
     // What the app's parser made of the body is a JSON value, whatever it was sent as.
     return {

@@ -1,14 +1,5 @@
 import { requestedEntryHeaders } from './entry-headers.query.js';
-import {
-  Body,
-  Controller,
-  Inject,
-  Post,
-  Req,
-  Res,
-  VERSION_NEUTRAL,
-  type Type,
-} from '@nestjs/common';
+import { Controller, Inject, Post, Req, Res, VERSION_NEUTRAL, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { CrossSiteBatchException, NestedBatchException } from '../batch.exceptions.js';
@@ -41,9 +32,9 @@ export function createBatchController(path: string): Type<unknown> {
     ) {}
 
     /**
-     * decode -> plan + execute -> encode, each by its format. `body` is typed `unknown` on
-     * purpose: a global ValidationPipe then leaves it alone, and the decoder validates it with its
-     * own rules. A format with a streamed reply (native, with `Accept: application/x-ndjson`)
+     * decode -> plan + execute -> encode, each by its format. The body is taken without
+     * `@Body()`: a global ValidationPipe then leaves it alone, and the decoder validates it with
+     * its own rules. A format with a streamed reply (native, with `Accept: application/x-ndjson`)
      * writes a line per operation as it finishes.
      *
      * A batch that cannot run is refused by throwing, before the handler returns, so the app's
@@ -53,7 +44,7 @@ export function createBatchController(path: string): Type<unknown> {
      * interceptors that only observe still see the batch request and may set headers on it.
      */
     @Post()
-    handle(@Req() request: object, @Res() response: object, @Body() body: unknown): void {
+    handle(@Req() request: object, @Res() response: object): void {
       const incoming = rawOf(request) as IncomingMessage;
       // Also refused by SkipBatchGuard; checked here too in case another global guard lets it by.
       if (isBatchOperation(incoming)) {
@@ -62,7 +53,9 @@ export function createBatchController(path: string): Type<unknown> {
       const crossSite = crossSiteRefusal(incoming);
       if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
       const entryHeaders = requestedEntryHeaders(incoming.url);
-      const batch = decodeBatchRequest(incoming, body, this.options);
+      // Not `@Body()`: once the library read the body, `body` is parsed when first read (for
+      // the app's middleware), and the decoder parses the bytes itself, by its own rules.
+      const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
       const { operations } = batch;
       releaseBatchSession(request);
       const outgoing = rawOf(response) as ServerResponse;
@@ -133,4 +126,9 @@ function abortOnDisconnect(response: ServerResponse): AbortSignal {
 /** The Node object under an Express (itself) or Fastify (`.raw`) request or reply. */
 function rawOf(message: object): object {
   return 'raw' in message && typeof message.raw === 'object' && message.raw ? message.raw : message;
+}
+
+/** The request's `body`, where Nest's `@Body()` reads it: on Fastify's request, not the raw one. */
+function bodyOf(request: object): unknown {
+  return (request as { body?: unknown }).body;
 }

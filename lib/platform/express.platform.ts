@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { moveLastMiddlewareFirst, type ExpressRouterHolder } from './framework.internals.js';
+import { exposeWireBody } from './wire-body.js';
 import {
   forbiddenBody,
   matchesEndpoint,
@@ -52,7 +53,10 @@ export class ExpressPlatform implements HttpPlatform {
         return;
       }
       void intercept(request, response).then((goOn) => {
-        if (goOn) next();
+        if (!goOn) return;
+        // The body is read: the app's parsers see a finished stream and leave `body` alone.
+        exposeWireBody(request, request);
+        next();
       });
     });
   }

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { onRequestHookOf, type RequestHook } from './framework.internals.js';
+import { exposeWireBody } from './wire-body.js';
 import {
   forbiddenBody,
   matchesEndpoint,
@@ -117,6 +118,8 @@ export class FastifyPlatform implements HttpPlatform {
         delete raw.headers['content-type'];
         delete raw.headers['content-length'];
         delete raw.headers['transfer-encoding'];
+        // What Fastify's parsers would have set, for the app's hooks, guards and interceptors.
+        exposeWireBody(request, raw);
         done(undefined, Readable.from([]));
       }, done);
     });

@@ -34,3 +34,71 @@ export function stashWireBody(request: IncomingMessage, bytes: Buffer): void {
 export function wireBodyOf(request: IncomingMessage): WireBody | undefined {
   return (request as Stashed)[WIRE_BODY];
 }
+
+/**
+ * Gives `target.body` what the app's own parsers would have made of the batch body: the JSON
+ * value for `application/json`, the fields for `application/x-www-form-urlencoded` (a Facebook
+ * form batch). The library read the body first, so without this the app's middleware, guards
+ * and interceptors would see no body on `POST /batch` where every other POST has one. Parsed
+ * when first read: most apps never look. Other types (multipart/mixed) stay `undefined`, as the
+ * app's parsers leave them; so does a body that does not parse, which the endpoint refuses (400).
+ * `target` is the object the framework hands the app as the request: the request itself on
+ * Express, Fastify's request wrapper on Fastify.
+ */
+export function exposeWireBody(target: object, request: IncomingMessage): void {
+  const wire = wireBodyOf(request);
+  if (!wire) return;
+  let parsed = false;
+  let value: unknown;
+  Object.defineProperty(target, 'body', {
+    configurable: true,
+    enumerable: true,
+    get: () => {
+      if (!parsed) {
+        parsed = true;
+        value = parseWireBody(wire);
+      }
+      return value;
+    },
+    // The app replacing the body (a sanitiser, a decryption middleware) sets a plain value.
+    set: (next: unknown) => {
+      Object.defineProperty(target, 'body', {
+        configurable: true,
+        enumerable: true,
+        writable: true,
+        value: next,
+      });
+    },
+  });
+}
+
+function parseWireBody(wire: WireBody): unknown {
+  const mediaType = (wire.contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  const text = (): string => wire.bytes.toString('utf8');
+  try {
+    if (mediaType === 'application/json') return JSON.parse(text()) as unknown;
+  } catch {
+    return undefined;
+  }
+  if (mediaType === 'application/x-www-form-urlencoded') return formFields(text());
+  return undefined;
+}
+
+/**
+ * Form fields as both adapters' form parsers give flat keys: a string each, an array for a key
+ * sent more than once. Own properties even for `__proto__`, so no field reaches a prototype.
+ */
+function formFields(text: string): Record<string, string | string[]> {
+  const fields: Record<string, string | string[]> = {};
+  for (const [name, value] of new URLSearchParams(text)) {
+    const before = Object.hasOwn(fields, name) ? fields[name] : undefined;
+    const next = before === undefined ? value : [before, value].flat();
+    Object.defineProperty(fields, name, {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: next,
+    });
+  }
+  return fields;
+}

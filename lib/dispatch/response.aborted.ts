@@ -1,0 +1,18 @@
+/**
+ * The app's response closed without ending: destroyed (`res.destroy()`, a failed stream piped
+ * with `pipeline`, a file that failed to send), or its connection torn down (Express's final
+ * handler after an error past the headers, a socket error). A client reached directly sees the
+ * connection drop; the operation ends there, with the status the app had sent, if any.
+ */
+export class ResponseAbortedError extends Error {
+  constructor(
+    /** The status of the headers the app had sent, or undefined when it sent none. */
+    readonly sentStatus: number | undefined,
+  ) {
+    super(
+      sentStatus === undefined
+        ? 'the response was closed before its headers were sent'
+        : `the response was closed after its headers (${sentStatus}) were sent, before its end`,
+    );
+  }
+}

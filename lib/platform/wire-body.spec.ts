@@ -1,0 +1,59 @@
+import { IncomingMessage } from 'node:http';
+import { Socket } from 'node:net';
+import { exposeWireBody, stashWireBody } from './wire-body.js';
+
+function requestWith(contentType: string | undefined, body: string): IncomingMessage {
+  const request = new IncomingMessage(new Socket());
+  if (contentType !== undefined) request.headers['content-type'] = contentType;
+  stashWireBody(request, Buffer.from(body));
+  return request;
+}
+
+function bodyOf(contentType: string | undefined, body: string): unknown {
+  const request = requestWith(contentType, body);
+  const target: { body?: unknown } = {};
+  exposeWireBody(target, request);
+  return target.body;
+}
+
+describe('exposeWireBody', () => {
+  it('gives JSON as JSON.parse does, whatever the parameters and case of the type', () => {
+    expect(bodyOf('application/json', '{"data":[1]}')).toEqual({ data: [1] });
+    expect(bodyOf('Application/JSON; charset=utf-8', '[true]')).toEqual([true]);
+  });
+
+  it('gives form fields flat, a key sent twice as an array, `__proto__` as an own field', () => {
+    const fields = bodyOf(
+      'application/x-www-form-urlencoded',
+      'batch=%5B%5D&a=1&a=2&a=3&__proto__=x&include_headers=false',
+    ) as Record<string, unknown>;
+    expect(Object.keys(fields)).toEqual(['batch', 'a', '__proto__', 'include_headers']);
+    expect(fields.batch).toBe('[]');
+    expect(fields.a).toEqual(['1', '2', '3']);
+    expect(fields.include_headers).toBe('false');
+    expect(Object.getOwnPropertyDescriptor(fields, '__proto__')?.value).toBe('x');
+    expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
+  });
+
+  it('leaves types the app does not parse, and bodies that do not parse, undefined', () => {
+    expect(bodyOf('multipart/mixed; boundary=b', '--b--')).toBeUndefined();
+    expect(bodyOf('application/vnd.api+json', '{}')).toBeUndefined();
+    expect(bodyOf(undefined, '{}')).toBeUndefined();
+    expect(bodyOf('application/json', '{"data":')).toBeUndefined();
+  });
+
+  it('parses once, and lets the app replace the body', () => {
+    const target: { body?: unknown } = {};
+    exposeWireBody(target, requestWith('application/json', '{"a":1}'));
+    expect(target.body).toBe(target.body);
+    target.body = { replaced: true };
+    expect(target.body).toEqual({ replaced: true });
+    expect(Object.getOwnPropertyDescriptor(target, 'body')?.writable).toBe(true);
+  });
+
+  it('does nothing for a request whose body the library did not read', () => {
+    const target = { body: 'parsed by the app' };
+    exposeWireBody(target, new IncomingMessage(new Socket()));
+    expect(target.body).toBe('parsed by the app');
+  });
+});
