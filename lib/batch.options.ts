@@ -40,8 +40,8 @@ export interface BatchModuleOptions {
    * What each entry carries of its response's headers. `'essential'` leaves out
    * {@link ENTRY_HEADERS_DROPPED} (`content-length` of a body the entry re-encodes, `date`,
    * `x-powered-by`, hop-by-hop headers) and keeps the rest; `'all'` keeps every header (what
-   * entries carried before this option). A batch request may ask for either with `?entryHeaders=` on its URL. Default
-   * `'essential'`.
+   * entries carried before this option). A batch request may ask for either with `?entryHeaders=` on its URL. Under
+   * either, the endpoint's entries carry no `set-cookie`: the reply does. Default `'essential'`.
    */
   entryHeaders?: EntryHeaderPolicy;
   /**
