@@ -1,7 +1,23 @@
-import { Controller, Get, Headers, HttpCode, Module, Param, Post, Res } from '@nestjs/common';
+import fastifyCookie from '@fastify/cookie';
+import fastifySession from '@fastify/session';
+import {
+  Controller,
+  Get,
+  Headers,
+  HttpCode,
+  type INestApplication,
+  Module,
+  Param,
+  Post,
+  Res,
+} from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import cookieParser from 'cookie-parser';
+import session from 'express-session';
 import { BatchExecutor } from 'nestjs-batch';
-import { forEachPlatform } from './utils/platforms.js';
+import { CounterModule } from './fixtures/sessions.fixtures.js';
+import { forEachPlatform, type Platform } from './utils/platforms.js';
 import { multipartParts } from './utils/raw-http.js';
 import { entries, postBatch, useTestApp, type Entry } from './utils/test-app.js';
 
@@ -64,27 +80,50 @@ function headerNames(headers: unknown): string[] {
   return Object.keys(headers as object).map((name) => name.toLowerCase());
 }
 
-forEachPlatform(() => {
+/** Sessions in a `__Host-` cookie, as the cookie-prefix advice has it. */
+function hostPrefixedSessions(platform: Platform) {
+  return (app: INestApplication): void => {
+    // Not Secure in the test, which runs over plain HTTP; the name alone makes the jar's rules.
+    if (platform.name === 'express') {
+      app.use(cookieParser());
+      app.use(
+        session({
+          name: '__Host-sid',
+          secret: 'test secret',
+          resave: false,
+          saveUninitialized: false,
+        }),
+      );
+      return;
+    }
+    const fastify = app as NestFastifyApplication;
+    void fastify.register(fastifyCookie);
+    void fastify.register(fastifySession, {
+      cookieName: '__Host-sid',
+      secret: 'a secret with minimum length of 32 characters',
+      cookie: { secure: false },
+    });
+  };
+}
+
+forEachPlatform((platform) => {
   describe('cookies in entries: never where a script reads them', () => {
     const t = useTestApp({ imports: [CookieRoutesModule] });
 
     it.each([
       ['by default', '/batch'],
       ['with ?entryHeaders=all', '/batch?entryHeaders=all'],
-    ])(
-      'native, %s: the entry holds no set-cookie; the reply delivers it',
-      async (_, path) => {
-        const response = await t.http
-          .post(path)
-          .send({ data: [refresh] })
-          .expect(200);
-        const [entry] = entries(response);
-        expect(entry?.body).toEqual({ ok: true });
-        expect(headerNames(entry?.headers)).not.toContain('set-cookie');
-        expect(JSON.stringify(response.body)).not.toContain('SESSION-SECRET');
-        expect(response.headers['set-cookie']).toEqual([SESSION]);
-      },
-    );
+    ])('native, %s: the entry holds no set-cookie; the reply delivers it', async (_, path) => {
+      const response = await t.http
+        .post(path)
+        .send({ data: [refresh] })
+        .expect(200);
+      const [entry] = entries(response);
+      expect(entry?.body).toEqual({ ok: true });
+      expect(headerNames(entry?.headers)).not.toContain('set-cookie');
+      expect(JSON.stringify(response.body)).not.toContain('SESSION-SECRET');
+      expect(response.headers['set-cookie']).toEqual([SESSION]);
+    });
 
     it('Facebook (include_headers), Graph and multipart entries hold none either', async () => {
       const facebook = await t.http
@@ -170,7 +209,9 @@ forEachPlatform(() => {
       const response = await postBatch(t, [{ method: 'GET', url }]).expect(200);
       expect(entries(response)[0]?.code).toBe(200);
       // The directory before the first `;`: it covers every path the default one would.
-      expect(response.headers['set-cookie']).toEqual(['seen=1; HttpOnly; SameSite=Strict; Path=/jar/open']);
+      expect(response.headers['set-cookie']).toEqual([
+        'seen=1; HttpOnly; SameSite=Strict; Path=/jar/open',
+      ]);
     });
 
     it('keeps the default path of an ordinary url', async () => {
@@ -240,6 +281,31 @@ forEachPlatform(() => {
       const [before, , after] = entries(response);
       expect(before?.body).toEqual({ cookie: '__Host-sid=h1; __Secure-tok=s1; plain=1' });
       expect(after?.body).toEqual({ cookie: '__Host-sid=h1; __Secure-tok=s1; plain=1; pref=1' });
+    });
+  });
+
+  describe('a session kept in a __Host- cookie (express-session, @fastify/session)', () => {
+    const t = useTestApp({
+      imports: [CookieRoutesModule, CounterModule],
+      configure: hostPrefixedSessions(platform),
+    });
+
+    it('stays the same session in an operation after one that set another cookie', async () => {
+      const direct = await t.http.post('/counter/bump').expect(200, { count: 1 });
+      const setCookie = ([] as string[]).concat(direct.headers['set-cookie'] ?? []);
+      const sid = setCookie
+        .map((value) => value.split(';')[0])
+        .find((pair) => pair?.startsWith('__Host-sid='));
+      expect(sid).toBeDefined();
+      const response = await postBatch(
+        t,
+        [
+          { method: 'POST', url: '/jar/pref', name: 'pref' },
+          { method: 'POST', url: '/counter/bump', dependsOn: ['pref'] },
+        ],
+        { cookie: sid as string },
+      ).expect(200);
+      expect(entries(response)[1]?.body).toEqual({ count: 2 });
     });
   });
 });
