@@ -159,7 +159,7 @@ forEachPlatform((platform) => {
         })
         .expect(200);
       const [part] = multipartParts(
-        multipart.headers['content-type'] as string,
+        multipart.headers['content-type'],
         multipart.body as Buffer,
       );
       expect(part?.code).toBe(200);
@@ -196,7 +196,9 @@ forEachPlatform((platform) => {
     });
 
     it("keeps set-cookie in BatchExecutor's results: code is no script, and has no reply", async () => {
-      const [entry] = await t.app.get(BatchExecutor).execute([refresh]);
+      const [entry] = await t.app
+        .get(BatchExecutor)
+        .execute([{ method: 'GET', url: '/jar/refresh' }]);
       expect(entry?.headers['set-cookie']).toEqual([SESSION]);
     });
   });

@@ -20,7 +20,8 @@ export function withoutEntryCookies(
       const { result } = outcome;
       take?.(result);
       if (!('set-cookie' in result.headers)) return outcome;
-      const { 'set-cookie': _, ...headers } = result.headers;
+      const headers = { ...result.headers };
+      delete headers['set-cookie'];
       return { index: outcome.index, result: { ...result, headers } };
     }),
   );
