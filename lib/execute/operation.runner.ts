@@ -198,17 +198,18 @@ export class OperationRunner {
     if (sent > reply.left) return tooLarge();
     const { headers, body, statusCode } = decoded.response;
     const contentType = headers['content-type'];
+    const headerBytes = sent - body.length;
     const entryBody = decodeResponseBody(
       body,
       typeof contentType === 'string' ? contentType : undefined,
       decoded.kind === 'encoded',
       // Only the app's own body: a decoded content coding made new bytes.
       decoded.kind === 'plain' ? decoded.response.text : undefined,
+      reply.left - headerBytes,
     );
+    if (!entryBody) return tooLarge();
     // The more of the two: the bytes held until the reply is written, and the bytes it writes.
-    const headerBytes = sent - body.length;
-    const written =
-      headerBytes + writtenBytesOf(entryBody.body, reply.left - headerBytes, body.length);
+    const written = headerBytes + writtenBytesOf(entryBody, reply.left - headerBytes, body.length);
     if (!reply.charge(Math.max(sent, written))) return tooLarge();
     const result: BatchResult = {
       method: operation.method,

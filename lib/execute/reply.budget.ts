@@ -1,4 +1,5 @@
 import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
+import type { DecodedBody } from '../dispatch/response.body.js';
 import { jsonStringBytes } from '../operation/json-string.size.js';
 import { JsonSizer } from '../plan/json.size.js';
 import { RenderLimitError } from '../plan/render.limits.js';
@@ -54,8 +55,11 @@ function headerBytesOf(headers: DispatchResponse['headers']): number {
  * takes 6 bytes a byte escaped; `1e20` in a JSON body is written back as 21 digits). `sent`:
  * the body's bytes as the app sent them.
  */
-export function writtenBytesOf(body: unknown, limit: number, sent: number): number {
+export function writtenBytesOf(entry: DecodedBody, limit: number, sent: number): number {
+  const { body } = entry;
   if (body === undefined) return 0;
+  // A string body was measured as it was made.
+  if (entry.written !== undefined) return entry.written;
   if (typeof body === 'string') return jsonStringBytes(body, limit);
   try {
     return new JsonSizer().json(body, limit);
