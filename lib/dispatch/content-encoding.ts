@@ -67,8 +67,8 @@ function isDecoded(coding: string): coding is DecodedContentEncoding {
 
 type Decoded = (error: Error | null, body: Buffer) => void;
 
-/** Output chunks of 64 KiB: fewer turns of the event loop than zlib's 16 KiB, still small. */
-const CHUNK = 64 * 1024;
+/** Output chunks of 256 KiB: a turn of the event loop per chunk, 16 times fewer than zlib's 16 KiB. */
+const CHUNK = 256 * 1024;
 
 function decode(
   coding: DecodedContentEncoding,
