@@ -12,6 +12,7 @@
 // `--only 0,2` runs some scenarios; `--clients 2` sets the attackers per scenario.
 // `node bench/hostile.mjs serve <port> [platform]` is the child: the app under attack.
 // BATCH_MODULE=<path of an index.js> measures another build (e.g. an older commit's).
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';

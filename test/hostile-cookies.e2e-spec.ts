@@ -158,10 +158,7 @@ forEachPlatform((platform) => {
           res.on('end', () => done(null, Buffer.concat(chunks)));
         })
         .expect(200);
-      const [part] = multipartParts(
-        multipart.headers['content-type'],
-        multipart.body as Buffer,
-      );
+      const [part] = multipartParts(multipart.headers['content-type'], multipart.body as Buffer);
       expect(part?.code).toBe(200);
       expect(headerNames(part?.headers)).not.toContain('set-cookie');
       expect((multipart.body as Buffer).toString('latin1')).not.toContain('SESSION-SECRET');
