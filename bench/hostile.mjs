@@ -2,7 +2,8 @@
 //
 // Hostile batches against an app in a child process, on loopback: reference fan-out (one large
 // response referenced hundreds of times, `$..*` and `$..id` over many nodes, descendant walks that
-// match nothing) and header-heavy batches (headers filled by references past the header cap).
+// match nothing), header-heavy batches (headers filled by references past the header cap) and
+// decoded bodies (gzip of NUL bytes typed JSON, a brotli bomb).
 // For each scenario it reports the worst event-loop block in the app (monitorEventLoopDelay, max),
 // the RSS growth, the slowest batch, and what a direct client waited meanwhile (max latency of a
 // GET sent every 20 ms). The target is a worst block under 100 ms. Not a test: it exits 0 unless
@@ -11,9 +12,11 @@
 // `--only 0,2` runs some scenarios; `--clients 2` sets the attackers per scenario.
 // `node bench/hostile.mjs serve <port> [platform]` is the child: the app under attack.
 // BATCH_MODULE=<path of an index.js> measures another build (e.g. an older commit's).
+import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pathToFileURL, URL } from 'node:url';
@@ -35,7 +38,8 @@ async function serve(port, platform) {
   // Exits (rather than dies) on a signal, so `node --cpu-prof` writes its profile.
   for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
   await import('reflect-metadata');
-  const { Body, Controller, Get, HttpCode, Module, Post, Query } = await import('@nestjs/common');
+  const { Body, Controller, Get, HttpCode, Module, Post, Query, Res } =
+    await import('@nestjs/common');
   const { NestFactory } = await import('@nestjs/core');
   const { ExpressAdapter } = await import('@nestjs/platform-express');
   const { FastifyAdapter } = await import('@nestjs/platform-fastify');
@@ -73,7 +77,32 @@ async function serve(port, platform) {
     reset() {
       loop.reset();
     }
+    // Decoded bodies: NUL bytes typed as JSON, gzipped (4 KiB a 4 MiB), and a brotli bomb.
+    gz(mb, response) {
+      const body = (gzipped[mb] ??= gzipSync(Buffer.alloc(Number(mb) * 1024 * 1024)));
+      rawOf(response).writeHead(200, {
+        'content-type': 'application/json; charset=utf-8',
+        'content-encoding': 'gzip',
+        'content-length': body.length,
+      });
+      rawOf(response).end(body);
+    }
+    br(response) {
+      rawOf(response).writeHead(200, {
+        'content-type': 'application/octet-stream',
+        'content-encoding': 'br',
+        'content-length': brotliBomb.length,
+      });
+      rawOf(response).end(brotliBomb);
+    }
   }
+  const gzipped = {};
+  // 256 MiB of zeros in a few hundred bytes, made once (quality 4: seconds, not minutes).
+  const brotliBomb = brotliCompressSync(Buffer.alloc(256 * 1024 * 1024), {
+    params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 },
+  });
+  // The Node response under either adapter's reply.
+  const rawOf = (reply) => reply.raw ?? reply;
   route(Get('items'), HostileController, 'items');
   Query('n')(HostileController.prototype, 'items', 0);
   route(Get('text'), HostileController, 'text');
@@ -81,6 +110,11 @@ async function serve(port, platform) {
   route(Post('echo'), HostileController, 'echo');
   route(HttpCode(200), HostileController, 'echo');
   Body()(HostileController.prototype, 'echo', 0);
+  route(Get('gz'), HostileController, 'gz');
+  Query('mb')(HostileController.prototype, 'gz', 0);
+  Res()(HostileController.prototype, 'gz', 1);
+  route(Get('br'), HostileController, 'br');
+  Res()(HostileController.prototype, 'br', 0);
   route(Get('stats'), HostileController, 'stats');
   route(Post('stats/reset'), HostileController, 'reset');
   Controller()(HostileController);
@@ -201,6 +235,26 @@ function scenarios() {
     [
       'control (no reference): the 4.4 MB response of scenario 7 alone',
       [batch([{ method: 'GET', url: '/items?n=100000' }])],
+    ],
+    [
+      'decoded bodies: 50 x GET /gz?mb=4 with accept-encoding gzip (4 MiB of NUL typed JSON)',
+      [
+        batch(
+          many(50, () => ({
+            method: 'GET',
+            url: '/gz?mb=4',
+            headers: { 'accept-encoding': 'gzip' },
+          })),
+        ),
+      ],
+    ],
+    [
+      'brotli bomb: 50 x GET /br with accept-encoding br (256 MiB each decoded)',
+      [
+        batch(
+          many(50, () => ({ method: 'GET', url: '/br', headers: { 'accept-encoding': 'br' } })),
+        ),
+      ],
     ],
   ];
 }

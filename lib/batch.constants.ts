@@ -147,7 +147,9 @@ export const DECODED_CONTENT_ENCODINGS = Object.freeze(['gzip', 'deflate', 'br']
 /**
  * What an entry carries of its response's headers (`entryHeaders`, and `?entryHeaders=` on the
  * batch request): `essential` drops {@link ENTRY_HEADERS_DROPPED}, `all` keeps every header the
- * app set.
+ * app set. Under either, an entry of the batch endpoint never carries `set-cookie`: the reply
+ * delivers the cookies, and script, which reads the entries, never sees them (as `fetch()` hides
+ * a response's Set-Cookie); `BatchExecutor`'s results keep it.
  * @publicApi
  */
 export const ENTRY_HEADER_POLICIES = Object.freeze(['essential', 'all'] as const);
@@ -165,8 +167,8 @@ export type EntryHeaderPolicy = (typeof ENTRY_HEADER_POLICIES)[number];
  * (parsed JSON, text, base64); it is kept when the entry has no body (a HEAD answer says there
  * how long the body would be). `date` is the time the batch reply has too; `x-powered-by`
  * names the framework on every entry; the rest are hop-by-hop (RFC 9110 §7.6.1). Every other
- * header is kept: `content-type`, `etag`, `location`, `set-cookie`, `cache-control`, `vary`,
- * rate-limit headers and the app's own.
+ * header is kept: `content-type`, `etag`, `location`, `cache-control`, `vary`, rate-limit
+ * headers and the app's own (`set-cookie` never reaches an entry: see {@link ENTRY_HEADER_POLICIES}).
  * @publicApi
  */
 export const ENTRY_HEADERS_DROPPED: readonly string[] = Object.freeze([

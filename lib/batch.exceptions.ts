@@ -36,7 +36,7 @@ export interface BatchErrorBody<Reason extends string = string> {
 export type BatchEntryFailureReason =
   /** 424: a dependency answered non-2xx or did not run; this one never ran. */
   | 'dependency-failed'
-  /** 400: a reference matched nothing, passed a cap, or made an invalid url or header. */
+  /** 400: a reference matched nothing, passed a cap, or made an invalid url or header; or the batch's cookies took the headers past the cap. */
   | 'render-failed'
   /** 403: the `exclude` option names the route. */
   | 'excluded'

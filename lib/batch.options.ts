@@ -40,8 +40,8 @@ export interface BatchModuleOptions {
    * What each entry carries of its response's headers. `'essential'` leaves out
    * {@link ENTRY_HEADERS_DROPPED} (`content-length` of a body the entry re-encodes, `date`,
    * `x-powered-by`, hop-by-hop headers) and keeps the rest; `'all'` keeps every header (what
-   * entries carried before this option). A batch request may ask for either with `?entryHeaders=` on its URL. Default
-   * `'essential'`.
+   * entries carried before this option). A batch request may ask for either with `?entryHeaders=` on its URL. Under
+   * either, the endpoint's entries carry no `set-cookie`: the reply does. Default `'essential'`.
    */
   entryHeaders?: EntryHeaderPolicy;
   /**
@@ -63,8 +63,8 @@ export interface BatchModuleOptions {
    * Most bytes of all of one batch's responses together (bodies and headers, counted as each
    * operation answers, before the reply is encoded). An operation whose response would pass it is
    * answered with a 502 entry instead (it ran; its response is left out), and its dependents get
-   * 424. Applies to the streamed (NDJSON) reply too. The encoded reply can be somewhat larger
-   * (JSON escaping, base64 for binary bodies). Default `16 MiB`.
+   * 424. Applies to the streamed (NDJSON) reply too. Each response counts as the app sent it
+   * (decoded) or as its entry writes it (JSON escapes, base64), whichever is more. Default `16 MiB`.
    */
   maxReplyBytes?: number;
   /**

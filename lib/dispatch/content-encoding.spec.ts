@@ -1,11 +1,15 @@
-import { deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { decodeContentEncoding } from './content-encoding.js';
+import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
+import { decodeContentEncoding, type DecodedResponse } from './content-encoding.js';
 import type { DispatchResponse } from './operation.dispatcher.js';
 
 function response(encoding: string | undefined, body: Buffer): DispatchResponse {
   const headers: Record<string, string> = { 'content-type': 'text/plain', 'content-length': '1' };
   if (encoding !== undefined) headers['content-encoding'] = encoding;
   return { statusCode: 200, headers, body, truncated: false };
+}
+
+function decoded(response: DispatchResponse, maxBytes: number): Promise<DecodedResponse> {
+  return new Promise((resolve) => decodeContentEncoding(response, maxBytes, resolve));
 }
 
 describe('decodeContentEncoding', () => {
@@ -16,30 +20,52 @@ describe('decodeContentEncoding', () => {
     ['deflate', deflateSync(text)],
     ['deflate', deflateRawSync(text)], // raw deflate, as some servers send it
     [' GZIP ', gzipSync(text)],
-  ])('decodes %s and drops content-encoding and content-length', (encoding, body) => {
-    const decoded = decodeContentEncoding(response(encoding, body), 1024);
-    expect(decoded.kind).toBe('decoded');
-    expect(decoded.response.body).toEqual(text);
-    expect(decoded.response.headers).toEqual({ 'content-type': 'text/plain' });
+  ])('decodes %s and drops content-encoding and content-length', async (encoding, body) => {
+    const result = await decoded(response(encoding, body), 1024);
+    expect(result.kind).toBe('decoded');
+    expect(result.response.body).toEqual(text);
+    expect(result.response.headers).toEqual({ 'content-type': 'text/plain' });
   });
 
-  it('leaves identity and unencoded responses alone', () => {
-    expect(decodeContentEncoding(response(undefined, text), 1024).kind).toBe('plain');
-    expect(decodeContentEncoding(response('identity', text), 1024).kind).toBe('plain');
+  it('leaves identity and unencoded responses alone, answering at once', () => {
+    const kinds: string[] = [];
+    decodeContentEncoding(response(undefined, text), 1024, ({ kind }) => kinds.push(kind));
+    decodeContentEncoding(response('identity', text), 1024, ({ kind }) => kinds.push(kind));
+    expect(kinds).toEqual(['plain', 'plain']);
   });
 
   it.each([
     ['an unknown coding', 'zstd', text],
     ['several codings', 'gzip, br', gzipSync(text)],
     ['a body that is not what its coding says', 'gzip', text],
-  ])('carries %s as it came', (_name, encoding, body) => {
-    const decoded = decodeContentEncoding(response(encoding, body), 1024);
-    expect(decoded.kind).toBe('encoded');
-    expect(decoded.response.body).toBe(body);
+  ])('carries %s as it came', async (_name, encoding, body) => {
+    const result = await decoded(response(encoding, body), 1024);
+    expect(result.kind).toBe('encoded');
+    expect(result.response.body).toBe(body);
   });
 
-  it('stops at maxBytes of decoded output', () => {
-    const bomb = gzipSync(Buffer.alloc(1024 * 1024));
-    expect(decodeContentEncoding(response('gzip', bomb), 1024).kind).toBe('too-large');
+  it.each([
+    ['gzip', gzipSync(Buffer.alloc(1024 * 1024))],
+    ['br', brotliCompressSync(Buffer.alloc(1024 * 1024))],
+    ['deflate', deflateSync(Buffer.alloc(1024 * 1024))],
+  ])('stops %s at maxBytes of decoded output', async (encoding, bomb) => {
+    expect((await decoded(response(encoding, bomb), 1024)).kind).toBe('too-large');
+  });
+
+  it('decodes off the event loop: the loop turns while a bomb is decoded', async () => {
+    const bomb = brotliCompressSync(Buffer.alloc(64 * 1024 * 1024));
+    let turns = 0;
+    let ended = false;
+    const spin = (): void => {
+      if (ended) return;
+      turns++;
+      setImmediate(spin);
+    };
+    setImmediate(spin);
+    const result = await decoded(response('br', bomb), 32 * 1024 * 1024);
+    ended = true;
+    expect(result.kind).toBe('too-large');
+    // Decoded in one synchronous call, the loop would not have turned at all meanwhile.
+    expect(turns).toBeGreaterThan(1);
   });
 });

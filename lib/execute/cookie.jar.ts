@@ -2,6 +2,8 @@ import { CookieJar } from 'tough-cookie';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
+import { headerBlockBytes, MAX_OPERATION_HEADER_BYTES } from '../operation/header.rules.js';
+import { InvalidRenderedRequestError } from './operation.request.js';
 
 /** Cookies a Set-Cookie cannot be stored from are skipped, as a browser skips them. */
 const LENIENT = { ignoreError: true } as const;
@@ -28,22 +30,31 @@ export class BatchCookieJar {
     this.origin = originOf(parent.headers.host);
     const inherited = parent.headers.cookie;
     if (inherited === undefined) return;
-    // The browser's cookies for this host, their attributes unknown: kept as host cookies on `/`.
+    // The browser's cookies for this host, their attributes unknown: kept as host cookies on `/`,
+    // Secure, as the browser may have stored them (every operation is over HTTPS here, so it
+    // narrows nothing). Without it, the prefix rules would drop `__Secure-` and `__Host-` ones.
     for (const pair of inherited.split(';')) {
       if (pair.includes('='))
-        this.jar.setCookieSync(`${pair.trim()}; Path=/`, this.origin, LENIENT);
+        this.jar.setCookieSync(`${pair.trim()}; Path=/; Secure`, this.origin, LENIENT);
     }
   }
 
   /**
    * Sets the Cookie header of an operation about to run, unless it wrote its own: then its own is
    * sent as written, as every header an operation sets wins over what it would inherit.
+   * @throws InvalidRenderedRequestError when the cookies take the header block past the cap a
+   *   request of its own is held to: a browser could not send it either.
    */
   attach(request: DispatchRequest, operation: BatchOperation): void {
     if (!this.changed || hasOwnCookie(operation)) return;
     const cookie = this.jar.getCookieStringSync(this.urlOf(request.url));
     if (cookie === '') delete request.headers.cookie;
     else request.headers.cookie = cookie;
+    if (headerBlockBytes(request.headers) > MAX_OPERATION_HEADER_BYTES) {
+      throw new InvalidRenderedRequestError(
+        `headers take more than ${MAX_OPERATION_HEADER_BYTES} bytes with the batch's cookies added, more than a request of its own may carry (--max-http-header-size)`,
+      );
+    }
   }
 
   /**

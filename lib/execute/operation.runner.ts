@@ -1,6 +1,6 @@
 import type { EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import { decodeContentEncoding } from '../dispatch/content-encoding.js';
+import { decodeContentEncoding, type DecodedResponse } from '../dispatch/content-encoding.js';
 import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import {
@@ -30,7 +30,7 @@ import {
 } from './operation.failures.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
 import { entryHeaders } from './entry.headers.js';
-import type { ReplyBudget } from './reply.budget.js';
+import { sentBytesOf, writtenBytesOf, type ReplyBudget } from './reply.budget.js';
 
 /** What every operation of one batch shares; made once per batch by the executor. */
 export interface BatchRun {
@@ -127,14 +127,21 @@ export class OperationRunner {
         parent,
         (response) => {
           if (state.ended) return;
-          let result: BatchResult;
-          try {
-            result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
-            cookies.store(result);
-          } catch (error) {
-            result = dispatchFailed(operation, url, label, error, false);
-          }
-          answer(result);
+          // Past what the reply has left, the decoded body could not be kept anyway.
+          const limit = Math.min(this.options.maxResponseBytes, reply.left);
+          const settle = (decoded: DecodedResponse | undefined): void => {
+            if (state.ended) return;
+            let result: BatchResult;
+            try {
+              result = this.toResult(operation, url, response, decoded, limit, label, batch);
+              cookies.store(result);
+            } catch (error) {
+              result = dispatchFailed(operation, url, label, error, false);
+            }
+            answer(result);
+          };
+          if (response.truncated) settle(undefined);
+          else decodeContentEncoding(response, limit, settle);
         },
         (error) => {
           if (state.ended) return;
@@ -169,40 +176,53 @@ export class OperationRunner {
     };
   }
 
-  /** The app's answer as the entry carries it: decoded, measured against the caps. */
+  /**
+   * The app's answer as the entry carries it: decoded (`decoded`, undefined when the capture
+   * stopped at `maxResponseBytes`; decoding stops at `decodeLimit`), measured against the caps
+   * as the app sent it and as the entry will write it.
+   */
   private toResult(
     operation: BatchOperation,
     url: string,
     response: DispatchResponse,
+    decoded: DecodedResponse | undefined,
+    decodeLimit: number,
     label: string,
-    reply: ReplyBudget,
-    policy: EntryHeaderPolicy,
+    batch: BatchRun,
   ): BatchResult {
     const { maxResponseBytes } = this.options;
-    const decoded = response.truncated
-      ? undefined
-      : decodeContentEncoding(response, maxResponseBytes);
-    if (!decoded || decoded.kind === 'too-large') {
+    const { reply } = batch;
+    if (!decoded || (decoded.kind === 'too-large' && decodeLimit === maxResponseBytes)) {
       return responseTooLarge(operation, url, label, maxResponseBytes, decoded !== undefined);
     }
-    // Charged as the entry will carry it: decoded, when the app content-encoded it.
-    if (!reply.charge(decoded.response)) {
-      return replyTooLarge(operation, url, label, response.statusCode, reply.limit);
-    }
+    const tooLarge = (): BatchResult =>
+      replyTooLarge(operation, url, label, response.statusCode, reply.limit);
+    // Decoding stopped at what the reply had left.
+    if (decoded.kind === 'too-large') return tooLarge();
+    // Charged as the entry will carry it: decoded, when the app content-encoded it. Checked
+    // before the body is parsed, which a response that cannot fit is spared.
+    const sent = sentBytesOf(decoded.response);
+    if (sent > reply.left) return tooLarge();
     const { headers, body, statusCode } = decoded.response;
     const contentType = headers['content-type'];
+    const headerBytes = sent - body.length;
     const entryBody = decodeResponseBody(
       body,
       typeof contentType === 'string' ? contentType : undefined,
       decoded.kind === 'encoded',
       // Only the app's own body: a decoded content coding made new bytes.
       decoded.kind === 'plain' ? decoded.response.text : undefined,
+      reply.left - headerBytes,
     );
+    if (!entryBody) return tooLarge();
+    // The more of the two: the bytes held until the reply is written, and the bytes it writes.
+    const written = headerBytes + writtenBytesOf(entryBody, reply.left - headerBytes, body.length);
+    if (!reply.charge(Math.max(sent, written))) return tooLarge();
     const result: BatchResult = {
       method: operation.method,
       url,
       code: statusCode,
-      headers: entryHeaders(headers, policy, entryBody.body !== undefined),
+      headers: entryHeaders(headers, batch.entryHeaders, entryBody.body !== undefined),
     };
     if (entryBody.body !== undefined) result.body = entryBody.body;
     if (entryBody.bodyEncoding) result.bodyEncoding = entryBody.bodyEncoding;

@@ -14,7 +14,7 @@ import { crossSiteRefusal } from '../policy/cross-site.rules.js';
 import { SkipBatch } from '../policy/skip-batch.decorator.js';
 import { releaseBatchSession } from './batch-session.release.js';
 import { destroyStalledReply } from './reply-write.watchdog.js';
-import { ReplyCookies } from './reply-cookies.js';
+import { ReplyCookies, withoutEntryCookies } from './reply-cookies.js';
 import { ReplyWriter } from './reply.writer.js';
 
 /**
@@ -71,7 +71,8 @@ export function createBatchController(path: string): Type<unknown> {
       };
 
       const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>
-        this.executor.run(operations, { ...context, readyToStart }),
+        // Its headers are sent before any operation answers: it carries no Set-Cookie.
+        withoutEntryCookies(this.executor.run(operations, { ...context, readyToStart })),
       );
       if (streamed) {
         this.watchReply(outgoing);
@@ -84,8 +85,9 @@ export function createBatchController(path: string): Type<unknown> {
       const cookies = new ReplyCookies();
       const entries = collectEntries(
         operations,
-        this.executor.run(operations, context),
-        ({ result }) => cookies.take(result),
+        withoutEntryCookies(this.executor.run(operations, context), (result) =>
+          cookies.take(result),
+        ),
       );
       this.watchReply(outgoing);
       entries.then(
