@@ -9,7 +9,9 @@ import { BatchEntryMissingError, BatchRejectedError } from './client.errors.js';
 import type {
   BatchClientOptions,
   BatchRequestInit,
+  FetchCredentials,
   FetchHeadersInit,
+  FetchInit,
   FetchInput,
   BatchEntryOutcome,
 } from './client.types.js';
@@ -18,11 +20,26 @@ import { ndjsonLines } from './ndjson.lines.js';
 
 const METHODS: ReadonlySet<string> = new Set(BATCH_METHODS);
 const FORBIDDEN: ReadonlySet<string> = new Set(FORBIDDEN_OPERATION_HEADERS);
+const CREDENTIALS: ReadonlySet<string> = new Set(['omit', 'same-origin', 'include']);
+/**
+ * Request modes a batch can stand in for: a `no-cors` call must stay opaque to the page and a
+ * `navigate` one is the browser's own, so those go to the underlying fetch unchanged.
+ */
+const BATCHED_MODES: ReadonlySet<string> = new Set(['cors', 'same-origin']);
+
+/** How a batch request is sent: what its calls share, so that batching changes nothing they send. */
+interface Transport {
+  readonly credentials: FetchCredentials;
+  readonly mode: 'cors' | 'same-origin';
+}
 
 /** A `client.fetch` call waiting for its batch. */
 interface Pending {
   readonly operation: BatchOperation;
   readonly url: string;
+  readonly transport: Transport;
+  /** Calls share a batch only when this is the same: credentials, mode and cache mode. */
+  readonly key: string;
   readonly resolve: (response: Response) => void;
   readonly reject: (error: unknown) => void;
   settled: boolean;
@@ -41,6 +58,8 @@ export class BatchClient {
   private readonly headers: FetchHeadersInit | undefined;
   private readonly maxBatchSize: number;
   private readonly windowMs: number;
+  private readonly credentials: FetchCredentials;
+  private readonly streaming: boolean | 'auto';
   private queue: Pending[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -55,24 +74,51 @@ export class BatchClient {
       throw new TypeError('BatchClient: maxBatchSize must be an integer >= 1');
     }
     if (!(this.windowMs >= 0)) throw new TypeError('BatchClient: windowMs must be >= 0');
+    this.credentials = options.credentials ?? 'same-origin';
+    if (!CREDENTIALS.has(this.credentials)) {
+      throw new TypeError("BatchClient: credentials must be 'omit', 'same-origin' or 'include'");
+    }
+    this.streaming = options.stream ?? 'auto';
+    if (this.streaming !== 'auto' && typeof this.streaming !== 'boolean') {
+      throw new TypeError("BatchClient: stream must be true, false or 'auto'");
+    }
   }
 
   /**
    * The global fetch's signature, batched: calls made within `windowMs` go out as one batch
    * (split past `maxBatchSize`), and each resolves to its own `Response` as soon as its operation
    * has finished. A call to another origin, with a method or body a batch cannot carry
-   * (FormData, Blob, streams), goes to the underlying fetch unchanged. An aborted signal removes
-   * a call from a batch not yet sent.
+   * (FormData, Blob, streams), or a `mode` of `no-cors` or `navigate` or the `cache` mode
+   * `only-if-cached`, goes to the underlying fetch unchanged. Calls share a batch only when their
+   * `credentials`, `mode` and `cache` are the same, and the batch is sent with their credentials
+   * and mode. An aborted signal removes a call from a batch not yet sent.
    */
-  readonly fetch = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
+  readonly fetch = async (input: FetchInput, init?: FetchInit): Promise<Response> => {
     const request = new Request(this.resolve(input), init);
     const url = new URL(request.url);
-    const operation = url.origin === this.endpoint.origin && (await toOperation(request, url));
+    // A Request always has credentials ('same-origin' unless given); a url and init may not.
+    const credentials =
+      init?.credentials ?? (input instanceof Request ? input.credentials : this.credentials);
+    const batched =
+      url.origin === this.endpoint.origin &&
+      BATCHED_MODES.has(request.mode) &&
+      request.cache !== 'only-if-cached';
+    const operation = batched && (await toOperation(request, url));
     // The Request, not `input`: building it took over the body of a Request given as input.
-    if (!operation) return this.send(request);
+    if (!operation) return this.send(request, { credentials });
     request.signal.throwIfAborted();
+    const transport: Transport = { credentials, mode: request.mode as Transport['mode'] };
+    const key = `${credentials} ${transport.mode} ${request.cache}`;
     return new Promise<Response>((resolve, reject) => {
-      const pending: Pending = { operation, url: url.href, resolve, reject, settled: false };
+      const pending: Pending = {
+        operation,
+        url: url.href,
+        transport,
+        key,
+        resolve,
+        reject,
+        settled: false,
+      };
       this.queue.push(pending);
       request.signal.addEventListener(
         'abort',
@@ -122,14 +168,22 @@ export class BatchClient {
 
   private async *streamOperations(
     operations: readonly BatchOperation[],
+    transport: Transport = { credentials: this.credentials, mode: 'cors' },
   ): AsyncGenerator<BatchEntryOutcome> {
     const headers = new Headers(this.headers);
     headers.set('content-type', 'application/json');
-    headers.set('accept', `${NDJSON}, application/json;q=0.5`);
+    headers.set(
+      'accept',
+      this.streams(transport.credentials)
+        ? `${NDJSON}, application/json;q=0.5`
+        : 'application/json',
+    );
     const reply = await this.send(this.endpoint, {
       method: 'POST',
       headers,
       body: JSON.stringify({ data: operations }),
+      credentials: transport.credentials,
+      mode: transport.mode,
     });
     if (!reply.ok) throw await rejection(reply);
     if (!reply.headers.get('content-type')?.startsWith(NDJSON) || !reply.body) {
@@ -144,18 +198,41 @@ export class BatchClient {
     }
   }
 
-  /** Sends what is queued, in batches of at most `maxBatchSize`. */
+  /**
+   * Whether a batch sent with these credentials may be streamed: only when its reply could not
+   * store a cookie anyway, since a streamed reply carries none (see the `stream` option).
+   */
+  private streams(credentials: FetchCredentials): boolean {
+    if (this.streaming !== 'auto') return this.streaming;
+    if (credentials === 'omit') return true;
+    // Browsers and their workers have a location; elsewhere no fetch stores cookies by default.
+    const page = (globalThis as { location?: { origin?: string } }).location?.origin;
+    if (page === undefined) return true;
+    return credentials === 'same-origin' && page !== this.endpoint.origin;
+  }
+
+  /** Sends what is queued: one batch per kind of call, each split past `maxBatchSize`. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.queue.length > 0) {
-      void this.dispatch(this.queue.splice(0, this.maxBatchSize));
+    const groups = new Map<string, Pending[]>();
+    for (const call of this.queue) {
+      const group = groups.get(call.key);
+      if (group) group.push(call);
+      else groups.set(call.key, [call]);
+    }
+    this.queue = [];
+    for (const calls of groups.values()) {
+      for (let at = 0; at < calls.length; at += this.maxBatchSize) {
+        void this.dispatch(calls.slice(at, at + this.maxBatchSize));
+      }
     }
   }
 
   private async dispatch(calls: Pending[]): Promise<void> {
+    const operations = calls.map((call) => call.operation);
     try {
-      for await (const { index, entry } of this.streamOperations(calls.map((c) => c.operation))) {
+      for await (const { index, entry } of this.streamOperations(operations, calls[0]?.transport)) {
         const call = calls[index];
         if (!call) continue;
         const response = this.responseOf(call.operation, index, entry);
@@ -217,10 +294,12 @@ export class BatchClient {
  */
 async function toOperation(request: Request, url: URL): Promise<BatchOperation | undefined> {
   if (!METHODS.has(request.method)) return undefined;
+  const headers = headersOf(request.headers);
+  addCacheModeHeaders(headers, request.cache);
   const operation: BatchOperation = {
     method: request.method as BatchOperation['method'],
     url: targetOf(url),
-    headers: headersOf(request.headers),
+    headers,
   };
   if (request.body === null) return operation;
   const type = request.headers.get('content-type') ?? '';
@@ -238,6 +317,22 @@ async function toOperation(request: Request, url: URL): Promise<BatchOperation |
     return operation;
   }
   return undefined;
+}
+
+/**
+ * The request headers the Fetch standard adds for a cache mode when the call set none, so that
+ * caches behind the batch endpoint see what they would have seen from a direct fetch.
+ */
+function addCacheModeHeaders(headers: Record<string, string>, cache: string): void {
+  const add = (name: string, value: string): void => {
+    if (!Object.hasOwn(headers, name)) headers[name] = value;
+  };
+  if (cache === 'no-store' || cache === 'reload') {
+    add('pragma', 'no-cache');
+    add('cache-control', 'no-cache');
+  } else if (cache === 'no-cache') {
+    add('cache-control', 'max-age=0');
+  }
 }
 
 /**

@@ -5,7 +5,9 @@ export { ref } from './client.reference.js';
 export type {
   BatchClientOptions,
   BatchRequestInit,
+  FetchCredentials,
   FetchHeadersInit,
+  FetchInit,
   FetchInput,
   BatchEntryOutcome,
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept for code written against 0.1 previews
