@@ -290,6 +290,38 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
         expect(t.recorder.count('echo')).toBe(1);
       });
 
+      it('sends dependent calls written as ordinary code in one batch request', async () => {
+        await open(`${apiOf(t)}/page`);
+        const result = await page.evaluate(async () => {
+          let batches = 0;
+          const client = new nb.BatchClient({
+            endpoint: '/batch',
+            fetch: (input, init) => {
+              batches++;
+              return fetch(input, init);
+            },
+          });
+          const json = { 'content-type': 'application/json' };
+          const created = client.fetch('/items', {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({ name: 'pipelined' }),
+          });
+          const updated = client.fetch(`/items/${created.ref('$.id')}`, {
+            method: 'PATCH',
+            headers: json,
+            body: JSON.stringify({ qty: 3 }),
+          });
+          const [a, b] = await Promise.all([created, updated]);
+          return { batches, created: a.status, updated: (await b.json()) };
+        });
+        expect(result).toEqual({
+          batches: 1,
+          created: 201,
+          updated: { id: expect.any(Number), name: 'pipelined', qty: 3 },
+        });
+      });
+
       it('splits more calls than maxBatchSize into several batch requests', async () => {
         await open(`${apiOf(t)}/page`);
         const result = await page.evaluate(async () => {

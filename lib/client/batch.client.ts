@@ -4,7 +4,11 @@ import {
   JSON_MEDIA_TYPE,
   NDJSON_MEDIA_TYPE as NDJSON,
 } from '../batch.constants.js';
-import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
+import type {
+  BatchEntry,
+  BatchOperation,
+  BatchResult,
+} from '../interfaces/batch-operation.interface.js';
 import { BatchEntryMissingError, BatchRejectedError } from './client.errors.js';
 import type {
   BatchClientOptions,
@@ -17,6 +21,14 @@ import type {
 } from './client.types.js';
 import { toResponse } from './entry.response.js';
 import { ndjsonLines } from './ndjson.lines.js';
+import {
+  hasPipelinedReference,
+  isPipelinedPath,
+  pipelinedNames,
+  renderPipelined,
+  UnmatchedPipelinedReference,
+} from './pipelined.render.js';
+import { CallTarget, type CallOutcome, type PipelinedResponse } from './pipelined.response.js';
 
 const METHODS: ReadonlySet<string> = new Set(BATCH_METHODS);
 const FORBIDDEN: ReadonlySet<string> = new Set(FORBIDDEN_OPERATION_HEADERS);
@@ -33,9 +45,16 @@ interface Transport {
   readonly mode: 'cors' | 'same-origin';
 }
 
+/** Clients made so far: the names of pipelined references say whose call they mean. */
+let clients = 0;
+
 /** A `client.fetch` call waiting for its batch. */
 interface Pending {
-  readonly operation: BatchOperation;
+  operation: BatchOperation;
+  /** The call as others reference it. */
+  readonly target: CallTarget;
+  /** The names of the pending calls its pipelined references point to. */
+  refs: ReadonlySet<string>;
   readonly url: string;
   readonly transport: Transport;
   /** Calls share a batch only when this is the same: credentials, mode and cache mode. */
@@ -61,6 +80,10 @@ export class BatchClient {
   private readonly credentials: FetchCredentials;
   private readonly streaming: boolean | 'auto';
   private queue: Pending[] = [];
+  private readonly id = ++clients;
+  private calls = 0;
+  /** Calls that were referenced, by the name their references use. */
+  private readonly targets = new Map<string, CallTarget>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: BatchClientOptions) {
@@ -93,7 +116,49 @@ export class BatchClient {
    * `credentials`, `mode` and `cache` are the same, and the batch is sent with their credentials
    * and mode. An aborted signal removes a call from a batch not yet sent.
    */
-  readonly fetch = async (input: FetchInput, init?: FetchInit): Promise<Response> => {
+  readonly fetch = (input: FetchInput, init?: FetchInit): PipelinedResponse => {
+    const target = new CallTarget(++this.calls);
+    const named = (path: string): string => {
+      if (target.name === undefined) {
+        target.name = `~${this.id}.${target.seq}`;
+        this.targets.set(target.name, target);
+      }
+      return `{result=${target.name}:${path}}`;
+    };
+    return Object.assign(this.call(input, init, target), {
+      ref: (path: string): string => {
+        if (!isPipelinedPath(path)) {
+          throw new TypeError(
+            `BatchClient: ref("${path}"): a pipelined path is singular, of .name, ['name'] and [index] steps from $`,
+          );
+        }
+        return named(path);
+      },
+      header: (name: string): string => {
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /^set-cookie2?$/i.test(name)) {
+          throw new TypeError(`BatchClient: header("${name}") cannot be referenced`);
+        }
+        return named(`@header.${name.toLowerCase()}`);
+      },
+      status: (): string => named('@status'),
+      location: (): string => named('@location'),
+    });
+  };
+
+  private async call(input: FetchInput, init: FetchInit | undefined, target: CallTarget) {
+    try {
+      return await this.enter(input, init, target);
+    } catch (error) {
+      target.settle(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
+  private async enter(
+    input: FetchInput,
+    init: FetchInit | undefined,
+    target: CallTarget,
+  ): Promise<Response> {
     const request = new Request(this.resolve(input), init);
     const url = new URL(request.url);
     // A Request always has credentials ('same-origin' unless given); a url and init may not.
@@ -104,36 +169,69 @@ export class BatchClient {
       BATCHED_MODES.has(request.mode) &&
       request.cache !== 'only-if-cached';
     const operation = batched && (await toOperation(request, url));
-    // The Request, not `input`: building it took over the body of a Request given as input.
-    if (!operation) return this.send(request, { credentials });
+    if (!operation) {
+      // URL parsing escaped the braces of a reference in the url.
+      const url = request.url.replace(/%7B/gi, '{').replace(/%7D/gi, '}');
+      const pipelined = [...request.headers.values(), url];
+      if (pipelined.some(hasPipelinedReference)) {
+        throw new TypeError(
+          'BatchClient: a call that cannot be batched cannot use a pending call (ref, header, status, location)',
+        );
+      }
+      // The Request, not `input`: building it took over the body of a Request given as input.
+      const response = await this.send(request, { credentials });
+      target.settle(
+        target.name === undefined
+          ? new Error('not referenced before it resolved')
+          : await outcomeOfResponse(response.clone()),
+      );
+      return response;
+    }
     request.signal.throwIfAborted();
+    const refs = pipelinedNames(operation);
+    for (const name of refs) {
+      if (!this.targets.has(name)) {
+        throw new TypeError(
+          `BatchClient: {result=${name}:...} is not a pending call of this client`,
+        );
+      }
+    }
     const transport: Transport = { credentials, mode: request.mode as Transport['mode'] };
     const key = `${credentials} ${transport.mode} ${request.cache}`;
     return new Promise<Response>((resolve, reject) => {
       const pending: Pending = {
         operation,
+        target,
+        refs,
         url: url.href,
         transport,
         key,
         resolve,
-        reject,
+        reject: (error: unknown) => {
+          target.settle(error instanceof Error ? error : new Error(String(error)));
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(error);
+        },
         settled: false,
       };
-      this.queue.push(pending);
       request.signal.addEventListener(
         'abort',
         () => {
           this.queue = this.queue.filter((queued) => queued !== pending);
           // As the global fetch does: the signal's reason, whatever the caller made it.
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-          settle(pending, () => reject(request.signal.reason));
+          settle(pending, () => pending.reject(request.signal.reason));
         },
         { once: true },
       );
-      if (this.queue.length >= this.maxBatchSize) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      this.enqueue(pending);
     });
-  };
+  }
+
+  private enqueue(pending: Pending): void {
+    this.queue.push(pending);
+    if (this.queue.length >= this.maxBatchSize) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+  }
 
   /**
    * Sends one batch and resolves, once all have finished, with a settled result per operation,
@@ -223,10 +321,74 @@ export class BatchClient {
     }
     this.queue = [];
     for (const calls of groups.values()) {
-      for (let at = 0; at < calls.length; at += this.maxBatchSize) {
-        void this.dispatch(calls.slice(at, at + this.maxBatchSize));
+      // In the order of the calls, not of their bodies' reading: referenced calls come first.
+      calls.sort((a, b) => a.target.seq - b.target.seq);
+      let batch: Pending[] = [];
+      const named = new Set<string>();
+      for (const call of calls) {
+        if (batch.length === this.maxBatchSize) {
+          void this.dispatch(batch);
+          batch = [];
+          named.clear();
+        }
+        // A reference to a call outside this batch request: wait for it, then substitute.
+        if (![...call.refs].every((name) => named.has(name))) {
+          this.later(call).catch((error: unknown) => settle(call, () => call.reject(error)));
+          continue;
+        }
+        if (call.refs.size > 0) {
+          const dependsOn = new Set([...(call.operation.dependsOn ?? []), ...call.refs]);
+          call.operation = { ...call.operation, dependsOn: [...dependsOn] };
+        }
+        const { name } = call.target;
+        if (name !== undefined) {
+          call.operation = { ...call.operation, name };
+          named.add(name);
+        }
+        batch.push(call);
       }
+      if (batch.length > 0) void this.dispatch(batch);
     }
+  }
+
+  /**
+   * A call whose references point to calls sent in another batch request: it waits for them,
+   * gets their values substituted, and is queued again. It answers 424 when one of them did not
+   * succeed, and 400 when a value is not there, as the server answers for a batch.
+   */
+  private async later(call: Pending): Promise<void> {
+    const outcomes = new Map<string, CallOutcome>();
+    for (const name of call.refs) {
+      const outcome = await this.targets.get(name)?.settled();
+      if (call.settled) return;
+      if (outcome === undefined || outcome instanceof Error || !isSuccess(outcome.status)) {
+        this.answer(call, 424, `the call it references ("${name}") did not succeed`);
+        return;
+      }
+      outcomes.set(name, outcome);
+    }
+    try {
+      call.operation = renderPipelined(call.operation, outcomes);
+    } catch (error) {
+      if (!(error instanceof UnmatchedPipelinedReference)) throw error;
+      this.answer(call, 400, `a reference ${error.message}`);
+      return;
+    }
+    call.refs = new Set();
+    this.enqueue(call);
+  }
+
+  /** Settles a call the client answers itself, in the shape of the server's error entries. */
+  private answer(call: Pending, code: number, message: string): void {
+    const entry: BatchResult = {
+      method: call.operation.method,
+      url: call.operation.url,
+      code,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: { statusCode: code, message },
+    };
+    call.target.settle(outcomeOf(entry));
+    settle(call, () => call.resolve(toResponse(entry, call.url)));
   }
 
   private async dispatch(calls: Pending[]): Promise<void> {
@@ -236,6 +398,7 @@ export class BatchClient {
         const call = calls[index];
         if (!call) continue;
         const response = this.responseOf(call.operation, index, entry);
+        call.target.settle(entry ? outcomeOf(entry) : (response as Error));
         settle(call, () =>
           response instanceof Response ? call.resolve(response) : call.reject(response),
         );
@@ -374,6 +537,35 @@ async function rejection(reply: Response): Promise<BatchRejectedError> {
     typeof reason === 'string' ? reason : text || `the batch was refused with ${reply.status}`,
     body,
   );
+}
+
+/** What references read of an entry. */
+function outcomeOf(entry: BatchResult): CallOutcome {
+  return {
+    status: entry.code,
+    headers: entry.headers,
+    body: entry.bodyEncoding === 'base64' ? undefined : entry.body,
+  };
+}
+
+/** What references read of a Response the underlying fetch gave. */
+async function outcomeOfResponse(response: Response): Promise<CallOutcome> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: references read the text.
+  }
+  return { status: response.status, headers, body };
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 function settled(outcome: Response | BatchEntryMissingError): PromiseSettledResult<Response> {

@@ -3,6 +3,11 @@ export { BatchClient } from './batch.client.js';
 export { BatchEntryMissingError, BatchRejectedError } from './client.errors.js';
 export { ref } from './client.reference.js';
 export type {
+  PipelinedHeaderName,
+  PipelinedPath,
+  PipelinedResponse,
+} from './pipelined.response.js';
+export type {
   BatchClientOptions,
   BatchRequestInit,
   FetchCredentials,
