@@ -313,7 +313,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
             body: JSON.stringify({ qty: 3 }),
           });
           const [a, b] = await Promise.all([created, updated]);
-          return { batches, created: a.status, updated: (await b.json()) };
+          return { batches, created: a.status, updated: await b.json() };
         });
         expect(result).toEqual({
           batches: 1,
