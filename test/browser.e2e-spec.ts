@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer-core';
 import type * as Client from 'nestjs-batch/client';
 import { browserSessionModule, pageHtml } from './fixtures/browser-session.fixtures.js';
+import { CacheableModule } from './fixtures/cacheable.fixtures.js';
 import {
   bundleClient,
   describeWithChromium,
@@ -133,7 +134,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
 
   forEachPlatform(() => {
     const t = useTestApp({
-      imports: [browserSessionModule(() => script)],
+      imports: [browserSessionModule(() => script), CacheableModule],
       configure: (app) => app.enableCors({ origin: pageOrigin(), credentials: true }),
     });
 
@@ -203,6 +204,77 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
           `${apiOf(t)}/batch`,
         );
         expect(result).toEqual({ login: 200, with: 200, without: 401, batches: 2 });
+      });
+    });
+
+    describe('HTTP caching', () => {
+      /** The page reads three cacheable resources twice; what each reading cost. */
+      interface Readings {
+        /** Requests that went to the server, per reading (a batch request counts once). */
+        roundTrips: number[];
+        /** Response bytes the network carried, per reading. */
+        bytes: number[];
+      }
+      const counts = async (): Promise<{ built: number; notModified: number }> =>
+        (
+          await fetch(`${apiOf(t).replace('localhost', '127.0.0.1')}/cacheable/counts`)
+        ).json() as Promise<{
+          built: number;
+          notModified: number;
+        }>;
+      const urls = ['/cacheable/fresh', '/cacheable/validated', '/cacheable/varied'];
+
+      it("keeps the browser cache's savings through client.fetch: fresh reads free, 304s bodiless", async () => {
+        await open(`${apiOf(t)}/page`);
+        const before = await counts();
+        const direct = await page.evaluate(async (urls): Promise<Readings> => {
+          const readings: Readings = { roundTrips: [], bytes: [] };
+          for (let round = 0; round < 2; round++) {
+            performance.clearResourceTimings();
+            await Promise.all(urls.map(async (url) => (await fetch(url)).json()));
+            const entries = performance.getEntriesByType('resource') as unknown as {
+              transferSize: number;
+            }[];
+            const sent = entries.filter((entry) => entry.transferSize > 0);
+            readings.roundTrips.push(sent.length);
+            readings.bytes.push(sent.reduce((sum, entry) => sum + entry.transferSize, 0));
+          }
+          return readings;
+        }, urls);
+        const afterDirect = await counts();
+        const batched = await page.evaluate(async (urls): Promise<Readings> => {
+          const readings: Readings = { roundTrips: [], bytes: [] };
+          let trips = 0;
+          const client = new nb.BatchClient({
+            endpoint: '/batch',
+            fetch: (input, init) => {
+              trips++;
+              return fetch(input, init);
+            },
+          });
+          for (let round = 0; round < 2; round++) {
+            trips = 0;
+            performance.clearResourceTimings();
+            await Promise.all(urls.map(async (url) => (await client.fetch(url)).json()));
+            const entries = performance.getEntriesByType('resource') as unknown as {
+              transferSize: number;
+            }[];
+            readings.roundTrips.push(trips);
+            readings.bytes.push(entries.reduce((sum, entry) => sum + entry.transferSize, 0));
+          }
+          return readings;
+        }, urls);
+        const afterBatched = await counts();
+        // Bodies the app built and sent: 3 on the first reading, none on the second, either way.
+        expect(afterDirect.built - before.built).toBe(3);
+        expect(afterBatched.built - afterDirect.built).toBe(3);
+        // The second reading: the fresh ones cost nothing, the no-cache one a 304.
+        expect(afterDirect.notModified - before.notModified).toBe(1);
+        expect(afterBatched.notModified - afterDirect.notModified).toBe(1);
+        expect(direct.roundTrips).toEqual([3, 1]);
+        expect(batched.roundTrips).toEqual([1, 1]);
+        expect(batched.bytes[1]).toBeLessThan(batched.bytes[0]!);
+        if (process.env.BATCH_REPORT_CACHE) console.log(JSON.stringify({ direct, batched }));
       });
     });
 

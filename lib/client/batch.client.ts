@@ -20,6 +20,7 @@ import type {
   BatchEntryOutcome,
 } from './client.types.js';
 import { toResponse } from './entry.response.js';
+import { HttpCache } from './http.cache.js';
 import { ndjsonLines } from './ndjson.lines.js';
 import {
   hasPipelinedReference,
@@ -55,6 +56,8 @@ interface Pending {
   readonly target: CallTarget;
   /** The names of the pending calls its pipelined references point to. */
   refs: ReadonlySet<string>;
+  /** The HTTP cache added validators to the operation: a 304 resolves with what it keeps. */
+  validated: boolean;
   readonly url: string;
   readonly transport: Transport;
   /** Calls share a batch only when this is the same: credentials, mode and cache mode. */
@@ -79,6 +82,7 @@ export class BatchClient {
   private readonly windowMs: number;
   private readonly credentials: FetchCredentials;
   private readonly streaming: boolean | 'auto';
+  private readonly cache: HttpCache | undefined;
   private queue: Pending[] = [];
   private readonly id = ++clients;
   private calls = 0;
@@ -100,6 +104,14 @@ export class BatchClient {
     this.credentials = options.credentials ?? 'same-origin';
     if (!CREDENTIALS.has(this.credentials)) {
       throw new TypeError("BatchClient: credentials must be 'omit', 'same-origin' or 'include'");
+    }
+    const httpCache = options.httpCache ?? 'auto';
+    if (httpCache !== 'auto' && typeof httpCache !== 'boolean') {
+      throw new TypeError("BatchClient: httpCache must be true, false or 'auto'");
+    }
+    // 'auto': where a direct fetch goes through an HTTP cache, a browser's, so does client.fetch.
+    if (httpCache === true || (httpCache === 'auto' && pageOrigin() !== undefined)) {
+      this.cache = new HttpCache();
     }
     this.streaming = options.stream ?? 'auto';
     if (this.streaming !== 'auto' && typeof this.streaming !== 'boolean') {
@@ -196,6 +208,18 @@ export class BatchClient {
         );
       }
     }
+    let validated = false;
+    if (this.cache && operation.method === 'GET' && refs.size === 0) {
+      const cached = this.cache.lookup(operation, request.cache);
+      if (cached?.kind === 'fresh') {
+        target.settle(outcomeOf(cached.result));
+        return toResponse(cached.result, url.href);
+      }
+      if (cached?.kind === 'validate') {
+        operation.headers = { ...operation.headers, ...cached.headers };
+        validated = true;
+      }
+    }
     const transport: Transport = { credentials, mode: request.mode as Transport['mode'] };
     const key = `${credentials} ${transport.mode} ${request.cache}`;
     return new Promise<Response>((resolve, reject) => {
@@ -203,6 +227,7 @@ export class BatchClient {
         operation,
         target,
         refs,
+        validated,
         url: url.href,
         transport,
         key,
@@ -304,7 +329,7 @@ export class BatchClient {
     if (this.streaming !== 'auto') return this.streaming;
     if (credentials === 'omit') return true;
     // Browsers and their workers have a location; elsewhere no fetch stores cookies by default.
-    const page = (globalThis as { location?: { origin?: string } }).location?.origin;
+    const page = pageOrigin();
     if (page === undefined) return true;
     return credentials === 'same-origin' && page !== this.endpoint.origin;
   }
@@ -397,8 +422,10 @@ export class BatchClient {
       for await (const { index, entry } of this.streamOperations(operations, calls[0]?.transport)) {
         const call = calls[index];
         if (!call) continue;
-        const response = this.responseOf(call.operation, index, entry);
-        call.target.settle(entry ? outcomeOf(entry) : (response as Error));
+        const received =
+          entry && this.cache ? this.cache.received(call.operation, entry, call.validated) : entry;
+        const response = this.responseOf(call.operation, index, received);
+        call.target.settle(received ? outcomeOf(received) : (response as Error));
         settle(call, () =>
           response instanceof Response ? call.resolve(response) : call.reject(response),
         );
@@ -537,6 +564,11 @@ async function rejection(reply: Response): Promise<BatchRejectedError> {
     typeof reason === 'string' ? reason : text || `the batch was refused with ${reply.status}`,
     body,
   );
+}
+
+/** The origin of the page (or worker) the client runs in; undefined outside a browser. */
+function pageOrigin(): string | undefined {
+  return (globalThis as { location?: { origin?: string } }).location?.origin;
 }
 
 /** What references read of an entry. */

@@ -40,6 +40,14 @@ export interface BatchClientOptions {
    * always streams (cookies the operations set are lost); `false` never does.
    */
   stream?: boolean | 'auto';
+  /**
+   * A private HTTP cache (RFC 9111) for the GETs of `client.fetch`: a fresh response costs no
+   * round trip, a stale one with a validator goes out with `If-None-Match` or
+   * `If-Modified-Since` and its 304 resolves with the kept body. By default (`'auto'`) on in a
+   * browser, where a direct fetch would have gone through the browser's cache, and off
+   * elsewhere, where the global fetch has none.
+   */
+  httpCache?: boolean | 'auto';
 }
 
 /**
