@@ -7,6 +7,8 @@
 //   http2       one HTTP/2 session (node:http2), every request that can go in parallel at once,
 //               to the bench app on Fastify over HTTP/2 cleartext
 //   batch       one POST /batch over one HTTP/1.1 connection, references for what depends
+//   pipelined   nestjs-batch/client's `client.fetch` (global fetch underneath), the work written
+//               as ordinary calls with no explicit batch: a pending call's `ref()` for what depends
 // Connections are opened and warmed before the clock starts (HPACK tables warm too), so the
 // figures compare round trips and bytes, not handshakes.
 import { Buffer } from 'node:buffer';
@@ -15,13 +17,25 @@ import { performance } from 'node:perf_hooks';
 import { Agent, request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
+import { URL } from 'node:url';
+import { BatchClient } from '../dist/client/index.js';
+
+// The fetch API's classes, global in Node 20 (no module exports them).
+const { Headers, Request, Response } = globalThis;
+
+/** The body's bytes, decoded from the content coding the server chose. */
+function decode(chunks, coding) {
+  const bytes = Buffer.concat(chunks);
+  return coding === 'gzip'
+    ? gunzipSync(bytes)
+    : coding === 'br'
+      ? brotliDecompressSync(bytes)
+      : bytes;
+}
 
 /** The body as JSON, decoded from the content coding the server chose. */
 function parse(chunks, coding) {
-  const bytes = Buffer.concat(chunks);
-  const plain =
-    coding === 'gzip' ? gunzipSync(bytes) : coding === 'br' ? brotliDecompressSync(bytes) : bytes;
-  return JSON.parse(plain.toString('utf8'));
+  return JSON.parse(decode(chunks, coding).toString('utf8'));
 }
 
 /** Headers every client sends on every request, as a real API client does. */
@@ -93,6 +107,42 @@ function http1Client(port, agent) {
     });
 }
 
+/**
+ * A fetch over node:http and `agent`: the transport the batch client above uses, so that the
+ * pipelined client's figures differ from its by what the client does, not by undici's.
+ */
+function http1Fetch(agent) {
+  return (input, init) =>
+    new Promise((resolve, reject) => {
+      const url = new URL(input instanceof Request ? input.url : String(input));
+      const req = request(
+        {
+          host: url.hostname,
+          port: url.port,
+          method: init?.method ?? 'GET',
+          path: url.pathname + url.search,
+          agent,
+          headers: Object.fromEntries(new Headers(init?.headers)),
+        },
+        (res) => {
+          const chunks = [];
+          res
+            .on('data', (chunk) => chunks.push(chunk))
+            .on('end', () => {
+              const headers = new Headers();
+              for (const [name, value] of Object.entries(res.headers)) {
+                if (name !== 'content-encoding') headers.set(name, String(value));
+              }
+              const body = decode(chunks, res.headers['content-encoding']);
+              resolve(new Response(body, { status: res.statusCode, headers }));
+            });
+        },
+      );
+      req.on('error', reject);
+      req.end(init?.body);
+    });
+}
+
 /** An HTTP/2 client on one session. */
 function http2Client(session) {
   return (method, path, body) =>
@@ -114,14 +164,36 @@ function http2Client(session) {
     });
 }
 
+/** A body a `client.fetch` call sends as JSON, as the clients above do. */
+const jsonInit = (method, body) => ({
+  method,
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+/** Every Response read to its end, as the other clients read theirs, and checked. */
+async function readAll(responses) {
+  for (const response of await Promise.all(responses)) {
+    await response.arrayBuffer();
+    if (!response.ok) throw new Error(`pipelined: ${response.url} answered ${response.status}`);
+  }
+}
+
 /**
  * The scenarios: `direct(send)` runs it as requests (in parallel where they are independent),
- * `batch` is the same work as one native batch.
+ * `batch` is the same work as one native batch, `pipelined(client)` the same work as ordinary
+ * `client.fetch` calls.
  */
 const chainOf = (length) => ({
   direct: async (send) => {
     let previous = await send('GET', '/item');
     for (let i = 1; i < length; i++) previous = await send('GET', `/item?after=${previous.id}`);
+  },
+  pipelined: (client) => {
+    const calls = [client.fetch('/item')];
+    for (let i = 1; i < length; i++)
+      calls.push(client.fetch(`/item?after=${calls[i - 1].ref('$.id')}`));
+    return readAll(calls);
   },
   batch: Array.from({ length }, (_, i) =>
     i === 0
@@ -133,6 +205,7 @@ export const SCENARIOS = {
   'independent 50': {
     direct: (send) => Promise.all(Array.from({ length: 50 }, () => send('GET', '/item'))),
     batch: Array.from({ length: 50 }, () => ({ method: 'GET', url: '/item' })),
+    pipelined: (client) => readAll(Array.from({ length: 50 }, () => client.fetch('/item'))),
   },
   'chain 5': chainOf(5),
   'chain 10': chainOf(10),
@@ -142,6 +215,17 @@ export const SCENARIOS = {
       await send('GET', `/items/${created.id}`);
       await send('PATCH', `/items/${created.id}`, { qty: 2 });
       await send('GET', '/items');
+    },
+    pipelined: (client) => {
+      const created = client.fetch('/items', jsonInit('POST', { name: 'bench', qty: 1 }));
+      const read = client.fetch(`/items/${created.ref('$.id')}`);
+      // Ordered as the explicit batch is: the update after the read, the list after the update.
+      const updated = client.fetch(`/items/${created.ref('$.id')}`, {
+        ...jsonInit('PATCH', { qty: 2 }),
+        headers: { 'content-type': 'application/json', 'x-after': read.status() },
+      });
+      const listed = client.fetch('/items', { headers: { 'x-after': updated.status() } });
+      return readAll([created, read, updated, listed]);
     },
     batch: [
       { method: 'POST', url: '/items', body: { name: 'bench', qty: 1 }, name: 'create' },
@@ -161,6 +245,14 @@ export const SCENARIOS = {
       const first = await send('GET', '/item');
       await Promise.all(Array.from({ length: 20 }, () => send('GET', `/item?after=${first.id}`)));
     },
+    pipelined: (client) => {
+      const first = client.fetch('/item');
+      const id = first.ref('$.id');
+      return readAll([
+        first,
+        ...Array.from({ length: 20 }, () => client.fetch(`/item?after=${id}`)),
+      ]);
+    },
     batch: [
       { method: 'GET', url: '/item', name: 'first' },
       ...Array.from({ length: 20 }, () => ({
@@ -170,7 +262,7 @@ export const SCENARIOS = {
     ],
   },
 };
-export const CLIENTS = ['sequential', 'six', 'http2', 'batch'];
+export const CLIENTS = ['sequential', 'six', 'http2', 'batch', 'pipelined'];
 
 /**
  * Runs every scenario with every client through proxies of `rttMs`, `repeats` times each, in
@@ -188,17 +280,21 @@ export async function compareWithHttp2({ h1Port, h2Port, rttMs, repeats, scenari
       const order = repeat % 2 === 0 ? CLIENTS : [...CLIENTS].reverse();
       for (const client of order) {
         const proxy = await countingProxy(client === 'http2' ? h2Port : h1Port, delay);
-        const { send, close } = await open(client, proxy.port);
+        const { send, close, batching } = await open(client, proxy.port);
         try {
           // Warm: the connections are open and the HPACK tables hold the client's headers.
-          await (client === 'batch'
-            ? send('POST', '/batch', { data: [{ method: 'GET', url: '/item' }] })
-            : Promise.all(
-                Array.from({ length: client === 'six' ? 6 : 1 }, () => send('GET', '/item')),
-              ));
+          await (client === 'pipelined'
+            ? readAll([batching.fetch('/item')])
+            : client === 'batch'
+              ? send('POST', '/batch', { data: [{ method: 'GET', url: '/item' }] })
+              : Promise.all(
+                  Array.from({ length: client === 'six' ? 6 : 1 }, () => send('GET', '/item')),
+                ));
           proxy.reset();
           const started = performance.now();
-          if (client === 'batch') {
+          if (client === 'pipelined') {
+            await scenario.pipelined(batching);
+          } else if (client === 'batch') {
             const reply = await send('POST', '/batch', { data: scenario.batch });
             const failed = reply.data.filter((entry) => entry === null || entry.code >= 300);
             if (failed.length > 0) throw new Error(`${name}: batch entries failed`);
@@ -236,6 +332,14 @@ async function open(client, port) {
     return { send: http2Client(session), close: () => session.close() };
   }
   const agent = new Agent({ keepAlive: true, maxSockets: client === 'six' ? 6 : 1 });
+  if (client === 'pipelined') {
+    const batching = new BatchClient({
+      endpoint: `http://127.0.0.1:${port}/batch`,
+      headers: CLIENT_HEADERS,
+      fetch: http1Fetch(agent),
+    });
+    return { batching, close: () => agent.destroy() };
+  }
   return { send: http1Client(port, agent), close: () => agent.destroy() };
 }
 

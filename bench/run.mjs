@@ -320,6 +320,17 @@ const targets = [
     goal,
     wallRatios(vsHttp2[scenario]),
   ]),
+  // The same chain written as ordinary client.fetch code, pipelined by the client.
+  [
+    'HTTP/2 wall / pipelined client.fetch wall, create-read-update-list (50 ms RTT)',
+    vsHttp2['create-read-update-list'].http2.wallMs /
+      vsHttp2['create-read-update-list'].pipelined.wallMs,
+    '>=',
+    3.5,
+    vsHttp2['create-read-update-list'].http2.walls.map(
+      (w, i) => w / vsHttp2['create-read-update-list'].pipelined.walls[i],
+    ),
+  ],
   [
     'HTTP/2 wall / batch wall, independent 50 (20 ms RTT)',
     vsHttp2At20['independent 50'].http2.wallMs / vsHttp2At20['independent 50'].batch.wallMs,

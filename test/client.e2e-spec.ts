@@ -162,6 +162,103 @@ forEachPlatform(() => {
         expect(batchRequests(t)).toBe(0);
       });
 
+      it("sends each batch with its calls' credentials and mode; different ones never share a batch", async () => {
+        const sent: { credentials?: string; mode?: string; size: number }[] = [];
+        const spy: typeof fetch = (input, init) => {
+          const { data } = JSON.parse(init?.body as string) as { data: unknown[] };
+          sent.push({ credentials: init?.credentials, mode: init?.mode, size: data.length });
+          return fetch(input, init);
+        };
+        const batching = client({ fetch: spy, credentials: 'include' });
+        const responses = await Promise.all([
+          batching.fetch('/echo'),
+          batching.fetch('/echo', { credentials: 'omit' }),
+          batching.fetch('/echo'),
+          batching.fetch(new Request(endpointOf(t).replace('/batch', '/echo'))),
+          batching.fetch('/echo', { mode: 'same-origin' }),
+        ]);
+        expect(responses.map((r) => r.status)).toEqual(Array(5).fill(200));
+        expect(sent).toEqual([
+          { credentials: 'include', mode: 'cors', size: 2 },
+          { credentials: 'omit', mode: 'cors', size: 1 },
+          // A Request carries its own credentials: the fetch default, 'same-origin'.
+          { credentials: 'same-origin', mode: 'cors', size: 1 },
+          { credentials: 'include', mode: 'same-origin', size: 1 },
+        ]);
+      });
+
+      it('adds the request headers of a cache mode as fetch does, and batches by cache mode', async () => {
+        const batching = client();
+        // Node's RequestInit type leaves `cache` out; its Request takes it.
+        const withCache = (cache: string, init: RequestInit = {}): RequestInit =>
+          ({ ...init, cache }) as RequestInit;
+        const [plain, noStore, noCache, own] = await Promise.all([
+          batching.fetch('/echo'),
+          batching.fetch('/echo', withCache('no-store')),
+          batching.fetch('/echo', withCache('no-cache')),
+          batching.fetch(
+            '/echo',
+            withCache('reload', { headers: { 'cache-control': 'max-age=5' } }),
+          ),
+        ]);
+        const headersOf = async (r: Response | undefined): Promise<Record<string, string>> =>
+          ((await r!.json()) as { headers: Record<string, string> }).headers;
+        expect(await headersOf(plain)).not.toHaveProperty('cache-control');
+        expect(await headersOf(noStore)).toMatchObject({
+          'cache-control': 'no-cache',
+          pragma: 'no-cache',
+        });
+        const noCacheHeaders = await headersOf(noCache);
+        expect(noCacheHeaders).toMatchObject({ 'cache-control': 'max-age=0' });
+        expect(noCacheHeaders).not.toHaveProperty('pragma');
+        expect(await headersOf(own)).toMatchObject({
+          'cache-control': 'max-age=5',
+          pragma: 'no-cache',
+        });
+        expect(batchRequests(t)).toBe(4);
+      });
+
+      it('sends no-cors and only-if-cached calls to the underlying fetch unchanged', async () => {
+        const seen: string[] = [];
+        const spy: typeof fetch = (input) => {
+          seen.push(input instanceof Request ? `${input.mode} ${input.cache}` : 'batch');
+          return Promise.resolve(new Response('direct'));
+        };
+        const batching = client({ fetch: spy });
+        await batching.fetch('/echo', { mode: 'no-cors' });
+        await batching.fetch('/echo', {
+          mode: 'same-origin',
+          cache: 'only-if-cached',
+        } as RequestInit);
+        expect(seen).toEqual(['no-cors default', 'same-origin only-if-cached']);
+      });
+
+      it('asks for a streamed reply unless told not to, or unless the reply could store a cookie', async () => {
+        const accepts: (string | null)[] = [];
+        const spy: typeof fetch = (input, init) => {
+          accepts.push(new Headers(init?.headers).get('accept'));
+          return fetch(input, init);
+        };
+        // No page here: nothing would store the reply's cookies, so the default streams.
+        await client({ fetch: spy }).fetch('/echo');
+        await client({ fetch: spy, stream: false }).fetch('/echo');
+        await client({ fetch: spy, headers: { accept: 'text/html' } }).batch([{ url: '/echo' }]);
+        expect(accepts).toEqual([
+          'application/x-ndjson, application/json;q=0.5',
+          'application/json',
+          'application/x-ndjson, application/json;q=0.5',
+        ]);
+      });
+
+      it('refuses credentials and stream options fetch would not take', () => {
+        expect(() => client({ credentials: 'always' as 'omit' })).toThrow(
+          "BatchClient: credentials must be 'omit', 'same-origin' or 'include'",
+        );
+        expect(() => client({ stream: 'yes' as 'auto' })).toThrow(
+          "BatchClient: stream must be true, false or 'auto'",
+        );
+      });
+
       it('keeps references in absolute urls of the endpoint origin', async () => {
         const [created, read] = (
           await client().batch([

@@ -4,25 +4,64 @@ import {
   JSON_MEDIA_TYPE,
   NDJSON_MEDIA_TYPE as NDJSON,
 } from '../batch.constants.js';
-import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
+import type {
+  BatchEntry,
+  BatchOperation,
+  BatchResult,
+} from '../interfaces/batch-operation.interface.js';
 import { BatchEntryMissingError, BatchRejectedError } from './client.errors.js';
 import type {
   BatchClientOptions,
   BatchRequestInit,
+  FetchCredentials,
   FetchHeadersInit,
+  FetchInit,
   FetchInput,
   BatchEntryOutcome,
 } from './client.types.js';
 import { toResponse } from './entry.response.js';
+import { HttpCache } from './http.cache.js';
 import { ndjsonLines } from './ndjson.lines.js';
+import {
+  hasPipelinedReference,
+  isPipelinedPath,
+  pipelinedNames,
+  renderPipelined,
+  UnmatchedPipelinedReference,
+} from './pipelined.render.js';
+import { CallTarget, type CallOutcome, type PipelinedResponse } from './pipelined.response.js';
 
 const METHODS: ReadonlySet<string> = new Set(BATCH_METHODS);
 const FORBIDDEN: ReadonlySet<string> = new Set(FORBIDDEN_OPERATION_HEADERS);
+const CREDENTIALS: ReadonlySet<string> = new Set(['omit', 'same-origin', 'include']);
+/**
+ * Request modes a batch can stand in for: a `no-cors` call must stay opaque to the page and a
+ * `navigate` one is the browser's own, so those go to the underlying fetch unchanged.
+ */
+const BATCHED_MODES: ReadonlySet<string> = new Set(['cors', 'same-origin']);
+
+/** How a batch request is sent: what its calls share, so that batching changes nothing they send. */
+interface Transport {
+  readonly credentials: FetchCredentials;
+  readonly mode: 'cors' | 'same-origin';
+}
+
+/** Clients made so far: the names of pipelined references say whose call they mean. */
+let clients = 0;
 
 /** A `client.fetch` call waiting for its batch. */
 interface Pending {
-  readonly operation: BatchOperation;
+  operation: BatchOperation;
+  /** The call as others reference it. */
+  readonly target: CallTarget;
+  /** The names of the pending calls its pipelined references point to. */
+  refs: ReadonlySet<string>;
+  /** The HTTP cache added validators to the operation: a 304 resolves with what it keeps. */
+  validated: boolean;
   readonly url: string;
+  readonly transport: Transport;
+  /** Calls share a batch only when this is the same: credentials, mode and cache mode. */
+  readonly key: string;
   readonly resolve: (response: Response) => void;
   readonly reject: (error: unknown) => void;
   settled: boolean;
@@ -41,7 +80,14 @@ export class BatchClient {
   private readonly headers: FetchHeadersInit | undefined;
   private readonly maxBatchSize: number;
   private readonly windowMs: number;
+  private readonly credentials: FetchCredentials;
+  private readonly streaming: boolean | 'auto';
+  private readonly cache: HttpCache | undefined;
   private queue: Pending[] = [];
+  private readonly id = ++clients;
+  private calls = 0;
+  /** Calls that were referenced, by the name their references use. */
+  private readonly targets = new Map<string, CallTarget>();
   private timer: ReturnType<typeof setTimeout> | undefined;
 
   constructor(options: BatchClientOptions) {
@@ -55,39 +101,162 @@ export class BatchClient {
       throw new TypeError('BatchClient: maxBatchSize must be an integer >= 1');
     }
     if (!(this.windowMs >= 0)) throw new TypeError('BatchClient: windowMs must be >= 0');
+    this.credentials = options.credentials ?? 'same-origin';
+    if (!CREDENTIALS.has(this.credentials)) {
+      throw new TypeError("BatchClient: credentials must be 'omit', 'same-origin' or 'include'");
+    }
+    const httpCache = options.httpCache ?? 'auto';
+    if (httpCache !== 'auto' && typeof httpCache !== 'boolean') {
+      throw new TypeError("BatchClient: httpCache must be true, false or 'auto'");
+    }
+    // 'auto': where a direct fetch goes through an HTTP cache, a browser's, so does client.fetch.
+    if (httpCache === true || (httpCache === 'auto' && pageOrigin() !== undefined)) {
+      this.cache = new HttpCache();
+    }
+    this.streaming = options.stream ?? 'auto';
+    if (this.streaming !== 'auto' && typeof this.streaming !== 'boolean') {
+      throw new TypeError("BatchClient: stream must be true, false or 'auto'");
+    }
   }
 
   /**
    * The global fetch's signature, batched: calls made within `windowMs` go out as one batch
    * (split past `maxBatchSize`), and each resolves to its own `Response` as soon as its operation
    * has finished. A call to another origin, with a method or body a batch cannot carry
-   * (FormData, Blob, streams), goes to the underlying fetch unchanged. An aborted signal removes
-   * a call from a batch not yet sent.
+   * (FormData, Blob, streams), or a `mode` of `no-cors` or `navigate` or the `cache` mode
+   * `only-if-cached`, goes to the underlying fetch unchanged. Calls share a batch only when their
+   * `credentials`, `mode` and `cache` are the same, and the batch is sent with their credentials
+   * and mode. An aborted signal removes a call from a batch not yet sent.
    */
-  readonly fetch = async (input: FetchInput, init?: RequestInit): Promise<Response> => {
+  readonly fetch = (input: FetchInput, init?: FetchInit): PipelinedResponse => {
+    const target = new CallTarget(++this.calls);
+    const named = (path: string): string => {
+      if (target.name === undefined) {
+        target.name = `~${this.id}.${target.seq}`;
+        this.targets.set(target.name, target);
+      }
+      return `{result=${target.name}:${path}}`;
+    };
+    return Object.assign(this.call(input, init, target), {
+      ref: (path: string): string => {
+        if (!isPipelinedPath(path)) {
+          throw new TypeError(
+            `BatchClient: ref("${path}"): a pipelined path is singular, of .name, ['name'] and [index] steps from $`,
+          );
+        }
+        return named(path);
+      },
+      header: (name: string): string => {
+        if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name) || /^set-cookie2?$/i.test(name)) {
+          throw new TypeError(`BatchClient: header("${name}") cannot be referenced`);
+        }
+        return named(`@header.${name.toLowerCase()}`);
+      },
+      status: (): string => named('@status'),
+      location: (): string => named('@location'),
+    });
+  };
+
+  private async call(input: FetchInput, init: FetchInit | undefined, target: CallTarget) {
+    try {
+      return await this.enter(input, init, target);
+    } catch (error) {
+      target.settle(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    }
+  }
+
+  private async enter(
+    input: FetchInput,
+    init: FetchInit | undefined,
+    target: CallTarget,
+  ): Promise<Response> {
     const request = new Request(this.resolve(input), init);
     const url = new URL(request.url);
-    const operation = url.origin === this.endpoint.origin && (await toOperation(request, url));
-    // The Request, not `input`: building it took over the body of a Request given as input.
-    if (!operation) return this.send(request);
+    // A Request always has credentials ('same-origin' unless given); a url and init may not.
+    const credentials =
+      init?.credentials ?? (input instanceof Request ? input.credentials : this.credentials);
+    const batched =
+      url.origin === this.endpoint.origin &&
+      BATCHED_MODES.has(request.mode) &&
+      request.cache !== 'only-if-cached';
+    const operation = batched && (await toOperation(request, url));
+    if (!operation) {
+      // URL parsing escaped the braces of a reference in the url.
+      const url = request.url.replace(/%7B/gi, '{').replace(/%7D/gi, '}');
+      const pipelined = [...request.headers.values(), url];
+      if (pipelined.some(hasPipelinedReference)) {
+        throw new TypeError(
+          'BatchClient: a call that cannot be batched cannot use a pending call (ref, header, status, location)',
+        );
+      }
+      // The Request, not `input`: building it took over the body of a Request given as input.
+      const response = await this.send(request, { credentials });
+      target.settle(
+        target.name === undefined
+          ? new Error('not referenced before it resolved')
+          : await outcomeOfResponse(response.clone()),
+      );
+      return response;
+    }
     request.signal.throwIfAborted();
+    const refs = pipelinedNames(operation);
+    for (const name of refs) {
+      if (!this.targets.has(name)) {
+        throw new TypeError(
+          `BatchClient: {result=${name}:...} is not a pending call of this client`,
+        );
+      }
+    }
+    let validated = false;
+    if (this.cache && operation.method === 'GET' && refs.size === 0) {
+      const cached = this.cache.lookup(operation, request.cache);
+      if (cached?.kind === 'fresh') {
+        target.settle(outcomeOf(cached.result));
+        return toResponse(cached.result, url.href);
+      }
+      if (cached?.kind === 'validate') {
+        operation.headers = { ...operation.headers, ...cached.headers };
+        validated = true;
+      }
+    }
+    const transport: Transport = { credentials, mode: request.mode as Transport['mode'] };
+    const key = `${credentials} ${transport.mode} ${request.cache}`;
     return new Promise<Response>((resolve, reject) => {
-      const pending: Pending = { operation, url: url.href, resolve, reject, settled: false };
-      this.queue.push(pending);
+      const pending: Pending = {
+        operation,
+        target,
+        refs,
+        validated,
+        url: url.href,
+        transport,
+        key,
+        resolve,
+        reject: (error: unknown) => {
+          target.settle(error instanceof Error ? error : new Error(String(error)));
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(error);
+        },
+        settled: false,
+      };
       request.signal.addEventListener(
         'abort',
         () => {
           this.queue = this.queue.filter((queued) => queued !== pending);
           // As the global fetch does: the signal's reason, whatever the caller made it.
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-          settle(pending, () => reject(request.signal.reason));
+          settle(pending, () => pending.reject(request.signal.reason));
         },
         { once: true },
       );
-      if (this.queue.length >= this.maxBatchSize) this.flush();
-      else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+      this.enqueue(pending);
     });
-  };
+  }
+
+  private enqueue(pending: Pending): void {
+    this.queue.push(pending);
+    if (this.queue.length >= this.maxBatchSize) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+  }
 
   /**
    * Sends one batch and resolves, once all have finished, with a settled result per operation,
@@ -122,14 +291,22 @@ export class BatchClient {
 
   private async *streamOperations(
     operations: readonly BatchOperation[],
+    transport: Transport = { credentials: this.credentials, mode: 'cors' },
   ): AsyncGenerator<BatchEntryOutcome> {
     const headers = new Headers(this.headers);
     headers.set('content-type', 'application/json');
-    headers.set('accept', `${NDJSON}, application/json;q=0.5`);
+    headers.set(
+      'accept',
+      this.streams(transport.credentials)
+        ? `${NDJSON}, application/json;q=0.5`
+        : 'application/json',
+    );
     const reply = await this.send(this.endpoint, {
       method: 'POST',
       headers,
       body: JSON.stringify({ data: operations }),
+      credentials: transport.credentials,
+      mode: transport.mode,
     });
     if (!reply.ok) throw await rejection(reply);
     if (!reply.headers.get('content-type')?.startsWith(NDJSON) || !reply.body) {
@@ -144,21 +321,111 @@ export class BatchClient {
     }
   }
 
-  /** Sends what is queued, in batches of at most `maxBatchSize`. */
+  /**
+   * Whether a batch sent with these credentials may be streamed: only when its reply could not
+   * store a cookie anyway, since a streamed reply carries none (see the `stream` option).
+   */
+  private streams(credentials: FetchCredentials): boolean {
+    if (this.streaming !== 'auto') return this.streaming;
+    if (credentials === 'omit') return true;
+    // Browsers and their workers have a location; elsewhere no fetch stores cookies by default.
+    const page = pageOrigin();
+    if (page === undefined) return true;
+    return credentials === 'same-origin' && page !== this.endpoint.origin;
+  }
+
+  /** Sends what is queued: one batch per kind of call, each split past `maxBatchSize`. */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    while (this.queue.length > 0) {
-      void this.dispatch(this.queue.splice(0, this.maxBatchSize));
+    const groups = new Map<string, Pending[]>();
+    for (const call of this.queue) {
+      const group = groups.get(call.key);
+      if (group) group.push(call);
+      else groups.set(call.key, [call]);
+    }
+    this.queue = [];
+    for (const calls of groups.values()) {
+      // In the order of the calls, not of their bodies' reading: referenced calls come first.
+      calls.sort((a, b) => a.target.seq - b.target.seq);
+      let batch: Pending[] = [];
+      const named = new Set<string>();
+      for (const call of calls) {
+        if (batch.length === this.maxBatchSize) {
+          void this.dispatch(batch);
+          batch = [];
+          named.clear();
+        }
+        // A reference to a call outside this batch request: wait for it, then substitute.
+        if (![...call.refs].every((name) => named.has(name))) {
+          this.later(call).catch((error: unknown) => settle(call, () => call.reject(error)));
+          continue;
+        }
+        if (call.refs.size > 0) {
+          const dependsOn = new Set([...(call.operation.dependsOn ?? []), ...call.refs]);
+          call.operation = { ...call.operation, dependsOn: [...dependsOn] };
+        }
+        const { name } = call.target;
+        if (name !== undefined) {
+          call.operation = { ...call.operation, name };
+          named.add(name);
+        }
+        batch.push(call);
+      }
+      if (batch.length > 0) void this.dispatch(batch);
     }
   }
 
-  private async dispatch(calls: Pending[]): Promise<void> {
+  /**
+   * A call whose references point to calls sent in another batch request: it waits for them,
+   * gets their values substituted, and is queued again. It answers 424 when one of them did not
+   * succeed, and 400 when a value is not there, as the server answers for a batch.
+   */
+  private async later(call: Pending): Promise<void> {
+    const outcomes = new Map<string, CallOutcome>();
+    for (const name of call.refs) {
+      const outcome = await this.targets.get(name)?.settled();
+      if (call.settled) return;
+      if (outcome === undefined || outcome instanceof Error || !isSuccess(outcome.status)) {
+        this.answer(call, 424, `the call it references ("${name}") did not succeed`);
+        return;
+      }
+      outcomes.set(name, outcome);
+    }
     try {
-      for await (const { index, entry } of this.streamOperations(calls.map((c) => c.operation))) {
+      call.operation = renderPipelined(call.operation, outcomes);
+    } catch (error) {
+      if (!(error instanceof UnmatchedPipelinedReference)) throw error;
+      this.answer(call, 400, `a reference ${error.message}`);
+      return;
+    }
+    call.refs = new Set();
+    this.enqueue(call);
+  }
+
+  /** Settles a call the client answers itself, in the shape of the server's error entries. */
+  private answer(call: Pending, code: number, message: string): void {
+    const entry: BatchResult = {
+      method: call.operation.method,
+      url: call.operation.url,
+      code,
+      headers: { 'content-type': 'application/json; charset=utf-8' },
+      body: { statusCode: code, message },
+    };
+    call.target.settle(outcomeOf(entry));
+    settle(call, () => call.resolve(toResponse(entry, call.url)));
+  }
+
+  private async dispatch(calls: Pending[]): Promise<void> {
+    const operations = calls.map((call) => call.operation);
+    try {
+      for await (const { index, entry } of this.streamOperations(operations, calls[0]?.transport)) {
         const call = calls[index];
         if (!call) continue;
-        const response = this.responseOf(call.operation, index, entry);
+        const received =
+          entry && this.cache ? this.cache.received(call.operation, entry, call.validated) : entry;
+        const response = this.responseOf(call.operation, index, received);
+        call.target.settle(received ? outcomeOf(received) : (response as Error));
         settle(call, () =>
           response instanceof Response ? call.resolve(response) : call.reject(response),
         );
@@ -217,10 +484,12 @@ export class BatchClient {
  */
 async function toOperation(request: Request, url: URL): Promise<BatchOperation | undefined> {
   if (!METHODS.has(request.method)) return undefined;
+  const headers = headersOf(request.headers);
+  addCacheModeHeaders(headers, request.cache);
   const operation: BatchOperation = {
     method: request.method as BatchOperation['method'],
     url: targetOf(url),
-    headers: headersOf(request.headers),
+    headers,
   };
   if (request.body === null) return operation;
   const type = request.headers.get('content-type') ?? '';
@@ -238,6 +507,22 @@ async function toOperation(request: Request, url: URL): Promise<BatchOperation |
     return operation;
   }
   return undefined;
+}
+
+/**
+ * The request headers the Fetch standard adds for a cache mode when the call set none, so that
+ * caches behind the batch endpoint see what they would have seen from a direct fetch.
+ */
+function addCacheModeHeaders(headers: Record<string, string>, cache: string): void {
+  const add = (name: string, value: string): void => {
+    if (!Object.hasOwn(headers, name)) headers[name] = value;
+  };
+  if (cache === 'no-store' || cache === 'reload') {
+    add('pragma', 'no-cache');
+    add('cache-control', 'no-cache');
+  } else if (cache === 'no-cache') {
+    add('cache-control', 'max-age=0');
+  }
 }
 
 /**
@@ -279,6 +564,40 @@ async function rejection(reply: Response): Promise<BatchRejectedError> {
     typeof reason === 'string' ? reason : text || `the batch was refused with ${reply.status}`,
     body,
   );
+}
+
+/** The origin of the page (or worker) the client runs in; undefined outside a browser. */
+function pageOrigin(): string | undefined {
+  return (globalThis as { location?: { origin?: string } }).location?.origin;
+}
+
+/** What references read of an entry. */
+function outcomeOf(entry: BatchResult): CallOutcome {
+  return {
+    status: entry.code,
+    headers: entry.headers,
+    body: entry.bodyEncoding === 'base64' ? undefined : entry.body,
+  };
+}
+
+/** What references read of a Response the underlying fetch gave. */
+async function outcomeOfResponse(response: Response): Promise<CallOutcome> {
+  const headers: Record<string, string> = {};
+  response.headers.forEach((value, name) => {
+    headers[name] = value;
+  });
+  const text = await response.text();
+  let body: unknown = text;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: references read the text.
+  }
+  return { status: response.status, headers, body };
+}
+
+function isSuccess(status: number): boolean {
+  return status >= 200 && status < 300;
 }
 
 function settled(outcome: Response | BatchEntryMissingError): PromiseSettledResult<Response> {

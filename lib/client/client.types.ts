@@ -6,6 +6,12 @@ export type FetchHeadersInit = NonNullable<ConstructorParameters<typeof Headers>
 /** What `fetch()` takes as its first argument. @publicApi */
 export type FetchInput = Parameters<typeof globalThis.fetch>[0];
 
+/** What `fetch()` takes as its second argument. @publicApi */
+export type FetchInit = NonNullable<Parameters<typeof globalThis.fetch>[1]>;
+
+/** The `credentials` of a fetch: whether the browser sends and stores cookies. @publicApi */
+export type FetchCredentials = NonNullable<FetchInit['credentials']>;
+
 /**
  * Options of {@link BatchClient}.
  * @publicApi
@@ -21,6 +27,27 @@ export interface BatchClientOptions {
   maxBatchSize?: number;
   /** Milliseconds `client.fetch` waits to gather calls into one batch. Default `0`: calls made before the event loop turns. */
   windowMs?: number;
+  /**
+   * The `credentials` of calls that give none, as fetch's own default: `'same-origin'`. Batches
+   * are sent with their calls' credentials; calls with different credentials never share one.
+   */
+  credentials?: FetchCredentials;
+  /**
+   * Whether to ask for a streamed (NDJSON) reply, where each call resolves as soon as its own
+   * operation has finished. A streamed reply carries no `Set-Cookie`, so by default (`'auto'`)
+   * the client streams only a batch whose reply could not store a cookie anyway: outside a
+   * browser, with `credentials: 'omit'`, or with `'same-origin'` to another origin. `true`
+   * always streams (cookies the operations set are lost); `false` never does.
+   */
+  stream?: boolean | 'auto';
+  /**
+   * A private HTTP cache (RFC 9111) for the GETs of `client.fetch`: a fresh response costs no
+   * round trip, a stale one with a validator goes out with `If-None-Match` or
+   * `If-Modified-Since` and its 304 resolves with the kept body. By default (`'auto'`) on in a
+   * browser, where a direct fetch would have gone through the browser's cache, and off
+   * elsewhere, where the global fetch has none.
+   */
+  httpCache?: boolean | 'auto';
 }
 
 /**

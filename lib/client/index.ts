@@ -3,9 +3,16 @@ export { BatchClient } from './batch.client.js';
 export { BatchEntryMissingError, BatchRejectedError } from './client.errors.js';
 export { ref } from './client.reference.js';
 export type {
+  PipelinedHeaderName,
+  PipelinedPath,
+  PipelinedResponse,
+} from './pipelined.response.js';
+export type {
   BatchClientOptions,
   BatchRequestInit,
+  FetchCredentials,
   FetchHeadersInit,
+  FetchInit,
   FetchInput,
   BatchEntryOutcome,
   // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept for code written against 0.1 previews

@@ -37,8 +37,7 @@ export class BatchReferences {
 
   /** Only called once the referenced operation has finished: it is a dependency. */
   readonly lookup: ReferenceLookup = (reference) => {
-    // The canonical path, so `$.a` and `$['a']` are one reference.
-    const key = `${reference.name}:${reference.source ?? reference.query.toString()}`;
+    const key = keyOf(reference);
     let match = this.matches.get(key);
     if (match === undefined) {
       try {
@@ -66,11 +65,29 @@ export class BatchReferences {
       }
       return new MeasuredMatch([path], true, this.sizer);
     }
-    const body = target === undefined ? undefined : this.results[target]?.body;
+    const result = target === undefined ? undefined : this.results[target];
+    if (reference.source === 'status') {
+      if (result === undefined) throw new UnmatchedReferenceError(reference);
+      return new MeasuredMatch([result.code], true, this.sizer);
+    }
+    if (reference.source === 'header') {
+      const value = result?.headers[reference.header ?? ''];
+      if (value === undefined) throw new UnmatchedReferenceError(reference);
+      // Field lines of one name combine with commas (RFC 9110, 5.3).
+      return new MeasuredMatch([Array.isArray(value) ? value.join(', ') : value], true, this.sizer);
+    }
+    const body = result?.body;
     const values = body === undefined ? [] : evaluateReference(reference, body, this.query);
     if (values.length === 0) throw new UnmatchedReferenceError(reference);
     return new MeasuredMatch(values, reference.singular, this.sizer);
   }
+}
+
+/** One key per distinct reference: the canonical path, so `$.a` and `$['a']` are one. */
+function keyOf(reference: Reference): string {
+  const { name, source, header, query } = reference;
+  if (source === undefined) return `${name}:${query.toString()}`;
+  return header === undefined ? `${name}:@${source}` : `${name}:@header.${header}`;
 }
 
 /**

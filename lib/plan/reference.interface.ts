@@ -10,11 +10,15 @@ export interface Reference {
   /** True when the path can match at most one value (RFC 9535 singular query). */
   readonly singular: boolean;
   /**
-   * `'location'` for `{result=NAME:@location}`: the path of the `Location` header of NAME's
+   * Where the value comes from when not the body: `'status'` for `{result=NAME:@status}` (the
+   * status code), `'header'` for `{result=NAME:@header.NAME}` (a response header's value, e.g.
+   * an ETag for `If-Match`), and `'location'` for `{result=NAME:@location}`: the path of the `Location` header of NAME's
    * response (the entity it created), inserted into a url as a path, not encoded. OData's `$1`
    * in a change set maps onto it.
    */
-  readonly source?: 'location';
+  readonly source?: 'location' | 'status' | 'header';
+  /** For `{result=NAME:@header.NAME}`: the response header's name, lower case. */
+  readonly header?: string;
 }
 
 /**

@@ -30,6 +30,20 @@ describe('parseTemplate', () => {
     ]);
   });
 
+  it("reads @status and @header.NAME as parts of the response, the header's name in lower case", () => {
+    const [status, etag, location] = refs(
+      '{result=x:@status}{result=x:@header.ETag}{result=x:@location}',
+    );
+    expect(status).toMatchObject({ name: 'x', source: 'status', singular: true });
+    expect(status?.header).toBeUndefined();
+    expect(etag).toMatchObject({
+      source: 'header',
+      header: 'etag',
+      text: '{result=x:@header.ETag}',
+    });
+    expect(location).toMatchObject({ source: 'location' });
+  });
+
   it('reads a closing brace inside a quoted name as part of the path', () => {
     const [reference] = refs("{result=x:$['a}b']}");
     expect(reference?.text).toBe("{result=x:$['a}b']}");
@@ -46,6 +60,10 @@ describe('parseTemplate', () => {
     ['{result=x:id}', /invalid JSONPath/],
     ['{result=x:$.items[?@.id > 1]}', /filters are not allowed/],
     ["{result=x:$[?match(@.a, '(a+)+$')]}", /filters are not allowed/],
+    ['{result=x:@etag}', /names no part of a response: @status, @location and @header.NAME/],
+    ['{result=x:@header.}', /names no part of a response/],
+    ['{result=x:@header.a b}', /names no part of a response/],
+    ['{result=x:@header.Set-Cookie}', /reads set-cookie; cookies reach later operations/],
   ])('refuses %s', (text, message) => {
     expect(() => parseTemplate(text)).toThrow(ReferenceSyntaxError);
     expect(() => parseTemplate(text)).toThrow(message);

@@ -17,6 +17,15 @@ export const DEFAULT_MAX_PATH_LENGTH = 256;
 const EXCERPT = 60;
 /** The path of `{result=NAME:@location}`: the Location header of NAME's response. */
 const LOCATION = '@location';
+/** `{result=NAME:@status}`: the status code of NAME's response. */
+const STATUS = '@status';
+/** `{result=NAME:@header.etag}`: a header of NAME's response (a field name, RFC 9110 token). */
+const HEADER = /^@header\.([!#$%&'*+.^_`|~0-9A-Za-z-]+)$/;
+/**
+ * Response headers no reference reads: cookies reach later operations through the batch's
+ * cookie jar, never as text an operation could carry elsewhere.
+ */
+const UNREFERENCED_HEADERS: ReadonlySet<string> = new Set(['set-cookie', 'set-cookie2']);
 const ROOT = jsonpath.compile('$');
 
 /**
@@ -70,6 +79,22 @@ function parseReference(text: string, start: number, maxPathLength: number): Ref
   // Not a JSONPath (those start with `$`), so no reference that parsed before means this now.
   if (path === LOCATION) {
     return { name, text: written, query: ROOT, singular: true, source: 'location' };
+  }
+  if (path === STATUS)
+    return { name, text: written, query: ROOT, singular: true, source: 'status' };
+  if (path.startsWith('@')) {
+    const header = HEADER.exec(path)?.[1]?.toLowerCase();
+    if (header === undefined || path.length > maxPathLength) {
+      throw new ReferenceSyntaxError(
+        `reference "${excerpt(text, start)}" names no part of a response: @status, @location and @header.NAME are`,
+      );
+    }
+    if (UNREFERENCED_HEADERS.has(header)) {
+      throw new ReferenceSyntaxError(
+        `reference "${written}" reads ${header}; cookies reach later operations through the batch's cookie jar`,
+      );
+    }
+    return { name, text: written, query: ROOT, singular: true, source: 'header', header };
   }
   // Compiling costs in proportion to the path (about 0.5 s a MiB) and json-p3's parser recurses
   // on nesting: a path is held to a length no real reference comes near, before it is compiled.

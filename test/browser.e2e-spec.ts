@@ -1,0 +1,448 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Page } from 'puppeteer-core';
+import type * as Client from 'nestjs-batch/client';
+import { browserSessionModule, pageHtml } from './fixtures/browser-session.fixtures.js';
+import { CacheableModule } from './fixtures/cacheable.fixtures.js';
+import {
+  bundleClient,
+  describeWithChromium,
+  launchChromium,
+  type TestBrowser,
+} from './utils/chromium.js';
+import { forEachPlatform } from './utils/platforms.js';
+import { portOf, useTestApp, type TestApp } from './utils/test-app.js';
+
+/** The client's exports, as the bundle sets them on the page's global object. */
+declare const nb: typeof Client;
+
+/** What a page saw of one call: its status and JSON body. */
+interface Seen {
+  status: number;
+  body: { user?: string | null; sid?: string; message?: string };
+}
+
+/** What a page's client sent: one line per batch request. */
+interface Sent {
+  accept: string | null;
+  credentials: string | undefined;
+  contentType: string | null;
+}
+
+/**
+ * Runs the session's life through `client.fetch` in the page: no cookie, login, a later call,
+ * the cookie rotated by an operation, a call after it, logout, a call after that. The client
+ * gets `options`, each call `init`; the batches it sent are returned too.
+ */
+function sessionLife(
+  page: Page,
+  endpoint: string,
+  options: Partial<Client.BatchClientOptions>,
+  init: RequestInit,
+): Promise<{ steps: Seen[]; sent: Sent[]; visibleCookie: string }> {
+  return page.evaluate(
+    async (endpoint, options, init) => {
+      const sent: Sent[] = [];
+      const client = new nb.BatchClient({
+        ...options,
+        endpoint,
+        fetch: async (input, request) => {
+          const reply = await fetch(input, request);
+          sent.push({
+            accept: new Headers(request?.headers).get('accept'),
+            credentials: request?.credentials,
+            contentType: reply.headers.get('content-type'),
+          });
+          return reply;
+        },
+      });
+      const steps: Seen[] = [];
+      const call = async (url: string, more: RequestInit = {}): Promise<void> => {
+        const response = await client.fetch(url, { ...init, ...more });
+        steps.push({ status: response.status, body: (await response.json()) as Seen['body'] });
+      };
+      const json = { 'content-type': 'application/json' };
+      await call('/session/me');
+      await call('/session', { method: 'POST', headers: json, body: '{"user":"ada"}' });
+      await call('/session/me');
+      await call('/session/rotate', { method: 'POST' });
+      await call('/session/me');
+      await call('/session', { method: 'DELETE' });
+      await call('/session/me');
+      const { document } = globalThis as unknown as { document: { cookie: string } };
+      return { steps, sent, visibleCookie: document.cookie };
+    },
+    endpoint,
+    options,
+    init,
+  );
+}
+
+/** The life of a session as a direct fetch shows it: the statuses and who each call was. */
+function expectSessionLife(steps: Seen[]): void {
+  expect(steps.map((step) => step.status)).toEqual([401, 200, 200, 200, 200, 200, 401]);
+  const [, login, me, rotated, afterRotation] = steps;
+  expect(me?.body).toEqual({ user: 'ada', sid: login?.body.sid });
+  expect(rotated?.body.sid).not.toBe(login?.body.sid);
+  // The old session is gone on the server: this call could only pass with the rotated cookie.
+  expect(afterRotation?.body).toEqual({ user: 'ada', sid: rotated?.body.sid });
+}
+
+/** A page server on another port: the cross-origin front end. */
+async function startPageServer(script: () => string): Promise<{ server: Server; port: number }> {
+  const server = createServer((request, response) => {
+    const js = request.url === '/client.js';
+    response.writeHead(200, {
+      'content-type': js ? 'text/javascript; charset=utf-8' : 'text/html; charset=utf-8',
+    });
+    response.end(js ? script() : pageHtml('/client.js'));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, port: (server.address() as AddressInfo).port };
+}
+
+describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
+  let chromium: TestBrowser | undefined;
+  let script = '';
+  let pages: { server: Server; port: number } | undefined;
+  /** Same site, another origin: what an app at app.example.com calling api.example.com is. */
+  const pageOrigin = (): string => `http://localhost:${pages!.port}`;
+  const apiOf = (t: TestApp): string => `http://localhost:${portOf(t)}`;
+
+  beforeAll(async () => {
+    script = await bundleClient();
+    pages = await startPageServer(() => script);
+    chromium = await launchChromium();
+  });
+  afterAll(async () => {
+    await chromium?.close();
+    await new Promise((resolve) => pages?.server.close(resolve));
+  });
+
+  let page: Page;
+  beforeEach(async () => {
+    // A fresh context each test: no cookie from another test.
+    const context = await chromium!.browser.createBrowserContext();
+    page = await context.newPage();
+  });
+  afterEach(() => page.browserContext().close());
+
+  const open = async (url: string): Promise<void> => {
+    await page.goto(url);
+    await page.waitForFunction(() => typeof nb === 'object');
+  };
+
+  forEachPlatform(() => {
+    const t = useTestApp({
+      imports: [browserSessionModule(() => script), CacheableModule],
+      configure: (app) => app.enableCors({ origin: pageOrigin(), credentials: true }),
+    });
+
+    describe('cookie sessions', () => {
+      it('keeps a session on the same origin: login, later calls, a rotated cookie, logout', async () => {
+        await open(`${apiOf(t)}/page`);
+        const { steps, sent, visibleCookie } = await sessionLife(page, '/batch', {}, {});
+        expectSessionLife(steps);
+        expect(visibleCookie).toBe('');
+        expect(sent).toHaveLength(7);
+        // The replies that could set a cookie were JSON, which carries the operations' Set-Cookie.
+        expect(sent.every((batch) => batch.contentType?.startsWith('application/json'))).toBe(true);
+      });
+
+      it("keeps a session across origins with the client's credentials: 'include'", async () => {
+        await open(pageOrigin());
+        const { steps, sent } = await sessionLife(
+          page,
+          `${apiOf(t)}/batch`,
+          { credentials: 'include' },
+          {},
+        );
+        expectSessionLife(steps);
+        expect(sent.map((batch) => batch.credentials)).toEqual(Array(7).fill('include'));
+      });
+
+      it("keeps a session across origins with each call's credentials: 'include'", async () => {
+        await open(pageOrigin());
+        const { steps } = await sessionLife(
+          page,
+          `${apiOf(t)}/batch`,
+          {},
+          { credentials: 'include' },
+        );
+        expectSessionLife(steps);
+      });
+
+      it('never puts calls with different credentials in one batch request', async () => {
+        await open(pageOrigin());
+        const result = await page.evaluate(
+          async (endpoint) => {
+            const login = await fetch(endpoint.replace('/batch', '/session'), {
+              method: 'POST',
+              credentials: 'include',
+              headers: { 'content-type': 'application/json' },
+              body: '{"user":"bob"}',
+            });
+            let batches = 0;
+            const client = new nb.BatchClient({
+              endpoint,
+              fetch: (input, init) => {
+                batches++;
+                return fetch(input, init);
+              },
+            });
+            const [withCookie, without] = await Promise.all([
+              client.fetch('/session/me', { credentials: 'include' }),
+              client.fetch('/session/me'),
+            ]);
+            return {
+              login: login.status,
+              with: withCookie.status,
+              without: without.status,
+              batches,
+            };
+          },
+          `${apiOf(t)}/batch`,
+        );
+        expect(result).toEqual({ login: 200, with: 200, without: 401, batches: 2 });
+      });
+    });
+
+    describe('HTTP caching', () => {
+      /** The page reads three cacheable resources twice; what each reading cost. */
+      interface Readings {
+        /** Requests that went to the server, per reading (a batch request counts once). */
+        roundTrips: number[];
+        /** Response bytes the network carried, per reading. */
+        bytes: number[];
+      }
+      const counts = async (): Promise<{ built: number; notModified: number }> =>
+        (
+          await fetch(`${apiOf(t).replace('localhost', '127.0.0.1')}/cacheable/counts`)
+        ).json() as Promise<{
+          built: number;
+          notModified: number;
+        }>;
+      const urls = ['/cacheable/fresh', '/cacheable/validated', '/cacheable/varied'];
+
+      it("keeps the browser cache's savings through client.fetch: fresh reads free, 304s bodiless", async () => {
+        await open(`${apiOf(t)}/page`);
+        const before = await counts();
+        const direct = await page.evaluate(async (urls): Promise<Readings> => {
+          const readings: Readings = { roundTrips: [], bytes: [] };
+          for (let round = 0; round < 2; round++) {
+            performance.clearResourceTimings();
+            await Promise.all(urls.map(async (url) => (await fetch(url)).json()));
+            const entries = performance.getEntriesByType('resource') as unknown as {
+              transferSize: number;
+            }[];
+            const sent = entries.filter((entry) => entry.transferSize > 0);
+            readings.roundTrips.push(sent.length);
+            readings.bytes.push(sent.reduce((sum, entry) => sum + entry.transferSize, 0));
+          }
+          return readings;
+        }, urls);
+        const afterDirect = await counts();
+        const batched = await page.evaluate(async (urls): Promise<Readings> => {
+          const readings: Readings = { roundTrips: [], bytes: [] };
+          let trips = 0;
+          const client = new nb.BatchClient({
+            endpoint: '/batch',
+            fetch: (input, init) => {
+              trips++;
+              return fetch(input, init);
+            },
+          });
+          for (let round = 0; round < 2; round++) {
+            trips = 0;
+            performance.clearResourceTimings();
+            await Promise.all(urls.map(async (url) => (await client.fetch(url)).json()));
+            const entries = performance.getEntriesByType('resource') as unknown as {
+              transferSize: number;
+            }[];
+            readings.roundTrips.push(trips);
+            readings.bytes.push(entries.reduce((sum, entry) => sum + entry.transferSize, 0));
+          }
+          return readings;
+        }, urls);
+        const afterBatched = await counts();
+        // Bodies the app built and sent: 3 on the first reading, none on the second, either way.
+        expect(afterDirect.built - before.built).toBe(3);
+        expect(afterBatched.built - afterDirect.built).toBe(3);
+        // The second reading: the fresh ones cost nothing, the no-cache one a 304.
+        expect(afterDirect.notModified - before.notModified).toBe(1);
+        expect(afterBatched.notModified - afterDirect.notModified).toBe(1);
+        expect(direct.roundTrips).toEqual([3, 1]);
+        expect(batched.roundTrips).toEqual([1, 1]);
+        expect(batched.bytes[1]).toBeLessThan(batched.bytes[0]!);
+        if (process.env.BATCH_REPORT_CACHE) console.log(JSON.stringify({ direct, batched }));
+      });
+    });
+
+    describe('what a front end relies on', () => {
+      it('batches calls made in the same tick into one request, each with its own Response', async () => {
+        await open(`${apiOf(t)}/page`);
+        const result = await page.evaluate(async () => {
+          let batches = 0;
+          const client = new nb.BatchClient({
+            endpoint: '/batch',
+            fetch: (input, init) => {
+              batches++;
+              return fetch(input, init);
+            },
+          });
+          const responses = await Promise.all(
+            ['/echo?n=1', '/echo?n=2', '/teapot'].map((url) => client.fetch(url)),
+          );
+          const bodies = (await Promise.all(responses.map((r) => r.json()))) as {
+            query?: { n?: string };
+          }[];
+          return {
+            batches,
+            statuses: responses.map((r) => r.status),
+            urls: responses.map((r) => new URL(r.url).pathname + new URL(r.url).search),
+            n: bodies.map((body) => body.query?.n ?? null),
+          };
+        });
+        expect(result).toEqual({
+          batches: 1,
+          statuses: [200, 200, 418],
+          urls: ['/echo?n=1', '/echo?n=2', '/teapot'],
+          n: ['1', '2', null],
+        });
+      });
+
+      it('streams a batch whose reply stores no cookie: a fast call resolves before a slow one', async () => {
+        await open(pageOrigin());
+        const result = await page.evaluate(
+          async (endpoint) => {
+            const types: (string | null)[] = [];
+            const client = new nb.BatchClient({
+              endpoint,
+              fetch: async (input, init) => {
+                const reply = await fetch(input, init);
+                types.push(reply.headers.get('content-type'));
+                return reply;
+              },
+            });
+            const order: string[] = [];
+            await Promise.all(
+              ['/slow/300', '/echo'].map((url) =>
+                client.fetch(url).then(() => {
+                  order.push(url);
+                }),
+              ),
+            );
+            return { types, order };
+          },
+          `${apiOf(t)}/batch`,
+        );
+        expect(result.types).toHaveLength(1);
+        expect(result.types[0]).toMatch(/^application\/x-ndjson/);
+        expect(result.order).toEqual(['/echo', '/slow/300']);
+      });
+
+      it('removes a call aborted before its batch is sent; the others still run', async () => {
+        await open(`${apiOf(t)}/page`);
+        const result = await page.evaluate(async () => {
+          const client = new nb.BatchClient({ endpoint: '/batch' });
+          const abort = new AbortController();
+          const kept = client.fetch('/echo?kept=1');
+          const dropped = client.fetch('/echo?dropped=1', { signal: abort.signal });
+          abort.abort();
+          const [keptResult, droppedResult] = await Promise.allSettled([kept, dropped]);
+          return {
+            kept: keptResult.status === 'fulfilled' ? keptResult.value.status : 'rejected',
+            dropped:
+              droppedResult.status === 'rejected'
+                ? (droppedResult.reason as Error).name
+                : 'fulfilled',
+          };
+        });
+        expect(result).toEqual({ kept: 200, dropped: 'AbortError' });
+        expect(t.recorder.count('echo')).toBe(1);
+      });
+
+      it('sends dependent calls written as ordinary code in one batch request', async () => {
+        await open(`${apiOf(t)}/page`);
+        const result = await page.evaluate(async () => {
+          let batches = 0;
+          const client = new nb.BatchClient({
+            endpoint: '/batch',
+            fetch: (input, init) => {
+              batches++;
+              return fetch(input, init);
+            },
+          });
+          const json = { 'content-type': 'application/json' };
+          const created = client.fetch('/items', {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({ name: 'pipelined' }),
+          });
+          const updated = client.fetch(`/items/${created.ref('$.id')}`, {
+            method: 'PATCH',
+            headers: json,
+            body: JSON.stringify({ qty: 3 }),
+          });
+          const [a, b] = await Promise.all([created, updated]);
+          return { batches, created: a.status, updated: await b.json() };
+        });
+        expect(result).toEqual({
+          batches: 1,
+          created: 201,
+          updated: { id: expect.any(Number), name: 'pipelined', qty: 3 },
+        });
+      });
+
+      it('splits more calls than maxBatchSize into several batch requests', async () => {
+        await open(`${apiOf(t)}/page`);
+        const result = await page.evaluate(async () => {
+          const sizes: number[] = [];
+          const client = new nb.BatchClient({
+            endpoint: '/batch',
+            maxBatchSize: 2,
+            fetch: (input, init) => {
+              sizes.push((JSON.parse(init?.body as string) as { data: unknown[] }).data.length);
+              return fetch(input, init);
+            },
+          });
+          const responses = await Promise.all(
+            [1, 2, 3, 4, 5].map((n) => client.fetch(`/echo?n=${n}`)),
+          );
+          return { sizes, statuses: responses.map((r) => r.status) };
+        });
+        expect(result).toEqual({ sizes: [2, 2, 1], statuses: [200, 200, 200, 200, 200] });
+      });
+    });
+  });
+
+  describe('an API without a CORS set-up', () => {
+    forEachPlatform(() => {
+      const t = useTestApp({ imports: [browserSessionModule(() => script)] });
+
+      it('rejects each cross-origin call as the browser rejects a direct fetch', async () => {
+        await open(pageOrigin());
+        const result = await page.evaluate(
+          async (endpoint) => {
+            const client = new nb.BatchClient({ endpoint });
+            const direct = await fetch(`${endpoint.replace('/batch', '')}/echo`).catch(
+              (error: unknown) => (error as Error).name,
+            );
+            const batched = await Promise.allSettled([
+              client.fetch('/echo'),
+              client.fetch('/session/me'),
+            ]);
+            return {
+              direct,
+              batched: batched.map((one) =>
+                one.status === 'rejected' ? (one.reason as Error).name : one.value.status,
+              ),
+            };
+          },
+          `${apiOf(t)}/batch`,
+        );
+        expect(result).toEqual({ direct: 'TypeError', batched: ['TypeError', 'TypeError'] });
+      });
+    });
+  });
+});
