@@ -2,13 +2,10 @@ import pg from 'pg';
 import { startAtomicApp } from './utils/atomic-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { postgresBinaries, startPostgres, type TestPostgres } from './utils/postgres.js';
+import { describeNeeding } from './utils/system-package.js';
 
 const bin = postgresBinaries();
-if (!bin) {
-  // Only when the binaries are absent; .ci/run installs Debian's `postgresql`.
-  console.warn('atomic-postgres: no PostgreSQL binaries (initdb, pg_ctl): suite skipped');
-}
-const describeWithPostgres = bin ? describe : describe.skip;
+const describeWithPostgres = describeNeeding(bin !== undefined, 'apt-get install postgresql');
 
 /** A fresh database on the server, for one test. */
 async function createDatabase(serverUrl: string, name: string): Promise<string> {
