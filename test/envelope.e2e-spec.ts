@@ -252,7 +252,10 @@ forEachPlatform(() => {
         ]).expect(200);
         const [, nested] = entries(response);
         expect(nested?.code).toBe(403);
-        expect(nested?.body.message).toBe('This route cannot be reached from inside a batch');
+        expect(nested?.body).toMatchObject({
+          reason: 'nested-batch',
+          message: 'A batch cannot be sent as an operation of a batch',
+        });
         expect(t.recorder.count('items.create')).toBe(0);
       });
     });

@@ -9,6 +9,11 @@ export function failureReasonOf(result: BatchResult): BatchEntryFailureReason | 
   return reasons.get(result);
 }
 
+/** Marks the app's answer as the library's refusal, made by its guard inside the pipeline. */
+export function refusedInApp(result: BatchResult, reason: BatchEntryFailureReason): void {
+  reasons.set(result, reason);
+}
+
 function failure(
   operation: BatchOperation,
   url: string,

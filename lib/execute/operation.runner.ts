@@ -10,6 +10,7 @@ import {
   type StartWork,
 } from '../dispatch/operation.task.js';
 import { decodeResponseBody } from '../dispatch/response.body.js';
+import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { BatchPlan, PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
@@ -21,6 +22,7 @@ import {
   dependencyFailed,
   dispatchFailed,
   excluded,
+  refusedInApp,
   renderFailed,
   replyTooLarge,
   responseTooLarge,
@@ -128,6 +130,8 @@ export class OperationRunner {
           let result: BatchResult;
           try {
             result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
+            const refusal = libraryRefusalOf(request.info);
+            if (refusal !== undefined) refusedInApp(result, refusal);
             cookies.store(result);
           } catch (error) {
             result = dispatchFailed(operation, url, label, error, false);
