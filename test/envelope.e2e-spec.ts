@@ -44,6 +44,11 @@ forEachPlatform(() => {
     ],
     ['a misspelt field', { data: [{ ...ok, bdy: {} }] }, /data\.0\.property bdy should not exist/],
     [
+      'a misspelt field, with the field it is likely a typo of',
+      { data: [{ ...ok, dependOn: ['a'] }] },
+      /data\.0\.property dependOn should not exist; did you mean "dependsOn"\?/,
+    ],
+    [
       'omitResponseOnSuccess as text',
       { data: [{ ...ok, omitResponseOnSuccess: 'yes' }] },
       /data\.0\.omitResponseOnSuccess must be a boolean/,
