@@ -22,7 +22,8 @@ import {
   dependencyFailed,
   dispatchFailed,
   excluded,
-  refusedInApp,
+  failedFor,
+  failureReasonOf,
   renderFailed,
   replyTooLarge,
   responseTooLarge,
@@ -82,12 +83,26 @@ export class OperationRunner {
     const planned = plan.operations[index] as PlannedOperation;
     const { operation, label } = planned;
     if (failedDependency !== undefined) {
+      const describe = (at: number) => ({
+        index: at,
+        label: plan.operations[at]?.label ?? String(at),
+        code: results[at]?.code ?? 0,
+      });
+      const dependency = results[failedDependency];
+      const rolledBack =
+        dependency && failureReasonOf(dependency) === 'rolled-back'
+          ? (dependency.body as { atomicityGroup: string; failedOperation: number })
+          : undefined;
       return doneAtOnce(
-        dependencyFailed(operation, label, {
-          index: failedDependency,
-          label: plan.operations[failedDependency]?.label ?? String(failedDependency),
-          code: results[failedDependency]?.code ?? 0,
-        }),
+        dependencyFailed(
+          operation,
+          label,
+          describe(failedDependency),
+          rolledBack && {
+            name: rolledBack.atomicityGroup,
+            failed: describe(rolledBack.failedOperation),
+          },
+        ),
       )(done, fail);
     }
 
@@ -131,7 +146,7 @@ export class OperationRunner {
           try {
             result = this.toResult(operation, url, response, label, reply, batch.entryHeaders);
             const refusal = libraryRefusalOf(request.info);
-            if (refusal !== undefined) refusedInApp(result, refusal);
+            if (refusal !== undefined) failedFor(result, refusal);
             cookies.store(result);
           } catch (error) {
             result = dispatchFailed(operation, url, label, error, false);
