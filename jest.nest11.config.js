@@ -16,7 +16,7 @@ export default {
   testMatch: ['**/*.e2e-spec.ts'],
   // Throttler, tracing, openapi-optional and the atomic-group suites run a Nest 12 app of their
   // own in a child process (the built package against the root's node_modules); fuzzing adds
-  // time, not coverage.
+  // time, not coverage. The docs' snippets boot as apps of their own too (test/docs/).
   testPathIgnorePatterns: [
     '/node_modules/',
     'throttler',
@@ -25,6 +25,7 @@ export default {
     'atomic-groups',
     'atomic-postgres',
     'fuzz',
+    'snippets',
   ],
   moduleNameMapper: {
     '^@nestjs/(common|core|platform-express|platform-fastify|swagger|testing)(/.*)?$':

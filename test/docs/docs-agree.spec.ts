@@ -1,0 +1,48 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/** What the docs say that a file of the repository decides: each claim held to its source. */
+const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
+const read = (file: string): string => readFileSync(join(root, file), 'utf8');
+
+describe('the docs agree with what decides', () => {
+  it("README's performance figures are bench/results.json's (scripts/readme-figures.mjs)", () => {
+    expect(() =>
+      execFileSync(process.execPath, [join(root, 'scripts/readme-figures.mjs'), '--check'], {
+        stdio: 'pipe',
+      }),
+    ).not.toThrow();
+  });
+
+  it('compatibility.md lists every suite the Nest 11 run leaves out, and no other', async () => {
+    const config = pathToFileURL(join(root, 'jest.nest11.config.js')).href;
+    const { default: nest11 } = (await import(config)) as {
+      default: { testPathIgnorePatterns?: string[] };
+    };
+    const page = read('docs/compatibility.md');
+    const list = page.slice(
+      page.indexOf('<!-- nest11-exclusions:start -->'),
+      page.indexOf('<!-- nest11-exclusions:end -->'),
+    );
+    const documented = [...list.matchAll(/`([\w-]+)`/g)].map((match) => match[1]);
+    const excluded = (nest11.testPathIgnorePatterns ?? []).filter(
+      (pattern) => pattern !== '/node_modules/',
+    );
+    expect([...documented].sort()).toEqual([...excluded].sort());
+  });
+
+  it("README and compatibility.md give package.json's Node range", () => {
+    const { engines } = JSON.parse(read('package.json')) as { engines: { node: string } };
+    const bounds = [...engines.node.matchAll(/(\d+)\.(\d+)\.\d+/g)].map((m) => `${m[1]}.${m[2]}`);
+    expect(bounds).toEqual(['20.19', '22.12', '24.0']);
+    for (const file of ['README.md', 'docs/compatibility.md']) {
+      expect(`${file}: ${read(file)}`).toMatch(/20\.19[\s\S]*22\.12[\s\S]*24/);
+    }
+  });
+
+  it('README stays short: details go in docs/', () => {
+    expect(Buffer.byteLength(read('README.md'))).toBeLessThan(16_000);
+  });
+});
