@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import ts from 'typescript';
 
 /** What the docs say that a file of the repository decides: each claim held to its source. */
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -40,6 +41,27 @@ describe('the docs agree with what decides', () => {
     for (const file of ['README.md', 'docs/compatibility.md']) {
       expect(`${file}: ${read(file)}`).toMatch(/20\.19[\s\S]*22\.12[\s\S]*24/);
     }
+  });
+
+  it('errors.md names every reason and every exception the library exports', () => {
+    const source = ts.createSourceFile(
+      'batch.exceptions.ts',
+      read('lib/batch.exceptions.ts'),
+      ts.ScriptTarget.Latest,
+    );
+    const reasons = source.statements
+      .filter(ts.isTypeAliasDeclaration)
+      .filter((alias) =>
+        ['BatchRefusalReason', 'BatchEntryFailureReason'].includes(alias.name.text),
+      )
+      .flatMap((alias) => (alias.type as ts.UnionTypeNode).types)
+      .map((literal) => ((literal as ts.LiteralTypeNode).literal as ts.StringLiteral).text);
+    const exceptions = [...read('lib/index.ts').matchAll(/\b(\w+Exception)\b/g)].map((m) => m[1]);
+    expect(reasons).toContain('rolled-back');
+    expect(exceptions).toContain('AtomicGroupsUnavailableException');
+    const page = read('docs/errors.md');
+    const missing = [...reasons, ...exceptions].filter((name) => !page.includes(`\`${name}\``));
+    expect(missing).toEqual([]);
   });
 
   it('README stays short: details go in docs/', () => {
