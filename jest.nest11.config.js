@@ -26,6 +26,7 @@ export default {
     'atomic-postgres',
     'fuzz',
     'snippets',
+    'sample-curls',
   ],
   moduleNameMapper: {
     '^@nestjs/(common|core|platform-express|platform-fastify|swagger|testing)(/.*)?$':

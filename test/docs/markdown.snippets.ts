@@ -14,9 +14,11 @@ export interface Snippet {
   readonly name?: string;
   /** `<!-- not-run: WHY -->` right above the fence: the reason the doc gives. */
   readonly notRun?: string;
+  /** `<!-- output: NAME -->` right above the fence: what the snippet NAME prints. */
+  readonly outputOf?: string;
 }
 
-const TAG = /^<!--\s*(snippet|not-run):\s*(.*?)\s*-->$/;
+const TAG = /^<!--\s*(snippet|not-run|output):\s*(.*?)\s*-->$/;
 
 /**
  * Every fenced block of the user docs. New pages and new blocks are picked up with nothing to
@@ -56,6 +58,7 @@ export function snippetsOf(file: string, text: string): Snippet[] {
       code: body.join('\n'),
       ...(tag?.[1] === 'snippet' ? { name: tag[2] } : {}),
       ...(tag?.[1] === 'not-run' ? { notRun: tag[2] } : {}),
+      ...(tag?.[1] === 'output' ? { outputOf: tag[2] } : {}),
     });
   }
   return found;
