@@ -49,7 +49,10 @@ export function snippetsOf(file: string, text: string): Snippet[] {
     }
     let above = start - 1;
     while (above >= 0 && (lines[above] as string).trim() === '') above--;
-    const tag = above >= 0 ? TAG.exec((lines[above] as string).trim()) : null;
+    const comment = above >= 0 ? (lines[above] as string).trim() : '';
+    // README's curl example, which scripts/check-readme-example.sh runs against the sample.
+    const tag =
+      comment === '<!-- example:start -->' ? ['', 'snippet', 'readme-example'] : TAG.exec(comment);
     found.push({
       where: `${file}:${start + 1}`,
       file,

@@ -56,6 +56,29 @@ describe('the documentation snippets', () => {
     }
   });
 
+  it('in JSON parse, unless they show an output shortened with `...` and say so', () => {
+    const unparsable = snippets
+      .filter((s) => s.lang === 'json' && s.notRun === undefined && s.outputOf === undefined)
+      .filter((s) => {
+        try {
+          JSON.parse(s.code);
+          return false;
+        } catch {
+          return true;
+        }
+      })
+      .map((s) => s.where);
+    expect(unparsable).toEqual([]);
+  });
+
+  it('in shell are run (named), or say why not', () => {
+    const unaccounted = snippets
+      .filter((s) => ['bash', 'sh', 'shell'].includes(s.lang))
+      .filter((s) => s.name === undefined && s.notRun === undefined)
+      .map((s) => s.where);
+    expect(unaccounted).toEqual([]);
+  });
+
   it('in TypeScript compile against the built package, as printed', () => {
     const program = ts.createProgram(typescript.map(fileOf), OPTIONS);
     const problems = ts.getPreEmitDiagnostics(program).map((diagnostic) => {
