@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 
@@ -62,6 +62,40 @@ describe('the docs agree with what decides', () => {
     const page = read('docs/errors.md');
     const missing = [...reasons, ...exceptions].filter((name) => !page.includes(`\`${name}\``));
     expect(missing).toEqual([]);
+  });
+
+  it('every relative link of the docs reaches a file, and a heading when it names one', () => {
+    const pages = [
+      'README.md',
+      'CONTRIBUTING.md',
+      'CHANGELOG.md',
+      'bench/README.md',
+      ...readdirSync(join(root, 'docs'))
+        .filter((name) => name.endsWith('.md'))
+        .map((name) => `docs/${name}`),
+    ];
+    /** GitHub's anchor of a heading: lower case, punctuation dropped, spaces to hyphens. */
+    const slug = (heading: string): string =>
+      heading
+        .trim()
+        .toLowerCase()
+        .replace(/[^\p{L}\p{N} _-]/gu, '')
+        .replace(/ /g, '-');
+    const anchors = (page: string): string[] =>
+      [...read(page).matchAll(/^#{1,6} (.+)$/gm)].map((m) => slug(m[1] as string));
+    const broken: string[] = [];
+    for (const page of pages) {
+      for (const [, target] of read(page).matchAll(/\]\(([^)\s]+)\)/g)) {
+        if (/^[a-z]+:/.test(target as string)) continue;
+        const [path, anchor] = (target as string).split('#') as [string, string | undefined];
+        const file = path === '' ? page : normalize(join(dirname(page), path));
+        if (!existsSync(join(root, file))) broken.push(`${page}: ${target as string}`);
+        else if (anchor && file.endsWith('.md') && !anchors(file).includes(anchor)) {
+          broken.push(`${page}: ${target as string}`);
+        }
+      }
+    }
+    expect(broken).toEqual([]);
   });
 
   it('README stays short: details go in docs/', () => {
