@@ -16,7 +16,7 @@ export default {
   testMatch: ['**/*.e2e-spec.ts'],
   // Throttler, tracing, openapi-optional and the atomic-group suites run a Nest 12 app of their
   // own in a child process (the built package against the root's node_modules); fuzzing adds
-  // time, not coverage.
+  // time, not coverage. The docs' snippets boot as apps of their own too (test/docs/).
   testPathIgnorePatterns: [
     '/node_modules/',
     'throttler',
@@ -28,6 +28,8 @@ export default {
     'atomic-postgres',
     'atomic-bounds',
     'fuzz',
+    'snippets',
+    'sample-curls',
   ],
   moduleNameMapper: {
     '^@nestjs/(common|core|platform-express|platform-fastify|swagger|testing)(/.*)?$':

@@ -42,6 +42,8 @@ export type BatchEntryFailureReason =
   | 'excluded'
   /** 403: the route is marked `@SkipBatch()`. */
   | 'skip-batch'
+  /** 403: the operation is itself a batch request: batches do not nest. */
+  | 'nested-batch'
   /** 500: the app threw before answering, or its answer could not be read. */
   | 'dispatch-failed'
   /** 504: past `operationTimeout`. */

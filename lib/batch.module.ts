@@ -45,7 +45,7 @@ import { SkipBatchGuard } from './policy/skip-batch.guard.js';
     { provide: BATCH_MODULE, useFactory: () => BatchModule },
     { provide: APP_GUARD, useClass: SkipBatchGuard },
   ],
-  exports: [BatchExecutor],
+  exports: [BatchExecutor, BATCH_OPTIONS],
 })
 export class BatchModule extends ConfigurableModuleClass {
   /** Every option has a default, so `BatchModule.forRoot()` alone is a working setup. */

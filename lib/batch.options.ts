@@ -85,10 +85,12 @@ export interface BatchModuleOptions {
   maxBodySize?: number;
   /**
    * Routes no operation may reach, whatever the route's own decorators say: an operation
-   * matching one is answered 403 before any of the app's middleware runs. Checked twice: on the
-   * operation's url before it is dispatched, and on Fastify again on the route the router
-   * matched (so `ignoreDuplicateSlashes`, `useSemicolonDelimiter`, `ignoreTrailingSlash`,
-   * `caseSensitive: false` and percent-decoding cannot get past it). An exclusion of GET covers
+   * matching one is answered 403 before any of the app's middleware runs. Checked three times:
+   * on the operation's url before it is dispatched; inside the app before its middleware (on
+   * Fastify on the route the router matched, so `ignoreDuplicateSlashes`, `useSemicolonDelimiter`,
+   * `ignoreTrailingSlash`, `caseSensitive: false` and percent-decoding cannot get past it); and
+   * after routing, by the library's guard, on the method and url the app finally routed (so
+   * middleware that rewrites them cannot either). An exclusion of GET covers
    * HEAD; under URI versioning one without the version covers every version. For routes you do
    * not own; on your own controllers, `@SkipBatch()` reads better. Default `[]`.
    */

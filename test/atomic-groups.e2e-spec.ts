@@ -132,6 +132,28 @@ forEachPlatform((platform) => {
       });
     });
 
+    it('a dependent of a rolled-back group names the member that failed, not one rolled back', async () => {
+      await shared(async (t) => {
+        const response = await postBatch(t, [
+          { method: 'POST', url: '/rows', name: 'a', atomicityGroup: 'g', body: { name: 'a' } },
+          { method: 'POST', url: '/rows', atomicityGroup: 'g', body: { name: 'fail-b' } },
+          { method: 'GET', url: '/rows/count', dependsOn: ['a'] },
+          { method: 'GET', url: '/rows/count', dependsOn: ['g'] },
+        ]).expect(200);
+        const [a, failed, ...dependents] = entries(response);
+        expect([a?.code, failed?.code]).toEqual([424, 409]);
+        for (const dependent of dependents) {
+          expect(dependent).toMatchObject({
+            code: 424,
+            body: { reason: 'dependency-failed', failedDependency: 1, atomicityGroup: 'g' },
+          });
+          expect(dependent?.body.message).toMatch(
+            /was not run: its atomicity group "g" was rolled back: operation 1 answered 409$/,
+          );
+        }
+      });
+    });
+
     it('commits a group whose writes all succeed; @Transactional() and txHost.tx inside see its transaction', async () => {
       await shared(async (t, db) => {
         const response = await postBatch(t, [

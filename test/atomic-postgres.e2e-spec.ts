@@ -7,13 +7,10 @@ import {
   startPostgres,
   type TestPostgres,
 } from './utils/postgres.js';
+import { describeNeeding } from './utils/system-package.js';
 
 const bin = postgresBinaries();
-if (!bin) {
-  // Only when the binaries are absent; .ci/run installs Debian's `postgresql`.
-  console.warn('atomic-postgres: no PostgreSQL binaries (initdb, pg_ctl): suite skipped');
-}
-const describeWithPostgres = bin ? describe : describe.skip;
+const describeWithPostgres = describeNeeding(bin !== undefined, 'apt-get install postgresql');
 
 describeWithPostgres('atomic groups on PostgreSQL (TypeORM, pg, @nestjs-cls/transactional)', () => {
   let server: TestPostgres | undefined;

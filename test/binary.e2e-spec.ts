@@ -18,7 +18,7 @@ function formData(boundary: string, file: Buffer): Buffer {
   ]);
 }
 
-/** Binary request bodies in the native format (issue 17, item 6). */
+/** Binary request bodies in the native format. */
 forEachPlatform((platform) => {
   const t = useTestApp({
     imports: [platform.name === 'express' ? MulterUploadModule : FastifyUploadModule],

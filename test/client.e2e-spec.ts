@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import {
   BatchClient,
@@ -12,6 +11,7 @@ import {
 } from 'nestjs-batch/client';
 import { useTestApp, type TestApp, withTestApp, endpointOf } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
+import { BatchEnds, BatchEndsModule, until } from './utils/wait-for.js';
 
 forEachPlatform(() => {
   /** Batch requests the app received: the proof that N calls made one round trip. */
@@ -347,20 +347,27 @@ forEachPlatform(() => {
       });
 
       it('stops the operations not yet started when the loop is left early', async () => {
-        await withTestApp({ batch: { concurrency: 1 } }, async (app) => {
-          const streaming = new BatchClient({ endpoint: endpointOf(app) });
-          for await (const { index } of streaming.stream([
-            { url: '/echo' },
-            { url: '/slow/200' },
-            { url: '/slow/200' },
-            { url: '/slow/200' },
-          ])) {
-            expect(index).toBe(0);
-            break;
-          }
-          await sleep(600);
-          expect(app.recorder.count('slow')).toBeLessThanOrEqual(1);
-        });
+        await withTestApp(
+          { batch: { concurrency: 1 }, imports: [BatchEndsModule] },
+          async (app) => {
+            const ends = app.app.get(BatchEnds);
+            const streaming = new BatchClient({ endpoint: endpointOf(app) });
+            for await (const { index } of streaming.stream([
+              { url: '/echo' },
+              { url: '/slow/200' },
+              { url: '/slow/200' },
+              { url: '/slow/200' },
+            ])) {
+              expect(index).toBe(0);
+              break;
+            }
+            expect(await ends.next()).toMatchObject({ end: 'aborted' });
+            await until(() => app.recorder.inFlight === 0, 'the started operation returned');
+            // A request of its own: a queued `/slow/200` would have started by then.
+            await app.http.get('/echo').expect(200);
+            expect(app.recorder.count('slow')).toBeLessThanOrEqual(1);
+          },
+        );
       });
     });
   });

@@ -2,7 +2,7 @@ import { forEachPlatform } from './utils/platforms.js';
 import { multipartBody, multipartParts, rawRequest } from './utils/raw-http.js';
 import { sideEffects, useTestApp } from './utils/test-app.js';
 
-/** What published batch clients send that no hand-written test did (issue 17). */
+/** What published batch clients send that no hand-written test did. */
 forEachPlatform(() => {
   const t = useTestApp();
   const multipart = { 'content-type': 'multipart/mixed; boundary=b' };

@@ -1,8 +1,8 @@
 import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { createTestApp, entries, postBatch, type TestApp, withTestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
+import { BatchEnds, BatchEndsModule, until } from './utils/wait-for.js';
 
 forEachPlatform(() => {
   describe('operations that depend on others', () => {
@@ -191,9 +191,9 @@ forEachPlatform(() => {
         // A bound, not a speed check: without the timeout this reply would never come.
         expect(elapsed).toBeGreaterThanOrEqual(290);
         expect(elapsed).toBeLessThan(1900);
-        await sleep(300);
-        expect(t.recorder.count('echo')).toBe(0);
+        // A request of its own after the reply: the queued `/echo` would have started by then.
         await t.http.get('/echo').expect(200);
+        expect(t.recorder.count('echo')).toBe(1);
       });
     });
 
@@ -218,7 +218,8 @@ forEachPlatform(() => {
 
   describe('a client that disconnects mid-batch', () => {
     it('leaves operations not yet started unstarted', async () => {
-      await withTestApp({ batch: { concurrency: 1 } }, async (t) => {
+      await withTestApp({ batch: { concurrency: 1 }, imports: [BatchEndsModule] }, async (t) => {
+        const ends = t.app.get(BatchEnds);
         const { port } = t.app.getHttpServer().address() as AddressInfo;
         const payload = JSON.stringify({
           data: [
@@ -238,12 +239,13 @@ forEachPlatform(() => {
         });
         req.on('error', () => undefined);
         req.end(payload);
-        await sleep(80);
-        expect(t.recorder.count('slow')).toBe(1);
+        await until(() => t.recorder.count('slow') === 1, 'the first operation started');
         req.destroy();
-        await sleep(500);
-        expect(t.recorder.count('echo')).toBe(0);
-        expect(t.recorder.inFlight).toBe(0);
+        expect(await ends.next()).toMatchObject({ end: 'aborted', unfinished: 6 });
+        // The abandoned `/slow/200` ends in its own time; the queue would move on after it.
+        await until(() => t.recorder.inFlight === 0, 'the started operation returned');
+        await t.http.get('/echo').expect(200);
+        expect(t.recorder.count('echo')).toBe(1);
       });
     });
   });

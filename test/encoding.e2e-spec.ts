@@ -13,7 +13,7 @@ function compressEverything(app: INestApplication): void {
   else void (app as NestFastifyApplication).register(fastifyCompress, { threshold: 0 });
 }
 
-/** An operation that asks the app for an encoded response itself (issue 17, item 7). */
+/** An operation that asks the app for an encoded response itself. */
 forEachPlatform(() => {
   const t = useTestApp({
     imports: [EncodedModule],

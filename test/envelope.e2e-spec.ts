@@ -44,6 +44,11 @@ forEachPlatform(() => {
     ],
     ['a misspelt field', { data: [{ ...ok, bdy: {} }] }, /data\.0\.property bdy should not exist/],
     [
+      'a misspelt field, with the field it is likely a typo of',
+      { data: [{ ...ok, dependOn: ['a'] }] },
+      /data\.0\.property dependOn should not exist; did you mean "dependsOn"\?/,
+    ],
+    [
       'omitResponseOnSuccess as text',
       { data: [{ ...ok, omitResponseOnSuccess: 'yes' }] },
       /data\.0\.omitResponseOnSuccess must be a boolean/,
@@ -252,7 +257,10 @@ forEachPlatform(() => {
         ]).expect(200);
         const [, nested] = entries(response);
         expect(nested?.code).toBe(403);
-        expect(nested?.body.message).toBe('This route cannot be reached from inside a batch');
+        expect(nested?.body).toMatchObject({
+          reason: 'nested-batch',
+          message: 'A batch cannot be sent as an operation of a batch',
+        });
         expect(t.recorder.count('items.create')).toBe(0);
       });
     });

@@ -186,6 +186,26 @@ forEachPlatform(() => {
         },
       ));
 
+    it("names the library's refusals made by its guard: @SkipBatch, a nested batch", () =>
+      withTestApp({ imports: [RecordingModule] }, async (t) => {
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/vault' },
+          { method: 'POST', url: '/batch', body: { data: [{ method: 'GET', url: '/echo' }] } },
+          { method: 'GET', url: '/echo' },
+        ]).expect(200);
+        expect(entries(response).map((entry) => entry?.body.reason)).toEqual([
+          'skip-batch',
+          'nested-batch',
+          undefined,
+        ]);
+        expect(operationsOf().map((operation) => [operation.status, operation.reason])).toEqual([
+          [403, 'skip-batch'],
+          [403, 'nested-batch'],
+          [200, undefined],
+        ]);
+        expect(finishOf()).toMatchObject({ finished: 3, refused: 2 });
+      }));
+
     it('at the batch timeout: the end is timed-out and the unfinished are counted', () =>
       withTestApp({ imports: [RecordingModule], batch: { timeout: 300 } }, async (t) => {
         const response = await postBatch(t, [

@@ -1,13 +1,16 @@
-import { Body, Controller, Injectable, Module, Post, Req } from '@nestjs/common';
+import { Body, Controller, Inject, Injectable, Module, Post, Req } from '@nestjs/common';
 import type { Request } from 'express';
 import {
+  BATCH_OPTIONS,
   BatchExecutor,
   BatchLimitExceededException,
   BatchModule,
   InvalidBatchException,
   type BatchModuleOptions,
   type BatchOperation,
+  type ResolvedBatchOptions,
 } from 'nestjs-batch';
+import { Test } from '@nestjs/testing';
 import { lastValueFrom, toArray } from 'rxjs';
 import { postBatch, withTestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
@@ -102,6 +105,26 @@ forEachPlatform(() => {
   /** A feature module: BatchExecutor comes from the global BatchModule imported at the root. */
   @Module({ controllers: [MyController] })
   class MyModule {}
+
+  describe('BATCH_OPTIONS, injected into user code', () => {
+    @Injectable()
+    class ReadsOptions {
+      constructor(@Inject(BATCH_OPTIONS) readonly options: ResolvedBatchOptions) {}
+    }
+
+    it('gives the options the module runs with, defaults filled in', async () => {
+      const moduleRef = await Test.createTestingModule({
+        imports: [BatchModule.forRoot({ limit: 7 })],
+        providers: [ReadsOptions],
+      }).compile();
+      try {
+        const { options } = moduleRef.get(ReadsOptions);
+        expect(options).toMatchObject({ limit: 7, concurrency: 10 });
+      } finally {
+        await moduleRef.close();
+      }
+    });
+  });
 
   describe('BatchExecutor, injected into user code', () => {
     it('runs operations and resolves entries in order, inheriting the request', async () => {

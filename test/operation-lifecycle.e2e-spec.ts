@@ -10,6 +10,7 @@ import { OperationTracer } from '../lib/dispatch/operation.tracer.js';
 import { postBatch, withTestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { activeTimeouts } from './utils/run-probes.js';
+import { until } from './utils/wait-for.js';
 
 /** Makes the dispatcher throw synchronously (before `done`/`fail`) for one url. */
 function throwingFor(url: string): () => void {
@@ -136,7 +137,7 @@ forEachPlatform(() => {
         const entries = await executor.execute(operations);
         expect(entries.every((entry) => entry === null)).toBe(true);
         // The app's own 300 ms timers are still pending: wait them out.
-        await new Promise((resolve) => setTimeout(resolve, 400));
+        await until(() => t.recorder.inFlight === 0, 'the abandoned handlers returned');
         expect(activeTimeouts() - before).toBeLessThan(5);
       });
     });
@@ -149,7 +150,7 @@ forEachPlatform(() => {
         ]).expect(200);
         const body = response.body as { data: { code: number }[] };
         expect(body.data.map((entry) => entry.code)).toEqual([504, 200]);
-        await new Promise((resolve) => setTimeout(resolve, 400));
+        await until(() => t.recorder.inFlight === 0, 'the late handler answered');
         const again = await postBatch(t, [{ method: 'GET', url: '/whoami' }]).expect(200);
         expect((again.body as { data: { code: number }[] }).data[0]?.code).toBe(200);
       });

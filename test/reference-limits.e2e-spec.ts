@@ -48,7 +48,7 @@ const messageOf = (entry: Entry | null | undefined): string =>
   String((entry?.body as { message?: unknown } | undefined)?.message);
 
 forEachPlatform(() => {
-  describe('reference fan-out (issue 15, item 1)', () => {
+  describe('reference fan-out', () => {
     const t = useTestApp({ imports: [FanoutModule] });
 
     it("refuses the issue's 6 KiB batch (300 x $..id over 5000 items) fast, naming maxReferenceMatches", async () => {
@@ -85,7 +85,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('caps on rendering (issue 15, item 1)', () => {
+  describe('caps on rendering', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp({
@@ -154,7 +154,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('caps on references (issue 15, item 1)', () => {
+  describe('caps on references', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp({
@@ -199,7 +199,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('the sample through its public routes (issue 15, item 1)', () => {
+  describe('the sample through its public routes', () => {
     let t: TestApp;
     beforeAll(async () => {
       // The sample's own BatchModule options.
@@ -253,7 +253,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('headers filled by a reference (issue 15, item 7)', () => {
+  describe('headers filled by a reference', () => {
     const t = useTestApp({ imports: [FanoutModule] });
 
     it.each([

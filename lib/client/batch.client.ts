@@ -470,6 +470,7 @@ export class BatchClient {
     if (request.omitResponseOnSuccess !== undefined) {
       operation.omitResponseOnSuccess = request.omitResponseOnSuccess;
     }
+    if (request.atomicityGroup !== undefined) operation.atomicityGroup = request.atomicityGroup;
     return operation;
   }
 

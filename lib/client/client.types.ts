@@ -66,6 +66,8 @@ export interface BatchRequestInit {
   name?: string;
   dependsOn?: string[];
   omitResponseOnSuccess?: boolean;
+  /** The atomic group it runs in: one transaction for all its operations (docs/atomic-groups.md). */
+  atomicityGroup?: string;
 }
 
 /**

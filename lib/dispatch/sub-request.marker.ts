@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
+import type { BatchEntryFailureReason } from '../batch.exceptions.js';
 
 /**
  * What a sub-request knows about the batch it belongs to.
@@ -47,4 +48,21 @@ export function getBatchOperation(request?: object): BatchOperationInfo | undefi
  */
 export function isBatchOperation(request: object): boolean {
   return getBatchOperation(request) !== undefined;
+}
+
+/**
+ * The library's refusals made inside the app's pipeline (its guard's 403s): the answer comes back
+ * as the app's, and this tells the runner, and so the event listeners, whose it was.
+ */
+const refusals = new WeakMap<BatchOperationInfo, BatchEntryFailureReason>();
+
+/** Notes that the library itself is refusing the operation `request` is. */
+export function noteLibraryRefusal(request: object, reason: BatchEntryFailureReason): void {
+  const info = getBatchOperation(request);
+  if (info !== undefined) refusals.set(info, reason);
+}
+
+/** The reason the library refused the operation inside the app, if it did. */
+export function libraryRefusalOf(info: BatchOperationInfo): BatchEntryFailureReason | undefined {
+  return refusals.get(info);
 }

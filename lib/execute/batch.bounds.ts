@@ -16,7 +16,7 @@ export interface BatchBounds {
  * start, running ones are abandoned. An already aborted signal starts nothing.
  *
  * One subscriber with a timer and a listener, where `tap` and two `takeUntil`s made three
- * subscribers per outcome and two more Observables per batch (issue 19's profiles).
+ * subscribers per outcome and two more Observables per batch (in CPU profiles).
  */
 export function withinBounds(
   outcomes: Observable<BatchOutcome>,

@@ -1,5 +1,6 @@
 import { failureBody } from '../batch.exceptions.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
+import { failedFor } from './operation.failures.js';
 
 /*
  * The entries the library writes for the operations of an atomic group that did not stand.
@@ -19,21 +20,22 @@ export const rolledBack = (
     readonly failed: { readonly index: number; readonly label: string; readonly code: number };
     readonly ran: boolean;
   },
-): BatchResult => ({
-  method: operation.method,
-  url,
-  code: 424,
-  headers: { 'content-type': 'application/json; charset=utf-8' },
-  body: {
-    ...failureBody(
-      424,
-      'rolled-back',
-      `${label} ${why.ran ? 'was rolled back' : 'was not run'}: ${why.failed.label} of its atomicity group "${why.group}" answered ${why.failed.code}, so the group's transaction was rolled back`,
-    ),
-    atomicityGroup: why.group,
-    failedOperation: why.failed.index,
-  },
-});
+): BatchResult =>
+  tagged('rolled-back', {
+    method: operation.method,
+    url,
+    code: 424,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: {
+      ...failureBody(
+        424,
+        'rolled-back',
+        `${label} ${why.ran ? 'was rolled back' : 'was not run'}: ${why.failed.label} of its atomicity group "${why.group}" answered ${why.failed.code}, so the group's transaction was rolled back`,
+      ),
+      atomicityGroup: why.group,
+      failedOperation: why.failed.index,
+    },
+  });
 
 /** 500 for every member of a group whose transaction failed to commit (the hook rejected). */
 export const transactionFailed = (
@@ -41,20 +43,21 @@ export const transactionFailed = (
   label: string,
   group: string,
   error: unknown,
-): BatchResult => ({
-  method: operation.method,
-  url: operation.url,
-  code: 500,
-  headers: { 'content-type': 'application/json; charset=utf-8' },
-  body: {
-    ...failureBody(
-      500,
-      'transaction-failed',
-      `${label}: the transaction of atomicity group "${group}" failed, so none of it took effect: ${String(error)}`,
-    ),
-    atomicityGroup: group,
-  },
-});
+): BatchResult =>
+  tagged('transaction-failed', {
+    method: operation.method,
+    url: operation.url,
+    code: 500,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: {
+      ...failureBody(
+        500,
+        'transaction-failed',
+        `${label}: the transaction of atomicity group "${group}" failed, so none of it took effect: ${String(error)}`,
+      ),
+      atomicityGroup: group,
+    },
+  });
 
 /**
  * 504 for the member running when its group's time limit passed: the transaction was rolled back
@@ -66,17 +69,27 @@ export const groupTimedOut = (
   label: string,
   group: string,
   limit: number,
-): BatchResult => ({
-  method: operation.method,
-  url,
-  code: 504,
-  headers: { 'content-type': 'application/json; charset=utf-8' },
-  body: {
-    ...failureBody(
-      504,
-      'group-timeout',
-      `${label} was running when atomicity group "${group}" reached its time limit (groupTimeout, ${limit} ms), so the group's transaction was rolled back`,
-    ),
-    atomicityGroup: group,
-  },
-});
+): BatchResult =>
+  tagged('group-timeout', {
+    method: operation.method,
+    url,
+    code: 504,
+    headers: { 'content-type': 'application/json; charset=utf-8' },
+    body: {
+      ...failureBody(
+        504,
+        'group-timeout',
+        `${label} was running when atomicity group "${group}" reached its time limit (groupTimeout, ${limit} ms), so the group's transaction was rolled back`,
+      ),
+      atomicityGroup: group,
+    },
+  });
+
+/** The result, its reason known to the runner and the event listeners. */
+function tagged(
+  reason: 'rolled-back' | 'transaction-failed' | 'group-timeout',
+  result: BatchResult,
+): BatchResult {
+  failedFor(result, reason);
+  return result;
+}

@@ -9,6 +9,11 @@ export function failureReasonOf(result: BatchResult): BatchEntryFailureReason | 
   return reasons.get(result);
 }
 
+/** Marks a result the library wrote, or its guard made in the app, with the reason it failed. */
+export function failedFor(result: BatchResult, reason: BatchEntryFailureReason): void {
+  reasons.set(result, reason);
+}
+
 function failure(
   operation: BatchOperation,
   url: string,
@@ -37,17 +42,31 @@ export const dependencyFailed = (
   operation: BatchOperation,
   label: string,
   dependency: { readonly index: number; readonly label: string; readonly code: number },
+  group?: {
+    readonly name: string;
+    readonly failed: { readonly index: number; readonly label: string; readonly code: number };
+  },
 ): BatchResult =>
-  failure(
-    operation,
-    operation.url,
-    424,
-    'dependency-failed',
-    `${label} was not run: its dependency ${dependency.label} ${
-      dependency.code === 424 ? 'was not run either' : `answered ${dependency.code}`
-    }`,
-    { failedDependency: dependency.index },
-  );
+  group === undefined
+    ? failure(
+        operation,
+        operation.url,
+        424,
+        'dependency-failed',
+        `${label} was not run: its dependency ${dependency.label} ${
+          dependency.code === 424 ? 'was not run either' : `answered ${dependency.code}`
+        }`,
+        { failedDependency: dependency.index },
+      )
+    : // The dependency ran and was undone with its group: name the member whose failure did it.
+      failure(
+        operation,
+        operation.url,
+        424,
+        'dependency-failed',
+        `${label} was not run: its atomicity group "${group.name}" was rolled back: ${group.failed.label} answered ${group.failed.code}`,
+        { failedDependency: group.failed.index, atomicityGroup: group.name },
+      );
 
 export const renderFailed = (operation: BatchOperation, label: string, why: string): BatchResult =>
   failure(operation, operation.url, 400, 'render-failed', `${label}: ${why}`);

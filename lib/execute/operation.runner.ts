@@ -11,6 +11,7 @@ import {
 } from '../dispatch/operation.task.js';
 import { ResponseAbortedError } from '../dispatch/response.aborted.js';
 import { decodeResponseBody } from '../dispatch/response.body.js';
+import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { BatchPlan, PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
@@ -22,6 +23,8 @@ import {
   dependencyFailed,
   dispatchFailed,
   excluded,
+  failedFor,
+  failureReasonOf,
   renderFailed,
   replyTooLarge,
   responseAborted,
@@ -82,12 +85,26 @@ export class OperationRunner {
     const planned = plan.operations[index] as PlannedOperation;
     const { operation, label } = planned;
     if (failedDependency !== undefined) {
+      const describe = (at: number) => ({
+        index: at,
+        label: plan.operations[at]?.label ?? String(at),
+        code: results[at]?.code ?? 0,
+      });
+      const dependency = results[failedDependency];
+      const rolledBack =
+        dependency && failureReasonOf(dependency) === 'rolled-back'
+          ? (dependency.body as { atomicityGroup: string; failedOperation: number })
+          : undefined;
       return doneAtOnce(
-        dependencyFailed(operation, label, {
-          index: failedDependency,
-          label: plan.operations[failedDependency]?.label ?? String(failedDependency),
-          code: results[failedDependency]?.code ?? 0,
-        }),
+        dependencyFailed(
+          operation,
+          label,
+          describe(failedDependency),
+          rolledBack && {
+            name: rolledBack.atomicityGroup,
+            failed: describe(rolledBack.failedOperation),
+          },
+        ),
       )(done, fail);
     }
 
@@ -134,6 +151,8 @@ export class OperationRunner {
             let result: BatchResult;
             try {
               result = this.toResult(operation, url, response, decoded, limit, label, batch);
+              const refusal = libraryRefusalOf(request.info);
+              if (refusal !== undefined) failedFor(result, refusal);
               cookies.store(result);
             } catch (error) {
               result = dispatchFailed(operation, url, label, error, false);

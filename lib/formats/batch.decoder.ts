@@ -76,7 +76,7 @@ function incomingBatch(
   if (textual) requireUtf8(parameters);
   let json: { value: unknown } | undefined;
   // Spelled out, not spread from a shared base: the spread cost more than the rest of this
-  // function (a profile of a batch's fixed cost, issue 19).
+  // function (in a profile of a batch's fixed cost).
   return {
     headers,
     url,

@@ -65,7 +65,8 @@ function errorBody(reasons: readonly string[]): OpenApiObject {
 const REFERENCE_NOTE =
   ' May hold references `{result=NAME:JSONPATH}` to the response body of the operation named NAME.';
 
-function nativeOperation(): OpenApiObject {
+/** The native format's operation; the field list is held to the DTO's by test/operation-fields.spec.ts. */
+export function nativeOperation(): OpenApiObject {
   return {
     type: 'object',
     required: ['method', 'url'],
@@ -98,6 +99,12 @@ function nativeOperation(): OpenApiObject {
         description: 'Operations that must answer 2xx before this one runs; else its entry is 424.',
       },
       omitResponseOnSuccess: { type: 'boolean', description: 'Entry `null` when it succeeded.' },
+      atomicityGroup: {
+        type: 'string',
+        pattern: OPERATION_NAME_PATTERN.source,
+        description:
+          'The operations sharing it run in request order in one transaction (the `transaction` option) and stand or fall together; `dependsOn` may name it.',
+      },
     },
   };
 }

@@ -7,7 +7,7 @@ import { decodeOperations } from './operation.rules.js';
  * The hot-path validator against class-validator on the inputs an attacker would try and the
  * property test (operation.validator.spec.ts) draws rarely or never: the values the `@IsIn` Set
  * and the `@IsOptional` shortcut decide on, Unicode look-alikes of allowed strings, values of
- * other types, and keys that collide with Object.prototype. Written by the issue 19 review.
+ * other types, and keys that collide with Object.prototype.
  */
 
 const FIELDS = [

@@ -7,6 +7,7 @@ import {
   type ValidationArguments,
 } from 'class-validator';
 import { BatchOperationDto, VERBATIM_FIELDS, transformMethod } from './batch-operation.dto.js';
+import { closestName } from './field.suggestion.js';
 
 type Metadata = ReturnType<MetadataStorage['getTargetValidationMetadatas']>[number];
 type Constraint = ReturnType<MetadataStorage['getTargetValidatorConstraints']>[number];
@@ -120,7 +121,10 @@ export function checkOperationFields(item: Readonly<Record<string, unknown>>): C
     if (VERBATIM.has(key)) continue;
     const at = indexOf.get(key);
     if (at === undefined) {
-      problems.push(`property ${key} should not exist`);
+      // class-validator's message, and the field it is likely a typo of, as options get.
+      const likely = closestName(key, [...indexOf.keys(), ...VERBATIM_FIELDS]);
+      const hint = likely === undefined ? '' : `; did you mean "${likely}"?`;
+      problems.push(`property ${key} should not exist${hint}`);
       continue;
     }
     const cutValue = cut(item[key], 1);

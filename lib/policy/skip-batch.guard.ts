@@ -5,9 +5,10 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { failureBody } from '../batch.exceptions.js';
-import { getBatchOperation } from '../dispatch/sub-request.marker.js';
+import { failureBody, NestedBatchException } from '../batch.exceptions.js';
+import { getBatchOperation, noteLibraryRefusal } from '../dispatch/sub-request.marker.js';
 import { operationLabel } from '../operation/operation.label.js';
+import { isBatchEndpoint } from './batch-endpoint.marker.js';
 import { RouteExclusions } from './route-exclusions.provider.js';
 import { SkipBatch } from './skip-batch.decorator.js';
 
@@ -46,6 +47,12 @@ export class SkipBatchGuard implements CanActivate {
       context.getClass(),
     ]);
     if (skip) {
+      // The batch endpoint is marked too; a batch sent as an operation gets its own reason.
+      if (isBatchEndpoint(context)) {
+        noteLibraryRefusal(request, 'nested-batch');
+        throw new NestedBatchException();
+      }
+      noteLibraryRefusal(request, 'skip-batch');
       throw new ForbiddenException(
         failureBody(403, 'skip-batch', 'This route cannot be reached from inside a batch'),
       );
@@ -57,6 +64,7 @@ export class SkipBatchGuard implements CanActivate {
       );
       const excluded = urls.find((url) => this.exclusions.excludes(method, url, true));
       if (excluded !== undefined) {
+        noteLibraryRefusal(request, 'excluded');
         throw new ForbiddenException(
           failureBody(
             403,

@@ -27,13 +27,16 @@ export function dtoProblems(data: Record<string, unknown>[]): string[] {
   return errors.flatMap((error) => messagesOf(error, ''));
 }
 
-/** The field-rule problems decodeOperations reports (headers and body have rules of their own). */
+/**
+ * The field-rule problems decodeOperations reports (headers and body have rules of their own),
+ * without the typo hint it adds to class-validator's message for an unknown field.
+ */
 export function hotPathProblems(data: Record<string, unknown>[]): string[] {
   try {
     decodeOperations(data, 1000, 'data');
     return [];
   } catch (error) {
     if (!(error instanceof InvalidBatchException)) throw error;
-    return [...error.problems];
+    return error.problems.map((problem) => problem.replace(/; did you mean "[^"]*"\?$/, ''));
   }
 }
