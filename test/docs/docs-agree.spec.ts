@@ -3,6 +3,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
+import { BATCH_OPTION_DEFAULTS } from 'nestjs-batch';
 
 /** What the docs say that a file of the repository decides: each claim held to its source. */
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,6 +33,24 @@ describe('the docs agree with what decides', () => {
       (pattern) => pattern !== '/node_modules/',
     );
     expect([...documented].sort()).toEqual([...excluded].sort());
+  });
+
+  it('docs/options.md lists every option the module takes, and README only rows of it', () => {
+    /** `option` -> its whole table row, from the first table of a page. */
+    const rows = (file: string): Map<string, string> =>
+      new Map(
+        [...read(file).matchAll(/^\| `(\w+)` .*\|$/gm)].map((match) => [
+          match[1],
+          match[0].replace(/\s+/g, ' '),
+        ]),
+      );
+    const options = rows('docs/options.md');
+    // The module's own extras, fixed at import time, sit beside the resolved options.
+    const declared = [...Object.keys(BATCH_OPTION_DEFAULTS), 'path', 'isGlobal'];
+    expect([...options.keys()].sort()).toEqual(declared.sort());
+    for (const [name, row] of rows('README.md')) {
+      expect(options.get(name)?.replace(/\]\([^)]*\)/g, '')).toBe(row.replace(/\]\([^)]*\)/g, ''));
+    }
   });
 
   it("README and compatibility.md give package.json's Node range", () => {
