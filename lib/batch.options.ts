@@ -11,6 +11,7 @@ import type { BatchExcludedRoute } from './interfaces/batch-excluded-route.inter
 import type { BatchOperation } from './interfaces/batch-operation.interface.js';
 import { decodeOperations } from './operation/operation.rules.js';
 import type { BatchTransactionHook } from './interfaces/batch-transaction.interface.js';
+import { closestName } from './operation/field.suggestion.js';
 
 /**
  * Options of {@link BatchModule}. Every field is optional; the defaults live in
@@ -419,29 +420,10 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** An unknown key is a typo more often than not: name the option it is closest to. */
 function unknownOption(key: string): TypeError {
   const names = [...Object.keys(BATCH_OPTION_DEFAULTS), ...Object.keys(RENAMED)];
-  const closest = names
-    .map((name) => ({ name, distance: editDistance(key.toLowerCase(), name.toLowerCase()) }))
-    .sort((a, b) => a.distance - b.distance)[0];
+  const closest = closestName(key, names);
   const hint =
-    closest && closest.distance <= Math.max(2, Math.floor(key.length / 3))
-      ? `; did you mean "${closest.name}"?`
+    closest !== undefined
+      ? `; did you mean "${closest}"?`
       : `; the options are ${names.join(', ')}`;
   return new TypeError(`BatchModule: unknown option "${key}"${hint}`);
-}
-
-/** Levenshtein distance: a handful of short names, so the plain two-row table. */
-function editDistance(a: string, b: string): number {
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const current = [i];
-    for (let j = 1; j <= b.length; j++) {
-      current[j] = Math.min(
-        (previous[j] ?? 0) + 1,
-        (current[j - 1] ?? 0) + 1,
-        (previous[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    }
-    previous = current;
-  }
-  return previous[b.length] ?? 0;
 }

@@ -15,8 +15,8 @@ export interface DecodedBody {
  * nothing is lost. A body that claims JSON but does not parse is given as text; a body still
  * content-encoded is always base64.
  *
- * Text is given as text only when it is UTF-8 and JSON writes it in no more bytes than base64
- * would: else base64. Escaped, a NUL byte takes 6 bytes (`\u0000`) and an invalid UTF-8 byte 3
+ * Text is given as text only when it is UTF-8 and JSON writes it in at most twice the bytes
+ * base64 would: else base64. Escaped, a NUL byte takes 6 bytes (`\u0000`) and an invalid UTF-8 byte 3
  * (U+FFFD), so a body of either, which is binary whatever its type says, would make the reply
  * several times larger than the bytes the caps counted; base64 takes 4 for 3, and keeps every
  * byte, where U+FFFD would not.
@@ -61,17 +61,20 @@ function base64(bytes: Buffer, maxWritten: number): DecodedBody | undefined {
   return { body: bytes.toString('base64'), bodyEncoding: 'base64', written };
 }
 
-/** The body as text when JSON writes it in no more than base64's bytes; else in base64. */
+/**
+ * The body as text unless JSON writes it in more than twice base64's bytes; then in base64.
+ * Quotes, backslashes and line breaks take 2 bytes escaped, so ordinary text (CSV, short lines)
+ * stays text, as a client expects it; control bytes take 6, and a body made of them goes base64.
+ */
 function textOrBase64(
   bytes: Buffer,
   text: string | undefined,
   maxWritten: number,
 ): DecodedBody | undefined {
-  const asBase64 = base64Bytes(bytes.length);
-  // Counted on the bytes when there is no string yet; the count stops past base64's.
-  const written =
-    text === undefined ? jsonTextBytes(bytes, asBase64) : jsonStringBytes(text, asBase64);
-  if (written > asBase64) return base64(bytes, maxWritten);
+  const asText = 2 * base64Bytes(bytes.length);
+  // Counted on the bytes when there is no string yet; the count stops past the bound.
+  const written = text === undefined ? jsonTextBytes(bytes, asText) : jsonStringBytes(text, asText);
+  if (written > asText) return base64(bytes, maxWritten);
   if (written > maxWritten) return undefined;
   return { body: text ?? bytes.toString('utf8'), written };
 }

@@ -100,6 +100,32 @@ describe('the Facebook reply', () => {
       parse,
     );
 
+  it('gives a textual body the library carried in base64 as its text, a binary one in base64', () => {
+    // Facebook's format has no body encoding: its clients read `body` as the response text.
+    const carried = (type: string, bytes: Buffer): BatchResult => ({
+      method: 'GET',
+      url: '/x',
+      code: 200,
+      headers: { 'content-type': type },
+      body: bytes.toString('base64'),
+      bodyEncoding: 'base64',
+    });
+    const nul = Buffer.from('a\u0000\u0001b');
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0xff]);
+    const { body } = decode().encode([
+      carried('application/json', nul),
+      carried('text/csv; charset=utf-8', nul),
+      carried('text/plain', png),
+      carried('image/png', png),
+    ]);
+    expect((body as { body: string }[]).map((entry) => entry.body)).toEqual([
+      'a\u0000\u0001b',
+      'a\u0000\u0001b',
+      png.toString('base64'),
+      png.toString('base64'),
+    ]);
+  });
+
   it('is the bare array, bodies as strings, headers as a list of canonical names', () => {
     const batch = decode();
     const { body } = batch.encode([null, result(200, { id: 1 }), result(404, 'gone')]);

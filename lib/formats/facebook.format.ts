@@ -1,6 +1,8 @@
+import { isUtf8 } from 'node:buffer';
+import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../operation/operation.rules.js';
-import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
+import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { isSuccess } from '../execute/operation.results.js';
 import type { DecodedBatch } from './batch-format.interface.js';
 import { canonical, headerOf } from './header.names.js';
@@ -140,8 +142,20 @@ function toFacebookEntry(entry: BatchEntry, includeHeaders: boolean): FacebookEn
       })),
     );
   }
-  if (entry.body !== undefined) {
-    reply.body = typeof entry.body === 'string' ? entry.body : JSON.stringify(entry.body);
-  }
+  if (entry.body !== undefined) reply.body = facebookBody(entry);
   return reply;
+}
+
+/**
+ * The body as the response's text: Facebook's format has no body encoding, so its clients read
+ * `body` as text. A textual body the library carried in base64 (control bytes, which JSON
+ * escapes at 6 bytes each) is given back as its text when it is UTF-8; anything else stays base64.
+ */
+function facebookBody(entry: BatchResult): string {
+  if (typeof entry.body !== 'string') return JSON.stringify(entry.body);
+  if (entry.bodyEncoding !== 'base64') return entry.body;
+  const type = headerOf(entry.headers, 'content-type') ?? '';
+  if (!JSON_MEDIA_TYPE.test(type) && !TEXT_MEDIA_TYPE.test(type)) return entry.body;
+  const bytes = Buffer.from(entry.body, 'base64');
+  return isUtf8(bytes) ? bytes.toString('utf8') : entry.body;
 }

@@ -1,7 +1,8 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { MAX_BODY_DEPTH } from './json.template.js';
-import { JsonSizer, jsonStringBytes } from './json.size.js';
+import { jsonStringBytes } from '../operation/json-string.size.js';
+import { JsonSizer } from './json.size.js';
 
 const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 

@@ -2,8 +2,6 @@ import { MAX_BODY_DEPTH } from './json.template.js';
 import { RenderLimitError } from './render.limits.js';
 import { jsonStringBytes } from '../operation/json-string.size.js';
 
-export { jsonStringBytes };
-
 /**
  * Sizes of values as they will be written, measured without writing them: a walk that stops as
  * soon as it passes its limit, so measuring costs at most the bytes allowed, never the size of

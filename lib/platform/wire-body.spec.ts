@@ -35,6 +35,22 @@ describe('exposeWireBody', () => {
     expect(Object.getPrototypeOf(fields)).toBe(Object.prototype);
   });
 
+  it('stops at 1000 form fields, as body-parser refuses more', () => {
+    // One repeated key 1000 times is kept whole, in order; past 1000 fields nothing is parsed,
+    // so a 1 MiB body of `a=&a=&...` costs no more than the app's own parser would allow.
+    const thousand = bodyOf('application/x-www-form-urlencoded', 'a=1&'.repeat(1000)) as {
+      a: string[];
+    };
+    expect(thousand.a).toHaveLength(1000);
+    expect(bodyOf('application/x-www-form-urlencoded', 'a=&'.repeat(1001))).toBeUndefined();
+    expect(bodyOf('application/x-www-form-urlencoded', 'a=&'.repeat(300_000))).toBeUndefined();
+  });
+
+  it('leaves JSON with prototype keys undefined, as Fastify refuses it and the endpoint does', () => {
+    expect(bodyOf('application/json', '{"__proto__":{"admin":true}}')).toBeUndefined();
+    expect(bodyOf('application/json', '{"a":{"constructor":{"prototype":{}}}}')).toBeUndefined();
+  });
+
   it('leaves types the app does not parse, and bodies that do not parse, undefined', () => {
     expect(bodyOf('multipart/mixed; boundary=b', '--b--')).toBeUndefined();
     expect(bodyOf('application/vnd.api+json', '{}')).toBeUndefined();

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import secureJson from 'secure-json-parse';
 
 /*
  * The batch body as the library's body reader took it off the wire, kept on the request. Here,
@@ -72,11 +73,20 @@ export function exposeWireBody(target: object, request: IncomingMessage): void {
   });
 }
 
+/** Prototype keys fail the parse, as Fastify's JSON parser and the batch decoder refuse them. */
+const SECURE = { protoAction: 'error', constructorAction: 'error' } as const;
+
+/**
+ * Most form fields parsed: body-parser's default `parameterLimit` (Express answers 413 past it).
+ * Past it the body stays `undefined`, so a 1 MiB body of `a=&a=&...` costs the app nothing more.
+ */
+const MAX_FORM_FIELDS = 1000;
+
 function parseWireBody(wire: WireBody): unknown {
   const mediaType = (wire.contentType ?? '').split(';')[0]?.trim().toLowerCase();
   const text = (): string => wire.bytes.toString('utf8');
   try {
-    if (mediaType === 'application/json') return JSON.parse(text()) as unknown;
+    if (mediaType === 'application/json') return secureJson.parse(text(), null, SECURE) as unknown;
   } catch {
     return undefined;
   }
@@ -88,16 +98,21 @@ function parseWireBody(wire: WireBody): unknown {
  * Form fields as both adapters' form parsers give flat keys: a string each, an array for a key
  * sent more than once. Own properties even for `__proto__`, so no field reaches a prototype.
  */
-function formFields(text: string): Record<string, string | string[]> {
+function formFields(text: string): Record<string, string | string[]> | undefined {
   const fields: Record<string, string | string[]> = {};
+  let count = 0;
   for (const [name, value] of new URLSearchParams(text)) {
+    if (++count > MAX_FORM_FIELDS) return undefined;
     const before = Object.hasOwn(fields, name) ? fields[name] : undefined;
-    const next = before === undefined ? value : [before, value].flat();
+    if (Array.isArray(before)) {
+      before.push(value);
+      continue;
+    }
     Object.defineProperty(fields, name, {
       configurable: true,
       enumerable: true,
       writable: true,
-      value: next,
+      value: before === undefined ? value : [before, value],
     });
   }
   return fields;

@@ -40,7 +40,7 @@ describe('the docs agree with what decides', () => {
     const rows = (file: string): Map<string, string> =>
       new Map(
         [...read(file).matchAll(/^\| `(\w+)` .*\|$/gm)].map((match) => [
-          match[1],
+          match[1] ?? '',
           match[0].replace(/\s+/g, ' '),
         ]),
       );
