@@ -1,4 +1,5 @@
 import type { BatchTransactionHook } from 'nestjs-batch';
+import { GateModule, Gates } from './fixtures/gate.controller.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, postBatch, withTestApp } from './utils/test-app.js';
 import { readText } from './utils/raw-http.js';
@@ -152,6 +153,61 @@ forEachPlatform(() => {
         await ended;
         expect(String(rejected)).toMatch(/cut off/);
       });
+    });
+
+    it('keeps the app-wide group slot of a cut-off group until its hook has settled', async () => {
+      const calls: string[] = [];
+      let release!: () => void;
+      const held = new Promise<void>((resolve) => (release = resolve));
+      let rollingBack!: () => void;
+      const inRollback = new Promise<void>((resolve) => (rollingBack = resolve));
+      // The first group's rollback waits for the test, as a hook waits for its pool or its
+      // ROLLBACK: the app's one group slot must stay taken meanwhile.
+      const transaction: BatchTransactionHook = async (work) => {
+        const call = calls.filter((name) => name.startsWith('begin')).length + 1;
+        calls.push(`begin ${call}`);
+        if (call > 1) return work();
+        try {
+          await work();
+        } catch (error) {
+          rollingBack();
+          await held;
+          calls.push('rolled back 1');
+          throw error;
+        }
+      };
+      await withTestApp(
+        { imports: [GateModule], batch: { transaction, globalGroupConcurrency: 1 } },
+        async (t) => {
+          const gates = t.app.get(Gates);
+          const first = t.http
+            .post('/batch')
+            .send({ data: [{ method: 'GET', url: '/gate/a', atomicityGroup: 'g' }] });
+          const gone = first.then(
+            () => undefined,
+            () => undefined,
+          );
+          await gates.arrivals(1);
+          first.abort();
+          await gone;
+          await inRollback;
+          // The group comes first: it asks for its slot before the plain operation is dispatched,
+          // so once that one reached the app, a free slot would have opened the group already.
+          const second = postBatch(t, [
+            { method: 'POST', url: '/items', atomicityGroup: 'g', body: { name: 'after' } },
+            { method: 'GET', url: '/gate/b' },
+          ]).then((response) => response);
+          // Heard even when an expectation below fails first and the app closes under it.
+          second.catch(() => undefined);
+          await gates.arrivals(2);
+          expect(calls).toEqual(['begin 1']);
+          release();
+          gates.releaseOldest();
+          gates.releaseOldest();
+          expect(entries(await second).map((entry) => entry?.code)).toEqual([201, 200]);
+          expect(calls).toEqual(['begin 1', 'rolled back 1', 'begin 2']);
+        },
+      );
     });
 
     it('refuses a group without a hook, before anything runs', async () => {

@@ -11,7 +11,7 @@ import { scheduleGraph } from './dependency.scheduler.js';
 import { groupCookies, type GroupCookies } from './group.cookies.js';
 import { groupTimedOut, rolledBack, transactionFailed } from './group.failures.js';
 import type { BatchRun } from './operation.runner.js';
-import { OperationQueue } from './operation.queue.js';
+import { OperationQueue, type HeldWork } from './operation.queue.js';
 import { isSuccess } from './operation.results.js';
 
 /** Starts one operation of the batch (through the executor's turn and lane) with the run given. */
@@ -85,7 +85,10 @@ export class AtomicGroupRunner {
     /** The operation a failed unit names to its dependents: the one that failed. */
     const failedOperation: number[] = [];
     // A group waits for a turn of its batch's (`groupConcurrency`), then of the app's, before its
-    // hook is called: what it holds is counted from when it may open a transaction.
+    // hook is called: what it holds is counted from when it may open a transaction. It keeps both
+    // turns until the hook has settled, even when the batch is cut off first: a rollback still
+    // on its way (or a hook still waiting for a pool connection) holds a connection, and a client
+    // that disconnects again and again must not open more transactions than the caps allow.
     const batchGroups = OperationQueue.withLimit(this.options.groupConcurrency).lane();
     const appGroups = this.appGroups.lane();
     return new Observable<BatchOutcome>((subscriber) =>
@@ -98,7 +101,7 @@ export class AtomicGroupRunner {
           if (group === undefined || failed !== undefined) {
             return this.each(batch, members, start, failed, record);
           }
-          return batchGroups.run(appGroups.run(this.runGroup(batch, group, start, record)));
+          return batchGroups.hold(appGroups.hold(this.runGroup(batch, group, start, record)));
         },
         (outcomes) => outcomes.every(({ result }) => isSuccess(result.code)),
         concurrency,
@@ -174,11 +177,11 @@ export class AtomicGroupRunner {
     group: AtomicGroup,
     start: StartOperation,
     record: (index: number, result: BatchResult) => void,
-  ): StartWork<BatchOutcome[]> {
+  ): HeldWork<BatchOutcome[]> {
     const hook = this.hook;
     if (hook === null) throw new AtomicGroupsUnavailableException([group.name]);
     const limit = this.options.groupTimeout;
-    return (reply) => {
+    return (reply, _fail, released) => {
       let ended = false;
       let current: Abandon | undefined;
       let cut: (() => void) | undefined;
@@ -272,10 +275,14 @@ export class AtomicGroupRunner {
         } catch (error) {
           transaction = Promise.reject(error instanceof Error ? error : new Error(String(error)));
         }
-        Promise.resolve(transaction).then(
-          () => settle(),
-          (error: unknown) => settle({ error }),
-        );
+        // Only once the hook has settled is the transaction over, its connection back in the
+        // pool: then the group's turns go (`released`), whether or not the batch is still there.
+        Promise.resolve(transaction)
+          .then(
+            () => settle(),
+            (error: unknown) => settle({ error }),
+          )
+          .finally(() => released?.());
       });
       return () => {
         ended = true;

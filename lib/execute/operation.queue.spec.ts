@@ -1,7 +1,7 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { doneAtOnce, type StartWork } from '../dispatch/operation.task.js';
 import { pending } from '../../test/utils/pending-work.js';
-import { OperationQueue } from './operation.queue.js';
+import { OperationQueue, type HeldWork } from './operation.queue.js';
 
 const ignoreCall = (): void => undefined;
 
@@ -130,5 +130,54 @@ describe('OperationQueue', () => {
     const b = pending<string>();
     lane.run(b.work)(ignoreCall, ignoreCall);
     expect(b.started()).toBe(true);
+  });
+
+  it('held work abandoned while running keeps its slots, in nested queues, until it lets go', async () => {
+    const batch = queueOf(1).lane();
+    const appQueue = queueOf(1);
+    const app = appQueue.lane();
+    let letGo: (() => void) | undefined;
+    let abandoned = false;
+    const group: HeldWork<never> = (_done, _fail, released) => {
+      letGo = released;
+      return () => {
+        abandoned = true;
+      };
+    };
+    const abandon = batch.hold(app.hold(group))(ignoreCall, ignoreCall);
+    abandon();
+    expect(abandoned).toBe(true);
+    // Another batch's group: it must wait while the first still rolls back.
+    const next = pending<string>();
+    appQueue.lane().run(next.work)(ignoreCall, ignoreCall);
+    await nextTurn();
+    expect(next.started()).toBe(false);
+    expect(appQueue.waiting).toBe(1);
+    letGo?.();
+    letGo?.();
+    await nextTurn();
+    expect(next.started()).toBe(true);
+    expect(appQueue.waiting).toBe(0);
+    // The first batch's own slot went too.
+    const mine = pending<string>();
+    batch.run(mine.work)(ignoreCall, ignoreCall);
+    expect(mine.started()).toBe(true);
+  });
+
+  it('held work abandoned while it waits lets go at once, and its outer slot with it', () => {
+    const batch = queueOf(1).lane();
+    const appQueue = queueOf(1);
+    const blocker = pending<string>();
+    appQueue.lane().run(blocker.work)(ignoreCall, ignoreCall);
+    const never: HeldWork<never> = () => {
+      throw new Error('never started');
+    };
+    const abandon = batch.hold(appQueue.lane().hold(never))(ignoreCall, ignoreCall);
+    expect(appQueue.waiting).toBe(1);
+    abandon();
+    expect(appQueue.waiting).toBe(0);
+    const mine = pending<string>();
+    batch.run(mine.work)(ignoreCall, ignoreCall);
+    expect(mine.started()).toBe(true);
   });
 });

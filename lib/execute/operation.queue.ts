@@ -10,7 +10,24 @@ export interface OperationLane {
    * abandoned. Abandoning it while it waits gives up its place.
    */
   run<T>(start: StartWork<T>): StartWork<T>;
+  /**
+   * As `run`, for work that holds what its slot stands for past being abandoned (an atomic
+   * group's transaction, still rolling back): abandoned while running, it keeps the slot until
+   * it calls `released`. The slot caps what the app holds, not what the batch still waits for.
+   */
+  hold<T>(start: HeldWork<T>): HeldWork<T>;
 }
+
+/**
+ * Work that may still hold something after it was abandoned: it calls `released` once it holds
+ * nothing (at the latest when it ends, abandoned or not; calling it more often is harmless).
+ * Callers that do not track it (the scheduler) leave `released` out.
+ */
+export type HeldWork<T> = (
+  done: (value: T) => void,
+  fail: (error: unknown) => void,
+  released?: () => void,
+) => Abandon;
 
 /** One operation waiting for (or holding) a slot. */
 interface Ticket {
@@ -26,7 +43,7 @@ interface Lane {
 }
 
 /** No cap: the operation itself, with no layer around it (each is paid once per operation). */
-const PASS_THROUGH: OperationLane = { run: (start) => start };
+const PASS_THROUGH: OperationLane = { run: (start) => start, hold: (start) => start };
 
 /**
  * The cap on operations in flight across every batch of the app (`globalConcurrency`), shared
@@ -64,15 +81,25 @@ export class OperationQueue {
   lane(): OperationLane {
     if (this.limit === 0) return PASS_THROUGH;
     const lane: Lane = { tickets: [], queued: false };
-    return { run: (start) => this.runIn(lane, start) };
+    return {
+      run: (start) => this.runIn(lane, start, false),
+      hold: (start) => this.runIn(lane, start, true),
+    };
   }
 
-  private runIn<T>(lane: Lane, start: StartWork<T>): StartWork<T> {
-    return (done, fail) => {
+  private runIn<T>(lane: Lane, start: HeldWork<T>, held: boolean): HeldWork<T> {
+    return (done, fail, released) => {
       let abandonInner: Abandon | undefined;
       const finish = (): void => {
         if (ticket.state === 'granted' || ticket.state === 'running') this.release();
         ticket.state = 'done';
+      };
+      // Once per ticket, and passed outwards: a group holds its batch's slot and the app's, and
+      // the work inside can only tell the innermost queue.
+      const letGo = (): void => {
+        if (ticket.state === 'done') return;
+        finish();
+        released?.();
       };
       const ticket: Ticket = {
         state: 'waiting',
@@ -88,6 +115,7 @@ export class OperationQueue {
                 finish();
                 fail(error);
               },
+              held ? letGo : undefined,
             );
           } catch (error) {
             finish();
@@ -106,14 +134,20 @@ export class OperationQueue {
           this.turns.push(lane);
         }
       }
+      let abandoned = false;
       return () => {
-        if (ticket.state === 'done') return;
+        if (ticket.state === 'done' || abandoned) return;
+        abandoned = true;
         if (ticket.state === 'waiting') {
           lane.tickets.splice(lane.tickets.indexOf(ticket), 1);
           this.queuedTickets--;
         }
         abandonInner?.();
-        finish();
+        // Held work that began keeps its slot until it has let go (it calls `letGo`); work that
+        // never began holds nothing, and lets go of the layers around it now.
+        if (held && ticket.state === 'running') return;
+        if (held) letGo();
+        else finish();
       };
     };
   }
