@@ -14,6 +14,22 @@ import { forEachPlatform } from './utils/platforms.js';
 import { BatchEnds, BatchEndsModule, until } from './utils/wait-for.js';
 import { GateModule, Gates } from './fixtures/gate.controller.js';
 
+/**
+ * Opens the gate after `ms` unless cancelled first: a client that waits for the whole batch
+ * then fails the assertions after 10 s, rather than hang until the test's timeout.
+ */
+function fallbackOpen(gates: Gates, ms = 10_000): { fired: boolean; cancel: () => void } {
+  const fallback = {
+    fired: false,
+    cancel: () => clearTimeout(timer),
+  };
+  const timer = setTimeout(() => {
+    fallback.fired = true;
+    gates.releaseOldest();
+  }, ms);
+  return fallback;
+}
+
 forEachPlatform(() => {
   /** Batch requests the app received: the proof that N calls made one round trip. */
   const batchRequests = (t: TestApp): number => t.recorder.count('middleware POST /batch');
@@ -324,11 +340,16 @@ forEachPlatform(() => {
           let slowResolved = false;
           const slow = batching.fetch('/gate/slow').then((response) => {
             slowResolved = true;
-            return response.json() as Promise<unknown>;
+            return response.json();
           });
+          const fallback = fallbackOpen(gates);
           const echo = await batching.fetch('/echo');
           expect(echo.status).toBe(200);
-          expect(slowResolved).toBe(false);
+          expect({ fallback: fallback.fired, slowResolved }).toEqual({
+            fallback: false,
+            slowResolved: false,
+          });
+          fallback.cancel();
           await gates.arrivals(1);
           expect(slowResolved).toBe(false);
           gates.releaseOldest();
@@ -344,17 +365,21 @@ forEachPlatform(() => {
         await withTestApp({ imports: [GateModule] }, async (app) => {
           const gates = app.app.get(Gates);
           const order: number[] = [];
+          const fallback = fallbackOpen(gates);
           for await (const { index, entry } of new BatchClient({
             endpoint: endpointOf(app),
           }).stream([{ url: '/gate/first' }, { url: '/echo' }])) {
             order.push(index);
             expect(entry?.code).toBe(200);
             if (index === 1) {
+              fallback.cancel();
               await gates.arrivals(1);
               gates.releaseOldest();
             }
           }
+          fallback.cancel();
           expect(order).toEqual([1, 0]);
+          expect(fallback.fired).toBe(false);
         });
       });
 
