@@ -4,6 +4,7 @@ import type { Page } from 'puppeteer-core';
 import type * as Client from 'nestjs-batch/client';
 import { browserSessionModule, pageHtml } from './fixtures/browser-session.fixtures.js';
 import { CacheableModule } from './fixtures/cacheable.fixtures.js';
+import { GateModule, Gates } from './fixtures/gate.controller.js';
 import {
   bundleClient,
   describeWithChromium,
@@ -134,7 +135,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
 
   forEachPlatform(() => {
     const t = useTestApp({
-      imports: [browserSessionModule(() => script), CacheableModule],
+      imports: [browserSessionModule(() => script), CacheableModule, GateModule],
       configure: (app) => app.enableCors({ origin: pageOrigin(), credentials: true }),
     });
 
@@ -312,8 +313,11 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
       });
 
       it('streams a batch whose reply stores no cookie: a fast call resolves before a slow one', async () => {
+        const gates = t.app.get(Gates);
+        const arrived = gates.arrived.length;
         await open(pageOrigin());
-        const result = await page.evaluate(
+        // The slow call waits at a gate only the test opens: `/echo` must resolve while it is shut.
+        const early = await page.evaluate(
           async (endpoint) => {
             const types: (string | null)[] = [];
             const client = new nb.BatchClient({
@@ -325,20 +329,37 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
               },
             });
             const order: string[] = [];
-            await Promise.all(
-              ['/slow/300', '/echo'].map((url) =>
-                client.fetch(url).then(() => {
-                  order.push(url);
-                }),
-              ),
+            const calls = ['/gate/slow', '/echo'].map((url) =>
+              client.fetch(url).then(() => {
+                order.push(url);
+              }),
             );
-            return { types, order };
+            const state = globalThis as unknown as { streamed: unknown };
+            state.streamed = { types, order, all: Promise.all(calls) };
+            // Bounded: a reply buffered until the gate opens fails here rather than hanging.
+            const echoed = await Promise.race([
+              calls[1]!.then(() => true),
+              new Promise<false>((resolve) => setTimeout(() => resolve(false), 10_000)),
+            ]);
+            return { echoed, order: [...order] };
           },
           `${apiOf(t)}/batch`,
         );
+        expect(early).toEqual({ echoed: true, order: ['/echo'] });
+        // The slow call reached its gate and still waits there.
+        await gates.arrivals(arrived + 1);
+        expect(gates.arrived.slice(arrived)).toEqual(['slow']);
+        gates.releaseOldest();
+        const result = await page.evaluate(async () => {
+          const { streamed } = globalThis as unknown as {
+            streamed: { types: (string | null)[]; order: string[]; all: Promise<unknown> };
+          };
+          await streamed.all;
+          return { types: streamed.types, order: streamed.order };
+        });
         expect(result.types).toHaveLength(1);
         expect(result.types[0]).toMatch(/^application\/x-ndjson/);
-        expect(result.order).toEqual(['/echo', '/slow/300']);
+        expect(result.order).toEqual(['/echo', '/gate/slow']);
       });
 
       it('removes a call aborted before its batch is sent; the others still run', async () => {

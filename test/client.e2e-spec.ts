@@ -12,6 +12,23 @@ import {
 import { useTestApp, type TestApp, withTestApp, endpointOf } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { BatchEnds, BatchEndsModule, until } from './utils/wait-for.js';
+import { GateModule, Gates } from './fixtures/gate.controller.js';
+
+/**
+ * Opens the gate after `ms` unless cancelled first: a client that waits for the whole batch
+ * then fails the assertions after 10 s, rather than hang until the test's timeout.
+ */
+function fallbackOpen(gates: Gates, ms = 10_000): { fired: boolean; cancel: () => void } {
+  const fallback = {
+    fired: false,
+    cancel: () => clearTimeout(timer),
+  };
+  const timer = setTimeout(() => {
+    fallback.fired = true;
+    gates.releaseOldest();
+  }, ms);
+  return fallback;
+}
 
 forEachPlatform(() => {
   /** Batch requests the app received: the proof that N calls made one round trip. */
@@ -316,34 +333,54 @@ forEachPlatform(() => {
       });
 
       it('resolves a fast call before a slow one in the same batch has finished', async () => {
-        const batching = client();
-        const resolvedAt: Record<string, number> = {};
-        await Promise.all(
-          ['/slow/400?tag=slow', '/echo'].map((url) =>
-            batching.fetch(url).then((response) => {
-              resolvedAt[url] = Date.now();
-              return response.arrayBuffer();
-            }),
-          ),
-        );
-        expect(batchRequests(t)).toBe(1);
-        const slowEnd = t.recorder.spans.find((span) => span.name === 'slow')?.end ?? 0;
-        expect(resolvedAt['/echo']).toBeLessThan(slowEnd);
-        expect(resolvedAt['/slow/400?tag=slow']).toBeGreaterThanOrEqual(slowEnd);
+        // The slow call waits at a gate only the test opens: the fast one must resolve first.
+        await withTestApp({ imports: [GateModule] }, async (app) => {
+          const gates = app.app.get(Gates);
+          const batching = new BatchClient({ endpoint: endpointOf(app) });
+          let slowResolved = false;
+          const slow = batching.fetch('/gate/slow').then((response) => {
+            slowResolved = true;
+            return response.json();
+          });
+          const fallback = fallbackOpen(gates);
+          const echo = await batching.fetch('/echo');
+          expect(echo.status).toBe(200);
+          expect({ fallback: fallback.fired, slowResolved }).toEqual({
+            fallback: false,
+            slowResolved: false,
+          });
+          fallback.cancel();
+          await gates.arrivals(1);
+          expect(slowResolved).toBe(false);
+          gates.releaseOldest();
+          expect(await slow).toEqual({ tag: 'slow' });
+          expect(batchRequests(app)).toBe(1);
+        });
       });
     });
 
     describe('stream()', () => {
       it('yields entries as they finish, in completion order', async () => {
-        const order: number[] = [];
-        for await (const { index, entry } of client().stream([
-          { url: '/slow/200' },
-          { url: '/echo' },
-        ])) {
-          order.push(index);
-          expect(entry?.code).toBe(200);
-        }
-        expect(order).toEqual([1, 0]);
+        // The first operation waits at a gate the test opens only once the second was yielded.
+        await withTestApp({ imports: [GateModule] }, async (app) => {
+          const gates = app.app.get(Gates);
+          const order: number[] = [];
+          const fallback = fallbackOpen(gates);
+          for await (const { index, entry } of new BatchClient({
+            endpoint: endpointOf(app),
+          }).stream([{ url: '/gate/first' }, { url: '/echo' }])) {
+            order.push(index);
+            expect(entry?.code).toBe(200);
+            if (index === 1) {
+              fallback.cancel();
+              await gates.arrivals(1);
+              gates.releaseOldest();
+            }
+          }
+          fallback.cancel();
+          expect(order).toEqual([1, 0]);
+          expect(fallback.fired).toBe(false);
+        });
       });
 
       it('stops the operations not yet started when the loop is left early', async () => {
@@ -361,11 +398,14 @@ forEachPlatform(() => {
               expect(index).toBe(0);
               break;
             }
-            expect(await ends.next()).toMatchObject({ end: 'aborted' });
+            // Left after the first entry: at most one `/slow/200` had started, none answered.
+            expect(await ends.next()).toMatchObject({ end: 'aborted', finished: 1, unfinished: 3 });
             await until(() => app.recorder.inFlight === 0, 'the started operation returned');
-            // A request of its own: a queued `/slow/200` would have started by then.
+            // Its slot is free now: a queue that had not stopped would start the next
+            // `/slow/200`, which a request of its own through the app would find begun.
             await app.http.get('/echo').expect(200);
             expect(app.recorder.count('slow')).toBeLessThanOrEqual(1);
+            expect(app.recorder.inFlight).toBe(0);
           },
         );
       });

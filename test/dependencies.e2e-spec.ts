@@ -176,25 +176,33 @@ forEachPlatform(() => {
 
   describe('timeouts', () => {
     it('send a partial batch at the batch timeout: finished entries filled, the rest null, unstarted never start', async () => {
-      await withTestApp({ batch: { timeout: 300, concurrency: 2 } }, async (t) => {
-        const started = Date.now();
-        const response = await postBatch(t, [
-          { method: 'GET', url: '/slow/20?tag=quick' },
-          { method: 'GET', url: '/hang' },
-          { method: 'GET', url: '/slow/2000?tag=long' },
-          { method: 'GET', url: '/echo' },
-        ]).expect(200);
-        const elapsed = Date.now() - started;
-        const [quick, hang, long, queued] = entries(response);
-        expect(quick?.code).toBe(200);
-        expect([hang, long, queued]).toEqual([null, null, null]);
-        // A bound, not a speed check: without the timeout this reply would never come.
-        expect(elapsed).toBeGreaterThanOrEqual(290);
-        expect(elapsed).toBeLessThan(1900);
-        // A request of its own after the reply: the queued `/echo` would have started by then.
-        await t.http.get('/echo').expect(200);
-        expect(t.recorder.count('echo')).toBe(1);
-      });
+      await withTestApp(
+        { batch: { timeout: 300, concurrency: 2 }, imports: [BatchEndsModule] },
+        async (t) => {
+          const ends = t.app.get(BatchEnds);
+          const started = Date.now();
+          const response = await postBatch(t, [
+            { method: 'GET', url: '/slow/20?tag=quick' },
+            { method: 'GET', url: '/hang' },
+            { method: 'GET', url: '/slow/2000?tag=long' },
+            { method: 'GET', url: '/echo' },
+          ]).expect(200);
+          const elapsed = Date.now() - started;
+          const [quick, hang, long, queued] = entries(response);
+          expect(quick?.code).toBe(200);
+          expect([hang, long, queued]).toEqual([null, null, null]);
+          // A bound, not a speed check: without the timeout this reply would never come.
+          expect(elapsed).toBeGreaterThanOrEqual(290);
+          expect(elapsed).toBeLessThan(1900);
+          // The batch ended with three operations unanswered, the queued `/echo` among them.
+          expect(await ends.next()).toMatchObject({ end: 'timed-out', finished: 1, unfinished: 3 });
+          // Once the abandoned `/slow/2000` has returned, its slot is free: the queue would have
+          // moved on to `/echo` then. A request of its own after that, the only `/echo` there is.
+          await until(() => t.recorder.inFlight === 0, 'the abandoned operation returned');
+          await t.http.get('/echo').expect(200);
+          expect(t.recorder.count('echo')).toBe(1);
+        },
+      );
     });
 
     it('give an operation past operationTimeout a 504 and its dependents a 424', async () => {

@@ -1,7 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { useTestApp, type TestApp } from './utils/test-app.js';
+import { useTestApp, withTestApp, type TestApp } from './utils/test-app.js';
+import { BatchEnds, BatchEndsModule } from './utils/wait-for.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 /** Resolves once `done()` holds, or after `ms`: the assertion that follows says which. */
@@ -134,11 +135,16 @@ forEachPlatform(() => {
     it('starts no new operation while the client is not reading, and finishes once it reads', async () => {
       const { response } = await openStream(t, big);
       response.pause();
-      await sleep(1_000);
-      const whilePaused = t.recorder.count('big');
+      // Until the buffers are full and the count stops rising (a whole second without a start).
+      let whilePaused = -1;
+      for (let looks = 0; looks < 30 && t.recorder.count('big') !== whilePaused; looks++) {
+        whilePaused = t.recorder.count('big');
+        await sleep(1_000);
+      }
       // The socket and stream buffers take some lines; far from all 100 (20 MB) of them.
       expect(whilePaused).toBeLessThan(50);
-      await sleep(300);
+      // A window in which nothing may start, generous for a loaded machine.
+      await sleep(1_000);
       expect(t.recorder.count('big')).toBe(whilePaused);
       const lines = await readLines(response);
       expect(lines).toHaveLength(100);
@@ -146,33 +152,42 @@ forEachPlatform(() => {
     });
 
     it('stops the operations not yet started when the client disconnects', async () => {
-      const { port } = t.app.getHttpServer().address() as AddressInfo;
-      const req = httpRequest({
-        host: '127.0.0.1',
-        port,
-        method: 'POST',
-        path: '/batch',
-        headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
-      });
-      req.on('error', () => undefined);
-      req.end(
-        JSON.stringify({
-          data: [
-            { method: 'GET', url: '/slow/1000' },
-            { method: 'GET', url: '/slow/1000' },
-            ...Array.from({ length: 5 }, () => ({ method: 'GET', url: '/echo' })),
-          ],
-        }),
+      await withTestApp(
+        { batch: { concurrency: 2, limit: 100 }, imports: [BatchEndsModule] },
+        async (t) => {
+          const ends = t.app.get(BatchEnds);
+          const { port } = t.app.getHttpServer().address() as AddressInfo;
+          const req = httpRequest({
+            host: '127.0.0.1',
+            port,
+            method: 'POST',
+            path: '/batch',
+            headers: { 'content-type': 'application/json', accept: 'application/x-ndjson' },
+          });
+          req.on('error', () => undefined);
+          req.end(
+            JSON.stringify({
+              data: [
+                { method: 'GET', url: '/slow/1000' },
+                { method: 'GET', url: '/slow/1000' },
+                ...Array.from({ length: 5 }, () => ({ method: 'GET', url: '/echo' })),
+              ],
+            }),
+          );
+          // Polled, not slept: on a loaded machine the two may take a while to start.
+          await until(() => t.recorder.count('slow') === 2);
+          expect(t.recorder.count('slow')).toBe(2);
+          req.destroy();
+          // The batch ended there, none of its seven answered: the five `/echo` were queued.
+          expect(await ends.next()).toMatchObject({ end: 'aborted', finished: 0, unfinished: 7 });
+          // Once both abandoned `/slow/1000` returned, their slots are free: a queue that had
+          // not stopped would start `/echo` then. A request of its own after that, the only one.
+          await until(() => t.recorder.inFlight === 0);
+          expect(t.recorder.inFlight).toBe(0);
+          await t.http.get('/echo').expect(200);
+          expect(t.recorder.count('echo')).toBe(1);
+        },
       );
-      // Polled, not slept: on a loaded machine the two may take a while to start.
-      await until(() => t.recorder.count('slow') === 2);
-      expect(t.recorder.count('slow')).toBe(2);
-      req.destroy();
-      await until(() => t.recorder.inFlight === 0);
-      expect(t.recorder.inFlight).toBe(0);
-      // A request of its own once both returned: a queued `/echo` would have started by then.
-      await t.http.get('/echo').expect(200);
-      expect(t.recorder.count('echo')).toBe(1);
     });
   });
 });

@@ -52,8 +52,9 @@ async function startTracedApp(platform: Platform): Promise<TracedApp> {
     http: request(`http://127.0.0.1:${port}`),
     spans: async (ready) => {
       // The batch request's span ends when its response has been handed to the socket, which
-      // can be just after the client read it: ask again for a little while.
-      for (let attempt = 0; attempt < 50; attempt++) {
+      // can be just after the client read it: ask again until it has (a generous bound, for a
+      // loaded machine; past it, the caller's assertions say what is missing).
+      for (const end = Date.now() + 10_000; Date.now() < end;) {
         const spans = await ask();
         if (ready(spans)) return spans;
         await new Promise((resolve) => setTimeout(resolve, 20));
