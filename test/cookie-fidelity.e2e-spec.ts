@@ -1,8 +1,8 @@
 /**
- * Adversary probes (issues 27/28 follow-up): the batch request's own cookies, as operations
- * after one that sets a cookie receive them from the batch's jar.
+ * Cookies batched as they are sent directly: the batch request's own cookies as operations after
+ * a Set-Cookie receive them, the Set-Cookie headers the reply relays, and the entries' headers.
  */
-import { Controller, Get, Module, Req, Res } from '@nestjs/common';
+import { Controller, Get, Module, Param, Req, Res } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, postBatch, useTestApp } from './utils/test-app.js';
@@ -15,11 +15,18 @@ function rawRequestOf(request: object): IncomingMessage {
 }
 
 @Controller('adv-cookies')
-class AdversaryCookiesController {
+class FidelityCookiesController {
   @Get('set')
   set(@Res() reply: object): void {
     const res = rawOf(reply);
     res.setHeader('set-cookie', 'pref=1; Path=/');
+    res.end('ok');
+  }
+
+  @Get('pref/:value')
+  pref(@Param('value') value: string, @Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('set-cookie', [`pref=${value}; Path=/`, `pref=${value}; Path=/adv-cookies`]);
     res.end('ok');
   }
 
@@ -55,11 +62,11 @@ class HostPrefixController {
   }
 }
 
-@Module({ controllers: [AdversaryCookiesController, HostPrefixController] })
-class AdversaryCookiesModule {}
+@Module({ controllers: [FidelityCookiesController, HostPrefixController] })
+class FidelityCookiesModule {}
 
 forEachPlatform(() => {
-  const t = useTestApp({ imports: [AdversaryCookiesModule] });
+  const t = useTestApp({ imports: [FidelityCookiesModule] });
 
   /** The operation after one that set `pref=1`: what Cookie header it received. */
   async function cookieAfterASetCookie(cookie: string): Promise<string | undefined> {
@@ -81,6 +88,12 @@ forEachPlatform(() => {
     expect(cookie).toBe('sid=path-specific; sid=root; pref=1');
   });
 
+  // Directly: the browser replaces the cookie the response set again, and keeps the others.
+  it('an inherited cookie an operation sets again is sent with its new value only', async () => {
+    const cookie = await cookieAfterASetCookie('pref=0; plain=1');
+    expect(cookie).toBe('plain=1; pref=1');
+  });
+
   // Directly: the app receives `legacy; plain=1; pref=1` (a nameless cookie, as browsers send
   // for `Set-Cookie: legacy`).
   it('a nameless cookie is still sent after a Set-Cookie', async () => {
@@ -98,19 +111,28 @@ forEachPlatform(() => {
     expect(entries(response)[0]?.headers).not.toHaveProperty('set-cookie2');
   });
 
-  // Directly: each response carries one 1.5 KB Set-Cookie, which any client reads. Batched, the
-  // reply repeats the same cookie once per operation (30 KB of headers): Node's clients (http,
-  // fetch; 16 KiB --max-http-header-size) fail to parse the reply (HPE_HEADER_OVERFLOW), as does
-  // nginx in front with its default 4-8 KB proxy buffers.
+  // Directly: each response carries one 1.5 KB Set-Cookie, which any client reads, and the
+  // browser ends with the last. The reply carries that one cookie once: repeated per operation
+  // (30 KB of headers), Node's clients (http, fetch; 16 KiB --max-http-header-size) could not
+  // parse it (HPE_HEADER_OVERFLOW), nor nginx in front with its default 4-8 KB proxy buffers.
   it('a cookie set again by each of 20 operations leaves a reply a client can read', async () => {
     const data = Array.from({ length: 20 }, () => ({ method: 'GET', url: '/adv-cookies/rolling' }));
     const response = await postBatch(t, data).expect(200);
     expect(response.headers['set-cookie']).toHaveLength(1);
   });
 
+  // Directly: the browser ends with one cookie per name, domain and path, the last one set.
+  it('the reply carries the last value of each cookie, one per path', async () => {
+    const response = await postBatch(t, [
+      { method: 'GET', url: '/adv-cookies/pref/a', name: 'a' },
+      { method: 'GET', url: '/adv-cookies/pref/b', dependsOn: ['a'] },
+    ]).expect(200);
+    expect(response.headers['set-cookie']).toEqual(['pref=b; Path=/', 'pref=b; Path=/adv-cookies']);
+  });
+
   // Directly: `__Host-sid=attacker; Secure; HttpOnly` has no Path attribute, so a browser refuses
-  // it (RFC 6265bis 4.1.3.2: __Host- needs `Path=/` written). The reply adds `Path=/` (the url's
-  // default path), and the browser stores a __Host- cookie the app's response could not set.
+  // it (RFC 6265bis 4.1.3.2: __Host- needs `Path=/` written). The reply relays it as set, without
+  // the url's default path (`/`) a cookie without Path gets, so the browser refuses it as well.
   it('a __Host- cookie set without Path is not made valid by the relayed default path', async () => {
     const response = await postBatch(t, [{ method: 'GET', url: '/adv-host-prefix' }]);
     const relayed = (response.headers['set-cookie'] as unknown as string[] | undefined) ?? [];
