@@ -17,26 +17,30 @@ const LENIENT = { ignoreError: true } as const;
  * url. An operation ordered after another (`dependsOn`, a reference) therefore sees the cookies
  * it set; one running in parallel may or may not. Made per batch, never shared.
  *
+ * The batch request's cookies are sent on as the browser sent them, in its order, duplicates
+ * (one name on several paths, most specific first) and nameless ones kept: their attributes are
+ * unknown, so no jar can rebuild that order. A name an operation has since set or deleted is no
+ * longer inherited: the jar's cookies of that name take its place. The jar's cookies follow.
+ *
  * Every operation is taken as a request over HTTPS to the batch request's host: operations never
  * leave the process, so a Secure cookie a proxy-terminated app sets is kept as its browser would.
  */
 export class BatchCookieJar {
   private readonly jar = new CookieJar();
   private readonly origin: string;
+  /** The batch request's cookie pairs, as sent. */
+  private readonly inherited: readonly string[];
+  /** Names an operation set or deleted: inherited pairs of these names are no longer sent. */
+  private readonly replaced = new Set<string>();
   /** False until an operation set a cookie: until then, every operation keeps the batch's header. */
   private changed = false;
 
   constructor(parent: ParentContext) {
     this.origin = originOf(parent.headers.host);
-    const inherited = parent.headers.cookie;
-    if (inherited === undefined) return;
-    // The browser's cookies for this host, their attributes unknown: kept as host cookies on `/`,
-    // Secure, as the browser may have stored them (every operation is over HTTPS here, so it
-    // narrows nothing). Without it, the prefix rules would drop `__Secure-` and `__Host-` ones.
-    for (const pair of inherited.split(';')) {
-      if (pair.includes('='))
-        this.jar.setCookieSync(`${pair.trim()}; Path=/; Secure`, this.origin, LENIENT);
-    }
+    this.inherited = (parent.headers.cookie ?? '')
+      .split(';')
+      .map((pair) => pair.trim())
+      .filter((pair) => pair !== '');
   }
 
   /**
@@ -47,7 +51,10 @@ export class BatchCookieJar {
    */
   attach(request: DispatchRequest, operation: BatchOperation): void {
     if (!this.changed || hasOwnCookie(operation)) return;
-    const cookie = this.jar.getCookieStringSync(this.urlOf(request.url));
+    const pairs = this.inherited.filter((pair) => !this.replaced.has(nameOf(pair)));
+    const stored = this.jar.getCookieStringSync(this.urlOf(request.url));
+    if (stored !== '') pairs.push(stored);
+    const cookie = pairs.join('; ');
     if (cookie === '') delete request.headers.cookie;
     else request.headers.cookie = cookie;
     if (headerBlockBytes(request.headers) > MAX_OPERATION_HEADER_BYTES) {
@@ -66,6 +73,8 @@ export class BatchCookieJar {
     return Object.assign(copy, {
       jar: this.jar.cloneSync() ?? new CookieJar(),
       origin: this.origin,
+      inherited: this.inherited,
+      replaced: new Set(this.replaced),
       changed: this.changed,
     });
   }
@@ -76,7 +85,8 @@ export class BatchCookieJar {
     if (setCookie === undefined) return;
     const url = this.urlOf(result.url);
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-      this.jar.setCookieSync(value, url, LENIENT);
+      const stored = this.jar.setCookieSync(value, url, LENIENT);
+      if (stored) this.replaced.add(stored.key);
       this.changed = true;
     }
   }
@@ -84,6 +94,12 @@ export class BatchCookieJar {
   private urlOf(path: string): string {
     return `${this.origin}${path.startsWith('/') ? path : `/${path}`}`;
   }
+}
+
+/** A cookie pair's name: `''` for a nameless one (`legacy`), as RFC 6265bis reads it. */
+function nameOf(pair: string): string {
+  const equals = pair.indexOf('=');
+  return equals === -1 ? '' : pair.slice(0, equals).trim();
 }
 
 function hasOwnCookie(operation: BatchOperation): boolean {

@@ -3,13 +3,13 @@ import { Cookie, defaultPath } from 'tough-cookie';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 
 /**
- * The outcomes of a batch run as the endpoint's entries carry them: without `set-cookie`, under
- * any `entryHeaders` policy and in every format. An entry is read by the script that sent the
- * batch, and `fetch()` never shows a script a response's Set-Cookie (an HttpOnly session cookie
- * least of all); the cookies reach the browser on the reply itself (`ReplyCookies`), and the
- * batch's later operations through its jar, which has read them already. `take` sees each
- * result before its cookies are taken out. Results from `BatchExecutor` keep them: code calling
- * it is no script, and has no reply to carry them.
+ * The outcomes of a batch run as the endpoint's entries carry them: without `set-cookie` and
+ * `set-cookie2`, under any `entryHeaders` policy and in every format. An entry is read by the
+ * script that sent the batch, and `fetch()` never shows a script either header (forbidden
+ * response-header names; an HttpOnly session cookie least of all); the cookies reach the browser
+ * on the reply itself (`ReplyCookies`), and the batch's later operations through its jar, which
+ * has read them already. `take` sees each result before its cookies are taken out. Results
+ * from `BatchExecutor` keep them: code calling it is no script, and has no reply to carry them.
  */
 export function withoutEntryCookies(
   outcomes: Observable<BatchOutcome>,
@@ -19,9 +19,10 @@ export function withoutEntryCookies(
     map((outcome) => {
       const { result } = outcome;
       take?.(result);
-      if (!('set-cookie' in result.headers)) return outcome;
+      if (!('set-cookie' in result.headers) && !('set-cookie2' in result.headers)) return outcome;
       const headers = { ...result.headers };
       delete headers['set-cookie'];
+      delete headers['set-cookie2'];
       return { index: outcome.index, result: { ...result, headers } };
     }),
   );
@@ -30,35 +31,49 @@ export function withoutEntryCookies(
 /**
  * The `Set-Cookie` headers of a batch's operations, for the batch reply, so the browser that sent
  * the batch stores them as it would from the requests themselves (an HttpOnly session cookie in
- * an entry's JSON is out of its reach). Kept in the order the operations answered, so a cookie
- * set again by a later operation wins; operations that ran in parallel have no defined order.
+ * an entry's JSON is out of its reach). One per cookie (name, domain, path): the last one set, in
+ * the order the operations answered, which is the cookie a browser ends with after the requests
+ * themselves; operations that ran in parallel have no defined order. A cookie every operation
+ * sets again (a rolling session) is therefore sent once, not once per operation.
  *
  * A cookie without a Path gets the operation url's default path (RFC 6265, 5.1.4) written out:
- * the browser would otherwise take the batch url's. Nothing else is added: the attributes are
- * the app's.
+ * the browser would otherwise take the batch url's. Not a `__Host-` one: its prefix requires a
+ * `Path=/` the app wrote, and a browser refuses it without one, as it would from the app's own
+ * response. Nothing else is added: the attributes are the app's.
  */
 export class ReplyCookies {
-  private readonly values: string[] = [];
+  /** By cookie identity; a cookie set again moves to the end, where it was last set. */
+  private readonly values = new Map<string, string>();
 
   take(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
     if (setCookie === undefined) return;
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-      this.values.push(withPath(value, result.url));
+      const relayed = relay(value, result.url);
+      this.values.delete(relayed.identity);
+      this.values.set(relayed.identity, relayed.value);
     }
   }
 
   /** What the reply carries, in order. */
   get all(): readonly string[] {
-    return this.values;
+    return [...this.values.values()];
   }
 }
 
-function withPath(value: string, url: string): string {
+/**
+ * The value the reply carries, and the cookie it sets: name, domain (none for a host-only one)
+ * and path. A value no cookie can be read from is its own identity.
+ */
+function relay(value: string, url: string): { value: string; identity: string } {
   const cookie = Cookie.parse(value, { loose: true });
-  if (!cookie || cookie.path !== null) return value;
-  const [path = '/'] = url.split('?', 1);
-  return `${value}; Path=${writablePath(defaultPath(path))}`;
+  if (!cookie) return { value, identity: `\0${value}` };
+  const [urlPath = '/'] = url.split('?', 1);
+  const path = cookie.path ?? writablePath(defaultPath(urlPath));
+  const domain = (cookie.domain ?? '').toLowerCase();
+  const identity = JSON.stringify([cookie.key, domain, path]);
+  if (cookie.path !== null || /^__host-/i.test(cookie.key)) return { value, identity };
+  return { value: `${value}; Path=${path}`, identity };
 }
 
 /**
