@@ -1,6 +1,8 @@
 /**
- * Adversary probes (issues 27/28 follow-up): endings the endings suite does not cover.
- * Each test fails today: the batch waits for its timeout (here: Jest's).
+ * A handler that ends its connection gracefully (`socket.end()`, FIN) rather than destroying it.
+ * Directly, a server connection (allowHalfOpen false) closes once flushed and the client sees it
+ * drop; an operation's connection does the same, so the entry is a 502 response-aborted, not a
+ * wait for the batch timeout (here far beyond Jest's).
  */
 import { Controller, Get, Module, Req, Res } from '@nestjs/common';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -16,8 +18,8 @@ function rawRequestOf(request: object): IncomingMessage {
   return ('raw' in request ? request.raw : request) as IncomingMessage;
 }
 
-@Controller('adv')
-class AdversaryController {
+@Controller('socket-end')
+class SocketEndController {
   /** Ends the connection gracefully (FIN), no response at all. */
   @Get('socket-end')
   socketEnd(@Req() request: object): Promise<never> {
@@ -39,22 +41,24 @@ class AdversaryController {
   }
 }
 
-@Module({ controllers: [AdversaryController] })
-class AdversaryModule {}
+@Module({ controllers: [SocketEndController] })
+class SocketEndModule {}
 
 /** Far beyond Jest's own timeout: waiting on it fails the test by Jest's. */
 const NEVER = 60_000;
 
 forEachPlatform(() => {
   describe('a response whose connection is ended (socket.end), not destroyed', () => {
-    const t = useTestApp({ batch: { timeout: NEVER }, imports: [AdversaryModule] });
+    const t = useTestApp({ batch: { timeout: NEVER }, imports: [SocketEndModule] });
 
     // Directly: the client sees the connection close ("socket hang up") at once.
     it('before its headers: the operation ends with response-aborted, not at the timeout', async () => {
-      expect((await direct(baseOf(t), '/adv/socket-end')).kind).toBe('dropped-before-headers');
+      expect((await direct(baseOf(t), '/socket-end/socket-end')).kind).toBe(
+        'dropped-before-headers',
+      );
       const response = await postBatch(t, [
-        { method: 'GET', url: '/adv/socket-end' },
-        { method: 'GET', url: '/adv/echo-cookie' },
+        { method: 'GET', url: '/socket-end/socket-end' },
+        { method: 'GET', url: '/socket-end/echo-cookie' },
       ]).expect(200);
       expect(entries(response)[0]).toMatchObject({
         code: 502,
@@ -64,11 +68,11 @@ forEachPlatform(() => {
 
     // Directly: the client gets the headers, then the connection ends mid-body.
     it('after its headers: the operation ends with response-aborted, not at the timeout', async () => {
-      expect((await direct(baseOf(t), '/adv/socket-end-after-headers')).kind).toBe(
+      expect((await direct(baseOf(t), '/socket-end/socket-end-after-headers')).kind).toBe(
         'dropped-after-headers',
       );
       const response = await postBatch(t, [
-        { method: 'GET', url: '/adv/socket-end-after-headers' },
+        { method: 'GET', url: '/socket-end/socket-end-after-headers' },
       ]).expect(200);
       expect(entries(response)[0]).toMatchObject({
         code: 502,
