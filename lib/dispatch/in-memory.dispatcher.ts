@@ -10,7 +10,7 @@ import type { Abandon } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
 import { ResponseAbortedError } from './response.aborted.js';
-import { captureResponse } from './response.capture.js';
+import { captureResponse, isBodiless } from './response.capture.js';
 import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
 import type { RequestListener } from '../platform/http.platform.js';
 
@@ -66,17 +66,24 @@ export class InMemoryDispatcher implements OperationDispatcher {
       // with an ERR_STREAM_DESTROYED error (a stack trace per write, measured at ~5% of CPU).
       process.nextTick(() => socket.destroy());
     };
-    res.once('finish', () => {
-      if (state.ended) return;
+    const complete = (): void => {
       span?.finish(req, res.statusCode);
       const response = capture.result();
       end();
       done(response);
+    };
+    res.once('finish', () => {
+      if (!state.ended) complete();
     });
     // 'close' before 'finish': the app destroyed the response or its connection. A direct
-    // client would see the connection drop, so the operation ends now, not at a timeout.
+    // client would see the connection drop, so the operation ends now, not at a timeout;
+    // unless no body was due (HEAD, 204, 304) and the headers went out: that answer is whole.
     res.once('close', () => {
       if (state.ended) return;
+      if (isBodiless(res) && (res as { _headerSent?: boolean })._headerSent === true) {
+        complete();
+        return;
+      }
       const sentStatus = res.headersSent ? res.statusCode : undefined;
       end();
       fail(new ResponseAbortedError(sentStatus));

@@ -1,3 +1,5 @@
+import type { ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { ConnectionInfo } from './parent.context.js';
 
@@ -10,6 +12,9 @@ function ignore(): void {
  * treats a request on a non-readable socket as finished and never reads its body, and
  * `IncomingMessage` destroys through it. What the app writes back is captured on the response,
  * so writes here are only acknowledged.
+ *
+ * It ends as a server connection with `allowHalfOpen: false` does: `end()` (or `destroySoon()`)
+ * closes it once what was written is flushed, and closing it closes the response on it.
  */
 export class OperationSocket extends Duplex implements ConnectionInfo {
   /** The batch request's: an operation comes over its connection, as loggers should see. */
@@ -19,6 +24,8 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
   readonly encrypted: boolean | undefined;
+  /** The idle timer, only once the app asked for one (`setTimeout`). */
+  private idle: NodeJS.Timeout | undefined;
 
   constructor(connection: ConnectionInfo) {
     super();
@@ -41,25 +48,83 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     callback();
   }
 
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+    callback(error);
+  }
+
   /**
    * What the response writes is captured before it gets here, so a write is only acknowledged,
    * on the next tick as a real socket would: without the Writable state machine (buffering,
    * corking, per-write bookkeeping), which cost as much as the rest of the dispatch.
    */
   override write(...args: unknown[]): boolean {
+    this.idle?.refresh();
     const done = args[args.length - 1];
     if (typeof done === 'function') process.nextTick(done);
     return true;
   }
 
-  // Servers and middleware tune real sockets; on this one there is nothing to tune.
-  setTimeout(): this {
+  /**
+   * Ends the connection: the client sees it close once what was written is flushed. No peer
+   * half-closes it, so it is destroyed then, and the response on it closes (response-aborted,
+   * unless it had finished).
+   */
+  override end(...args: unknown[]): this {
+    if (this.writableFinished) this.destroy();
+    else if (!this.destroyed) this.once('finish', destroyOnFinish);
+    return super.end(...(args as []));
+  }
+
+  /** net.Socket's: ends the connection once written. */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    else this.destroy();
+  }
+
+  /** The batch connection's local end, as `net.Socket#address()` gives it; `{}` when none. */
+  address(): AddressInfo | Record<string, never> {
+    if (this.localAddress === undefined || this.localPort === undefined) return {};
+    return { address: this.localAddress, family: this.remoteFamily, port: this.localPort };
+  }
+
+  /**
+   * An idle timeout, as on a real connection: after `ms` without a write, 'timeout' is emitted
+   * here and on the response (Node's server does the latter), and the connection is destroyed
+   * if the response had no 'timeout' listener. `0` disarms it. Unref'd: it holds no process.
+   */
+  setTimeout(ms: number, callback?: () => void): this {
+    if (this.idle) clearTimeout(this.idle);
+    this.idle = undefined;
+    if (callback) {
+      if (ms === 0) this.removeListener('timeout', callback);
+      else this.once('timeout', callback);
+    }
+    if (ms > 0 && Number.isFinite(ms) && !this.destroyed) {
+      this.idle = setTimeout(() => this.onIdle(), ms);
+      this.idle.unref();
+    }
     return this;
   }
+
+  // Servers and middleware tune real sockets; on this one there is nothing to tune.
   setNoDelay(): this {
     return this;
   }
   setKeepAlive(): this {
     return this;
   }
+
+  private onIdle(): void {
+    this.idle = undefined;
+    this.emit('timeout');
+    // As Node's server does on a connection's timeout (the request is complete by then).
+    const response = (this as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (!response?.emit('timeout', this)) this.destroy();
+  }
+}
+
+function destroyOnFinish(this: OperationSocket): void {
+  this.destroy();
 }

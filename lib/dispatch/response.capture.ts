@@ -74,16 +74,21 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
     },
     result: () => {
       const statusCode = response.statusCode;
-      // HTTP sends no body for these, whatever the handler wrote.
-      const bodiless = response.req.method === 'HEAD' || statusCode === 204 || statusCode === 304;
       const headers = normaliseHeaders(response.getHeaders(), headHeaders);
-      if (bodiless) return { statusCode, headers, body: Buffer.alloc(0), truncated: false };
+      if (isBodiless(response))
+        return { statusCode, headers, body: Buffer.alloc(0), truncated: false };
       // One chunk is the body as it is: no copy.
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
       const whole = !truncated && text !== undefined && chunks.length === 1;
       return { statusCode, headers, body, truncated, ...(whole ? { text } : {}) };
     },
   };
+}
+
+/** HTTP sends no body for these, whatever the handler wrote: the headers are the whole answer. */
+export function isBodiless(response: ServerResponse): boolean {
+  const status = response.statusCode;
+  return status === 204 || status === 304 || response.req.method === 'HEAD';
 }
 
 function isWellFormed(text: string): boolean {
