@@ -1,7 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
 import request from 'supertest';
+import { startChildApp } from './utils/child-app.js';
 import { forEachPlatform, type Platform } from './utils/platforms.js';
 
 interface ThrottledApp {
@@ -15,31 +13,12 @@ async function startThrottledApp(
   platform: Platform,
   env: Record<string, string>,
 ): Promise<ThrottledApp> {
-  const child: ChildProcess = spawn(
-    process.execPath,
-    [fileURLToPath(new URL('./fixtures/throttled-app.mjs', import.meta.url))],
-    {
-      env: { ...process.env, NODE_OPTIONS: '', PLATFORM: platform.name, ...env },
-      stdio: ['ignore', 'pipe', 'inherit'],
-    },
-  );
-  let output = '';
-  const port = await new Promise<number>((resolve, reject) => {
-    child.stdout?.on('data', (chunk: Buffer) => {
-      output += chunk.toString();
-      const match = /listening (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once('exit', (code) => reject(new Error(`throttled app exited with ${String(code)}`)));
-  });
-  const http = request(`http://127.0.0.1:${port}`);
+  const child = await startChildApp('throttled-app.mjs', platform, env);
+  const http = request(child.base);
   return {
     http,
     handled: async () => ((await http.get('/handled')).body as { handled: number }).handled,
-    stop: async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
-    },
+    stop: () => child.stop(),
   };
 }
 
