@@ -11,9 +11,9 @@ import { resolveBatchOptions, type BatchModuleOptions } from './batch.options.js
 import { DispatcherHost } from './dispatch/dispatcher.host.js';
 import { OperationTracer } from './dispatch/operation.tracer.js';
 import { BodyReaderInstaller } from './http/body-reader.installer.js';
-import { BatchEvents } from './execute/batch.events.js';
-import { BatchExecutor } from './execute/batch.executor.js';
-import { OperationQueue } from './execute/operation.queue.js';
+import { BatchEvents } from './events/batch.events.js';
+import { BatchExecutor } from './schedule/batch.executor.js';
+import { OperationQueue } from './schedule/operation.queue.js';
 import { HttpPlatformHost } from './platform/http-platform.host.js';
 import { RouteExclusionInstaller } from './policy/route-exclusion.installer.js';
 import { RouteExclusions } from './policy/route-exclusions.provider.js';

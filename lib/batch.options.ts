@@ -9,9 +9,9 @@ import {
 import { BatchException } from './batch.exceptions.js';
 import type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
 import type { BatchOperation } from './interfaces/batch-operation.interface.js';
-import { decodeOperations } from './operation/operation.rules.js';
+import { decodeOperations } from './validation/operation.rules.js';
 import type { BatchTransactionHook } from './interfaces/batch-transaction.interface.js';
-import { closestName } from './operation/field.suggestion.js';
+import { closestName } from './validation/field.suggestion.js';
 
 /**
  * Options of {@link BatchModule}. Every field is optional; the defaults live in

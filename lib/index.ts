@@ -23,7 +23,7 @@ export {
   type BatchFormat,
   type EntryHeaderPolicy,
 } from './batch.constants.js';
-export { BODY_ENCODINGS } from './operation/body-encoding.rules.js';
+export { BODY_ENCODINGS } from './validation/body-encoding.rules.js';
 export {
   AtomicGroupsUnavailableException,
   BatchBodyTooLargeException,
@@ -37,8 +37,8 @@ export {
   type BatchErrorBody,
   type BatchRefusalReason,
 } from './batch.exceptions.js';
-export { BatchExecutor, type BatchRunContext } from './execute/batch.executor.js';
-export { BatchListener } from './execute/batch-listener.decorator.js';
+export { BatchExecutor, type BatchRunContext } from './schedule/batch.executor.js';
+export { BatchListener } from './decorators/batch-listener.decorator.js';
 export type {
   BatchEnd,
   BatchEventListener,
@@ -52,7 +52,7 @@ export {
   type BatchOperationInfo,
 } from './dispatch/sub-request.marker.js';
 export { AMBIENT_CREDENTIAL_HEADERS } from './policy/cross-site.rules.js';
-export { SkipBatch } from './policy/skip-batch.decorator.js';
+export { SkipBatch } from './decorators/skip-batch.decorator.js';
 export { isBatchEndpoint } from './policy/batch-endpoint.marker.js';
 export type { BatchExcludedRoute } from './interfaces/batch-excluded-route.interface.js';
 export type { BatchTransactionHook } from './interfaces/batch-transaction.interface.js';

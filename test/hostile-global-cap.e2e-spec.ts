@@ -1,5 +1,5 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { OperationQueue } from '../lib/execute/operation.queue.js';
+import { OperationQueue } from '../lib/schedule/operation.queue.js';
 import { GateModule, Gates } from './fixtures/gate.controller.js';
 import { createTestApp, entries, postBatch, type TestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { nativeOperation } from '../lib/http/batch.openapi.js';
-import { BatchOperationDto, VERBATIM_FIELDS } from '../lib/operation/batch-operation.dto.js';
+import { BatchOperationDto, VERBATIM_FIELDS } from '../lib/validation/batch-operation.dto.js';
 
 /*
  * The native operation's fields are written in five places: the DTO (what the validator checks),

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { isForwardingHeader } from '../operation/header.rules.js';
+import { isForwardingHeader } from '../validation/header.rules.js';
 import type { TraceParent } from './otel.api.js';
 
 /** What every operation of one batch takes from the batch request. Built once per batch. */

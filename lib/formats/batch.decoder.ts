@@ -5,7 +5,7 @@ import {
   UnsupportedBatchFormatException,
 } from '../batch.exceptions.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import { wireBodyOf } from '../platform/wire-body.js';
+import { wireBodyOf } from '../platform/wire-body.stash.js';
 import type { DecodedBatch } from './batch-format.interface.js';
 import { BATCH_FORMAT_REGISTRY, type IncomingBatch } from './format.registry.js';
 import { parseBatchJson, scanBatchJson } from './secure.json.js';

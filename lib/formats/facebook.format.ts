@@ -1,12 +1,12 @@
 import { isUtf8 } from 'node:buffer';
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
-import { decodeOperations } from '../operation/operation.rules.js';
+import { decodeOperations } from '../validation/operation.rules.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
-import { isSuccess } from '../execute/operation.results.js';
+import { isSuccess } from '../operation/operation.results.js';
 import type { DecodedBatch } from './batch-format.interface.js';
 import { canonical, headerOf } from './header.names.js';
-import { isRecord, setOwn } from '../operation/json.value.js';
+import { isRecord, setOwn } from '../validation/json.value.js';
 
 /** What a Facebook Graph batch request carries besides its operations. */
 export interface FacebookBatchParameters {

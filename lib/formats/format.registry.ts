@@ -2,7 +2,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchFormat } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import { isRecord } from '../operation/json.value.js';
+import { isRecord } from '../validation/json.value.js';
 import type { DecodedBatch } from './batch-format.interface.js';
 import { decodeFacebook, isFacebookForm } from './facebook.format.js';
 import { decodeGraph } from './graph.format.js';

@@ -1,12 +1,12 @@
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
-import { decodeOperations } from '../operation/operation.rules.js';
+import { decodeOperations } from '../validation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-format.interface.js';
-import { bodyBytes } from './entry.body.js';
+import { bodyBytes } from './entry-body.encoder.js';
 import { canonical, headerOf } from './header.names.js';
-import { isRecord } from '../operation/json.value.js';
-import { decodeBase64Body } from '../operation/body-encoding.rules.js';
+import { isRecord } from '../validation/json.value.js';
+import { decodeBase64Body } from '../validation/body-encoding.rules.js';
 import { hasScheme, resolveRelativeTarget } from './relative-target.resolver.js';
 
 /** One entry of the Microsoft Graph reply. */

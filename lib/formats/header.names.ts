@@ -1,4 +1,4 @@
-import { isRecord } from '../operation/json.value.js';
+import { isRecord } from '../validation/json.value.js';
 
 /** The value of a header in an object whose names may be in any case. */
 export function headerOf(headers: unknown, name: string): string | undefined {

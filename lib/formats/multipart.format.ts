@@ -18,13 +18,13 @@ import {
   failureBody,
   InvalidBatchException,
 } from '../batch.exceptions.js';
-import { isForwardingHeader } from '../operation/header.rules.js';
-import { decodeOperations } from '../operation/operation.rules.js';
+import { isForwardingHeader } from '../validation/header.rules.js';
+import { decodeOperations } from '../validation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-format.interface.js';
-import { bodyBytes } from './entry.body.js';
+import { bodyBytes } from './entry-body.encoder.js';
 import { canonical } from './header.names.js';
-import { setOwn } from '../operation/json.value.js';
+import { setOwn } from '../validation/json.value.js';
 import { ChangeSetError, parseChangeSet, type ChangeSetRequest } from './change-set.parser.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
 import { resolveRelativeTarget } from './relative-target.resolver.js';

@@ -1,7 +1,7 @@
 import { InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.interface.js';
-import { isRecord } from '../operation/json.value.js';
-import { decodeOperations } from '../operation/operation.rules.js';
+import { isRecord } from '../validation/json.value.js';
+import { decodeOperations } from '../validation/operation.rules.js';
 import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import type { DecodedBatch } from './batch-format.interface.js';
 import { acceptsNdjson, streamNdjson } from './ndjson.encoder.js';

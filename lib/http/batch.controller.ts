@@ -7,14 +7,14 @@ import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';
-import { BatchExecutor } from '../execute/batch.executor.js';
-import { collectEntries } from '../execute/entries.collector.js';
+import { BatchExecutor } from '../schedule/batch.executor.js';
+import { collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
-import { SkipBatch } from '../policy/skip-batch.decorator.js';
+import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 import { releaseBatchSession } from './batch-session.release.js';
-import { destroyStalledReply } from './reply-write.watchdog.js';
-import { ReplyCookies, withoutEntryCookies } from './reply-cookies.js';
+import { destroyStalledReply } from './reply.watchdog.js';
+import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
 import { ReplyWriter } from './reply.writer.js';
 
 /**

@@ -9,7 +9,7 @@ import {
 import type { BatchRefusalReason } from '../batch.exceptions.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
-import { BODY_ENCODINGS } from '../operation/body-encoding.rules.js';
+import { BODY_ENCODINGS } from '../validation/body-encoding.rules.js';
 
 /**
  * A piece of an OpenAPI 3.0 document, as plain JSON. Typed locally: @nestjs/swagger is an

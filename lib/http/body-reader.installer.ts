@@ -7,8 +7,8 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import { routerModulePathOf } from '../platform/framework.internals.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { BatchBodyTooLargeException } from '../batch.exceptions.js';
-import { stashWireBody } from '../platform/wire-body.js';
-import { BodyTooLargeError, readBody } from './body.reader.js';
+import { stashWireBody } from '../platform/wire-body.stash.js';
+import { BodyTooLargeError, readBody } from './batch-body.reader.js';
 
 /**
  * Reads the batch body itself, in front of the app's body parsers, so `maxBodyBytes` is enforced

@@ -1,7 +1,7 @@
-import { operationLabel } from '../operation/operation.label.js';
+import { operationLabel } from '../validation/operation.label.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
-import { groupsOf, unitGraph, type AtomicGroup, type UnitGraph } from './atomic-groups.js';
+import { groupsOf, unitGraph, type AtomicGroup, type UnitGraph } from './atomic-group.graph.js';
 import { BodyTooDeepError, compileJson, type JsonTemplate } from './json.template.js';
 import {
   parseTemplate,

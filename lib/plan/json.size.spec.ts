@@ -1,7 +1,7 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
 import { MAX_BODY_DEPTH } from './json.template.js';
-import { jsonStringBytes } from '../operation/json-string.size.js';
+import { jsonStringBytes } from '../validation/json-string.size.js';
 import { JsonSizer } from './json.size.js';
 
 const bytesOf = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));

@@ -1,6 +1,6 @@
 import { MAX_BODY_DEPTH } from './json.template.js';
 import { RenderLimitError } from './render.limits.js';
-import { jsonStringBytes } from '../operation/json-string.size.js';
+import { jsonStringBytes } from '../validation/json-string.size.js';
 
 /**
  * Sizes of values as they will be written, measured without writing them: a walk that stops as

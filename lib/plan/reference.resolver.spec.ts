@@ -1,4 +1,4 @@
-import { BatchReferences } from '../execute/batch.references.js';
+import { BatchReferences } from '../operation/batch.references.js';
 import { BATCH_OPTION_DEFAULTS } from '../batch.options.js';
 import { compileJson } from './json.template.js';
 import { parseTemplate } from './reference.parser.js';

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { moveLastMiddlewareFirst, type ExpressRouterHolder } from './framework.internals.js';
-import { exposeWireBody } from './wire-body.js';
+import { exposeWireBody } from './wire-body.stash.js';
 import {
   forbiddenBody,
   matchesEndpoint,

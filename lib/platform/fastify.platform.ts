@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { onRequestHookOf, type RequestHook } from './framework.internals.js';
-import { exposeWireBody } from './wire-body.js';
+import { exposeWireBody } from './wire-body.stash.js';
 import {
   forbiddenBody,
   matchesEndpoint,

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { wireBodyOf } from '../platform/wire-body.js';
+import { wireBodyOf } from '../platform/wire-body.stash.js';
 
 /**
  * Headers a browser adds to a request by itself, whoever wrote the page that sent it: the

@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { getBatchOperation } from '../dispatch/sub-request.marker.js';
-import { operationLabel } from '../operation/operation.label.js';
+import { operationLabel } from '../validation/operation.label.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { RouteExclusions } from './route-exclusions.provider.js';
 

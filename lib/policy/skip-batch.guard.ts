@@ -7,10 +7,10 @@ import {
 import { Reflector } from '@nestjs/core';
 import { failureBody, NestedBatchException } from '../batch.exceptions.js';
 import { getBatchOperation, noteLibraryRefusal } from '../dispatch/sub-request.marker.js';
-import { operationLabel } from '../operation/operation.label.js';
+import { operationLabel } from '../validation/operation.label.js';
 import { isBatchEndpoint } from './batch-endpoint.marker.js';
 import { RouteExclusions } from './route-exclusions.provider.js';
-import { SkipBatch } from './skip-batch.decorator.js';
+import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 
 /** The request fields the guard reads, on Express and on Fastify. */
 interface RoutedRequest {

@@ -1,14 +1,14 @@
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { InvalidBatchException } from '../../lib/batch.exceptions.js';
-import { BatchRequestDto } from '../../lib/operation/batch-operation.dto.js';
-import { decodeOperations } from '../../lib/operation/operation.rules.js';
+import { BatchRequestDto } from '../../lib/validation/batch-operation.dto.js';
+import { decodeOperations } from '../../lib/validation/operation.rules.js';
 
 /**
  * What class-validator itself says of a list of operations through the documented DTOs: the
  * transformation and options a user's `ValidationPipe({ whitelist, forbidNonWhitelisted })` would
  * apply to `BatchRequestDto`, messages flattened as Nest's pipe writes them. The reference the
- * hot-path validator (lib/operation/operation.validator.ts) is held to.
+ * hot-path validator (lib/validation/operation.validator.ts) is held to.
  */
 export function dtoProblems(data: Record<string, unknown>[]): string[] {
   const verbatim = data.map((item) => ({ ...item, headers: undefined, body: undefined }));

@@ -12,7 +12,7 @@ import type {
 } from '../interfaces/batch-events.interface.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { BatchPlan } from '../plan/batch.planner.js';
-import { failureReasonOf } from './operation.failures.js';
+import { failureReasonOf } from '../operation/operation.failures.js';
 
 type Hook = keyof BatchEventListener;
 

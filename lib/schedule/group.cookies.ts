@@ -1,4 +1,4 @@
-import type { BatchCookieJar } from './cookie.jar.js';
+import type { BatchCookieJar } from '../operation/cookie.jar.js';
 
 /** The batch's cookie jar as one attempt of an atomic group sees it. */
 export interface GroupCookies {

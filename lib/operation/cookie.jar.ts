@@ -2,7 +2,7 @@ import { CookieJar } from 'tough-cookie';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
-import { headerBlockBytes, MAX_OPERATION_HEADER_BYTES } from '../operation/header.rules.js';
+import { headerBlockBytes, MAX_OPERATION_HEADER_BYTES } from '../validation/header.rules.js';
 import { InvalidRenderedRequestError } from './operation.request.js';
 
 /** Cookies a Set-Cookie cannot be stored from are skipped, as a browser skips them. */

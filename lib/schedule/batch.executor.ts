@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import { Observable } from 'rxjs';
 import { BATCH_OPTIONS, type BatchFormat, type EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import { validatedOperations } from '../operation/operation.rules.js';
+import { validatedOperations } from '../validation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
 import type { Abandon, StartWork } from '../dispatch/operation.task.js';
 import { createParentContext } from '../dispatch/parent.context.js';
@@ -17,16 +17,16 @@ import { planBatch } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import { withinBounds } from './batch.bounds.js';
-import { BatchEvents } from './batch.events.js';
+import { BatchEvents } from '../events/batch.events.js';
 import { AtomicGroupRunner } from './atomic-group.runner.js';
-import { BatchReferences } from './batch.references.js';
-import { BatchCookieJar } from './cookie.jar.js';
+import { BatchReferences } from '../operation/batch.references.js';
+import { BatchCookieJar } from '../operation/cookie.jar.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { OperationQueue } from './operation.queue.js';
-import { OperationRunner, type BatchRun } from './operation.runner.js';
-import { ReplyBudget } from './reply.budget.js';
+import { OperationRunner, type BatchRun } from '../operation/operation.runner.js';
+import { ReplyBudget } from '../operation/reply.budget.js';
 import { collectEntries } from './entries.collector.js';
-import { isSuccess } from './operation.results.js';
+import { isSuccess } from '../operation/operation.results.js';
 
 /**
  * Where a batch comes from and how long it may take.

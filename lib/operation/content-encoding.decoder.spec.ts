@@ -1,6 +1,6 @@
 import { brotliCompressSync, deflateRawSync, deflateSync, gzipSync } from 'node:zlib';
-import { decodeContentEncoding, type DecodedResponse } from './content-encoding.js';
-import type { DispatchResponse } from './operation.dispatcher.js';
+import { decodeContentEncoding, type DecodedResponse } from './content-encoding.decoder.js';
+import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
 
 function response(encoding: string | undefined, body: Buffer): DispatchResponse {
   const headers: Record<string, string> = { 'content-type': 'text/plain', 'content-length': '1' };

@@ -5,14 +5,14 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { DispatchRequest, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
 import type { Abandon, StartWork } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
-import type { AtomicGroup, UnitGraph } from '../plan/atomic-groups.js';
+import type { AtomicGroup, UnitGraph } from '../plan/atomic-group.graph.js';
 import type { BatchPlan } from '../plan/batch.planner.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { groupCookies, type GroupCookies } from './group.cookies.js';
 import { groupTimedOut, rolledBack, transactionFailed } from './group.failures.js';
-import type { BatchRun } from './operation.runner.js';
+import type { BatchRun } from '../operation/operation.runner.js';
 import { OperationQueue, type HeldWork } from './operation.queue.js';
-import { isSuccess } from './operation.results.js';
+import { isSuccess } from '../operation/operation.results.js';
 
 /** Starts one operation of the batch (through the executor's turn and lane) with the run given. */
 export type StartOperation = (

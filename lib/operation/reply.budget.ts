@@ -1,6 +1,6 @@
 import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
-import type { DecodedBody } from '../dispatch/response.body.js';
-import { jsonStringBytes } from '../operation/json-string.size.js';
+import type { DecodedBody } from './response-body.decoder.js';
+import { jsonStringBytes } from '../validation/json-string.size.js';
 import { JsonSizer } from '../plan/json.size.js';
 import { RenderLimitError } from '../plan/render.limits.js';
 

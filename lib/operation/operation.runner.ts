@@ -1,6 +1,6 @@
 import type { EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
-import { decodeContentEncoding, type DecodedResponse } from '../dispatch/content-encoding.js';
+import { decodeContentEncoding, type DecodedResponse } from './content-encoding.decoder.js';
 import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import {
@@ -10,7 +10,7 @@ import {
   type StartWork,
 } from '../dispatch/operation.task.js';
 import { ResponseAbortedError } from '../dispatch/response.aborted.js';
-import { decodeResponseBody } from '../dispatch/response.body.js';
+import { decodeResponseBody } from './response-body.decoder.js';
 import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { BatchPlan, PlannedOperation } from '../plan/batch.planner.js';

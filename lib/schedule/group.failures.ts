@@ -1,6 +1,6 @@
 import { failureBody } from '../batch.exceptions.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
-import { failedFor } from './operation.failures.js';
+import { failedFor } from '../operation/operation.failures.js';
 
 /*
  * The entries the library writes for the operations of an atomic group that did not stand.

@@ -1,6 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
-import { jsonStringBytes, jsonTextBytes } from '../operation/json-string.size.js';
+import { jsonStringBytes, jsonTextBytes } from '../validation/json-string.size.js';
 
 /** A response body as a batch entry carries it. */
 export interface DecodedBody {

@@ -1,7 +1,7 @@
 import { brotliDecompress, gunzip, inflate, inflateRaw, type ZlibOptions } from 'node:zlib';
 import { DECODED_CONTENT_ENCODINGS } from '../batch.constants.js';
 import type { DecodedContentEncoding } from '../interfaces/batch-operation.interface.js';
-import type { DispatchResponse } from './operation.dispatcher.js';
+import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
 
 /** A response as its entry carries it: decoded when it could be, else with what says it was not. */
 export type DecodedResponse =

@@ -1,5 +1,5 @@
-import { jsonTextBytes } from '../operation/json-string.size.js';
-import { decodeResponseBody } from './response.body.js';
+import { jsonTextBytes } from '../validation/json-string.size.js';
+import { decodeResponseBody } from './response-body.decoder.js';
 
 const written = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 

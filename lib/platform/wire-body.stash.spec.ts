@@ -1,6 +1,6 @@
 import { IncomingMessage } from 'node:http';
 import { Socket } from 'node:net';
-import { exposeWireBody, stashWireBody } from './wire-body.js';
+import { exposeWireBody, stashWireBody } from './wire-body.stash.js';
 
 function requestWith(contentType: string | undefined, body: string): IncomingMessage {
   const request = new IncomingMessage(new Socket());

@@ -2,11 +2,11 @@ import {
   headerBlockBytes,
   headerValueProblem,
   MAX_OPERATION_HEADER_BYTES,
-} from '../operation/header.rules.js';
-import { urlProblem } from '../operation/url.rules.js';
+} from '../validation/header.rules.js';
+import { urlProblem } from '../validation/url.rules.js';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
-import { encodeRequestBody } from '../dispatch/request.body.js';
+import { encodeRequestBody } from './request-body.encoder.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { renderJson, renderTemplate, type ReferenceLookup } from '../plan/reference.resolver.js';
 import type { Reference } from '../plan/reference.parser.js';
