@@ -9,5 +9,3 @@ export const BATCH_MODULE = Symbol('nestjs-batch:module');
  * created (its value: whether it did).
  */
 export const BATCH_OPENAPI = Symbol('nestjs-batch:openapi');
-/** Metadata key of `@BatchListener()`. */
-export const BATCH_LISTENER = 'nestjs-batch:listener';

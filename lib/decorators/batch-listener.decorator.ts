@@ -1,5 +1,4 @@
-import { SetMetadata } from '@nestjs/common';
-import { BATCH_LISTENER } from '../batch.internal-constants.js';
+import { Reflector } from '@nestjs/core';
 
 /**
  * Marks a provider as a batch listener (a `BatchEventListener`): the BatchModule finds every
@@ -7,4 +6,4 @@ import { BATCH_LISTENER } from '../batch.internal-constants.js';
  * provider is not called (it has no instance outside a request).
  * @publicApi
  */
-export const BatchListener = (): ClassDecorator => SetMetadata(BATCH_LISTENER, true);
+export const BatchListener = Reflector.createDecorator<void, true>({ transform: () => true });

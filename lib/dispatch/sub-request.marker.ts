@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { IncomingMessage } from 'node:http';
 import type { BatchEntryFailureReason } from '../batch.exceptions.js';
+import { nodeMessageOf } from '../platform/node-message.reader.js';
 
 /**
  * What a sub-request knows about the batch it belongs to.
@@ -38,8 +39,7 @@ export function runAsSubRequest<T>(info: BatchOperationInfo, fn: () => T): T {
  */
 export function getBatchOperation(request?: object): BatchOperationInfo | undefined {
   if (request === undefined) return storage.getStore();
-  const raw = 'raw' in request ? (request.raw as object) : request;
-  return (raw as Marked)[MARK];
+  return (nodeMessageOf(request) as Marked)[MARK];
 }
 
 /**

@@ -4,7 +4,7 @@ import { performance } from 'node:perf_hooks';
 import { Observable } from 'rxjs';
 import type { StartWork } from '../dispatch/operation.task.js';
 import type { BatchFormat } from '../batch.constants.js';
-import { BATCH_LISTENER } from '../batch.internal-constants.js';
+import { BatchListener } from '../decorators/batch-listener.decorator.js';
 import type {
   BatchEnd,
   BatchEventListener,
@@ -37,7 +37,7 @@ export class BatchEvents implements OnModuleInit {
     for (const wrapper of this.discovery.getProviders()) {
       const instance: unknown = wrapper.isDependencyTreeStatic() ? wrapper.instance : undefined;
       if (typeof instance !== 'object' || instance === null) continue;
-      if (Reflect.getMetadata(BATCH_LISTENER, instance.constructor) === true) {
+      if (Reflect.getMetadata(BatchListener.KEY, instance.constructor) === true) {
         found.add(instance);
       }
     }

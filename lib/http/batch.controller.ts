@@ -12,6 +12,7 @@ import { collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
 import { SkipBatch } from '../decorators/skip-batch.decorator.js';
+import { nodeMessageOf } from '../platform/node-message.reader.js';
 import { releaseBatchSession } from './batch-session.release.js';
 import { destroyStalledReply } from './reply.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
@@ -45,7 +46,7 @@ export function createBatchController(path: string): Type<unknown> {
      */
     @Post()
     handle(@Req() request: object, @Res() response: object): void {
-      const incoming = rawOf(request) as IncomingMessage;
+      const incoming = nodeMessageOf(request) as IncomingMessage;
       // Also refused by SkipBatchGuard; checked here too in case another global guard lets it by.
       if (isBatchOperation(incoming)) {
         throw new NestedBatchException();
@@ -58,7 +59,7 @@ export function createBatchController(path: string): Type<unknown> {
       const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
       const { operations } = batch;
       releaseBatchSession(request);
-      const outgoing = rawOf(response) as ServerResponse;
+      const outgoing = nodeMessageOf(response) as ServerResponse;
       const writer = new ReplyWriter(this.adapterHost.httpAdapter, response, outgoing);
       const signal = abortOnDisconnect(outgoing);
       const context = {
@@ -123,11 +124,6 @@ function abortOnDisconnect(response: ServerResponse): AbortSignal {
     if (!response.writableFinished) gone.abort();
   });
   return gone.signal;
-}
-
-/** The Node object under an Express (itself) or Fastify (`.raw`) request or reply. */
-function rawOf(message: object): object {
-  return 'raw' in message && typeof message.raw === 'object' && message.raw ? message.raw : message;
 }
 
 /** The request's `body`, where Nest's `@Body()` reads it: on Fastify's request, not the raw one. */

@@ -11,13 +11,13 @@ import { operationLabel } from '../validation/operation.label.js';
 import { isBatchEndpoint } from './batch-endpoint.marker.js';
 import { RouteExclusions } from './route-exclusions.provider.js';
 import { SkipBatch } from '../decorators/skip-batch.decorator.js';
+import { nodeMessageOf } from '../platform/node-message.reader.js';
 
-/** The request fields the guard reads, on Express and on Fastify. */
+/** The request fields the guard reads, on the framework's request and on Node's under it. */
 interface RoutedRequest {
   readonly method?: string;
   readonly url?: string;
   readonly originalUrl?: string;
-  readonly raw?: { readonly method?: string; readonly url?: string };
 }
 
 /**
@@ -58,8 +58,9 @@ export class SkipBatchGuard implements CanActivate {
       );
     }
     if (this.exclusions.any) {
-      const method = (request.method ?? request.raw?.method ?? 'GET').toUpperCase();
-      const urls = [request.url, request.originalUrl, request.raw?.url].filter(
+      const node = nodeMessageOf(request) as Omit<RoutedRequest, 'originalUrl'>;
+      const method = (request.method ?? node.method ?? 'GET').toUpperCase();
+      const urls = [request.url, request.originalUrl, node.url].filter(
         (url): url is string => url !== undefined,
       );
       const excluded = urls.find((url) => this.exclusions.excludes(method, url, true));
