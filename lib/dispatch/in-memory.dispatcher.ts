@@ -6,7 +6,7 @@ import type {
   OperationDispatcher,
 } from './operation.dispatcher.js';
 import { OperationSocket } from './operation.socket.js';
-import type { Abandon } from './operation.task.js';
+import { SettleOnce, type Abandon } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
 import { ResponseAbortedError } from './response.aborted.js';
@@ -15,7 +15,7 @@ import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js
 import type { RequestListener } from '../platform/http.platform.js';
 
 /** Runs the app for one operation, in the async context the operation gets. */
-export type OperationRunner = (
+export type EnterApp = (
   info: BatchOperationInfo,
   run: () => void,
   runIn?: <T>(fn: () => T) => T,
@@ -32,7 +32,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
   constructor(
     private readonly app: RequestListener,
     private readonly maxResponseBytes: number,
-    private readonly enter: OperationRunner,
+    private readonly enter: EnterApp,
     private readonly tracer?: OperationTracer,
   ) {}
 
@@ -50,11 +50,9 @@ export class InMemoryDispatcher implements OperationDispatcher {
     const res = new ServerResponse(req);
     res.assignSocket(socket as unknown as Socket);
     const capture = captureResponse(res, this.maxResponseBytes);
-    // An object, not a `let`: it changes inside the callbacks.
-    const state = { ended: false };
+    const once = new SettleOnce();
     /** Once, however the operation ends: answered, failed to start, or abandoned. */
     const end = (): void => {
-      state.ended = true;
       capture.stop();
       // Abandoned (timeout, client gone): the app sees the request aborted, as on a real drop.
       if (!res.writableFinished) {
@@ -73,13 +71,13 @@ export class InMemoryDispatcher implements OperationDispatcher {
       done(response);
     };
     res.once('finish', () => {
-      if (!state.ended) complete();
+      if (once.end()) complete();
     });
     // 'close' before 'finish': the app destroyed the response or its connection. A direct
     // client would see the connection drop, so the operation ends now, not at a timeout;
     // unless no body was due (HEAD, 204, 304) and the headers went out: that answer is whole.
     res.once('close', () => {
-      if (state.ended) return;
+      if (!once.end()) return;
       if (isBodiless(res) && (res as { _headerSent?: boolean })._headerSent === true) {
         complete();
         return;
@@ -96,13 +94,13 @@ export class InMemoryDispatcher implements OperationDispatcher {
         request.runIn,
       );
     } catch (error) {
-      if (!state.ended) {
+      if (once.end()) {
         end();
         fail(error);
       }
     }
     return () => {
-      if (!state.ended) end();
+      if (once.end()) end();
     };
   }
 }

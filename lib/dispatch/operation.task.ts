@@ -22,3 +22,25 @@ export function doneAtOnce<T>(value: T): StartWork<T> {
     return NOTHING_TO_ABANDON;
   };
 }
+
+/**
+ * The one "ended" flag of work that can end in several ways (answered, failed, timed out,
+ * abandoned) whose losing ways may still call back: the first to call {@link SettleOnce.end}
+ * ends the work, every later caller, and every late callback that checks `ended`, does nothing.
+ * Each layer of the `StartWork` protocol keeps one per operation.
+ */
+export class SettleOnce {
+  private settled = false;
+
+  /** Whether the work has ended. */
+  get ended(): boolean {
+    return this.settled;
+  }
+
+  /** Ends the work: true for the first caller only, which then settles it. */
+  end(): boolean {
+    if (this.settled) return false;
+    this.settled = true;
+    return true;
+  }
+}

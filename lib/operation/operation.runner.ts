@@ -6,6 +6,7 @@ import type { ParentContext } from '../dispatch/parent.context.js';
 import {
   doneAtOnce,
   NOTHING_TO_ABANDON,
+  SettleOnce,
   type Abandon,
   type StartWork,
 } from '../dispatch/operation.task.js';
@@ -129,11 +130,11 @@ export class OperationRunner {
     if (this.exclusions.excludes(request.method, url)) {
       return doneAtOnce(excluded(operation, url, label, request.method))(done, fail);
     }
-    // An object, not a `let`: it changes inside the callbacks, perhaps before dispatch returns.
-    const state = { ended: false };
+    // It changes inside the callbacks, perhaps before dispatch returns.
+    const once = new SettleOnce();
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answer = (result: BatchResult): void => {
-      state.ended = true;
+      if (!once.end()) return;
       if (timer) clearTimeout(timer);
       done(result);
     };
@@ -143,11 +144,11 @@ export class OperationRunner {
         request,
         parent,
         (response) => {
-          if (state.ended) return;
+          if (once.ended) return;
           // Past what the reply has left, the decoded body could not be kept anyway.
           const limit = Math.min(this.options.maxResponseBytes, reply.left);
           const settle = (decoded: DecodedResponse | undefined): void => {
-            if (state.ended) return;
+            if (once.ended) return;
             let result: BatchResult;
             try {
               result = this.toResult(operation, url, response, decoded, limit, label, batch);
@@ -163,7 +164,7 @@ export class OperationRunner {
           else decodeContentEncoding(response, limit, settle);
         },
         (error) => {
-          if (state.ended) return;
+          if (once.ended) return;
           answer(
             error instanceof ResponseAbortedError
               ? responseAborted(operation, url, label, error.message)
@@ -174,22 +175,20 @@ export class OperationRunner {
     } catch (error) {
       // Thrown as the request was made (a tracer's span or propagator, a wrapping dispatcher):
       // this operation's failure, as a throw inside the app is, not the batch's.
-      if (!state.ended) answer(dispatchFailed(operation, url, label, error, true));
+      if (!once.ended) answer(dispatchFailed(operation, url, label, error, true));
       return NOTHING_TO_ABANDON;
     }
-    if (state.ended) return NOTHING_TO_ABANDON;
+    if (once.ended) return NOTHING_TO_ABANDON;
     const limit = this.options.operationTimeout;
     if (limit > 0) {
       timer = setTimeout(() => {
-        if (state.ended) return;
-        state.ended = true;
+        if (!once.end()) return;
         abandon();
         done(timedOut(operation, url, label, limit));
       }, limit);
     }
     return () => {
-      if (state.ended) return;
-      state.ended = true;
+      if (!once.end()) return;
       if (timer) clearTimeout(timer);
       abandon();
     };

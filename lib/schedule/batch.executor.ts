@@ -5,7 +5,7 @@ import { BATCH_OPTIONS, type BatchFormat, type EntryHeaderPolicy } from '../batc
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../validation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
-import type { Abandon, StartWork } from '../dispatch/operation.task.js';
+import { SettleOnce, type Abandon, type StartWork } from '../dispatch/operation.task.js';
 import { createParentContext } from '../dispatch/parent.context.js';
 import type {
   BatchEntry,
@@ -207,10 +207,10 @@ function whenReady<T>(
   if (!ready) return start;
   return (done, fail) => {
     let abandonInner: Abandon | undefined;
-    let stopped = false;
+    const abandoned = new SettleOnce();
     ready.then(
       () => {
-        if (stopped) return;
+        if (abandoned.ended) return;
         // Thrown here it would be an unhandled rejection: the batch fails instead.
         try {
           abandonInner = start(done, fail);
@@ -219,12 +219,11 @@ function whenReady<T>(
         }
       },
       (error: unknown) => {
-        if (!stopped) fail(error);
+        if (!abandoned.ended) fail(error);
       },
     );
     return () => {
-      stopped = true;
-      abandonInner?.();
+      if (abandoned.end()) abandonInner?.();
     };
   };
 }

@@ -1,5 +1,5 @@
 import { Observable } from 'rxjs';
-import type { Abandon, StartWork } from '../dispatch/operation.task.js';
+import { SettleOnce, type Abandon, type StartWork } from '../dispatch/operation.task.js';
 
 /** One node of the graph, finished. */
 export interface Completion<R> {
@@ -109,36 +109,34 @@ export function scheduleGraph<R>(
     };
     const launch = (index: number): void => {
       active++;
-      // An object, not a `let`: its state changes inside the callbacks.
-      const node = { done: false };
+      const node = new SettleOnce();
       let abandon: Abandon | undefined;
       const settle = (): void => {
-        node.done = true;
         active--;
         if (abandon) running.delete(abandon);
       };
       try {
         abandon = start(index, failedDependency[index])(
           (result) => {
-            if (node.done) return;
+            if (!node.end()) return;
             settle();
             finish(index, result);
             schedule();
           },
           (error: unknown) => {
-            if (node.done) return;
+            if (!node.end()) return;
             settle();
             stop();
             subscriber.error(error);
           },
         );
       } catch (error) {
-        if (!node.done) settle();
+        if (node.end()) settle();
         stop();
         subscriber.error(error);
         return;
       }
-      if (!node.done) running.add(abandon);
+      if (!node.ended) running.add(abandon);
     };
 
     graph.dependencyCounts.forEach((count, index) => {
