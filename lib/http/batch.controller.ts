@@ -7,7 +7,7 @@ import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';
-import { BatchExecutor } from '../schedule/batch.executor.js';
+import { BatchExecutor, planBatchRun } from '../schedule/batch.executor.js';
 import { collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
@@ -33,13 +33,13 @@ export function createBatchController(path: string): Type<unknown> {
     ) {}
 
     /**
-     * decode -> plan + execute -> encode, each by its format. The body is taken without
+     * decode -> plan -> execute -> encode, each by its format. The body is taken without
      * `@Body()`: a global ValidationPipe then leaves it alone, and the decoder validates it with
      * its own rules. A format with a streamed reply (native, with `Accept: application/x-ndjson`)
      * writes a line per operation as it finishes.
      *
-     * A batch that cannot run is refused by throwing, before the handler returns, so the app's
-     * exception filters answer it. Once it runs, the handler returns at once and the reply is
+     * A batch that cannot run is refused by throwing, from decoding or planning, before anything
+     * runs and before the handler returns, so the app's exception filters answer it. Once it runs, the handler returns at once and the reply is
      * written by {@link ReplyWriter}, not by Nest: nothing the global interceptors do to the
      * handler's result (wrap it, serialise it, time it out) reaches the envelope, while
      * interceptors that only observe still see the batch request and may set headers on it.
@@ -57,7 +57,7 @@ export function createBatchController(path: string): Type<unknown> {
       // Not `@Body()`: once the library read the body, `body` is parsed when first read (for
       // the app's middleware), and the decoder parses the bytes itself, by its own rules.
       const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
-      const { operations } = batch;
+      const { operations } = planBatchRun(batch.operations, this.options);
       releaseBatchSession(request);
       const outgoing = nodeMessageOf(response) as ServerResponse;
       const writer = new ReplyWriter(this.adapterHost.httpAdapter, response, outgoing);

@@ -43,6 +43,16 @@ export type AtomicGroupOptions = Pick<
  * run as without groups. Outcomes of a group are emitted together once its transaction has
  * ended, so no entry ever shows a write that was then rolled back.
  */
+/**
+ * Refuses a batch with groups when there is no hook: a group never runs without a transaction.
+ * @throws AtomicGroupsUnavailableException
+ */
+export function checkAtomicGroups(plan: BatchPlan, options: AtomicGroupOptions): void {
+  if (plan.groups.length > 0 && options.transaction === null) {
+    throw new AtomicGroupsUnavailableException(plan.groups.map((group) => group.name));
+  }
+}
+
 export class AtomicGroupRunner {
   /**
    * Bound at bootstrap, outside any request: the hook is called in a fresh async context, so the
@@ -57,16 +67,6 @@ export class AtomicGroupRunner {
   constructor(private readonly options: AtomicGroupOptions) {
     this.hook = options.transaction;
     this.appGroups = OperationQueue.withLimit(options.globalGroupConcurrency);
-  }
-
-  /**
-   * Refuses a batch with groups when there is no hook: a group never runs without a transaction.
-   * @throws AtomicGroupsUnavailableException
-   */
-  check(plan: BatchPlan): void {
-    if (plan.groups.length > 0 && this.hook === null) {
-      throw new AtomicGroupsUnavailableException(plan.groups.map((group) => group.name));
-    }
   }
 
   /**

@@ -13,12 +13,12 @@ import type {
   BatchOutcome,
   BatchResult,
 } from '../interfaces/batch-operation.interface.js';
-import { planBatch } from '../plan/batch.planner.js';
+import { planBatch, type BatchPlan } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import { withinBounds } from './batch.bounds.js';
 import { BatchEvents } from '../events/batch.events.js';
-import { AtomicGroupRunner } from './atomic-group.runner.js';
+import { AtomicGroupRunner, checkAtomicGroups } from './atomic-group.runner.js';
 import { BatchReferences } from '../operation/batch.references.js';
 import { BatchCookieJar } from '../operation/cookie.jar.js';
 import { scheduleGraph } from './dependency.scheduler.js';
@@ -65,6 +65,37 @@ export interface BatchRunContext {
   sequential?: boolean;
 }
 
+/** A batch validated and planned, not yet started: what {@link planBatchRun} returns. */
+export interface PlannedBatch {
+  /** The operations, validated: give these to `BatchExecutor.run`, which then runs `plan`. */
+  readonly operations: readonly BatchOperation[];
+  readonly plan: BatchPlan;
+}
+
+/** Plans made ahead of a run, by the validated list they were made for. */
+const plannedAhead = new WeakMap<readonly BatchOperation[], BatchPlan>();
+
+/**
+ * Validates and plans a batch now, and returns it ready to run, or throws what refuses it. The
+ * batch endpoint plans first, so that a refusal is thrown from its handler to the app's exception
+ * filters whenever and however the run starts later; {@link BatchExecutor.run}, given the
+ * `operations` returned, runs this plan rather than planning again.
+ * @throws InvalidBatchException when an operation breaks a rule or the batch cannot be planned;
+ *   BatchLimitExceededException past `limit`; AtomicGroupsUnavailableException for groups without
+ *   a `transaction` hook.
+ */
+export function planBatchRun(
+  operations: readonly BatchOperation[],
+  options: ResolvedBatchOptions,
+): PlannedBatch {
+  // The one validation boundary: operations from code get the endpoint's rules too.
+  const valid = validatedOperations(operations, options.limit);
+  const plan = planBatch(valid, options);
+  checkAtomicGroups(plan, options);
+  plannedAhead.set(valid, plan);
+  return { operations: valid, plan };
+}
+
 /**
  * Runs batches: validates and plans the operations into a dependency graph, schedules them
  * (in parallel where nothing orders them, within `concurrency` and the cap across batches),
@@ -103,9 +134,7 @@ export class BatchExecutor {
     context: BatchRunContext = {},
   ): Observable<BatchOutcome> {
     return new Observable<BatchOutcome>((subscriber) => {
-      // The one validation boundary: operations from code get the endpoint's rules too.
-      const plan = planBatch(validatedOperations(operations, this.options.limit), this.options);
-      this.groups.check(plan);
+      const plan = plannedAhead.get(operations) ?? planBatchRun(operations, this.options).plan;
       context.planned?.(plan.dependents);
       const results: (BatchResult | undefined)[] = [];
       const parent = createParentContext(
@@ -186,8 +215,8 @@ export class BatchExecutor {
     operations: readonly BatchOperation[],
     context: BatchRunContext = {},
   ): Promise<BatchEntry[]> {
-    const valid = validatedOperations(operations, this.options.limit);
-    return collectEntries(valid, this.run(valid, context));
+    const planned = planBatchRun(operations, this.options);
+    return collectEntries(planned.operations, this.run(planned.operations, context));
   }
 }
 

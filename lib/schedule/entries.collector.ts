@@ -9,9 +9,8 @@ import { toEntry } from '../operation/operation.results.js';
 /**
  * Collects a run's outcomes into one entry per operation, in request order (`null` for one
  * unfinished at the end, or omitted on success). Subscribes at once, so an error the run raises
- * while subscribing (a batch that breaks a rule or cannot be planned) is thrown here, to the
- * caller, before anything runs: the batch handler can still refuse the batch with its own status
- * through the app's exception filters, and then answer the rest on its own. `observe` is told
+ * while subscribing (a batch not planned ahead that cannot be planned) is thrown here, before
+ * anything runs, as `planBatchRun` would have thrown it, rather than rejected. `observe` is told
  * each outcome as it is collected (the reply's cookies), without a layer of its own; what it
  * throws fails the batch.
  */
