@@ -6,4 +6,4 @@ import { Reflector } from '@nestjs/core';
  * provider is not called (it has no instance outside a request).
  * @publicApi
  */
-export const BatchListener = Reflector.createDecorator<void, true>({ transform: () => true });
+export const BatchListener = Reflector.createDecorator<undefined, true>({ transform: () => true });
