@@ -7,8 +7,8 @@ import { forEachPlatform } from './utils/platforms.js';
 import { createTestApp, entries, postBatch, useTestApp, type TestApp } from './utils/test-app.js';
 
 /**
- * Ways around the security fixes, found by attacking them: one `it` per way, each seen red before
- * its hole was closed at the root. Every block names the item of the security issue it guards.
+ * Ways around the security rules, found by attacking them: one `it` per way. Each block names
+ * the rule it attacks.
  */
 
 /** The problems a refused batch names, as one string. */
@@ -46,7 +46,7 @@ class ProxyIdentityController {
 class ProxyIdentityModule {}
 
 forEachPlatform(() => {
-  describe('item 3: method override by query string (method-override with a key, not a header)', () => {
+  describe('method override by query string (method-override with a key, not a header)', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp({
@@ -67,7 +67,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('item 4: a middleware that rewrites the url after the exclusion check', () => {
+  describe('a middleware that rewrites the url after the exclusion check', () => {
     let t: TestApp;
     beforeAll(async () => {
       t = await createTestApp({
@@ -87,7 +87,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('item 2: client-address headers the forwarding list misses', () => {
+  describe('client-address headers the forwarding list misses', () => {
     const t = useTestApp({ trustProxy: true });
 
     /**
@@ -118,7 +118,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('item 6: a cross-site form batch still carries what an authenticating proxy derived from the cookie', () => {
+  describe('a cross-site form batch still carries what an authenticating proxy derived from the cookie', () => {
     const t = useTestApp({ trustProxy: true, imports: [ProxyIdentityModule] });
 
     // oauth2-proxy (--pass-user-headers, --pass-access-token) authenticates the browser by its
@@ -165,7 +165,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('item 8: a reference whose JSONPath nests deeply', () => {
+  describe('a reference whose JSONPath nests deeply', () => {
     const t = useTestApp();
 
     it('is refused with a 400, not a 500', async () => {
@@ -179,7 +179,7 @@ forEachPlatform(() => {
     });
   });
 
-  describe('item 1: references with long JSONPaths, parsed before any cap applies', () => {
+  describe('references with long JSONPaths, parsed before any cap applies', () => {
     const t = useTestApp();
 
     /** The worst event-loop block while `data` is posted and answered, in ms. */

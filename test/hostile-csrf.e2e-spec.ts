@@ -2,7 +2,7 @@ import { useTestApp, type TestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 /**
- * Issue 15, item 6: a cross-site page can make a browser send a form POST (urlencoded,
+ * A cross-site page can make a browser send a form POST (urlencoded,
  * multipart/form-data, text/plain, or no Content-Type) without a CORS preflight, with the
  * victim's cookie and cached HTTP auth attached. The operations of such a batch must not get
  * them; a JSON batch, which needs a preflight cross-site, still does.

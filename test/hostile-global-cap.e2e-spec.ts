@@ -5,7 +5,7 @@ import { createTestApp, entries, postBatch, type TestApp } from './utils/test-ap
 import { forEachPlatform } from './utils/platforms.js';
 
 /**
- * Issue 15, item 10: 200 concurrent batches of 50 slow operations put 2,000 operations in flight.
+ * 200 concurrent batches of 50 slow operations would put 2,000 operations in flight.
  * `globalConcurrency` caps operations in flight across all batches, and shares the slots between
  * batches in turn, so a huge batch cannot starve a small one. Every step here waits on an event
  * (an arrival at the gate, a count of queued operations), never on a clock.

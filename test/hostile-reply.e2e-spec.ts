@@ -5,8 +5,8 @@ import { createTestApp, entries, postBatch, useTestApp, type TestApp } from './u
 import { forEachPlatform } from './utils/platforms.js';
 
 /**
- * Issue 15, item 5: the reply had no total cap (50 operations of 5 MiB made a 244 MiB reply in
- * memory), and a client that never read its reply held it for as long as it liked.
+ * The reply has a total cap (without one, 50 operations of 5 MiB make a 244 MiB reply in memory),
+ * and a client that never reads its reply cannot hold it for as long as it likes.
  */
 forEachPlatform(() => {
   const MiB = 1024 * 1024;
