@@ -1,8 +1,7 @@
-import type { EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
+import type { BatchRun } from './batch.run.js';
 import { decodeContentEncoding, type DecodedResponse } from './content-encoding.decoder.js';
-import type { DispatchResponse, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
-import type { ParentContext } from '../dispatch/parent.context.js';
+import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
 import {
   doneAtOnce,
   NOTHING_TO_ABANDON,
@@ -14,12 +13,10 @@ import { ResponseAbortedError } from '../dispatch/response.aborted.js';
 import { decodeResponseBody } from './response-body.decoder.js';
 import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
-import type { BatchPlan, PlannedOperation } from '../plan/batch.planner.js';
+import type { PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
 import { RenderLimitError } from '../plan/render.limits.js';
 import type { RouteExclusions } from '../policy/route-exclusions.provider.js';
-import type { BatchReferences } from './batch.references.js';
-import type { BatchCookieJar } from './cookie.jar.js';
 import {
   dependencyFailed,
   dispatchFailed,
@@ -34,24 +31,7 @@ import {
 } from './operation.failures.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
 import { entryHeaders } from './entry.headers.js';
-import { sentBytesOf, writtenBytesOf, type ReplyBudget } from './reply.budget.js';
-
-/** What every operation of one batch shares; made once per batch by the executor. */
-export interface BatchRun {
-  readonly plan: BatchPlan;
-  /** Results so far, by operation index. */
-  readonly results: readonly (BatchResult | undefined)[];
-  /** The batch's references, each evaluated once, and its rendering budget. */
-  readonly references: BatchReferences;
-  readonly dispatcher: OperationDispatcher;
-  readonly parent: ParentContext;
-  /** What the batch's responses may still add to its reply. */
-  readonly reply: ReplyBudget;
-  /** The cookies operations set, for the operations after them. */
-  readonly cookies: BatchCookieJar;
-  /** What each entry carries of its response's headers. */
-  readonly entryHeaders: EntryHeaderPolicy;
-}
+import { sentBytesOf, writtenBytesOf } from './reply.budget.js';
 
 /**
  * One operation's whole life, once the executor has scheduled it: not run when a dependency

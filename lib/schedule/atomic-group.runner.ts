@@ -10,7 +10,7 @@ import type { BatchPlan } from '../plan/batch.planner.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { groupCookies, type GroupCookies } from './group.cookies.js';
 import { groupTimedOut, rolledBack, transactionFailed } from './group.failures.js';
-import type { BatchRun } from '../operation/operation.runner.js';
+import type { BatchRun } from '../operation/batch.run.js';
 import { OperationQueue, type HeldWork } from './operation.queue.js';
 import { isSuccess } from '../operation/operation.results.js';
 

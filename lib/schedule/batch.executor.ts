@@ -6,7 +6,6 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../validation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
 import { SettleOnce, type Abandon, type StartWork } from '../dispatch/operation.task.js';
-import { createParentContext } from '../dispatch/parent.context.js';
 import type {
   BatchEntry,
   BatchOperation,
@@ -14,17 +13,14 @@ import type {
   BatchResult,
 } from '../interfaces/batch-operation.interface.js';
 import { planBatch, type BatchPlan } from '../plan/batch.planner.js';
-import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import { withinBounds } from './batch.bounds.js';
 import { BatchEvents } from '../events/batch.events.js';
 import { AtomicGroupRunner, checkAtomicGroups } from './atomic-group.runner.js';
-import { BatchReferences } from '../operation/batch.references.js';
-import { BatchCookieJar } from '../operation/cookie.jar.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { OperationQueue } from './operation.queue.js';
-import { OperationRunner, type BatchRun } from '../operation/operation.runner.js';
-import { ReplyBudget } from '../operation/reply.budget.js';
+import { createBatchRun, type BatchRun } from '../operation/batch.run.js';
+import { OperationRunner } from '../operation/operation.runner.js';
 import { collectEntries } from './entries.collector.js';
 import { isSuccess } from '../operation/operation.results.js';
 
@@ -137,24 +133,15 @@ export class BatchExecutor {
       const plan = plannedAhead.get(operations) ?? planBatchRun(operations, this.options).plan;
       context.planned?.(plan.dependents);
       const results: (BatchResult | undefined)[] = [];
-      const parent = createParentContext(
-        context.request,
-        this.options.inheritHeaders,
-        // A form a hostile page made the browser post must not lend its operations the
-        // victim's cookie.
-        context.request && withheldHeaders(context.request),
-        this.dispatchers.traceParent(),
-      );
-      const batch: BatchRun = {
+      const batch = createBatchRun(
         plan,
         results,
-        references: new BatchReferences(plan.names, results, this.options),
-        dispatcher: this.dispatchers.get(),
-        parent,
-        reply: new ReplyBudget(this.options.maxReplyBytes),
-        cookies: new BatchCookieJar(parent),
-        entryHeaders: context.entryHeaders ?? this.options.entryHeaders,
-      };
+        this.options,
+        this.dispatchers.get(),
+        context.request,
+        this.dispatchers.traceParent(),
+        context.entryHeaders,
+      );
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();
       // Undefined without listeners: then nothing below pays for them.

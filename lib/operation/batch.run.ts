@@ -1,0 +1,62 @@
+import type { IncomingMessage } from 'node:http';
+import type { EntryHeaderPolicy } from '../batch.constants.js';
+import type { ResolvedBatchOptions } from '../batch.options.js';
+import type { OperationDispatcher } from '../dispatch/operation.dispatcher.js';
+import { createParentContext, type ParentContext } from '../dispatch/parent.context.js';
+import type { TraceParent } from '../dispatch/otel.api.js';
+import type { BatchResult } from '../interfaces/batch-operation.interface.js';
+import type { BatchPlan } from '../plan/batch.planner.js';
+import { withheldHeaders } from '../policy/cross-site.rules.js';
+import { BatchReferences } from './batch.references.js';
+import { BatchCookieJar } from './cookie.jar.js';
+import { ReplyBudget } from './reply.budget.js';
+
+/** What every operation of one batch shares; made once per batch by the executor. */
+export interface BatchRun {
+  readonly plan: BatchPlan;
+  /** Results so far, by operation index. */
+  readonly results: readonly (BatchResult | undefined)[];
+  /** The batch's references, each evaluated once, and its rendering budget. */
+  readonly references: BatchReferences;
+  readonly dispatcher: OperationDispatcher;
+  readonly parent: ParentContext;
+  /** What the batch's responses may still add to its reply. */
+  readonly reply: ReplyBudget;
+  /** The cookies operations set, for the operations after them. */
+  readonly cookies: BatchCookieJar;
+  /** What each entry carries of its response's headers. */
+  readonly entryHeaders: EntryHeaderPolicy;
+}
+
+/**
+ * What the operations of a batch that starts now share, for the runner; `results` is filled in
+ * by the executor as operations finish.
+ */
+export function createBatchRun(
+  plan: BatchPlan,
+  results: readonly (BatchResult | undefined)[],
+  options: ResolvedBatchOptions,
+  dispatcher: OperationDispatcher,
+  request: IncomingMessage | undefined,
+  trace: TraceParent | undefined,
+  entryHeaders: EntryHeaderPolicy | undefined,
+): BatchRun {
+  const parent = createParentContext(
+    request,
+    options.inheritHeaders,
+    // A form a hostile page made the browser post must not lend its operations the victim's
+    // cookie.
+    request && withheldHeaders(request),
+    trace,
+  );
+  return {
+    plan,
+    results,
+    references: new BatchReferences(plan.names, results, options),
+    dispatcher,
+    parent,
+    reply: new ReplyBudget(options.maxReplyBytes),
+    cookies: new BatchCookieJar(parent),
+    entryHeaders: entryHeaders ?? options.entryHeaders,
+  };
+}
