@@ -11,99 +11,128 @@ export interface CheckedFields {
   readonly problems: readonly string[];
 }
 
-/** A field's rule: its value's problems, none when it is valid. */
-type FieldRule = (value: unknown) => readonly string[];
-
-const NONE: readonly string[] = Object.freeze([]);
-
-/** `@IsOptional()`: null and undefined pass, anything else is held to `rule`. */
-const optional =
-  (rule: FieldRule): FieldRule =>
-  (value) =>
-    value === null || value === undefined ? NONE : rule(value);
-
-/** `@IsString() @Matches(OPERATION_NAME_PATTERN)`: a name, or a group's. */
-const nameRule = (field: string): FieldRule => {
-  const mismatch = `${field} must be 1-128 characters of A-Z a-z 0-9 _ . ~ -`;
-  const notString = Object.freeze([mismatch, `${field} must be a string`]);
-  const bad = Object.freeze([mismatch]);
-  return optional((value) =>
-    typeof value !== 'string' ? notString : OPERATION_NAME_PATTERN.test(value) ? NONE : bad,
-  );
-};
-
 const METHODS: ReadonlySet<unknown> = new Set(BATCH_METHODS);
-const problem = (message: string): readonly string[] => Object.freeze([message]);
-const NOT_A_METHOD = problem(
-  `method must be one of the following values: ${BATCH_METHODS.join(', ')}`,
-);
-const NOT_AN_ENCODING = problem('bodyEncoding must be "base64" (or absent, for a JSON body)');
-const DEPENDS_ON_NOT_STRINGS = problem('each value in dependsOn must be a string');
-const DEPENDS_ON_NOT_ARRAY = problem('dependsOn must be an array');
-const DEPENDS_ON_NEITHER = Object.freeze([...DEPENDS_ON_NOT_STRINGS, ...DEPENDS_ON_NOT_ARRAY]);
-const NOT_A_BOOLEAN = problem('omitResponseOnSuccess must be a boolean value');
+const NOT_A_METHOD = `method must be one of the following values: ${BATCH_METHODS.join(', ')}`;
+const ENCODINGS: ReadonlySet<unknown> = new Set(BODY_ENCODINGS);
+const NOT_AN_ENCODING = 'bodyEncoding must be "base64" (or absent, for a JSON body)';
+const NAME_MISMATCH = ' must be 1-128 characters of A-Z a-z 0-9 _ . ~ -';
 
 /**
- * The rules of the native operation's fields (`method` as the DTO's `@Transform` leaves it), written once for this small fixed shape. They are
- * those `BatchOperationDto`'s decorators declare (which stay, for `@nestjs/swagger` and users'
- * own `ValidationPipe`), with class-validator's messages in its order. class-validator's own `validate()` looks a class's
- * rules up on every call by scanning the rules of every decorated class in the process
- * (typestack/class-validator#2686), so its cost per operation grows with the app's DTO count:
- * CONTRIBUTING.md ("Operation rules written by hand") gives the figures.
+ * The fields of a native operation this checks (`headers` and `body` have rules of their own),
+ * in the order their problems are reported.
  */
-const RULES: Readonly<Record<string, FieldRule>> = {
-  method: (value) => (METHODS.has(value) ? NONE : NOT_A_METHOD),
-  url: (value) => {
-    if (typeof value !== 'string') return problem('url must be a string');
-    const found = urlProblem(value);
-    return found === undefined ? NONE : problem(`url ${found}`);
-  },
-  bodyEncoding: optional((value) =>
-    (BODY_ENCODINGS as readonly unknown[]).includes(value) ? NONE : NOT_AN_ENCODING,
-  ),
-  name: nameRule('name'),
-  dependsOn: optional((value) =>
-    Array.isArray(value)
-      ? value.every((each) => typeof each === 'string')
-        ? NONE
-        : DEPENDS_ON_NOT_STRINGS
-      : typeof value === 'string'
-        ? DEPENDS_ON_NOT_ARRAY
-        : DEPENDS_ON_NEITHER,
-  ),
-  omitResponseOnSuccess: optional((value) => (typeof value === 'boolean' ? NONE : NOT_A_BOOLEAN)),
-  atomicityGroup: nameRule('atomicityGroup'),
-};
-
-/** The fields {@link RULES} checks, in the order their messages come. */
-export const OPERATION_FIELDS: readonly string[] = Object.freeze(Object.keys(RULES));
-const VERBATIM: ReadonlySet<string> = new Set(VERBATIM_FIELDS);
+export const OPERATION_FIELDS: readonly string[] = Object.freeze([
+  'method',
+  'url',
+  'bodyEncoding',
+  'name',
+  'dependsOn',
+  'omitResponseOnSuccess',
+  'atomicityGroup',
+]);
 const KNOWN: readonly string[] = [...OPERATION_FIELDS, ...VERBATIM_FIELDS];
 
 /**
- * Checks one operation's fields (all but `headers` and `body`, which have rules of their own):
- * the fields it holds, `method` upper-cased and `dependsOn` copied, and every problem, an
- * unknown field first, then the fields in {@link OPERATION_FIELDS} order. A field named like an
- * `Object.prototype` member (`toString`, `constructor`) is unknown too.
+ * Checks one operation's fields by the rules `BatchOperationDto`'s decorators declare, written
+ * once here for this small fixed shape: the DTO's decorators stay for `@nestjs/swagger` and for
+ * users' own `ValidationPipe`, and test/operation-fields.spec.ts holds the two to the same
+ * fields. The messages are class-validator's for those decorators, in its order: an unknown
+ * field first (with the field it is likely a typo of), then by {@link OPERATION_FIELDS}.
+ * class-validator's own `validate()` is not called on this path because it looks a class's
+ * rules up on every call by scanning the rules of every decorated class in the process
+ * (typestack/class-validator#2686), so its cost per operation grows with the app's DTO count
+ * (CONTRIBUTING.md, "Operation rules written by hand", gives the figures). A field named like
+ * an `Object.prototype` member (`toString`, `constructor`) is unknown too.
+ * @returns The fields the operation holds (`method` upper-cased as the DTO's `@Transform`
+ * does, `dependsOn` copied), and its problems, without the `<root>.<index>.` prefix.
  */
 export function checkOperationFields(item: Readonly<Record<string, unknown>>): CheckedFields {
   const problems: string[] = [];
+  // One pass over the keys, each known value into a local: this runs for every operation.
+  let method: unknown;
+  let url: unknown;
+  let bodyEncoding: unknown;
+  let name: unknown;
+  let dependsOn: unknown;
+  let omitResponseOnSuccess: unknown;
+  let atomicityGroup: unknown;
   for (const key of Object.keys(item)) {
-    if (VERBATIM.has(key) || Object.hasOwn(RULES, key)) continue;
-    // The field it is likely a typo of, as options get.
-    const likely = closestName(key, KNOWN);
-    const hint = likely === undefined ? '' : `; did you mean "${likely}"?`;
-    problems.push(`property ${key} should not exist${hint}`);
+    const value = item[key];
+    switch (key) {
+      case 'method':
+        method = transformMethod(value);
+        break;
+      case 'url':
+        url = value;
+        break;
+      case 'bodyEncoding':
+        bodyEncoding = value;
+        break;
+      case 'name':
+        name = value;
+        break;
+      case 'dependsOn':
+        dependsOn = value;
+        break;
+      case 'omitResponseOnSuccess':
+        omitResponseOnSuccess = value;
+        break;
+      case 'atomicityGroup':
+        atomicityGroup = value;
+        break;
+      case 'headers':
+      case 'body':
+        break;
+      default: {
+        const likely = closestName(key, KNOWN);
+        const hint = likely === undefined ? '' : `; did you mean "${likely}"?`;
+        problems.push(`property ${key} should not exist${hint}`);
+      }
+    }
   }
-  const fields: Record<string, unknown> = {};
-  for (const field of OPERATION_FIELDS) {
-    // Absent is undefined: only `method` and `url` then have a problem.
-    const given = Object.hasOwn(item, field) ? item[field] : undefined;
-    const value = field === 'method' ? transformMethod(given) : given;
-    const found = (RULES[field] as FieldRule)(value);
-    if (found.length > 0) problems.push(...found);
-    if (given !== undefined)
-      fields[field] = Array.isArray(value) ? [...(value as unknown[])] : value;
+  // `@IsIn(BATCH_METHODS)` after the `@Transform`.
+  if (!METHODS.has(method)) problems.push(NOT_A_METHOD);
+  // `@IsOperationUrl()`.
+  if (typeof url !== 'string') problems.push('url must be a string');
+  else {
+    const problem = urlProblem(url);
+    if (problem !== undefined) problems.push(`url ${problem}`);
   }
-  return { fields, problems };
+  // The rest are `@IsOptional()`: null and undefined pass.
+  if (bodyEncoding != null && !ENCODINGS.has(bodyEncoding)) problems.push(NOT_AN_ENCODING);
+  if (name != null) nameProblems('name', name, problems);
+  if (dependsOn != null) {
+    // `@IsString({ each: true })`, then `@IsArray()`.
+    if (Array.isArray(dependsOn)) {
+      if (!dependsOn.every((each) => typeof each === 'string')) {
+        problems.push('each value in dependsOn must be a string');
+      }
+    } else {
+      if (typeof dependsOn !== 'string') problems.push('each value in dependsOn must be a string');
+      problems.push('dependsOn must be an array');
+    }
+  }
+  if (omitResponseOnSuccess != null && typeof omitResponseOnSuccess !== 'boolean') {
+    problems.push('omitResponseOnSuccess must be a boolean value');
+  }
+  if (atomicityGroup != null) nameProblems('atomicityGroup', atomicityGroup, problems);
+  return {
+    fields: {
+      method,
+      url,
+      bodyEncoding,
+      name,
+      dependsOn: Array.isArray(dependsOn) ? [...(dependsOn as unknown[])] : dependsOn,
+      omitResponseOnSuccess,
+      atomicityGroup,
+    },
+    problems,
+  };
+}
+
+/** `@Matches(OPERATION_NAME_PATTERN)`, then `@IsString()`. */
+function nameProblems(field: string, value: unknown, problems: string[]): void {
+  if (typeof value !== 'string') {
+    problems.push(field + NAME_MISMATCH, `${field} must be a string`);
+  } else if (!OPERATION_NAME_PATTERN.test(value)) problems.push(field + NAME_MISMATCH);
 }
