@@ -1,12 +1,13 @@
 import { ConfigurableModuleBuilder, type ConfigurableModuleOptionsFactory } from '@nestjs/common';
 import { createBatchController } from './http/batch.controller.js';
 import { describeForOpenApi } from './http/openapi.installer.js';
-import { BATCH_OPTIONS, DEFAULT_BATCH_PATH } from './batch.constants.js';
+import { BATCH_OPTIONS } from './batch.constants.js';
 import { BATCH_OPENAPI, BATCH_PATH } from './batch.internal-constants.js';
-import type {
-  BatchModuleExtras,
-  BatchModuleOptions,
-  ResolvedBatchOptions,
+import {
+  BATCH_MODULE_EXTRAS_DEFAULTS,
+  type BatchModuleExtras,
+  type BatchModuleOptions,
+  type ResolvedBatchOptions,
 } from './batch.options.js';
 
 export const {
@@ -17,26 +18,23 @@ export const {
 } = new ConfigurableModuleBuilder<BatchModuleOptions>({ moduleName: 'Batch' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createBatchOptions')
-  .setExtras<BatchModuleExtras>(
-    { path: DEFAULT_BATCH_PATH, isGlobal: false },
-    (definition, extras) => {
-      const controller = createBatchController(extras.path ?? DEFAULT_BATCH_PATH);
-      return {
-        ...definition,
-        global: extras.isGlobal === true,
-        controllers: [controller],
-        providers: [
-          ...(definition.providers ?? []),
-          { provide: BATCH_PATH, useValue: extras.path ?? DEFAULT_BATCH_PATH },
-          {
-            provide: BATCH_OPENAPI,
-            useFactory: (options: ResolvedBatchOptions) => describeForOpenApi(controller, options),
-            inject: [BATCH_OPTIONS],
-          },
-        ],
-      };
-    },
-  )
+  .setExtras<BatchModuleExtras>(BATCH_MODULE_EXTRAS_DEFAULTS, (definition, extras) => {
+    const controller = createBatchController(extras.path ?? BATCH_MODULE_EXTRAS_DEFAULTS.path);
+    return {
+      ...definition,
+      global: extras.isGlobal === true,
+      controllers: [controller],
+      providers: [
+        ...(definition.providers ?? []),
+        { provide: BATCH_PATH, useValue: extras.path ?? BATCH_MODULE_EXTRAS_DEFAULTS.path },
+        {
+          provide: BATCH_OPENAPI,
+          useFactory: (options: ResolvedBatchOptions) => describeForOpenApi(controller, options),
+          inject: [BATCH_OPTIONS],
+        },
+      ],
+    };
+  })
   .build();
 
 /**

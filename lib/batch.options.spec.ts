@@ -38,12 +38,8 @@ describe('resolveBatchOptions', () => {
     );
   });
 
-  it('takes the deprecated maxBodySize as maxBodyBytes', () => {
-    expect(resolveBatchOptions({ maxBodySize: 10 }).maxBodyBytes).toBe(10);
-    expect(resolveBatchOptions({ maxBodyBytes: 10, maxBodySize: 10 }).maxBodyBytes).toBe(10);
-    expect(() => resolveBatchOptions({ maxBodyBytes: 10, maxBodySize: 20 })).toThrow(
-      /maxBodySize is the old name of maxBodyBytes; give one of them/,
-    );
+  it('takes every default as a given value: each default passes its own check', () => {
+    expect(resolveBatchOptions({ ...BATCH_OPTION_DEFAULTS })).toEqual(BATCH_OPTION_DEFAULTS);
   });
 
   it.each([

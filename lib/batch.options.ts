@@ -1,6 +1,7 @@
 import {
   BATCH_FORMATS,
   type BatchFormat,
+  DEFAULT_BATCH_PATH,
   DEFAULT_INHERITED_HEADERS,
   ENTRY_HEADER_POLICIES,
   type EntryHeaderPolicy,
@@ -14,8 +15,9 @@ import type { BatchTransactionHook } from './interfaces/batch-transaction.interf
 import { closestName } from './validation/field.suggestion.js';
 
 /**
- * Options of {@link BatchModule}. Every field is optional; the defaults live in
- * {@link BatchOptionDefaults} and nowhere else.
+ * Options of {@link BatchModule}. Every field is optional. Each option's default and bootstrap
+ * check are declared once, beside it in this file's `OPTIONS` table, in the same order; the
+ * defaults are exported as {@link BATCH_OPTION_DEFAULTS}.
  * @publicApi
  */
 export interface BatchModuleOptions {
@@ -82,8 +84,6 @@ export interface BatchModuleOptions {
    * applies instead of the app's body parser limit for the batch route.
    */
   maxBodyBytes?: number;
-  /** @deprecated The old name of {@link BatchModuleOptions.maxBodyBytes}. */
-  maxBodySize?: number;
   /**
    * Routes no operation may reach, whatever the route's own decorators say: an operation
    * matching one is answered 403 before any of the app's middleware runs. Checked three times:
@@ -194,6 +194,119 @@ export interface BatchModuleOptions {
   openApi?: BatchOpenApiOptions | false;
 }
 
+/** Options after defaults are applied; what the rest of the library reads. */
+export type ResolvedBatchOptions = Readonly<Required<BatchModuleOptions>>;
+
+/**
+ * The longest delay `setTimeout` keeps: Node fires a longer one after 1 ms (with a
+ * TimeoutOverflowWarning), so a deadline of 30 days would cut every batch off at once.
+ */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+const MiB = 1024 * 1024;
+
+/** One option: its default, and the check a value given for it passes at bootstrap. */
+interface OptionDeclaration<T> {
+  readonly default: T;
+  /**
+   * The value the library runs with, from one given (never undefined): checked, lists copied
+   * and frozen. Throws a TypeError naming the option and what it takes. `resolved` holds the
+   * options declared before this one.
+   */
+  readonly resolve: (value: unknown, name: string, resolved: Partial<ResolvedBatchOptions>) => T;
+}
+
+/**
+ * Every option of {@link BatchModuleOptions}, in its order: its default and its check, the one
+ * place either is written. The type holds the table to the interface: an option missing here, or
+ * here and not there, does not compile. {@link BATCH_OPTION_DEFAULTS}, {@link resolveBatchOptions}
+ * and the unknown-option suggestions are derived from it; test/docs holds docs/options.md and
+ * README to it.
+ */
+const OPTIONS: {
+  readonly [K in keyof ResolvedBatchOptions]: OptionDeclaration<ResolvedBatchOptions[K]>;
+} = {
+  limit: integer(50, 1),
+  concurrency: integer(10, 1),
+  globalConcurrency: integer(0, 0),
+  inheritHeaders: { default: DEFAULT_INHERITED_HEADERS, resolve: inheritedHeaders },
+  entryHeaders: oneOf<EntryHeaderPolicy>('essential', ENTRY_HEADER_POLICIES),
+  timeout: integer(30_000, 0, MAX_TIMER_MS),
+  operationTimeout: integer(0, 0, MAX_TIMER_MS),
+  maxResponseBytes: integer(5 * MiB, 1),
+  maxReplyBytes: integer(16 * MiB, 0),
+  replyWriteTimeout: integer(30_000, 0, MAX_TIMER_MS),
+  maxBodyBytes: integer(1 * MiB, 1),
+  // Its patterns are compiled, and checked, once: by RouteExclusions, also at bootstrap.
+  exclude: {
+    default: Object.freeze([]),
+    resolve: (value) => {
+      if (!Array.isArray(value))
+        throw new TypeError('BatchModule: exclude must be an array of routes');
+      return Object.freeze([...(value as BatchExcludedRoute[])]);
+    },
+  },
+  formats: { default: BATCH_FORMATS, resolve: batchFormats },
+  operationContext: flag(false),
+  maxReferences: integer(500, 0),
+  maxReferenceMatches: integer(1000, 1),
+  maxReferenceNodes: integer(100_000, 1),
+  maxRenderedBytes: integer(1 * MiB, 0),
+  maxBatchRenderedBytes: integer(4 * MiB, 0),
+  maxReferencePathLength: integer(256, 1),
+  transaction: {
+    default: null,
+    resolve: (value) => {
+      if (value !== null && typeof value !== 'function') {
+        throw new TypeError(
+          'BatchModule: transaction must be a function (work) => Promise that runs work in a transaction, or null',
+        );
+      }
+      return value as BatchTransactionHook | null;
+    },
+  },
+  groupConcurrency: integer(1, 1),
+  globalGroupConcurrency: integer(2, 0),
+  groupTimeout: integer(5000, 1, MAX_TIMER_MS),
+  multipartParallel: flag(false),
+  // After `limit`: the example is checked against it.
+  openApi: {
+    default: Object.freeze({
+      example: Object.freeze([Object.freeze({ method: 'GET', url: '/' } as const)]),
+    }),
+    resolve: (value, _name, resolved) =>
+      resolveOpenApi(value, resolved.limit ?? OPTIONS.limit.default),
+  },
+};
+
+/**
+ * The default of every option.
+ * @publicApi
+ */
+export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze(
+  Object.fromEntries(
+    Object.entries(OPTIONS).map(([name, option]) => [name, option.default]),
+  ) as unknown as ResolvedBatchOptions,
+);
+
+/**
+ * Applies defaults and rejects values that cannot work, at bootstrap rather than on the first batch.
+ */
+export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBatchOptions {
+  for (const [key, value] of Object.entries(given)) {
+    if (value !== undefined && !Object.hasOwn(OPTIONS, key)) throw unknownOption(key);
+  }
+  const resolved: Record<string, unknown> = {};
+  for (const [name, option] of Object.entries(OPTIONS) as [string, OptionDeclaration<unknown>][]) {
+    const value: unknown = (given as Record<string, unknown>)[name];
+    resolved[name] =
+      value === undefined
+        ? option.default
+        : option.resolve(value, name, resolved);
+  }
+  return Object.freeze(resolved as unknown as ResolvedBatchOptions);
+}
+
 /**
  * The `openApi` option.
  * @publicApi
@@ -219,93 +332,56 @@ export interface BatchModuleExtras {
   isGlobal?: boolean;
 }
 
-/** Options after defaults are applied; what the rest of the library reads. */
-export type ResolvedBatchOptions = Readonly<Required<Omit<BatchModuleOptions, 'maxBodySize'>>>;
-
-/**
- * The default of every option, the one place they are written.
- * @publicApi
- */
-export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
-  limit: 50,
-  concurrency: 10,
-  globalConcurrency: 0,
-  inheritHeaders: DEFAULT_INHERITED_HEADERS,
-  entryHeaders: 'essential',
-  timeout: 30_000,
-  operationTimeout: 0,
-  maxResponseBytes: 5 * 1024 * 1024,
-  maxReplyBytes: 16 * 1024 * 1024,
-  replyWriteTimeout: 30_000,
-  maxBodyBytes: 1024 * 1024,
-  exclude: Object.freeze([]),
-  formats: BATCH_FORMATS,
-  operationContext: false,
-  maxReferences: 500,
-  maxReferenceMatches: 1000,
-  maxReferenceNodes: 100_000,
-  maxRenderedBytes: 1024 * 1024,
-  maxBatchRenderedBytes: 4 * 1024 * 1024,
-  maxReferencePathLength: 256,
-  openApi: Object.freeze({
-    example: Object.freeze([Object.freeze({ method: 'GET', url: '/' } as const)]),
-  }),
-  transaction: null,
-  groupConcurrency: 1,
-  globalGroupConcurrency: 2,
-  groupTimeout: 5000,
-  multipartParallel: false,
+/** The extras' defaults, applied by the module definition. */
+export const BATCH_MODULE_EXTRAS_DEFAULTS: Readonly<Required<BatchModuleExtras>> = Object.freeze({
+  path: DEFAULT_BATCH_PATH,
+  isGlobal: false,
 });
 
-/** Old option names, still taken: old name -> new name. */
-const RENAMED: Readonly<Record<string, keyof ResolvedBatchOptions>> = {
-  maxBodySize: 'maxBodyBytes',
-};
+/** A whole number from `min` (to `max`). */
+function integer(defaultValue: number, min: number, max?: number): OptionDeclaration<number> {
+  return {
+    default: defaultValue,
+    resolve: (value, name) => {
+      requireInteger(name, value, min, max);
+      return value as number;
+    },
+  };
+}
 
-/**
- * Applies defaults and rejects values that cannot work, at bootstrap rather than on the first batch.
- */
-export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBatchOptions {
-  const options: Record<string, unknown> & ResolvedBatchOptions = { ...BATCH_OPTION_DEFAULTS };
-  for (const [key, value] of Object.entries(given)) {
-    if (value === undefined) continue;
-    const name = RENAMED[key] ?? key;
-    if (!Object.hasOwn(BATCH_OPTION_DEFAULTS, name)) throw unknownOption(key);
-    if (name !== key && (given as Record<string, unknown>)[name] !== undefined) {
-      if ((given as Record<string, unknown>)[name] !== value) {
-        throw new TypeError(`BatchModule: ${key} is the old name of ${name}; give one of them`);
+/** `true` or `false`. */
+function flag(defaultValue: boolean): OptionDeclaration<boolean> {
+  return {
+    default: defaultValue,
+    resolve: (value, name) => {
+      if (typeof value !== 'boolean')
+        throw new TypeError(`BatchModule: ${name} must be true or false`);
+      return value;
+    },
+  };
+}
+
+/** One of a few strings. */
+function oneOf<T extends string>(defaultValue: T, values: readonly T[]): OptionDeclaration<T> {
+  return {
+    default: defaultValue,
+    resolve: (value, name) => {
+      if (!(values as readonly unknown[]).includes(value)) {
+        throw new TypeError(
+          `BatchModule: ${name} must be ${values.map((each) => `"${each}"`).join(' or ')}`,
+        );
       }
-      continue;
-    }
-    options[name] = value;
-  }
-  requireInteger('limit', options.limit, 1);
-  requireInteger('concurrency', options.concurrency, 1);
-  requireInteger('globalConcurrency', options.globalConcurrency, 0);
-  requireInteger('timeout', options.timeout, 0, MAX_TIMER_MS);
-  requireInteger('operationTimeout', options.operationTimeout, 0, MAX_TIMER_MS);
-  requireInteger('maxResponseBytes', options.maxResponseBytes, 1);
-  requireInteger('maxReplyBytes', options.maxReplyBytes, 0);
-  requireInteger('replyWriteTimeout', options.replyWriteTimeout, 0, MAX_TIMER_MS);
-  requireInteger('maxBodyBytes', options.maxBodyBytes, 1);
-  requireInteger('maxReferences', options.maxReferences, 0);
-  requireInteger('maxReferenceMatches', options.maxReferenceMatches, 1);
-  requireInteger('maxReferenceNodes', options.maxReferenceNodes, 1);
-  requireInteger('maxRenderedBytes', options.maxRenderedBytes, 0);
-  requireInteger('maxBatchRenderedBytes', options.maxBatchRenderedBytes, 0);
-  requireInteger('maxReferencePathLength', options.maxReferencePathLength, 1);
-  requireInteger('groupConcurrency', options.groupConcurrency, 1);
-  requireInteger('globalGroupConcurrency', options.globalGroupConcurrency, 0);
-  requireInteger('groupTimeout', options.groupTimeout, 1, MAX_TIMER_MS);
-  const exclude: unknown = options.exclude;
-  if (!Array.isArray(exclude))
-    throw new TypeError('BatchModule: exclude must be an array of routes');
-  // Its patterns are compiled, and checked, once: by RouteExclusions, also at bootstrap.
-  const inherit: unknown = options.inheritHeaders;
-  if (!Array.isArray(inherit) || !inherit.every((name) => typeof name === 'string')) {
+      return value as T;
+    },
+  };
+}
+
+/** Header names, kept in lower case as Node gives them; never a method-override header. */
+function inheritedHeaders(value: unknown): readonly string[] {
+  if (!Array.isArray(value) || !value.every((name) => typeof name === 'string')) {
     throw new TypeError('BatchModule: inheritHeaders must be an array of header names');
   }
-  const override = inherit.find((name: string) =>
+  const override = value.find((name: string) =>
     METHOD_OVERRIDE_HEADERS.includes(name.toLowerCase()),
   );
   if (override !== undefined) {
@@ -313,62 +389,21 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
       `BatchModule: inheritHeaders may not hold "${override}": it would change the method of every operation after the exclusions were checked`,
     );
   }
-  const formats: unknown = options.formats;
+  return Object.freeze(value.map((name: string) => name.toLowerCase()));
+}
+
+/** A non-empty list of {@link BATCH_FORMATS}. */
+function batchFormats(value: unknown): readonly BatchFormat[] {
   if (
-    !Array.isArray(formats) ||
-    formats.length === 0 ||
-    !formats.every((format) => (BATCH_FORMATS as readonly unknown[]).includes(format))
+    !Array.isArray(value) ||
+    value.length === 0 ||
+    !value.every((format) => (BATCH_FORMATS as readonly unknown[]).includes(format))
   ) {
     throw new TypeError(
       `BatchModule: formats must be a non-empty array of ${BATCH_FORMATS.map((f) => `"${f}"`).join(', ')}`,
     );
   }
-  const transaction: unknown = options.transaction;
-  if (transaction !== null && typeof transaction !== 'function') {
-    throw new TypeError(
-      'BatchModule: transaction must be a function (work) => Promise that runs work in a transaction, or null',
-    );
-  }
-  if (!(ENTRY_HEADER_POLICIES as readonly unknown[]).includes(options.entryHeaders)) {
-    throw new TypeError(
-      `BatchModule: entryHeaders must be ${ENTRY_HEADER_POLICIES.map((p) => `"${p}"`).join(' or ')}`,
-    );
-  }
-  if (typeof (options.operationContext as unknown) !== 'boolean') {
-    throw new TypeError('BatchModule: operationContext must be true or false');
-  }
-  if (typeof (options.multipartParallel as unknown) !== 'boolean') {
-    throw new TypeError('BatchModule: multipartParallel must be true or false');
-  }
-  const openApi = resolveOpenApi(options.openApi, options.limit);
-  return Object.freeze({
-    openApi,
-    limit: options.limit,
-    concurrency: options.concurrency,
-    globalConcurrency: options.globalConcurrency,
-    timeout: options.timeout,
-    operationTimeout: options.operationTimeout,
-    maxResponseBytes: options.maxResponseBytes,
-    maxReplyBytes: options.maxReplyBytes,
-    replyWriteTimeout: options.replyWriteTimeout,
-    maxBodyBytes: options.maxBodyBytes,
-    exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
-    inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
-    entryHeaders: options.entryHeaders,
-    formats: Object.freeze([...(formats as BatchFormat[])]),
-    operationContext: options.operationContext,
-    maxReferences: options.maxReferences,
-    maxReferenceMatches: options.maxReferenceMatches,
-    maxReferenceNodes: options.maxReferenceNodes,
-    maxRenderedBytes: options.maxRenderedBytes,
-    maxBatchRenderedBytes: options.maxBatchRenderedBytes,
-    maxReferencePathLength: options.maxReferencePathLength,
-    transaction: options.transaction,
-    groupConcurrency: options.groupConcurrency,
-    globalGroupConcurrency: options.globalGroupConcurrency,
-    groupTimeout: options.groupTimeout,
-    multipartParallel: options.multipartParallel,
-  });
+  return Object.freeze([...(value as BatchFormat[])]);
 }
 
 /** `false`, or the options with the example checked as a batch would be, and kept as JSON. */
@@ -382,7 +417,7 @@ function resolveOpenApi(given: unknown, limit: number): BatchOpenApiOptions | fa
     throw new TypeError(`BatchModule: unknown openApi option "${unknown}"; the option is example`);
   }
   const example: unknown = (given as BatchOpenApiOptions).example;
-  if (example === undefined) return BATCH_OPTION_DEFAULTS.openApi;
+  if (example === undefined) return OPTIONS.openApi.default;
   try {
     decodeOperations(example, limit, 'openApi.example');
   } catch (error) {
@@ -411,15 +446,9 @@ function requireInteger(name: string, value: unknown, min: number, max?: number)
   }
 }
 
-/**
- * The longest delay `setTimeout` keeps: Node fires a longer one after 1 ms (with a
- * TimeoutOverflowWarning), so a deadline of 30 days would cut every batch off at once.
- */
-const MAX_TIMER_MS = 2 ** 31 - 1;
-
 /** An unknown key is a typo more often than not: name the option it is closest to. */
 function unknownOption(key: string): TypeError {
-  const names = [...Object.keys(BATCH_OPTION_DEFAULTS), ...Object.keys(RENAMED)];
+  const names = Object.keys(OPTIONS);
   const closest = closestName(key, names);
   const hint =
     closest !== undefined
