@@ -14,6 +14,7 @@
 import { Buffer } from 'node:buffer';
 import http2 from 'node:http2';
 import { performance } from 'node:perf_hooks';
+import process from 'node:process';
 import { Agent, request } from 'node:http';
 import { connect, createServer } from 'node:net';
 import { brotliDecompressSync, gunzipSync } from 'node:zlib';
@@ -263,13 +264,21 @@ export const SCENARIOS = {
   },
 };
 export const CLIENTS = ['sequential', 'six', 'http2', 'batch', 'pipelined'];
+const ALL_CLIENTS = CLIENTS;
 
 /**
  * Runs every scenario with every client through proxies of `rttMs`, `repeats` times each, in
  * alternating order; resolves with { [scenario]: { [client]: { wallMs, walls, bytes } } }.
  * `h1Port` serves HTTP/1.1, `h2Port` the same app over h2c.
  */
-export async function compareWithHttp2({ h1Port, h2Port, rttMs, repeats, scenarios }) {
+export async function compareWithHttp2({
+  h1Port,
+  h2Port,
+  rttMs,
+  repeats,
+  scenarios,
+  clients: CLIENTS = ALL_CLIENTS,
+}) {
   const delay = rttMs / 2;
   const results = {};
   for (const name of scenarios) {
@@ -344,3 +353,59 @@ async function open(client, port) {
 }
 
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
+
+/**
+ * Run alone, the comparison of some scenarios and clients side by side, without the rest of the
+ * bench: `node --min-semi-space-size=16 bench/h2.mjs [--rtt 50] [--repeats 5]
+ * [--scenarios 'create-read-update-list,chain 5'] [--clients http2,batch,pipelined]`.
+ * Servers as `npm run bench` starts them (Fastify, responses compressed), warmed first.
+ */
+async function main() {
+  const { spawn } = await import('node:child_process');
+  const { freePort } = await import('../scripts/free-port.mjs');
+  const option = (name, fallback) => {
+    const at = process.argv.indexOf(`--${name}`);
+    return at > 0 ? process.argv[at + 1] : fallback;
+  };
+  const start = async (platform) => {
+    const port = await freePort();
+    const child = spawn(
+      process.execPath,
+      [...process.execArgv, 'bench/server.mjs', 'nest', String(port), platform],
+      { stdio: ['ignore', 'pipe', 'ignore'], env: { ...process.env, BENCH_COMPRESS: '1' } },
+    );
+    await new Promise((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+      child.stdout.on('data', (chunk) => String(chunk).includes('listening') && resolve());
+    });
+    return { port, stop: () => child.kill('SIGTERM') };
+  };
+  const scenarios = option('scenarios', 'create-read-update-list').split(',');
+  const clients = option('clients', 'http2,batch,pipelined').split(',');
+  const [h1, h2] = [await start('fastify'), await start('fastify-h2')];
+  try {
+    const run = { h1Port: h1.port, h2Port: h2.port, scenarios, clients };
+    await compareWithHttp2({ ...run, rttMs: 2, repeats: 3 }); // warm-up: JIT, both servers
+    const results = await compareWithHttp2({
+      ...run,
+      rttMs: Number(option('rtt', 50)),
+      repeats: Number(option('repeats', 5)),
+    });
+    for (const [name, byClient] of Object.entries(results)) {
+      console.log(name);
+      for (const [client, { wallMs, walls, bytes }] of Object.entries(byClient)) {
+        const vsHttp2 = byClient.http2
+          ? ` http2/${client} ${(byClient.http2.wallMs / wallMs).toFixed(2)}x`
+          : '';
+        console.log(
+          `  ${client.padEnd(10)} ${wallMs} ms (${walls.join(' ')}) ${bytes} B${vsHttp2}`,
+        );
+      }
+    }
+  } finally {
+    h1.stop();
+    h2.stop();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();

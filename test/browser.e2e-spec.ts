@@ -415,6 +415,45 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
         });
       });
 
+      it('substitutes the values of a call that resolved in an earlier batch request', async () => {
+        await open(`${apiOf(t)}/page`);
+        const result = await page.evaluate(async () => {
+          const sent: unknown[] = [];
+          const client = new nb.BatchClient({
+            endpoint: '/batch',
+            fetch: (input, init) => {
+              sent.push((JSON.parse(init?.body as string) as { data: unknown[] }).data);
+              return fetch(input, init);
+            },
+          });
+          const json = { 'content-type': 'application/json' };
+          const created = client.fetch('/items', {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({ name: 'later' }),
+          });
+          const { id } = (await (await created).json()) as { id: number };
+          const updated = await client.fetch(`/items/${created.ref('$.id')}`, {
+            method: 'PATCH',
+            headers: { ...json, 'x-created': created.status() },
+            body: JSON.stringify({ qty: created.ref('$.id') }),
+          });
+          return { id, updated: await updated.json(), second: sent[1] };
+        });
+        expect(result).toEqual({
+          id: expect.any(Number),
+          updated: { id: result.id, name: 'later', qty: result.id },
+          second: [
+            {
+              method: 'PATCH',
+              url: `/items/${result.id}`,
+              headers: { 'content-type': 'application/json', 'x-created': '201' },
+              body: { qty: result.id },
+            },
+          ],
+        });
+      });
+
       it('splits more calls than maxBatchSize into several batch requests', async () => {
         await open(`${apiOf(t)}/page`);
         const result = await page.evaluate(async () => {

@@ -11,7 +11,10 @@ function recording(): { fetch: typeof fetch; batches: Record<string, unknown>[][
   return {
     batches,
     fetch: (input, init) => {
-      batches.push((JSON.parse(init?.body as string) as { data: Record<string, unknown>[] }).data);
+      // Batch requests only: a call sent directly goes through this fetch too.
+      if (typeof init?.body === 'string') {
+        batches.push((JSON.parse(init.body) as { data: Record<string, unknown>[] }).data);
+      }
       return fetch(input, init);
     },
   };
@@ -155,6 +158,87 @@ forEachPlatform(() => {
           body: { text: 'b', id },
         },
       ]);
+    });
+
+    it('substitutes the values of a call that left in an earlier batch request and resolved', async () => {
+      const sent = recording();
+      const client = new BatchClient({ endpoint: endpointOf(t), fetch: sent.fetch });
+      const created = client.fetch('/docs', {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify({ text: 'a' }),
+      });
+      const { id } = (await (await created).json()) as { id: number };
+      const edited = client.fetch(`/docs/${created.ref('$.id')}`, {
+        method: 'PUT',
+        headers: { ...json, 'if-match': created.header('etag') },
+        body: JSON.stringify({ text: 'b', id: created.ref('$.id') }),
+      });
+      expect(await (await edited).json()).toEqual({ id, version: 2, text: 'b' });
+      expect(sent.batches[1]).toEqual([
+        {
+          method: 'PUT',
+          url: `/docs/${id}`,
+          headers: { 'content-type': 'application/json', 'if-match': '"1"' },
+          body: { text: 'b', id },
+        },
+      ]);
+    });
+
+    describe('a call sent directly (another origin: not batched)', () => {
+      const other = (): string => base().replace('127.0.0.1', 'localhost');
+
+      it.each([
+        ['before it resolved', false],
+        ['after it resolved and its body was read', true],
+      ])(
+        'is waited for, its values substituted in url, header and JSON body, referenced %s',
+        async (_when, afterwards) => {
+          const sent = recording();
+          const client = new BatchClient({ endpoint: endpointOf(t), fetch: sent.fetch });
+          const created = client.fetch(`${other()}/docs`, {
+            method: 'POST',
+            headers: json,
+            body: JSON.stringify({ text: 'a' }),
+          });
+          let id: number | undefined;
+          if (afterwards) ({ id } = (await (await created).json()) as { id: number });
+          const edited = client.fetch(`/docs/${created.ref('$.id')}`, {
+            method: 'PUT',
+            headers: { ...json, 'if-match': created.header('etag') },
+            body: JSON.stringify({ text: 'b', id: created.ref('$.id'), was: created.status() }),
+          });
+          if (!afterwards) ({ id } = (await (await created).json()) as { id: number });
+          expect(await (await edited).json()).toEqual({ id, version: 2, text: 'b' });
+          expect(sent.batches).toEqual([
+            [
+              {
+                method: 'PUT',
+                url: `/docs/${id}`,
+                headers: { 'content-type': 'application/json', 'if-match': '"1"' },
+                body: { text: 'b', id, was: 201 },
+              },
+            ],
+          ]);
+        },
+      );
+
+      it('answers 424 when it failed, or its fetch rejected, without sending the dependent', async () => {
+        const sent = recording();
+        const client = new BatchClient({ endpoint: endpointOf(t), fetch: sent.fetch });
+        const missing = client.fetch(`${other()}/docs/999`);
+        expect((await missing).status).toBe(404);
+        const afterMissing = client.fetch(`/echo?id=${missing.ref('$.id')}`);
+        const unreachable = client.fetch('http://127.0.0.1:1/docs');
+        const afterUnreachable = client.fetch('/echo', {
+          headers: { 'x-tag': unreachable.header('etag') },
+        });
+        await expect(unreachable).rejects.toThrow();
+        expect((await afterMissing).status).toBe(424);
+        expect((await afterUnreachable).status).toBe(424);
+        expect(sent.batches).toEqual([]);
+        expect(t.recorder.count('echo')).toBe(0);
+      });
     });
 
     it('answers 424 for a call whose referenced call failed, in the same batch or later', async () => {

@@ -25,6 +25,7 @@ import { ndjsonLines } from './ndjson.lines.js';
 import {
   hasPipelinedReference,
   isPipelinedPath,
+  pipelinedBodyNames,
   pipelinedNames,
   renderPipelined,
   UnmatchedPipelinedReference,
@@ -54,10 +55,13 @@ interface Pending {
   operation: BatchOperation;
   /** The call as others reference it. */
   readonly target: CallTarget;
-  /** The names of the pending calls its pipelined references point to. */
-  refs: ReadonlySet<string>;
-  /** The HTTP cache added validators to the operation: a 304 resolves with what it keeps. */
-  validated: boolean;
+  /** The calls its pipelined references point to, by name: held until it is sent. */
+  refs: ReadonlyMap<string, CallTarget>;
+  /**
+   * The response the HTTP cache had when it added validators to the operation: a 304 resolves
+   * with it, whatever the cache holds by then.
+   */
+  validated: BatchResult | undefined;
   readonly url: string;
   readonly transport: Transport;
   /** Calls share a batch only when this is the same: credentials, mode and cache mode. */
@@ -86,9 +90,15 @@ export class BatchClient {
   private queue: Pending[] = [];
   private readonly id = ++clients;
   private calls = 0;
-  /** Calls that were referenced, by the name their references use. */
-  private readonly targets = new Map<string, CallTarget>();
-  private timer: ReturnType<typeof setTimeout> | undefined;
+  /**
+   * Calls that were referenced, by the name their references use: held while pending, and once
+   * settled only as long as something else holds them (the promise `client.fetch` gave).
+   */
+  private readonly targets = new Map<string, CallTarget | WeakRef<CallTarget>>();
+  /** The size of `targets` at which the names of collected calls are next dropped. */
+  private sweepAt = 64;
+  /** Cancels the flush the batch window scheduled. */
+  private timer: (() => void) | undefined;
 
   constructor(options: BatchClientOptions) {
     const base = (globalThis as { location?: { href: string } }).location?.href;
@@ -131,10 +141,7 @@ export class BatchClient {
   readonly fetch = (input: FetchInput, init?: FetchInit): PipelinedResponse => {
     const target = new CallTarget(++this.calls);
     const named = (path: string): string => {
-      if (target.name === undefined) {
-        target.name = `~${this.id}.${target.seq}`;
-        this.targets.set(target.name, target);
-      }
+      target.name ??= this.hold(target, `~${this.id}.${target.seq}`);
       return `{result=${target.name}:${path}}`;
     };
     return Object.assign(this.call(input, init, target), {
@@ -171,11 +178,85 @@ export class BatchClient {
     init: FetchInit | undefined,
     target: CallTarget,
   ): Promise<Response> {
+    // Most calls are a path and a string body: read without a Request, whose stream, signal and
+    // checks cost more than the rest of the call, and without awaiting anything, so that the
+    // call is queued at once.
+    const call = quickCall(input, init, this.endpoint) ?? (await this.requestCall(input, init));
+    if (call instanceof Response) {
+      target.settle(outcomeOfResponse(call));
+      return call;
+    }
+    const { operation, url, signal } = call;
+    signal?.throwIfAborted();
+    const credentials = call.credentials ?? this.credentials;
+    const refs = new Map<string, CallTarget>();
+    for (const name of pipelinedNames(operation)) {
+      const held = this.targets.get(name);
+      const referenced = held instanceof WeakRef ? held.deref() : held;
+      if (!referenced) {
+        throw new TypeError(
+          `BatchClient: {result=${name}:...} is not a pending call of this client, nor a settled one whose promise is still held`,
+        );
+      }
+      refs.set(name, referenced);
+    }
+    let validated: BatchResult | undefined;
+    if (this.cache && operation.method === 'GET' && refs.size === 0) {
+      const cached = this.cache.lookup(operation, call.cache);
+      if (cached?.kind === 'fresh') {
+        target.settle(outcomeOf(cached.result));
+        return toResponse(cached.result, url);
+      }
+      if (cached?.kind === 'validate') {
+        operation.headers = { ...operation.headers, ...cached.headers };
+        validated = cached.result;
+      }
+    }
+    const transport: Transport = { credentials, mode: call.mode };
+    const key = `${credentials} ${transport.mode} ${call.cache}`;
+    return new Promise<Response>((resolve, reject) => {
+      const pending: Pending = {
+        operation,
+        target,
+        refs,
+        validated,
+        url,
+        transport,
+        key,
+        resolve,
+        reject: (error: unknown) => {
+          target.settle(error instanceof Error ? error : new Error(String(error)));
+          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+          reject(error);
+        },
+        settled: false,
+      };
+      signal?.addEventListener(
+        'abort',
+        () => {
+          this.queue = this.queue.filter((queued) => queued !== pending);
+          // As the global fetch does: the signal's reason, whatever the caller made it.
+          settle(pending, () => pending.reject(signal.reason));
+        },
+        { once: true },
+      );
+      this.enqueue(pending);
+    });
+  }
+
+  /**
+   * A call read through a Request, as fetch reads it: its operation, or, when a batch cannot
+   * carry it, the Response of the underlying fetch.
+   */
+  private async requestCall(
+    input: FetchInput,
+    init: FetchInit | undefined,
+  ): Promise<BatchableCall | Response> {
     const request = new Request(this.resolve(input), init);
     const url = new URL(request.url);
     // A Request always has credentials ('same-origin' unless given); a url and init may not.
     const credentials =
-      init?.credentials ?? (input instanceof Request ? input.credentials : this.credentials);
+      init?.credentials ?? (input instanceof Request ? input.credentials : undefined);
     const batched =
       url.origin === this.endpoint.origin &&
       BATCHED_MODES.has(request.mode) &&
@@ -191,71 +272,44 @@ export class BatchClient {
         );
       }
       // The Request, not `input`: building it took over the body of a Request given as input.
-      const response = await this.send(request, { credentials });
-      target.settle(
-        target.name === undefined
-          ? new Error('not referenced before it resolved')
-          : await outcomeOfResponse(response.clone()),
-      );
-      return response;
+      return this.send(request, { credentials: credentials ?? this.credentials });
     }
-    request.signal.throwIfAborted();
-    const refs = pipelinedNames(operation);
-    for (const name of refs) {
-      if (!this.targets.has(name)) {
-        throw new TypeError(
-          `BatchClient: {result=${name}:...} is not a pending call of this client`,
-        );
-      }
+    return {
+      operation,
+      url: url.href,
+      credentials,
+      mode: request.mode as Transport['mode'],
+      cache: request.cache,
+      signal: request.signal,
+    };
+  }
+
+  /**
+   * Keeps a referenced call findable by its name: strongly until it settles, then weakly, so
+   * that a finished call is released with its promise. Names of collected calls are dropped as
+   * the map grows. Gives the name.
+   */
+  private hold(target: CallTarget, name: string): string {
+    if (target.done) this.targets.set(name, new WeakRef(target));
+    else {
+      this.targets.set(name, target);
+      void target.settled().then(() => {
+        if (this.targets.get(name) === target) this.targets.set(name, new WeakRef(target));
+      });
     }
-    let validated = false;
-    if (this.cache && operation.method === 'GET' && refs.size === 0) {
-      const cached = this.cache.lookup(operation, request.cache);
-      if (cached?.kind === 'fresh') {
-        target.settle(outcomeOf(cached.result));
-        return toResponse(cached.result, url.href);
+    if (this.targets.size >= this.sweepAt) {
+      for (const [key, held] of this.targets) {
+        if (held instanceof WeakRef && held.deref() === undefined) this.targets.delete(key);
       }
-      if (cached?.kind === 'validate') {
-        operation.headers = { ...operation.headers, ...cached.headers };
-        validated = true;
-      }
+      this.sweepAt = Math.max(64, this.targets.size * 2);
     }
-    const transport: Transport = { credentials, mode: request.mode as Transport['mode'] };
-    const key = `${credentials} ${transport.mode} ${request.cache}`;
-    return new Promise<Response>((resolve, reject) => {
-      const pending: Pending = {
-        operation,
-        target,
-        refs,
-        validated,
-        url: url.href,
-        transport,
-        key,
-        resolve,
-        reject: (error: unknown) => {
-          target.settle(error instanceof Error ? error : new Error(String(error)));
-          // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
-          reject(error);
-        },
-        settled: false,
-      };
-      request.signal.addEventListener(
-        'abort',
-        () => {
-          this.queue = this.queue.filter((queued) => queued !== pending);
-          // As the global fetch does: the signal's reason, whatever the caller made it.
-          settle(pending, () => pending.reject(request.signal.reason));
-        },
-        { once: true },
-      );
-      this.enqueue(pending);
-    });
+    return name;
   }
 
   private enqueue(pending: Pending): void {
     this.queue.push(pending);
     if (this.queue.length >= this.maxBatchSize) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.windowMs);
+    else this.timer ??= afterWindow(() => this.flush(), this.windowMs);
   }
 
   /**
@@ -336,9 +390,11 @@ export class BatchClient {
 
   /** Sends what is queued: one batch per kind of call, each split past `maxBatchSize`. */
   private flush(): void {
-    clearTimeout(this.timer);
+    this.timer?.();
     this.timer = undefined;
     const groups = new Map<string, Pending[]>();
+    // In the order of the calls, not of their bodies' reading: referenced calls come first.
+    this.queue.sort((a, b) => a.target.seq - b.target.seq);
     for (const call of this.queue) {
       const group = groups.get(call.key);
       if (group) group.push(call);
@@ -346,8 +402,6 @@ export class BatchClient {
     }
     this.queue = [];
     for (const calls of groups.values()) {
-      // In the order of the calls, not of their bodies' reading: referenced calls come first.
-      calls.sort((a, b) => a.target.seq - b.target.seq);
       let batch: Pending[] = [];
       const named = new Set<string>();
       for (const call of calls) {
@@ -357,12 +411,12 @@ export class BatchClient {
           named.clear();
         }
         // A reference to a call outside this batch request: wait for it, then substitute.
-        if (![...call.refs].every((name) => named.has(name))) {
+        if (![...call.refs.keys()].every((name) => named.has(name))) {
           this.later(call).catch((error: unknown) => settle(call, () => call.reject(error)));
           continue;
         }
         if (call.refs.size > 0) {
-          const dependsOn = new Set([...(call.operation.dependsOn ?? []), ...call.refs]);
+          const dependsOn = new Set([...(call.operation.dependsOn ?? []), ...call.refs.keys()]);
           call.operation = { ...call.operation, dependsOn: [...dependsOn] };
         }
         const { name } = call.target;
@@ -383,10 +437,19 @@ export class BatchClient {
    */
   private async later(call: Pending): Promise<void> {
     const outcomes = new Map<string, CallOutcome>();
-    for (const name of call.refs) {
-      const outcome = await this.targets.get(name)?.settled();
+    const bodies = pipelinedBodyNames(call.operation);
+    for (const [name, target] of call.refs) {
+      let outcome = await target.settled();
       if (call.settled) return;
-      if (outcome === undefined || outcome instanceof Error || !isSuccess(outcome.status)) {
+      if (!(outcome instanceof Error) && outcome.readBody && bodies.has(name)) {
+        try {
+          outcome = { ...outcome, body: await outcome.readBody() };
+        } catch (error) {
+          outcome = error instanceof Error ? error : new Error(String(error));
+        }
+        if (aborted(call)) return;
+      }
+      if (outcome instanceof Error || !isSuccess(outcome.status)) {
         this.answer(call, 424, `the call it references ("${name}") did not succeed`);
         return;
       }
@@ -399,7 +462,7 @@ export class BatchClient {
       this.answer(call, 400, `a reference ${error.message}`);
       return;
     }
-    call.refs = new Set();
+    call.refs = new Map();
     this.enqueue(call);
   }
 
@@ -479,6 +542,132 @@ export class BatchClient {
   }
 }
 
+/** A call a batch can carry, as read from its url and init. */
+interface BatchableCall {
+  readonly operation: BatchOperation;
+  /** The call's url, for its Response. */
+  readonly url: string;
+  /** Undefined when the call gave none: the client's then. */
+  readonly credentials: FetchCredentials | undefined;
+  readonly mode: Transport['mode'];
+  readonly cache: string;
+  readonly signal: AbortSignal | undefined;
+}
+
+/** Methods fetch upper-cases (others are sent as written: `patch` stays `patch`). */
+const NORMALIZED_METHODS: ReadonlySet<string> = new Set([
+  'DELETE',
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'POST',
+  'PUT',
+]);
+const CACHE_MODES: ReadonlySet<string> = new Set([
+  'default',
+  'no-store',
+  'reload',
+  'no-cache',
+  'force-cache',
+]);
+/** Init members whose checks and effects only a Request has: such calls take the long way. */
+const REQUEST_ONLY_INIT = [
+  'window',
+  'integrity',
+  'keepalive',
+  'duplex',
+  'referrer',
+  'referrerPolicy',
+  'redirect',
+  'priority',
+  'dispatcher',
+] as const;
+/** Headers a browser's Request drops (fetch's forbidden request headers), by prefix or name. */
+const BROWSER_FORBIDDEN =
+  /^(?:proxy-|sec-)|^(?:accept-charset|accept-encoding|access-control-request-headers|access-control-request-method|access-control-request-private-network|connection|content-length|cookie|cookie2|date|dnt|expect|host|keep-alive|origin|referer|set-cookie|te|trailer|transfer-encoding|upgrade|via|x-http-method|x-http-method-override|x-method-override)$/;
+
+/**
+ * The operation of a call made with a url and an init of plain members (a string body or none),
+ * read as a Request would read it; undefined for anything else, which then goes through a
+ * Request (another origin, another body, an init member only a Request checks, a header a
+ * browser would drop, a method fetch would not normalize...).
+ */
+function quickCall(
+  input: FetchInput,
+  init: FetchInit | undefined,
+  endpoint: URL,
+): BatchableCall | undefined {
+  if (typeof input !== 'string' && !(input instanceof URL)) return undefined;
+  if (init && REQUEST_ONLY_INIT.some((name) => (init as Record<string, unknown>)[name] != null)) {
+    return undefined;
+  }
+  let method = init?.method ?? 'GET';
+  if (NORMALIZED_METHODS.has(method.toUpperCase())) method = method.toUpperCase();
+  const body = init?.body ?? null;
+  const mode = init?.mode ?? 'cors';
+  // Not in Node's RequestInit type, though its Request reads it.
+  const cache = (init as { cache?: string } | undefined)?.cache ?? 'default';
+  const credentials = init?.credentials;
+  const signal = init?.signal ?? undefined;
+  if (
+    !METHODS.has(method) ||
+    (body !== null && (typeof body !== 'string' || method === 'GET' || method === 'HEAD')) ||
+    (mode !== 'cors' && mode !== 'same-origin') ||
+    !CACHE_MODES.has(cache) ||
+    (credentials !== undefined && !CREDENTIALS.has(credentials)) ||
+    (signal !== undefined && !(signal instanceof AbortSignal))
+  ) {
+    return undefined;
+  }
+  let url: URL;
+  let headers: Headers;
+  try {
+    url = new URL(input, endpoint);
+    headers = new Headers(init?.headers);
+  } catch {
+    return undefined; // The Request throws fetch's own error.
+  }
+  if (url.origin !== endpoint.origin || url.username !== '' || url.password !== '') {
+    return undefined;
+  }
+  for (const name of headers.keys()) if (BROWSER_FORBIDDEN.test(name)) return undefined;
+  if (typeof body === 'string' && !headers.has('content-type')) {
+    headers.set('content-type', 'text/plain;charset=UTF-8');
+  }
+  const operationHeaders = headersOf(headers);
+  addCacheModeHeaders(operationHeaders, cache);
+  const operation: BatchOperation = {
+    method: method as BatchOperation['method'],
+    url: targetOf(url),
+    headers: operationHeaders,
+  };
+  if (typeof body === 'string') operation.body = bodyOf(body, headers.get('content-type') ?? '');
+  return { operation, url: url.href, credentials, mode, cache, signal };
+}
+
+/** A text body as an operation carries it: parsed when it is JSON, else the text. */
+function bodyOf(text: string, type: string): unknown {
+  if (!JSON_MEDIA_TYPE.test(type)) return text;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+/**
+ * Runs `work` after `ms`; with 0, once the event loop turns (in Node before any timer, which
+ * waits at least 1 ms). Gives how to cancel it.
+ */
+function afterWindow(work: () => void, ms: number): () => void {
+  if (ms === 0 && typeof setImmediate === 'function') {
+    const immediate = setImmediate(work);
+    return () => clearImmediate(immediate);
+  }
+  const timer = setTimeout(work, ms);
+  return () => clearTimeout(timer);
+}
+
 /**
  * The operation a Request stands for, or undefined when a batch cannot carry it: a method the
  * server refuses, or a body that is neither JSON nor text.
@@ -495,12 +684,7 @@ async function toOperation(request: Request, url: URL): Promise<BatchOperation |
   if (request.body === null) return operation;
   const type = request.headers.get('content-type') ?? '';
   if (JSON_MEDIA_TYPE.test(type)) {
-    const text = await request.text();
-    try {
-      operation.body = JSON.parse(text) as unknown;
-    } catch {
-      operation.body = text;
-    }
+    operation.body = bodyOf(await request.text(), type);
     return operation;
   }
   if (/^text\/|^application\/x-www-form-urlencoded/i.test(type)) {
@@ -581,20 +765,32 @@ function outcomeOf(entry: BatchResult): CallOutcome {
   };
 }
 
-/** What references read of a Response the underlying fetch gave. */
-async function outcomeOfResponse(response: Response): Promise<CallOutcome> {
+/**
+ * What references read of a Response the underlying fetch gave: its status and headers, and a
+ * copy of a JSON or text body (not an event stream, which may never end), read when a reference
+ * first needs it; the copy goes with the call's promise.
+ */
+function outcomeOfResponse(response: Response): CallOutcome {
   const headers: Record<string, string> = {};
   response.headers.forEach((value, name) => {
     headers[name] = value;
   });
-  const text = await response.text();
-  let body: unknown = text;
-  try {
-    body = JSON.parse(text);
-  } catch {
-    // Not JSON: references read the text.
-  }
-  return { status: response.status, headers, body };
+  const type = headers['content-type'] ?? '';
+  const readable =
+    response.body !== null &&
+    (JSON_MEDIA_TYPE.test(type) || (/^text\//i.test(type) && !/^text\/event-stream/i.test(type)));
+  if (!readable) return { status: response.status, headers, body: undefined };
+  const copy = response.clone();
+  let body: Promise<unknown> | undefined;
+  const readBody = (): Promise<unknown> =>
+    (body ??= copy.text().then((text) => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch {
+        return text; // Not JSON: references read the text.
+      }
+    }));
+  return { status: response.status, headers, body: undefined, readBody };
 }
 
 function isSuccess(status: number): boolean {
@@ -605,6 +801,11 @@ function settled(outcome: Response | BatchEntryMissingError): PromiseSettledResu
   return outcome instanceof Response
     ? { status: 'fulfilled', value: outcome }
     : { status: 'rejected', reason: outcome };
+}
+
+/** Whether a call settled meanwhile (its signal aborted it while it waited). */
+function aborted(call: Pending): boolean {
+  return call.settled;
 }
 
 function settle(call: Pending, action: () => void): void {

@@ -79,9 +79,3 @@ export interface BatchEntryOutcome {
   index: number;
   entry: BatchEntry;
 }
-
-/**
- * @deprecated The old name of {@link BatchEntryOutcome}.
- * @publicApi
- */
-export type StreamedEntry = BatchEntryOutcome;

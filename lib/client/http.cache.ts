@@ -24,7 +24,12 @@ interface Stored {
 /** What the cache has for a request: a response to serve, or validators to send. */
 export type CacheLookup =
   | { readonly kind: 'fresh'; readonly result: BatchResult }
-  | { readonly kind: 'validate'; readonly headers: Record<string, string> }
+  | {
+      readonly kind: 'validate';
+      readonly headers: Record<string, string>;
+      /** The response validated: what a 304 to these validators stands for. */
+      readonly result: BatchResult;
+    }
   | undefined;
 
 /**
@@ -66,27 +71,36 @@ export class HttpCache {
     const validators: Record<string, string> = {};
     if (etag !== undefined) validators['if-none-match'] = etag;
     else if (modified !== undefined) validators['if-modified-since'] = modified;
-    return { kind: 'validate', headers: validators };
+    return { kind: 'validate', headers: validators, result: stored.result };
   }
 
   /**
    * Takes in what an operation answered and gives the entry to resolve its call with: a 304 to
-   * a validation the cache sent becomes the stored response, its headers updated.
+   * a validation the cache sent becomes the response it validated (`validated`, as the lookup
+   * gave it, whether or not the cache still holds it by then), its headers updated. A 304 to
+   * the caller's own validators is the caller's, and changes nothing kept.
    */
-  received(operation: BatchOperation, result: BatchResult, validated: boolean): BatchResult {
+  received(
+    operation: BatchOperation,
+    result: BatchResult,
+    validated: BatchResult | undefined,
+  ): BatchResult {
     const url = operation.url;
     if (UNSAFE_METHODS.has(operation.method)) {
       if (result.code < 400) this.invalidate(url, one(result.headers.location));
       return result;
     }
     if (operation.method !== 'GET') return result;
-    const stored = this.variant(operation);
-    if (result.code === 304 && validated && stored) {
+    if (result.code === 304) {
+      if (!validated) return result;
       const updated: BatchResult = {
-        ...stored.result,
-        headers: { ...stored.result.headers, ...freshnessHeaders(result.headers) },
+        ...validated,
+        headers: { ...validated.headers, ...freshnessHeaders(result.headers) },
       };
-      this.store(operation, updated);
+      // Updated in place only while the cache still holds that response: one dropped meanwhile
+      // (a write to its url, or evicted) is not brought back.
+      const stored = this.variant(operation);
+      if (stored && sameValidators(stored.result, validated)) this.store(operation, updated);
       return updated;
     }
     this.store(operation, result);
@@ -187,6 +201,13 @@ function freshnessHeaders(headers: BatchResult['headers']): BatchResult['headers
     if (!/^content-/.test(name) && name !== 'set-cookie') kept[name] = value;
   }
   return kept;
+}
+
+function sameValidators(a: BatchResult, b: BatchResult): boolean {
+  return (
+    one(a.headers.etag) === one(b.headers.etag) &&
+    one(a.headers['last-modified']) === one(b.headers['last-modified'])
+  );
 }
 
 function varyMatches(stored: Stored, headers: Readonly<Record<string, string>>): boolean {

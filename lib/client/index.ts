@@ -15,8 +15,6 @@ export type {
   FetchInit,
   FetchInput,
   BatchEntryOutcome,
-  // eslint-disable-next-line @typescript-eslint/no-deprecated -- kept for code written against 0.1 previews
-  StreamedEntry,
 } from './client.types.js';
 export type {
   BatchEntry,

@@ -10,13 +10,24 @@ export class UnmatchedPipelinedReference extends Error {}
 /** The names of the pipelined references an operation holds, in its url, headers and body. */
 export function pipelinedNames(operation: BatchOperation): Set<string> {
   const names = new Set<string>();
+  eachReference(operation, (name) => names.add(name));
+  return names;
+}
+
+/** The names of the pending calls whose body an operation's pipelined references read. */
+export function pipelinedBodyNames(operation: BatchOperation): Set<string> {
+  const names = new Set<string>();
+  eachReference(operation, (name, path) => path.startsWith('$') && names.add(name));
+  return names;
+}
+
+function eachReference(operation: BatchOperation, visit: (name: string, path: string) => void) {
   const scan = (text: string): void => {
-    for (const [, name = ''] of text.matchAll(PIPELINED_REFERENCE)) names.add(name);
+    for (const [, name = '', path = ''] of text.matchAll(PIPELINED_REFERENCE)) visit(name, path);
   };
   scan(operation.url);
   for (const value of Object.values(operation.headers ?? {})) scan(value);
   walkStrings(operation.body, scan);
-  return names;
 }
 
 /** Whether a text holds a pipelined reference (a call that cannot be batched must not). */

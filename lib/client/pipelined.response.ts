@@ -35,6 +35,11 @@ export interface CallOutcome {
   readonly headers: Readonly<Record<string, string | readonly string[]>>;
   /** The JSON body parsed, a text body as a string, or undefined. */
   readonly body: unknown;
+  /**
+   * For a call the underlying fetch sent: its body, read from a copy only when a reference
+   * needs it (`body` is then undefined), so that the caller's own reading is not held up.
+   */
+  readonly readBody?: () => Promise<unknown>;
 }
 
 /** One `client.fetch` call other calls may reference. */
@@ -54,6 +59,11 @@ export class CallTarget {
     if (this.outcome !== undefined) return;
     this.outcome = outcome;
     for (const wake of this.waiting.splice(0)) wake(outcome);
+  }
+
+  /** Whether the call has settled. */
+  get done(): boolean {
+    return this.outcome !== undefined;
   }
 
   /** Resolves when the call has settled (at once when it has). */
