@@ -33,21 +33,24 @@ Get('item')(
 Query('after')(ItemController.prototype, 'item', 0);
 Controller()(ItemController);
 
-// GET /large: 10 KiB of JSON (69 catalogue rows, 10242 bytes), for the larger-bodies scenario. Built per
-// request, as an app reading rows would, so the serializer cannot reuse a cached string.
+/** 10 KiB of JSON (69 catalogue rows, 10242 bytes written), built afresh at each call. */
+export const largeBody = () => ({
+  items: Array.from({ length: 69 }, (_, i) => ({
+    id: 1000 + i,
+    sku: `SKU-${String(1000 + i).padStart(6, '0')}`,
+    name: `Catalogue item ${i}`,
+    price: 9.99 + i,
+    stock: (i * 37) % 101,
+    tags: ['bench', i % 2 ? 'odd' : 'even'],
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  })),
+});
+
+// GET /large, for the larger-bodies scenario: built per request, as an app reading rows would,
+// so the serializer cannot reuse a cached string.
 class LargeController {
   large() {
-    return {
-      items: Array.from({ length: 69 }, (_, i) => ({
-        id: 1000 + i,
-        sku: `SKU-${String(1000 + i).padStart(6, '0')}`,
-        name: `Catalogue item ${i}`,
-        price: 9.99 + i,
-        stock: (i * 37) % 101,
-        tags: ['bench', i % 2 ? 'odd' : 'even'],
-        updatedAt: '2026-01-01T00:00:00.000Z',
-      })),
-    };
+    return largeBody();
   }
 }
 Get('large')(
