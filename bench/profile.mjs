@@ -9,7 +9,7 @@
 // profiled run spent its time as the measured one did.
 //   --skip      leaves out the profile's first seconds (start, module loading, warm-up); `auto`, the
 //               default: up to the last module loaded in the profile's first 60%, plus 1 s
-//   --owner     gives each sample to the innermost frame that matches, e.g. '  bench/dist/' (the
+//   --owner     gives each sample to the innermost frame that matches, e.g. '  dist/' (the
 //               library function whose call it is, the Node and package work it asked for
 //               included); samples with no such frame to '(none: where their own code lives)'
 //   --inclusive the functions that match, by total time (self and callees)
@@ -46,10 +46,13 @@ function home(url) {
   if (/\/bench\//.test(url)) return 'bench harness';
   return url;
 }
-const short = (url) =>
-  url
-    .replace(/^file:\/\/.*?\/(dist|bench|node_modules)\//, '$1/')
-    .replace(/^node:internal\//, 'node:');
+/** A frame's file, from `node_modules/`, `dist/` or `bench/` on, whatever the checkout's path. */
+const short = (url) => {
+  const at = url.lastIndexOf('/node_modules/');
+  if (at >= 0) return url.slice(at + 1);
+  const from = Math.max(url.lastIndexOf('/dist/'), url.lastIndexOf('/bench/'));
+  return from >= 0 ? url.slice(from + 1) : url.replace(/^node:internal\//, 'node:');
+};
 const keyOf = ({ functionName, url, lineNumber }) =>
   `${functionName || '(anonymous)'}  ${url ? `${short(url)}:${lineNumber + 1}` : ''}`;
 const add = (map, key, count) => map.set(key, (map.get(key) ?? 0) + count);
