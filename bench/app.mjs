@@ -33,6 +33,33 @@ Get('item')(
 Query('after')(ItemController.prototype, 'item', 0);
 Controller()(ItemController);
 
+/** 10 KiB of JSON (69 catalogue rows, 10242 bytes written), built afresh at each call. */
+export const largeBody = () => ({
+  items: Array.from({ length: 69 }, (_, i) => ({
+    id: 1000 + i,
+    sku: `SKU-${String(1000 + i).padStart(6, '0')}`,
+    name: `Catalogue item ${i}`,
+    price: 9.99 + i,
+    stock: (i * 37) % 101,
+    tags: ['bench', i % 2 ? 'odd' : 'even'],
+    updatedAt: '2026-01-01T00:00:00.000Z',
+  })),
+});
+
+// GET /large, for the larger-bodies scenario: built per request, as an app reading rows would,
+// so the serializer cannot reuse a cached string.
+class LargeController {
+  large() {
+    return largeBody();
+  }
+}
+Get('large')(
+  LargeController.prototype,
+  'large',
+  Object.getOwnPropertyDescriptor(LargeController.prototype, 'large'),
+);
+Controller()(LargeController);
+
 // A small store for the create-read-update-list scenario of the HTTP/2 comparison.
 class ItemsController {
   constructor() {
@@ -96,7 +123,7 @@ export function benchModule(imports) {
   class BenchModule {}
   Module({
     imports,
-    controllers: [ItemController, ItemsController],
+    controllers: [ItemController, LargeController, ItemsController],
     providers: [
       { provide: APP_GUARD, useClass: ApiKeyGuard },
       { provide: APP_INTERCEPTOR, useClass: ServedByInterceptor },

@@ -1,5 +1,5 @@
 // node --min-semi-space-size=16 bench/machinery.mjs [express|fastify] [request|decode|execute|encode]
-//   [--dtos n] [--against <checkout>] [--rounds n]
+//   [--dtos n] [--against <checkout>] [--rounds n] [--large]
 //
 // The library's own CPU per batched operation, with nothing of the app in it: the dispatcher is
 // replaced by one that answers every operation at once (on the next tick) with a small JSON
@@ -10,7 +10,8 @@
 //   request  the whole POST /batch through the app's hooks, guard, controller and reply writer
 // Medians of 5 rounds of 2 s, CPU microseconds per operation. A profiling aid, not a target: the
 // targets are `npm run bench`'s. Where a stage's own cost shows in `bench:breakdown` only as
-// noise on the app's, this tells it apart.
+// noise on the app's, this tells it apart. --large: every answer is 10 KiB of JSON (bench/app.mjs's
+// GET /large) instead of 52 bytes, so the stages' per-byte work shows.
 //
 // --against <checkout>: the same stages of another build (a checkout with `dist/` built, e.g. a
 // `git worktree` of the commit before a change) in this same process, the two alternating in
@@ -23,6 +24,7 @@ import { Buffer } from 'node:buffer';
 import process from 'node:process';
 import { resolve } from 'node:path';
 import { pathToFileURL, URL } from 'node:url';
+import { largeBody } from './app.mjs';
 import { runFor } from './in-process.mjs';
 
 const option = (name) => {
@@ -44,7 +46,11 @@ for (let i = 0; i < Number(option('dtos') ?? 0); i++) {
   IsInt()(AppDto.prototype, 'count');
 }
 
-const body = Buffer.from('{"id":42,"name":"widget","price":9.99,"after":null}');
+const body = Buffer.from(
+  process.argv.includes('--large')
+    ? JSON.stringify(largeBody())
+    : '{"id":42,"name":"widget","price":9.99,"after":null}',
+);
 const text = String(body);
 const fake = {
   dispatch: (request, parent, done) => {

@@ -1,9 +1,11 @@
-// npm run bench [-- --seconds 5 --rounds 2]
+// npm run bench [-- --seconds 5 --rounds 5]
 //
 // Side-by-side measurements in one run, on loopback, every loop bounded in time. Each variant runs
 // against its own server process (bench/server.mjs); variants alternate round by round so drift
-// on a shared machine hits them alike. Prints a table and the target ratios (PASS/FAIL) and writes
-// bench/results.json. Not a test: it always exits 0 unless it cannot run.
+// on a shared machine hits them alike. Prints every round's ratios as it ends, then a table, the
+// target ratios (PASS/FAIL: the median of the rounds, with the lowest and highest round) and the
+// ratios without a target, and writes bench/results.json. Not a test: it always exits 0 unless it
+// cannot run.
 import autocannon from 'autocannon';
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -19,7 +21,7 @@ const option = (name, fallback) => {
   return Number(at > 0 ? process.argv[at + 1] : fallback);
 };
 const SECONDS = option('seconds', 5);
-const ROUNDS = option('rounds', 2);
+const ROUNDS = option('rounds', 5);
 const CONNECTIONS = 10;
 const OPS = 50;
 const ONE_WAY_DELAY_MS = 25;
@@ -34,6 +36,10 @@ const chain = JSON.stringify({
       ? { method: 'GET', url: '/item', name: 'op0' }
       : { method: 'GET', url: `/item?after={result=op${i - 1}:$.id}`, name: `op${i}` },
   ),
+});
+// Larger bodies: 50 GETs of about 10 KiB of JSON each (GET /large in bench/app.mjs).
+const largeGets = JSON.stringify({
+  data: Array.from({ length: OPS }, () => ({ method: 'GET', url: '/large' })),
 });
 const peerGets = JSON.stringify(
   Object.fromEntries(
@@ -96,13 +102,14 @@ async function load(port, { method = 'GET', path, body, seconds = SECONDS, amoun
   return { perSecond: result.requests.total / (result.duration || seconds), errors };
 }
 
-function floor(seconds, platform = 'express') {
+function floor(seconds, platform = 'express', path = '/item') {
   const out = execFileSync(process.execPath, [
     ...NODE_FLAGS,
     'bench/server.mjs',
     'floor',
     String(seconds),
     platform,
+    path,
   ]);
   return JSON.parse(String(out).trim().split('\n').pop()).opsPerSecond;
 }
@@ -152,22 +159,46 @@ async function latency(serverPort) {
 const mib = (bytes) => +(bytes / 1024 / 1024).toFixed(1);
 const median = (values) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
+/** What each throughput variant sends: direct GETs, or batches of 50 of them. */
+const VARIANTS = {
+  direct: { path: '/item' },
+  batched: { method: 'POST', path: '/batch', body: gets },
+  largedirect: { path: '/large' },
+  largebatched: { method: 'POST', path: '/batch', body: largeGets },
+};
+
 /** Direct and batched throughput of the bench app on one platform, in alternating order. */
 async function directAndBatched(platform, round, measured) {
   const nest = await startServer('nest', platform);
   await load(nest.port, { path: '/item', seconds: 1 }); // warm-up
   await load(nest.port, { method: 'POST', path: '/batch', body: gets, seconds: 1 });
-  const order = round % 2 === 0 ? ['direct', 'batched'] : ['batched', 'direct'];
+  await load(nest.port, { method: 'POST', path: '/batch', body: largeGets, seconds: 1 });
+  const order = Object.keys(VARIANTS);
+  if (round % 2) order.reverse();
   const key = (variant) => (platform === 'express' ? variant : `${platform}${variant}`);
   for (const variant of order) {
     nest.resetPeak();
-    measured[key(variant)] =
-      variant === 'direct'
-        ? await load(nest.port, { path: '/item' })
-        : await load(nest.port, { method: 'POST', path: '/batch', body: gets });
+    measured[key(variant)] = await load(nest.port, VARIANTS[variant]);
     measured[`${key(variant)}PeakRss`] = nest.peak();
   }
   return nest;
+}
+
+/** One round's ratios, printed as it ends: how far apart the rounds are says how far to trust. */
+function roundLine(r, round) {
+  const per = (key) => (typeof r[key] === 'number' ? r[key] : r[key].perSecond);
+  const ratio = (numerator, denominator, ops = OPS) =>
+    ((per(numerator) * ops) / per(denominator)).toFixed(2);
+  return (
+    `round ${round + 1}/${ROUNDS}: batched/floor Express ${ratio('batched', 'floor')}, ` +
+    `Fastify ${ratio('fastifybatched', 'fastifyFloor')}; ` +
+    `batched/direct Express ${ratio('batched', 'direct')}, Fastify ${ratio('fastifybatched', 'fastifydirect')}; ` +
+    `10 KiB bodies batched/direct Express ${ratio('largebatched', 'largedirect')}, ` +
+    `Fastify ${ratio('fastifylargebatched', 'fastifylargedirect')}, ` +
+    `batched/floor Express ${ratio('largebatched', 'largeFloor')}, ` +
+    `Fastify ${ratio('fastifylargebatched', 'fastifyLargeFloor')}; ` +
+    `chain/batched ${ratio('chain', 'batched', 1)}; batched/batch-request ${ratio('batched', 'batchRequest', 1)}`
+  );
 }
 
 const rounds = [];
@@ -177,15 +208,18 @@ for (let round = 0; round < ROUNDS; round++) {
   measured.chain = await load(nest.port, { method: 'POST', path: '/batch', body: chain });
   nest.stop();
   measured.floor = floor(SECONDS);
+  measured.largeFloor = floor(SECONDS, 'express', '/large');
 
   (await directAndBatched('fastify', round, measured)).stop();
   measured.fastifyFloor = floor(SECONDS, 'fastify');
+  measured.fastifyLargeFloor = floor(SECONDS, 'fastify', '/large');
   measured.injectFloor = floor(SECONDS, 'inject');
 
   const peer = await startServer('batch-request');
   measured.batchRequest = await load(peer.port, { method: 'POST', path: '/batch', body: peerGets });
   peer.stop();
   rounds.push(measured);
+  console.log(roundLine(measured, round));
 }
 
 // Latency and memory once: they are not throughput figures to alternate.
@@ -242,6 +276,20 @@ const vsHttp2At20 = await compareWithHttp2({
 h1.stop();
 h2.stop();
 
+// The same bytes with no response compression on either side: HTTP/2 keeps HPACK, the batch reply
+// goes as it is written. Bytes only (a short RTT, 3 repeats), the default entry headers.
+const plainH1 = await startServer('nest', 'fastify');
+const plainH2 = await startServer('nest', 'fastify-h2');
+const uncompressed = await compareWithHttp2({
+  h1Port: plainH1.port,
+  h2Port: plainH2.port,
+  rttMs: 2,
+  repeats: 3,
+  scenarios: ['independent 50'],
+});
+plainH1.stop();
+plainH2.stop();
+
 const pick = (key, field = 'perSecond') =>
   median(rounds.map((r) => (field ? r[key][field] : r[key])));
 const direct = pick('direct');
@@ -252,6 +300,12 @@ const peerOps = pick('batchRequest') * OPS;
 const fastifyDirect = pick('fastifydirect');
 const fastifyBatchedOps = pick('fastifybatched') * OPS;
 const fastifyFloorOps = median(rounds.map((r) => r.fastifyFloor));
+const largeDirect = pick('largedirect');
+const largeBatchedOps = pick('largebatched') * OPS;
+const largeFloorOps = median(rounds.map((r) => r.largeFloor));
+const fastifyLargeDirect = pick('fastifylargedirect');
+const fastifyLargeBatchedOps = pick('fastifylargebatched') * OPS;
+const fastifyLargeFloorOps = median(rounds.map((r) => r.fastifyLargeFloor));
 const injectFloorOps = median(rounds.map((r) => r.injectFloor));
 const directPeak = median(rounds.map((r) => r.directPeakRss));
 const batchedPeak = median(rounds.map((r) => r.batchedPeakRss));
@@ -353,6 +407,43 @@ const targets = [
   ...(each ? { rounds: [+Math.min(...each).toFixed(2), +Math.max(...each).toFixed(2)] } : {}),
 }));
 
+/** Ratios the issue asks to see, with no goal: value (of the medians) and the rounds' range. */
+const ratios = [
+  [
+    'batched ops/s / direct req/s',
+    batchedOps / direct,
+    perRound('batched', 'direct').map((x) => x * OPS),
+  ],
+  [
+    '10 KiB bodies: batched ops/s / direct req/s',
+    largeBatchedOps / largeDirect,
+    perRound('largebatched', 'largedirect').map((x) => x * OPS),
+  ],
+  [
+    '10 KiB bodies: batched ops/s / dispatch floor',
+    largeBatchedOps / largeFloorOps,
+    perRound('largebatched', 'largeFloor').map((x) => x * OPS),
+  ],
+  [
+    'Fastify, 10 KiB bodies: batched ops/s / direct req/s',
+    fastifyLargeBatchedOps / fastifyLargeDirect,
+    perRound('fastifylargebatched', 'fastifylargedirect').map((x) => x * OPS),
+  ],
+  [
+    'Fastify, 10 KiB bodies: batched ops/s / dispatch floor',
+    fastifyLargeBatchedOps / fastifyLargeFloorOps,
+    perRound('fastifylargebatched', 'fastifyLargeFloor').map((x) => x * OPS),
+  ],
+  [
+    'batch bytes / HTTP/2 bytes, independent 50, uncompressed',
+    uncompressed['independent 50'].batch.bytes / uncompressed['independent 50'].http2.bytes,
+  ],
+].map(([name, value, each]) => ({
+  name,
+  value: +value.toFixed(2),
+  ...(each ? { rounds: [+Math.min(...each).toFixed(2), +Math.max(...each).toFixed(2)] } : {}),
+}));
+
 const figures = {
   directRequestsPerSecond: Math.round(direct),
   batchedBatchesPerSecond: +pick('batched').toFixed(1),
@@ -364,6 +455,12 @@ const figures = {
   fastifyBatchedOperationsPerSecond: Math.round(fastifyBatchedOps),
   fastifyDispatchFloorOperationsPerSecond: Math.round(fastifyFloorOps),
   fastifyInjectFloorOperationsPerSecond: Math.round(injectFloorOps),
+  largeDirectRequestsPerSecond: Math.round(largeDirect),
+  largeBatchedOperationsPerSecond: Math.round(largeBatchedOps),
+  largeDispatchFloorOperationsPerSecond: Math.round(largeFloorOps),
+  fastifyLargeDirectRequestsPerSecond: Math.round(fastifyLargeDirect),
+  fastifyLargeBatchedOperationsPerSecond: Math.round(fastifyLargeBatchedOps),
+  fastifyLargeDispatchFloorOperationsPerSecond: Math.round(fastifyLargeFloorOps),
   expressBatch: typeof expressBatch === 'number' ? Math.round(expressBatch) : expressBatch,
   sequentialWallMs: delays.sequentialMs,
   batchWallMs: delays.batchMs,
@@ -378,7 +475,11 @@ const figures = {
       r.batched.errors +
       r.chain.errors +
       r.fastifydirect.errors +
-      r.fastifybatched.errors,
+      r.fastifybatched.errors +
+      r.largedirect.errors +
+      r.largebatched.errors +
+      r.fastifylargedirect.errors +
+      r.fastifylargebatched.errors,
     0,
   ),
 };
@@ -405,9 +506,22 @@ const results = {
   },
   figures,
   samples: { batchWallsMs: delays.batchWallsMs },
-  // { scenario: { client: { wallMs (median), walls, bytes (median, up + down) } } }
-  http2Comparison: { rtt50ms: vsHttp2, rtt20ms: vsHttp2At20 },
+  // Every round's throughput figures (ops/s of the floors, req/s of the rest), in run order.
+  rounds: rounds.map((r) =>
+    Object.fromEntries(
+      Object.entries(r)
+        .filter(([key]) => !key.endsWith('PeakRss'))
+        .map(([key, value]) => [
+          key,
+          Math.round(typeof value === 'number' ? value : value.perSecond),
+        ]),
+    ),
+  ),
+  // { scenario: { client: { wallMs (median), walls, bytes (median, up + down) } } }; `uncompressed`:
+  // both servers without response compression, 2 ms RTT, for the bytes.
+  http2Comparison: { rtt50ms: vsHttp2, rtt20ms: vsHttp2At20, uncompressed },
   targets,
+  ratios,
 };
 writeFileSync('bench/results.json', `${JSON.stringify(results, null, 2)}\n`);
 console.table(figures);
@@ -428,4 +542,13 @@ for (const t of targets) {
   const spread = t.rounds ? `, rounds ${t.rounds[0]}-${t.rounds[1]}` : '';
   console.log(`${t.pass ? 'PASS' : 'FAIL'}  ${t.name}: ${t.value} (target ${t.target}${spread})`);
 }
+for (const r of ratios) {
+  const spread = r.rounds ? ` (rounds ${r.rounds[0]}-${r.rounds[1]})` : '';
+  console.log(`      ${r.name}: ${r.value}${spread}`);
+}
+const bytes = (scenario) => `${scenario.batch.bytes} B against HTTP/2's ${scenario.http2.bytes} B`;
+console.log(
+  `bytes, independent 50: compressed ${bytes(vsHttp2['independent 50'])}; ` +
+    `uncompressed ${bytes(uncompressed['independent 50'])}`,
+);
 console.log('written to bench/results.json');

@@ -2,9 +2,10 @@
 //   node bench/server.mjs nest <port> [express|fastify]  Nest 12 + BatchModule, GET /item
 //   node bench/server.mjs batch-request <port>  plain Express + batch-request (HTTP loopback)
 //   node bench/server.mjs express-batch <port>  Nest 12 + express-batch mounted on its Express app
-//   node bench/server.mjs floor <seconds> [express|fastify|inject]
-//     the library's dispatcher alone, in-process (prints ops/s); `inject` is the same loop through
-//     fastify.inject(), the supported way into a Fastify app, for comparison
+//   node bench/server.mjs floor <seconds> [express|fastify|inject] [path]
+//     the library's dispatcher alone, in-process (prints ops/s), GETs of `path` (/item by default);
+//     `inject` is the same loop through fastify.inject(), the supported way into a Fastify app,
+//     for comparison
 import { NestFactory } from '@nestjs/core';
 import { createRequire } from 'node:module';
 import process from 'node:process';
@@ -14,7 +15,7 @@ import { benchModule, createBatchBenchApp } from './app.mjs';
 import { dispatchTo, runFor } from './in-process.mjs';
 
 const require = createRequire(import.meta.url);
-const [mode, arg, platform = 'express'] = process.argv.slice(2);
+const [mode, arg, platform = 'express', path = '/item'] = process.argv.slice(2);
 
 // Exits (rather than dies) on a signal, so `node --cpu-prof bench/server.mjs ...` writes its profile.
 for (const signal of ['SIGINT', 'SIGTERM']) process.on(signal, () => process.exit(0));
@@ -49,7 +50,7 @@ if (mode === 'nest') {
   const parent = createParentContext(undefined, []);
   const request = {
     method: 'GET',
-    url: '/item',
+    url: path,
     headers: { host: 'localhost' },
     info: { index: 0 },
   };
@@ -58,7 +59,7 @@ if (mode === 'nest') {
   const dispatchOnce = fastify
     ? (done) =>
         fastify
-          .inject({ method: 'GET', url: '/item', headers: { host: 'localhost' } })
+          .inject({ method: 'GET', url: path, headers: { host: 'localhost' } })
           .then((response) => (response.rawPayload, done()))
     : dispatchTo(dispatcher, request, parent);
   // As many in flight as the batch executor's default concurrency.
