@@ -298,11 +298,10 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
   }
   const resolved: Record<string, unknown> = {};
   for (const [name, option] of Object.entries(OPTIONS) as [string, OptionDeclaration<unknown>][]) {
-    const value: unknown = (given as Record<string, unknown>)[name];
-    resolved[name] =
-      value === undefined
-        ? option.default
-        : option.resolve(value, name, resolved);
+    const value: unknown = Object.hasOwn(given, name)
+      ? (given as Record<string, unknown>)[name]
+      : undefined;
+    resolved[name] = value === undefined ? option.default : option.resolve(value, name, resolved);
   }
   return Object.freeze(resolved as unknown as ResolvedBatchOptions);
 }

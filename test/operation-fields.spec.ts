@@ -6,11 +6,13 @@ import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
 import { nativeOperation } from '../lib/http/batch.openapi.js';
 import { BatchOperationDto, VERBATIM_FIELDS } from '../lib/validation/batch-operation.dto.js';
+import { OPERATION_FIELDS } from '../lib/validation/operation.validator.js';
 
 /*
- * The native operation's fields are written in five places: the DTO (what the validator checks),
- * the BatchOperation interface (what code passes to BatchExecutor), the OpenAPI schema, the
- * client's BatchRequestInit and docs/formats.md's table. This holds the four copies to the DTO.
+ * The native operation's fields are written in six places: the DTO (what users' ValidationPipe
+ * and @nestjs/swagger read), the rules the endpoint applies, the BatchOperation interface (what
+ * code passes to BatchExecutor), the OpenAPI schema, the client's BatchRequestInit and
+ * docs/formats.md's table. This holds the five copies to the DTO.
  */
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -60,6 +62,7 @@ describe("the native operation's fields, in every place they are written", () =>
   });
 
   it.each([
+    ["the endpoint's rules", () => [...OPERATION_FIELDS, ...VERBATIM_FIELDS], dto],
     ['the OpenAPI schema', () => Object.keys(nativeOperation().properties as object), dto],
     ["docs/formats.md's table", documentedFields, dto],
     [

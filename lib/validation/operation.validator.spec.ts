@@ -1,130 +1,141 @@
 import { jest } from '@jest/globals';
-import { plainToInstance } from 'class-transformer';
 import { getMetadataStorage } from 'class-validator';
-import fc from 'fast-check';
-import { dtoProblems, hotPathProblems } from '../../test/utils/operation-problems.js';
 import { BATCH_METHODS } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
-import { BatchRequestDto } from './batch-operation.dto.js';
+import { checkOperationFields } from './operation.validator.js';
 import { decodeOperations } from './operation.rules.js';
+import { urlProblem } from './url.rules.js';
 
-const scalar = fc.oneof(
-  fc.string({ maxLength: 12 }),
-  fc.integer(),
-  fc.boolean(),
-  fc.constant(null),
-  fc.double(),
-);
-/** Any JSON value, a few levels deep. */
-const anyJson = fc.letrec((tie) => ({
-  value: fc.oneof(
-    { depthSize: 'small' },
-    scalar,
-    fc.array(tie('value'), { maxLength: 3 }),
-    fc.dictionary(fc.string({ maxLength: 4 }), tie('value'), { maxKeys: 3 }),
-  ),
-})).value;
-const method = fc.oneof(
-  fc.constantFrom(...BATCH_METHODS),
-  fc.constantFrom(...BATCH_METHODS).map((m) => m.toLowerCase()),
-  fc.constantFrom('TRACE', 'CONNECT', 'get ', ''),
-  anyJson,
-);
-const url = fc.oneof(
-  fc.constantFrom(
-    '/item',
-    '/a/b?x=1',
-    '/a/%2e%2e/b',
-    '//host/x',
-    'http://x/y',
-    '/a#f',
-    '/a b',
-    '/a\\b',
-  ),
-  fc.webPath().map((p) => `/${p}`),
-  fc.string({ maxLength: 16 }),
-  anyJson,
-);
-const name = fc.oneof(
-  fc.stringMatching(/^[A-Za-z0-9_.~-]{1,8}$/),
-  fc.string({ maxLength: 10 }),
-  anyJson,
-);
-const dependsOn = fc.oneof(fc.array(fc.stringMatching(/^[a-z]{1,4}$/), { maxLength: 3 }), anyJson);
-/**
- * Keys class-transformer leaves out of the instance because the DTO's prototype has them
- * (`constructor`, `toString`, ...): class-validator then never sees them, where the hot path
- * refuses them as unknown fields (asserted on its own below).
- */
-const inherited = new Set(Object.getOwnPropertyNames(Object.prototype));
-const extraKey = fc.string({ minLength: 1, maxLength: 8 }).filter((key) => !inherited.has(key));
+const NOT_A_METHOD = `method must be one of the following values: ${BATCH_METHODS.join(', ')}`;
+const NAME = 'must be 1-128 characters of A-Z a-z 0-9 _ . ~ -';
 
-const operation = fc
-  .record(
-    {
-      method,
-      url,
-      bodyEncoding: fc.oneof(fc.constantFrom('base64', 'hex'), anyJson),
-      name,
+/** The problems of one operation's fields, as the endpoint reports them. */
+const problemsOf = (operation: Record<string, unknown>): readonly string[] =>
+  checkOperationFields(operation).problems;
+
+describe("the operation's field rules", () => {
+  it('accepts a valid operation: method upper-cased, dependsOn copied', () => {
+    const dependsOn = ['a', 'b'];
+    const { fields, problems } = checkOperationFields({
+      method: 'patch',
+      url: '/items/1?x=1',
+      headers: { a: 'b' },
+      body: { any: ['thing'] },
+      bodyEncoding: null,
+      name: 'n-1_.~',
       dependsOn,
-      omitResponseOnSuccess: fc.oneof(fc.boolean(), anyJson),
-      extra: fc.dictionary(extraKey, anyJson, { maxKeys: 2 }),
-    },
-    { requiredKeys: [] },
-  )
-  .map(({ extra, ...fields }) => {
-    const op: Record<string, unknown> = { ...extra, ...fields };
-    // A body that is valid whatever bodyEncoding says, so only the field rules speak.
-    if (op.bodyEncoding === 'base64') op.body = 'AAAA';
-    return op;
-  });
-const mostlyValid = fc.record({
-  method: fc.constantFrom(...BATCH_METHODS, 'get', 'post'),
-  url: fc.webPath().map((p) => `/${p}`),
-  name: fc.option(fc.stringMatching(/^[A-Za-z0-9_.~-]{1,8}$/), { nil: undefined }),
-  omitResponseOnSuccess: fc.option(fc.boolean(), { nil: undefined }),
-});
-
-describe('the hot-path operation validator', () => {
-  it('agrees with class-validator on the DTOs, messages and their order included', () => {
-    fc.assert(
-      fc.property(
-        fc.array(fc.oneof(operation, mostlyValid), { minLength: 1, maxLength: 6 }),
-        (data) => {
-          const ops = data as Record<string, unknown>[];
-          expect(hotPathProblems(ops)).toEqual(dtoProblems(ops));
-        },
-      ),
-      { numRuns: 3000 },
-    );
+      omitResponseOnSuccess: true,
+      atomicityGroup: 'g',
+    });
+    expect(problems).toEqual([]);
+    expect(fields).toMatchObject({ method: 'PATCH', url: '/items/1?x=1', dependsOn: ['a', 'b'] });
+    expect(fields.dependsOn).not.toBe(dependsOn);
+    expect(fields).not.toHaveProperty('headers');
   });
 
-  it('decodes what class-validator accepts to the same fields (method upper-cased by the DTO)', () => {
-    fc.assert(
-      fc.property(fc.array(mostlyValid, { minLength: 1, maxLength: 6 }), (data) => {
-        const ops = data.map((op) => JSON.parse(JSON.stringify(op)) as Record<string, unknown>);
-        if (dtoProblems(ops).length > 0) return;
-        const dto = plainToInstance(BatchRequestDto, { data: ops });
-        const decoded = decodeOperations(ops, 1000, 'data');
-        decoded.forEach((op, index) => {
-          const { headers, ...fields } = op;
-          expect(headers).toEqual({});
-          expect(fields).toEqual(Object.fromEntries(Object.entries(dto.data[index] ?? {})));
-        });
-      }),
-    );
+  it.each<[string, Record<string, unknown>, string[]]>([
+    ['nothing', {}, [NOT_A_METHOD, 'url must be a string']],
+    ['an unknown method', { method: 'TRACE', url: '/' }, [NOT_A_METHOD]],
+    ['a method of another type', { method: 1, url: '/' }, [NOT_A_METHOD]],
+    ['a null method', { method: null, url: '/' }, [NOT_A_METHOD]],
+    ['a fullwidth look-alike method', { method: 'ｇｅｔ', url: '/' }, [NOT_A_METHOD]],
+    ['a method with a trailing space', { method: 'get ', url: '/' }, [NOT_A_METHOD]],
+    ['a url of another type', { method: 'GET', url: ['/'] }, ['url must be a string']],
+    ['an absolute url', { method: 'GET', url: 'http://x/y' }, [`url ${urlProblem('http://x/y')}`]],
+    ['a dot segment', { method: 'GET', url: '/a/%2e%2e/b' }, [`url ${urlProblem('/a/%2e%2e/b')}`]],
+    [
+      'another body encoding',
+      { method: 'GET', url: '/', bodyEncoding: 'BASE64' },
+      ['bodyEncoding must be "base64" (or absent, for a JSON body)'],
+    ],
+    [
+      'a name of another type',
+      { method: 'GET', url: '/', name: 5 },
+      [`name ${NAME}`, 'name must be a string'],
+    ],
+    ['an empty name', { method: 'GET', url: '/', name: '' }, [`name ${NAME}`]],
+    ['a name too long', { method: 'GET', url: '/', name: 'a'.repeat(129) }, [`name ${NAME}`]],
+    [
+      'dependsOn a string',
+      { method: 'GET', url: '/', dependsOn: 'a' },
+      ['dependsOn must be an array'],
+    ],
+    [
+      'dependsOn a number',
+      { method: 'GET', url: '/', dependsOn: 5 },
+      ['each value in dependsOn must be a string', 'dependsOn must be an array'],
+    ],
+    [
+      'dependsOn holding a number',
+      { method: 'GET', url: '/', dependsOn: ['a', 1] },
+      ['each value in dependsOn must be a string'],
+    ],
+    [
+      'omitResponseOnSuccess not a boolean',
+      { method: 'GET', url: '/', omitResponseOnSuccess: 'true' },
+      ['omitResponseOnSuccess must be a boolean value'],
+    ],
+    [
+      'a group of another type',
+      { method: 'GET', url: '/', atomicityGroup: {} },
+      [`atomicityGroup ${NAME}`, 'atomicityGroup must be a string'],
+    ],
+    [
+      'an unknown field, with the field it is likely a typo of',
+      { method: 'GET', url: '/', dependOn: ['a'] },
+      ['property dependOn should not exist; did you mean "dependsOn"?'],
+    ],
+    [
+      'a field named like an Object.prototype member',
+      { method: 'GET', url: '/', toString: 1 },
+      ['property toString should not exist'],
+    ],
+    [
+      'several problems: unknown fields first, then the fields in order',
+      { atomicityGroup: 1, url: 5, zzz: 1, method: 'x' },
+      [
+        'property zzz should not exist',
+        NOT_A_METHOD,
+        'url must be a string',
+        `atomicityGroup ${NAME}`,
+        'atomicityGroup must be a string',
+      ],
+    ],
+  ])('refuses %s, naming each problem', (_what, operation, expected) => {
+    expect(problemsOf(operation)).toEqual(expected);
   });
 
-  it('refuses fields named like Object.prototype members, which class-transformer drops unseen', () => {
-    expect(dtoProblems([{ method: 'GET', url: '/a', toString: 1 }])).toEqual([]);
-    expect(hotPathProblems([{ method: 'GET', url: '/a', toString: 1 }])).toEqual([
-      'data.0.property toString should not exist',
-    ]);
+  it('takes null in an optional field as absent, and keeps it out of the decoded operation', () => {
+    const operation = { method: 'GET', url: '/item', name: null, atomicityGroup: null };
+    expect(problemsOf({ ...operation, dependsOn: null, omitResponseOnSuccess: null })).toEqual([]);
+    const [decoded] = decodeOperations([operation], 10, 'data');
+    expect(decoded).not.toHaveProperty('name');
+    expect(decoded).not.toHaveProperty('atomicityGroup');
+  });
+
+  it('runs a method whose upper case is an allowed one as that method', () => {
+    // The decoded method is the upper-cased one: whatever reads `method` later sees only it.
+    for (const lookalike of ['optıons', 'poſt', 'poﬆ']) {
+      const [decoded] = decodeOperations([{ method: lookalike, url: '/item' }], 10, 'data');
+      expect(BATCH_METHODS).toContain(decoded?.method);
+    }
+  });
+
+  it('refuses an own __proto__ key from JSON, and takes no field from the prototype it names', () => {
+    const polluting = JSON.parse(
+      '{"method":"GET","url":"/","__proto__":{"polluted":true}}',
+    ) as Record<string, unknown>;
+    expect(problemsOf(polluting)).toEqual(['property __proto__ should not exist']);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const hiding = JSON.parse('{"url":"/item","__proto__":{"method":"GET"}}') as Record<
+      string,
+      unknown
+    >;
+    expect(problemsOf(hiding)).toEqual(['property __proto__ should not exist', NOT_A_METHOD]);
   });
 
   it("does not ask class-validator's metadata storage per operation (its scan grows with the app)", () => {
     const storage = getMetadataStorage();
-    decodeOperations([{ method: 'GET', url: '/warm' }], 10, 'data');
     const scan = jest.spyOn(storage, 'getTargetValidationMetadatas');
     try {
       decodeOperations(

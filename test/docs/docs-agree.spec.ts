@@ -4,6 +4,9 @@ import { dirname, join, normalize } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import ts from 'typescript';
 import { BATCH_OPTION_DEFAULTS } from 'nestjs-batch';
+import { BATCH_MODULE_EXTRAS_DEFAULTS } from '../../lib/batch.options.js';
+
+const MiB = 1024 * 1024;
 
 /** What the docs say that a file of the repository decides: each claim held to its source. */
 const root = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -35,8 +38,13 @@ describe('the docs agree with what decides', () => {
     expect([...documented].sort()).toEqual([...excluded].sort());
   });
 
-  it('docs/options.md lists every option the module takes, and README only rows of it', () => {
-    /** `option` -> its whole table row, from the first table of a page. */
+  describe('the options tables and TSDoc agree with the options lib/batch.options.ts declares', () => {
+    /** Each option's default: the resolved options', and the extras fixed at import time. */
+    const declared: Readonly<Record<string, unknown>> = {
+      ...BATCH_OPTION_DEFAULTS,
+      ...BATCH_MODULE_EXTRAS_DEFAULTS,
+    };
+    /** `option` -> its whole table row, from a page's options table. */
     const rows = (file: string): Map<string, string> =>
       new Map(
         [...read(file).matchAll(/^\| `(\w+)` .*\|$/gm)].map((match) => [
@@ -44,13 +52,83 @@ describe('the docs agree with what decides', () => {
           match[0].replace(/\s+/g, ' '),
         ]),
       );
-    const options = rows('docs/options.md');
-    // The module's own extras, fixed at import time, sit beside the resolved options.
-    const declared = [...Object.keys(BATCH_OPTION_DEFAULTS), 'path', 'isGlobal'];
-    expect([...options.keys()].sort()).toEqual(declared.sort());
-    for (const [name, row] of rows('README.md')) {
-      expect(options.get(name)?.replace(/\]\([^)]*\)/g, '')).toBe(row.replace(/\]\([^)]*\)/g, ''));
-    }
+    /**
+     * How a page may write a default: a scalar as code (`50`, `'essential'`, `null`), a whole
+     * number of MiB also as such; undefined for a list or object, which the pages describe in words.
+     */
+    const spellings = (value: unknown): string[] | undefined => {
+      if (typeof value === 'number') {
+        return value >= MiB && value % MiB === 0
+          ? [`${value}`, `${value / MiB} MiB`]
+          : [`${value}`];
+      }
+      if (typeof value === 'string') return [`'${value}'`];
+      if (typeof value === 'boolean' || value === null) return [String(value)];
+      if (Array.isArray(value) && value.length === 0) return ['[]'];
+      return undefined;
+    };
+    /** The options whose stated default differs from the declared one, as `name: stated`. */
+    const wrongDefaults = (stated: Iterable<[string, string | undefined]>): string[] =>
+      [...stated]
+        .filter(([name, text]) => {
+          const allowed = spellings(declared[name]);
+          return allowed !== undefined && !allowed.includes(text ?? '');
+        })
+        .map(([name, text]) => `${name}: ${text ?? 'none'}`);
+
+    it('docs/options.md has one row per option, no other, each with its default', () => {
+      const options = rows('docs/options.md');
+      expect([...options.keys()].sort()).toEqual(Object.keys(declared).sort());
+      // The default column's first code span.
+      const stated = [...options].map(([name, row]): [string, string | undefined] => [
+        name,
+        /`([^`]+)`/.exec(row.split('|')[2] ?? '')?.[1],
+      ]);
+      expect(wrongDefaults(stated)).toEqual([]);
+    });
+
+    it("README's rows are docs/options.md's", () => {
+      const options = rows('docs/options.md');
+      const readme = rows('README.md');
+      expect(readme.size).toBeGreaterThan(0);
+      for (const [name, row] of readme) {
+        expect(options.get(name)?.replace(/\]\([^)]*\)/g, '')).toBe(
+          row.replace(/\]\([^)]*\)/g, ''),
+        );
+      }
+    });
+
+    it("each option's TSDoc states its default", () => {
+      const source = ts.createSourceFile(
+        'batch.options.ts',
+        read('lib/batch.options.ts'),
+        ts.ScriptTarget.Latest,
+        true,
+      );
+      const members = source.statements
+        .filter(ts.isInterfaceDeclaration)
+        .filter((node) => ['BatchModuleOptions', 'BatchModuleExtras'].includes(node.name.text))
+        .flatMap((node) => [...node.members]);
+      const docs = new Map(
+        members.map((member) => [
+          (member.name as ts.Identifier).text,
+          ts
+            .getJSDocCommentsAndTags(member)
+            .map((doc) => doc.getText())
+            .join('\n')
+            .replace(/\s*\n\s*\*\s*/g, ' '),
+        ]),
+      );
+      expect([...docs.keys()].sort()).toEqual(Object.keys(declared).sort());
+      expect([...docs].filter(([, doc]) => !/\bDefault\b/.test(doc)).map(([name]) => name)).toEqual(
+        [],
+      );
+      const stated = [...docs].map(([name, doc]): [string, string | undefined] => [
+        name,
+        /\bDefault:? `([^`]+)`/.exec(doc)?.[1],
+      ]);
+      expect(wrongDefaults(stated)).toEqual([]);
+    });
   });
 
   it("README and compatibility.md give package.json's Node range", () => {
