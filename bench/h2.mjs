@@ -394,8 +394,10 @@ async function main() {
     for (const [name, byClient] of Object.entries(results)) {
       console.log(name);
       for (const [client, { wallMs, walls, bytes }] of Object.entries(byClient)) {
-        const vsHttp2 = byClient.http2
-          ? ` http2/${client} ${(byClient.http2.wallMs / wallMs).toFixed(2)}x`
+        // Also repeat by repeat, where the clients ran side by side: less drift of a shared machine.
+        const ratios = byClient.http2?.walls.map((wall, i) => wall / walls[i]);
+        const vsHttp2 = ratios
+          ? ` http2/${client} ${(byClient.http2.wallMs / wallMs).toFixed(2)}x (per repeat: median ${median(ratios).toFixed(2)}x, ${Math.min(...ratios).toFixed(2)}-${Math.max(...ratios).toFixed(2)})`
           : '';
         console.log(
           `  ${client.padEnd(10)} ${wallMs} ms (${walls.join(' ')}) ${bytes} B${vsHttp2}`,

@@ -182,9 +182,9 @@ export class BatchClient {
     // checks cost more than the rest of the call, and without awaiting anything, so that the
     // call is queued at once.
     const call = quickCall(input, init, this.endpoint) ?? (await this.requestCall(input, init));
-    if (call instanceof Response) {
-      target.settle(outcomeOfResponse(call));
-      return call;
+    if ('direct' in call) {
+      target.settle(outcomeOfResponse(call.direct));
+      return call.direct;
     }
     const { operation, url, signal } = call;
     signal?.throwIfAborted();
@@ -251,7 +251,7 @@ export class BatchClient {
   private async requestCall(
     input: FetchInput,
     init: FetchInit | undefined,
-  ): Promise<BatchableCall | Response> {
+  ): Promise<BatchableCall | { readonly direct: Response }> {
     const request = new Request(this.resolve(input), init);
     const url = new URL(request.url);
     // A Request always has credentials ('same-origin' unless given); a url and init may not.
@@ -272,7 +272,7 @@ export class BatchClient {
         );
       }
       // The Request, not `input`: building it took over the body of a Request given as input.
-      return this.send(request, { credentials: credentials ?? this.credentials });
+      return { direct: await this.send(request, { credentials: credentials ?? this.credentials }) };
     }
     return {
       operation,
