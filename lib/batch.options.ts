@@ -46,6 +46,16 @@ export interface BatchModuleOptions {
    */
   entryHeaders?: EntryHeaderPolicy;
   /**
+   * CORS per operation, for a batch that a page of another origin made a browser send (an
+   * `Origin` other than the app's own: see docs/security.md). `'browser'` gives each operation
+   * what the browser would give the same request sent directly from that page: one that needs a
+   * CORS preflight first gets it (OPTIONS, through the app) and runs only if the app's answer
+   * allows it; an answer the app's CORS policy does not let the page read is a 403 entry
+   * (reason `cors`); a readable one keeps only the CORS-safelisted and exposed headers. `'off'`
+   * runs and shows every operation, as for a client that is not a browser. Default `'browser'`.
+   */
+  operationCors?: 'browser' | 'off';
+  /**
    * Milliseconds the whole batch may take. At the deadline the reply is sent with finished entries
    * filled and the others `null`; operations not yet started never start. Default `30000`; `0` disables it.
    */
@@ -232,6 +242,7 @@ export const BATCH_OPTION_DEFAULTS: ResolvedBatchOptions = Object.freeze({
   globalConcurrency: 0,
   inheritHeaders: DEFAULT_INHERITED_HEADERS,
   entryHeaders: 'essential',
+  operationCors: 'browser',
   timeout: 30_000,
   operationTimeout: 0,
   maxResponseBytes: 5 * 1024 * 1024,
@@ -334,6 +345,9 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
       `BatchModule: entryHeaders must be ${ENTRY_HEADER_POLICIES.map((p) => `"${p}"`).join(' or ')}`,
     );
   }
+  if (!['browser', 'off'].includes(options.operationCors)) {
+    throw new TypeError('BatchModule: operationCors must be "browser" or "off"');
+  }
   if (typeof (options.operationContext as unknown) !== 'boolean') {
     throw new TypeError('BatchModule: operationContext must be true or false');
   }
@@ -355,6 +369,7 @@ export function resolveBatchOptions(given: BatchModuleOptions = {}): ResolvedBat
     exclude: Object.freeze([...(exclude as BatchExcludedRoute[])]),
     inheritHeaders: Object.freeze(inherit.map((name: string) => name.toLowerCase())),
     entryHeaders: options.entryHeaders,
+    operationCors: options.operationCors,
     formats: Object.freeze([...(formats as BatchFormat[])]),
     operationContext: options.operationContext,
     maxReferences: options.maxReferences,

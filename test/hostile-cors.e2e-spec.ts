@@ -203,7 +203,11 @@ async function preflightPasses(
   );
 }
 
-function postFromPartner(t: TestApp, data: unknown[], headers: object = FROM_PARTNER) {
+function postFromPartner(
+  t: TestApp,
+  data: unknown[],
+  headers: Record<string, string> = FROM_PARTNER,
+) {
   return t.http.post('/batch').set(headers).send({ data });
 }
 

@@ -22,6 +22,7 @@ import { AtomicGroupRunner } from './atomic-group.runner.js';
 import { BatchReferences } from './batch.references.js';
 import { BatchCookieJar } from './cookie.jar.js';
 import { scheduleGraph } from './dependency.scheduler.js';
+import { OperationCors } from './operation.cors.js';
 import { OperationQueue } from './operation.queue.js';
 import { OperationRunner, type BatchRun } from './operation.runner.js';
 import { ReplyBudget } from './reply.budget.js';
@@ -116,11 +117,16 @@ export class BatchExecutor {
         context.request && withheldHeaders(context.request),
         this.dispatchers.traceParent(),
       );
+      // A page of another origin gets through the batch no more than its own requests would.
+      const cors =
+        this.options.operationCors === 'browser' ? OperationCors.of(context.request) : undefined;
+      const dispatcher = this.dispatchers.get();
       const batch: BatchRun = {
         plan,
         results,
         references: new BatchReferences(plan.names, results, this.options),
-        dispatcher: this.dispatchers.get(),
+        dispatcher: cors ? cors.dispatcher(dispatcher) : dispatcher,
+        cors,
         parent,
         reply: new ReplyBudget(this.options.maxReplyBytes),
         cookies: new BatchCookieJar(parent),

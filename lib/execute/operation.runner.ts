@@ -20,6 +20,7 @@ import type { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import type { BatchReferences } from './batch.references.js';
 import type { BatchCookieJar } from './cookie.jar.js';
 import {
+  corsRefused,
   dependencyFailed,
   dispatchFailed,
   excluded,
@@ -33,6 +34,7 @@ import {
 } from './operation.failures.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
 import { entryHeaders } from './entry.headers.js';
+import { OperationCorsError, type OperationCors } from './operation.cors.js';
 import { sentBytesOf, writtenBytesOf, type ReplyBudget } from './reply.budget.js';
 
 /** What every operation of one batch shares; made once per batch by the executor. */
@@ -50,6 +52,11 @@ export interface BatchRun {
   readonly cookies: BatchCookieJar;
   /** What each entry carries of its response's headers. */
   readonly entryHeaders: EntryHeaderPolicy;
+  /**
+   * CORS per operation, for a batch a page of another origin sent (`operationCors`); its
+   * preflights and checks wrap `dispatcher` already.
+   */
+  readonly cors?: OperationCors;
 }
 
 /**
@@ -151,6 +158,9 @@ export class OperationRunner {
             let result: BatchResult;
             try {
               result = this.toResult(operation, url, response, decoded, limit, label, batch);
+              // Only what the page that sent the batch may read of the response.
+              const { cors } = batch;
+              if (cors) cors.expose(result, response.headers, cors.credentialed(request, parent));
               const refusal = libraryRefusalOf(request.info);
               if (refusal !== undefined) failedFor(result, refusal);
               cookies.store(result);
@@ -164,6 +174,11 @@ export class OperationRunner {
         },
         (error) => {
           if (state.ended) return;
+          if (error instanceof OperationCorsError) {
+            const refused = corsRefused(operation, url, label, error.message, error.setCookie);
+            cookies.store(refused);
+            return answer(refused);
+          }
           answer(
             error instanceof ResponseAbortedError
               ? responseAborted(operation, url, label, error.message)
