@@ -14,6 +14,7 @@ import {
 import cors, { type CorsOptions } from 'cors';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
+import { multipartBody, multipartParts } from './utils/raw-http.js';
 import {
   entries,
   portOf,
@@ -80,6 +81,13 @@ class CorsRoutesController {
   transfer(): { transferred: true } {
     hit('POST /private/transfer');
     return { transferred: true };
+  }
+
+  /** A response the partner may not read, that sets a cookie: the browser stores it anyway. */
+  @Get('private/visit')
+  visit(@Res({ passthrough: true }) reply: object): { visited: true } {
+    rawOf(reply).setHeader('set-cookie', 'visited=1; Path=/; HttpOnly');
+    return { visited: true };
   }
 
   @Get('public/info')
@@ -345,6 +353,44 @@ forEachPlatform(() => {
       ]);
       expect(runs('POST /private/transfer')).toBe(0);
       expectCorsRefusal(entries(response)[0] ?? null);
+    });
+
+    it("holds in a multipart batch, whose parts take the batch request's other headers", async () => {
+      const boundary = 'b0undary';
+      const response = await t.http
+        .post('/batch')
+        .set(FROM_PARTNER)
+        .set('content-type', `multipart/mixed; boundary=${boundary}`)
+        .send(
+          multipartBody(boundary, [
+            { http: 'GET /private/me HTTP/1.1\r\n\r\n' },
+            { http: 'GET /public/info HTTP/1.1\r\n\r\n' },
+            { http: 'DELETE /private/things/3 HTTP/1.1\r\n\r\n' },
+          ]),
+        )
+        .buffer(true)
+        .parse((res, done) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('end', () => done(null, Buffer.concat(chunks)));
+        })
+        .expect(200);
+      const [me, info, removed] = multipartParts(
+        response.headers['content-type'],
+        response.body as Buffer,
+      );
+      expect(me?.code).toBe(403);
+      expect(me?.body.toString()).not.toContain('victim');
+      expect(info?.code).toBe(200);
+      expect(info?.headers).not.toHaveProperty('x-secret');
+      expect(removed?.code).toBe(403);
+      expect(runs('DELETE /private/things')).toBe(0);
+    });
+
+    it('relays the cookies a hidden response sets, as the browser stores them from it', async () => {
+      const response = await postFromPartner(t, [{ method: 'GET', url: '/private/visit' }]);
+      expectCorsRefusal(entries(response)[0] ?? null);
+      expect(response.headers['set-cookie']).toEqual(['visited=1; Path=/; HttpOnly']);
     });
 
     it.each(['Origin', 'Sec-Fetch-Site', 'Sec-Fetch-Mode', 'Sec-Fetch-Dest', 'Sec-Fetch-User'])(
