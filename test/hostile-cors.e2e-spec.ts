@@ -180,8 +180,8 @@ function partnerMayRead(headers: Record<string, unknown>): boolean {
 }
 
 /** What the partner's script may read of a response's headers. */
-function readableHeaders(headers: Record<string, unknown>): string[] {
-  const exposed = String(headers['access-control-expose-headers'] ?? '')
+function readableHeaders(headers: Record<string, string>): string[] {
+  const exposed = (headers['access-control-expose-headers'] ?? '')
     .split(',')
     .map((name) => name.trim().toLowerCase())
     .filter((name) => name !== '');
@@ -200,7 +200,9 @@ async function preflightPasses(
     .set({ origin: PARTNER, 'access-control-request-method': method });
   if (headers.length > 0) request.set('access-control-request-headers', headers.join(','));
   const response = await request;
-  const allowed = String(response.headers['access-control-allow-methods'] ?? '')
+  const allowed = (
+    (response.headers as Record<string, string>)['access-control-allow-methods'] ?? ''
+  )
     .split(',')
     .map((name) => name.trim());
   return (

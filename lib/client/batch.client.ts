@@ -1,5 +1,6 @@
 import {
   BATCH_METHODS,
+  BROWSER_ORIGIN_HEADERS,
   FORBIDDEN_OPERATION_HEADERS,
   JSON_MEDIA_TYPE,
   NDJSON_MEDIA_TYPE as NDJSON,
@@ -32,7 +33,14 @@ import {
 import { CallTarget, type CallOutcome, type PipelinedResponse } from './pipelined.response.js';
 
 const METHODS: ReadonlySet<string> = new Set(BATCH_METHODS);
-const FORBIDDEN: ReadonlySet<string> = new Set(FORBIDDEN_OPERATION_HEADERS);
+/**
+ * Headers a call cannot give its operation: the batch request's own, and those by which the
+ * browser says who sent it (which a browser's fetch drops from a call too).
+ */
+const FORBIDDEN: ReadonlySet<string> = new Set([
+  ...FORBIDDEN_OPERATION_HEADERS,
+  ...BROWSER_ORIGIN_HEADERS,
+]);
 const CREDENTIALS: ReadonlySet<string> = new Set(['omit', 'same-origin', 'include']);
 /**
  * Request modes a batch can stand in for: a `no-cors` call must stay opaque to the page and a
@@ -544,7 +552,7 @@ function targetOf(url: URL): string {
 function headersOf(headers: Headers): Record<string, string> {
   const plain: Record<string, string> = {};
   headers.forEach((value, name) => {
-    if (!FORBIDDEN.has(name)) plain[name] = value;
+    if (!FORBIDDEN.has(name) && !name.startsWith('sec-fetch-')) plain[name] = value;
   });
   return plain;
 }

@@ -58,8 +58,9 @@ export class OperationCors {
 
   /** For a batch request a page of another origin sent; undefined otherwise. */
   static of(request: IncomingMessage | undefined): OperationCors | undefined {
-    const origin = request && crossOriginOf(request);
-    return origin === undefined ? undefined : new OperationCors(origin, request!.headers);
+    if (request === undefined) return undefined;
+    const origin = crossOriginOf(request);
+    return origin === undefined ? undefined : new OperationCors(origin, request.headers);
   }
 
   /**

@@ -1,4 +1,5 @@
-import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { IncomingMessage, type IncomingHttpHeaders } from 'node:http';
+import { Socket } from 'node:net';
 import {
   corsCheckProblem,
   corsUnsafeHeaderNames,
@@ -9,7 +10,11 @@ import {
 } from './cors.rules.js';
 
 const PAGE = 'https://partner.example';
-const requestWith = (headers: IncomingHttpHeaders) => ({ headers }) as IncomingMessage;
+function requestWith(headers: IncomingHttpHeaders): IncomingMessage {
+  const request = new IncomingMessage(new Socket());
+  request.headers = headers;
+  return request;
+}
 
 describe('crossOriginOf', () => {
   it('believes Sec-Fetch-Site when the browser sends it', () => {
