@@ -270,7 +270,9 @@ export class BatchClient {
    * Sends one batch and resolves, once all have finished, with a settled result per operation,
    * in order, as `Promise.allSettled` gives them: fulfilled with its `Response`, or rejected with
    * a {@link BatchEntryMissingError} when the server gave no entry (timed out, or omitted on
-   * success). A 4xx or 5xx entry is a fulfilled Response, as `fetch` gives it.
+   * success), or a TypeError when the server's CORS policy hides the response from this page
+   * (`reason: 'cors'`), as `fetch` rejects then. A 4xx or 5xx entry is a fulfilled Response, as
+   * `fetch` gives it.
    * @throws BatchRejectedError when the server refuses the batch; the fetch's own error on a
    *   network failure
    */
@@ -450,7 +452,9 @@ export class BatchClient {
     operation: BatchOperation,
     index: number,
     entry: BatchEntry,
-  ): Response | BatchEntryMissingError {
+  ): Response | Error {
+    // What fetch gives a page for a response its CORS policy hides: a TypeError, nothing else.
+    if (entry && isCorsRefusal(entry)) return new TypeError(`Failed to fetch: ${messageOf(entry)}`);
     if (entry) return toResponse(entry, new URL(entry.url, this.endpoint).href);
     return new BatchEntryMissingError(
       index,
@@ -609,7 +613,18 @@ function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
 }
 
-function settled(outcome: Response | BatchEntryMissingError): PromiseSettledResult<Response> {
+/** The server's entry for an operation the page could not have made itself (reason `cors`). */
+function isCorsRefusal(entry: BatchResult): boolean {
+  const body = entry.body as { reason?: unknown } | null | undefined;
+  return entry.code === 403 && typeof body === 'object' && body?.reason === 'cors';
+}
+
+function messageOf(entry: BatchResult): string {
+  const { message } = entry.body as { message?: unknown };
+  return typeof message === 'string' ? message : 'the server hid the response (CORS)';
+}
+
+function settled(outcome: Response | Error): PromiseSettledResult<Response> {
   return outcome instanceof Response
     ? { status: 'fulfilled', value: outcome }
     : { status: 'rejected', reason: outcome };
