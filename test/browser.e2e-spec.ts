@@ -149,7 +149,14 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
   forEachPlatform(() => {
     const t = useTestApp({
       imports: [browserSessionModule(() => script), CacheableModule, GateModule],
-      configure: (app) => app.enableCors({ origin: pageOrigin(), credentials: true }),
+      // The methods named: @fastify/cors allows only GET, HEAD and POST by default, so the
+      // browser would refuse the logout's DELETE sent directly, and refuses it batched too.
+      configure: (app) =>
+        app.enableCors({
+          origin: pageOrigin(),
+          credentials: true,
+          methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+        }),
     });
 
     describe('cookie sessions', () => {
