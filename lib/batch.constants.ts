@@ -98,6 +98,24 @@ export const FORWARDING_HEADERS: readonly string[] = Object.freeze([
 ]);
 
 /**
+ * Headers by which a browser tells the app which origin made it send a request: `origin` and the
+ * fetch metadata (`sec-fetch-site`, `sec-fetch-mode`, `sec-fetch-dest`, `sec-fetch-user`, and
+ * every header whose name starts with `sec-fetch-`). No script can set them, so every operation
+ * carries exactly the batch request's own, whatever `inheritHeaders` says (an Origin check sees
+ * what it would see on the request sent directly), and an operation that sets one is refused
+ * with 400.
+ * @publicApi
+ */
+export const BROWSER_ORIGIN_HEADERS: readonly string[] = Object.freeze([
+  'origin',
+  'sec-fetch-site',
+  'sec-fetch-mode',
+  'sec-fetch-dest',
+  'sec-fetch-user',
+  'sec-fetch-storage-access',
+]);
+
+/**
  * Headers by which common middleware (the `method-override` package, many gateways) turns a POST
  * into another method after the request arrived: past the `exclude` check, which saw the POST.
  * An operation that sets one is refused with 400; send the method itself instead.

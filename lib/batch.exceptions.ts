@@ -44,6 +44,12 @@ export type BatchEntryFailureReason =
   | 'skip-batch'
   /** 403: the operation is itself a batch request: batches do not nest. */
   | 'nested-batch'
+  /**
+   * 403: the batch came from a page of another origin (`operationCors`), and that page could not
+   * have made this operation itself: the browser's preflight of it failed (it never ran), or the
+   * app's response does not let the page read it (it ran; its answer is hidden).
+   */
+  | 'cors'
   /** 500: the app threw before answering, or its answer could not be read. */
   | 'dispatch-failed'
   /** 504: past `operationTimeout`. */

@@ -48,6 +48,16 @@ export interface BatchModuleOptions {
    */
   entryHeaders?: EntryHeaderPolicy;
   /**
+   * CORS per operation, for a batch that a page of another origin made a browser send (an
+   * `Origin` other than the app's own: see docs/security.md). `'browser'` gives each operation
+   * what the browser would give the same request sent directly from that page: one that needs a
+   * CORS preflight first gets it (OPTIONS, through the app) and runs only if the app's answer
+   * allows it; an answer the app's CORS policy does not let the page read is a 403 entry
+   * (reason `cors`); a readable one keeps only the CORS-safelisted and exposed headers. `'off'`
+   * runs and shows every operation, as for a client that is not a browser. Default `'browser'`.
+   */
+  operationCors?: 'browser' | 'off';
+  /**
    * Milliseconds the whole batch may take. At the deadline the reply is sent with finished entries
    * filled and the others `null`; operations not yet started never start. Default `30000`; `0` disables it.
    */
@@ -231,6 +241,7 @@ const OPTIONS: {
   globalConcurrency: integer(0, 0),
   inheritHeaders: { default: DEFAULT_INHERITED_HEADERS, resolve: inheritedHeaders },
   entryHeaders: oneOf<EntryHeaderPolicy>('essential', ENTRY_HEADER_POLICIES),
+  operationCors: oneOf<'browser' | 'off'>('browser', ['browser', 'off']),
   timeout: integer(30_000, 0, MAX_TIMER_MS),
   operationTimeout: integer(0, 0, MAX_TIMER_MS),
   maxResponseBytes: integer(5 * MiB, 1),

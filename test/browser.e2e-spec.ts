@@ -1,3 +1,5 @@
+import type { INestApplication } from '@nestjs/common';
+import cors from 'cors';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer-core';
@@ -11,7 +13,7 @@ import {
   launchChromium,
   type TestBrowser,
 } from './utils/chromium.js';
-import { forEachPlatform } from './utils/platforms.js';
+import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { portOf, useTestApp, type TestApp } from './utils/test-app.js';
 
 /** The client's exports, as the bundle sets them on the page's global object. */
@@ -102,6 +104,17 @@ async function startPageServer(script: () => string): Promise<{ server: Server; 
   return { server, port: (server.address() as AddressInfo).port };
 }
 
+/** CORS for `origin`, with credentials, on the batch endpoint alone (`cors`, `@fastify/cors`). */
+function corsOnBatchAlone(app: INestApplication, origin: string): void {
+  const options = { origin, credentials: true };
+  if (currentPlatform().name === 'express') app.use('/batch', cors(options));
+  else {
+    app.enableCors((request: { url?: string }, callback: (e: null, o: object) => void) =>
+      callback(null, request.url?.startsWith('/batch') === true ? options : { origin: false }),
+    );
+  }
+}
+
 describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
   let chromium: TestBrowser | undefined;
   let script = '';
@@ -136,7 +149,14 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
   forEachPlatform(() => {
     const t = useTestApp({
       imports: [browserSessionModule(() => script), CacheableModule, GateModule],
-      configure: (app) => app.enableCors({ origin: pageOrigin(), credentials: true }),
+      // The methods named: @fastify/cors allows only GET, HEAD and POST by default, so the
+      // browser would refuse the logout's DELETE sent directly, and refuses it batched too.
+      configure: (app) =>
+        app.enableCors({
+          origin: pageOrigin(),
+          credentials: true,
+          methods: ['GET', 'HEAD', 'POST', 'DELETE'],
+        }),
     });
 
     describe('cookie sessions', () => {
@@ -472,6 +492,50 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
           return { sizes, statuses: responses.map((r) => r.status) };
         });
         expect(result).toEqual({ sizes: [2, 2, 1], statuses: [200, 200, 200, 200, 200] });
+      });
+    });
+  });
+
+  describe('an API with CORS on its batch endpoint alone', () => {
+    forEachPlatform(() => {
+      const t = useTestApp({
+        imports: [browserSessionModule(() => script)],
+        configure: (app) => corsOnBatchAlone(app, pageOrigin()),
+      });
+
+      it('gives a page of another origin through the batch no more than it can read directly', async () => {
+        // The user logs in on the API's own page: the browser holds the session cookie.
+        await open(`${apiOf(t)}/page`);
+        const ownPage = (): Promise<number> =>
+          page.evaluate(async () => (await fetch('/session/me')).status);
+        await page.evaluate(async () => {
+          await fetch('/session', {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: '{"user":"ada"}',
+          });
+        });
+        expect(await ownPage()).toBe(200);
+
+        await open(pageOrigin());
+        const result = await page.evaluate(async (api) => {
+          const client = new nb.BatchClient({ endpoint: `${api}/batch`, credentials: 'include' });
+          const outcome = (call: Promise<Response>): Promise<string> =>
+            call.then(
+              async (response) => `${response.status} ${await response.text()}`,
+              (error: unknown) => (error as Error).name,
+            );
+          return {
+            direct: await outcome(fetch(`${api}/session/me`, { credentials: 'include' })),
+            batched: await outcome(client.fetch('/session/me')),
+            logout: await outcome(client.fetch('/session', { method: 'DELETE' })),
+          };
+        }, apiOf(t));
+        expect(result).toEqual({ direct: 'TypeError', batched: 'TypeError', logout: 'TypeError' });
+
+        // The logout never ran: the session is still there.
+        await open(`${apiOf(t)}/page`);
+        expect(await ownPage()).toBe(200);
       });
     });
   });

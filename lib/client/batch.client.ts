@@ -1,5 +1,6 @@
 import {
   BATCH_METHODS,
+  BROWSER_ORIGIN_HEADERS,
   FORBIDDEN_OPERATION_HEADERS,
   JSON_MEDIA_TYPE,
   NDJSON_MEDIA_TYPE as NDJSON,
@@ -33,7 +34,14 @@ import {
 import { CallTarget, type CallOutcome, type PipelinedResponse } from './pipelined.response.js';
 
 const METHODS: ReadonlySet<string> = new Set(BATCH_METHODS);
-const FORBIDDEN: ReadonlySet<string> = new Set(FORBIDDEN_OPERATION_HEADERS);
+/**
+ * Headers a call cannot give its operation: the batch request's own, and those by which the
+ * browser says who sent it (which a browser's fetch drops from a call too).
+ */
+const FORBIDDEN: ReadonlySet<string> = new Set([
+  ...FORBIDDEN_OPERATION_HEADERS,
+  ...BROWSER_ORIGIN_HEADERS,
+]);
 const CREDENTIALS: ReadonlySet<string> = new Set(['omit', 'same-origin', 'include']);
 /**
  * Request modes a batch can stand in for: a `no-cors` call must stay opaque to the page and a
@@ -316,7 +324,9 @@ export class BatchClient {
    * Sends one batch and resolves, once all have finished, with a settled result per operation,
    * in order, as `Promise.allSettled` gives them: fulfilled with its `Response`, or rejected with
    * a {@link BatchEntryMissingError} when the server gave no entry (timed out, or omitted on
-   * success). A 4xx or 5xx entry is a fulfilled Response, as `fetch` gives it.
+   * success), or a TypeError when the server's CORS policy hides the response from this page
+   * (`reason: 'cors'`), as `fetch` rejects then. A 4xx or 5xx entry is a fulfilled Response, as
+   * `fetch` gives it.
    * @throws BatchRejectedError when the server refuses the batch; the fetch's own error on a
    *   network failure
    */
@@ -505,7 +515,9 @@ export class BatchClient {
     operation: BatchOperation,
     index: number,
     entry: BatchEntry,
-  ): Response | BatchEntryMissingError {
+  ): Response | Error {
+    // What fetch gives a page for a response its CORS policy hides: a TypeError, nothing else.
+    if (entry && isCorsRefusal(entry)) return new TypeError(`Failed to fetch: ${messageOf(entry)}`);
     if (entry) return toResponse(entry, new URL(entry.url, this.endpoint).href);
     return new BatchEntryMissingError(
       index,
@@ -728,7 +740,7 @@ function targetOf(url: URL): string {
 function headersOf(headers: Headers): Record<string, string> {
   const plain: Record<string, string> = {};
   headers.forEach((value, name) => {
-    if (!FORBIDDEN.has(name)) plain[name] = value;
+    if (!FORBIDDEN.has(name) && !name.startsWith('sec-fetch-')) plain[name] = value;
   });
   return plain;
 }
@@ -797,7 +809,18 @@ function isSuccess(status: number): boolean {
   return status >= 200 && status < 300;
 }
 
-function settled(outcome: Response | BatchEntryMissingError): PromiseSettledResult<Response> {
+/** The server's entry for an operation the page could not have made itself (reason `cors`). */
+function isCorsRefusal(entry: BatchResult): boolean {
+  const body = entry.body as { reason?: unknown } | null | undefined;
+  return entry.code === 403 && typeof body === 'object' && body?.reason === 'cors';
+}
+
+function messageOf(entry: BatchResult): string {
+  const { message } = entry.body as { message?: unknown };
+  return typeof message === 'string' ? message : 'the server hid the response (CORS)';
+}
+
+function settled(outcome: Response | Error): PromiseSettledResult<Response> {
   return outcome instanceof Response
     ? { status: 'fulfilled', value: outcome }
     : { status: 'rejected', reason: outcome };

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import { isForwardingHeader } from '../validation/header.rules.js';
+import { isBrowserOriginHeader, isForwardingHeader } from '../validation/header.rules.js';
 import type { TraceParent } from './otel.api.js';
 
 /** What every operation of one batch takes from the batch request. Built once per batch. */
@@ -74,6 +74,11 @@ export function createParentContext(
   // hop-count trust). Operations may not set their own, so these are the only ones they carry.
   for (const [name, value] of Object.entries(request.headers)) {
     if (value !== undefined && isForwardingHeader(name) && !withheld.has(name)) {
+      headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    // Origin and fetch metadata, likewise: the browser's word on who sent the batch, which an
+    // Origin or Sec-Fetch-Site check must read on each operation as on a request sent directly.
+    if (value !== undefined && isBrowserOriginHeader(name)) {
       headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
   }

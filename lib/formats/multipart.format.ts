@@ -18,7 +18,7 @@ import {
   failureBody,
   InvalidBatchException,
 } from '../batch.exceptions.js';
-import { isForwardingHeader } from '../validation/header.rules.js';
+import { isBrowserOriginHeader, isForwardingHeader } from '../validation/header.rules.js';
 import { decodeOperations } from '../validation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-format.interface.js';
@@ -250,7 +250,9 @@ function inheritedHeaders(headers: IncomingHttpHeaders): Record<string, string> 
       // HTTP/2 pseudo-headers (`:authority`, `:path`, ...) belong to the batch request's stream.
       name.startsWith(':') ||
       NOT_INHERITED.has(name) ||
-      isForwardingHeader(name)
+      isForwardingHeader(name) ||
+      // Every operation carries the batch request's own (parent.context.ts).
+      isBrowserOriginHeader(name)
     ) {
       continue;
     }

@@ -9,6 +9,7 @@ import type { BatchPlan } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { BatchReferences } from './batch.references.js';
 import { BatchCookieJar } from './cookie.jar.js';
+import { OperationCors } from './operation.cors.js';
 import { ReplyBudget } from './reply.budget.js';
 
 /** What every operation of one batch shares; made once per batch by the executor. */
@@ -26,6 +27,11 @@ export interface BatchRun {
   readonly cookies: BatchCookieJar;
   /** What each entry carries of its response's headers. */
   readonly entryHeaders: EntryHeaderPolicy;
+  /**
+   * CORS per operation, for a batch a page of another origin sent (`operationCors`); its
+   * preflights and checks wrap `dispatcher` already.
+   */
+  readonly cors?: OperationCors;
 }
 
 /**
@@ -49,11 +55,14 @@ export function createBatchRun(
     request && withheldHeaders(request),
     trace,
   );
+  // A page of another origin gets through the batch no more than its own requests would.
+  const cors = options.operationCors === 'browser' ? OperationCors.of(request) : undefined;
   return {
     plan,
     results,
     references: new BatchReferences(plan.names, results, options),
-    dispatcher,
+    dispatcher: cors ? cors.dispatcher(dispatcher) : dispatcher,
+    cors,
     parent,
     reply: new ReplyBudget(options.maxReplyBytes),
     cookies: new BatchCookieJar(parent),

@@ -144,3 +144,21 @@ export const responseAborted = (
   label: string,
   why: string,
 ): BatchResult => failure(operation, url, 502, 'response-aborted', `${label}: ${why}`);
+
+/**
+ * 403: the batch came from a page of another origin, which could not have made this operation
+ * itself: its browser's preflight failed (`ran` false), or the response does not let the page
+ * read it (`ran` true; nothing of the app's answer is kept but the cookies it set, which the
+ * browser stores from any response).
+ */
+export const corsRefused = (
+  operation: BatchOperation,
+  url: string,
+  label: string,
+  why: string,
+  setCookie: string | string[] | undefined,
+): BatchResult => {
+  const result = failure(operation, url, 403, 'cors', `${label} ${why}`);
+  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
+  return result;
+};

@@ -18,6 +18,7 @@ import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
 import { RenderLimitError } from '../plan/render.limits.js';
 import type { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import {
+  corsRefused,
   dependencyFailed,
   dispatchFailed,
   excluded,
@@ -31,6 +32,7 @@ import {
 } from './operation.failures.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
 import { entryHeaders } from './entry.headers.js';
+import { OperationCorsError } from './operation.cors.js';
 import { sentBytesOf, writtenBytesOf } from './reply.budget.js';
 
 /**
@@ -132,6 +134,9 @@ export class OperationRunner {
             let result: BatchResult;
             try {
               result = this.toResult(operation, url, response, decoded, limit, label, batch);
+              // Only what the page that sent the batch may read of the response.
+              const { cors } = batch;
+              if (cors) cors.expose(result, response.headers, cors.credentialed(request, parent));
               const refusal = libraryRefusalOf(request.info);
               if (refusal !== undefined) failedFor(result, refusal);
               cookies.store(result);
@@ -145,6 +150,11 @@ export class OperationRunner {
         },
         (error) => {
           if (once.ended) return;
+          if (error instanceof OperationCorsError) {
+            const refused = corsRefused(operation, url, label, error.message, error.setCookie);
+            cookies.store(refused);
+            return answer(refused);
+          }
           answer(
             error instanceof ResponseAbortedError
               ? responseAborted(operation, url, label, error.message)

@@ -1,5 +1,6 @@
 import { maxHeaderSize } from 'node:http';
 import {
+  BROWSER_ORIGIN_HEADERS,
   FORBIDDEN_OPERATION_HEADERS,
   FORWARDING_HEADERS,
   METHOD_OVERRIDE_HEADERS,
@@ -24,6 +25,16 @@ export function isForwardingHeader(name: string): boolean {
   return name.startsWith('x-forwarded-') || FORWARDING.has(name);
 }
 
+const BROWSER_ORIGIN: ReadonlySet<string> = new Set(BROWSER_ORIGIN_HEADERS);
+
+/**
+ * True for a header by which a browser says which origin sent a request (see
+ * {@link BROWSER_ORIGIN_HEADERS}): those listed, and every `sec-fetch-*` one. `name` in lower case.
+ */
+export function isBrowserOriginHeader(name: string): boolean {
+  return name.startsWith('sec-fetch-') || BROWSER_ORIGIN.has(name);
+}
+
 /** True for a header by which middleware changes a request's method. `name` in lower case. */
 export function isMethodOverrideHeader(name: string): boolean {
   return METHOD_OVERRIDE.has(name);
@@ -40,6 +51,9 @@ export function headerNameProblem(name: string): string | undefined {
   }
   if (isForwardingHeader(lower)) {
     return `header "${name}" is a forwarding header: every operation carries the batch request's own (client address, scheme, host) and may not set one`;
+  }
+  if (isBrowserOriginHeader(lower)) {
+    return `header "${name}" is set by the browser: every operation carries the batch request's own (which origin sent it) and may not set one`;
   }
   if (isMethodOverrideHeader(lower)) {
     return `header "${name}" would change the operation's method after the exclusions were checked; give the method itself`;

@@ -1,0 +1,184 @@
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type {
+  DispatchRequest,
+  DispatchResponse,
+  OperationDispatcher,
+} from '../dispatch/operation.dispatcher.js';
+import type { Abandon } from '../dispatch/operation.task.js';
+import type { ParentContext } from '../dispatch/parent.context.js';
+import type { BatchResult } from '../interfaces/batch-operation.interface.js';
+import {
+  corsCheckProblem,
+  corsUnsafeHeaderNames,
+  crossOriginOf,
+  exposedHeaders,
+  needsPreflight,
+  preflightProblem,
+  type ResponseHeaders,
+} from '../policy/cors.rules.js';
+import { AMBIENT_CREDENTIAL_HEADERS } from '../policy/cross-site.rules.js';
+
+/**
+ * An operation of a cross-origin batch that the page which sent the batch could not have made
+ * directly: the browser would not have sent it (its preflight failed), or would not have let the
+ * page read the answer. `ran`: the app ran it (its answer is hidden) or not.
+ */
+export class OperationCorsError extends Error {
+  constructor(
+    message: string,
+    readonly ran: boolean,
+    /** The answer's cookies: a browser stores them even from a response the page may not read. */
+    readonly setCookie: string | string[] | undefined,
+  ) {
+    super(message);
+  }
+}
+
+const NOT_IN_A_PREFLIGHT: ReadonlySet<string> = new Set([
+  ...AMBIENT_CREDENTIAL_HEADERS,
+  'content-type',
+  'content-length',
+]);
+
+/**
+ * CORS for each operation of a batch a page of another origin made a browser send: the batch
+ * stands in for that page's requests, so each operation gets what the browser would give the
+ * request sent directly. One that is not a CORS-safelisted request first gets the browser's
+ * preflight (OPTIONS with Origin and Access-Control-Request-*), through the app's own pipeline,
+ * and runs only if the app's answer allows it; after it runs, the page reads its answer only if
+ * the response allows the origin (with credentials, when the batch carried them), and then only
+ * the safelisted and exposed headers. Made per batch, only for a cross-origin one.
+ */
+export class OperationCors {
+  private constructor(
+    /** The origin of the page that sent the batch. */
+    readonly origin: string,
+    private readonly batch: IncomingHttpHeaders,
+  ) {}
+
+  /** For a batch request a page of another origin sent; undefined otherwise. */
+  static of(request: IncomingMessage | undefined): OperationCors | undefined {
+    if (request === undefined) return undefined;
+    const origin = crossOriginOf(request);
+    return origin === undefined ? undefined : new OperationCors(origin, request.headers);
+  }
+
+  /**
+   * The batch's dispatcher, with the preflight before each operation that needs one and the CORS
+   * check of each answer: an operation the page could not have made, or whose answer it could
+   * not read, fails with an {@link OperationCorsError}.
+   */
+  dispatcher(inner: OperationDispatcher): OperationDispatcher {
+    return {
+      dispatch: (request, parent, done, fail) => this.dispatch(inner, request, parent, done, fail),
+    };
+  }
+
+  /**
+   * Keeps of a readable answer's headers those the page may read, and `set-cookie`, which the
+   * reply relays to the browser (and no entry carries).
+   */
+  expose(result: BatchResult, response: ResponseHeaders, credentialed: boolean): void {
+    const readable = exposedHeaders(response, credentialed);
+    const kept: Record<string, string | string[]> = {};
+    for (const [name, value] of Object.entries(result.headers)) {
+      if (readable(name) || name === 'set-cookie' || name === 'set-cookie2') kept[name] = value;
+    }
+    result.headers = kept;
+    // Which coding the app used is a header the page may not read either.
+    if (!readable('content-encoding')) delete result.decodedContentEncoding;
+  }
+
+  /** Whether the request carries the user's credentials, as the browser attached them. */
+  credentialed(request: DispatchRequest, parent: ParentContext): boolean {
+    return request.headers.cookie !== undefined || parent.headers.authorization !== undefined;
+  }
+
+  private dispatch(
+    inner: OperationDispatcher,
+    request: DispatchRequest,
+    parent: ParentContext,
+    done: (response: DispatchResponse) => void,
+    fail: (error: unknown) => void,
+  ): Abandon {
+    const credentialed = this.credentialed(request, parent);
+    const checked = (response: DispatchResponse): void => {
+      const problem = corsCheckProblem(response.headers, this.origin, credentialed);
+      if (problem === undefined) done(response);
+      else {
+        fail(
+          new OperationCorsError(
+            `ran, but a page of ${this.origin} may not read its response: ${problem}`,
+            true,
+            response.headers['set-cookie'],
+          ),
+        );
+      }
+    };
+    const unsafe = corsUnsafeHeaderNames(request.headers, this.batch);
+    if (!needsPreflight(request.method, unsafe)) {
+      return inner.dispatch(request, parent, checked, fail);
+    }
+    // An object, not a `let`: it changes inside the callbacks, perhaps before dispatch returns.
+    const state: { abandon: Abandon | undefined; abandoned: boolean } = {
+      abandon: undefined,
+      abandoned: false,
+    };
+    const refuse = (why: string): void =>
+      fail(
+        new OperationCorsError(
+          `was not run: a page of ${this.origin} could not have sent it, as its browser's preflight (OPTIONS) failed: ${why}`,
+          false,
+          undefined,
+        ),
+      );
+    state.abandon = inner.dispatch(
+      this.preflightOf(request, parent, unsafe),
+      parent,
+      (answer) => {
+        if (state.abandoned) return;
+        const problem = preflightProblem(answer, this.origin, credentialed, request.method, unsafe);
+        if (problem !== undefined) return refuse(problem);
+        try {
+          state.abandon = inner.dispatch(request, parent, checked, fail);
+        } catch (error) {
+          fail(error);
+        }
+      },
+      (error) => {
+        if (!state.abandoned) refuse(String(error));
+      },
+    );
+    return () => {
+      state.abandoned = true;
+      state.abandon?.();
+    };
+  }
+
+  /**
+   * The preflight the browser would send: OPTIONS to the same url, with what the browser sends
+   * of its own (Origin, fetch metadata, User-Agent, the connection's forwarding headers), the
+   * method and the unsafe header names, and no credentials nor body.
+   */
+  private preflightOf(
+    request: DispatchRequest,
+    parent: ParentContext,
+    unsafe: readonly string[],
+  ): DispatchRequest {
+    const headers: Record<string, string> = { accept: '*/*' };
+    for (const [name, value] of Object.entries(parent.headers)) {
+      if (!NOT_IN_A_PREFLIGHT.has(name)) headers[name] = value;
+    }
+    headers['access-control-request-method'] = request.method;
+    if (unsafe.length > 0) headers['access-control-request-headers'] = unsafe.join(',');
+    return {
+      method: 'OPTIONS',
+      url: request.url,
+      headers,
+      body: undefined,
+      // A request of its own: what the library notes of it (a refusal) is not the operation's.
+      info: { ...request.info },
+      runIn: request.runIn,
+    };
+  }
+}
