@@ -6,14 +6,45 @@ import { jsonStringBytes, jsonTextBytes } from '../operation/json-string.size.js
 export interface DecodedBody {
   readonly body?: unknown;
   readonly bodyEncoding?: 'base64';
-  /** Bytes `body` takes written as a JSON string, quotes included, when it is a string. */
+  /**
+   * Bytes the entry writes for `body`: a string's as a JSON string, quotes included; parsed
+   * JSON's as the app's text (`json`).
+   */
   readonly written?: number;
+  /** The JSON text the app wrote, checked to parse to `body`: written as it came. */
+  readonly json?: string;
+}
+
+/** The app's JSON text of a body, kept beside the parsed value it belongs to. */
+const JSON_TEXT = Symbol('nestjs-batch.jsonText');
+
+interface JsonText {
+  readonly text: string;
+  readonly of: unknown;
 }
 
 /**
- * Turns captured bytes into an entry's body: JSON parsed, text as text, anything else base64, so
- * nothing is lost. A body that claims JSON but does not parse is given as text; a body still
- * content-encoded is always base64.
+ * Keeps, on a result, the JSON text its `body` was parsed from, so the reply writes the app's
+ * bytes (key order, number spellings, spacing) instead of stringifying the value again. Not
+ * enumerable: the result's shape is unchanged for code that reads or compares it.
+ */
+export function keepJsonText(result: { body?: unknown }, text: string): void {
+  Object.defineProperty(result, JSON_TEXT, { value: { text, of: result.body } satisfies JsonText });
+}
+
+/**
+ * The app's JSON text of `result.body`, when it came as JSON text and the body is still the
+ * value parsed from it (a body replaced since then is written as the new value).
+ */
+export function jsonTextOf(result: { body?: unknown }): string | undefined {
+  const kept = (result as { [JSON_TEXT]?: JsonText })[JSON_TEXT];
+  return kept !== undefined && kept.of === result.body ? kept.text : undefined;
+}
+
+/**
+ * Turns captured bytes into an entry's body: JSON parsed (and its text kept, which the reply
+ * writes as it came), text as text, anything else base64, so nothing is lost. A body that claims
+ * JSON but does not parse is given as text; a body still content-encoded is always base64.
  *
  * Text is given as text only when it is UTF-8 and JSON writes it in at most twice the bytes
  * base64 would: else base64. Escaped, a NUL byte takes 6 bytes (`\u0000`) and an invalid UTF-8 byte 3
@@ -42,7 +73,11 @@ export function decodeResponseBody(
   if (json && (text !== undefined || mayBeJson(bytes))) {
     const source = text ?? bytes.toString('utf8');
     try {
-      return { body: JSON.parse(source) as unknown };
+      // Parsed once: to know the text is JSON (else it is written as text), and for references.
+      const body = JSON.parse(source) as unknown;
+      // Written as the app's text, the bytes it sent (UTF-8, checked above).
+      if (bytes.length > maxWritten) return undefined;
+      return { body, json: source, written: bytes.length };
     } catch {
       return textOrBase64(bytes, source, maxWritten);
     }

@@ -10,7 +10,7 @@ import {
   type StartWork,
 } from '../dispatch/operation.task.js';
 import { ResponseAbortedError } from '../dispatch/response.aborted.js';
-import { decodeResponseBody } from '../dispatch/response.body.js';
+import { decodeResponseBody, keepJsonText } from '../dispatch/response.body.js';
 import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { BatchPlan, PlannedOperation } from '../plan/batch.planner.js';
@@ -244,6 +244,7 @@ export class OperationRunner {
       headers: entryHeaders(headers, batch.entryHeaders, entryBody.body !== undefined),
     };
     if (entryBody.body !== undefined) result.body = entryBody.body;
+    if (entryBody.json !== undefined) keepJsonText(result, entryBody.json);
     if (entryBody.bodyEncoding) result.bodyEncoding = entryBody.bodyEncoding;
     if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
     return result;

@@ -2,8 +2,9 @@ import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
-import type { DecodedBatch } from './batch-format.interface.js';
-import { bodyBytes } from './entry.body.js';
+import { encodeJson, type DecodedBatch, type JsonReply } from './batch-format.interface.js';
+import { bodyBytes, objectJson } from './entry.body.js';
+import { jsonTextOf } from '../dispatch/response.body.js';
 import { canonical, headerOf } from './header.names.js';
 import { isRecord } from '../operation/json.value.js';
 import { decodeBase64Body } from '../operation/body-encoding.rules.js';
@@ -57,17 +58,21 @@ export function decodeGraph(
     isRecord(item) ? toNative(item, `requests.${index}`, problems, seen, batchUrl) : item,
   );
   if (problems.length > 0) throw new InvalidBatchException(problems);
+  const reply: JsonReply = {
+    open: '{"responses":[',
+    close: ']}',
+    entry: (index, entry) => {
+      const response = toGraphResponse(ids[index] ?? '', entry, groups[index]);
+      // The app's JSON text when the response carries the body parsed from it.
+      const text = entry && response.body === entry.body ? jsonTextOf(entry) : undefined;
+      return objectJson(response, text);
+    },
+  };
   return {
     format: 'graph',
     operations: decodeOperations(native, limit, 'requests'),
-    encode: (entries) => ({
-      kind: 'json',
-      body: {
-        responses: entries.map((entry, index) =>
-          toGraphResponse(ids[index] ?? '', entry, groups[index]),
-        ),
-      },
-    }),
+    json: reply,
+    encode: (entries) => encodeJson(reply, entries),
   };
 }
 

@@ -1,7 +1,7 @@
 import { HttpStatus, Logger, StreamableFile } from '@nestjs/common';
 import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type { EncodedBatch } from '../formats/batch-format.interface.js';
 
 /**
@@ -36,14 +36,37 @@ export class ReplyWriter {
 
   /** Writes an encoded batch reply, status 200. */
   write(reply: EncodedBatch): void {
-    if (!this.writable()) return;
     if (reply.kind === 'json') {
-      this.adapter.reply(this.response, reply.body, HttpStatus.OK);
+      this.writeJson('', [reply.text], '');
       return;
     }
+    if (!this.writable()) return;
     this.adapter.reply(
       this.response,
       new StreamableFile(reply.body, { type: reply.contentType, length: reply.body.length }),
+      HttpStatus.OK,
+    );
+  }
+
+  /**
+   * Writes a JSON reply made of pieces already serialised (`open`, the pieces separated by
+   * commas, `close`), status 200, with its Content-Length. No step makes or writes the whole
+   * reply at once: small pieces are joined into chunks of about {@link JSON_CHUNK} characters,
+   * each chunk made into bytes only when the response takes it, so a reply of large entries
+   * holds the event loop for one entry at a time, not for all of them. Through the adapter, as
+   * a stream, so the app's compression still applies.
+   */
+  writeJson(open: string, pieces: readonly string[], close: string): void {
+    if (!this.writable()) return;
+    const chunks = chunksOf(open, pieces, close);
+    let length = 0;
+    for (const chunk of chunks) length += Buffer.byteLength(chunk);
+    const options = { type: JSON_REPLY_TYPE, length };
+    this.adapter.reply(
+      this.response,
+      chunks.length === 1
+        ? new StreamableFile(Buffer.from(chunks[0] ?? ''), options)
+        : new StreamableFile(readableOf(chunks), options),
       HttpStatus.OK,
     );
   }
@@ -88,4 +111,35 @@ export class ReplyWriter {
   private writable(): boolean {
     return !this.raw.headersSent && !this.raw.writableEnded && !this.raw.destroyed;
   }
+}
+
+/** What Express's `res.json` and Fastify's serializer type a JSON reply with. */
+const JSON_REPLY_TYPE = 'application/json; charset=utf-8';
+
+/** Characters of JSON joined into one chunk of a reply, at most, unless one piece is larger. */
+const JSON_CHUNK = 64 * 1024;
+
+function chunksOf(open: string, pieces: readonly string[], close: string): string[] {
+  const chunks: string[] = [];
+  let current = open;
+  pieces.forEach((piece, index) => {
+    const comma = index === 0 ? '' : ',';
+    if (current.length + piece.length > JSON_CHUNK) {
+      chunks.push(current + comma);
+      current = piece;
+    } else current += comma + piece;
+  });
+  chunks.push(current + close);
+  return chunks.filter((chunk) => chunk !== '');
+}
+
+/** The chunks as a stream of bytes, each made into bytes as the response reads it. */
+function readableOf(chunks: readonly string[]): Readable {
+  let next = 0;
+  return new Readable({
+    read() {
+      const chunk = chunks[next++];
+      this.push(chunk === undefined ? null : Buffer.from(chunk));
+    },
+  });
 }
