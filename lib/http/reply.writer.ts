@@ -12,7 +12,9 @@ import type { EncodedBatch } from '../formats/batch-format.interface.js';
  * (each operation still runs through all of them, as a request of its own). Going through the
  * adapter rather than the raw response keeps what the app's server adds to every reply:
  * Fastify's `onSend` hooks (compression), headers set on the reply by middleware, hooks and
- * observing interceptors, Express's JSON settings.
+ * observing interceptors. A JSON reply is the library's own text (entries serialised as they
+ * finish, the app's JSON bodies as written), sent as a stream of bytes: Express's `json spaces`
+ * and its ETag over the whole reply, which would take one more pass over all of it, do not apply.
  */
 export class ReplyWriter {
   private readonly logger = new Logger('BatchModule');
