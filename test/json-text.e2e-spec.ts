@@ -1,5 +1,9 @@
 import { BROKEN_JSON, JsonTextModule, PRETTY_JSON } from './fixtures/json-text.controller.js';
-import { forEachPlatform } from './utils/platforms.js';
+import fastifyCompress from '@fastify/compress';
+import type { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import compression from 'compression';
+import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { multipartBody, multipartParts, postRaw, rawRequest } from './utils/raw-http.js';
 import { entries, postBatch, useTestApp } from './utils/test-app.js';
 
@@ -79,5 +83,42 @@ forEachPlatform(() => {
     });
     const [part] = multipartParts(reply.headers['content-type'], reply.body);
     expect(part?.body.toString('utf8')).toBe(PRETTY_JSON);
+  });
+});
+
+/** A reply larger than one chunk: written in pieces, whole, with its length, compressed or not. */
+forEachPlatform(() => {
+  const batch = [
+    { method: 'GET', url: '/json-text/pretty' },
+    { method: 'GET', url: '/json-text/padded?pad=100000' },
+    ...Array.from({ length: 30 }, () => ({ method: 'GET', url: '/json-text/padded?pad=3000' })),
+  ];
+
+  describe('as the app sends it', () => {
+    const t = useTestApp({ imports: [JsonTextModule] });
+
+    it('writes every piece, in order, with the Content-Length of the whole', async () => {
+      const reply = await postBatch(t, batch).expect(200);
+      expect(Number(reply.headers['content-length'])).toBe(Buffer.byteLength(reply.text));
+      const all = entries(reply);
+      expect(all.map((entry) => entry?.code)).toEqual(batch.map(() => 200));
+      expect(reply.text).toContain(`"body":{"ok":true}${' '.repeat(100000)}}`);
+    });
+  });
+
+  describe('compressed by the app', () => {
+    const t = useTestApp({
+      imports: [JsonTextModule],
+      configure: (app: INestApplication) => {
+        if (currentPlatform().name === 'express') app.use(compression({ threshold: 0 }));
+        else void (app as NestFastifyApplication).register(fastifyCompress, { threshold: 0 });
+      },
+    });
+
+    it('is compressed whole', async () => {
+      const reply = await postBatch(t, batch, { 'accept-encoding': 'gzip' }).expect(200);
+      expect(reply.headers['content-encoding']).toBe('gzip');
+      expect(entries(reply)).toHaveLength(batch.length);
+    });
   });
 });

@@ -15,7 +15,7 @@ import { SkipBatch } from '../policy/skip-batch.decorator.js';
 import { releaseBatchSession } from './batch-session.release.js';
 import { destroyStalledReply } from './reply-write.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply-cookies.js';
-import { ReplyWriter } from './reply.writer.js';
+import { jsonPiece, ReplyWriter } from './reply.writer.js';
 
 /**
  * Makes the controller of `POST /<path>`. A class per path, because Nest reads a controller's
@@ -90,9 +90,9 @@ export function createBatchController(path: string): Type<unknown> {
       // last; a JSON format's entries are serialised as they finish, the results let go.
       const { json } = batch;
       const reply: Promise<() => void> = json
-        ? collectEncoded(operations, outcomes, (index, entry) => json.entry(index, entry)).then(
-            (pieces) => () => writer.writeJson(json.open, pieces, json.close),
-          )
+        ? collectEncoded(operations, outcomes, (index, entry) =>
+            jsonPiece(json.entry(index, entry)),
+          ).then((pieces) => () => writer.writeJson(json.open, pieces, json.close))
         : collectEntries(operations, outcomes).then(
             (entries) => () => writer.write(batch.encode(entries)),
           );

@@ -39,7 +39,7 @@ export class ReplyWriter {
   /** Writes an encoded batch reply, status 200. */
   write(reply: EncodedBatch): void {
     if (reply.kind === 'json') {
-      this.writeJson('', [reply.text], '');
+      this.writeJson('', [jsonPiece(reply.text)], '');
       return;
     }
     if (!this.writable()) return;
@@ -52,23 +52,23 @@ export class ReplyWriter {
 
   /**
    * Writes a JSON reply made of pieces already serialised (`open`, the pieces separated by
-   * commas, `close`), status 200, with its Content-Length. No step makes or writes the whole
-   * reply at once: small pieces are joined into chunks of about {@link JSON_CHUNK} characters,
-   * each chunk made into bytes only when the response takes it, so a reply of large entries
-   * holds the event loop for one entry at a time, not for all of them. Through the adapter, as
-   * a stream, so the app's compression still applies.
+   * commas, `close`; each from {@link jsonPiece}), status 200, with its Content-Length. No step
+   * makes or writes the whole reply at once: small pieces are joined into chunks of about
+   * {@link JSON_CHUNK} characters, a large piece (already bytes) is a chunk of its own, each
+   * chunk handed over when the response takes it. Through the adapter, as a stream, so the
+   * app's compression still applies.
    */
-  writeJson(open: string, pieces: readonly string[], close: string): void {
+  writeJson(open: string, pieces: readonly JsonPiece[], close: string): void {
     if (!this.writable()) return;
     const chunks = chunksOf(open, pieces, close);
     let length = 0;
-    for (const chunk of chunks) length += Buffer.byteLength(chunk);
+    for (const chunk of chunks) length += chunk.length;
     const options = { type: JSON_REPLY_TYPE, length };
     this.adapter.reply(
       this.response,
       chunks.length === 1
-        ? new StreamableFile(Buffer.from(chunks[0] ?? ''), options)
-        : new StreamableFile(readableOf(chunks), options),
+        ? new StreamableFile(chunks[0] ?? Buffer.alloc(0), options)
+        : new StreamableFile(Readable.from(chunks, { objectMode: false }), options),
       HttpStatus.OK,
     );
   }
@@ -121,27 +121,36 @@ const JSON_REPLY_TYPE = 'application/json; charset=utf-8';
 /** Characters of JSON joined into one chunk of a reply, at most, unless one piece is larger. */
 const JSON_CHUNK = 64 * 1024;
 
-function chunksOf(open: string, pieces: readonly string[], close: string): string[] {
-  const chunks: string[] = [];
-  let current = open;
-  pieces.forEach((piece, index) => {
-    const comma = index === 0 ? '' : ',';
-    if (current.length + piece.length > JSON_CHUNK) {
-      chunks.push(current + comma);
-      current = piece;
-    } else current += comma + piece;
-  });
-  chunks.push(current + close);
-  return chunks.filter((chunk) => chunk !== '');
+/** A piece of a JSON reply: small text, or a large piece already made into bytes. */
+export type JsonPiece = string | Buffer;
+
+/**
+ * A piece of JSON as the reply keeps it: a large one made into bytes now, as its entry
+ * finishes, so its text is let go and the bytes are never made all at once at the end.
+ */
+export function jsonPiece(text: string): JsonPiece {
+  return text.length >= JSON_CHUNK ? Buffer.from(text) : text;
 }
 
-/** The chunks as a stream of bytes, each made into bytes as the response reads it. */
-function readableOf(chunks: readonly string[]): Readable {
-  let next = 0;
-  return new Readable({
-    read() {
-      const chunk = chunks[next++];
-      this.push(chunk === undefined ? null : Buffer.from(chunk));
-    },
+/** The reply's bytes in chunks: runs of small pieces joined, each large piece alone. */
+function chunksOf(open: string, pieces: readonly JsonPiece[], close: string): Buffer[] {
+  const chunks: Buffer[] = [];
+  let text = open;
+  const flush = (): void => {
+    if (text !== '') chunks.push(Buffer.from(text));
+    text = '';
+  };
+  pieces.forEach((piece, index) => {
+    if (index > 0) text += ',';
+    if (typeof piece !== 'string') {
+      flush();
+      chunks.push(piece);
+    } else {
+      if (text.length + piece.length > JSON_CHUNK) flush();
+      text += piece;
+    }
   });
+  text += close;
+  flush();
+  return chunks;
 }
