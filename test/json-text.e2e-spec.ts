@@ -91,6 +91,7 @@ forEachPlatform(() => {
   const batch = [
     { method: 'GET', url: '/json-text/pretty' },
     { method: 'GET', url: '/json-text/padded?pad=100000' },
+    { method: 'GET', url: '/json-text/accented?pad=70000' },
     ...Array.from({ length: 30 }, () => ({ method: 'GET', url: '/json-text/padded?pad=3000' })),
   ];
 
@@ -103,6 +104,7 @@ forEachPlatform(() => {
       const all = entries(reply);
       expect(all.map((entry) => entry?.code)).toEqual(batch.map(() => 200));
       expect(reply.text).toContain(`"body":{"ok":true}${' '.repeat(100000)}}`);
+      expect(all[2]?.body).toEqual({ word: 'café ✓' });
     });
   });
 

@@ -45,8 +45,17 @@ export function objectJson(value: object, text: string | undefined, lead = ''): 
  */
 export function entryJson(entry: BatchEntry, lead = '', oneLine = false): string {
   if (entry === null) return lead === '' ? 'null' : `{${lead}"entry":null}`;
-  const text = jsonTextOf(entry);
+  const text = bodyJsonOf(entry);
   return objectJson(entry, oneLine && text !== undefined ? withoutLineBreaks(text) : text, lead);
+}
+
+/**
+ * The JSON of an entry's body when it is known without `JSON.stringify`: the app's JSON text, or
+ * base64 quoted (its alphabet needs no escape, and a body of megabytes is not scanned for one).
+ */
+export function bodyJsonOf(entry: BatchResult): string | undefined {
+  if (entry.bodyEncoding === 'base64' && typeof entry.body === 'string') return `"${entry.body}"`;
+  return jsonTextOf(entry);
 }
 
 function withoutLineBreaks(text: string): string {

@@ -3,8 +3,7 @@ import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../operation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import { encodeJson, type DecodedBatch, type JsonReply } from './batch-format.interface.js';
-import { bodyBytes, objectJson } from './entry.body.js';
-import { jsonTextOf } from '../dispatch/response.body.js';
+import { bodyBytes, bodyJsonOf, objectJson } from './entry.body.js';
 import { canonical, headerOf } from './header.names.js';
 import { isRecord } from '../operation/json.value.js';
 import { decodeBase64Body } from '../operation/body-encoding.rules.js';
@@ -63,8 +62,8 @@ export function decodeGraph(
     close: ']}',
     entry: (index, entry) => {
       const response = toGraphResponse(ids[index] ?? '', entry, groups[index]);
-      // The app's JSON text when the response carries the body parsed from it.
-      const text = entry && response.body === entry.body ? jsonTextOf(entry) : undefined;
+      // The app's JSON text (or the base64) when the response carries the entry's body.
+      const text = entry && response.body === entry.body ? bodyJsonOf(entry) : undefined;
       return objectJson(response, text);
     },
   };

@@ -129,7 +129,15 @@ export type JsonPiece = string | Buffer;
  * finishes, so its text is let go and the bytes are never made all at once at the end.
  */
 export function jsonPiece(text: string): JsonPiece {
-  return text.length >= JSON_CHUNK ? Buffer.from(text) : text;
+  return text.length >= JSON_CHUNK ? bytesOf(text) : text;
+}
+
+/**
+ * UTF-8 bytes of `text`. ASCII text (base64, most JSON) is copied as Latin-1, the same bytes:
+ * Node writes a string made in the heap as UTF-8 tens of times slower than it copies it.
+ */
+function bytesOf(text: string): Buffer {
+  return Buffer.byteLength(text) === text.length ? Buffer.from(text, 'latin1') : Buffer.from(text);
 }
 
 /** The reply's bytes in chunks: runs of small pieces joined, each large piece alone. */
@@ -137,7 +145,7 @@ function chunksOf(open: string, pieces: readonly JsonPiece[], close: string): Bu
   const chunks: Buffer[] = [];
   let text = open;
   const flush = (): void => {
-    if (text !== '') chunks.push(Buffer.from(text));
+    if (text !== '') chunks.push(bytesOf(text));
     text = '';
   };
   pieces.forEach((piece, index) => {
