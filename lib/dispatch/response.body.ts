@@ -1,6 +1,11 @@
 import { isUtf8 } from 'node:buffer';
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { jsonStringBytes, jsonTextBytes } from '../operation/json-string.size.js';
+import type {
+  BatchMethod,
+  BatchResult,
+  DecodedContentEncoding,
+} from '../interfaces/batch-operation.interface.js';
 
 /** A response body as a batch entry carries it. */
 export interface DecodedBody {
@@ -15,30 +20,45 @@ export interface DecodedBody {
   readonly json?: string;
 }
 
-/** The app's JSON text of a body, kept beside the parsed value it belongs to. */
-const JSON_TEXT = Symbol('nestjs-batch.jsonText');
+/**
+ * A result whose body the app sent as JSON text: the text is kept beside the parsed body, so the
+ * reply writes the app's bytes (key order, numbers, spacing) instead of stringifying the value
+ * again. Kept in a private field: the result's shape is the plain `BatchResult`'s for code that
+ * reads, spreads, serialises or compares it, and a copy simply drops the text.
+ */
+export class JsonTextResult implements BatchResult {
+  body: unknown;
+  decodedContentEncoding?: DecodedContentEncoding;
+  readonly #text: string;
+  readonly #of: unknown;
 
-interface JsonText {
-  readonly text: string;
-  readonly of: unknown;
+  constructor(
+    public method: BatchMethod,
+    public url: string,
+    public code: number,
+    public headers: Record<string, string | string[]>,
+    body: unknown,
+    text: string,
+  ) {
+    this.body = body;
+    this.#text = text;
+    this.#of = body;
+  }
+
+  /**
+   * The app's JSON text of `result.body`, when it came as JSON text and the body is still the
+   * value parsed from it (a body replaced since then is written as the new value).
+   */
+  static textOf(result: object): string | undefined {
+    return #text in result && result.#of === (result as JsonTextResult).body
+      ? result.#text
+      : undefined;
+  }
 }
 
-/**
- * Keeps, on a result, the JSON text its `body` was parsed from, so the reply writes the app's
- * bytes (key order, number spellings, spacing) instead of stringifying the value again. Not
- * enumerable: the result's shape is unchanged for code that reads or compares it.
- */
-export function keepJsonText(result: { body?: unknown }, text: string): void {
-  Object.defineProperty(result, JSON_TEXT, { value: { text, of: result.body } satisfies JsonText });
-}
-
-/**
- * The app's JSON text of `result.body`, when it came as JSON text and the body is still the
- * value parsed from it (a body replaced since then is written as the new value).
- */
-export function jsonTextOf(result: { body?: unknown }): string | undefined {
-  const kept = (result as { [JSON_TEXT]?: JsonText })[JSON_TEXT];
-  return kept !== undefined && kept.of === result.body ? kept.text : undefined;
+/** The app's JSON text of a result's body: see {@link JsonTextResult}. */
+export function jsonTextOf(result: object): string | undefined {
+  return JsonTextResult.textOf(result);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { jsonTextOf } from '../dispatch/response.body.js';
+import { JsonTextResult, jsonTextOf } from '../dispatch/response.body.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 
 /** The bytes of a response body as the entry carries it (the app's JSON text, text or base64). */
@@ -45,6 +45,11 @@ export function objectJson(value: object, text: string | undefined, lead = ''): 
  */
 export function entryJson(entry: BatchEntry, lead = '', oneLine = false): string {
   if (entry === null) return lead === '' ? 'null' : `{${lead}"entry":null}`;
+  if (entry instanceof JsonTextResult) {
+    const text = JsonTextResult.textOf(entry);
+    if (text !== undefined)
+      return textResultJson(entry, oneLine ? withoutLineBreaks(text) : text, lead);
+  }
   const text = bodyJsonOf(entry);
   return objectJson(entry, oneLine && text !== undefined ? withoutLineBreaks(text) : text, lead);
 }
@@ -60,4 +65,17 @@ export function bodyJsonOf(entry: BatchResult): string | undefined {
 
 function withoutLineBreaks(text: string): string {
   return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
+}
+
+/**
+ * A result whose body is the app's JSON text, written field by field in the order it has them:
+ * one `JSON.stringify` of its headers and url, no walk of the body. The method and the content
+ * coding are tokens from fixed lists, which need no escape.
+ */
+function textResultJson(entry: JsonTextResult, text: string, lead: string): string {
+  const coding =
+    entry.decodedContentEncoding === undefined
+      ? ''
+      : `,"decodedContentEncoding":"${entry.decodedContentEncoding}"`;
+  return `{${lead}"method":"${entry.method}","url":${JSON.stringify(entry.url)},"code":${entry.code},"headers":${JSON.stringify(entry.headers)},"body":${text}${coding}}`;
 }
