@@ -50,9 +50,7 @@ export class JsonTextResult implements BatchResult {
    * value parsed from it (a body replaced since then is written as the new value).
    */
   static textOf(result: object): string | undefined {
-    return #text in result && result.#of === (result as JsonTextResult).body
-      ? result.#text
-      : undefined;
+    return #text in result && result.#of === result.body ? result.#text : undefined;
   }
 }
 
