@@ -132,13 +132,23 @@ forEachPlatform(() => {
     });
   });
 
-  describe('maxReplyBytes counts a JSON body as the entry writes it back', () => {
+  describe("maxReplyBytes counts a JSON body as the entry writes it: the app's text", () => {
     const t = useTestApp({ imports: [BombModule], batch: { maxReplyBytes: 100_000 } });
 
-    it('leaves out a response of 50 kB that is written as 220 kB', async () => {
-      // 10,000 x `1e20,` on the wire; 10,000 x `100000000000000000000,` in the entry.
+    it('keeps a response of 50 kB written as its 50 kB, not as the 220 kB its numbers spell in full', async () => {
+      // 10,000 x `1e20,`: the entry carries the text, not `100000000000000000000,` each.
+      const reply = await postBatch(t, [{ method: 'GET', url: '/bomb/numbers?n=10000' }]).expect(
+        200,
+      );
+      const [entry] = entries(reply);
+      expect(entry?.code).toBe(200);
+      expect(reply.text).toContain('1e20,1e20');
+      expect(Buffer.byteLength(reply.text)).toBeLessThan(100_000);
+    });
+
+    it('leaves out a response whose text passes the cap', async () => {
       const [entry] = entries(
-        await postBatch(t, [{ method: 'GET', url: '/bomb/numbers?n=10000' }]).expect(200),
+        await postBatch(t, [{ method: 'GET', url: '/bomb/numbers?n=30000' }]).expect(200),
       );
       expect(entry?.code).toBe(502);
       expect(entry?.body).toMatchObject({ reason: 'reply-too-large' });

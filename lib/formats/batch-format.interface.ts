@@ -18,10 +18,30 @@ export interface StreamedBatch {
   readonly contentType: string;
 }
 
-/** The reply of a batch in its format: a JSON value Nest serialises, or bytes of a media type. */
+/** The reply of a batch in its format: JSON text, or bytes of a media type. */
 export type EncodedBatch =
-  | { readonly kind: 'json'; readonly body: unknown }
+  | { readonly kind: 'json'; readonly text: string }
   | { readonly kind: 'bytes'; readonly body: Buffer; readonly contentType: string };
+
+/**
+ * A JSON reply written an entry at a time: `open`, each entry's JSON in request order separated
+ * by commas, `close`. An entry is made into its JSON as soon as its operation finishes, and its
+ * result let go, instead of all being held until the reply is built.
+ */
+export interface JsonReply {
+  readonly open: string;
+  readonly close: string;
+  /** The JSON of entry `index` (`null` for one unfinished at the end). */
+  entry(index: number, entry: BatchEntry): string;
+}
+
+/** The whole reply, from all its entries at once. */
+export function encodeJson(reply: JsonReply, entries: readonly BatchEntry[]): EncodedBatch {
+  return {
+    kind: 'json',
+    text: `${reply.open}${entries.map((entry, index) => reply.entry(index, entry)).join(',')}${reply.close}`,
+  };
+}
 
 /**
  * A batch request decoded by its format's codec: the operations the executor runs, and how to
@@ -32,6 +52,8 @@ export interface DecodedBatch {
   readonly format: BatchFormat;
   readonly operations: readonly BatchOperation[];
   encode(entries: readonly BatchEntry[]): EncodedBatch;
+  /** How a JSON format writes its reply an entry at a time; `encode` writes the same at once. */
+  readonly json?: JsonReply;
   /**
    * The format runs its requests one at a time in request order (multipart, unless
    * `multipartParallel`): see `BatchRunContext.sequential`.

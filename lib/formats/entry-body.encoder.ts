@@ -1,9 +1,81 @@
-import type { BatchResult } from '../interfaces/batch-operation.interface.js';
+import { JsonTextResult, jsonTextOf } from '../operation/response-body.decoder.js';
+import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 
-/** The bytes of a response body as the entry carries it (parsed JSON, text or base64). */
+/** The bytes of a response body as the entry carries it (the app's JSON text, text or base64). */
 export function bodyBytes(result: BatchResult): Buffer {
   const { body } = result;
   if (body === undefined) return Buffer.alloc(0);
+  if (typeof body !== 'string' || result.bodyEncoding === undefined) {
+    const text = jsonTextOf(result);
+    if (text !== undefined) return Buffer.from(text);
+  }
   if (typeof body !== 'string') return Buffer.from(JSON.stringify(body));
   return Buffer.from(body, result.bodyEncoding === 'base64' ? 'base64' : 'utf8');
+}
+
+/**
+ * `value` as JSON, `JSON.stringify`'s output but for its `body`, which is `text` as it is when
+ * given: the app's JSON text, checked to parse, written as it came (key order, numbers,
+ * spacing) and not stringified again. `lead` is written first inside the object
+ * (`"index":3,`).
+ */
+export function objectJson(value: object, text: string | undefined, lead = ''): string {
+  let inner: string;
+  if (text === undefined) {
+    const json = JSON.stringify(value);
+    if (lead === '') return json;
+    inner = json.slice(1, -1);
+  } else {
+    inner = '';
+    for (const key in value) {
+      const item = (value as Record<string, unknown>)[key];
+      const json = key === 'body' ? text : item === undefined ? undefined : JSON.stringify(item);
+      if (json === undefined) continue;
+      inner += `${inner === '' ? '' : ','}${JSON.stringify(key)}:${json}`;
+    }
+  }
+  // `lead` ends with a comma, which an empty object does not take.
+  return inner === '' ? `{${lead.slice(0, -1)}}` : `{${lead}${inner}}`;
+}
+
+/**
+ * A native entry as JSON: `null`, or the result with its body as the app's JSON text. `oneLine`:
+ * for a line of NDJSON, where the text's line breaks (whitespace between its tokens: JSON
+ * escapes them inside strings) are written as spaces, the same number of bytes.
+ */
+export function entryJson(entry: BatchEntry, lead = '', oneLine = false): string {
+  if (entry === null) return lead === '' ? 'null' : `{${lead}"entry":null}`;
+  if (entry instanceof JsonTextResult) {
+    const text = JsonTextResult.textOf(entry);
+    if (text !== undefined)
+      return textResultJson(entry, oneLine ? withoutLineBreaks(text) : text, lead);
+  }
+  const text = bodyJsonOf(entry);
+  return objectJson(entry, oneLine && text !== undefined ? withoutLineBreaks(text) : text, lead);
+}
+
+/**
+ * The JSON of an entry's body when it is known without `JSON.stringify`: the app's JSON text, or
+ * base64 quoted (its alphabet needs no escape, and a body of megabytes is not scanned for one).
+ */
+export function bodyJsonOf(entry: BatchResult): string | undefined {
+  if (entry.bodyEncoding === 'base64' && typeof entry.body === 'string') return `"${entry.body}"`;
+  return jsonTextOf(entry);
+}
+
+function withoutLineBreaks(text: string): string {
+  return text.includes('\n') || text.includes('\r') ? text.replace(/[\r\n]/g, ' ') : text;
+}
+
+/**
+ * A result whose body is the app's JSON text, written field by field in the order it has them:
+ * one `JSON.stringify` of its headers and url, no walk of the body. The method and the content
+ * coding are tokens from fixed lists, which need no escape.
+ */
+function textResultJson(entry: JsonTextResult, text: string, lead: string): string {
+  const coding =
+    entry.decodedContentEncoding === undefined
+      ? ''
+      : `,"decodedContentEncoding":"${entry.decodedContentEncoding}"`;
+  return `{${lead}"method":"${entry.method}","url":${JSON.stringify(entry.url)},"code":${entry.code},"headers":${JSON.stringify(entry.headers)},"body":${text}${coding}}`;
 }

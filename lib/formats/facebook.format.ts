@@ -4,7 +4,8 @@ import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../validation/operation.rules.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { isSuccess } from '../operation/operation.results.js';
-import type { DecodedBatch } from './batch-format.interface.js';
+import { encodeJson, type DecodedBatch, type JsonReply } from './batch-format.interface.js';
+import { jsonTextOf } from '../operation/response-body.decoder.js';
 import { canonical, headerOf } from './header.names.js';
 import { isRecord, setOwn } from '../validation/json.value.js';
 
@@ -53,24 +54,28 @@ export function decodeFacebook(
   // `omit_response_on_success: false`. The planner knows who depends on whom (`depends_on` and
   // references anywhere in the operation); without a plan, nothing is depended on.
   let dependedOn: ReadonlySet<number> = new Set();
+  const reply: JsonReply = {
+    open: '[',
+    close: ']',
+    entry: (index, entry) =>
+      JSON.stringify(
+        entry !== null &&
+          isSuccess(entry.code) &&
+          dependedOn.has(index) &&
+          // toNative copies omit_response_on_success only when it is a boolean: undefined is unsaid.
+          operations[index]?.omitResponseOnSuccess === undefined
+          ? null
+          : toFacebookEntry(entry, includeHeaders),
+      ),
+  };
   return {
     format: 'facebook',
     operations,
     planned: (dependents) => {
       dependedOn = new Set(dependents.flatMap((waiting, index) => (waiting.length ? [index] : [])));
     },
-    encode: (entries) => ({
-      kind: 'json',
-      body: entries.map((entry, index) =>
-        entry !== null &&
-        isSuccess(entry.code) &&
-        dependedOn.has(index) &&
-        // toNative copies omit_response_on_success only when it is a boolean: undefined is unsaid.
-        operations[index]?.omitResponseOnSuccess === undefined
-          ? null
-          : toFacebookEntry(entry, includeHeaders),
-      ),
-    }),
+    json: reply,
+    encode: (entries) => encodeJson(reply, entries),
   };
 }
 
@@ -152,6 +157,9 @@ function toFacebookEntry(entry: BatchEntry, includeHeaders: boolean): FacebookEn
  * escapes at 6 bytes each) is given back as its text when it is UTF-8; anything else stays base64.
  */
 function facebookBody(entry: BatchResult): string {
+  // The app's JSON text, as a direct client reads it.
+  const text = jsonTextOf(entry);
+  if (text !== undefined) return text;
   if (typeof entry.body !== 'string') return JSON.stringify(entry.body);
   if (entry.bodyEncoding !== 'base64') return entry.body;
   const type = headerOf(entry.headers, 'content-type') ?? '';

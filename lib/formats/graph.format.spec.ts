@@ -1,4 +1,5 @@
-import type { BatchResult } from '../interfaces/batch-operation.interface.js';
+import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
+import type { DecodedBatch } from './batch-format.interface.js';
 import { decodeGraph } from './graph.format.js';
 import { problemsOf } from '../../test/utils/invalid-batch.js';
 
@@ -131,7 +132,7 @@ describe('the Graph reply', () => {
   });
 
   it('answers by id in request order: canonical header names, JSON as JSON, text as base64', () => {
-    const { body } = batch.encode([
+    const body = replyOf(batch, [
       entry({ 'content-type': 'application/json', vary: ['a', 'b'] }, { ok: true }),
       entry({ 'content-type': 'text/plain' }, 'hi'),
       entry({}),
@@ -156,9 +157,16 @@ describe('the Graph reply', () => {
   });
 
   it('has no empty entry: an operation cut off by the batch timeout is a 504 with a timeout error', () => {
-    const { body } = batch.encode([null, null, null]);
+    const body = replyOf(batch, [null, null, null]);
     const [first] = (body as { responses: { id: string; status: number; body: unknown }[] })
       .responses;
     expect(first).toMatchObject({ id: 'a', status: 504, body: { error: { code: 'timeout' } } });
   });
 });
+
+/** The reply `batch` encodes for `entries`, as the client parses it. */
+function replyOf(batch: DecodedBatch, entries: BatchEntry[]): unknown {
+  const reply = batch.encode(entries);
+  if (reply.kind !== 'json') throw new Error(`not a JSON reply: ${reply.kind}`);
+  return JSON.parse(reply.text) as unknown;
+}

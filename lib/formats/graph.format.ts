@@ -2,8 +2,8 @@ import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../validation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
-import type { DecodedBatch } from './batch-format.interface.js';
-import { bodyBytes } from './entry-body.encoder.js';
+import { encodeJson, type DecodedBatch, type JsonReply } from './batch-format.interface.js';
+import { bodyBytes, bodyJsonOf, objectJson } from './entry-body.encoder.js';
 import { canonical, headerOf } from './header.names.js';
 import { isRecord } from '../validation/json.value.js';
 import { decodeBase64Body } from '../validation/body-encoding.rules.js';
@@ -57,17 +57,21 @@ export function decodeGraph(
     isRecord(item) ? toNative(item, `requests.${index}`, problems, seen, batchUrl) : item,
   );
   if (problems.length > 0) throw new InvalidBatchException(problems);
+  const reply: JsonReply = {
+    open: '{"responses":[',
+    close: ']}',
+    entry: (index, entry) => {
+      const response = toGraphResponse(ids[index] ?? '', entry, groups[index]);
+      // The app's JSON text (or the base64) when the response carries the entry's body.
+      const text = entry && response.body === entry.body ? bodyJsonOf(entry) : undefined;
+      return objectJson(response, text);
+    },
+  };
   return {
     format: 'graph',
     operations: decodeOperations(native, limit, 'requests'),
-    encode: (entries) => ({
-      kind: 'json',
-      body: {
-        responses: entries.map((entry, index) =>
-          toGraphResponse(ids[index] ?? '', entry, groups[index]),
-        ),
-      },
-    }),
+    json: reply,
+    encode: (entries) => encodeJson(reply, entries),
   };
 }
 

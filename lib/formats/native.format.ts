@@ -3,7 +3,8 @@ import type { BatchEntry, BatchOperation } from '../interfaces/batch-operation.i
 import { isRecord } from '../validation/json.value.js';
 import { decodeOperations } from '../validation/operation.rules.js';
 import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
-import type { DecodedBatch } from './batch-format.interface.js';
+import { encodeJson, type DecodedBatch, type JsonReply } from './batch-format.interface.js';
+import { entryJson } from './entry-body.encoder.js';
 import { acceptsNdjson, streamNdjson } from './ndjson.encoder.js';
 
 /**
@@ -33,6 +34,11 @@ export function decodeNativeBatch(body: unknown, limit: number): readonly BatchO
  */
 export function decodeNative(json: unknown, limit: number): DecodedBatch {
   const operations = decodeNativeBatch(json, limit);
+  const reply: JsonReply = {
+    open: '{"data":[',
+    close: ']}',
+    entry: (_, entry) => entryJson(entry),
+  };
   return {
     format: 'native',
     operations,
@@ -40,9 +46,7 @@ export function decodeNative(json: unknown, limit: number): DecodedBatch {
       acceptsNdjson(accept)
         ? { stream: streamNdjson(operations, run), contentType: NDJSON_MEDIA_TYPE }
         : undefined,
-    encode: (entries): { kind: 'json'; body: NativeBatchReply } => ({
-      kind: 'json',
-      body: { data: [...entries] },
-    }),
+    json: reply,
+    encode: (entries) => encodeJson(reply, entries),
   };
 }

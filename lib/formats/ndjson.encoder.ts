@@ -2,6 +2,7 @@ import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
 import { toEntry } from '../operation/operation.results.js';
+import { entryJson } from './entry-body.encoder.js';
 import type {
   BatchEntry,
   BatchOperation,
@@ -52,8 +53,9 @@ export function streamNdjson(
       callback(error);
     },
   });
-  const write = (line: NdjsonBatchLine): void => {
-    if (!stream.push(`${JSON.stringify(line)}\n`)) full = true;
+  // `{ "index": i, ...entry }`, the entry's body as the app's JSON text.
+  const write = (index: number, entry: BatchEntry): void => {
+    if (!stream.push(`${entryJson(entry, `"index":${index},`, true)}\n`)) full = true;
   };
   const readyToStart = (): PromiseLike<void> | undefined =>
     full ? new Promise<void>((resolve) => waiting.push(resolve)) : undefined;
@@ -65,8 +67,7 @@ export function streamNdjson(
       const operation = operations[index];
       if (!operation) return;
       finished[index] = true;
-      const entry = toEntry(operation, result);
-      write(entry ? { index, ...entry } : { index, entry: null });
+      write(index, toEntry(operation, result));
     },
     error: (error: unknown) => {
       if (subscribing) planningError = { error };
@@ -74,7 +75,7 @@ export function streamNdjson(
     },
     complete: () => {
       finished.forEach((done, index) => {
-        if (!done) write({ index, entry: null });
+        if (!done) write(index, null);
       });
       stream.push(null);
     },

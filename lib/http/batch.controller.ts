@@ -8,7 +8,7 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { BatchExecutor, planBatchRun } from '../schedule/batch.executor.js';
-import { collectEntries } from '../schedule/entries.collector.js';
+import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
 import { SkipBatch } from '../decorators/skip-batch.decorator.js';
@@ -16,7 +16,7 @@ import { nodeMessageOf } from '../platform/node-message.reader.js';
 import { releaseBatchSession } from './batch-session.release.js';
 import { destroyStalledReply } from './reply.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
-import { ReplyWriter } from './reply.writer.js';
+import { jsonPiece, ReplyWriter } from './reply.writer.js';
 
 /**
  * Makes the controller of `POST /<path>`. A class per path, because Nest reads a controller's
@@ -84,18 +84,25 @@ export function createBatchController(path: string): Type<unknown> {
         return;
       }
       const cookies = new ReplyCookies();
-      const entries = collectEntries(
-        operations,
-        withoutEntryCookies(this.executor.run(operations, context), (result) =>
-          cookies.take(result),
-        ),
+      const outcomes = withoutEntryCookies(this.executor.run(operations, context), (result) =>
+        cookies.take(result),
       );
+      // The reply's Set-Cookie is known once every operation has finished, so its headers go
+      // last; a JSON format's entries are serialised as they finish, the results let go.
+      const { json } = batch;
+      const reply: Promise<() => void> = json
+        ? collectEncoded(operations, outcomes, (index, entry) =>
+            jsonPiece(json.entry(index, entry)),
+          ).then((pieces) => () => writer.writeJson(json.open, pieces, json.close))
+        : collectEntries(operations, outcomes).then(
+            (entries) => () => writer.write(batch.encode(entries)),
+          );
       this.watchReply(outgoing);
-      entries.then(
-        (done) => {
+      reply.then(
+        (write) => {
           try {
             for (const value of cookies.all) writer.appendHeader('set-cookie', value);
-            writer.write(batch.encode(done));
+            write();
           } catch (error) {
             writer.fail(error);
           }

@@ -10,7 +10,7 @@ import {
   type StartWork,
 } from '../dispatch/operation.task.js';
 import { ResponseAbortedError } from '../dispatch/response.aborted.js';
-import { decodeResponseBody } from './response-body.decoder.js';
+import { decodeResponseBody, JsonTextResult } from './response-body.decoder.js';
 import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
@@ -226,11 +226,25 @@ export class OperationRunner {
     // The more of the two: the bytes held until the reply is written, and the bytes it writes.
     const written = headerBytes + writtenBytesOf(entryBody, reply.left - headerBytes, body.length);
     if (!reply.charge(Math.max(sent, written))) return tooLarge();
+    const headersOut = entryHeaders(headers, batch.entryHeaders, entryBody.body !== undefined);
+    if (entryBody.json !== undefined) {
+      // Fields in the order a plain result has them.
+      const result = new JsonTextResult(
+        operation.method,
+        url,
+        statusCode,
+        headersOut,
+        entryBody.body,
+        entryBody.json,
+      );
+      if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
+      return result;
+    }
     const result: BatchResult = {
       method: operation.method,
       url,
       code: statusCode,
-      headers: entryHeaders(headers, batch.entryHeaders, entryBody.body !== undefined),
+      headers: headersOut,
     };
     if (entryBody.body !== undefined) result.body = entryBody.body;
     if (entryBody.bodyEncoding) result.bodyEncoding = entryBody.bodyEncoding;

@@ -1,19 +1,68 @@
 import { isUtf8 } from 'node:buffer';
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { jsonStringBytes, jsonTextBytes } from '../validation/json-string.size.js';
+import type {
+  BatchMethod,
+  BatchResult,
+  DecodedContentEncoding,
+} from '../interfaces/batch-operation.interface.js';
 
 /** A response body as a batch entry carries it. */
 export interface DecodedBody {
   readonly body?: unknown;
   readonly bodyEncoding?: 'base64';
-  /** Bytes `body` takes written as a JSON string, quotes included, when it is a string. */
+  /**
+   * Bytes the entry writes for `body`: a string's as a JSON string, quotes included; parsed
+   * JSON's as the app's text (`json`).
+   */
   readonly written?: number;
+  /** The JSON text the app wrote, checked to parse to `body`: written as it came. */
+  readonly json?: string;
 }
 
 /**
- * Turns captured bytes into an entry's body: JSON parsed, text as text, anything else base64, so
- * nothing is lost. A body that claims JSON but does not parse is given as text; a body still
- * content-encoded is always base64.
+ * A result whose body the app sent as JSON text: the text is kept beside the parsed body, so the
+ * reply writes the app's bytes (key order, numbers, spacing) instead of stringifying the value
+ * again. Kept in a private field: the result's shape is the plain `BatchResult`'s for code that
+ * reads, spreads, serialises or compares it, and a copy simply drops the text.
+ */
+export class JsonTextResult implements BatchResult {
+  body: unknown;
+  decodedContentEncoding?: DecodedContentEncoding;
+  readonly #text: string;
+  readonly #of: unknown;
+
+  constructor(
+    public method: BatchMethod,
+    public url: string,
+    public code: number,
+    public headers: Record<string, string | string[]>,
+    body: unknown,
+    text: string,
+  ) {
+    this.body = body;
+    this.#text = text;
+    this.#of = body;
+  }
+
+  /**
+   * The app's JSON text of `result.body`, when it came as JSON text and the body is still the
+   * value parsed from it (a body replaced since then is written as the new value).
+   */
+  static textOf(result: object): string | undefined {
+    return #text in result && result.#of === result.body ? result.#text : undefined;
+  }
+}
+
+/** The app's JSON text of a result's body: see {@link JsonTextResult}. */
+export function jsonTextOf(result: object): string | undefined {
+  return JsonTextResult.textOf(result);
+}
+
+/**
+ * Turns captured bytes into an entry's body: JSON parsed (and its text kept, which the reply
+ * writes as it came), text as text, anything else base64, so nothing is lost. A body that claims
+ * JSON but does not parse is given as text; a body still content-encoded is always base64.
  *
  * Text is given as text only when it is UTF-8 and JSON writes it in at most twice the bytes
  * base64 would: else base64. Escaped, a NUL byte takes 6 bytes (`\u0000`) and an invalid UTF-8 byte 3
@@ -42,7 +91,11 @@ export function decodeResponseBody(
   if (json && (text !== undefined || mayBeJson(bytes))) {
     const source = text ?? bytes.toString('utf8');
     try {
-      return { body: JSON.parse(source) as unknown };
+      // Parsed once: to know the text is JSON (else it is written as text), and for references.
+      const body = JSON.parse(source) as unknown;
+      // Written as the app's text, the bytes it sent (UTF-8, checked above).
+      if (bytes.length > maxWritten) return undefined;
+      return { body, json: source, written: bytes.length };
     } catch {
       return textOrBase64(bytes, source, maxWritten);
     }

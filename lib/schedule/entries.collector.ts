@@ -19,11 +19,25 @@ export function collectEntries(
   outcomes: Observable<BatchOutcome>,
   observe?: (outcome: BatchOutcome) => void,
 ): Promise<BatchEntry[]> {
-  const entries = operations.map((): BatchEntry => null);
+  return collectEncoded(operations, outcomes, (_, entry) => entry, observe);
+}
+
+/**
+ * {@link collectEntries}, each entry made into what `encode` gives for it as soon as its
+ * operation finishes (`encode(index, null)` for one unfinished at the end): the result is let
+ * go at once instead of being held until the reply is built.
+ */
+export function collectEncoded<T>(
+  operations: readonly BatchOperation[],
+  outcomes: Observable<BatchOutcome>,
+  encode: (index: number, entry: BatchEntry) => T,
+  observe?: (outcome: BatchOutcome) => void,
+): Promise<T[]> {
+  const entries: (T | undefined)[] = operations.map(() => undefined);
   let refused: { error: unknown } | undefined;
   let subscribing = true;
   let failed = false;
-  const collected = new Promise<BatchEntry[]>((resolve, reject) => {
+  const collected = new Promise<T[]>((resolve, reject) => {
     const fail = (error: unknown): void => {
       failed = true;
       if (subscribing) refused = { error };
@@ -41,7 +55,7 @@ export function collectEntries(
           observe?.(outcome);
           const { index, result } = outcome;
           const operation = operations[index];
-          if (operation) entries[index] = toEntry(operation, result);
+          if (operation) entries[index] = encode(index, toEntry(operation, result));
         } catch (error) {
           // Thrown out of `next`, it would be RxJS's unhandled error (rethrown on a timer, an
           // uncaught exception): the batch fails instead, and stops.
@@ -50,7 +64,15 @@ export function collectEntries(
         }
       },
       error: fail,
-      complete: () => resolve(entries),
+      complete: () => {
+        try {
+          resolve(
+            entries.map((entry, index) => (entry === undefined ? encode(index, null) : entry)),
+          );
+        } catch (error) {
+          fail(error);
+        }
+      },
     });
     if (failed) subscription.unsubscribe();
   });
