@@ -159,7 +159,7 @@ describe.each(routerVariants)('$name', ({ platform, reaches }) => {
         if (!refused) leaked.push(`${url} -> ${entry?.code} (${sideEffects(t)} side effects)`);
       }
       expect(leaked).toEqual([]);
-      // Proof that the variant normalises: the issue's spellings, where its router reads them so.
+      // Proof that the variant normalises: the hostile spellings, where its router reads them so.
       expect(reached).toEqual(
         expect.arrayContaining(['/api/admin/1', '/api/users/me', ...reaches]),
       );
