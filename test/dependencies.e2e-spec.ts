@@ -2,6 +2,7 @@ import { request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTestApp, entries, postBatch, type TestApp, withTestApp } from './utils/test-app.js';
 import { forEachPlatform } from './utils/platforms.js';
+import { GateModule, Gates } from './fixtures/gate.controller.js';
 import { BatchEnds, BatchEndsModule, until } from './utils/wait-for.js';
 
 forEachPlatform(() => {
@@ -177,28 +178,30 @@ forEachPlatform(() => {
   describe('timeouts', () => {
     it('send a partial batch at the batch timeout: finished entries filled, the rest null, unstarted never start', async () => {
       await withTestApp(
-        { batch: { timeout: 300, concurrency: 2 }, imports: [BatchEndsModule] },
+        { batch: { timeout: 300, concurrency: 2 }, imports: [BatchEndsModule, GateModule] },
         async (t) => {
           const ends = t.app.get(BatchEnds);
-          const started = Date.now();
+          const gates = t.app.get(Gates);
+          // `long` waits at a gate the test opens only once the reply is in: without the
+          // timeout, this reply would never come.
           const response = await postBatch(t, [
             { method: 'GET', url: '/slow/20?tag=quick' },
             { method: 'GET', url: '/hang' },
-            { method: 'GET', url: '/slow/2000?tag=long' },
+            { method: 'GET', url: '/gate/long' },
             { method: 'GET', url: '/echo' },
           ]).expect(200);
-          const elapsed = Date.now() - started;
           const [quick, hang, long, queued] = entries(response);
           expect(quick?.code).toBe(200);
           expect([hang, long, queued]).toEqual([null, null, null]);
-          // A bound, not a speed check: without the timeout this reply would never come.
-          expect(elapsed).toBeGreaterThanOrEqual(290);
-          expect(elapsed).toBeLessThan(1900);
+          // The reply came while `long` was held, started in the slot `quick` freed.
+          expect(gates.arrived).toEqual(['long']);
+          expect(gates.passed).toEqual([]);
           // The batch ended with three operations unanswered, the queued `/echo` among them.
           expect(await ends.next()).toMatchObject({ end: 'timed-out', finished: 1, unfinished: 3 });
-          // Once the abandoned `/slow/2000` has returned, its slot is free: the queue would have
+          // Once the abandoned `long` has returned, its slot is free: the queue would have
           // moved on to `/echo` then. A request of its own after that, the only `/echo` there is.
-          await until(() => t.recorder.inFlight === 0, 'the abandoned operation returned');
+          gates.releaseOldest();
+          await until(() => gates.passed.length === 1, 'the abandoned operation returned');
           await t.http.get('/echo').expect(200);
           expect(t.recorder.count('echo')).toBe(1);
         },
