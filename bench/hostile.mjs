@@ -256,6 +256,19 @@ function scenarios() {
         ),
       ],
     ],
+    [
+      'a reference whose JSONPath is 960 kB of slices (refused: maxReferencePathLength)',
+      [
+        batch([
+          { method: 'GET', url: '/items?n=10', name: 'a' },
+          {
+            method: 'POST',
+            url: '/echo',
+            body: { x: `{result=a:$[${Array(320_000).fill('::').join(',')}]}` },
+          },
+        ]),
+      ],
+    ],
   ];
 }
 
