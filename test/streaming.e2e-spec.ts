@@ -3,6 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useTestApp, withTestApp, type TestApp } from './utils/test-app.js';
 import { BatchEnds, BatchEndsModule } from './utils/wait-for.js';
+import { GateModule, Gates } from './fixtures/gate.controller.js';
 import { forEachPlatform } from './utils/platforms.js';
 
 /** Resolves once `done()` holds, or after `ms`: the assertion that follows says which. */
@@ -42,15 +43,14 @@ forEachPlatform(() => {
     });
   }
 
-  /** Reads every line, noting when each arrived. */
-  async function readLines(response: IncomingMessage): Promise<{ line: Line; at: number }[]> {
-    const lines: { line: Line; at: number }[] = [];
+  /** Reads every line into `lines`, each as it arrives; resolves with all of them at the end. */
+  async function readLines(response: IncomingMessage, lines: Line[] = []): Promise<Line[]> {
     let buffered = '';
     for await (const chunk of response) {
       buffered += String(chunk);
       let newline;
       while ((newline = buffered.indexOf('\n')) >= 0) {
-        lines.push({ line: JSON.parse(buffered.slice(0, newline)) as Line, at: Date.now() });
+        lines.push(JSON.parse(buffered.slice(0, newline)) as Line);
         buffered = buffered.slice(newline + 1);
       }
     }
@@ -62,28 +62,33 @@ forEachPlatform(() => {
     const t = useTestApp({ batch: { timeout: 1_000 } });
 
     it('writes each line when its operation finishes, a fast one before a slow one', async () => {
-      const started = Date.now();
-      const { response } = await openStream(t, [
-        { method: 'GET', url: '/slow/300' },
-        { method: 'GET', url: '/echo' },
-        { method: 'GET', url: '/teapot' },
-      ]);
-      expect(response.statusCode).toBe(200);
-      expect(response.headers['content-type']).toBe('application/x-ndjson');
-      const lines = await readLines(response);
-      // The two fast operations run in parallel, in no defined order; the slow one ends last.
-      expect(
-        lines
-          .map(({ line }) => line.index)
-          .slice(0, 2)
-          .sort(),
-      ).toEqual([1, 2]);
-      expect(lines.map(({ line }) => line.index)[2]).toBe(0);
-      const code = new Map(lines.map(({ line }) => [line.index, line.code]));
-      expect([code.get(0), code.get(1), code.get(2)]).toEqual([200, 200, 418]);
-      const [first, , slow] = lines;
-      expect(first!.at - started).toBeLessThan(slow!.at - started);
-      expect(slow!.line.body).toMatchObject({ tag: 'slow' });
+      // Its own app: the slow operation waits at a gate for as long as the test takes to read.
+      await withTestApp({ imports: [GateModule] }, async (app) => {
+        const gates = app.app.get(Gates);
+        const seen: Line[] = [];
+        // The reply's head may come with its first line: not awaited before the lines are.
+        const streamed = openStream(app, [
+          { method: 'GET', url: '/gate/slow' },
+          { method: 'GET', url: '/echo' },
+          { method: 'GET', url: '/teapot' },
+        ]).then(async ({ response }) => ({ response, lines: await readLines(response, seen) }));
+        // Awaited below; should an assertion fail first, the app's close resets it unheard.
+        streamed.catch(() => undefined);
+        // The two fast lines reach the client while the slow operation is still held, in no
+        // defined order between them.
+        await until(() => seen.length === 2);
+        expect(seen.map(({ index }) => index).sort()).toEqual([1, 2]);
+        expect(gates.arrived).toEqual(['slow']);
+        expect(gates.passed).toEqual([]);
+        gates.releaseOldest();
+        const { response, lines } = await streamed;
+        expect(response.statusCode).toBe(200);
+        expect(response.headers['content-type']).toBe('application/x-ndjson');
+        expect(lines.map(({ index }) => index)[2]).toBe(0);
+        const code = new Map(lines.map(({ index, code }) => [index, code]));
+        expect([code.get(0), code.get(1), code.get(2)]).toEqual([200, 200, 418]);
+        expect(lines[2]?.body).toEqual({ tag: 'slow' });
+      });
     });
 
     it('ends at the timeout with a null line for each unfinished operation', async () => {
@@ -91,7 +96,7 @@ forEachPlatform(() => {
         { method: 'GET', url: '/hang' },
         { method: 'GET', url: '/echo' },
       ]);
-      const lines = (await readLines(response)).map(({ line }) => line);
+      const lines = await readLines(response);
       expect(lines).toEqual([
         expect.objectContaining({ index: 1, code: 200 }),
         { index: 0, entry: null },
@@ -102,9 +107,7 @@ forEachPlatform(() => {
       const { response } = await openStream(t, [
         { method: 'GET', url: '/echo', omitResponseOnSuccess: true },
       ]);
-      expect((await readLines(response)).map(({ line }) => line)).toEqual([
-        { index: 0, entry: null },
-      ]);
+      expect(await readLines(response)).toEqual([{ index: 0, entry: null }]);
     });
 
     it('still refuses a batch that cannot be planned with 400 and a JSON body', async () => {
