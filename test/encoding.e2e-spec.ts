@@ -56,14 +56,15 @@ forEachPlatform(() => {
   });
 
   it('answers 502 for a body that passes maxResponseBytes once decoded, naming the cap', async () => {
-    const started = Date.now();
+    // 'too-large' comes only from zlib's maxOutputLength, which stops the decoding at the cap
+    // (content-encoding.decoder.spec.ts); what a bomb costs the event loop is the bench's
+    // (npm run bench:hostile, scenarios 10 and 11).
     const reply = await postBatch(t, [
       { method: 'GET', url: '/encoded/bomb', headers: { 'accept-encoding': 'gzip' } },
     ]).expect(200);
     const [entry] = entries(reply);
     expect(entry?.code).toBe(502);
     expect(JSON.stringify(entry?.body)).toMatch(/maxResponseBytes/);
-    expect(Date.now() - started).toBeLessThan(1000);
   });
 
   it.each([
