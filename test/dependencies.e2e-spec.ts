@@ -82,8 +82,10 @@ forEachPlatform(() => {
           { method: 'GET', url: '/gate/after', dependsOn: ['first'] },
           { method: 'GET', url: '/gate/free' },
         ]).then((response) => response);
+        // Awaited below; should an assertion fail first, the app's close resets it unheard.
+        batch.catch(() => undefined);
         // `free` runs while `first` is held; `after` waits for `first` to end.
-        await until(() => gates.arrived.length === 2, 'first and free at the gate');
+        await until(() => gates.arrived.length >= 2, 'first and free at the gate');
         expect([...gates.arrived].sort()).toEqual(['first', 'free']);
         gates.releaseOldest();
         gates.releaseOldest();
