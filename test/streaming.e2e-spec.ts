@@ -156,9 +156,10 @@ forEachPlatform(() => {
 
     it('stops the operations not yet started when the client disconnects', async () => {
       await withTestApp(
-        { batch: { concurrency: 2, limit: 100 }, imports: [BatchEndsModule] },
+        { batch: { concurrency: 2, limit: 100 }, imports: [BatchEndsModule, GateModule] },
         async (t) => {
           const ends = t.app.get(BatchEnds);
+          const gates = t.app.get(Gates);
           const { port } = t.app.getHttpServer().address() as AddressInfo;
           const req = httpRequest({
             host: '127.0.0.1',
@@ -171,22 +172,23 @@ forEachPlatform(() => {
           req.end(
             JSON.stringify({
               data: [
-                { method: 'GET', url: '/slow/1000' },
-                { method: 'GET', url: '/slow/1000' },
+                { method: 'GET', url: '/gate/a' },
+                { method: 'GET', url: '/gate/b' },
                 ...Array.from({ length: 5 }, () => ({ method: 'GET', url: '/echo' })),
               ],
             }),
           );
-          // Polled, not slept: on a loaded machine the two may take a while to start.
-          await until(() => t.recorder.count('slow') === 2);
-          expect(t.recorder.count('slow')).toBe(2);
+          // Both held at their gate until the test opens it: the client leaves while they run.
+          await gates.arrivals(2);
           req.destroy();
           // The batch ended there, none of its seven answered: the five `/echo` were queued.
           expect(await ends.next()).toMatchObject({ end: 'aborted', finished: 0, unfinished: 7 });
-          // Once both abandoned `/slow/1000` returned, their slots are free: a queue that had
+          // Once both abandoned operations returned, their slots are free: a queue that had
           // not stopped would start `/echo` then. A request of its own after that, the only one.
-          await until(() => t.recorder.inFlight === 0);
-          expect(t.recorder.inFlight).toBe(0);
+          gates.releaseOldest();
+          gates.releaseOldest();
+          await until(() => gates.passed.length === 2);
+          expect(gates.passed).toHaveLength(2);
           await t.http.get('/echo').expect(200);
           expect(t.recorder.count('echo')).toBe(1);
         },
