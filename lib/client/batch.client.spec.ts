@@ -92,6 +92,33 @@ describe('BatchClient', () => {
     });
   });
 
+  describe('pipelined calls', () => {
+    it('are sent as the explicit batch of the same work is: the references carry the order', async () => {
+      const { fetch, batches } = server(ok);
+      const client = new BatchClient({ endpoint: 'http://api.test/batch', fetch });
+      const first = client.fetch('/item');
+      const id = first.ref('$.id');
+      await Promise.all([
+        first,
+        client.fetch(`/item?after=${id}`),
+        client.fetch(`/item?after=${id}`),
+      ]);
+      await client.batch([
+        { url: '/item', name: 'first' },
+        { url: '/item?after={result=first:$.id}' },
+        { url: '/item?after={result=first:$.id}' },
+      ]);
+      const [pipelined, explicit] = batches;
+      const name = pipelined?.[0]?.name ?? '';
+      expect(JSON.stringify(pipelined).replaceAll(name, 'first')).toBe(JSON.stringify(explicit));
+      expect(explicit).toEqual([
+        { method: 'GET', url: '/item', name: 'first' },
+        { method: 'GET', url: '/item?after={result=first:$.id}' },
+        { method: 'GET', url: '/item?after={result=first:$.id}' },
+      ]);
+    });
+  });
+
   describe('HTTP cache', () => {
     const tagged = (operation: BatchOperation, index: number): BatchResult =>
       operation.method !== 'GET'

@@ -425,10 +425,7 @@ export class BatchClient {
           this.later(call).catch((error: unknown) => settle(call, () => call.reject(error)));
           continue;
         }
-        if (call.refs.size > 0) {
-          const dependsOn = new Set([...(call.operation.dependsOn ?? []), ...call.refs.keys()]);
-          call.operation = { ...call.operation, dependsOn: [...dependsOn] };
-        }
+        // Its references are its dependencies, as the server reads them: no dependsOn.
         const { name } = call.target;
         if (name !== undefined) {
           call.operation = { ...call.operation, name };
@@ -534,11 +531,9 @@ export class BatchClient {
     const path = /^\/(?!\/)/.test(request.url) ? request.url : targetOf(url);
     const method = (request.method ?? 'GET').toUpperCase();
     if (!METHODS.has(method)) throw new TypeError(`BatchClient: ${method} cannot be batched`);
-    const operation: BatchOperation = {
-      method: method as BatchOperation['method'],
-      url: path,
-      headers: headersOf(new Headers(request.headers)),
-    };
+    const operation: BatchOperation = { method: method as BatchOperation['method'], url: path };
+    const headers = headersOf(new Headers(request.headers));
+    if (hasAny(headers)) operation.headers = headers;
     if (request.body !== undefined) operation.body = request.body;
     if (request.name !== undefined) operation.name = request.name;
     if (request.dependsOn !== undefined) operation.dependsOn = request.dependsOn;
@@ -651,8 +646,8 @@ function quickCall(
   const operation: BatchOperation = {
     method: method as BatchOperation['method'],
     url: targetOf(url),
-    headers: operationHeaders,
   };
+  if (hasAny(operationHeaders)) operation.headers = operationHeaders;
   if (typeof body === 'string') operation.body = bodyOf(body, headers.get('content-type') ?? '');
   return { operation, url: url.href, credentials, mode, cache, signal };
 }
@@ -691,8 +686,8 @@ async function toOperation(request: Request, url: URL): Promise<BatchOperation |
   const operation: BatchOperation = {
     method: request.method as BatchOperation['method'],
     url: targetOf(url),
-    headers,
   };
+  if (hasAny(headers)) operation.headers = headers;
   if (request.body === null) return operation;
   const type = request.headers.get('content-type') ?? '';
   if (JSON_MEDIA_TYPE.test(type)) {
@@ -734,6 +729,12 @@ function targetOf(url: URL): string {
       return escaped;
     }
   });
+}
+
+/** Whether an operation has headers to send: none is no `headers` member, as a batch writes it. */
+function hasAny(headers: Record<string, string>): boolean {
+  for (const _name in headers) return true;
+  return false;
 }
 
 /** Headers as the server takes them, without those only the batch request may carry. */
