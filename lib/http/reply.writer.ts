@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { EncodedBatch } from '../formats/batch-format.interface.js';
 import type { SplicedJson } from '../formats/entry-body.encoder.js';
+import type { HttpPlatform } from '../platform/http.platform.js';
 
 /**
  * Writes the batch reply itself, through the app's HTTP adapter, exactly as its format encodes
@@ -25,6 +26,7 @@ export class ReplyWriter {
     /** What the handler got from `@Res()`: Express's response or Fastify's reply. */
     private readonly response: object,
     private readonly raw: ServerResponse,
+    private readonly platform: HttpPlatform,
   ) {}
 
   /** Sets a header of the reply, before it is written. */
@@ -64,6 +66,14 @@ export class ReplyWriter {
     const chunks = chunksOf(open, pieces, close);
     let length = 0;
     for (const chunk of chunks) length += chunk.length;
+    const [whole] = chunks;
+    if (
+      chunks.length === 1 &&
+      whole &&
+      this.platform.sendWhole(this.response, whole, JSON_REPLY_TYPE)
+    ) {
+      return;
+    }
     const options = { type: JSON_REPLY_TYPE, length };
     this.adapter.reply(
       this.response,
