@@ -15,7 +15,7 @@
 import { Buffer } from 'node:buffer';
 import { spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
 import { brotliCompressSync, constants as zlibConstants, gzipSync } from 'node:zlib';
 import process from 'node:process';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -48,6 +48,11 @@ async function serve(port, platform) {
   );
   const loop = monitorEventLoopDelay({ resolution: 1 });
   loop.enable();
+  // The longest garbage-collection pause: a block the event loop shows may be the collector's.
+  let gcMaxMs = 0;
+  new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxMs = Math.max(gcMaxMs, entry.duration);
+  }).observe({ entryTypes: ['gc'] });
 
   // Decorators applied as functions: plain JavaScript, no build step of its own.
   const route = (decorator, target, name) =>
@@ -71,11 +76,13 @@ async function serve(port, platform) {
       return {
         eventLoopDelayMaxMs: loop.max / 1e6,
         eventLoopDelayP99Ms: loop.percentile(99) / 1e6,
+        gcMaxMs,
         rss: process.memoryUsage().rss,
       };
     }
     reset() {
       loop.reset();
+      gcMaxMs = 0;
     }
     // Decoded bodies: NUL bytes typed as JSON, gzipped (4 KiB a 4 MiB), and a brotli bomb.
     gz(mb, response) {
@@ -306,6 +313,8 @@ async function start(port, platform) {
     process.execPath,
     [
       '--min-semi-space-size=16',
+      // e.g. HOSTILE_APP_FLAGS='--cpu-prof --cpu-prof-dir=prof/h' profiles the app under attack.
+      ...(process.env.HOSTILE_APP_FLAGS?.split(' ').filter(Boolean) ?? []),
       new URL(import.meta.url).pathname,
       'serve',
       String(port),
@@ -374,6 +383,7 @@ async function attack() {
         entryCodes,
         worstBlockMs: +after.eventLoopDelayMaxMs.toFixed(1),
         p99BlockMs: +after.eventLoopDelayP99Ms.toFixed(1),
+        worstGcPauseMs: +after.gcMaxMs.toFixed(1),
         slowestBatchMs: Math.round(slowest),
         directClientMaxMs: Math.round(direct),
         rssGrowthMiB: +((after.rss - before.rss) / 1024 / 1024).toFixed(1),

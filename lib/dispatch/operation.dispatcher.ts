@@ -25,6 +25,11 @@ export interface DispatchResponse {
   readonly statusCode: number;
   /** Names lower case; `set-cookie` as an array; no hop-by-hop headers. Owned by the caller. */
   readonly headers: Record<string, string | string[]>;
+  /**
+   * What `headers` take as sent (`name: value\r\n` each), when the capture counted them as it
+   * normalised them: the reply's budget then need not walk them again.
+   */
+  readonly headerBytes?: number;
   readonly body: Buffer;
   /**
    * The same body as the string the app wrote, when it wrote one UTF-8 string: an entry reads

@@ -80,6 +80,22 @@ describe('captureResponse', () => {
     expect(capture.result().headers['x-both']).toBe(response.getHeader('x-both'));
   });
 
+  it('counts the headers it keeps as they go over the wire, a name replaced counted once', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 1024);
+    response.setHeader('x-both', 'set');
+    response.setHeader('set-cookie', ['a=1', 'b=2']);
+    response.setHeader('connection', 'keep-alive');
+    response.writeHead(200, { 'x-both': 'head', 'x-head': 'only' });
+    response.end();
+    const { headers, headerBytes } = capture.result();
+    const wire = Object.entries(headers)
+      .flatMap(([name, value]) => (Array.isArray(value) ? value : [value]).map((v) => [name, v]))
+      .reduce((bytes, [name, value]) => bytes + `${name}: ${value}\r\n`.length, 0);
+    expect(headerBytes).toBe(wire);
+    expect(headerBytes).toBeGreaterThan(0);
+  });
+
   it('joins repeated values, and drops hop-by-hop headers', () => {
     const response = responseTo();
     const capture = captureResponse(response, 1024);

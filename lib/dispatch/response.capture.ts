@@ -55,8 +55,11 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
   response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     // Node keeps headers passed here only if some were set before, so read them now.
     const headers = args.find((arg) => typeof arg === 'object' && arg !== null);
-    if (headers)
-      headHeaders = normaliseHeaders(headers as OutgoingHttpHeaders | OutgoingHttpHeader[]);
+    if (headers) {
+      const counted = new CountedHeaders();
+      normaliseHeaders(headers as OutgoingHttpHeaders | OutgoingHttpHeader[], counted);
+      headHeaders = counted.headers;
+    }
     return Reflect.apply(writeHead, this, args) as ServerResponse;
   };
   response.write = function (this: ServerResponse, ...args: unknown[]) {
@@ -74,13 +77,15 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
     },
     result: () => {
       const statusCode = response.statusCode;
-      const headers = normaliseHeaders(response.getHeaders(), headHeaders);
+      const counted = new CountedHeaders(headHeaders);
+      normaliseHeaders(response.getHeaders(), counted);
+      const { headers, bytes: headerBytes } = counted;
       if (isBodiless(response))
-        return { statusCode, headers, body: Buffer.alloc(0), truncated: false };
+        return { statusCode, headers, headerBytes, body: Buffer.alloc(0), truncated: false };
       // One chunk is the body as it is: no copy.
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
       const whole = !truncated && text !== undefined && chunks.length === 1;
-      return { statusCode, headers, body, truncated, ...(whole ? { text } : {}) };
+      return { statusCode, headers, headerBytes, body, truncated, ...(whole ? { text } : {}) };
     },
   };
 }
@@ -101,19 +106,47 @@ function isUtf8(encoding: string): boolean {
 }
 
 /**
+ * A header map and the bytes its headers take as sent (`name: value\r\n` each), counted as
+ * they are put: the map, built by adding names, may be in dictionary mode, where a later walk
+ * over it is slow.
+ */
+class CountedHeaders {
+  readonly headers: Record<string, string | string[]>;
+  bytes = 0;
+
+  constructor(base?: Readonly<Record<string, string | string[]>>) {
+    this.headers = { ...base };
+    if (base) for (const name of Object.keys(base)) this.bytes += sizeOf(name, base[name]);
+  }
+
+  put(name: string, value: string | string[]): void {
+    const before = this.headers[name];
+    if (before !== undefined) this.bytes -= sizeOf(name, before);
+    this.headers[name] = value;
+    this.bytes += sizeOf(name, value);
+  }
+}
+
+function sizeOf(name: string, value: string | string[] | undefined): number {
+  if (typeof value === 'string') return name.length + value.length + 4;
+  let bytes = 0;
+  for (const one of value ?? []) bytes += name.length + one.length + 4;
+  return bytes;
+}
+
+/**
  * Lower-case names, string values, `set-cookie` always an array, hop-by-hop headers dropped;
- * written over a copy of `base`. Called once per operation, hence the plain loops.
+ * put into `out` (over what it holds). Called once per operation, hence the plain loops.
  */
 function normaliseHeaders(
   headers: OutgoingHttpHeaders | readonly OutgoingHttpHeader[],
-  base: Readonly<Record<string, string | string[]>> = {},
-): Record<string, string | string[]> {
-  const out: Record<string, string | string[]> = { ...base };
+  out: CountedHeaders,
+): void {
   const put = (rawName: string, value: OutgoingHttpHeader | undefined): void => {
     const name = rawName.toLowerCase();
     if (value === undefined || HOP_BY_HOP.has(name)) return;
-    if (name === 'set-cookie') out[name] = (Array.isArray(value) ? value : [value]).map(String);
-    else out[name] = Array.isArray(value) ? value.map(String).join(', ') : String(value);
+    if (name === 'set-cookie') out.put(name, (Array.isArray(value) ? value : [value]).map(String));
+    else out.put(name, Array.isArray(value) ? value.map(String).join(', ') : String(value));
   };
   if (!Array.isArray(headers)) {
     const record = headers as OutgoingHttpHeaders;
@@ -127,5 +160,4 @@ function normaliseHeaders(
     const flat = headers as readonly OutgoingHttpHeader[];
     for (let i = 0; i + 1 < flat.length; i += 2) put(String(flat[i]), flat[i + 1]);
   }
-  return out;
 }

@@ -6,6 +6,7 @@ import type {
   BatchOperation,
   BatchOutcome,
 } from '../interfaces/batch-operation.interface.js';
+import type { SplicedJson } from './entry-body.encoder.js';
 
 /** Runs the batch for a streamed reply: `readyToStart` holds operations back while it is behind. */
 export type StreamedRun = (
@@ -32,14 +33,14 @@ export interface JsonReply {
   readonly open: string;
   readonly close: string;
   /** The JSON of entry `index` (`null` for one unfinished at the end). */
-  entry(index: number, entry: BatchEntry): string;
+  entry(index: number, entry: BatchEntry): string | SplicedJson;
 }
 
 /** The whole reply, from all its entries at once. */
 export function encodeJson(reply: JsonReply, entries: readonly BatchEntry[]): EncodedBatch {
   return {
     kind: 'json',
-    text: `${reply.open}${entries.map((entry, index) => reply.entry(index, entry)).join(',')}${reply.close}`,
+    text: `${reply.open}${entries.map((entry, index) => String(reply.entry(index, entry))).join(',')}${reply.close}`,
   };
 }
 

@@ -55,6 +55,47 @@ export function entryJson(entry: BatchEntry, lead = '', oneLine = false): string
 }
 
 /**
+ * JSON text in three parts, `before`, `ascii` and `after`, to be read as their concatenation:
+ * an entry around a large base64 body, kept apart so that the body is never copied into one
+ * more string of megabytes (concatenated, V8 would copy all of it again to flatten it before
+ * it could be written out), but written into the reply's bytes as it is.
+ */
+export class SplicedJson {
+  constructor(
+    readonly before: string,
+    /** ASCII only: written one byte a character. */
+    readonly ascii: string,
+    readonly after: string,
+  ) {}
+
+  toString(): string {
+    return `${this.before}${this.ascii}${this.after}`;
+  }
+}
+
+/** Characters of base64 from which an entry keeps its body apart (see {@link SplicedJson}). */
+const SPLICED_BODY = 64 * 1024;
+
+/**
+ * A native entry as {@link entryJson} writes it, with a large base64 body kept apart: the
+ * entry is written with a NUL character in the body's place, which `JSON.stringify` never
+ * writes unescaped, and cut there.
+ */
+export function entryJsonSpliced(entry: BatchEntry): string | SplicedJson {
+  if (
+    entry === null ||
+    entry.bodyEncoding !== 'base64' ||
+    typeof entry.body !== 'string' ||
+    entry.body.length < SPLICED_BODY
+  ) {
+    return entryJson(entry);
+  }
+  const json = objectJson(entry, '"\0"');
+  const at = json.indexOf('\0');
+  return new SplicedJson(json.slice(0, at), entry.body, json.slice(at + 1));
+}
+
+/**
  * The JSON of an entry's body when it is known without `JSON.stringify`: the app's JSON text, or
  * base64 quoted (its alphabet needs no escape, and a body of megabytes is not scanned for one).
  */

@@ -4,7 +4,7 @@ import { isRecord } from '../validation/json.value.js';
 import { decodeOperations } from '../validation/operation.rules.js';
 import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import { encodeJson, type DecodedBatch, type JsonReply } from './batch-format.interface.js';
-import { entryJson } from './entry-body.encoder.js';
+import { entryJsonSpliced } from './entry-body.encoder.js';
 import { acceptsNdjson, streamNdjson } from './ndjson.encoder.js';
 
 /**
@@ -37,7 +37,7 @@ export function decodeNative(json: unknown, limit: number): DecodedBatch {
   const reply: JsonReply = {
     open: '{"data":[',
     close: ']}',
-    entry: (_, entry) => entryJson(entry),
+    entry: (_, entry) => entryJsonSpliced(entry),
   };
   return {
     format: 'native',

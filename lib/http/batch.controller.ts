@@ -13,6 +13,7 @@ import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
 import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 import { nodeMessageOf } from '../platform/node-message.reader.js';
+import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { releaseBatchSession } from './batch-session.release.js';
 import { destroyStalledReply } from './reply.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
@@ -30,6 +31,7 @@ export function createBatchController(path: string): Type<unknown> {
       @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
       @Inject(BatchExecutor) private readonly executor: BatchExecutor,
       @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
+      @Inject(HttpPlatformHost) private readonly platform: HttpPlatformHost,
     ) {}
 
     /**
@@ -60,7 +62,12 @@ export function createBatchController(path: string): Type<unknown> {
       const { operations } = planBatchRun(batch.operations, this.options);
       releaseBatchSession(request);
       const outgoing = nodeMessageOf(response) as ServerResponse;
-      const writer = new ReplyWriter(this.adapterHost.httpAdapter, response, outgoing);
+      const writer = new ReplyWriter(
+        this.adapterHost.httpAdapter,
+        response,
+        outgoing,
+        this.platform.get(),
+      );
       const signal = abortOnDisconnect(outgoing);
       const context = {
         request: incoming,

@@ -3,6 +3,8 @@ import type { AbstractHttpAdapter } from '@nestjs/core';
 import type { ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import type { EncodedBatch } from '../formats/batch-format.interface.js';
+import type { SplicedJson } from '../formats/entry-body.encoder.js';
+import type { HttpPlatform } from '../platform/http.platform.js';
 
 /**
  * Writes the batch reply itself, through the app's HTTP adapter, exactly as its format encodes
@@ -24,6 +26,7 @@ export class ReplyWriter {
     /** What the handler got from `@Res()`: Express's response or Fastify's reply. */
     private readonly response: object,
     private readonly raw: ServerResponse,
+    private readonly platform: HttpPlatform,
   ) {}
 
   /** Sets a header of the reply, before it is written. */
@@ -63,6 +66,14 @@ export class ReplyWriter {
     const chunks = chunksOf(open, pieces, close);
     let length = 0;
     for (const chunk of chunks) length += chunk.length;
+    const [whole] = chunks;
+    if (
+      chunks.length === 1 &&
+      whole &&
+      this.platform.sendWhole(this.response, whole, JSON_REPLY_TYPE)
+    ) {
+      return;
+    }
     const options = { type: JSON_REPLY_TYPE, length };
     this.adapter.reply(
       this.response,
@@ -128,8 +139,19 @@ export type JsonPiece = string | Buffer;
  * A piece of JSON as the reply keeps it: a large one made into bytes now, as its entry
  * finishes, so its text is let go and the bytes are never made all at once at the end.
  */
-export function jsonPiece(text: string): JsonPiece {
+export function jsonPiece(text: string | SplicedJson): JsonPiece {
+  if (typeof text !== 'string') return splicedBytes(text);
   return text.length >= JSON_CHUNK ? bytesOf(text) : text;
+}
+
+/** The bytes of spliced JSON, its large ASCII part copied once, straight into them. */
+function splicedBytes({ before, ascii, after }: SplicedJson): Buffer {
+  const head = Buffer.byteLength(before);
+  const bytes = Buffer.allocUnsafe(head + ascii.length + Buffer.byteLength(after));
+  bytes.write(before, 0);
+  bytes.write(ascii, head, 'latin1');
+  bytes.write(after, head + ascii.length);
+  return bytes;
 }
 
 /**

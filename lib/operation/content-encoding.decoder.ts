@@ -57,7 +57,9 @@ export function decodeContentEncoding(
     const headers = { ...response.headers };
     delete headers['content-encoding'];
     delete headers['content-length'];
-    done({ kind: 'decoded', response: { ...response, headers, body }, from: coding });
+    // A new response: the capture's count of its headers (`headerBytes`) is not this one's.
+    const { statusCode, truncated } = response;
+    done({ kind: 'decoded', response: { statusCode, headers, body, truncated }, from: coding });
   });
 }
 

@@ -35,7 +35,7 @@ export class ReplyBudget {
  * over the wire (`name: value\r\n`).
  */
 export function sentBytesOf(response: DispatchResponse): number {
-  return response.body.length + headerBytesOf(response.headers);
+  return response.body.length + (response.headerBytes ?? headerBytesOf(response.headers));
 }
 
 function headerBytesOf(headers: DispatchResponse['headers']): number {

@@ -124,9 +124,16 @@ function textOrBase64(
   text: string | undefined,
   maxWritten: number,
 ): DecodedBody | undefined {
-  const asText = 2 * base64Bytes(bytes.length);
+  const inBase64 = base64Bytes(bytes.length);
+  // Neither form fits (text takes at least a byte a byte): refused without a scan.
+  if (inBase64 > maxWritten && bytes.length + 2 > maxWritten) return undefined;
+  const asText = 2 * inBase64;
+  // Past `maxWritten` the text would be refused, and base64 too when it does not fit either: the
+  // count stops at the lower bound that still decides.
+  const bound = inBase64 > maxWritten ? maxWritten : asText;
   // Counted on the bytes when there is no string yet; the count stops past the bound.
-  const written = text === undefined ? jsonTextBytes(bytes, asText) : jsonStringBytes(text, asText);
+  const written = text === undefined ? jsonTextBytes(bytes, bound) : jsonStringBytes(text, bound);
+  if (written > bound && bound < asText) return undefined;
   if (written > asText) return base64(bytes, maxWritten);
   if (written > maxWritten) return undefined;
   return { body: text ?? bytes.toString('utf8'), written };

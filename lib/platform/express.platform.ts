@@ -26,6 +26,11 @@ export class ExpressPlatform implements HttpPlatform {
     return this.app;
   }
 
+  /** Express has no hook of its own on the way out: the adapter's stream writes it as well. */
+  sendWhole(): boolean {
+    return false;
+  }
+
   /**
    * Express leaves the matched route on the request (`req.route`, its path relative to the
    * router the route is on, `req.baseUrl` that router's mount path): nothing to install.

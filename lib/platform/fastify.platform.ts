@@ -28,7 +28,8 @@ interface FastifyReplyLike {
   hijack(): void;
   code(statusCode: number): FastifyReplyLike;
   header(name: string, value: string): FastifyReplyLike;
-  send(payload: string): unknown;
+  getHeader(name: string): unknown;
+  send(payload: string | Buffer): unknown;
 }
 
 type Done = (error?: unknown) => void;
@@ -74,6 +75,20 @@ export class FastifyPlatform implements HttpPlatform {
 
   get listener(): FastifyInstanceLike['routing'] {
     return (request, response) => this.fastify.routing(request, response);
+  }
+
+  /**
+   * `reply.send` of the bytes: Fastify writes a Buffer as it is, with its Content-Length, after
+   * the app's `onSend` hooks, where a stream (Nest's way with a `StreamableFile`) costs a
+   * `Readable` and its piping per reply.
+   */
+  sendWhole(reply: object, body: Buffer, type: string): boolean {
+    const fastifyReply = reply as FastifyReplyLike;
+    if (fastifyReply.getHeader('content-type') === undefined) {
+      fastifyReply.header('content-type', type);
+    }
+    fastifyReply.code(200).send(body);
+    return true;
   }
 
   /**

@@ -46,6 +46,12 @@ export interface HttpPlatform {
    * bootstrap, and only when something (tracing) needs the route: Fastify then adds a hook.
    */
   trackRoutes(wanted: (request: IncomingMessage) => boolean): RouteReader;
+  /**
+   * Sends `body` as the whole 200 reply of a handler that took the response (`@Res()`), typed
+   * `type` unless the app typed it already, through the framework's own reply (its hooks run).
+   * False where the adapter's stream of a `StreamableFile` is as good: the caller sends that.
+   */
+  sendWhole(reply: object, body: Buffer, type: string): boolean;
 }
 
 /** The route pattern a request matched, once handled; undefined when none matched. */
