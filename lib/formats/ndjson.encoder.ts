@@ -38,11 +38,12 @@ export function acceptsNdjson(accept: string | undefined): boolean {
 }
 
 /**
- * Streams a batch as NDJSON, a line per operation as soon as it finishes, then a `null` line for
- * each one unfinished when the run ends (timeout or abort). While the stream's reader is behind
- * (its buffer is full), `readyToStart` holds new operations back; destroying the stream stops the
- * run. A synchronous error of the run (planning: a cycle, an unknown name) is thrown here, before
- * anything is written, so it can still be answered with its own status.
+ * Streams a batch as NDJSON, a line per operation once it finishes (within NDJSON_LINE_HOLD_MS),
+ * then a `null` line for each one unfinished when the run ends (timeout or abort). While the
+ * stream's reader is behind (its buffer is full), `readyToStart` holds new operations back;
+ * destroying the stream stops the run. A synchronous error of the run (planning: a cycle, an
+ * unknown name) is thrown here, before anything is written, so it can still be answered with its
+ * own status.
  */
 export function streamNdjson(
   operations: readonly BatchOperation[],
