@@ -146,9 +146,6 @@ export class OperationRunner {
             answer(result);
           };
           if (response.truncated) settle(undefined);
-          // Most answers are not content-encoded: no decoding step for them.
-          else if (response.headers['content-encoding'] === undefined)
-            settle({ kind: 'plain', response });
           else decodeContentEncoding(response, limit, settle);
         },
         (error) => {
