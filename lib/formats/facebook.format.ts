@@ -3,7 +3,7 @@ import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { InvalidBatchException } from '../batch.exceptions.js';
 import { decodeOperations } from '../validation/operation.rules.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
-import { isSuccess } from '../operation/operation.results.js';
+import { isSuccess } from '../schedule/operation.results.js';
 import { encodeJson, type DecodedBatch, type JsonReply } from './batch-format.interface.js';
 import { jsonTextOf } from '../operation/response-body.decoder.js';
 import { canonical, headerOf } from './header.names.js';

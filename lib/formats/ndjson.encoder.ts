@@ -1,7 +1,7 @@
 import { NDJSON_MEDIA_TYPE } from '../batch.constants.js';
 import { Readable } from 'node:stream';
 import type { Observable } from 'rxjs';
-import { toEntry } from '../operation/operation.results.js';
+import { toEntry } from '../schedule/operation.results.js';
 import { entryJson } from './entry-body.encoder.js';
 import type {
   BatchEntry,

@@ -1,5 +1,5 @@
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
-import { JsonSizer } from '../plan/json.size.js';
+import { JsonSizer } from './json.size.js';
 import { InvalidRenderedRequestError } from './operation.request.js';
 import type { Reference } from '../plan/reference.parser.js';
 import { evaluateReference, type QueryBudget } from '../plan/reference.query.js';

@@ -1,6 +1,6 @@
 import { jest } from '@jest/globals';
 import fc from 'fast-check';
-import { MAX_BODY_DEPTH } from './json.template.js';
+import { MAX_BODY_DEPTH } from '../plan/json.template.js';
 import { jsonStringBytes } from '../validation/json-string.size.js';
 import { JsonSizer } from './json.size.js';
 

@@ -1,5 +1,5 @@
-import { MAX_BODY_DEPTH } from './json.template.js';
-import { RenderLimitError } from './render.limits.js';
+import { MAX_BODY_DEPTH } from '../plan/json.template.js';
+import { RenderLimitError } from '../plan/render.limits.js';
 import { jsonStringBytes } from '../validation/json-string.size.js';
 
 /**

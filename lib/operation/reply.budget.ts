@@ -1,7 +1,7 @@
 import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
 import type { DecodedBody } from './response-body.decoder.js';
 import { jsonStringBytes } from '../validation/json-string.size.js';
-import { JsonSizer } from '../plan/json.size.js';
+import { JsonSizer } from './json.size.js';
 import { RenderLimitError } from '../plan/render.limits.js';
 
 /**

@@ -12,7 +12,7 @@ import { groupCookies, type GroupCookies } from './group.cookies.js';
 import { groupTimedOut, rolledBack, transactionFailed } from './group.failures.js';
 import type { BatchRun } from '../operation/batch.run.js';
 import { OperationQueue, type HeldWork } from './operation.queue.js';
-import { isSuccess } from '../operation/operation.results.js';
+import { isSuccess } from './operation.results.js';
 
 /** Starts one operation of the batch (through the executor's turn and lane) with the run given. */
 export type StartOperation = (

@@ -22,7 +22,7 @@ import { OperationQueue } from './operation.queue.js';
 import { createBatchRun, type BatchRun } from '../operation/batch.run.js';
 import { OperationRunner } from '../operation/operation.runner.js';
 import { collectEntries } from './entries.collector.js';
-import { isSuccess } from '../operation/operation.results.js';
+import { isSuccess } from './operation.results.js';
 
 /**
  * Where a batch comes from and how long it may take.

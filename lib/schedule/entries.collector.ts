@@ -4,7 +4,7 @@ import type {
   BatchOperation,
   BatchOutcome,
 } from '../interfaces/batch-operation.interface.js';
-import { toEntry } from '../operation/operation.results.js';
+import { toEntry } from './operation.results.js';
 
 /**
  * Collects a run's outcomes into one entry per operation, in request order (`null` for one
