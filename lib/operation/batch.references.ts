@@ -8,7 +8,8 @@ import {
   type ReferenceLookup,
   type ReferenceMatch,
 } from '../plan/reference.resolver.js';
-import { BatchRenderBudget, type RenderLimits } from '../plan/render.limits.js';
+import type { RenderLimits } from '../plan/render.limits.js';
+import { BatchRenderBudget } from './render.budget.js';
 
 /**
  * The references of one batch: each distinct one (operation name and path, however often it is
