@@ -7,7 +7,7 @@ import {
   UnmatchedReferenceError,
   type ReferenceLookup,
   type ReferenceMatch,
-} from '../plan/reference.resolver.js';
+} from './reference.resolver.js';
 import type { RenderLimits } from '../plan/render.limits.js';
 import { BatchRenderBudget } from './render.budget.js';
 

@@ -8,7 +8,7 @@ import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import { encodeRequestBody } from './request-body.encoder.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
-import { renderJson, renderTemplate, type ReferenceLookup } from '../plan/reference.resolver.js';
+import { renderJson, renderTemplate, type ReferenceLookup } from './reference.resolver.js';
 import type { Reference } from '../plan/reference.parser.js';
 import type { RenderBudget } from '../plan/render.limits.js';
 

@@ -14,7 +14,7 @@ import { decodeResponseBody, JsonTextResult } from './response-body.decoder.js';
 import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
-import { UnmatchedReferenceError } from '../plan/reference.resolver.js';
+import { UnmatchedReferenceError } from './reference.resolver.js';
 import { RenderLimitError } from '../plan/render.limits.js';
 import type { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import {

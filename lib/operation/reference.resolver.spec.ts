@@ -1,14 +1,14 @@
-import { BatchReferences } from '../operation/batch.references.js';
+import { BatchReferences } from './batch.references.js';
 import { BATCH_OPTION_DEFAULTS } from '../batch.options.js';
-import { compileJson } from './json.template.js';
-import { parseTemplate } from './reference.parser.js';
+import { compileJson } from '../plan/json.template.js';
+import { parseTemplate } from '../plan/reference.parser.js';
 import {
   renderJson,
   renderTemplate as render,
   UnmatchedReferenceError,
   type ReferenceLookup,
 } from './reference.resolver.js';
-import type { RenderBudget } from './render.limits.js';
+import type { RenderBudget } from '../plan/render.limits.js';
 
 const responses: Record<string, unknown> = {
   create: { id: 7, name: 'a b/c', tags: ['x', 'y'], nested: { deep: true }, none: null },

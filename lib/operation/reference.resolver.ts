@@ -1,6 +1,6 @@
-import type { JsonTemplate } from './json.template.js';
-import type { Reference, Template } from './reference.parser.js';
-import type { RenderBudget } from './render.limits.js';
+import type { JsonTemplate } from '../plan/json.template.js';
+import type { Reference, Template } from '../plan/reference.parser.js';
+import type { RenderBudget } from '../plan/render.limits.js';
 
 /**
  * What a reference matched, with the sizes of what it renders to. The batch evaluates each
