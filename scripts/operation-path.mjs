@@ -1,9 +1,10 @@
-// node scripts/operation-path.mjs [express|fastify] [--list]
+// node scripts/operation-path.mjs [express|fastify] [--references] [--list]
 //
 // The path of one operation through lib/, measured rather than read: how many calls between
 // files of different folders one native batch of one GET makes, from the controller to the
 // dispatcher and back. Run after `npm run build`; it boots bench/app.mjs in this process and
-// sends it `POST /batch` of `{ data: [{ method: 'GET', url: '/item' }] }` without the network.
+// sends it `POST /batch` of `{ data: [{ method: 'GET', url: '/item' }] }` without the network
+// (--references: and a second GET whose url takes a value of the first's answer).
 //
 // How it counts, exactly (no sampling): V8's precise coverage names every function of dist/ that
 // two warm-up batches ran; each gets a breakpoint at its first breakable position whose
@@ -16,7 +17,10 @@
 // its own, as `npm run check:cycles` counts them.
 //
 // Prints the counts, the folders entered, and with --list every crossing in call order.
+import { Buffer } from 'node:buffer';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import { Session } from 'node:inspector/promises';
+import { Duplex } from 'node:stream';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dirname, relative, resolve } from 'node:path';
 import process from 'node:process';
@@ -44,15 +48,54 @@ session.on('Debugger.scriptParsed', ({ params }) => scripts.set(params.scriptId,
 await session.post('Debugger.enable');
 
 const { createBatchBenchApp } = await import(pathToFileURL(resolve(root, 'bench/app.mjs')).href);
-const { postBatchTo } = await import(pathToFileURL(resolve(root, 'bench/in-process.mjs')).href);
 const app = await createBatchBenchApp(platform);
 const listener =
   platform === 'express'
     ? app.getHttpAdapter().getInstance()
     : app.getHttpAdapter().getInstance().routing;
-const wire = Buffer.from(JSON.stringify({ data: [{ method: 'GET', url: '/item' }] }));
-const once = postBatchTo(listener, wire, { host: 'localhost', 'content-type': 'application/json' });
-const batch = () => new Promise((done) => once(done));
+// --references: a second GET whose url takes a value of the first's answer, so that the
+// rendering of references is on the path too.
+const operations = process.argv.includes('--references')
+  ? [
+      { method: 'GET', url: '/item', name: 'first' },
+      { method: 'GET', url: '/item?after={result=first:$.id}' },
+    ]
+  : [{ method: 'GET', url: '/item' }];
+const wire = Buffer.from(JSON.stringify({ data: operations }));
+
+/** A socket that reads nothing and drops what is written: none of lib/'s code is on it. */
+class NullSocket extends Duplex {
+  remoteAddress = '127.0.0.1';
+  remoteFamily = 'IPv4';
+  _read() {}
+  _write(chunk, encoding, callback) {
+    callback();
+  }
+}
+const batch = () =>
+  new Promise((done, failed) => {
+    const socket = new NullSocket();
+    const request = new IncomingMessage(socket);
+    Object.assign(request, { method: 'POST', url: '/batch', httpVersion: '1.1' });
+    request.httpVersionMajor = request.httpVersionMinor = 1;
+    request.headers = {
+      host: 'localhost',
+      'content-type': 'application/json',
+      'content-length': String(wire.length),
+    };
+    request.rawHeaders = Object.entries(request.headers).flat();
+    request.push(wire);
+    request.push(null);
+    request.complete = true;
+    const response = new ServerResponse(request);
+    response.assignSocket(socket);
+    response.once('finish', () =>
+      response.statusCode === 200
+        ? done()
+        : failed(new Error(`POST /batch: ${response.statusCode}`)),
+    );
+    listener(request, response);
+  });
 
 await session.post('Profiler.takePreciseCoverage'); // resets the counts: boot is not counted
 await batch();
@@ -77,7 +120,8 @@ for (const script of coverage) {
   const at = await lineStartsOf(script.scriptId);
   for (const fn of script.functions) {
     const [range] = fn.ranges;
-    if (!range || range.count === 0 || fn.functionName === '' && range.startOffset === 0) continue;
+    if (!range || range.count === 0 || (fn.functionName === '' && range.startOffset === 0))
+      continue;
     const { locations } = await session.post('Debugger.getPossibleBreakpoints', {
       start: at(range.startOffset),
       end: at(range.endOffset),
@@ -137,6 +181,8 @@ console.log(
 );
 if (process.argv.includes('--list')) {
   for (const { caller, file, name, through } of crossings) {
-    console.log(`  ${relative('lib', caller)} ${through ? '~>' : '->'} ${relative('lib', file)} ${name}`);
+    console.log(
+      `  ${relative('lib', caller)} ${through ? '~>' : '->'} ${relative('lib', file)} ${name}`,
+    );
   }
 }
