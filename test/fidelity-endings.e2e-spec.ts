@@ -1,0 +1,201 @@
+/**
+ * A response that ends badly after its headers went out, reached directly and as an operation,
+ * on both adapters: what the browser keeps of it (the cookies in its headers, which it stores as
+ * they arrive, whatever happens to the body) and, for a batch a page of another origin sent, what
+ * that page may read of it. A fetch() of a response whose headers fail the CORS check rejects
+ * with a network error at the headers, before any body: the page learns neither the status nor
+ * that the body then broke off.
+ */
+import { Controller, Get, Headers, type INestApplication, Module, Res } from '@nestjs/common';
+import cors, { type CorsOptions } from 'cors';
+import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { currentPlatform, forEachPlatform } from './utils/platforms.js';
+import { baseOf } from './utils/raw-http.js';
+import { entries, useTestApp, type TestApp } from './utils/test-app.js';
+
+const PARTNER = 'https://partner.example';
+/** A status no other part of the answer carries: its absence from an entry is meaningful. */
+const SENT_STATUS = 207;
+/** The batch timeout, far past Jest's: an operation that waited for it fails the test first. */
+const NEVER = 60_000;
+
+/**
+ * Node's response under Express's (itself) or Fastify's reply (`.raw`), with the headers Fastify
+ * hooks set on the reply (CORS) copied onto it, as `reply.send` would have written them.
+ */
+function rawOf(reply: object): ServerResponse {
+  if (!('raw' in reply)) return reply as ServerResponse;
+  const fastify = reply as { raw: ServerResponse; getHeaders(): object; hijack(): void };
+  for (const [name, value] of Object.entries(fastify.getHeaders()))
+    fastify.raw.setHeader(name, value as string);
+  fastify.hijack();
+  return fastify.raw;
+}
+
+/** Sets a cookie, sends its headers and part of its body, then is destroyed. */
+function abortAfterHeaders(reply: object, cookie: string): void {
+  const res = rawOf(reply);
+  res.setHeader('set-cookie', `${cookie}; Path=/; HttpOnly`);
+  res.writeHead(SENT_STATUS, { 'content-type': 'text/plain', 'x-secret': 'hidden' });
+  res.write('secret partial body', () => res.destroy());
+}
+
+@Controller()
+class AbortingController {
+  /** Under no CORS policy: a page of another origin may not read it. */
+  @Get('private/aborted')
+  privateAborted(@Res() reply: object): void {
+    abortAfterHeaders(reply, 'private-aborted=1');
+  }
+
+  /** Under the CORS policy: the partner's page may read its headers. */
+  @Get('public/aborted')
+  publicAborted(@Res() reply: object): void {
+    abortAfterHeaders(reply, 'public-aborted=1');
+  }
+
+  /** The cookies a request carried. */
+  @Get('private/cookies')
+  cookies(@Headers('cookie') cookie?: string): { cookie: string | null } {
+    return { cookie: cookie ?? null };
+  }
+}
+
+@Module({ controllers: [AbortingController] })
+class AbortingModule {}
+
+const POLICY: CorsOptions = { origin: PARTNER, credentials: true };
+const CORS_ROUTES = /^\/(?:batch|public)(?:[/?]|$)/;
+
+function configure(app: INestApplication): void {
+  if (currentPlatform().name === 'express') {
+    app.use(['/batch', '/public'], cors(POLICY));
+  } else {
+    app.enableCors((request: { url?: string }, callback: (e: null, o: object) => void) =>
+      callback(null, CORS_ROUTES.test(request.url ?? '') ? POLICY : { origin: false }),
+    );
+  }
+}
+
+/** What a browser tells the app about a fetch() from the partner's page, with the user's cookie. */
+const FROM_PARTNER = {
+  origin: PARTNER,
+  cookie: 'session=user',
+  'sec-fetch-site': 'cross-site',
+  'sec-fetch-mode': 'cors',
+  'sec-fetch-dest': 'empty',
+};
+
+/** The headers a client reached directly receives before the response drops, and that it drops. */
+function directHeaders(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; headers: IncomingHttpHeaders; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { agent: false, headers }, (res) => {
+      res.resume();
+      res.on('error', () => undefined);
+      res.on('close', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, complete: res.complete }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Whether a credentialed fetch() from the partner's page may read a response with these headers. */
+function partnerMayRead(headers: IncomingHttpHeaders): boolean {
+  return (
+    headers['access-control-allow-origin'] === PARTNER &&
+    headers['access-control-allow-credentials'] === 'true'
+  );
+}
+
+function setCookiesOf(response: { headers: Record<string, unknown> }): string[] {
+  const value = response.headers['set-cookie'];
+  return Array.isArray(value) ? (value as string[]) : value === undefined ? [] : [String(value)];
+}
+
+function postBatch(t: TestApp, data: unknown[], headers: Record<string, string> = {}) {
+  return t.http.post('/batch').set(headers).send({ data });
+}
+
+forEachPlatform(() => {
+  describe('a response destroyed after its headers', () => {
+    const t = useTestApp({
+      // One operation at a time, in order: the second starts once the first has ended.
+      batch: { timeout: NEVER, concurrency: 1 },
+      imports: [AbortingModule],
+      strictValidation: false,
+      configure,
+    });
+
+    it('gives the browser its cookies, directly and through the batch reply', async () => {
+      const seen = await directHeaders(baseOf(t), '/private/aborted', {});
+      expect(seen.complete).toBe(false);
+      expect(seen.status).toBe(SENT_STATUS);
+      expect(seen.headers['set-cookie']).toEqual(['private-aborted=1; Path=/; HttpOnly']);
+
+      const response = await postBatch(t, [{ method: 'GET', url: '/private/aborted' }]).expect(
+        200,
+      );
+      const [entry] = entries(response);
+      expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+      expect(entry?.headers).not.toHaveProperty('set-cookie');
+      expect(setCookiesOf(response)).toEqual(['private-aborted=1; Path=/; HttpOnly']);
+    });
+
+    it("keeps its cookies for the batch's later operations", async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/private/aborted' },
+        // Not a dependent (a failed dependency's is not run): after it, by `concurrency: 1`.
+        { method: 'GET', url: '/private/cookies' },
+      ]).expect(200);
+      const [, echo] = entries(response);
+      expect(echo).toMatchObject({ code: 200, body: { cookie: 'private-aborted=1' } });
+    });
+
+    describe("in a batch a page of another origin sent (operationCors: 'browser')", () => {
+      it('is a CORS refusal that shows nothing of it when the page could not read it', async () => {
+        const seen = await directHeaders(baseOf(t), '/private/aborted', FROM_PARTNER);
+        expect(seen.complete).toBe(false);
+        // fetch() rejects at these headers: no status, no body, no hint the body broke off.
+        expect(partnerMayRead(seen.headers)).toBe(false);
+
+        const response = await postBatch(
+          t,
+          [{ method: 'GET', url: '/private/aborted' }],
+          FROM_PARTNER,
+        ).expect(200);
+        const [entry] = entries(response);
+        expect(entry).toMatchObject({ code: 403, body: { statusCode: 403, reason: 'cors' } });
+        expect(JSON.stringify(entry)).not.toContain(String(SENT_STATUS));
+        expect(JSON.stringify(entry)).not.toContain('secret');
+        expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
+        // The browser stores the cookies of a response its page may not read.
+        expect(setCookiesOf(response)).toEqual(['private-aborted=1; Path=/; HttpOnly']);
+      });
+
+      it('is response-aborted when the page could read its headers', async () => {
+        const seen = await directHeaders(baseOf(t), '/public/aborted', FROM_PARTNER);
+        expect(seen.complete).toBe(false);
+        // fetch() resolves with the status; reading the body then fails.
+        expect(partnerMayRead(seen.headers)).toBe(true);
+
+        const response = await postBatch(
+          t,
+          [{ method: 'GET', url: '/public/aborted' }],
+          FROM_PARTNER,
+        ).expect(200);
+        const [entry] = entries(response);
+        expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+        expect(entry?.body.message).toContain(`(${SENT_STATUS})`);
+        expect(JSON.stringify(entry)).not.toContain('secret');
+        expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
+        expect(setCookiesOf(response)).toEqual(['public-aborted=1; Path=/; HttpOnly']);
+      });
+    });
+  });
+});
