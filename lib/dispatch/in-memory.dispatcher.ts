@@ -78,13 +78,15 @@ export class InMemoryDispatcher implements OperationDispatcher {
     // unless no body was due (HEAD, 204, 304) and the headers went out: that answer is whole.
     res.once('close', () => {
       if (!once.end()) return;
-      if (isBodiless(res) && (res as { _headerSent?: boolean })._headerSent === true) {
+      if (isBodiless(res) && headerSent(res)) {
         complete();
         return;
       }
       const sentStatus = res.headersSent ? res.statusCode : undefined;
+      // Only headers that went out reach a client: `writeHead` alone buffers them.
+      const sentHeaders = headerSent(res) ? capture.headers() : undefined;
       end();
-      fail(new ResponseAbortedError(sentStatus));
+      fail(new ResponseAbortedError(sentStatus, sentHeaders));
     });
     try {
       const { app } = this;
@@ -103,6 +105,11 @@ export class InMemoryDispatcher implements OperationDispatcher {
       if (once.end()) end();
     };
   }
+}
+
+/** Whether the response's header block was written to its connection, not only rendered. */
+function headerSent(res: ServerResponse): boolean {
+  return (res as { _headerSent?: boolean })._headerSent === true;
 }
 
 function createRequest(socket: OperationSocket, request: DispatchRequest): IncomingMessage {

@@ -8,6 +8,13 @@ export class ResponseAbortedError extends Error {
   constructor(
     /** The status of the headers the app had sent, or undefined when it sent none. */
     readonly sentStatus: number | undefined,
+    /**
+     * The headers the app had sent (as an answer's are kept: lower case, `set-cookie` an
+     * array), or undefined when it sent none. A browser has read them before the drop: it
+     * stores their cookies, and a page of another origin reads the status only if they pass
+     * the CORS check.
+     */
+    readonly sentHeaders?: Readonly<Record<string, string | string[]>>,
   ) {
     super(
       sentStatus === undefined

@@ -9,6 +9,8 @@ export interface ResponseCapture {
   stop(): void;
   /** What the app answered; call after `'finish'`. */
   result(): DispatchResponse;
+  /** The response's headers as `result()` gives them, at any time. */
+  headers(): Record<string, string | string[]>;
 }
 
 /**
@@ -71,15 +73,19 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
     return Reflect.apply(end, this, args) as ServerResponse;
   } as typeof response.end;
 
+  const countHeaders = (): CountedHeaders => {
+    const counted = new CountedHeaders(headHeaders);
+    normaliseHeaders(response.getHeaders(), counted);
+    return counted;
+  };
   return {
     stop: () => {
       recording = false;
     },
+    headers: () => countHeaders().headers,
     result: () => {
       const statusCode = response.statusCode;
-      const counted = new CountedHeaders(headHeaders);
-      normaliseHeaders(response.getHeaders(), counted);
-      const { headers, bytes: headerBytes } = counted;
+      const { headers, bytes: headerBytes } = countHeaders();
       if (isBodiless(response))
         return { statusCode, headers, headerBytes, body: Buffer.alloc(0), truncated: false };
       // One chunk is the body as it is: no copy.

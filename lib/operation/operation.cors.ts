@@ -6,6 +6,7 @@ import type {
 } from '../dispatch/operation.dispatcher.js';
 import type { Abandon } from '../dispatch/operation.task.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
+import { ResponseAbortedError } from '../dispatch/response.aborted.js';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 import {
   corsCheckProblem,
@@ -102,22 +103,35 @@ export class OperationCors {
     fail: (error: unknown) => void,
   ): Abandon {
     const credentialed = this.credentialed(request, parent);
+    const hidden = (
+      headers: Readonly<Record<string, string | string[]>>,
+    ): OperationCorsError | undefined => {
+      const problem = corsCheckProblem(headers, this.origin, credentialed);
+      if (problem === undefined) return undefined;
+      return new OperationCorsError(
+        `ran, but a page of ${this.origin} may not read its response: ${problem}`,
+        true,
+        headers['set-cookie'],
+      );
+    };
     const checked = (response: DispatchResponse): void => {
-      const problem = corsCheckProblem(response.headers, this.origin, credentialed);
-      if (problem === undefined) done(response);
-      else {
-        fail(
-          new OperationCorsError(
-            `ran, but a page of ${this.origin} may not read its response: ${problem}`,
-            true,
-            response.headers['set-cookie'],
-          ),
-        );
+      const refusal = hidden(response.headers);
+      if (refusal === undefined) done(response);
+      else fail(refusal);
+    };
+    // fetch() checks CORS as the headers arrive, before any body: a response dropped after
+    // headers the page may not read is a CORS failure to it, and one dropped before them
+    // tells it nothing of what the app had set (the status).
+    const failed = (error: unknown): void => {
+      if (!(error instanceof ResponseAbortedError) || error.sentStatus === undefined) {
+        return fail(error);
       }
+      if (error.sentHeaders === undefined) return fail(new ResponseAbortedError(undefined));
+      fail(hidden(error.sentHeaders) ?? error);
     };
     const unsafe = corsUnsafeHeaderNames(request.headers, this.batch);
     if (!needsPreflight(request.method, unsafe)) {
-      return inner.dispatch(request, parent, checked, fail);
+      return inner.dispatch(request, parent, checked, failed);
     }
     // An object, not a `let`: it changes inside the callbacks, perhaps before dispatch returns.
     const state: { abandon: Abandon | undefined; abandoned: boolean } = {
@@ -140,7 +154,7 @@ export class OperationCors {
         const problem = preflightProblem(answer, this.origin, credentialed, request.method, unsafe);
         if (problem !== undefined) return refuse(problem);
         try {
-          state.abandon = inner.dispatch(request, parent, checked, fail);
+          state.abandon = inner.dispatch(request, parent, checked, failed);
         } catch (error) {
           fail(error);
         }
