@@ -138,9 +138,7 @@ forEachPlatform(() => {
       expect(seen.status).toBe(SENT_STATUS);
       expect(seen.headers['set-cookie']).toEqual(['private-aborted=1; Path=/; HttpOnly']);
 
-      const response = await postBatch(t, [{ method: 'GET', url: '/private/aborted' }]).expect(
-        200,
-      );
+      const response = await postBatch(t, [{ method: 'GET', url: '/private/aborted' }]).expect(200);
       const [entry] = entries(response);
       expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
       expect(entry?.headers).not.toHaveProperty('set-cookie');
