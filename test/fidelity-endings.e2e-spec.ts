@@ -10,8 +10,9 @@ import { Controller, Get, Headers, type INestApplication, Module, Res } from '@n
 import cors, { type CorsOptions } from 'cors';
 import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
+import { bodyText, direct, expectedOf, viewOf } from './utils/direct-view.js';
 import { baseOf } from './utils/raw-http.js';
-import { entries, useTestApp, type TestApp } from './utils/test-app.js';
+import { entries, useTestApp, type Entry, type TestApp } from './utils/test-app.js';
 
 const PARTNER = 'https://partner.example';
 /** A status no other part of the answer carries: its absence from an entry is meaningful. */
@@ -61,7 +62,36 @@ class AbortingController {
   }
 }
 
-@Module({ controllers: [AbortingController] })
+/** A body of a given text under a Content-Length the handler computed. */
+function withLength(reply: object, text: string, length: number): void {
+  const res = rawOf(reply);
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': length });
+  res.end(text);
+}
+
+const TEXT = 'héllo wörld';
+
+@Controller('lengths')
+class LengthsController {
+  /** The bug of a length counted in characters: two bytes more than it declares. */
+  @Get('counted-in-characters')
+  countedInCharacters(@Res() reply: object): void {
+    withLength(reply, TEXT, TEXT.length);
+  }
+
+  /** Declares more than it sends, then ends. */
+  @Get('longer-than-body')
+  longerThanBody(@Res() reply: object): void {
+    withLength(reply, TEXT, Buffer.byteLength(TEXT) + 10);
+  }
+
+  @Get('exact')
+  exact(@Res() reply: object): void {
+    withLength(reply, TEXT, Buffer.byteLength(TEXT));
+  }
+}
+
+@Module({ controllers: [AbortingController, LengthsController] })
 class AbortingModule {}
 
 const POLICY: CorsOptions = { origin: PARTNER, credentials: true };
@@ -118,12 +148,17 @@ function setCookiesOf(response: { headers: Record<string, unknown> }): string[] 
   return Array.isArray(value) ? (value as string[]) : value === undefined ? [] : [String(value)];
 }
 
+function textOf(entry: Entry | null | undefined): string {
+  if (!entry) throw new Error('no entry');
+  return bodyText(entry);
+}
+
 function postBatch(t: TestApp, data: unknown[], headers: Record<string, string> = {}) {
   return t.http.post('/batch').set(headers).send({ data });
 }
 
 forEachPlatform(() => {
-  describe('a response destroyed after its headers', () => {
+  describe('a response that ends badly after its headers', () => {
     const t = useTestApp({
       // One operation at a time, in order: the second starts once the first has ended.
       batch: { timeout: NEVER, concurrency: 1 },
@@ -193,6 +228,44 @@ forEachPlatform(() => {
         expect(JSON.stringify(entry)).not.toContain('secret');
         expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
         expect(setCookiesOf(response)).toEqual(['public-aborted=1; Path=/; HttpOnly']);
+      });
+    });
+
+    describe('a Content-Length the body does not match', () => {
+      it('ends as complete with the bytes it declared when the body is longer', async () => {
+        // What a browser (fetch, curl) reads: the declared bytes, then the connection is spoilt.
+        const seen = await fetch(new URL('/lengths/counted-in-characters', baseOf(t)));
+        const bytes = Buffer.from(await seen.arrayBuffer());
+        expect(bytes.length).toBe(TEXT.length);
+
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/lengths/counted-in-characters' },
+        ]).expect(200);
+        const [entry] = entries(response);
+        expect(entry?.code).toBe(seen.status);
+        expect(textOf(entry)).toBe(bytes.toString('utf8'));
+        expect(textOf(entry)).not.toBe(TEXT);
+      });
+
+      it('is dropped after its headers when the body is shorter', async () => {
+        const seen = await direct(baseOf(t), '/lengths/longer-than-body');
+        expect(seen.kind).toBe('dropped-after-headers');
+
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/lengths/longer-than-body' },
+        ]).expect(200);
+        const [entry] = entries(response);
+        expect(viewOf(entry ?? null)).toBe(expectedOf(seen));
+        expect(entry?.body.message).toMatch(/Content-Length/);
+      });
+
+      it('changes nothing when it matches', async () => {
+        const seen = await direct(baseOf(t), '/lengths/exact');
+        const response = await postBatch(t, [{ method: 'GET', url: '/lengths/exact' }]).expect(200);
+        const [entry] = entries(response);
+        expect(viewOf(entry ?? null)).toBe(expectedOf(seen));
+        expect(seen).toMatchObject({ kind: 'complete', body: TEXT });
+        expect(textOf(entry)).toBe(TEXT);
       });
     });
   });
