@@ -66,9 +66,10 @@ export class InMemoryDispatcher implements OperationDispatcher {
     };
     const complete = (): void => {
       span?.finish(req, res.statusCode);
-      const response = capture.result();
+      const response = asDeclared(res, capture.result());
       end();
-      done(response);
+      if (response instanceof ResponseAbortedError) fail(response);
+      else done(response);
     };
     res.once('finish', () => {
       if (once.end()) complete();
@@ -82,11 +83,12 @@ export class InMemoryDispatcher implements OperationDispatcher {
         complete();
         return;
       }
-      const sentStatus = res.headersSent ? res.statusCode : undefined;
       // Only headers that went out reach a client: `writeHead` alone buffers them.
-      const sentHeaders = headerSent(res) ? capture.headers() : undefined;
+      const error = headerSent(res)
+        ? new ResponseAbortedError(res.statusCode, capture.headers())
+        : new ResponseAbortedError(undefined);
       end();
-      fail(new ResponseAbortedError(sentStatus, sentHeaders));
+      fail(error);
     });
     try {
       const { app } = this;
@@ -105,6 +107,46 @@ export class InMemoryDispatcher implements OperationDispatcher {
       if (once.end()) end();
     };
   }
+}
+
+/**
+ * The answer as a client reads it by its Content-Length: the declared bytes of a longer body
+ * (fetch and curl stop there; the rest spoils the connection), and a shorter one never ends
+ * (the client waits, then sees the connection close: response-aborted). A body sent chunked,
+ * none due, or past the capture's cap before the declared length is taken as it is.
+ */
+function asDeclared(
+  res: ServerResponse,
+  response: DispatchResponse,
+): DispatchResponse | ResponseAbortedError {
+  const declared = declaredLength(response.headers['content-length']);
+  if (declared === undefined || res.chunkedEncoding || isBodiless(res)) return response;
+  const sent = response.body.length;
+  if (sent > declared) {
+    const { statusCode, headers, headerBytes } = response;
+    const body = response.body.subarray(0, declared);
+    return headerBytes === undefined
+      ? { statusCode, headers, body, truncated: false }
+      : { statusCode, headers, headerBytes, body, truncated: false };
+  }
+  if (sent < declared && !response.truncated) {
+    return new ResponseAbortedError(
+      response.statusCode,
+      response.headers,
+      `the response ended after ${sent} of the ${declared} bytes its Content-Length declared`,
+    );
+  }
+  return response;
+}
+
+/** A Content-Length value as a client takes it: digits, or a list of one value repeated. */
+function declaredLength(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  const [first, ...others] = value.split(',').map((one) => one.trim());
+  if (first === undefined || !/^\d{1,15}$/.test(first) || others.some((one) => one !== first)) {
+    return undefined;
+  }
+  return Number(first);
 }
 
 /** Whether the response's header block was written to its connection, not only rendered. */
