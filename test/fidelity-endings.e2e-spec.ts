@@ -12,7 +12,7 @@ import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse }
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { bodyText, direct, expectedOf, viewOf } from './utils/direct-view.js';
 import { baseOf } from './utils/raw-http.js';
-import { entries, useTestApp, type Entry, type TestApp } from './utils/test-app.js';
+import { entries, useTestApp, withTestApp, type Entry, type TestApp } from './utils/test-app.js';
 
 const PARTNER = 'https://partner.example';
 /** A status no other part of the answer carries: its absence from an entry is meaningful. */
@@ -41,6 +41,19 @@ function abortAfterHeaders(reply: object, cookie: string): void {
   res.write('secret partial body', () => res.destroy());
 }
 
+/** Requests to the event routes the app saw closed before their response ended. */
+const eventsClosed: string[] = [];
+
+function streamForever(reply: object): void {
+  const res = rawOf(reply);
+  res.setHeader('set-cookie', 'events=1; Path=/; HttpOnly');
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write('data: first secret event\n\n');
+  res.once('close', () => {
+    if (!res.writableEnded) eventsClosed.push(res.req.url ?? '');
+  });
+}
+
 @Controller()
 class AbortingController {
   /** Under no CORS policy: a page of another origin may not read it. */
@@ -53,6 +66,17 @@ class AbortingController {
   @Get('public/aborted')
   publicAborted(@Res() reply: object): void {
     abortAfterHeaders(reply, 'public-aborted=1');
+  }
+
+  /** Sends its headers and a first event, then streams on (server-sent events) until closed. */
+  @Get('private/events')
+  privateEvents(@Res() reply: object): void {
+    streamForever(reply);
+  }
+
+  @Get('public/events')
+  publicEvents(@Res() reply: object): void {
+    streamForever(reply);
   }
 
   /** The cookies a request carried. */
@@ -121,9 +145,16 @@ function directHeaders(
   base: string,
   path: string,
   headers: Record<string, string>,
+  /** Stop at the headers, for a response that never ends. */
+  headersOnly = false,
 ): Promise<{ status: number; headers: IncomingHttpHeaders; complete: boolean }> {
   return new Promise((resolve, reject) => {
     const req = httpRequest(new URL(path, base), { agent: false, headers }, (res) => {
+      if (headersOnly) {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, complete: false });
+        req.destroy();
+        return;
+      }
       res.resume();
       res.on('error', () => undefined);
       res.on('close', () =>
@@ -228,6 +259,47 @@ forEachPlatform(() => {
         expect(JSON.stringify(entry)).not.toContain('secret');
         expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
         expect(setCookiesOf(response)).toEqual(['public-aborted=1; Path=/; HttpOnly']);
+      });
+    });
+
+    describe('a response that streams on after its headers, to a page of another origin', () => {
+      it('is a CORS refusal as its headers arrive when the page may not read it', async () => {
+        const seen = await directHeaders(baseOf(t), '/private/events', FROM_PARTNER, true);
+        expect(partnerMayRead(seen.headers)).toBe(false);
+        eventsClosed.length = 0;
+        const response = await postBatch(
+          t,
+          [{ method: 'GET', url: '/private/events' }],
+          FROM_PARTNER,
+        ).expect(200);
+        const [entry] = entries(response);
+        // fetch() rejects at the headers, and the browser drops the request.
+        expect(entry).toMatchObject({ code: 403, body: { reason: 'cors' } });
+        expect(JSON.stringify(entry)).not.toContain('secret');
+        expect(setCookiesOf(response)).toEqual(['events=1; Path=/; HttpOnly']);
+        expect(eventsClosed).toContain('/private/events');
+      });
+
+      it('is left to stream when the page may read it (it ends at a timeout)', async () => {
+        const seen = await directHeaders(baseOf(t), '/public/events', FROM_PARTNER, true);
+        expect(partnerMayRead(seen.headers)).toBe(true);
+        await withTestApp(
+          {
+            batch: { operationTimeout: 200 },
+            imports: [AbortingModule],
+            strictValidation: false,
+            configure,
+          },
+          async (other) => {
+            const response = await postBatch(
+              other,
+              [{ method: 'GET', url: '/public/events' }],
+              FROM_PARTNER,
+            ).expect(200);
+            const [entry] = entries(response);
+            expect(entry).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+          },
+        );
       });
     });
 
