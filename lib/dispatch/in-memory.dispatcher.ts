@@ -10,7 +10,7 @@ import { SettleOnce, type Abandon } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
 import { ResponseAbortedError } from './response.aborted.js';
-import { captureResponse, isBodiless } from './response.capture.js';
+import { captureResponse, isBodiless, sentHeader } from './response.capture.js';
 import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
 import type { RequestListener } from '../platform/http.platform.js';
 
@@ -49,8 +49,16 @@ export class InMemoryDispatcher implements OperationDispatcher {
     // The method must be on the request before the response is made (HEAD, 204, 304).
     const res = new ServerResponse(req);
     res.assignSocket(socket as unknown as Socket);
-    const capture = captureResponse(res, this.maxResponseBytes);
     const once = new SettleOnce();
+    const { headersSent } = request;
+    const capture = captureResponse(
+      res,
+      this.maxResponseBytes,
+      headersSent &&
+        (() => {
+          if (!once.ended) headersSent(res.statusCode, capture.headers());
+        }),
+    );
     /** Once, however the operation ends: answered, failed to start, or abandoned. */
     const end = (): void => {
       capture.stop();
@@ -79,12 +87,12 @@ export class InMemoryDispatcher implements OperationDispatcher {
     // unless no body was due (HEAD, 204, 304) and the headers went out: that answer is whole.
     res.once('close', () => {
       if (!once.end()) return;
-      if (isBodiless(res) && headerSent(res)) {
+      if (isBodiless(res) && sentHeader(res)) {
         complete();
         return;
       }
       // Only headers that went out reach a client: `writeHead` alone buffers them.
-      const error = headerSent(res)
+      const error = sentHeader(res)
         ? new ResponseAbortedError(res.statusCode, capture.headers())
         : new ResponseAbortedError(undefined);
       end();
@@ -147,11 +155,6 @@ function declaredLength(value: string | string[] | undefined): number | undefine
     return undefined;
   }
   return Number(first);
-}
-
-/** Whether the response's header block was written to its connection, not only rendered. */
-function headerSent(res: ServerResponse): boolean {
-  return (res as { _headerSent?: boolean })._headerSent === true;
 }
 
 function createRequest(socket: OperationSocket, request: DispatchRequest): IncomingMessage {

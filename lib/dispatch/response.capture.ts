@@ -19,7 +19,12 @@ export interface ResponseCapture {
  * response lifecycle (`'finish'`, `headersSent`, on-finished listeners) is the real one. `write`
  * gives no back-pressure here, hence the byte cap.
  */
-export function captureResponse(response: ServerResponse, maxBytes: number): ResponseCapture {
+export function captureResponse(
+  response: ServerResponse,
+  maxBytes: number,
+  /** Called once when the headers go out before the end (a write, `flushHeaders`). */
+  onHeadersSent?: () => void,
+): ResponseCapture {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -64,10 +69,26 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
     }
     return Reflect.apply(writeHead, this, args) as ServerResponse;
   };
+  let announced = onHeadersSent === undefined;
+  const announce = (): void => {
+    if (announced || !sentHeader(response) || response.writableEnded) return;
+    announced = true;
+    onHeadersSent?.();
+  };
   response.write = function (this: ServerResponse, ...args: unknown[]) {
     keep(args[0], args[1]);
-    return Reflect.apply(write, this, args) as boolean;
+    const written = Reflect.apply(write, this, args) as boolean;
+    if (!announced) announce();
+    return written;
   } as typeof response.write;
+  if (onHeadersSent) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const { flushHeaders } = response;
+    response.flushHeaders = function (this: ServerResponse) {
+      Reflect.apply(flushHeaders, this, []);
+      announce();
+    };
+  }
   response.end = function (this: ServerResponse, ...args: unknown[]) {
     keep(args[0], args[1]);
     return Reflect.apply(end, this, args) as ServerResponse;
@@ -94,6 +115,11 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
       return { statusCode, headers, headerBytes, body, truncated, ...(whole ? { text } : {}) };
     },
   };
+}
+
+/** Whether the response's header block was written to its connection, not only rendered. */
+export function sentHeader(response: ServerResponse): boolean {
+  return (response as { _headerSent?: boolean })._headerSent === true;
 }
 
 /** HTTP sends no body for these, whatever the handler wrote: the headers are the whole answer. */
