@@ -79,6 +79,17 @@ class AbortingController {
     streamForever(reply);
   }
 
+  /** A login: its session cookie is what the browser must keep. */
+  @Get('private/login')
+  login(@Res({ passthrough: true }) reply: object): { user: string } {
+    // Express's response and Fastify's reply both set a header with `header(name, value)`.
+    (reply as { header(name: string, value: string): unknown }).header(
+      'set-cookie',
+      'sid=login; Path=/; HttpOnly',
+    );
+    return { user: 'me' };
+  }
+
   /** The cookies a request carried. */
   @Get('private/cookies')
   cookies(@Headers('cookie') cookie?: string): { cookie: string | null } {
@@ -338,6 +349,39 @@ forEachPlatform(() => {
         expect(viewOf(entry ?? null)).toBe(expectedOf(seen));
         expect(seen).toMatchObject({ kind: 'complete', body: TEXT });
         expect(textOf(entry)).toBe(TEXT);
+      });
+    });
+
+    describe('a login in a streamed (NDJSON) reply', () => {
+      const LOGIN = [
+        { method: 'GET', url: '/private/login' },
+        { method: 'GET', url: '/private/cookies' },
+      ];
+
+      it("signs in the batch's later operations, but not the browser: its headers went first", async () => {
+        const direct = await t.http.get('/private/login').expect(200);
+        expect(setCookiesOf(direct)).toEqual(['sid=login; Path=/; HttpOnly']);
+        const json = await postBatch(t, LOGIN).expect(200);
+        expect(setCookiesOf(json)).toEqual(['sid=login; Path=/; HttpOnly']);
+
+        const streamed = await postBatch(t, LOGIN, { accept: 'application/x-ndjson' })
+          .buffer(true)
+          .parse((res, callback) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => callback(null, text));
+          })
+          .expect(200);
+        expect(streamed.headers['content-type']).toMatch(/^application\/x-ndjson/);
+        const lines = (streamed.body as string)
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Entry & { index: number });
+        const echo = lines.find((line) => line.index === 1);
+        expect(echo?.body).toEqual({ cookie: 'sid=login' });
+        expect(setCookiesOf(streamed)).toEqual([]);
+        expect(streamed.body).not.toContain('sid=login; Path');
       });
     });
   });
