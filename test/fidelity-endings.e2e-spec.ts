@@ -187,7 +187,8 @@ function partnerMayRead(headers: IncomingHttpHeaders): boolean {
 
 function setCookiesOf(response: { headers: Record<string, unknown> }): string[] {
   const value = response.headers['set-cookie'];
-  return Array.isArray(value) ? (value as string[]) : value === undefined ? [] : [String(value)];
+  if (Array.isArray(value)) return value as string[];
+  return typeof value === 'string' ? [value] : [];
 }
 
 function textOf(entry: Entry | null | undefined): string {
