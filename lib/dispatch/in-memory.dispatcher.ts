@@ -147,11 +147,14 @@ function asDeclared(
   return response;
 }
 
+const DIGITS = /^\d{1,15}$/;
+
 /** A Content-Length value as a client takes it: digits, or a list of one value repeated. */
 function declaredLength(value: string | string[] | undefined): number | undefined {
   if (typeof value !== 'string') return undefined;
+  if (DIGITS.test(value)) return Number(value);
   const [first, ...others] = value.split(',').map((one) => one.trim());
-  if (first === undefined || !/^\d{1,15}$/.test(first) || others.some((one) => one !== first)) {
+  if (first === undefined || !DIGITS.test(first) || others.some((one) => one !== first)) {
     return undefined;
   }
   return Number(first);
