@@ -10,7 +10,7 @@ import { SettleOnce, type Abandon } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
 import { ResponseAbortedError } from './response.aborted.js';
-import { captureResponse, isBodiless } from './response.capture.js';
+import { captureResponse, isBodiless, sentHeader } from './response.capture.js';
 import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
 import type { RequestListener } from '../platform/http.platform.js';
 
@@ -49,8 +49,16 @@ export class InMemoryDispatcher implements OperationDispatcher {
     // The method must be on the request before the response is made (HEAD, 204, 304).
     const res = new ServerResponse(req);
     res.assignSocket(socket as unknown as Socket);
-    const capture = captureResponse(res, this.maxResponseBytes);
     const once = new SettleOnce();
+    const { headersSent } = request;
+    const capture = captureResponse(
+      res,
+      this.maxResponseBytes,
+      headersSent &&
+        (() => {
+          if (!once.ended) headersSent(res.statusCode, capture.headers());
+        }),
+    );
     /** Once, however the operation ends: answered, failed to start, or abandoned. */
     const end = (): void => {
       capture.stop();
@@ -66,9 +74,10 @@ export class InMemoryDispatcher implements OperationDispatcher {
     };
     const complete = (): void => {
       span?.finish(req, res.statusCode);
-      const response = capture.result();
+      const response = asDeclared(res, capture.result());
       end();
-      done(response);
+      if (response instanceof ResponseAbortedError) fail(response);
+      else done(response);
     };
     res.once('finish', () => {
       if (once.end()) complete();
@@ -78,13 +87,16 @@ export class InMemoryDispatcher implements OperationDispatcher {
     // unless no body was due (HEAD, 204, 304) and the headers went out: that answer is whole.
     res.once('close', () => {
       if (!once.end()) return;
-      if (isBodiless(res) && (res as { _headerSent?: boolean })._headerSent === true) {
+      if (isBodiless(res) && sentHeader(res)) {
         complete();
         return;
       }
-      const sentStatus = res.headersSent ? res.statusCode : undefined;
+      // Only headers that went out reach a client: `writeHead` alone buffers them.
+      const error = sentHeader(res)
+        ? new ResponseAbortedError(res.statusCode, capture.headers())
+        : new ResponseAbortedError(undefined);
       end();
-      fail(new ResponseAbortedError(sentStatus));
+      fail(error);
     });
     try {
       const { app } = this;
@@ -103,6 +115,49 @@ export class InMemoryDispatcher implements OperationDispatcher {
       if (once.end()) end();
     };
   }
+}
+
+/**
+ * The answer as a client reads it by its Content-Length: the declared bytes of a longer body
+ * (fetch and curl stop there; the rest spoils the connection), and a shorter one never ends
+ * (the client waits, then sees the connection close: response-aborted). A body sent chunked,
+ * none due, or past the capture's cap before the declared length is taken as it is.
+ */
+function asDeclared(
+  res: ServerResponse,
+  response: DispatchResponse,
+): DispatchResponse | ResponseAbortedError {
+  const declared = declaredLength(response.headers['content-length']);
+  if (declared === undefined || res.chunkedEncoding || isBodiless(res)) return response;
+  const sent = response.body.length;
+  if (sent > declared) {
+    const { statusCode, headers, headerBytes } = response;
+    const body = response.body.subarray(0, declared);
+    return headerBytes === undefined
+      ? { statusCode, headers, body, truncated: false }
+      : { statusCode, headers, headerBytes, body, truncated: false };
+  }
+  if (sent < declared && !response.truncated) {
+    return new ResponseAbortedError(
+      response.statusCode,
+      response.headers,
+      `the response ended after ${sent} of the ${declared} bytes its Content-Length declared`,
+    );
+  }
+  return response;
+}
+
+const DIGITS = /^\d{1,15}$/;
+
+/** A Content-Length value as a client takes it: digits, or a list of one value repeated. */
+function declaredLength(value: string | string[] | undefined): number | undefined {
+  if (typeof value !== 'string') return undefined;
+  if (DIGITS.test(value)) return Number(value);
+  const [first, ...others] = value.split(',').map((one) => one.trim());
+  if (first === undefined || !DIGITS.test(first) || others.some((one) => one !== first)) {
+    return undefined;
+  }
+  return Number(first);
 }
 
 function createRequest(socket: OperationSocket, request: DispatchRequest): IncomingMessage {

@@ -18,6 +18,11 @@ export interface DispatchRequest {
    * transaction). Absent: a fresh context, outside the batch request's.
    */
   readonly runIn?: <T>(fn: () => T) => T;
+  /**
+   * Called once if the response's headers go out before its end (it writes or flushes them, then
+   * streams on): what a client reads of it before any body. A browser checks CORS there.
+   */
+  readonly headersSent?: (statusCode: number, headers: Record<string, string | string[]>) => void;
 }
 
 /** What the app answered to one operation. */

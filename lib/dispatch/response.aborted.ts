@@ -1,18 +1,28 @@
 /**
- * The app's response closed without ending: destroyed (`res.destroy()`, a failed stream piped
+ * The app's response closed without ending, or ended short of the Content-Length it declared: destroyed (`res.destroy()`, a failed stream piped
  * with `pipeline`, a file that failed to send), or its connection torn down (Express's final
  * handler after an error past the headers, a socket error). A client reached directly sees the
- * connection drop; the operation ends there, with the status the app had sent, if any.
+ * connection drop (or, short of its Content-Length, never sees the body end); the operation ends there, with the status the app had sent, if any.
  */
 export class ResponseAbortedError extends Error {
   constructor(
     /** The status of the headers the app had sent, or undefined when it sent none. */
     readonly sentStatus: number | undefined,
+    /**
+     * The headers the app had sent (as an answer's are kept: lower case, `set-cookie` an
+     * array), or undefined when it sent none. A browser has read them before the drop: it
+     * stores their cookies, and a page of another origin reads the status only if they pass
+     * the CORS check.
+     */
+    readonly sentHeaders?: Readonly<Record<string, string | string[]>>,
+    /** How it ended, when not closed: ended short of its Content-Length. */
+    why?: string,
   ) {
     super(
-      sentStatus === undefined
-        ? 'the response was closed before its headers were sent'
-        : `the response was closed after its headers (${sentStatus}) were sent, before its end`,
+      why ??
+        (sentStatus === undefined
+          ? 'the response was closed before its headers were sent'
+          : `the response was closed after its headers (${sentStatus}) were sent, before its end`),
     );
   }
 }

@@ -10,6 +10,36 @@ function responseTo(method = 'GET'): ServerResponse {
 }
 
 describe('captureResponse', () => {
+  describe('tells once that the headers went out before the end', () => {
+    it.each([
+      ['a write', (response: ServerResponse) => response.write('first')],
+      ['flushHeaders', (response: ServerResponse) => response.flushHeaders()],
+    ])('after %s', (_, send) => {
+      const response = responseTo();
+      let calls = 0;
+      const sent = (): void => {
+        calls++;
+      };
+      captureResponse(response, 1024, sent);
+      response.setHeader('Content-Type', 'text/event-stream');
+      send(response);
+      response.write('more');
+      expect(calls).toBe(1);
+    });
+
+    it('not when they go out with the end: the answer is whole', () => {
+      const response = responseTo();
+      let calls = 0;
+      const sent = (): void => {
+        calls++;
+      };
+      captureResponse(response, 1024, sent);
+      response.writeHead(200);
+      response.end('all of it');
+      expect(calls).toBe(0);
+    });
+  });
+
   it('records the status, the body in order whatever its chunk type, and the headers', () => {
     const response = responseTo();
     const capture = captureResponse(response, 1024);

@@ -9,6 +9,8 @@ export interface ResponseCapture {
   stop(): void;
   /** What the app answered; call after `'finish'`. */
   result(): DispatchResponse;
+  /** The response's headers as `result()` gives them, at any time. */
+  headers(): Record<string, string | string[]>;
 }
 
 /**
@@ -17,7 +19,12 @@ export interface ResponseCapture {
  * response lifecycle (`'finish'`, `headersSent`, on-finished listeners) is the real one. `write`
  * gives no back-pressure here, hence the byte cap.
  */
-export function captureResponse(response: ServerResponse, maxBytes: number): ResponseCapture {
+export function captureResponse(
+  response: ServerResponse,
+  maxBytes: number,
+  /** Called once when the headers go out before the end (a write, `flushHeaders`). */
+  onHeadersSent?: () => void,
+): ResponseCapture {
   const chunks: Buffer[] = [];
   let size = 0;
   let truncated = false;
@@ -62,24 +69,44 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
     }
     return Reflect.apply(writeHead, this, args) as ServerResponse;
   };
+  let announced = onHeadersSent === undefined;
+  const announce = (): void => {
+    if (announced || !sentHeader(response) || response.writableEnded) return;
+    announced = true;
+    onHeadersSent?.();
+  };
   response.write = function (this: ServerResponse, ...args: unknown[]) {
     keep(args[0], args[1]);
-    return Reflect.apply(write, this, args) as boolean;
+    const written = Reflect.apply(write, this, args) as boolean;
+    if (!announced) announce();
+    return written;
   } as typeof response.write;
+  if (onHeadersSent) {
+    // eslint-disable-next-line @typescript-eslint/unbound-method
+    const { flushHeaders } = response;
+    response.flushHeaders = function (this: ServerResponse) {
+      Reflect.apply(flushHeaders, this, []);
+      announce();
+    };
+  }
   response.end = function (this: ServerResponse, ...args: unknown[]) {
     keep(args[0], args[1]);
     return Reflect.apply(end, this, args) as ServerResponse;
   } as typeof response.end;
 
+  const countHeaders = (): CountedHeaders => {
+    const counted = new CountedHeaders(headHeaders);
+    normaliseHeaders(response.getHeaders(), counted);
+    return counted;
+  };
   return {
     stop: () => {
       recording = false;
     },
+    headers: () => countHeaders().headers,
     result: () => {
       const statusCode = response.statusCode;
-      const counted = new CountedHeaders(headHeaders);
-      normaliseHeaders(response.getHeaders(), counted);
-      const { headers, bytes: headerBytes } = counted;
+      const { headers, bytes: headerBytes } = countHeaders();
       if (isBodiless(response))
         return { statusCode, headers, headerBytes, body: Buffer.alloc(0), truncated: false };
       // One chunk is the body as it is: no copy.
@@ -88,6 +115,11 @@ export function captureResponse(response: ServerResponse, maxBytes: number): Res
       return { statusCode, headers, headerBytes, body, truncated, ...(whole ? { text } : {}) };
     },
   };
+}
+
+/** Whether the response's header block was written to its connection, not only rendered. */
+export function sentHeader(response: ServerResponse): boolean {
+  return (response as { _headerSent?: boolean })._headerSent === true;
 }
 
 /** HTTP sends no body for these, whatever the handler wrote: the headers are the whole answer. */

@@ -4,8 +4,9 @@ import type {
   DispatchResponse,
   OperationDispatcher,
 } from '../dispatch/operation.dispatcher.js';
-import type { Abandon } from '../dispatch/operation.task.js';
+import { SettleOnce, type Abandon } from '../dispatch/operation.task.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
+import { ResponseAbortedError } from '../dispatch/response.aborted.js';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 import {
   corsCheckProblem,
@@ -102,23 +103,35 @@ export class OperationCors {
     fail: (error: unknown) => void,
   ): Abandon {
     const credentialed = this.credentialed(request, parent);
-    const checked = (response: DispatchResponse): void => {
-      const problem = corsCheckProblem(response.headers, this.origin, credentialed);
-      if (problem === undefined) done(response);
-      else {
-        fail(
-          new OperationCorsError(
-            `ran, but a page of ${this.origin} may not read its response: ${problem}`,
-            true,
-            response.headers['set-cookie'],
-          ),
-        );
-      }
+    const hidden = (
+      headers: Readonly<Record<string, string | string[]>>,
+    ): OperationCorsError | undefined => {
+      const problem = corsCheckProblem(headers, this.origin, credentialed);
+      if (problem === undefined) return undefined;
+      return new OperationCorsError(
+        `ran, but a page of ${this.origin} may not read its response: ${problem}`,
+        true,
+        headers['set-cookie'],
+      );
     };
+    const checked = (response: DispatchResponse): void => {
+      const refusal = hidden(response.headers);
+      if (refusal === undefined) done(response);
+      else fail(refusal);
+    };
+    // fetch() checks CORS as the headers arrive, before any body: a response dropped after
+    // headers the page may not read is a CORS failure to it, and one dropped before them
+    // tells it nothing of what the app had set (the status).
+    const failed = (error: unknown): void => {
+      if (!(error instanceof ResponseAbortedError) || error.sentStatus === undefined) {
+        return fail(error);
+      }
+      if (error.sentHeaders === undefined) return fail(new ResponseAbortedError(undefined));
+      fail(hidden(error.sentHeaders) ?? error);
+    };
+    const run = (): Abandon => this.run(inner, request, parent, hidden, checked, failed);
     const unsafe = corsUnsafeHeaderNames(request.headers, this.batch);
-    if (!needsPreflight(request.method, unsafe)) {
-      return inner.dispatch(request, parent, checked, fail);
-    }
+    if (!needsPreflight(request.method, unsafe)) return run();
     // An object, not a `let`: it changes inside the callbacks, perhaps before dispatch returns.
     const state: { abandon: Abandon | undefined; abandoned: boolean } = {
       abandon: undefined,
@@ -140,7 +153,7 @@ export class OperationCors {
         const problem = preflightProblem(answer, this.origin, credentialed, request.method, unsafe);
         if (problem !== undefined) return refuse(problem);
         try {
-          state.abandon = inner.dispatch(request, parent, checked, fail);
+          state.abandon = run();
         } catch (error) {
           fail(error);
         }
@@ -152,6 +165,52 @@ export class OperationCors {
     return () => {
       state.abandoned = true;
       state.abandon?.();
+    };
+  }
+
+  /**
+   * Runs the operation, checked as fetch() checks it: at its headers, when they go out before
+   * its end (a response that streams on): one the page may not read fails there, and is
+   * abandoned, as the browser drops the request; else at its answer.
+   */
+  private run(
+    inner: OperationDispatcher,
+    request: DispatchRequest,
+    parent: ParentContext,
+    hidden: (headers: Record<string, string | string[]>) => OperationCorsError | undefined,
+    done: (response: DispatchResponse) => void,
+    fail: (error: unknown) => void,
+  ): Abandon {
+    const once = new SettleOnce();
+    // An object, not a `let`: the headers may go out before dispatch returns.
+    const state: { abandon: Abandon | undefined; refused: boolean } = {
+      abandon: undefined,
+      refused: false,
+    };
+    const watched: DispatchRequest = {
+      ...request,
+      headersSent: (statusCode, headers) => {
+        request.headersSent?.(statusCode, headers);
+        const refusal = hidden(headers);
+        if (refusal === undefined || !once.end()) return;
+        state.refused = true;
+        state.abandon?.();
+        fail(refusal);
+      },
+    };
+    state.abandon = inner.dispatch(
+      watched,
+      parent,
+      (response) => {
+        if (once.end()) done(response);
+      },
+      (error) => {
+        if (once.end()) fail(error);
+      },
+    );
+    if (state.refused) state.abandon();
+    return () => {
+      if (once.end()) state.abandon?.();
     };
   }
 

@@ -138,12 +138,21 @@ export const replyTooLarge = (
     `${label} answered ${status}, but its response would take the batch reply past maxReplyBytes (${limit} bytes)`,
   );
 
+/**
+ * 502: the response closed before its end. Nothing of the app's answer is kept but the cookies
+ * of the headers it had sent, which a browser stores as they arrive, whatever the body does.
+ */
 export const responseAborted = (
   operation: BatchOperation,
   url: string,
   label: string,
   why: string,
-): BatchResult => failure(operation, url, 502, 'response-aborted', `${label}: ${why}`);
+  setCookie: string | string[] | undefined,
+): BatchResult => {
+  const result = failure(operation, url, 502, 'response-aborted', `${label}: ${why}`);
+  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
+  return result;
+};
 
 /**
  * 403: the batch came from a page of another origin, which could not have made this operation

@@ -155,11 +155,18 @@ export class OperationRunner {
             cookies.store(refused);
             return answer(refused);
           }
-          answer(
-            error instanceof ResponseAbortedError
-              ? responseAborted(operation, url, label, error.message)
-              : dispatchFailed(operation, url, label, error, true),
-          );
+          if (error instanceof ResponseAbortedError) {
+            const aborted = responseAborted(
+              operation,
+              url,
+              label,
+              error.message,
+              error.sentHeaders?.['set-cookie'],
+            );
+            cookies.store(aborted);
+            return answer(aborted);
+          }
+          answer(dispatchFailed(operation, url, label, error, true));
         },
       );
     } catch (error) {

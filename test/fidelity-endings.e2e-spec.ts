@@ -1,0 +1,389 @@
+/**
+ * A response that ends badly after its headers went out, reached directly and as an operation,
+ * on both adapters: what the browser keeps of it (the cookies in its headers, which it stores as
+ * they arrive, whatever happens to the body) and, for a batch a page of another origin sent, what
+ * that page may read of it. A fetch() of a response whose headers fail the CORS check rejects
+ * with a network error at the headers, before any body: the page learns neither the status nor
+ * that the body then broke off.
+ */
+import { Controller, Get, Headers, type INestApplication, Module, Res } from '@nestjs/common';
+import cors, { type CorsOptions } from 'cors';
+import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { currentPlatform, forEachPlatform } from './utils/platforms.js';
+import { bodyText, direct, expectedOf, viewOf } from './utils/direct-view.js';
+import { baseOf } from './utils/raw-http.js';
+import { entries, useTestApp, withTestApp, type Entry, type TestApp } from './utils/test-app.js';
+
+const PARTNER = 'https://partner.example';
+/** A status no other part of the answer carries: its absence from an entry is meaningful. */
+const SENT_STATUS = 207;
+/** The batch timeout, far past Jest's: an operation that waited for it fails the test first. */
+const NEVER = 60_000;
+
+/**
+ * Node's response under Express's (itself) or Fastify's reply (`.raw`), with the headers Fastify
+ * hooks set on the reply (CORS) copied onto it, as `reply.send` would have written them.
+ */
+function rawOf(reply: object): ServerResponse {
+  if (!('raw' in reply)) return reply as ServerResponse;
+  const fastify = reply as { raw: ServerResponse; getHeaders(): object; hijack(): void };
+  for (const [name, value] of Object.entries(fastify.getHeaders()))
+    fastify.raw.setHeader(name, value as string);
+  fastify.hijack();
+  return fastify.raw;
+}
+
+/** Sets a cookie, sends its headers and part of its body, then is destroyed. */
+function abortAfterHeaders(reply: object, cookie: string): void {
+  const res = rawOf(reply);
+  res.setHeader('set-cookie', `${cookie}; Path=/; HttpOnly`);
+  res.writeHead(SENT_STATUS, { 'content-type': 'text/plain', 'x-secret': 'hidden' });
+  res.write('secret partial body', () => res.destroy());
+}
+
+/** Requests to the event routes the app saw closed before their response ended. */
+const eventsClosed: string[] = [];
+
+function streamForever(reply: object): void {
+  const res = rawOf(reply);
+  res.setHeader('set-cookie', 'events=1; Path=/; HttpOnly');
+  res.writeHead(200, { 'content-type': 'text/event-stream' });
+  res.write('data: first secret event\n\n');
+  res.once('close', () => {
+    if (!res.writableEnded) eventsClosed.push(res.req.url ?? '');
+  });
+}
+
+@Controller()
+class AbortingController {
+  /** Under no CORS policy: a page of another origin may not read it. */
+  @Get('private/aborted')
+  privateAborted(@Res() reply: object): void {
+    abortAfterHeaders(reply, 'private-aborted=1');
+  }
+
+  /** Under the CORS policy: the partner's page may read its headers. */
+  @Get('public/aborted')
+  publicAborted(@Res() reply: object): void {
+    abortAfterHeaders(reply, 'public-aborted=1');
+  }
+
+  /** Sends its headers and a first event, then streams on (server-sent events) until closed. */
+  @Get('private/events')
+  privateEvents(@Res() reply: object): void {
+    streamForever(reply);
+  }
+
+  @Get('public/events')
+  publicEvents(@Res() reply: object): void {
+    streamForever(reply);
+  }
+
+  /** A login: its session cookie is what the browser must keep. */
+  @Get('private/login')
+  login(@Res({ passthrough: true }) reply: object): { user: string } {
+    // Express's response and Fastify's reply both set a header with `header(name, value)`.
+    (reply as { header(name: string, value: string): unknown }).header(
+      'set-cookie',
+      'sid=login; Path=/; HttpOnly',
+    );
+    return { user: 'me' };
+  }
+
+  /** The cookies a request carried. */
+  @Get('private/cookies')
+  cookies(@Headers('cookie') cookie?: string): { cookie: string | null } {
+    return { cookie: cookie ?? null };
+  }
+}
+
+/** A body of a given text under a Content-Length the handler computed. */
+function withLength(reply: object, text: string, length: number): void {
+  const res = rawOf(reply);
+  res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': length });
+  res.end(text);
+}
+
+const TEXT = 'héllo wörld';
+
+@Controller('lengths')
+class LengthsController {
+  /** The bug of a length counted in characters: two bytes more than it declares. */
+  @Get('counted-in-characters')
+  countedInCharacters(@Res() reply: object): void {
+    withLength(reply, TEXT, TEXT.length);
+  }
+
+  /** Declares more than it sends, then ends. */
+  @Get('longer-than-body')
+  longerThanBody(@Res() reply: object): void {
+    withLength(reply, TEXT, Buffer.byteLength(TEXT) + 10);
+  }
+
+  @Get('exact')
+  exact(@Res() reply: object): void {
+    withLength(reply, TEXT, Buffer.byteLength(TEXT));
+  }
+}
+
+@Module({ controllers: [AbortingController, LengthsController] })
+class AbortingModule {}
+
+const POLICY: CorsOptions = { origin: PARTNER, credentials: true };
+const CORS_ROUTES = /^\/(?:batch|public)(?:[/?]|$)/;
+
+function configure(app: INestApplication): void {
+  if (currentPlatform().name === 'express') {
+    app.use(['/batch', '/public'], cors(POLICY));
+  } else {
+    app.enableCors((request: { url?: string }, callback: (e: null, o: object) => void) =>
+      callback(null, CORS_ROUTES.test(request.url ?? '') ? POLICY : { origin: false }),
+    );
+  }
+}
+
+/** What a browser tells the app about a fetch() from the partner's page, with the user's cookie. */
+const FROM_PARTNER = {
+  origin: PARTNER,
+  cookie: 'session=user',
+  'sec-fetch-site': 'cross-site',
+  'sec-fetch-mode': 'cors',
+  'sec-fetch-dest': 'empty',
+};
+
+/** The headers a client reached directly receives before the response drops, and that it drops. */
+function directHeaders(
+  base: string,
+  path: string,
+  headers: Record<string, string>,
+  /** Stop at the headers, for a response that never ends. */
+  headersOnly = false,
+): Promise<{ status: number; headers: IncomingHttpHeaders; complete: boolean }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(new URL(path, base), { agent: false, headers }, (res) => {
+      if (headersOnly) {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, complete: false });
+        req.destroy();
+        return;
+      }
+      res.resume();
+      res.on('error', () => undefined);
+      res.on('close', () =>
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, complete: res.complete }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Whether a credentialed fetch() from the partner's page may read a response with these headers. */
+function partnerMayRead(headers: IncomingHttpHeaders): boolean {
+  return (
+    headers['access-control-allow-origin'] === PARTNER &&
+    headers['access-control-allow-credentials'] === 'true'
+  );
+}
+
+function setCookiesOf(response: { headers: Record<string, unknown> }): string[] {
+  const value = response.headers['set-cookie'];
+  if (Array.isArray(value)) return value as string[];
+  return typeof value === 'string' ? [value] : [];
+}
+
+function textOf(entry: Entry | null | undefined): string {
+  if (!entry) throw new Error('no entry');
+  return bodyText(entry);
+}
+
+function postBatch(t: TestApp, data: unknown[], headers: Record<string, string> = {}) {
+  return t.http.post('/batch').set(headers).send({ data });
+}
+
+forEachPlatform(() => {
+  describe('a response that ends badly after its headers', () => {
+    const t = useTestApp({
+      // One operation at a time, in order: the second starts once the first has ended.
+      batch: { timeout: NEVER, concurrency: 1 },
+      imports: [AbortingModule],
+      strictValidation: false,
+      configure,
+    });
+
+    it('gives the browser its cookies, directly and through the batch reply', async () => {
+      const seen = await directHeaders(baseOf(t), '/private/aborted', {});
+      expect(seen.complete).toBe(false);
+      expect(seen.status).toBe(SENT_STATUS);
+      expect(seen.headers['set-cookie']).toEqual(['private-aborted=1; Path=/; HttpOnly']);
+
+      const response = await postBatch(t, [{ method: 'GET', url: '/private/aborted' }]).expect(200);
+      const [entry] = entries(response);
+      expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+      expect(entry?.headers).not.toHaveProperty('set-cookie');
+      expect(setCookiesOf(response)).toEqual(['private-aborted=1; Path=/; HttpOnly']);
+    });
+
+    it("keeps its cookies for the batch's later operations", async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/private/aborted' },
+        // Not a dependent (a failed dependency's is not run): after it, by `concurrency: 1`.
+        { method: 'GET', url: '/private/cookies' },
+      ]).expect(200);
+      const [, echo] = entries(response);
+      expect(echo).toMatchObject({ code: 200, body: { cookie: 'private-aborted=1' } });
+    });
+
+    describe("in a batch a page of another origin sent (operationCors: 'browser')", () => {
+      it('is a CORS refusal that shows nothing of it when the page could not read it', async () => {
+        const seen = await directHeaders(baseOf(t), '/private/aborted', FROM_PARTNER);
+        expect(seen.complete).toBe(false);
+        // fetch() rejects at these headers: no status, no body, no hint the body broke off.
+        expect(partnerMayRead(seen.headers)).toBe(false);
+
+        const response = await postBatch(
+          t,
+          [{ method: 'GET', url: '/private/aborted' }],
+          FROM_PARTNER,
+        ).expect(200);
+        const [entry] = entries(response);
+        expect(entry).toMatchObject({ code: 403, body: { statusCode: 403, reason: 'cors' } });
+        expect(JSON.stringify(entry)).not.toContain(String(SENT_STATUS));
+        expect(JSON.stringify(entry)).not.toContain('secret');
+        expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
+        // The browser stores the cookies of a response its page may not read.
+        expect(setCookiesOf(response)).toEqual(['private-aborted=1; Path=/; HttpOnly']);
+      });
+
+      it('is response-aborted when the page could read its headers', async () => {
+        const seen = await directHeaders(baseOf(t), '/public/aborted', FROM_PARTNER);
+        expect(seen.complete).toBe(false);
+        // fetch() resolves with the status; reading the body then fails.
+        expect(partnerMayRead(seen.headers)).toBe(true);
+
+        const response = await postBatch(
+          t,
+          [{ method: 'GET', url: '/public/aborted' }],
+          FROM_PARTNER,
+        ).expect(200);
+        const [entry] = entries(response);
+        expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+        expect(entry?.body.message).toContain(`(${SENT_STATUS})`);
+        expect(JSON.stringify(entry)).not.toContain('secret');
+        expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
+        expect(setCookiesOf(response)).toEqual(['public-aborted=1; Path=/; HttpOnly']);
+      });
+    });
+
+    describe('a response that streams on after its headers, to a page of another origin', () => {
+      it('is a CORS refusal as its headers arrive when the page may not read it', async () => {
+        const seen = await directHeaders(baseOf(t), '/private/events', FROM_PARTNER, true);
+        expect(partnerMayRead(seen.headers)).toBe(false);
+        eventsClosed.length = 0;
+        const response = await postBatch(
+          t,
+          [{ method: 'GET', url: '/private/events' }],
+          FROM_PARTNER,
+        ).expect(200);
+        const [entry] = entries(response);
+        // fetch() rejects at the headers, and the browser drops the request.
+        expect(entry).toMatchObject({ code: 403, body: { reason: 'cors' } });
+        expect(JSON.stringify(entry)).not.toContain('secret');
+        expect(setCookiesOf(response)).toEqual(['events=1; Path=/; HttpOnly']);
+        expect(eventsClosed).toContain('/private/events');
+      });
+
+      it('is left to stream when the page may read it (it ends at a timeout)', async () => {
+        const seen = await directHeaders(baseOf(t), '/public/events', FROM_PARTNER, true);
+        expect(partnerMayRead(seen.headers)).toBe(true);
+        await withTestApp(
+          {
+            batch: { operationTimeout: 200 },
+            imports: [AbortingModule],
+            strictValidation: false,
+            configure,
+          },
+          async (other) => {
+            const response = await postBatch(
+              other,
+              [{ method: 'GET', url: '/public/events' }],
+              FROM_PARTNER,
+            ).expect(200);
+            const [entry] = entries(response);
+            expect(entry).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+          },
+        );
+      });
+    });
+
+    describe('a Content-Length the body does not match', () => {
+      it('ends as complete with the bytes it declared when the body is longer', async () => {
+        // What a browser (fetch, curl) reads: the declared bytes, then the connection is spoilt.
+        const seen = await fetch(new URL('/lengths/counted-in-characters', baseOf(t)));
+        const bytes = Buffer.from(await seen.arrayBuffer());
+        expect(bytes.length).toBe(TEXT.length);
+
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/lengths/counted-in-characters' },
+        ]).expect(200);
+        const [entry] = entries(response);
+        expect(entry?.code).toBe(seen.status);
+        expect(textOf(entry)).toBe(bytes.toString('utf8'));
+        expect(textOf(entry)).not.toBe(TEXT);
+      });
+
+      it('is dropped after its headers when the body is shorter', async () => {
+        const seen = await direct(baseOf(t), '/lengths/longer-than-body');
+        expect(seen.kind).toBe('dropped-after-headers');
+
+        const response = await postBatch(t, [
+          { method: 'GET', url: '/lengths/longer-than-body' },
+        ]).expect(200);
+        const [entry] = entries(response);
+        expect(viewOf(entry ?? null)).toBe(expectedOf(seen));
+        expect(entry?.body.message).toMatch(/Content-Length/);
+      });
+
+      it('changes nothing when it matches', async () => {
+        const seen = await direct(baseOf(t), '/lengths/exact');
+        const response = await postBatch(t, [{ method: 'GET', url: '/lengths/exact' }]).expect(200);
+        const [entry] = entries(response);
+        expect(viewOf(entry ?? null)).toBe(expectedOf(seen));
+        expect(seen).toMatchObject({ kind: 'complete', body: TEXT });
+        expect(textOf(entry)).toBe(TEXT);
+      });
+    });
+
+    describe('a login in a streamed (NDJSON) reply', () => {
+      const LOGIN = [
+        { method: 'GET', url: '/private/login' },
+        { method: 'GET', url: '/private/cookies' },
+      ];
+
+      it("signs in the batch's later operations, but not the browser: its headers went first", async () => {
+        const direct = await t.http.get('/private/login').expect(200);
+        expect(setCookiesOf(direct)).toEqual(['sid=login; Path=/; HttpOnly']);
+        const json = await postBatch(t, LOGIN).expect(200);
+        expect(setCookiesOf(json)).toEqual(['sid=login; Path=/; HttpOnly']);
+
+        const streamed = await postBatch(t, LOGIN, { accept: 'application/x-ndjson' })
+          .buffer(true)
+          .parse((res, callback) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => callback(null, text));
+          })
+          .expect(200);
+        expect(streamed.headers['content-type']).toMatch(/^application\/x-ndjson/);
+        const lines = (streamed.body as string)
+          .trim()
+          .split('\n')
+          .map((line) => JSON.parse(line) as Entry & { index: number });
+        const echo = lines.find((line) => line.index === 1);
+        expect(echo?.body).toEqual({ cookie: 'sid=login' });
+        expect(setCookiesOf(streamed)).toEqual([]);
+        expect(streamed.body).not.toContain('sid=login; Path');
+      });
+    });
+  });
+});
