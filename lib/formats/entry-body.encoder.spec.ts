@@ -1,5 +1,6 @@
 import { jsonPiece } from '../http/reply.writer.js';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
+import { DecodedChunks, keepBase64Pieces } from '../operation/response-body.decoder.js';
 import { entryJson, entryJsonSpliced, SplicedJson } from './entry-body.encoder.js';
 
 describe('entryJsonSpliced', () => {
@@ -25,6 +26,27 @@ describe('entryJsonSpliced', () => {
 
   it('is written as the UTF-8 bytes of the same JSON', () => {
     const result = entry(large);
+    expect(jsonPiece(entryJsonSpliced(result))).toEqual(Buffer.from(entryJson(result)));
+  });
+
+  it('writes a body made in pieces a piece at a time, no chunk of megabytes, the same bytes', () => {
+    const bytes = Buffer.from(Array.from({ length: 700_000 }, (_, i) => (i * 13) % 256));
+    const chunks = new DecodedChunks();
+    for (let at = 0; at < bytes.length; at += 49_151) chunks.add(bytes.subarray(at, at + 49_151));
+    const { text, pieces } = chunks.base64();
+    const result = entry(text);
+    keepBase64Pieces(result, pieces);
+    const piece = jsonPiece(entryJsonSpliced(result));
+    expect(Array.isArray(piece)).toBe(true);
+    const written = piece as readonly Buffer[];
+    expect(Math.max(...written.map((chunk) => chunk.length))).toBeLessThanOrEqual(64 * 1024);
+    expect(Buffer.concat(written)).toEqual(Buffer.from(entryJson(entry(bytes.toString('base64')))));
+  });
+
+  it('writes a body replaced since as the new body, not its old pieces', () => {
+    const result = entry(large);
+    keepBase64Pieces(result, ['AAAA']);
+    result.body = Buffer.alloc(100 * 1024, 8).toString('base64');
     expect(jsonPiece(entryJsonSpliced(result))).toEqual(Buffer.from(entryJson(result)));
   });
 

@@ -1,4 +1,4 @@
-import { JsonTextResult, jsonTextOf } from '../operation/response-body.decoder.js';
+import { base64PiecesOf, JsonTextResult, jsonTextOf } from '../operation/response-body.decoder.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 
 /** The bytes of a response body as the entry carries it (the app's JSON text, text or base64). */
@@ -66,6 +66,11 @@ export class SplicedJson {
     /** ASCII only: written one byte a character. */
     readonly ascii: string,
     readonly after: string,
+    /**
+     * The pieces `ascii` is the concatenation of, when it was made in pieces (a decoded body's
+     * base64, a piece a chunk): written a piece at a time, `ascii` never made one flat string.
+     */
+    readonly pieces?: readonly string[],
   ) {}
 
   toString(): string {
@@ -92,7 +97,8 @@ export function entryJsonSpliced(entry: BatchEntry): string | SplicedJson {
   }
   const json = objectJson(entry, '"\0"');
   const at = json.indexOf('\0');
-  return new SplicedJson(json.slice(0, at), entry.body, json.slice(at + 1));
+  const pieces = base64PiecesOf(entry);
+  return new SplicedJson(json.slice(0, at), entry.body, json.slice(at + 1), pieces);
 }
 
 /**

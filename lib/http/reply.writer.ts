@@ -132,8 +132,11 @@ const JSON_REPLY_TYPE = 'application/json; charset=utf-8';
 /** Characters of JSON joined into one chunk of a reply, at most, unless one piece is larger. */
 const JSON_CHUNK = 64 * 1024;
 
-/** A piece of a JSON reply: small text, or a large piece already made into bytes. */
-export type JsonPiece = string | Buffer;
+/**
+ * A piece of a JSON reply: small text, or a large piece already made into bytes (in chunks of
+ * about {@link JSON_CHUNK} when it was made in pieces).
+ */
+export type JsonPiece = string | Buffer | readonly Buffer[];
 
 /**
  * A piece of JSON as the reply keeps it: a large one made into bytes now, as its entry
@@ -144,14 +147,41 @@ export function jsonPiece(text: string | SplicedJson): JsonPiece {
   return text.length >= JSON_CHUNK ? bytesOf(text) : text;
 }
 
-/** The bytes of spliced JSON, its large ASCII part copied once, straight into them. */
-function splicedBytes({ before, ascii, after }: SplicedJson): Buffer {
+/**
+ * The bytes of spliced JSON, its large ASCII part copied once, straight into them: made in
+ * pieces, into chunks of about {@link JSON_CHUNK} bytes, none of them megabytes.
+ */
+function splicedBytes({ before, ascii, after, pieces }: SplicedJson): Buffer | Buffer[] {
+  if (pieces !== undefined) return piecedBytes(before, pieces, after);
   const head = Buffer.byteLength(before);
   const bytes = Buffer.allocUnsafe(head + ascii.length + Buffer.byteLength(after));
   bytes.write(before, 0);
   bytes.write(ascii, head, 'latin1');
   bytes.write(after, head + ascii.length);
   return bytes;
+}
+
+function piecedBytes(before: string, pieces: readonly string[], after: string): Buffer[] {
+  const chunks: Buffer[] = [bytesOf(before)];
+  let group: string[] = [];
+  let length = 0;
+  const flush = (): void => {
+    if (length === 0) return;
+    const chunk = Buffer.allocUnsafe(length);
+    let at = 0;
+    for (const piece of group) at += chunk.write(piece, at, 'latin1');
+    chunks.push(chunk);
+    group = [];
+    length = 0;
+  };
+  for (const piece of pieces) {
+    if (length > 0 && length + piece.length > JSON_CHUNK) flush();
+    group.push(piece);
+    length += piece.length;
+  }
+  flush();
+  chunks.push(bytesOf(after));
+  return chunks;
 }
 
 /**
@@ -172,9 +202,12 @@ function chunksOf(open: string, pieces: readonly JsonPiece[], close: string): Bu
   };
   pieces.forEach((piece, index) => {
     if (index > 0) text += ',';
-    if (typeof piece !== 'string') {
+    if (Buffer.isBuffer(piece)) {
       flush();
       chunks.push(piece);
+    } else if (typeof piece !== 'string') {
+      flush();
+      chunks.push(...piece);
     } else {
       if (text.length + piece.length > JSON_CHUNK) flush();
       text += piece;

@@ -10,7 +10,7 @@ import {
   type StartWork,
 } from '../dispatch/operation.task.js';
 import { ResponseAbortedError } from '../dispatch/response.aborted.js';
-import { decodeResponseBody, JsonTextResult } from './response-body.decoder.js';
+import { decodeResponseBody, JsonTextResult, keepBase64Pieces } from './response-body.decoder.js';
 import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
@@ -248,6 +248,7 @@ export class OperationRunner {
     };
     if (entryBody.body !== undefined) result.body = entryBody.body;
     if (entryBody.bodyEncoding) result.bodyEncoding = entryBody.bodyEncoding;
+    if (entryBody.pieces) keepBase64Pieces(result, entryBody.pieces);
     if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
     return result;
   }

@@ -34,7 +34,11 @@ export class ReplyBudget {
  * What a response takes as the app sent it (decoded): its body, and its headers as they would go
  * over the wire (`name: value\r\n`).
  */
-export function sentBytesOf(response: DispatchResponse): number {
+export function sentBytesOf(
+  response: Pick<DispatchResponse, 'headers' | 'headerBytes'> & {
+    readonly body: { length: number };
+  },
+): number {
   return response.body.length + (response.headerBytes ?? headerBytesOf(response.headers));
 }
 
