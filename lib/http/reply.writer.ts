@@ -133,8 +133,8 @@ const JSON_REPLY_TYPE = 'application/json; charset=utf-8';
 const JSON_CHUNK = 64 * 1024;
 
 /**
- * A piece of a JSON reply: small text, or a large piece already made into bytes (in chunks of
- * about {@link JSON_CHUNK} when it was made in pieces).
+ * A piece of a JSON reply: small text, or a large piece already made into bytes (in chunks,
+ * a chunk of base64 each, when it was a decoded body).
  */
 export type JsonPiece = string | Buffer | readonly Buffer[];
 
@@ -148,40 +148,23 @@ export function jsonPiece(text: string | SplicedJson): JsonPiece {
 }
 
 /**
- * The bytes of spliced JSON, its large ASCII part copied once, straight into them: made in
- * pieces, into chunks of about {@link JSON_CHUNK} bytes, none of them megabytes.
+ * The bytes of spliced JSON, its large ASCII part copied once, straight into them; a decoded
+ * body's base64 made and copied a chunk at a time, into chunks of its own (none of megabytes).
  */
-function splicedBytes({ before, ascii, after, pieces }: SplicedJson): Buffer | Buffer[] {
-  if (pieces !== undefined) return piecedBytes(before, pieces, after);
-  const head = Buffer.byteLength(before);
-  const bytes = Buffer.allocUnsafe(head + ascii.length + Buffer.byteLength(after));
-  bytes.write(before, 0);
-  bytes.write(ascii, head, 'latin1');
-  bytes.write(after, head + ascii.length);
-  return bytes;
-}
-
-function piecedBytes(before: string, pieces: readonly string[], after: string): Buffer[] {
-  const chunks: Buffer[] = [bytesOf(before)];
-  let group: string[] = [];
-  let length = 0;
-  const flush = (): void => {
-    if (length === 0) return;
-    const chunk = Buffer.allocUnsafe(length);
-    let at = 0;
-    for (const piece of group) at += chunk.write(piece, at, 'latin1');
-    chunks.push(chunk);
-    group = [];
-    length = 0;
-  };
-  for (const piece of pieces) {
-    if (length > 0 && length + piece.length > JSON_CHUNK) flush();
-    group.push(piece);
-    length += piece.length;
+function splicedBytes({ before, body, after }: SplicedJson): Buffer | Buffer[] {
+  if (typeof body !== 'string') {
+    // A piece of base64 a decoded chunk: each made, copied and let go while it is young.
+    const chunks = [bytesOf(before)];
+    for (const piece of body.base64Pieces()) chunks.push(Buffer.from(piece, 'latin1'));
+    chunks.push(bytesOf(after));
+    return chunks;
   }
-  flush();
-  chunks.push(bytesOf(after));
-  return chunks;
+  const head = Buffer.byteLength(before);
+  const bytes = Buffer.allocUnsafe(head + body.length + Buffer.byteLength(after));
+  bytes.write(before, 0);
+  bytes.write(body, head, 'latin1');
+  bytes.write(after, head + body.length);
+  return bytes;
 }
 
 /**

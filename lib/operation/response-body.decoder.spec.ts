@@ -1,5 +1,11 @@
 import { jsonTextBytes } from '../validation/json-string.size.js';
-import { DecodedChunks, decodeResponseBody } from './response-body.decoder.js';
+import {
+  base64ChunksOf,
+  DecodedChunks,
+  type DecodedBody,
+  decodeResponseBody,
+  setEntryBody,
+} from './response-body.decoder.js';
 
 const written = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 
@@ -99,36 +105,56 @@ describe('decodeResponseBody of decoded chunks', () => {
     ['binary', 'image/png', Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 31) % 256))],
   ];
 
+  /** What a result carries of a decoded body: set on a result as the runner sets it. */
+  const carried = (decoded: DecodedBody | undefined): object | undefined => {
+    if (decoded === undefined) return undefined;
+    const { body, base64Of, ...rest } = decoded;
+    const result: { body?: unknown } = {};
+    setEntryBody(result, decoded);
+    return { ...rest, body: result.body, made: body !== undefined || base64Of !== undefined };
+  };
+
   it.each(bodies)('decides %s as the whole body does, however it was cut', (_, type, bytes) => {
     for (const maxWritten of [Infinity, bytes.length + 2, bytes.length * 2, bytes.length * 3]) {
-      const whole = decodeResponseBody(bytes, type, false, undefined, maxWritten);
+      const whole = carried(decodeResponseBody(bytes, type, false, undefined, maxWritten));
       for (const sizes of cuts) {
-        const parts = decodeResponseBody(chunked(bytes, sizes), type, false, undefined, maxWritten);
-        expect({ sizes, maxWritten, body: parts?.body, encoding: parts?.bodyEncoding }).toEqual({
-          sizes,
-          maxWritten,
-          body: whole?.body,
-          encoding: whole?.bodyEncoding,
-        });
-        expect(parts?.written).toBe(whole?.written);
-        expect(parts?.json).toBe(whole?.json);
+        const parts = carried(
+          decodeResponseBody(chunked(bytes, sizes), type, false, undefined, maxWritten),
+        );
+        expect({ sizes, maxWritten, parts }).toEqual({ sizes, maxWritten, parts: whole });
       }
     }
   });
 
-  it('makes base64 a piece a chunk, the pieces joined being the whole body in base64', () => {
+  it('gives base64 made a chunk at a time, the same as the whole body in base64', () => {
     const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 13) % 256));
     for (const sizes of cuts) {
-      const decoded = decodeResponseBody(chunked(bytes, sizes), 'application/octet-stream');
-      expect(decoded?.body).toBe(bytes.toString('base64'));
-      expect(decoded?.pieces?.join('')).toBe(bytes.toString('base64'));
+      const chunks = chunked(bytes, sizes);
+      const decoded = decodeResponseBody(chunks, 'application/octet-stream');
+      expect(decoded?.base64Of).toBe(chunks);
+      expect(chunks.base64()).toBe(bytes.toString('base64'));
+      expect([...chunks.base64Pieces()].join('')).toBe(bytes.toString('base64'));
     }
+  });
+
+  it('makes the base64 body of a result when it is read, and takes a body set since', () => {
+    const bytes = Buffer.from('\u0000é'.repeat(100));
+    const chunks = chunked(bytes, [7]);
+    const result: { body?: unknown } = {};
+    setEntryBody(result, { bodyEncoding: 'base64', base64Of: chunks });
+    expect(base64ChunksOf(result)).toBe(chunks);
+    expect({ ...result }).toEqual({ body: bytes.toString('base64') });
+    expect(JSON.stringify(result)).toBe(JSON.stringify({ body: bytes.toString('base64') }));
+    result.body = 'other';
+    expect(result.body).toBe('other');
+    expect(base64ChunksOf(result)).toBeUndefined();
   });
 
   it('stops counting at its cap, still deciding as the whole body does', () => {
     const bytes = Buffer.alloc(3000);
     const capped = chunked(bytes, [100], 2 * (Math.ceil(3000 / 3) * 4 + 2));
-    const { body, bodyEncoding, written } = decodeResponseBody(capped, 'application/json') ?? {};
-    expect({ body, bodyEncoding, written }).toEqual(decodeResponseBody(bytes, 'application/json'));
+    expect(carried(decodeResponseBody(capped, 'application/json'))).toEqual(
+      carried(decodeResponseBody(bytes, 'application/json')),
+    );
   });
 });

@@ -19,33 +19,55 @@ export interface DecodedBody {
   readonly written?: number;
   /** The JSON text the app wrote, checked to parse to `body`: written as it came. */
   readonly json?: string;
-  /** A base64 `body` made a piece a decoded chunk: the pieces it is the concatenation of. */
-  readonly pieces?: readonly string[];
+  /**
+   * A decoded body given in base64, with no `body` yet: its base64 is made when it is read (see
+   * {@link setEntryBody}), and the reply writes it from the chunks, a chunk at a time.
+   */
+  readonly base64Of?: DecodedChunks;
 }
 
-/** Where a decoded body's base64 pieces are kept for the reply: see {@link base64PiecesOf}. */
-const base64Pieces = new WeakMap<
-  object,
-  { readonly of: unknown; readonly pieces: readonly string[] }
->();
+/** Results whose body is a decoded body's base64, made when read: see {@link setEntryBody}. */
+const base64Bodies = new WeakMap<object, DecodedChunks>();
 
-/** Keeps the base64 pieces `result.body` was made of (see {@link DecodedBody.pieces}). */
-export function keepBase64Pieces(
-  result: { readonly body?: unknown },
-  pieces: readonly string[],
-): void {
-  base64Pieces.set(result, { of: result.body, pieces });
+/**
+ * Sets a result's body as `entry` gives it. A decoded body given in base64 is kept as its
+ * chunks, and `result.body` made from them the first time it is read: an enumerable property
+ * like any other for code that reads, spreads, serialises or compares the result, but the
+ * reply, which writes it from the chunks (see {@link base64ChunksOf}), never makes one string of
+ * megabytes, nor keeps one in the heap while the batch runs.
+ */
+export function setEntryBody(result: { body?: unknown }, entry: DecodedBody): void {
+  const chunks = entry.base64Of;
+  if (chunks === undefined) {
+    if (entry.body !== undefined) result.body = entry.body;
+    return;
+  }
+  let made: string | undefined;
+  const set = (value: unknown): void => {
+    Object.defineProperty(result, 'body', {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  };
+  Object.defineProperty(result, 'body', {
+    get: () => (made ??= chunks.base64()),
+    set,
+    enumerable: true,
+    configurable: true,
+  });
+  base64Bodies.set(result, chunks);
 }
 
 /**
- * The base64 pieces a result's body is the concatenation of, while the body is still the one
- * made of them: the reply writes them a piece at a time, never as one string of megabytes.
+ * The decoded chunks a result's base64 body is made from, while its body is still that one
+ * (one set since, or a copy of the result, is written as it is).
  */
-export function base64PiecesOf(result: object): readonly string[] | undefined {
-  const kept = base64Pieces.get(result);
-  return kept !== undefined && kept.of === (result as { body?: unknown }).body
-    ? kept.pieces
-    : undefined;
+export function base64ChunksOf(result: object): DecodedChunks | undefined {
+  const chunks = base64Bodies.get(result);
+  if (chunks === undefined) return undefined;
+  return Object.getOwnPropertyDescriptor(result, 'body')?.get !== undefined ? chunks : undefined;
 }
 
 /**
@@ -111,9 +133,15 @@ export class DecodedChunks {
     return text + decoder.end();
   }
 
-  /** The body in base64, made a chunk at a time, and its pieces. */
-  base64(): { readonly text: string; readonly pieces: readonly string[] } {
-    const pieces: string[] = [];
+  /** The body in base64, made a chunk at a time. */
+  base64(): string {
+    let text = '';
+    for (const piece of this.base64Pieces()) text += piece;
+    return text;
+  }
+
+  /** The body's base64 in pieces, one a chunk (bytes a chunk leaves over go to the next). */
+  *base64Pieces(): Generator<string> {
     let carry: Buffer = Buffer.alloc(0);
     for (const chunk of this.chunks) {
       let rest = chunk;
@@ -123,16 +151,18 @@ export class DecodedChunks {
         carry = Buffer.concat([carry, rest.subarray(0, take)]);
         rest = rest.subarray(take);
         if (carry.length < 3) continue;
-        pieces.push(carry.toString('base64'));
+        yield carry.toString('base64');
       }
       const whole = rest.length - (rest.length % 3);
-      if (whole > 0) pieces.push(rest.subarray(0, whole).toString('base64'));
+      if (whole > 0) yield rest.subarray(0, whole).toString('base64');
       carry = Buffer.from(rest.subarray(whole));
     }
-    if (carry.length > 0) pieces.push(carry.toString('base64'));
-    let text = '';
-    for (const piece of pieces) text += piece;
-    return { text, pieces };
+    if (carry.length > 0) yield carry.toString('base64');
+  }
+
+  /** Characters of the body's base64. */
+  get base64Length(): number {
+    return Math.ceil(this.length / 3) * 4;
   }
 
   /** The chunks joined (for code that reads the body whole). */
@@ -193,9 +223,19 @@ function isUtf8Prefix(cut: Buffer): boolean {
   return false;
 }
 
-/** What {@link jsonTextBytes} counts beyond a byte a byte and the quotes. */
+/** What {@link jsonTextBytes} counts for each byte beyond the byte itself. */
+const EXTRA_TEXT_BYTES = Uint8Array.from({ length: 256 }, (_, byte) =>
+  byte < 0x80 ? jsonTextBytes(Uint8Array.of(byte), Infinity) - 3 : 0,
+);
+
+/**
+ * What {@link jsonTextBytes} counts beyond a byte a byte and the quotes: the same count (a table
+ * made from it), without its branches, a decoded chunk's bytes being many.
+ */
 function jsonTextBytesBeyond(chunk: Buffer): number {
-  return jsonTextBytes(chunk, Infinity) - chunk.length - 2;
+  let extra = 0;
+  for (let i = 0; i < chunk.length; i++) extra += EXTRA_TEXT_BYTES[chunk[i] as number] as number;
+  return extra;
 }
 
 /**
@@ -303,8 +343,7 @@ function base64(bytes: Buffer | DecodedChunks, maxWritten: number): DecodedBody 
   const written = base64Bytes(bytes.length);
   if (written > maxWritten) return undefined;
   if (bytes instanceof DecodedChunks) {
-    const { text, pieces } = bytes.base64();
-    return { body: text, bodyEncoding: 'base64', written, pieces };
+    return { bodyEncoding: 'base64', written, base64Of: bytes };
   }
   return { body: bytes.toString('base64'), bodyEncoding: 'base64', written };
 }
