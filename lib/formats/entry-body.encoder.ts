@@ -1,4 +1,9 @@
-import { JsonTextResult, jsonTextOf } from '../operation/response-body.decoder.js';
+import {
+  base64ChunksOf,
+  type DecodedChunks,
+  JsonTextResult,
+  jsonTextOf,
+} from '../operation/response-body.decoder.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 
 /** The bytes of a response body as the entry carries it (the app's JSON text, text or base64). */
@@ -28,7 +33,8 @@ export function objectJson(value: object, text: string | undefined, lead = ''): 
   } else {
     inner = '';
     for (const key in value) {
-      const item = (value as Record<string, unknown>)[key];
+      // The body is not read: a decoded body's base64 is made only when it is.
+      const item = key === 'body' ? undefined : (value as Record<string, unknown>)[key];
       const json = key === 'body' ? text : item === undefined ? undefined : JSON.stringify(item);
       if (json === undefined) continue;
       inner += `${inner === '' ? '' : ','}${JSON.stringify(key)}:${json}`;
@@ -63,10 +69,18 @@ export function entryJson(entry: BatchEntry, lead = '', oneLine = false): string
 export class SplicedJson {
   constructor(
     readonly before: string,
-    /** ASCII only: written one byte a character. */
-    readonly ascii: string,
+    /**
+     * ASCII only: written one byte a character. Or the decoded chunks whose base64 it is: then
+     * written a chunk at a time, never made one string.
+     */
+    readonly body: string | DecodedChunks,
     readonly after: string,
   ) {}
+
+  /** The ASCII part as one string (made from the chunks, when it is theirs). */
+  get ascii(): string {
+    return typeof this.body === 'string' ? this.body : this.body.base64();
+  }
 
   toString(): string {
     return `${this.before}${this.ascii}${this.after}`;
@@ -82,17 +96,27 @@ const SPLICED_BODY = 64 * 1024;
  * writes unescaped, and cut there.
  */
 export function entryJsonSpliced(entry: BatchEntry): string | SplicedJson {
+  if (entry === null) return entryJson(entry);
+  const chunks = base64ChunksOf(entry);
+  if (chunks !== undefined && entry.bodyEncoding === 'base64') {
+    if (chunks.base64Length < SPLICED_BODY) return entryJson(entry);
+    return spliced(entry, chunks);
+  }
   if (
-    entry === null ||
     entry.bodyEncoding !== 'base64' ||
     typeof entry.body !== 'string' ||
     entry.body.length < SPLICED_BODY
   ) {
     return entryJson(entry);
   }
+  return spliced(entry, entry.body);
+}
+
+/** The entry written with a NUL character in its body's place, cut there. */
+function spliced(entry: BatchResult, body: string | DecodedChunks): SplicedJson {
   const json = objectJson(entry, '"\0"');
   const at = json.indexOf('\0');
-  return new SplicedJson(json.slice(0, at), entry.body, json.slice(at + 1));
+  return new SplicedJson(json.slice(0, at), body, json.slice(at + 1));
 }
 
 /**

@@ -132,8 +132,11 @@ const JSON_REPLY_TYPE = 'application/json; charset=utf-8';
 /** Characters of JSON joined into one chunk of a reply, at most, unless one piece is larger. */
 const JSON_CHUNK = 64 * 1024;
 
-/** A piece of a JSON reply: small text, or a large piece already made into bytes. */
-export type JsonPiece = string | Buffer;
+/**
+ * A piece of a JSON reply: small text, or a large piece already made into bytes (in chunks,
+ * a chunk of base64 each, when it was a decoded body).
+ */
+export type JsonPiece = string | Buffer | readonly Buffer[];
 
 /**
  * A piece of JSON as the reply keeps it: a large one made into bytes now, as its entry
@@ -144,13 +147,23 @@ export function jsonPiece(text: string | SplicedJson): JsonPiece {
   return text.length >= JSON_CHUNK ? bytesOf(text) : text;
 }
 
-/** The bytes of spliced JSON, its large ASCII part copied once, straight into them. */
-function splicedBytes({ before, ascii, after }: SplicedJson): Buffer {
+/**
+ * The bytes of spliced JSON, its large ASCII part copied once, straight into them; a decoded
+ * body's base64 made and copied a chunk at a time, into chunks of its own (none of megabytes).
+ */
+function splicedBytes({ before, body, after }: SplicedJson): Buffer | Buffer[] {
+  if (typeof body !== 'string') {
+    // A piece of base64 a decoded chunk: each made, copied and let go while it is young.
+    const chunks = [bytesOf(before)];
+    for (const piece of body.base64Pieces()) chunks.push(Buffer.from(piece, 'latin1'));
+    chunks.push(bytesOf(after));
+    return chunks;
+  }
   const head = Buffer.byteLength(before);
-  const bytes = Buffer.allocUnsafe(head + ascii.length + Buffer.byteLength(after));
+  const bytes = Buffer.allocUnsafe(head + body.length + Buffer.byteLength(after));
   bytes.write(before, 0);
-  bytes.write(ascii, head, 'latin1');
-  bytes.write(after, head + ascii.length);
+  bytes.write(body, head, 'latin1');
+  bytes.write(after, head + body.length);
   return bytes;
 }
 
@@ -172,9 +185,12 @@ function chunksOf(open: string, pieces: readonly JsonPiece[], close: string): Bu
   };
   pieces.forEach((piece, index) => {
     if (index > 0) text += ',';
-    if (typeof piece !== 'string') {
+    if (Buffer.isBuffer(piece)) {
       flush();
       chunks.push(piece);
+    } else if (typeof piece !== 'string') {
+      flush();
+      chunks.push(...piece);
     } else {
       if (text.length + piece.length > JSON_CHUNK) flush();
       text += piece;

@@ -34,7 +34,11 @@ export class ReplyBudget {
  * What a response takes as the app sent it (decoded): its body, and its headers as they would go
  * over the wire (`name: value\r\n`).
  */
-export function sentBytesOf(response: DispatchResponse): number {
+export function sentBytesOf(
+  response: Pick<DispatchResponse, 'headers' | 'headerBytes'> & {
+    readonly body: { length: number };
+  },
+): number {
   return response.body.length + (response.headerBytes ?? headerBytesOf(response.headers));
 }
 
@@ -56,10 +60,10 @@ function headerBytesOf(headers: DispatchResponse['headers']): number {
  * the body's bytes as the app sent them.
  */
 export function writtenBytesOf(entry: DecodedBody, limit: number, sent: number): number {
+  // A string body (or a decoded one's base64, not made yet) was measured as it was decided.
+  if (entry.written !== undefined) return entry.written;
   const { body } = entry;
   if (body === undefined) return 0;
-  // A string body was measured as it was made.
-  if (entry.written !== undefined) return entry.written;
   if (typeof body === 'string') return jsonStringBytes(body, limit);
   try {
     return new JsonSizer().json(body, limit);

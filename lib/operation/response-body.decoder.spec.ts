@@ -1,5 +1,11 @@
 import { jsonTextBytes } from '../validation/json-string.size.js';
-import { decodeResponseBody } from './response-body.decoder.js';
+import {
+  base64ChunksOf,
+  DecodedChunks,
+  type DecodedBody,
+  decodeResponseBody,
+  setEntryBody,
+} from './response-body.decoder.js';
 
 const written = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
 
@@ -57,5 +63,98 @@ describe('jsonTextBytes', () => {
     const count = jsonTextBytes(Buffer.alloc(1000), 2000);
     expect(count).toBeGreaterThan(2000);
     expect(count).toBeLessThanOrEqual(2005);
+  });
+});
+
+describe('decodeResponseBody of decoded chunks', () => {
+  /** `bytes` cut into chunks of the given sizes, in turn, as a decoder might make them. */
+  const chunked = (bytes: Buffer, sizes: readonly number[], cap?: number): DecodedChunks => {
+    const chunks = new DecodedChunks(cap);
+    for (let at = 0, i = 0; at < bytes.length; i++) {
+      const size = sizes[i % sizes.length] as number;
+      chunks.add(bytes.subarray(at, at + size));
+      at += size;
+    }
+    return chunks;
+  };
+  // Sizes that are not multiples of 3 and cut UTF-8 sequences of 2, 3 and 4 bytes.
+  const cuts = [[1], [2], [4], [5, 1, 7], [1000, 1, 2], [65_537]];
+  const bodies: [string, string | undefined, Buffer][] = [
+    ['NUL bytes typed JSON', 'application/json', Buffer.alloc(3001)],
+    [
+      'bytes 0-255 typed JSON',
+      'application/json',
+      Buffer.from(Array.from({ length: 3001 }, (_, i) => i % 256)),
+    ],
+    ['accented text', 'text/plain', Buffer.from('héllo wörld € 𝄞 "q"\n'.repeat(200))],
+    ['JSON', 'application/json', Buffer.from(JSON.stringify({ a: 'é€𝄞'.repeat(300), b: [1, 2] }))],
+    ['JSON that does not parse', 'application/json', Buffer.from('{oops é'.repeat(100))],
+    [
+      'a cut sequence at the end',
+      'text/plain',
+      Buffer.concat([Buffer.from('abc'.repeat(100)), Buffer.from('€').subarray(0, 2)]),
+    ],
+    [
+      'a stray continuation byte',
+      'text/plain',
+      Buffer.concat([Buffer.from('ab'), Buffer.from([0x80]), Buffer.from('cd'.repeat(50))]),
+    ],
+    ['an overlong sequence', 'text/plain', Buffer.from([0x61, 0xe0, 0x80, 0x80, 0x62])],
+    ['a surrogate in UTF-8', 'text/plain', Buffer.from([0x61, 0xed, 0xa0, 0x80, 0x62])],
+    ['half control bytes', 'text/plain', Buffer.from('\u0001a'.repeat(1500))],
+    ['binary', 'image/png', Buffer.from(Array.from({ length: 1000 }, (_, i) => (i * 31) % 256))],
+  ];
+
+  /** What a result carries of a decoded body: set on a result as the runner sets it. */
+  const carried = (decoded: DecodedBody | undefined): object | undefined => {
+    if (decoded === undefined) return undefined;
+    const { body, base64Of, ...rest } = decoded;
+    const result: { body?: unknown } = {};
+    setEntryBody(result, decoded);
+    return { ...rest, body: result.body, made: body !== undefined || base64Of !== undefined };
+  };
+
+  it.each(bodies)('decides %s as the whole body does, however it was cut', (_, type, bytes) => {
+    for (const maxWritten of [Infinity, bytes.length + 2, bytes.length * 2, bytes.length * 3]) {
+      const whole = carried(decodeResponseBody(bytes, type, false, undefined, maxWritten));
+      for (const sizes of cuts) {
+        const parts = carried(
+          decodeResponseBody(chunked(bytes, sizes), type, false, undefined, maxWritten),
+        );
+        expect({ sizes, maxWritten, parts }).toEqual({ sizes, maxWritten, parts: whole });
+      }
+    }
+  });
+
+  it('gives base64 made a chunk at a time, the same as the whole body in base64', () => {
+    const bytes = Buffer.from(Array.from({ length: 10_000 }, (_, i) => (i * 13) % 256));
+    for (const sizes of cuts) {
+      const chunks = chunked(bytes, sizes);
+      const decoded = decodeResponseBody(chunks, 'application/octet-stream');
+      expect(decoded?.base64Of).toBe(chunks);
+      expect(chunks.base64()).toBe(bytes.toString('base64'));
+      expect([...chunks.base64Pieces()].join('')).toBe(bytes.toString('base64'));
+    }
+  });
+
+  it('makes the base64 body of a result when it is read, and takes a body set since', () => {
+    const bytes = Buffer.from('\u0000é'.repeat(100));
+    const chunks = chunked(bytes, [7]);
+    const result: { body?: unknown } = {};
+    setEntryBody(result, { bodyEncoding: 'base64', base64Of: chunks });
+    expect(base64ChunksOf(result)).toBe(chunks);
+    expect({ ...result }).toEqual({ body: bytes.toString('base64') });
+    expect(JSON.stringify(result)).toBe(JSON.stringify({ body: bytes.toString('base64') }));
+    result.body = 'other';
+    expect(result.body).toBe('other');
+    expect(base64ChunksOf(result)).toBeUndefined();
+  });
+
+  it('stops counting at its cap, still deciding as the whole body does', () => {
+    const bytes = Buffer.alloc(3000);
+    const capped = chunked(bytes, [100], 2 * (Math.ceil(3000 / 3) * 4 + 2));
+    expect(carried(decodeResponseBody(capped, 'application/json'))).toEqual(
+      carried(decodeResponseBody(bytes, 'application/json')),
+    );
   });
 });

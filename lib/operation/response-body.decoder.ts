@@ -1,4 +1,5 @@
 import { isUtf8 } from 'node:buffer';
+import { StringDecoder } from 'node:string_decoder';
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { jsonStringBytes, jsonTextBytes } from '../validation/json-string.size.js';
 import type {
@@ -18,6 +19,223 @@ export interface DecodedBody {
   readonly written?: number;
   /** The JSON text the app wrote, checked to parse to `body`: written as it came. */
   readonly json?: string;
+  /**
+   * A decoded body given in base64, with no `body` yet: its base64 is made when it is read (see
+   * {@link setEntryBody}), and the reply writes it from the chunks, a chunk at a time.
+   */
+  readonly base64Of?: DecodedChunks;
+}
+
+/** Results whose body is a decoded body's base64, made when read: see {@link setEntryBody}. */
+const base64Bodies = new WeakMap<object, DecodedChunks>();
+
+/**
+ * Sets a result's body as `entry` gives it. A decoded body given in base64 is kept as its
+ * chunks, and `result.body` made from them the first time it is read: an enumerable property
+ * like any other for code that reads, spreads, serialises or compares the result, but the
+ * reply, which writes it from the chunks (see {@link base64ChunksOf}), never makes one string of
+ * megabytes, nor keeps one in the heap while the batch runs.
+ */
+export function setEntryBody(result: { body?: unknown }, entry: DecodedBody): void {
+  const chunks = entry.base64Of;
+  if (chunks === undefined) {
+    if (entry.body !== undefined) result.body = entry.body;
+    return;
+  }
+  let made: string | undefined;
+  const set = (value: unknown): void => {
+    Object.defineProperty(result, 'body', {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  };
+  Object.defineProperty(result, 'body', {
+    get: () => (made ??= chunks.base64()),
+    set,
+    enumerable: true,
+    configurable: true,
+  });
+  base64Bodies.set(result, chunks);
+}
+
+/**
+ * The decoded chunks a result's base64 body is made from, while its body is still that one
+ * (one set since, or a copy of the result, is written as it is).
+ */
+export function base64ChunksOf(result: object): DecodedChunks | undefined {
+  const chunks = base64Bodies.get(result);
+  if (chunks === undefined) return undefined;
+  return Object.getOwnPropertyDescriptor(result, 'body')?.get !== undefined ? chunks : undefined;
+}
+
+/**
+ * A body decoded from its content coding, kept as the chunks the decoder made, never joined
+ * into one Buffer: each chunk is checked (UTF-8) and counted (as JSON text) as it arrives, a
+ * chunk a turn of the event loop, so deciding how the entry carries the body scans nothing
+ * again, and base64 is made a chunk at a time.
+ */
+export class DecodedChunks {
+  readonly chunks: Buffer[] = [];
+  length = 0;
+  #utf8 = true;
+  /** The start of a UTF-8 sequence the last chunk cut (at most 3 bytes). */
+  #cut: Buffer = Buffer.alloc(0);
+  /** Bytes the chunks take as JSON text beyond one a byte, counted until `#countCap`. */
+  #escapes = 0;
+  #counted = true;
+
+  constructor(
+    /** A count above which text could never be chosen: it stops there. */
+    private readonly countCap = Infinity,
+  ) {}
+
+  add(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.length += chunk.length;
+    if (this.#utf8) this.#utf8 = this.#checkUtf8(chunk);
+    if (this.#utf8 && this.#counted) {
+      this.#escapes += jsonTextBytesBeyond(chunk);
+      if (this.length + 2 + this.#escapes > this.countCap) this.#counted = false;
+    }
+  }
+
+  /** Valid UTF-8 as a whole (chunk boundaries may cut a character). */
+  isUtf8(): boolean {
+    return this.#utf8 && this.#cut.length === 0;
+  }
+
+  /** As {@link jsonTextBytes}: above `limit` (or the cap) once the count passed it. */
+  jsonTextBytes(limit: number): number {
+    const count = this.length + 2 + this.#escapes;
+    return this.#counted ? count : Math.max(count, limit + 1);
+  }
+
+  /** The first `n` bytes at most. */
+  head(n: number): Buffer {
+    const parts: Buffer[] = [];
+    let got = 0;
+    for (const chunk of this.chunks) {
+      if (got >= n) break;
+      parts.push(chunk.subarray(0, n - got));
+      got += Math.min(chunk.length, n - got);
+    }
+    return Buffer.concat(parts);
+  }
+
+  /** The body as UTF-8 text, a chunk at a time. */
+  utf8(): string {
+    const decoder = new StringDecoder('utf8');
+    let text = '';
+    for (const chunk of this.chunks) text += decoder.write(chunk);
+    return text + decoder.end();
+  }
+
+  /** The body in base64, made a chunk at a time. */
+  base64(): string {
+    let text = '';
+    for (const piece of this.base64Pieces()) text += piece;
+    return text;
+  }
+
+  /** The body's base64 in pieces, one a chunk (bytes a chunk leaves over go to the next). */
+  *base64Pieces(): Generator<string> {
+    let carry: Buffer = Buffer.alloc(0);
+    for (const chunk of this.chunks) {
+      let rest = chunk;
+      if (carry.length > 0) {
+        // The bytes left over from the chunk before, completed to 3 from this one.
+        const take = Math.min(3 - carry.length, rest.length);
+        carry = Buffer.concat([carry, rest.subarray(0, take)]);
+        rest = rest.subarray(take);
+        if (carry.length < 3) continue;
+        yield carry.toString('base64');
+      }
+      const whole = rest.length - (rest.length % 3);
+      if (whole > 0) yield rest.subarray(0, whole).toString('base64');
+      carry = Buffer.from(rest.subarray(whole));
+    }
+    if (carry.length > 0) yield carry.toString('base64');
+  }
+
+  /** Characters of the body's base64. */
+  get base64Length(): number {
+    return Math.ceil(this.length / 3) * 4;
+  }
+
+  /** The chunks joined (for code that reads the body whole). */
+  joined(): Buffer {
+    return Buffer.concat(this.chunks, this.length);
+  }
+
+  /** Whether `chunk`, after what the last chunk cut, is UTF-8 so far; keeps what it cuts. */
+  #checkUtf8(chunk: Buffer): boolean {
+    let rest = chunk;
+    if (this.#cut.length > 0) {
+      const need = sequenceLength(this.#cut[0] as number) - this.#cut.length;
+      const take = Math.min(need, rest.length);
+      const sequence = Buffer.concat([this.#cut, rest.subarray(0, take)]);
+      rest = rest.subarray(take);
+      if (take < need) {
+        this.#cut = sequence;
+        return isUtf8Prefix(sequence);
+      }
+      this.#cut = Buffer.alloc(0);
+      if (!isUtf8(sequence)) return false;
+    }
+    const cut = cutAt(rest);
+    this.#cut = Buffer.from(rest.subarray(cut));
+    return isUtf8(rest.subarray(0, cut)) && isUtf8Prefix(this.#cut);
+  }
+}
+
+/** Bytes of the UTF-8 sequence a lead byte starts (1 for any other byte: checked as it is). */
+function sequenceLength(lead: number): number {
+  if (lead >= 0xc2 && lead <= 0xdf) return 2;
+  if (lead >= 0xe0 && lead <= 0xef) return 3;
+  if (lead >= 0xf0 && lead <= 0xf4) return 4;
+  return 1;
+}
+
+/** Where the incomplete UTF-8 sequence at the end of `bytes` starts, if one does (else length). */
+function cutAt(bytes: Buffer): number {
+  for (let back = 1; back <= Math.min(3, bytes.length); back++) {
+    const byte = bytes[bytes.length - back] as number;
+    if (byte < 0x80 || byte > 0xbf) {
+      // A lead byte: the sequence is cut when it needs more bytes than are left.
+      return sequenceLength(byte) > back ? bytes.length - back : bytes.length;
+    }
+  }
+  return bytes.length;
+}
+
+/** Whether a cut sequence (a lead byte and fewer continuation bytes than it needs) may be UTF-8. */
+function isUtf8Prefix(cut: Buffer): boolean {
+  if (cut.length === 0) return true;
+  // Completed with the smallest continuation bytes that keep it valid, if any does.
+  for (const fill of [0x80, 0x90, 0xa0]) {
+    const whole = Buffer.alloc(sequenceLength(cut[0] as number), fill);
+    cut.copy(whole);
+    if (isUtf8(whole)) return true;
+  }
+  return false;
+}
+
+/** What {@link jsonTextBytes} counts for each byte beyond the byte itself. */
+const EXTRA_TEXT_BYTES = Uint8Array.from({ length: 256 }, (_, byte) =>
+  byte < 0x80 ? jsonTextBytes(Uint8Array.of(byte), Infinity) - 3 : 0,
+);
+
+/**
+ * What {@link jsonTextBytes} counts beyond a byte a byte and the quotes: the same count (a table
+ * made from it), without its branches, a decoded chunk's bytes being many.
+ */
+function jsonTextBytesBeyond(chunk: Buffer): number {
+  let extra = 0;
+  for (let i = 0; i < chunk.length; i++) extra += EXTRA_TEXT_BYTES[chunk[i] as number] as number;
+  return extra;
 }
 
 /**
@@ -74,7 +292,7 @@ export function jsonTextOf(result: object): string | undefined {
  * more than `maxWritten` bytes written: what a reply cannot hold costs no decoding.
  */
 export function decodeResponseBody(
-  bytes: Buffer,
+  bytes: Buffer | DecodedChunks,
   contentType: string | undefined,
   /** Still content-encoded (a coding not decoded here): bytes whatever the type says. */
   encoded = false,
@@ -86,10 +304,10 @@ export function decodeResponseBody(
   if (encoded) return base64(bytes, maxWritten);
   const type = contentType ?? '';
   const json = JSON_MEDIA_TYPE.test(type);
-  if (!json && type !== '' && !TEXT_MEDIA_TYPE.test(type)) return base64(bytes, maxWritten);
-  if (text === undefined && !isUtf8(bytes)) return base64(bytes, maxWritten);
+  if (!json && !isTextType(type)) return base64(bytes, maxWritten);
+  if (text === undefined && !utf8(bytes)) return base64(bytes, maxWritten);
   if (json && (text !== undefined || mayBeJson(bytes))) {
-    const source = text ?? bytes.toString('utf8');
+    const source = text ?? utf8Text(bytes);
     try {
       // Parsed once: to know the text is JSON (else it is written as text), and for references.
       const body = JSON.parse(source) as unknown;
@@ -103,14 +321,30 @@ export function decodeResponseBody(
   return textOrBase64(bytes, text, maxWritten);
 }
 
+/** Whether a body of this type may be given as text (or JSON): else it is given in base64. */
+function isTextType(type: string): boolean {
+  return type === '' || JSON_MEDIA_TYPE.test(type) || TEXT_MEDIA_TYPE.test(type);
+}
+
+function utf8(bytes: Buffer | DecodedChunks): boolean {
+  return bytes instanceof DecodedChunks ? bytes.isUtf8() : isUtf8(bytes);
+}
+
+function utf8Text(bytes: Buffer | DecodedChunks): string {
+  return bytes instanceof DecodedChunks ? bytes.utf8() : bytes.toString('utf8');
+}
+
 /** Bytes of `length` bytes in base64, as a JSON string. */
 function base64Bytes(length: number): number {
   return Math.ceil(length / 3) * 4 + 2;
 }
 
-function base64(bytes: Buffer, maxWritten: number): DecodedBody | undefined {
+function base64(bytes: Buffer | DecodedChunks, maxWritten: number): DecodedBody | undefined {
   const written = base64Bytes(bytes.length);
   if (written > maxWritten) return undefined;
+  if (bytes instanceof DecodedChunks) {
+    return { bodyEncoding: 'base64', written, base64Of: bytes };
+  }
   return { body: bytes.toString('base64'), bodyEncoding: 'base64', written };
 }
 
@@ -120,7 +354,7 @@ function base64(bytes: Buffer, maxWritten: number): DecodedBody | undefined {
  * stays text, as a client expects it; control bytes take 6, and a body made of them goes base64.
  */
 function textOrBase64(
-  bytes: Buffer,
+  bytes: Buffer | DecodedChunks,
   text: string | undefined,
   maxWritten: number,
 ): DecodedBody | undefined {
@@ -131,18 +365,25 @@ function textOrBase64(
   // Past `maxWritten` the text would be refused, and base64 too when it does not fit either: the
   // count stops at the lower bound that still decides.
   const bound = inBase64 > maxWritten ? maxWritten : asText;
-  // Counted on the bytes when there is no string yet; the count stops past the bound.
-  const written = text === undefined ? jsonTextBytes(bytes, bound) : jsonStringBytes(text, bound);
+  // Counted on the bytes when there is no string yet (decoded chunks counted as they came); the
+  // count stops past the bound.
+  const written =
+    text !== undefined
+      ? jsonStringBytes(text, bound)
+      : bytes instanceof DecodedChunks
+        ? bytes.jsonTextBytes(bound)
+        : jsonTextBytes(bytes, bound);
   if (written > bound && bound < asText) return undefined;
   if (written > asText) return base64(bytes, maxWritten);
   if (written > maxWritten) return undefined;
-  return { body: text ?? bytes.toString('utf8'), written };
+  return { body: text ?? utf8Text(bytes), written };
 }
 
 /** JSON text starts with `{`, `[`, `"`, a digit, `-`, `t`, `f` or `n` after any whitespace. */
 const JSON_START = /^[\s]*[[{"\-0-9tfn]/;
 
 /** False when `bytes` cannot be JSON by their first characters: then they are not parsed. */
-function mayBeJson(bytes: Buffer): boolean {
-  return JSON_START.test(bytes.subarray(0, 64).toString('latin1'));
+function mayBeJson(bytes: Buffer | DecodedChunks): boolean {
+  const head = bytes instanceof DecodedChunks ? bytes.head(64) : bytes.subarray(0, 64);
+  return JSON_START.test(head.toString('latin1'));
 }
