@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { performance } from 'node:perf_hooks';
-import { Observable } from 'rxjs';
-import type { StartWork } from '../dispatch/operation.task.js';
+import type { StartStream, StartWork } from '../dispatch/operation.task.js';
 import type { BatchFormat } from '../batch.constants.js';
 import { BatchListener } from '../decorators/batch-listener.decorator.js';
 import type {
@@ -104,8 +103,8 @@ export class BatchTracker {
   }
 
   /** The batch's outcomes, passed on unchanged, with the events told on the way. */
-  watch(outcomes: Observable<BatchOutcome>): Observable<BatchOutcome> {
-    return new Observable<BatchOutcome>((subscriber) => {
+  watch(outcomes: StartStream<BatchOutcome>): StartStream<BatchOutcome> {
+    return (subscriber) => {
       const { events, start, plan } = this;
       const total = plan.operations.length;
       let finished = 0;
@@ -127,7 +126,7 @@ export class BatchTracker {
         });
       };
       events.emit('onBatchStart', start);
-      const subscription = outcomes.subscribe({
+      const abandon = outcomes({
         next: (outcome) => {
           const { index, result } = outcome;
           const reason = failureReasonOf(result);
@@ -156,11 +155,11 @@ export class BatchTracker {
         },
       });
       return () => {
-        subscription.unsubscribe();
+        abandon();
         // Stopped from outside before the end: a streamed reply's client went away.
         end('aborted');
       };
-    });
+    };
   }
 }
 

@@ -7,7 +7,8 @@ import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';
-import { BatchExecutor, planBatchRun } from '../schedule/batch.executor.js';
+import { observableOf } from '../dispatch/operation.task.js';
+import { BatchExecutor, outcomesOf, planBatchRun } from '../schedule/batch.executor.js';
 import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
@@ -80,7 +81,9 @@ export function createBatchController(path: string): Type<unknown> {
 
       const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>
         // Its headers are sent before any operation answers: it carries no Set-Cookie.
-        withoutEntryCookies(this.executor.run(operations, { ...context, readyToStart })),
+        observableOf(
+          withoutEntryCookies(outcomesOf(this.executor, operations, { ...context, readyToStart })),
+        ),
       );
       if (streamed) {
         this.watchReply(outgoing);
@@ -91,8 +94,9 @@ export function createBatchController(path: string): Type<unknown> {
         return;
       }
       const cookies = new ReplyCookies();
-      const outcomes = withoutEntryCookies(this.executor.run(operations, context), (result) =>
-        cookies.take(result),
+      const outcomes = withoutEntryCookies(
+        outcomesOf(this.executor, operations, context),
+        (result) => cookies.take(result),
       );
       // The reply's Set-Cookie is known once every operation has finished, so its headers go
       // last; a JSON format's entries are serialised as they finish, the results let go.

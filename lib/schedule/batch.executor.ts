@@ -1,11 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { BATCH_OPTIONS, type BatchFormat, type EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../validation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
-import { SettleOnce, type Abandon, type StartWork } from '../dispatch/operation.task.js';
+import {
+  observableOf,
+  SettleOnce,
+  type Abandon,
+  type StartStream,
+  type StartWork,
+} from '../dispatch/operation.task.js';
 import type {
   BatchEntry,
   BatchOperation,
@@ -92,6 +98,25 @@ export function planBatchRun(
   return { operations: valid, plan };
 }
 
+/** {@link BatchExecutor.run}'s work as plain callbacks; set by the class, read by `outcomesOf`. */
+let startOutcomes: (
+  executor: BatchExecutor,
+  operations: readonly BatchOperation[],
+  context: BatchRunContext,
+) => StartStream<BatchOutcome>;
+
+/**
+ * What {@link BatchExecutor.run} emits, as a `StartStream`: the batch endpoint collects it
+ * without an Observable between the executor and its reply.
+ */
+export function outcomesOf(
+  executor: BatchExecutor,
+  operations: readonly BatchOperation[],
+  context: BatchRunContext = {},
+): StartStream<BatchOutcome> {
+  return startOutcomes(executor, operations, context);
+}
+
 /**
  * Runs batches: validates and plans the operations into a dependency graph, schedules them
  * (in parallel where nothing orders them, within `concurrency` and the cap across batches),
@@ -117,6 +142,10 @@ export class BatchExecutor {
   /** Atomic groups, each a unit run in the `transaction` hook (atomic-group.runner.ts). */
   private readonly groups: AtomicGroupRunner;
 
+  static {
+    startOutcomes = (executor, operations, context) => executor.outcomes(operations, context);
+  }
+
   /**
    * Emits each operation's outcome as it completes (completion order, not request order) and
    * completes when all are done or the batch timeout is reached. Nothing runs until subscribed;
@@ -129,7 +158,15 @@ export class BatchExecutor {
     operations: readonly BatchOperation[],
     context: BatchRunContext = {},
   ): Observable<BatchOutcome> {
-    return new Observable<BatchOutcome>((subscriber) => {
+    return observableOf(this.outcomes(operations, context));
+  }
+
+  /** {@link BatchExecutor.run}'s work: started once per start, and abandoned by what it returns. */
+  private outcomes(
+    operations: readonly BatchOperation[],
+    context: BatchRunContext,
+  ): StartStream<BatchOutcome> {
+    return (sink) => {
       const plan = plannedAhead.get(operations) ?? planBatchRun(operations, this.options).plan;
       context.planned?.(plan.dependents);
       const results: (BatchResult | undefined)[] = [];
@@ -187,8 +224,8 @@ export class BatchExecutor {
         signal: context.signal,
         record: (index, result) => (results[index] = result),
       });
-      return (tracker ? tracker.watch(outcomes) : outcomes).subscribe(subscriber);
-    });
+      return (tracker ? tracker.watch(outcomes) : outcomes)(sink);
+    };
   }
 
   /**
@@ -203,7 +240,7 @@ export class BatchExecutor {
     context: BatchRunContext = {},
   ): Promise<BatchEntry[]> {
     const planned = planBatchRun(operations, this.options);
-    return collectEntries(planned.operations, this.run(planned.operations, context));
+    return collectEntries(planned.operations, this.outcomes(planned.operations, context));
   }
 }
 
