@@ -47,7 +47,9 @@ export class BatchEvents implements OnModuleInit {
   track(
     plan: BatchPlan,
     format: BatchFormat | undefined,
-    context: { request?: BatchStartEvent['request']; signal?: AbortSignal },
+    context: { request?: BatchStartEvent['request'] },
+    /** What cuts the batch off early: read at its end, to tell an abort from a timeout. */
+    cutOff?: { readonly aborted: boolean },
   ): BatchTracker | undefined {
     if (this.listeners.length === 0) return undefined;
     const start: BatchStartEvent = {
@@ -56,7 +58,7 @@ export class BatchEvents implements OnModuleInit {
       operationCount: plan.operations.length,
       request: context.request,
     };
-    return new BatchTracker(this, plan, start, context.signal);
+    return new BatchTracker(this, plan, start, cutOff);
   }
 
   /** Calls every listener's `hook`; what one throws or rejects is logged, never passed on. */
@@ -91,7 +93,7 @@ export class BatchTracker {
     private readonly events: BatchEvents,
     private readonly plan: BatchPlan,
     private readonly start: BatchStartEvent,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: { readonly aborted: boolean } | undefined,
   ) {}
 
   /** An operation's run, timed from its start: when it has taken its slot. */

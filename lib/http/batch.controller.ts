@@ -8,6 +8,7 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { observableOf } from '../dispatch/operation.task.js';
+import type { CutOff } from '../schedule/batch.bounds.js';
 import { BatchExecutor, outcomesOf, planBatchRun } from '../schedule/batch.executor.js';
 import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
@@ -69,10 +70,9 @@ export function createBatchController(path: string): Type<unknown> {
         outgoing,
         this.platform.get(),
       );
-      const signal = abortOnDisconnect(outgoing);
+      const gone = new ReplyGone(outgoing);
       const context = {
         request: incoming,
-        signal,
         format: batch.format,
         planned: batch.planned?.bind(batch),
         entryHeaders,
@@ -82,7 +82,9 @@ export function createBatchController(path: string): Type<unknown> {
       const streamed = batch.stream?.(incoming.headers.accept, (readyToStart) =>
         // Its headers are sent before any operation answers: it carries no Set-Cookie.
         observableOf(
-          withoutEntryCookies(outcomesOf(this.executor, operations, { ...context, readyToStart })),
+          withoutEntryCookies(
+            outcomesOf(this.executor, operations, { ...context, readyToStart }, gone),
+          ),
         ),
       );
       if (streamed) {
@@ -95,7 +97,7 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const cookies = new ReplyCookies();
       const outcomes = withoutEntryCookies(
-        outcomesOf(this.executor, operations, context),
+        outcomesOf(this.executor, operations, context, gone),
         (result) => cookies.take(result),
       );
       // The reply's Set-Cookie is known once every operation has finished, so its headers go
@@ -133,15 +135,36 @@ export function createBatchController(path: string): Type<unknown> {
 }
 
 /**
- * Aborts when the client goes away: 'close' before the response finished. Once the response has
- * finished, 'close' is the normal end and aborts nothing.
+ * Cuts the batch off when the client goes away: 'close' before the response finished. Once the
+ * response has finished, 'close' is the normal end and cuts nothing. A listener on the response
+ * only while the batch listens, where an `AbortController` per batch cost more than the rest of
+ * the batch's bounds (in CPU profiles).
  */
-function abortOnDisconnect(response: ServerResponse): AbortSignal {
-  const gone = new AbortController();
-  response.once('close', () => {
-    if (!response.writableFinished) gone.abort();
-  });
-  return gone.signal;
+class ReplyGone implements CutOff {
+  private gone = false;
+  private listener: (() => void) | undefined;
+  private readonly onClose = (): void => {
+    if (this.response.writableFinished) return;
+    this.gone = true;
+    this.listener?.();
+  };
+
+  constructor(private readonly response: ServerResponse) {}
+
+  get aborted(): boolean {
+    return this.gone;
+  }
+
+  /** One listener: the bounds of the one run the reply carries. */
+  addEventListener(_type: 'abort', listener: () => void): void {
+    if (this.listener === undefined) this.response.once('close', this.onClose);
+    this.listener = listener;
+  }
+
+  removeEventListener(): void {
+    this.listener = undefined;
+    this.response.off('close', this.onClose);
+  }
 }
 
 /** The request's `body`, where Nest's `@Body()` reads it: on Fastify's request, not the raw one. */

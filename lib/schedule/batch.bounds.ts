@@ -6,11 +6,21 @@ import {
 } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 
+/**
+ * What cuts a batch off before its end: the part of an `AbortSignal` the bounds read. The batch
+ * endpoint gives one over its reply's `'close'` rather than an `AbortSignal` made per batch.
+ */
+export interface CutOff {
+  readonly aborted: boolean;
+  addEventListener(type: 'abort', listener: () => void, options: { once: true }): void;
+  removeEventListener(type: 'abort', listener: () => void): void;
+}
+
 /** What holds a batch's run to its end: its deadline, its abort signal, and where results go. */
 export interface BatchBounds {
   /** Milliseconds the batch may run; 0 for no deadline. */
   readonly timeout: number;
-  readonly signal?: AbortSignal;
+  readonly signal?: CutOff;
   /** Told each outcome before it is passed on. */
   readonly record: (index: number, result: BatchResult) => void;
 }

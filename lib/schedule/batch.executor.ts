@@ -20,7 +20,7 @@ import type {
 } from '../interfaces/batch-operation.interface.js';
 import { planBatch, type BatchPlan } from '../plan/batch.planner.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
-import { withinBounds } from './batch.bounds.js';
+import { withinBounds, type CutOff } from './batch.bounds.js';
 import { BatchEvents } from '../events/batch.events.js';
 import { AtomicGroupRunner, checkAtomicGroups } from './atomic-group.runner.js';
 import { scheduleGraph } from './dependency.scheduler.js';
@@ -103,18 +103,21 @@ let startOutcomes: (
   executor: BatchExecutor,
   operations: readonly BatchOperation[],
   context: BatchRunContext,
+  cutOff: CutOff | undefined,
 ) => StartStream<BatchOutcome>;
 
 /**
  * What {@link BatchExecutor.run} emits, as a `StartStream`: the batch endpoint collects it
- * without an Observable between the executor and its reply.
+ * without an Observable between the executor and its reply. `cutOff` stands for
+ * `context.signal`: the endpoint's is its reply's `'close'`, with no `AbortSignal` made for it.
  */
 export function outcomesOf(
   executor: BatchExecutor,
   operations: readonly BatchOperation[],
-  context: BatchRunContext = {},
+  context: BatchRunContext,
+  cutOff: CutOff | undefined = context.signal,
 ): StartStream<BatchOutcome> {
-  return startOutcomes(executor, operations, context);
+  return startOutcomes(executor, operations, context, cutOff);
 }
 
 /**
@@ -143,7 +146,8 @@ export class BatchExecutor {
   private readonly groups: AtomicGroupRunner;
 
   static {
-    startOutcomes = (executor, operations, context) => executor.outcomes(operations, context);
+    startOutcomes = (executor, operations, context, cutOff) =>
+      executor.outcomes(operations, context, cutOff);
   }
 
   /**
@@ -158,13 +162,14 @@ export class BatchExecutor {
     operations: readonly BatchOperation[],
     context: BatchRunContext = {},
   ): Observable<BatchOutcome> {
-    return observableOf(this.outcomes(operations, context));
+    return observableOf(this.outcomes(operations, context, context.signal));
   }
 
   /** {@link BatchExecutor.run}'s work: started once per start, and abandoned by what it returns. */
   private outcomes(
     operations: readonly BatchOperation[],
     context: BatchRunContext,
+    cutOff: CutOff | undefined,
   ): StartStream<BatchOutcome> {
     return (sink) => {
       const plan = plannedAhead.get(operations) ?? planBatchRun(operations, this.options).plan;
@@ -182,7 +187,7 @@ export class BatchExecutor {
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();
       // Undefined without listeners: then nothing below pays for them.
-      const tracker = this.events.track(plan, context.format, context);
+      const tracker = this.events.track(plan, context.format, context, cutOff);
       const start = (
         run: BatchRun,
         index: number,
@@ -221,7 +226,7 @@ export class BatchExecutor {
           );
       const outcomes = withinBounds(scheduled, {
         timeout: this.options.timeout,
-        signal: context.signal,
+        signal: cutOff,
         record: (index, result) => (results[index] = result),
       });
       return (tracker ? tracker.watch(outcomes) : outcomes)(sink);
@@ -240,7 +245,10 @@ export class BatchExecutor {
     context: BatchRunContext = {},
   ): Promise<BatchEntry[]> {
     const planned = planBatchRun(operations, this.options);
-    return collectEntries(planned.operations, this.outcomes(planned.operations, context));
+    return collectEntries(
+      planned.operations,
+      this.outcomes(planned.operations, context, context.signal),
+    );
   }
 }
 
