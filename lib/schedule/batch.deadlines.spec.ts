@@ -24,12 +24,25 @@ describe('atDeadline', () => {
     expect(jest.getTimerCount()).toBe(0);
   });
 
-  it('drops its timer once every deadline waiting is cancelled', () => {
+  it('keeps the process alive only while a deadline waits', () => {
     const before = activeTimeouts();
     const cancels = [atDeadline(60_000, () => undefined), atDeadline(60_000, () => undefined)];
     expect(activeTimeouts()).toBe(before + 1);
     for (const cancel of cancels) cancel();
     expect(activeTimeouts()).toBe(before);
+  });
+
+  it('ends a batch that came after every other was cancelled at its own deadline', () => {
+    jest.useFakeTimers();
+    const ended: string[] = [];
+    atDeadline(100, () => ended.push('cancelled'))();
+    jest.advanceTimersByTime(50);
+    atDeadline(100, () => ended.push('later'));
+    jest.advanceTimersByTime(50); // 100: the timer of the cancelled one
+    expect(ended).toEqual([]);
+    jest.advanceTimersByTime(50); // 150
+    expect(ended).toEqual(['later']);
+    expect(jest.getTimerCount()).toBe(0);
   });
 
   it('sets its timer again for a deadline added while one ends', () => {

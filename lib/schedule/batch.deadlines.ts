@@ -9,7 +9,8 @@ interface Deadline {
  * in the order they fall due (each is now + the same `timeout`), so the earliest is always the
  * first still waiting: the timer is set for it alone. A timer per batch cost Node a timer list
  * made and dropped per batch (the only timer of its duration), a tenth of the batch's bounds.
- * The timer keeps the process alive while a deadline waits, as each batch's own did.
+ * The timer keeps the process alive while a deadline waits, as each batch's own did, and only
+ * then.
  */
 class DeadlineQueue {
   private readonly waiting: Deadline[] = [];
@@ -24,17 +25,21 @@ class DeadlineQueue {
     const deadline: Deadline = { at: Date.now() + this.timeout, end };
     this.waiting.push(deadline);
     this.live++;
-    this.timer ??= setTimeout(this.fire, this.timeout);
+    if (this.timer) this.timer.ref();
+    else this.timer = setTimeout(this.fire, this.timeout);
     return () => {
       if (deadline.end === undefined) return;
       deadline.end = undefined;
-      if (--this.live === 0) this.clear();
+      if (--this.live === 0) this.idle();
     };
   }
 
-  private clear(): void {
-    clearTimeout(this.timer);
-    this.timer = undefined;
+  /**
+   * Nothing waits: the timer stays, unref'd, for the next batch to take (set again when it fires
+   * early), where clearing it made every batch that ran alone set a new one.
+   */
+  private idle(): void {
+    this.timer?.unref();
     this.waiting.length = 0;
     this.head = 0;
   }
@@ -58,7 +63,8 @@ class DeadlineQueue {
     clearTimeout(this.timer);
     this.timer = undefined;
     if (this.live === 0) {
-      this.clear();
+      this.waiting.length = 0;
+      this.head = 0;
       return;
     }
     while ((this.waiting[this.head] as Deadline).end === undefined) this.head++;
