@@ -1,8 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { performance } from 'node:perf_hooks';
-import { Observable } from 'rxjs';
-import type { StartWork } from '../dispatch/operation.task.js';
+import type { StartStream, StartWork } from '../dispatch/operation.task.js';
 import type { BatchFormat } from '../batch.constants.js';
 import { BatchListener } from '../decorators/batch-listener.decorator.js';
 import type {
@@ -48,7 +47,9 @@ export class BatchEvents implements OnModuleInit {
   track(
     plan: BatchPlan,
     format: BatchFormat | undefined,
-    context: { request?: BatchStartEvent['request']; signal?: AbortSignal },
+    context: { request?: BatchStartEvent['request'] },
+    /** What cuts the batch off early: read at its end, to tell an abort from a timeout. */
+    cutOff?: { readonly aborted: boolean },
   ): BatchTracker | undefined {
     if (this.listeners.length === 0) return undefined;
     const start: BatchStartEvent = {
@@ -57,7 +58,7 @@ export class BatchEvents implements OnModuleInit {
       operationCount: plan.operations.length,
       request: context.request,
     };
-    return new BatchTracker(this, plan, start, context.signal);
+    return new BatchTracker(this, plan, start, cutOff);
   }
 
   /** Calls every listener's `hook`; what one throws or rejects is logged, never passed on. */
@@ -92,7 +93,7 @@ export class BatchTracker {
     private readonly events: BatchEvents,
     private readonly plan: BatchPlan,
     private readonly start: BatchStartEvent,
-    private readonly signal: AbortSignal | undefined,
+    private readonly signal: { readonly aborted: boolean } | undefined,
   ) {}
 
   /** An operation's run, timed from its start: when it has taken its slot. */
@@ -104,8 +105,8 @@ export class BatchTracker {
   }
 
   /** The batch's outcomes, passed on unchanged, with the events told on the way. */
-  watch(outcomes: Observable<BatchOutcome>): Observable<BatchOutcome> {
-    return new Observable<BatchOutcome>((subscriber) => {
+  watch(outcomes: StartStream<BatchOutcome>): StartStream<BatchOutcome> {
+    return (subscriber) => {
       const { events, start, plan } = this;
       const total = plan.operations.length;
       let finished = 0;
@@ -127,7 +128,7 @@ export class BatchTracker {
         });
       };
       events.emit('onBatchStart', start);
-      const subscription = outcomes.subscribe({
+      const abandon = outcomes({
         next: (outcome) => {
           const { index, result } = outcome;
           const reason = failureReasonOf(result);
@@ -156,11 +157,11 @@ export class BatchTracker {
         },
       });
       return () => {
-        subscription.unsubscribe();
+        abandon();
         // Stopped from outside before the end: a streamed reply's client went away.
         end('aborted');
       };
-    });
+    };
   }
 }
 

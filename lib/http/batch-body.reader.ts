@@ -35,7 +35,8 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
     };
     const onEnd = (): void => {
       done();
-      resolve(Buffer.concat(chunks, size));
+      // A body that came in one chunk is that chunk: no copy.
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
     };
     const onError = (error: Error): void => {
       done();

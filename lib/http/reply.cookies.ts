@@ -1,5 +1,5 @@
-import { map, type Observable } from 'rxjs';
 import { Cookie, defaultPath } from 'tough-cookie';
+import { mapStream, type StartStream } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 
 /**
@@ -12,20 +12,18 @@ import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.in
  * from `BatchExecutor` keep them: code calling it is no script, and has no reply to carry them.
  */
 export function withoutEntryCookies(
-  outcomes: Observable<BatchOutcome>,
+  outcomes: StartStream<BatchOutcome>,
   take?: (result: BatchResult) => void,
-): Observable<BatchOutcome> {
-  return outcomes.pipe(
-    map((outcome) => {
-      const { result } = outcome;
-      take?.(result);
-      if (!('set-cookie' in result.headers) && !('set-cookie2' in result.headers)) return outcome;
-      const headers = { ...result.headers };
-      delete headers['set-cookie'];
-      delete headers['set-cookie2'];
-      return { index: outcome.index, result: { ...result, headers } };
-    }),
-  );
+): StartStream<BatchOutcome> {
+  return mapStream(outcomes, (outcome) => {
+    const { result } = outcome;
+    take?.(result);
+    if (!('set-cookie' in result.headers) && !('set-cookie2' in result.headers)) return outcome;
+    const headers = { ...result.headers };
+    delete headers['set-cookie'];
+    delete headers['set-cookie2'];
+    return { index: outcome.index, result: { ...result, headers } };
+  });
 }
 
 /**

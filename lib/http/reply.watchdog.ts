@@ -1,5 +1,25 @@
 import type { ServerResponse } from 'node:http';
 
+/** A reply being watched, and the progress last seen on it. */
+interface Watched {
+  readonly response: ServerResponse;
+  readonly timeout: number;
+  lastDone: number;
+  progressAt: number;
+  readonly stop: () => void;
+}
+
+/**
+ * The replies watched with one `timeout`, and the one timer that looks at them all: a timer per
+ * reply was one more object and timer-list entry per batch.
+ */
+interface Watch {
+  readonly replies: Set<Watched>;
+  timer: ReturnType<typeof setInterval> | undefined;
+}
+
+const watches = new Map<number, Watch>();
+
 /**
  * Destroys the connection of a reply whose writing has made no progress for `timeout` ms while
  * some of it is still pending: a client that sends a batch and never reads the reply would
@@ -10,35 +30,61 @@ import type { ServerResponse } from 'node:http';
  * Progress is a write the socket finished: Node reports a write done only when all of it has
  * gone to the kernel, so a reply written in one piece (a JSON reply) must be taken whole within
  * `timeout`; a streamed reply is measured line by line. Looks every quarter of `timeout`, on an
- * unref'd timer, so a stall is caught within 1.25 `timeout`.
+ * unref'd timer shared by every reply watched with that `timeout` (running only while there is
+ * one), so a stall is caught within 1.25 `timeout`.
  */
 export function destroyStalledReply(response: ServerResponse, timeout: number): void {
-  let lastDone = 0;
-  let progressAt = Date.now();
-  const look = (): void => {
-    const socket = response.socket;
-    if (response.writableFinished || response.destroyed || !socket || socket.destroyed) {
-      stop();
-      return;
-    }
-    const pending = socket.writableLength;
-    // `bytesWritten` counts what was handed to the socket, buffered or not; less what is still
-    // buffered, it is what the socket finished writing.
-    const done = socket.bytesWritten - pending;
-    const now = Date.now();
-    if (pending === 0 || done !== lastDone) {
-      lastDone = done;
-      progressAt = now;
-    } else if (now - progressAt >= timeout) {
-      stop();
-      response.destroy();
-    }
+  let watch = watches.get(timeout);
+  if (!watch) {
+    watch = { replies: new Set(), timer: undefined };
+    watches.set(timeout, watch);
+  }
+  const { replies } = watch;
+  const watched: Watched = {
+    response,
+    timeout,
+    lastDone: 0,
+    progressAt: Date.now(),
+    stop: () => {
+      replies.delete(watched);
+      response.off('close', watched.stop);
+    },
   };
-  const timer = setInterval(look, Math.max(1, Math.floor(timeout / 4)));
-  timer.unref();
-  const stop = (): void => {
-    clearInterval(timer);
-    response.off('close', stop);
-  };
-  response.once('close', stop);
+  replies.add(watched);
+  response.once('close', watched.stop);
+  if (watch.timer === undefined) {
+    const current = watch;
+    current.timer = setInterval(() => lookAll(current), Math.max(1, Math.floor(timeout / 4)));
+    current.timer.unref();
+  }
+}
+
+/** Looks at every reply of `watch`; the timer stops once none is left. */
+function lookAll(watch: Watch): void {
+  const now = Date.now();
+  for (const watched of watch.replies) look(watched, now);
+  if (watch.replies.size === 0) {
+    clearInterval(watch.timer);
+    watch.timer = undefined;
+  }
+}
+
+function look(watched: Watched, now: number): void {
+  const { response } = watched;
+  const socket = response.socket;
+  if (response.writableFinished || response.destroyed || !socket || socket.destroyed) {
+    watched.stop();
+    return;
+  }
+  const pending = socket.writableLength;
+  // `bytesWritten` counts what was handed to the socket, buffered or not; less what is still
+  // buffered, it is what the socket finished writing.
+  const done = socket.bytesWritten - pending;
+  if (pending === 0 || done !== watched.lastDone) {
+    watched.lastDone = done;
+    watched.progressAt = now;
+  } else if (now - watched.progressAt >= watched.timeout) {
+    watched.stop();
+    response.destroy();
+  }
 }

@@ -26,21 +26,34 @@ const LENIENT = { ignoreError: true } as const;
  * leave the process, so a Secure cookie a proxy-terminated app sets is kept as its browser would.
  */
 export class BatchCookieJar {
-  private readonly jar = new CookieJar();
-  private readonly origin: string;
+  /**
+   * Made when an operation first sets a cookie, as are the origin and the inherited pairs: most
+   * batches set none, and every operation of those keeps the batch's header untouched.
+   */
+  private stored: CookieJar | undefined;
+  private originText: string | undefined;
   /** The batch request's cookie pairs, as sent. */
-  private readonly inherited: readonly string[];
+  private inheritedPairs: readonly string[] | undefined;
   /** Names an operation set or deleted: inherited pairs of these names are no longer sent. */
   private readonly replaced = new Set<string>();
   /** False until an operation set a cookie: until then, every operation keeps the batch's header. */
   private changed = false;
 
-  constructor(parent: ParentContext) {
-    this.origin = originOf(parent.headers.host);
-    this.inherited = (parent.headers.cookie ?? '')
+  constructor(private readonly parent: ParentContext) {}
+
+  private get jar(): CookieJar {
+    return (this.stored ??= new CookieJar());
+  }
+
+  private get origin(): string {
+    return (this.originText ??= originOf(this.parent.headers.host));
+  }
+
+  private get inherited(): readonly string[] {
+    return (this.inheritedPairs ??= (this.parent.headers.cookie ?? '')
       .split(';')
       .map((pair) => pair.trim())
-      .filter((pair) => pair !== '');
+      .filter((pair) => pair !== ''));
   }
 
   /**
@@ -71,9 +84,10 @@ export class BatchCookieJar {
   fork(): BatchCookieJar {
     const copy = Object.create(BatchCookieJar.prototype) as BatchCookieJar;
     return Object.assign(copy, {
-      jar: this.jar.cloneSync() ?? new CookieJar(),
-      origin: this.origin,
-      inherited: this.inherited,
+      parent: this.parent,
+      stored: this.stored?.cloneSync(),
+      originText: this.originText,
+      inheritedPairs: this.inheritedPairs,
       replaced: new Set(this.replaced),
       changed: this.changed,
     });

@@ -1,9 +1,8 @@
 import { AsyncResource } from 'node:async_hooks';
-import { Observable } from 'rxjs';
 import { AtomicGroupsUnavailableException } from '../batch.exceptions.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { DispatchRequest, OperationDispatcher } from '../dispatch/operation.dispatcher.js';
-import type { Abandon, StartWork } from '../dispatch/operation.task.js';
+import type { Abandon, StartStream, StartWork } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { AtomicGroup, UnitGraph } from '../plan/atomic-group.graph.js';
 import type { BatchPlan } from '../plan/batch.planner.js';
@@ -81,7 +80,7 @@ export class AtomicGroupRunner {
     concurrency: number,
     perTurn: number,
     inOrder = false,
-  ): Observable<BatchOutcome> {
+  ): StartStream<BatchOutcome> {
     /** The operation a failed unit names to its dependents: the one that failed. */
     const failedOperation: number[] = [];
     // A group waits for a turn of its batch's (`groupConcurrency`), then of the app's, before its
@@ -91,7 +90,7 @@ export class AtomicGroupRunner {
     // that disconnects again and again must not open more transactions than the caps allow.
     const batchGroups = OperationQueue.withLimit(this.options.groupConcurrency).lane();
     const appGroups = this.appGroups.lane();
-    return new Observable<BatchOutcome>((subscriber) =>
+    return (subscriber) =>
       scheduleGraph(
         graph,
         (unit, failedUnit) => {
@@ -108,7 +107,7 @@ export class AtomicGroupRunner {
         perTurn,
         // A unit's place is its first operation's: a group stands where its first member does.
         inOrder ? (unit) => graph.units[unit]?.[0] ?? unit : undefined,
-      ).subscribe({
+      )({
         next: ({ index: unit, result: outcomes }) => {
           const failed = outcomes.find(({ result }) => !isSuccess(result.code));
           if (failed) failedOperation[unit] = failed.index;
@@ -116,8 +115,7 @@ export class AtomicGroupRunner {
         },
         error: (error: unknown) => subscriber.error(error),
         complete: () => subscriber.complete(),
-      }),
-    );
+      });
   }
 
   /** Operations run one after the other as without groups (one, or a group's, not to be run). */

@@ -3,7 +3,12 @@ import { getEventListeners } from 'node:events';
 import { Observable } from 'rxjs';
 import { activeTimeouts, controlledRun } from '../../test/utils/run-probes.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
-import { withinBounds } from './batch.bounds.js';
+import { observableOf, streamOf } from '../dispatch/operation.task.js';
+import { withinBounds, type BatchBounds } from './batch.bounds.js';
+
+/** The bounds over an Observable run, as an Observable, to read with rxjs. */
+const bounded = (outcomes: Observable<BatchOutcome>, bounds: BatchBounds) =>
+  observableOf(withinBounds(streamOf(outcomes), bounds));
 
 const resultOf = (code: number): BatchResult => ({ method: 'GET', url: '/x', code, headers: {} });
 
@@ -12,7 +17,7 @@ describe('withinBounds', () => {
     const { outcomes, push, subscribed } = controlledRun<BatchOutcome>();
     const log: string[] = [];
     let completed = false;
-    withinBounds(outcomes, {
+    bounded(outcomes, {
       timeout: 0,
       record: (index, result) => log.push(`record ${index} ${result.code}`),
     }).subscribe({
@@ -31,7 +36,7 @@ describe('withinBounds', () => {
     const { outcomes, push, subscribed } = controlledRun<BatchOutcome>();
     const seen: number[] = [];
     const ended = new Promise<void>((resolve) =>
-      withinBounds(outcomes, { timeout: 20, record: () => undefined }).subscribe({
+      bounded(outcomes, { timeout: 20, record: () => undefined }).subscribe({
         next: ({ index }) => seen.push(index),
         complete: resolve,
       }),
@@ -48,7 +53,7 @@ describe('withinBounds', () => {
     const gone = new AbortController();
     const removed = jest.spyOn(gone.signal, 'removeEventListener');
     let completed = false;
-    withinBounds(outcomes, {
+    bounded(outcomes, {
       timeout: 60_000,
       signal: gone.signal,
       record: () => undefined,
@@ -65,7 +70,7 @@ describe('withinBounds', () => {
     const gone = new AbortController();
     gone.abort();
     let completed = false;
-    withinBounds(outcomes, { timeout: 0, signal: gone.signal, record: () => undefined }).subscribe({
+    bounded(outcomes, { timeout: 0, signal: gone.signal, record: () => undefined }).subscribe({
       complete: () => (completed = true),
     });
     expect(completed).toBe(true);
@@ -75,7 +80,7 @@ describe('withinBounds', () => {
   it('leaves no deadline timer behind once the run completes', () => {
     const { outcomes, push } = controlledRun<BatchOutcome>();
     const before = activeTimeouts();
-    withinBounds(outcomes, { timeout: 60_000, record: () => undefined }).subscribe();
+    bounded(outcomes, { timeout: 60_000, record: () => undefined }).subscribe();
     expect(activeTimeouts()).toBe(before + 1);
     push.complete();
     expect(activeTimeouts()).toBe(before);
@@ -91,7 +96,7 @@ describe('withinBounds', () => {
       }
       return () => log.push('run unsubscribed');
     });
-    withinBounds(run, {
+    bounded(run, {
       timeout: 0,
       signal: gone.signal,
       record: (index) => log.push(`record ${index}`),
@@ -109,7 +114,7 @@ describe('withinBounds', () => {
     const gone = new AbortController();
     const before = activeTimeouts();
     let completed = false;
-    withinBounds(new Observable<BatchOutcome>((subscriber) => subscriber.complete()), {
+    bounded(new Observable<BatchOutcome>((subscriber) => subscriber.complete()), {
       timeout: 60_000,
       signal: gone.signal,
       record: () => undefined,
@@ -122,7 +127,7 @@ describe('withinBounds', () => {
   it('passes the run’s error on, and unsubscribes from it', () => {
     const { outcomes, push, subscribed } = controlledRun<BatchOutcome>();
     let failed: unknown;
-    withinBounds(outcomes, { timeout: 0, record: () => undefined }).subscribe({
+    bounded(outcomes, { timeout: 0, record: () => undefined }).subscribe({
       error: (error: unknown) => (failed = error),
     });
     push.error(new Error('planned to fail'));

@@ -1,11 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import { Observable } from 'rxjs';
+import type { Observable } from 'rxjs';
 import { BATCH_OPTIONS, type BatchFormat, type EntryHeaderPolicy } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import { validatedOperations } from '../validation/operation.rules.js';
 import { DispatcherHost } from '../dispatch/dispatcher.host.js';
-import { SettleOnce, type Abandon, type StartWork } from '../dispatch/operation.task.js';
+import {
+  observableOf,
+  SettleOnce,
+  type Abandon,
+  type StartStream,
+  type StartWork,
+} from '../dispatch/operation.task.js';
 import type {
   BatchEntry,
   BatchOperation,
@@ -14,7 +20,7 @@ import type {
 } from '../interfaces/batch-operation.interface.js';
 import { planBatch, type BatchPlan } from '../plan/batch.planner.js';
 import { RouteExclusions } from '../policy/route-exclusions.provider.js';
-import { withinBounds } from './batch.bounds.js';
+import { withinBounds, type CutOff } from './batch.bounds.js';
 import { BatchEvents } from '../events/batch.events.js';
 import { AtomicGroupRunner, checkAtomicGroups } from './atomic-group.runner.js';
 import { scheduleGraph } from './dependency.scheduler.js';
@@ -92,6 +98,28 @@ export function planBatchRun(
   return { operations: valid, plan };
 }
 
+/** {@link BatchExecutor.run}'s work as plain callbacks; set by the class, read by `outcomesOf`. */
+let startOutcomes: (
+  executor: BatchExecutor,
+  operations: readonly BatchOperation[],
+  context: BatchRunContext,
+  cutOff: CutOff | undefined,
+) => StartStream<BatchOutcome>;
+
+/**
+ * What {@link BatchExecutor.run} emits, as a `StartStream`: the batch endpoint collects it
+ * without an Observable between the executor and its reply. `cutOff` stands for
+ * `context.signal`: the endpoint's is its reply's `'close'`, with no `AbortSignal` made for it.
+ */
+export function outcomesOf(
+  executor: BatchExecutor,
+  operations: readonly BatchOperation[],
+  context: BatchRunContext,
+  cutOff: CutOff | undefined = context.signal,
+): StartStream<BatchOutcome> {
+  return startOutcomes(executor, operations, context, cutOff);
+}
+
 /**
  * Runs batches: validates and plans the operations into a dependency graph, schedules them
  * (in parallel where nothing orders them, within `concurrency` and the cap across batches),
@@ -117,6 +145,11 @@ export class BatchExecutor {
   /** Atomic groups, each a unit run in the `transaction` hook (atomic-group.runner.ts). */
   private readonly groups: AtomicGroupRunner;
 
+  static {
+    startOutcomes = (executor, operations, context, cutOff) =>
+      executor.outcomes(operations, context, cutOff);
+  }
+
   /**
    * Emits each operation's outcome as it completes (completion order, not request order) and
    * completes when all are done or the batch timeout is reached. Nothing runs until subscribed;
@@ -129,7 +162,16 @@ export class BatchExecutor {
     operations: readonly BatchOperation[],
     context: BatchRunContext = {},
   ): Observable<BatchOutcome> {
-    return new Observable<BatchOutcome>((subscriber) => {
+    return observableOf(this.outcomes(operations, context, context.signal));
+  }
+
+  /** {@link BatchExecutor.run}'s work: started once per start, and abandoned by what it returns. */
+  private outcomes(
+    operations: readonly BatchOperation[],
+    context: BatchRunContext,
+    cutOff: CutOff | undefined,
+  ): StartStream<BatchOutcome> {
+    return (sink) => {
       const plan = plannedAhead.get(operations) ?? planBatchRun(operations, this.options).plan;
       context.planned?.(plan.dependents);
       const results: (BatchResult | undefined)[] = [];
@@ -145,7 +187,7 @@ export class BatchExecutor {
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();
       // Undefined without listeners: then nothing below pays for them.
-      const tracker = this.events.track(plan, context.format, context);
+      const tracker = this.events.track(plan, context.format, context, cutOff);
       const start = (
         run: BatchRun,
         index: number,
@@ -184,11 +226,11 @@ export class BatchExecutor {
           );
       const outcomes = withinBounds(scheduled, {
         timeout: this.options.timeout,
-        signal: context.signal,
+        signal: cutOff,
         record: (index, result) => (results[index] = result),
       });
-      return (tracker ? tracker.watch(outcomes) : outcomes).subscribe(subscriber);
-    });
+      return (tracker ? tracker.watch(outcomes) : outcomes)(sink);
+    };
   }
 
   /**
@@ -203,7 +245,10 @@ export class BatchExecutor {
     context: BatchRunContext = {},
   ): Promise<BatchEntry[]> {
     const planned = planBatchRun(operations, this.options);
-    return collectEntries(planned.operations, this.run(planned.operations, context));
+    return collectEntries(
+      planned.operations,
+      this.outcomes(planned.operations, context, context.signal),
+    );
   }
 }
 

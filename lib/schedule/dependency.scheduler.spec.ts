@@ -1,9 +1,13 @@
 import fc from 'fast-check';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { lastValueFrom, toArray } from 'rxjs';
-import { doneAtOnce, type StartWork } from '../dispatch/operation.task.js';
+import { doneAtOnce, observableOf, type StartWork } from '../dispatch/operation.task.js';
 import { pending } from '../../test/utils/pending-work.js';
 import { scheduleGraph } from './dependency.scheduler.js';
+
+/** The run as an Observable, to read with rxjs. */
+const scheduled = <R>(...args: Parameters<typeof scheduleGraph<R>>) =>
+  observableOf(scheduleGraph<R>(...args));
 
 /** A random DAG: each node may depend only on nodes before it (so there is no cycle). */
 const dag = fc.integer({ min: 1, max: 30 }).chain((size) =>
@@ -62,7 +66,7 @@ describe('scheduleGraph', () => {
             return () => clearImmediate(handle);
           };
         await lastValueFrom(
-          scheduleGraph(
+          scheduled(
             graphOf(dependencies),
             start,
             (ok) => ok,
@@ -81,9 +85,7 @@ describe('scheduleGraph', () => {
       fc.asyncProperty(dag, async ([dependencies, concurrency]) => {
         const log = { started: [] as number[], finished: [] as number[], active: 0, peak: 0 };
         const completions = await lastValueFrom(
-          scheduleGraph(graphOf(dependencies), runner(log), (r) => r.ok, concurrency).pipe(
-            toArray(),
-          ),
+          scheduled(graphOf(dependencies), runner(log), (r) => r.ok, concurrency).pipe(toArray()),
         );
         expect(completions.map((c) => c.index).sort((a, b) => a - b)).toEqual(
           dependencies.map((_, i) => i),
@@ -106,7 +108,7 @@ describe('scheduleGraph', () => {
       fc.asyncProperty(dag, async ([dependencies, concurrency, failing]) => {
         const ran = new Set<number>();
         const completions = await lastValueFrom(
-          scheduleGraph(
+          scheduled(
             graphOf(dependencies),
             (index, failed): StartWork<boolean> =>
               (done) => {
@@ -136,7 +138,7 @@ describe('scheduleGraph', () => {
     const durations = [5, 60, 5];
     // 0 -> 2 (fast chain) runs beside 1 (slow): 2 must start before 1 ends.
     await lastValueFrom(
-      scheduleGraph(
+      scheduled(
         graphOf([[], [], [0]]),
         (index): StartWork<boolean> =>
           (done) => {
@@ -156,7 +158,7 @@ describe('scheduleGraph', () => {
 
   it('starts nothing more once unsubscribed', async () => {
     const started: number[] = [];
-    const subscription = scheduleGraph(
+    const subscription = scheduled(
       graphOf([[], [0], [1]]),
       (index): StartWork<boolean> =>
         (done) => {
@@ -177,7 +179,7 @@ describe('scheduleGraph', () => {
     const abandoned: number[] = [];
     const answers: (() => void)[] = [];
     const seen: number[] = [];
-    const subscription = scheduleGraph(
+    const subscription = scheduled(
       graphOf([[], [], [0]]),
       (index): StartWork<boolean> =>
         (done) => {
@@ -201,7 +203,7 @@ describe('scheduleGraph', () => {
     const ticker = setInterval(() => ticks++, 0);
     try {
       const completions = await lastValueFrom(
-        scheduleGraph(
+        scheduled(
           graphOf(dependencies),
           () => doneAtOnce(true),
           (ok) => ok,
@@ -217,7 +219,7 @@ describe('scheduleGraph', () => {
 
   it('starts the nodes ready together in one turn, after the subscriber returns', async () => {
     const started: number[] = [];
-    const completions = scheduleGraph(
+    const completions = scheduled(
       graphOf([[], [], [], [0, 1, 2]]),
       (index) => {
         started.push(index);
@@ -238,7 +240,7 @@ describe('scheduleGraph', () => {
   it('abandons every running node, once, when unsubscribed; none after it ended', async () => {
     const nodes = [pending<number>(), pending<number>(), pending<number>()];
     const graph = { dependents: [[], [], []], dependencyCounts: [0, 0, 0] };
-    const subscription = scheduleGraph(
+    const subscription = scheduled(
       graph,
       (index) => (nodes[index] as ReturnType<typeof pending<number>>).work,
       () => true,
@@ -254,7 +256,7 @@ describe('scheduleGraph', () => {
   it('a node calling done twice is counted once', async () => {
     const graph = { dependents: [[1], []], dependencyCounts: [0, 1] };
     const outcomes = await lastValueFrom(
-      scheduleGraph(
+      scheduled(
         graph,
         (index): StartWork<number> =>
           (done) => {

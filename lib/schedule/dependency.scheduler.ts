@@ -1,5 +1,10 @@
-import { Observable } from 'rxjs';
-import { SettleOnce, type Abandon, type StartWork } from '../dispatch/operation.task.js';
+import {
+  NOTHING_TO_ABANDON,
+  SettleOnce,
+  type Abandon,
+  type StartStream,
+  type StartWork,
+} from '../dispatch/operation.task.js';
 
 /** One node of the graph, finished. */
 export interface Completion<R> {
@@ -22,12 +27,12 @@ export interface Graph {
  * Nodes start on a later turn of the event loop than the one that made them ready, all the nodes
  * ready by then together: timers and I/O run between turns however many nodes answer
  * synchronously, and a chain never recurses, for the cost of one `setImmediate` per turn rather
- * than one per node. Unsubscribing stops everything: running nodes are abandoned, nodes not yet
+ * than one per node. Abandoning stops everything: running nodes are abandoned, nodes not yet
  * started never start.
  *
- * Plain callbacks and counters, not a Subject and `mergeMap`, and nodes as `StartWork` rather
- * than Observables: every layer here was paid once per operation, and the benchmark's profile
- * showed it.
+ * Plain callbacks and counters, not a Subject and `mergeMap`, nodes as `StartWork` and the
+ * completions as a `StartStream` rather than Observables: every layer here was paid once per
+ * operation, and the benchmark's profile showed it.
  */
 export function scheduleGraph<R>(
   graph: Graph,
@@ -47,12 +52,12 @@ export function scheduleGraph<R>(
    * before it has finished, whether it succeeded or not. Undefined: first ready, first started.
    */
   placeOf?: (node: number) => number,
-): Observable<Completion<R>> {
-  return new Observable<Completion<R>>((subscriber) => {
+): StartStream<Completion<R>> {
+  return (subscriber) => {
     const total = graph.dependencyCounts.length;
     if (total === 0) {
       subscriber.complete();
-      return undefined;
+      return NOTHING_TO_ABANDON;
     }
     const waiting = [...graph.dependencyCounts];
     const failedDependency: (number | undefined)[] = new Array<number | undefined>(total);
@@ -71,6 +76,12 @@ export function scheduleGraph<R>(
       turn = undefined;
       for (const abandon of running) abandon();
       running.clear();
+    };
+    /** Ends the run with `error`, once: after the end, the sink hears nothing more. */
+    const fail = (error: unknown): void => {
+      if (stopped) return;
+      stop();
+      subscriber.error(error);
     };
     const schedule = (): void => {
       if (!turn && !stopped && head < ready.length && active < concurrency) {
@@ -118,7 +129,7 @@ export function scheduleGraph<R>(
       try {
         abandon = start(index, failedDependency[index])(
           (result) => {
-            if (!node.end()) return;
+            if (!node.end() || stopped) return;
             settle();
             finish(index, result);
             schedule();
@@ -126,14 +137,12 @@ export function scheduleGraph<R>(
           (error: unknown) => {
             if (!node.end()) return;
             settle();
-            stop();
-            subscriber.error(error);
+            fail(error);
           },
         );
       } catch (error) {
         if (node.end()) settle();
-        stop();
-        subscriber.error(error);
+        fail(error);
         return;
       }
       if (!node.ended) running.add(abandon);
@@ -144,7 +153,7 @@ export function scheduleGraph<R>(
     });
     schedule();
     return stop;
-  });
+  };
 }
 
 /** Sorts the ready nodes not started yet (from `head` on) by their place in request order. */

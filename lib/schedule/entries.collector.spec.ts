@@ -5,6 +5,7 @@ import type {
   BatchOutcome,
   BatchResult,
 } from '../interfaces/batch-operation.interface.js';
+import { streamOf } from '../dispatch/operation.task.js';
 import { collectEntries } from './entries.collector.js';
 
 const operations: BatchOperation[] = [
@@ -25,7 +26,9 @@ describe('collectEntries', () => {
   it('collects entries in request order and tells observe of each outcome first', async () => {
     const run = new Subject<BatchOutcome>();
     const observed: number[] = [];
-    const collected = collectEntries(operations, run, ({ index }) => observed.push(index));
+    const collected = collectEntries(operations, streamOf(run), ({ index }) =>
+      observed.push(index),
+    );
     run.next({ index: 1, result: resultOf(201) });
     run.next({ index: 0, result: resultOf(404) });
     run.complete();
@@ -36,7 +39,7 @@ describe('collectEntries', () => {
 
   it('rejects with what the run failed with, as it came (not an Error made of it)', async () => {
     const run = new Subject<BatchOutcome>();
-    const collected = collectEntries(operations, run);
+    const collected = collectEntries(operations, streamOf(run));
     const reason = { code: 'E_OVERLOADED' };
     run.error(reason);
     await expect(collected).rejects.toBe(reason);
@@ -47,7 +50,7 @@ describe('collectEntries', () => {
     try {
       const { outcomes, push: run, subscribed } = controlledRun<BatchOutcome>();
       const broken = new Error('a cookie that cannot be taken');
-      const collected = collectEntries(operations, outcomes, () => {
+      const collected = collectEntries(operations, streamOf(outcomes), () => {
         throw broken;
       });
       run.next({ index: 0, result: resultOf(200) });
@@ -73,7 +76,7 @@ describe('collectEntries', () => {
       });
       const broken = new Error('thrown at once');
       expect(() =>
-        collectEntries(operations, outcomes, () => {
+        collectEntries(operations, streamOf(outcomes), () => {
           throw broken;
         }),
       ).toThrow(broken);

@@ -1,4 +1,4 @@
-import type { Observable, Subscription } from 'rxjs';
+import type { Abandon, StartStream } from '../dispatch/operation.task.js';
 import type {
   BatchEntry,
   BatchOperation,
@@ -8,15 +8,15 @@ import { toEntry } from './operation.results.js';
 
 /**
  * Collects a run's outcomes into one entry per operation, in request order (`null` for one
- * unfinished at the end, or omitted on success). Subscribes at once, so an error the run raises
- * while subscribing (a batch not planned ahead that cannot be planned) is thrown here, before
+ * unfinished at the end, or omitted on success). Starts the run at once, so an error it raises
+ * while starting (a batch not planned ahead that cannot be planned) is thrown here, before
  * anything runs, as `planBatchRun` would have thrown it, rather than rejected. `observe` is told
  * each outcome as it is collected (the reply's cookies), without a layer of its own; what it
  * throws fails the batch.
  */
 export function collectEntries(
   operations: readonly BatchOperation[],
-  outcomes: Observable<BatchOutcome>,
+  outcomes: StartStream<BatchOutcome>,
   observe?: (outcome: BatchOutcome) => void,
 ): Promise<BatchEntry[]> {
   return collectEncoded(operations, outcomes, (_, entry) => entry, observe);
@@ -29,7 +29,7 @@ export function collectEntries(
  */
 export function collectEncoded<T>(
   operations: readonly BatchOperation[],
-  outcomes: Observable<BatchOutcome>,
+  outcomes: StartStream<BatchOutcome>,
   encode: (index: number, entry: BatchEntry) => T,
   observe?: (outcome: BatchOutcome) => void,
 ): Promise<T[]> {
@@ -46,35 +46,40 @@ export function collectEncoded<T>(
       // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
       else reject(error);
     };
-    // Not yet assigned while the run emits during its own subscribe: unsubscribed below then.
-    let subscription: Subscription | undefined = undefined;
-    subscription = outcomes.subscribe({
-      next: (outcome) => {
-        if (failed) return;
-        try {
-          observe?.(outcome);
-          const { index, result } = outcome;
-          const operation = operations[index];
-          if (operation) entries[index] = encode(index, toEntry(operation, result));
-        } catch (error) {
-          // Thrown out of `next`, it would be RxJS's unhandled error (rethrown on a timer, an
-          // uncaught exception): the batch fails instead, and stops.
-          fail(error);
-          subscription?.unsubscribe();
-        }
-      },
-      error: fail,
-      complete: () => {
-        try {
-          resolve(
-            entries.map((entry, index) => (entry === undefined ? encode(index, null) : entry)),
-          );
-        } catch (error) {
-          fail(error);
-        }
-      },
-    });
-    if (failed) subscription.unsubscribe();
+    // Not yet assigned while the run sends during its own start: abandoned below then.
+    let abandon: Abandon | undefined = undefined;
+    try {
+      abandon = outcomes({
+        next: (outcome) => {
+          if (failed) return;
+          try {
+            observe?.(outcome);
+            const { index, result } = outcome;
+            const operation = operations[index];
+            if (operation) entries[index] = encode(index, toEntry(operation, result));
+          } catch (error) {
+            // Thrown out of `next`, it would reach the scheduler that answered: the batch
+            // fails instead, and stops.
+            fail(error);
+            abandon?.();
+          }
+        },
+        error: fail,
+        complete: () => {
+          if (failed) return;
+          try {
+            resolve(
+              entries.map((entry, index) => (entry === undefined ? encode(index, null) : entry)),
+            );
+          } catch (error) {
+            fail(error);
+          }
+        },
+      });
+    } catch (error) {
+      fail(error);
+    }
+    if (failed) abandon?.();
   });
   subscribing = false;
   if (refused) throw refused.error;
