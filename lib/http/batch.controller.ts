@@ -8,6 +8,7 @@ import type { ResolvedBatchOptions } from '../batch.options.js';
 import { decodeBatchRequest } from '../formats/batch.decoder.js';
 import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { BatchExecutor, planBatchRun } from '../schedule/batch.executor.js';
+import { relayCutOffCookies } from '../operation/batch.run.js';
 import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
@@ -91,6 +92,7 @@ export function createBatchController(path: string): Type<unknown> {
         return;
       }
       const cookies = new ReplyCookies();
+      relayCutOffCookies(incoming, (url, setCookie) => cookies.add(url, setCookie));
       const outcomes = withoutEntryCookies(this.executor.run(operations, context), (result) =>
         cookies.take(result),
       );

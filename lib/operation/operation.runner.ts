@@ -1,7 +1,7 @@
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { BatchRun } from './batch.run.js';
 import { decodeContentEncoding, type DecodedResponse } from './content-encoding.decoder.js';
-import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
+import type { DispatchRequest, DispatchResponse } from '../dispatch/operation.dispatcher.js';
 import {
   doneAtOnce,
   NOTHING_TO_ABANDON,
@@ -112,6 +112,19 @@ export class OperationRunner {
     if (this.exclusions.excludes(request.method, url)) {
       return doneAtOnce(excluded(operation, url, label, request.method))(done, fail);
     }
+    // The cookies of headers that went out before the end (a stream), which a browser stores as
+    // they arrive: kept if a timeout cuts the operation off. Not a group member's: a timeout
+    // rolls its group back, and nothing of a rolled-back group is seen afterwards.
+    let sentCookies: string | string[] | undefined;
+    const watched: DispatchRequest =
+      operation.atomicityGroup === undefined
+        ? {
+            ...request,
+            headersSent: (_status, headers) => {
+              sentCookies = headers['set-cookie'];
+            },
+          }
+        : request;
     // It changes inside the callbacks, perhaps before dispatch returns.
     const once = new SettleOnce();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -123,7 +136,7 @@ export class OperationRunner {
     let abandon: Abandon;
     try {
       abandon = dispatcher.dispatch(
-        request,
+        watched,
         parent,
         (response) => {
           if (once.ended) return;
@@ -181,13 +194,17 @@ export class OperationRunner {
       timer = setTimeout(() => {
         if (!once.end()) return;
         abandon();
-        done(timedOut(operation, url, label, limit));
+        const result = timedOut(operation, url, label, limit, sentCookies);
+        cookies.store(result);
+        done(result);
       }, limit);
     }
     return () => {
       if (!once.end()) return;
       if (timer) clearTimeout(timer);
       abandon();
+      // Cut off by the batch's end: its entry is null, but the browser has its cookies.
+      if (sentCookies !== undefined) batch.cutOffCookies?.(url, sentCookies);
     };
   }
 
