@@ -1,7 +1,7 @@
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { BatchRun } from './batch.run.js';
 import { decodeContentEncoding, type DecodedResponse } from './content-encoding.decoder.js';
-import type { DispatchRequest, DispatchResponse } from '../dispatch/operation.dispatcher.js';
+import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
 import {
   doneAtOnce,
   NOTHING_TO_ABANDON,
@@ -9,9 +9,9 @@ import {
   type Abandon,
   type StartWork,
 } from '../dispatch/operation.task.js';
-import { ResponseAbortedError } from '../dispatch/response.aborted.js';
+import { ResponseAbortedError, sentBeforeAbandonOf } from '../dispatch/response.aborted.js';
 import { decodeResponseBody, JsonTextResult } from './response-body.decoder.js';
-import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
+import { libraryRefusalOf, type BatchOperationInfo } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from './reference.resolver.js';
@@ -112,19 +112,6 @@ export class OperationRunner {
     if (this.exclusions.excludes(request.method, url)) {
       return doneAtOnce(excluded(operation, url, label, request.method))(done, fail);
     }
-    // The cookies of headers that went out before the end (a stream), which a browser stores as
-    // they arrive: kept if a timeout cuts the operation off. Not a group member's: a timeout
-    // rolls its group back, and nothing of a rolled-back group is seen afterwards.
-    let sentCookies: string | string[] | undefined;
-    const watched: DispatchRequest =
-      operation.atomicityGroup === undefined
-        ? {
-            ...request,
-            headersSent: (_status, headers) => {
-              sentCookies = headers['set-cookie'];
-            },
-          }
-        : request;
     // It changes inside the callbacks, perhaps before dispatch returns.
     const once = new SettleOnce();
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -136,7 +123,7 @@ export class OperationRunner {
     let abandon: Abandon;
     try {
       abandon = dispatcher.dispatch(
-        watched,
+        request,
         parent,
         (response) => {
           if (once.ended) return;
@@ -194,7 +181,7 @@ export class OperationRunner {
       timer = setTimeout(() => {
         if (!once.end()) return;
         abandon();
-        const result = timedOut(operation, url, label, limit, sentCookies);
+        const result = timedOut(operation, url, label, limit, sentCookies(operation, request.info));
         cookies.store(result);
         done(result);
       }, limit);
@@ -204,7 +191,10 @@ export class OperationRunner {
       if (timer) clearTimeout(timer);
       abandon();
       // Cut off by the batch's end: its entry is null, but the browser has its cookies.
-      if (sentCookies !== undefined) batch.cutOffCookies?.(url, sentCookies);
+      const { cutOffCookies } = batch;
+      if (cutOffCookies === undefined) return;
+      const setCookie = sentCookies(operation, request.info);
+      if (setCookie !== undefined) cutOffCookies(url, setCookie);
     };
   }
 
@@ -275,4 +265,17 @@ export class OperationRunner {
     if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
     return result;
   }
+}
+
+/**
+ * The cookies of the headers an operation's response had sent when a timeout cut it off (a
+ * stream), which a browser stores as they arrive. None of a group member: a timeout rolls its
+ * group back, and nothing of a rolled-back group is seen afterwards.
+ */
+function sentCookies(
+  operation: BatchOperation,
+  info: BatchOperationInfo,
+): string | string[] | undefined {
+  if (operation.atomicityGroup !== undefined) return undefined;
+  return sentBeforeAbandonOf(info)?.['set-cookie'];
 }
