@@ -6,7 +6,16 @@
  * with a network error at the headers, before any body: the page learns neither the status nor
  * that the body then broke off.
  */
-import { Controller, Get, Headers, type INestApplication, Module, Res } from '@nestjs/common';
+import {
+  Controller,
+  Get,
+  Headers,
+  type INestApplication,
+  Module,
+  Options,
+  Put,
+  Res,
+} from '@nestjs/common';
 import cors, { type CorsOptions } from 'cors';
 import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
@@ -17,6 +26,8 @@ import { entries, useTestApp, withTestApp, type Entry, type TestApp } from './ut
 const PARTNER = 'https://partner.example';
 /** A status no other part of the answer carries: its absence from an entry is meaningful. */
 const SENT_STATUS = 207;
+/** The status of a preflight answer no other part of the test carries. */
+const PREFLIGHT_STATUS = 418;
 /** The batch timeout, far past Jest's: an operation that waited for it fails the test first. */
 const NEVER = 60_000;
 
@@ -90,6 +101,19 @@ class AbortingController {
     return { user: 'me' };
   }
 
+  /** A preflight the app answers with a status and a header of its own, allowing nothing. */
+  @Options('private/guarded')
+  guardedPreflight(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.writeHead(PREFLIGHT_STATUS, { 'x-preflight-secret': 'hidden' });
+    res.end();
+  }
+
+  @Put('private/guarded')
+  guarded(): { changed: boolean } {
+    return { changed: true };
+  }
+
   /** The cookies a request carried. */
   @Get('private/cookies')
   cookies(@Headers('cookie') cookie?: string): { cookie: string | null } {
@@ -158,9 +182,10 @@ function directHeaders(
   headers: Record<string, string>,
   /** Stop at the headers, for a response that never ends. */
   headersOnly = false,
+  method = 'GET',
 ): Promise<{ status: number; headers: IncomingHttpHeaders; complete: boolean }> {
   return new Promise((resolve, reject) => {
-    const req = httpRequest(new URL(path, base), { agent: false, headers }, (res) => {
+    const req = httpRequest(new URL(path, base), { agent: false, headers, method }, (res) => {
       if (headersOnly) {
         resolve({ status: res.statusCode ?? 0, headers: res.headers, complete: false });
         req.destroy();
@@ -310,8 +335,120 @@ forEachPlatform(() => {
             ).expect(200);
             const [entry] = entries(response);
             expect(entry).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+            expect(JSON.stringify(entry)).not.toContain('secret');
+            // The browser stored the cookies of the headers it had read.
+            expect(setCookiesOf(response)).toEqual(['events=1; Path=/; HttpOnly']);
           },
         );
+      });
+    });
+
+    describe('a response cut off by a timeout after its headers went out', () => {
+      /** The batch's operations, one at a time: the echo starts once the stream has ended. */
+      const STREAM_THEN_ECHO = [
+        { method: 'GET', url: '/private/events' },
+        { method: 'GET', url: '/private/cookies' },
+      ];
+      const TIMED = {
+        imports: [AbortingModule],
+        strictValidation: false,
+        configure,
+      };
+
+      it('gives the browser the cookies of its headers, as a direct request does', async () => {
+        const seen = await directHeaders(baseOf(t), '/private/events', {}, true);
+        expect(seen.headers['set-cookie']).toEqual(['events=1; Path=/; HttpOnly']);
+      });
+
+      it('at operationTimeout: relays them, and the later operations send them', async () => {
+        await withTestApp(
+          { ...TIMED, batch: { operationTimeout: 200, concurrency: 1 } },
+          async (other) => {
+            const response = await postBatch(other, STREAM_THEN_ECHO).expect(200);
+            const [stream, echo] = entries(response);
+            expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+            expect(stream?.headers).not.toHaveProperty('set-cookie');
+            expect(echo).toMatchObject({ code: 200, body: { cookie: 'events=1' } });
+            expect(setCookiesOf(response)).toEqual(['events=1; Path=/; HttpOnly']);
+          },
+        );
+      });
+
+      it('at the batch timeout: relays them with the unfinished entry null', async () => {
+        await withTestApp({ ...TIMED, batch: { timeout: 300 } }, async (other) => {
+          const response = await postBatch(other, [STREAM_THEN_ECHO[0]]).expect(200);
+          expect(entries(response)).toEqual([null]);
+          expect(setCookiesOf(response)).toEqual(['events=1; Path=/; HttpOnly']);
+        });
+      });
+
+      it('in an atomic group that is rolled back: drops them, as the rest of the group', async () => {
+        await withTestApp(
+          {
+            ...TIMED,
+            batch: {
+              operationTimeout: 200,
+              concurrency: 1,
+              transaction: (work: () => Promise<void>) => work(),
+            },
+          },
+          async (other) => {
+            const response = await postBatch(other, [
+              { ...STREAM_THEN_ECHO[0], atomicityGroup: 'g' },
+              STREAM_THEN_ECHO[1],
+            ]).expect(200);
+            const [stream, echo] = entries(response);
+            expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+            expect(echo).toMatchObject({ code: 200, body: { cookie: null } });
+            expect(setCookiesOf(response)).toEqual([]);
+          },
+        );
+      });
+
+      it('in an atomic group cut off by the batch timeout: drops them', async () => {
+        await withTestApp(
+          {
+            ...TIMED,
+            batch: { timeout: 300, transaction: (work: () => Promise<void>) => work() },
+          },
+          async (other) => {
+            const response = await postBatch(other, [
+              { ...STREAM_THEN_ECHO[0], atomicityGroup: 'g' },
+            ]).expect(200);
+            expect(entries(response)).toEqual([null]);
+            expect(setCookiesOf(response)).toEqual([]);
+          },
+        );
+      });
+    });
+
+    describe("a preflight the app's answer does not allow", () => {
+      it('tells the page only that the preflight failed, as fetch() does', async () => {
+        const preflight = await directHeaders(
+          baseOf(t),
+          '/private/guarded',
+          {
+            origin: PARTNER,
+            'access-control-request-method': 'PUT',
+          },
+          false,
+          'OPTIONS',
+        );
+        // The browser reads nothing of it: fetch() rejects with a TypeError, no status.
+        expect(preflight.status).toBe(PREFLIGHT_STATUS);
+        expect(partnerMayRead(preflight.headers)).toBe(false);
+
+        const response = await postBatch(
+          t,
+          [{ method: 'PUT', url: '/private/guarded' }],
+          FROM_PARTNER,
+        ).expect(200);
+        const [entry] = entries(response);
+        expect(entry).toMatchObject({ code: 403, body: { reason: 'cors' } });
+        expect(entry?.body.message).toMatch(/preflight/);
+        expect(JSON.stringify(entry)).not.toContain(String(PREFLIGHT_STATUS));
+        expect(JSON.stringify(entry)).not.toContain('hidden');
+        expect(JSON.stringify(entry)).not.toMatch(/Access-Control|answered/i);
       });
     });
 

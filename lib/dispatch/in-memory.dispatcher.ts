@@ -9,7 +9,7 @@ import { OperationSocket } from './operation.socket.js';
 import { SettleOnce, type Abandon } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
-import { ResponseAbortedError } from './response.aborted.js';
+import { noteSentBeforeAbandon, ResponseAbortedError } from './response.aborted.js';
 import { captureResponse, isBodiless, sentHeader } from './response.capture.js';
 import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
 import type { RequestListener } from '../platform/http.platform.js';
@@ -112,7 +112,12 @@ export class InMemoryDispatcher implements OperationDispatcher {
       }
     }
     return () => {
-      if (once.end()) end();
+      if (!once.end()) return;
+      // Abandoned (a timeout) after its headers went out: a client has read them.
+      if (sentHeader(res) && !res.writableFinished) {
+        noteSentBeforeAbandon(request.info, capture.headers());
+      }
+      end();
     };
   }
 }

@@ -10,6 +10,7 @@ import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { observableOf } from '../dispatch/operation.task.js';
 import type { CutOff } from '../schedule/batch.bounds.js';
 import { BatchExecutor, outcomesOf, planBatchRun } from '../schedule/batch.executor.js';
+import { relayCutOffCookies } from '../operation/batch.run.js';
 import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
@@ -96,6 +97,7 @@ export function createBatchController(path: string): Type<unknown> {
         return;
       }
       const cookies = new ReplyCookies();
+      relayCutOffCookies(incoming, (url, setCookie) => cookies.add(url, setCookie));
       const outcomes = withoutEntryCookies(
         outcomesOf(this.executor, operations, context, gone),
         (result) => cookies.take(result),

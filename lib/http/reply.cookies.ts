@@ -45,9 +45,13 @@ export class ReplyCookies {
 
   take(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
-    if (setCookie === undefined) return;
+    if (setCookie !== undefined) this.add(result.url, setCookie);
+  }
+
+  /** The `Set-Cookie` of an operation's response to `url`. */
+  add(url: string, setCookie: string | string[]): void {
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-      const relayed = relay(value, result.url);
+      const relayed = relay(value, url);
       this.values.delete(relayed.identity);
       this.values.set(relayed.identity, relayed.value);
     }

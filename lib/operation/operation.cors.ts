@@ -137,10 +137,12 @@ export class OperationCors {
       abandon: undefined,
       abandoned: false,
     };
-    const refuse = (why: string): void =>
+    // Only that it failed: fetch() rejects with a network error that tells the page nothing of
+    // the preflight's answer (its status, its headers) nor why it did not allow the request.
+    const refuse = (): void =>
       fail(
         new OperationCorsError(
-          `was not run: a page of ${this.origin} could not have sent it, as its browser's preflight (OPTIONS) failed: ${why}`,
+          `was not run: a page of ${this.origin} could not have sent it, as its browser's preflight (OPTIONS) did not allow it`,
           false,
           undefined,
         ),
@@ -150,16 +152,17 @@ export class OperationCors {
       parent,
       (answer) => {
         if (state.abandoned) return;
-        const problem = preflightProblem(answer, this.origin, credentialed, request.method, unsafe);
-        if (problem !== undefined) return refuse(problem);
+        if (preflightProblem(answer, this.origin, credentialed, request.method, unsafe)) {
+          return refuse();
+        }
         try {
           state.abandon = run();
         } catch (error) {
           fail(error);
         }
       },
-      (error) => {
-        if (!state.abandoned) refuse(String(error));
+      () => {
+        if (!state.abandoned) refuse();
       },
     );
     return () => {

@@ -100,13 +100,27 @@ export const dispatchFailed = (
     `${label} failed${beforeAnswer ? ' before the app answered' : ''}: ${String(error)}`,
   );
 
+/**
+ * 504: past `operationTimeout`. Nothing of the app's answer is kept but the cookies of headers
+ * it had sent (a stream), which a browser stores as they arrive.
+ */
 export const timedOut = (
   operation: BatchOperation,
   url: string,
   label: string,
   limit: number,
-): BatchResult =>
-  failure(operation, url, 504, 'operation-timeout', `${label} took longer than ${limit} ms`);
+  setCookie?: string | string[],
+): BatchResult => {
+  const result = failure(
+    operation,
+    url,
+    504,
+    'operation-timeout',
+    `${label} took longer than ${limit} ms`,
+  );
+  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
+  return result;
+};
 
 export const responseTooLarge = (
   operation: BatchOperation,

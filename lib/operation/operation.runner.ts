@@ -9,9 +9,9 @@ import {
   type Abandon,
   type StartWork,
 } from '../dispatch/operation.task.js';
-import { ResponseAbortedError } from '../dispatch/response.aborted.js';
+import { ResponseAbortedError, sentBeforeAbandonOf } from '../dispatch/response.aborted.js';
 import { decodeResponseBody, JsonTextResult, setEntryBody } from './response-body.decoder.js';
-import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
+import { libraryRefusalOf, type BatchOperationInfo } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from './reference.resolver.js';
@@ -181,13 +181,20 @@ export class OperationRunner {
       timer = setTimeout(() => {
         if (!once.end()) return;
         abandon();
-        done(timedOut(operation, url, label, limit));
+        const result = timedOut(operation, url, label, limit, sentCookies(operation, request.info));
+        cookies.store(result);
+        done(result);
       }, limit);
     }
     return () => {
       if (!once.end()) return;
       if (timer) clearTimeout(timer);
       abandon();
+      // Cut off by the batch's end: its entry is null, but the browser has its cookies.
+      const { cutOffCookies } = batch;
+      if (cutOffCookies === undefined) return;
+      const setCookie = sentCookies(operation, request.info);
+      if (setCookie !== undefined) cutOffCookies(url, setCookie);
     };
   }
 
@@ -259,4 +266,17 @@ export class OperationRunner {
     if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
     return result;
   }
+}
+
+/**
+ * The cookies of the headers an operation's response had sent when a timeout cut it off (a
+ * stream), which a browser stores as they arrive. None of a group member: a timeout rolls its
+ * group back, and nothing of a rolled-back group is seen afterwards.
+ */
+function sentCookies(
+  operation: BatchOperation,
+  info: BatchOperationInfo,
+): string | string[] | undefined {
+  if (operation.atomicityGroup !== undefined) return undefined;
+  return sentBeforeAbandonOf(info)?.['set-cookie'];
 }
