@@ -290,9 +290,14 @@ export class AtomicGroupRunner {
     };
   }
 
-  /** The failed member keeps its answer; every other member is reported rolled back. */
+  /**
+   * The failed member keeps its answer, less the cookies it set: nothing of a rolled-back group
+   * stands, so the reply relays none of them (the group's other cookies never left its copy of
+   * the jar). Every other member is reported rolled back.
+   */
   private rolledBack(batch: BatchRun, group: AtomicGroup, failure: BatchOutcome): BatchOutcome[] {
     const failedLabel = batch.plan.operations[failure.index]?.label ?? String(failure.index);
+    dropCookies(failure.result);
     return group.members.map((index) => {
       if (index === failure.index) return failure;
       const planned = batch.plan.operations[index];
@@ -317,6 +322,19 @@ export class AtomicGroupRunner {
       return { index, result };
     });
   }
+}
+
+/**
+ * Takes `Set-Cookie` out of a result in place: the same object is the batch's record of it and
+ * carries what the runner noted of it (its failure reason, a body written from its chunks).
+ */
+function dropCookies(result: BatchResult): void {
+  const { headers } = result;
+  if (!('set-cookie' in headers) && !('set-cookie2' in headers)) return;
+  const kept = { ...headers };
+  delete kept['set-cookie'];
+  delete kept['set-cookie2'];
+  result.headers = kept;
 }
 
 /** The dispatcher, entering the app in `context` (the group's transaction) for each operation. */
