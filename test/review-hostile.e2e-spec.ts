@@ -1,0 +1,102 @@
+/**
+ * Hostile review of decoded bodies and of how an operation's answer ends: what a client reached
+ * directly reads, against what the operation's entry says, on both adapters.
+ */
+import { Controller, Get, Module, Param, Res } from '@nestjs/common';
+import type { ServerResponse } from 'node:http';
+import { forEachPlatform } from './utils/platforms.js';
+import { direct } from './utils/direct-view.js';
+import { baseOf } from './utils/raw-http.js';
+import { entries, useTestApp } from './utils/test-app.js';
+
+function rawOf(reply: object): ServerResponse {
+  if (!('raw' in reply)) return reply as ServerResponse;
+  const fastify = reply as { raw: ServerResponse; hijack(): void };
+  fastify.hijack();
+  return fastify.raw;
+}
+
+const BODY = 'hello world!';
+
+/** Content-Length values, by name: each a spelling a client must decide on. */
+const LENGTHS: Record<string, string> = {
+  plain: '12',
+  'leading space': ' 12',
+  'trailing space': '12 ',
+  repeated: '12, 12',
+  'repeated, differing': '12, 13',
+  plus: '+12',
+  hex: '0xc',
+  negative: '-1',
+  exponent: '1.2e1',
+  'sixteen digits': '1000000000000000',
+  'leading zeros': '0012',
+  shorter: '5',
+  'shorter, repeated': '5,5',
+  empty: '',
+};
+
+@Controller('lengths')
+class LengthsController {
+  @Get(':name')
+  length(@Param('name') name: string, @Res() reply: object): void {
+    const res = rawOf(reply);
+    res.writeHead(200, { 'content-type': 'text/plain', 'content-length': LENGTHS[name] ?? '12' });
+    res.end(BODY);
+  }
+}
+
+@Module({ controllers: [LengthsController] })
+class ReviewModule {}
+
+forEachPlatform((platform) => {
+  describe('review: hostile endings', () => {
+    const t = useTestApp({ imports: [ReviewModule], strictValidation: false });
+
+    describe('a Content-Length of an odd spelling, as a client reads it', () => {
+      /** Node's client and fetch() both fail on these before any header: a network error. */
+      const INVALID = ['repeated, differing', 'plus', 'hex', 'negative', 'exponent', 'empty'];
+
+      it.each(INVALID)('%s: dropped, as the direct client drops it', async (name) => {
+        const path = `/lengths/${encodeURIComponent(name)}`;
+        if (!platform.http2) {
+          expect(await direct(baseOf(t), path)).toEqual({ kind: 'dropped-before-headers' });
+          await expect(fetch(new URL(path, baseOf(t)))).rejects.toThrow();
+        }
+        const response = await t.http.post('/batch').send({ data: [{ method: 'GET', url: path }] });
+        const [entry] = entries(response);
+        expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+        expect(entry?.body.message).toMatch(/Content-Length/);
+        // Nothing of the headers reached a client: not even the status.
+        expect(entry?.body.message).not.toMatch(/\(200\)/);
+      });
+
+      it('more digits than a client waits for: dropped after its headers', async () => {
+        const path = '/lengths/sixteen%20digits';
+        if (!platform.http2) {
+          expect(await direct(baseOf(t), path)).toEqual({
+            kind: 'dropped-after-headers',
+            status: 200,
+          });
+        }
+        const response = await t.http.post('/batch').send({ data: [{ method: 'GET', url: path }] });
+        const [entry] = entries(response);
+        expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+      });
+
+      it.each(['plain', 'leading space', 'trailing space', 'leading zeros'])(
+        '%s: complete, as the direct client reads it',
+        async (name) => {
+          const path = `/lengths/${encodeURIComponent(name)}`;
+          const seen = platform.http2 ? undefined : await direct(baseOf(t), path);
+          if (seen) expect(seen).toEqual({ kind: 'complete', status: 200, body: BODY });
+          const response = await t.http
+            .post('/batch')
+            .send({ data: [{ method: 'GET', url: path }] });
+          const [entry] = entries(response);
+          expect(entry).toMatchObject({ code: 200, body: BODY });
+        },
+      );
+    });
+  });
+});
