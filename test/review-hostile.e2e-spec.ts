@@ -4,6 +4,9 @@
  */
 import { Controller, Get, Module, Param, Res } from '@nestjs/common';
 import type { ServerResponse } from 'node:http';
+import { inspect } from 'node:util';
+import { deflateRawSync, gzipSync } from 'node:zlib';
+import { BatchExecutor, type BatchResult } from 'nestjs-batch';
 import { forEachPlatform } from './utils/platforms.js';
 import { direct } from './utils/direct-view.js';
 import { baseOf } from './utils/raw-http.js';
@@ -46,7 +49,37 @@ class LengthsController {
   }
 }
 
-@Module({ controllers: [LengthsController] })
+/** Binary bytes of every value, more than a decoded chunk (90 KiB) and not a multiple of 3. */
+const BINARY = Buffer.from(Array.from({ length: 200_003 }, (_, i) => (i * 7 + (i >> 8)) % 256));
+const GZIPPED = gzipSync(BINARY);
+
+/** Encoded bodies, by name: each with its coding and bytes. */
+const ENCODED: Record<string, { coding: string; bytes: Buffer }> = {
+  gzip: { coding: 'gzip', bytes: GZIPPED },
+  'raw deflate': { coding: 'deflate', bytes: deflateRawSync(BINARY) },
+  'two gzip members': {
+    coding: 'gzip',
+    bytes: Buffer.concat([gzipSync(BINARY.subarray(0, 1000)), gzipSync(BINARY.subarray(1000))]),
+  },
+  'gzip of nothing': { coding: 'gzip', bytes: gzipSync(Buffer.alloc(0)) },
+};
+
+@Controller('encoded')
+class EncodedController {
+  @Get(':name')
+  encoded(@Param('name') name: string, @Res() reply: object): void {
+    const { coding, bytes } = ENCODED[name] ?? { coding: 'gzip', bytes: GZIPPED };
+    const res = rawOf(reply);
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-encoding': coding,
+      'content-length': bytes.length,
+    });
+    res.end(bytes);
+  }
+}
+
+@Module({ controllers: [LengthsController, EncodedController] })
 class ReviewModule {}
 
 forEachPlatform((platform) => {
@@ -97,6 +130,44 @@ forEachPlatform((platform) => {
           expect(entry).toMatchObject({ code: 200, body: BODY });
         },
       );
+    });
+
+    describe('a decoded body, as a client decodes it', () => {
+      it.each(Object.keys(ENCODED))('%s', async (name) => {
+        const path = `/encoded/${encodeURIComponent(name)}`;
+        const seen = Buffer.from(await (await fetch(new URL(path, baseOf(t)))).arrayBuffer());
+        const response = await t.http.post('/batch').send({ data: [{ method: 'GET', url: path }] });
+        const [entry] = entries(response);
+        expect(entry?.code).toBe(200);
+        expect(Buffer.from((entry?.body as string | undefined) ?? '', 'base64')).toEqual(seen);
+      });
+    });
+
+    describe("a decoded body's base64, in code's hands (BatchExecutor)", () => {
+      const run = async (): Promise<BatchResult> => {
+        const [entry] = await t.app
+          .get(BatchExecutor)
+          .execute([
+            { method: 'GET', url: '/encoded/gzip', headers: { 'accept-encoding': 'gzip' } },
+          ]);
+        if (!entry) throw new Error('no entry');
+        return entry;
+      };
+      const BASE64 = BINARY.toString('base64');
+
+      it('is the base64 however the entry is copied or serialised', async () => {
+        const entry = await run();
+        expect({ ...entry }.body).toBe(BASE64);
+        expect(structuredClone(entry).body).toBe(BASE64);
+        expect((JSON.parse(JSON.stringify(entry)) as BatchResult).body).toBe(BASE64);
+        expect(Object.assign({}, entry).body).toBe(BASE64);
+        expect(entry).toEqual({ ...entry, body: BASE64 });
+      });
+
+      it('is shown by console.log and util.inspect, as any other body', async () => {
+        const entry = await run();
+        expect(inspect(entry, { maxStringLength: 8 })).toContain(`body: '${BASE64.slice(0, 8)}'`);
+      });
     });
   });
 });

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
+import { inspect } from 'node:util';
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { jsonStringBytes, jsonTextBytes } from '../validation/json-string.size.js';
 import type {
@@ -57,7 +58,16 @@ export function setEntryBody(result: { body?: unknown }, entry: DecodedBody): vo
     enumerable: true,
     configurable: true,
   });
+  // Logged (console.log, util.inspect), the result shows its body, not `[Getter/Setter]`.
+  if (!Object.prototype.hasOwnProperty.call(result, inspect.custom)) {
+    Object.defineProperty(result, inspect.custom, { value: inspectRead, configurable: true });
+  }
   base64Bodies.set(result, chunks);
+}
+
+/** The result as inspected: a copy, its body read. */
+function inspectRead(this: object): object {
+  return { ...this };
 }
 
 /**
