@@ -230,6 +230,27 @@ forEachPlatform((platform) => {
       });
     });
 
+    it.each([
+      ['destroyed after its headers', 'set-cookie-aborted', 502],
+      ['refused', 'set-cookie-refused', 409],
+    ])(
+      'keeps the cookies of a member %s from the reply and every later operation as it rolls back',
+      async (_, route, code) => {
+        await withDatabase({ platform, batch: { concurrency: 1 } }, async (t) => {
+          const response = await postBatch(t, [
+            { method: 'POST', url: '/rows', atomicityGroup: 'bad', body: { name: 'a' } },
+            { method: 'GET', url: `/rows/${route}/sid/ROLLEDBACK`, atomicityGroup: 'bad' },
+            { method: 'GET', url: '/rows/cookie' },
+          ]).expect(200);
+          const [written, failed, after] = entries(response);
+          expect(written?.body).toMatchObject({ reason: 'rolled-back' });
+          expect(failed?.code).toBe(code);
+          expect(after?.body).toEqual({ cookie: null });
+          expect(response.headers['set-cookie']).toBeUndefined();
+        });
+      },
+    );
+
     it('refuses a group with 400 naming the transaction option when none is configured; nothing runs', async () => {
       await withDatabase({ platform, hook: false }, async (t, db) => {
         const response = await postBatch(t, [

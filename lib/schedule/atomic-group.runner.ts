@@ -292,9 +292,14 @@ export class AtomicGroupRunner {
     };
   }
 
-  /** The failed member keeps its answer; every other member is reported rolled back. */
+  /**
+   * The failed member keeps its answer but its cookies (a rolled-back group leaves none behind:
+   * they would name what the rollback undid); every other member is reported rolled back.
+   */
   private rolledBack(batch: BatchRun, group: AtomicGroup, failure: BatchOutcome): BatchOutcome[] {
     const failedLabel = batch.plan.operations[failure.index]?.label ?? String(failure.index);
+    delete failure.result.headers['set-cookie'];
+    delete failure.result.headers['set-cookie2'];
     return group.members.map((index) => {
       if (index === failure.index) return failure;
       const planned = batch.plan.operations[index];
