@@ -82,6 +82,21 @@ class EncodedController {
   }
 }
 
+/** JSON text a parse and stringify would change: the entry must carry it as written. */
+const APP_JSON = '{"b":1.50,"2":true,"a":1e3}';
+
+@Controller('app-json')
+class AppJsonController {
+  @Get(':cookie')
+  json(@Param('cookie') cookie: string, @Res() reply: object): void {
+    const res = rawOf(reply);
+    const headers: Record<string, string> = { 'content-type': 'application/json' };
+    if (cookie === 'with-cookie') headers['set-cookie'] = 'c=1; Path=/';
+    res.writeHead(200, headers);
+    res.end(APP_JSON);
+  }
+}
+
 @Controller('review-echo')
 class EchoController {
   @Get()
@@ -113,7 +128,15 @@ class LateController {
   }
 }
 
-@Module({ controllers: [LengthsController, EncodedController, LateController, EchoController] })
+@Module({
+  controllers: [
+    LengthsController,
+    EncodedController,
+    LateController,
+    EchoController,
+    AppJsonController,
+  ],
+})
 class ReviewModule {}
 
 const PARTNER = 'https://partner.example';
@@ -223,6 +246,23 @@ forEachPlatform((platform) => {
         const [entry] = entries(response);
         expect(entry?.code).toBe(200);
         expect(Buffer.from((entry?.body as string | undefined) ?? '', 'base64')).toEqual(seen);
+      });
+    });
+
+    describe("an entry's body as the app wrote it, whatever else the response carries", () => {
+      it.each(['no-cookie', 'with-cookie'])('%s', async (how) => {
+        const response = await t.http
+          .post('/batch')
+          .send({ data: [{ method: 'GET', url: `/app-json/${how}` }] })
+          .buffer(true)
+          .parse((res, callback) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (chunk: string) => (text += chunk));
+            res.on('end', () => callback(null, text));
+          })
+          .expect(200);
+        expect(response.body as string).toContain(`"body":${APP_JSON}`);
       });
     });
 

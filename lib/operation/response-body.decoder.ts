@@ -71,6 +71,35 @@ function inspectRead(this: object): object {
 }
 
 /**
+ * A copy of `result` with other headers that the reply writes as it would the result: the app's
+ * JSON text kept, and a decoded body's base64 still made only when read, never by the copy.
+ */
+export function withHeaders(
+  result: BatchResult,
+  headers: Record<string, string | string[]>,
+): BatchResult {
+  const text = jsonTextOf(result);
+  const source = result as unknown as Record<string, unknown>;
+  if (text !== undefined) {
+    const { method, url, code, body } = result;
+    const copy = new JsonTextResult(method, url, code, headers, body, text);
+    const target = copy as unknown as Record<string, unknown>;
+    for (const key of Object.keys(result)) {
+      if (key !== 'headers' && key !== 'body') target[key] = source[key];
+    }
+    return copy;
+  }
+  const chunks = base64ChunksOf(result);
+  const copy = {} as BatchResult;
+  for (const key of Object.keys(result)) {
+    if (key === 'headers') copy.headers = headers;
+    else if (key === 'body' && chunks !== undefined) setEntryBody(copy, { base64Of: chunks });
+    else (copy as unknown as Record<string, unknown>)[key] = source[key];
+  }
+  return copy;
+}
+
+/**
  * The decoded chunks a result's base64 body is made from, while its body is still that one
  * (one set since, or a copy of the result, is written as it is).
  */
