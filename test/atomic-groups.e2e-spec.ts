@@ -230,21 +230,26 @@ forEachPlatform((platform) => {
       });
     });
 
-    it('keeps the cookie of the member whose failure rolled its group back from the reply and every later operation', async () => {
-      await withDatabase({ platform, batch: { concurrency: 1 } }, async (t) => {
-        const response = await postBatch(t, [
-          { method: 'POST', url: '/rows', atomicityGroup: 'bad', body: { name: 'a' } },
-          { method: 'GET', url: '/rows/set-cookie/leak/FAILED', atomicityGroup: 'bad' },
-          { method: 'GET', url: '/rows/cookie' },
-        ]).expect(200);
-        const [first, failed, after] = entries(response);
-        // The member that failed keeps its own answer; nothing it set stands.
-        expect(failed?.code).toBe(409);
-        expect(first?.body).toMatchObject({ reason: 'rolled-back' });
-        expect(after?.body).toEqual({ cookie: null });
-        expect(response.headers['set-cookie']).toBeUndefined();
-      });
-    });
+    it.each([
+      ['destroyed after its headers', 'set-cookie-aborted', 502],
+      ['refused', 'set-cookie-refused', 409],
+    ])(
+      'keeps the cookies of a member %s from the reply and every later operation as it rolls back',
+      async (_, route, code) => {
+        await withDatabase({ platform, batch: { concurrency: 1 } }, async (t) => {
+          const response = await postBatch(t, [
+            { method: 'POST', url: '/rows', atomicityGroup: 'bad', body: { name: 'a' } },
+            { method: 'GET', url: `/rows/${route}/sid/ROLLEDBACK`, atomicityGroup: 'bad' },
+            { method: 'GET', url: '/rows/cookie' },
+          ]).expect(200);
+          const [written, failed, after] = entries(response);
+          expect(written?.body).toMatchObject({ reason: 'rolled-back' });
+          expect(failed?.code).toBe(code);
+          expect(after?.body).toEqual({ cookie: null });
+          expect(response.headers['set-cookie']).toBeUndefined();
+        });
+      },
+    );
 
     it('refuses a group with 400 naming the transaction option when none is configured; nothing runs', async () => {
       await withDatabase({ platform, hook: false }, async (t, db) => {

@@ -126,13 +126,23 @@ export class InMemoryDispatcher implements OperationDispatcher {
  * The answer as a client reads it by its Content-Length: the declared bytes of a longer body
  * (fetch and curl stop there; the rest spoils the connection), and a shorter one never ends
  * (the client waits, then sees the connection close: response-aborted). A body sent chunked,
- * none due, or past the capture's cap before the declared length is taken as it is.
+ * none due, or past the capture's cap before the declared length is taken as it is. A
+ * Content-Length no client can read (`+12`, `0x10`, `-1`, two differing values) fails the
+ * response at its headers, as fetch() and Node's client fail it: nothing of it reaches them.
  */
 function asDeclared(
   res: ServerResponse,
   response: DispatchResponse,
 ): DispatchResponse | ResponseAbortedError {
-  const declared = declaredLength(response.headers['content-length']);
+  const header = response.headers['content-length'];
+  const declared = declaredLength(header);
+  if (Number.isNaN(declared)) {
+    return new ResponseAbortedError(
+      undefined,
+      undefined,
+      `the response's Content-Length (${JSON.stringify(header)}) is not a length a client can read`,
+    );
+  }
   if (declared === undefined || res.chunkedEncoding || isBodiless(res)) return response;
   const sent = response.body.length;
   if (sent > declared) {
@@ -152,15 +162,19 @@ function asDeclared(
   return response;
 }
 
-const DIGITS = /^\d{1,15}$/;
+const DIGITS = /^\d+$/;
 
-/** A Content-Length value as a client takes it: digits, or a list of one value repeated. */
+/**
+ * A Content-Length value as a client takes it: digits (however many: past what a body can be,
+ * the client waits for bytes that never come), or a list of one value repeated, as browsers take
+ * it. NaN for any other value, which clients refuse; undefined when there is none.
+ */
 function declaredLength(value: string | string[] | undefined): number | undefined {
   if (typeof value !== 'string') return undefined;
   if (DIGITS.test(value)) return Number(value);
   const [first, ...others] = value.split(',').map((one) => one.trim());
   if (first === undefined || !DIGITS.test(first) || others.some((one) => one !== first)) {
-    return undefined;
+    return NaN;
   }
   return Number(first);
 }

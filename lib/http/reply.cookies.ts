@@ -1,6 +1,7 @@
 import { Cookie, defaultPath } from 'tough-cookie';
 import { mapStream, type StartStream } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
+import { withHeaders } from '../operation/response-body.decoder.js';
 
 /**
  * The outcomes of a batch run as the endpoint's entries carry them: without `set-cookie` and
@@ -22,7 +23,7 @@ export function withoutEntryCookies(
     const headers = { ...result.headers };
     delete headers['set-cookie'];
     delete headers['set-cookie2'];
-    return { index: outcome.index, result: { ...result, headers } };
+    return { index: outcome.index, result: withHeaders(result, headers) };
   });
 }
 

@@ -1,10 +1,15 @@
+import { jest } from '@jest/globals';
+import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 import { jsonTextBytes } from '../validation/json-string.size.js';
 import {
   base64ChunksOf,
   DecodedChunks,
   type DecodedBody,
   decodeResponseBody,
+  JsonTextResult,
+  jsonTextOf,
   setEntryBody,
+  withHeaders,
 } from './response-body.decoder.js';
 
 const written = (value: unknown): number => Buffer.byteLength(JSON.stringify(value));
@@ -156,5 +161,52 @@ describe('decodeResponseBody of decoded chunks', () => {
     expect(carried(decodeResponseBody(capped, 'application/json'))).toEqual(
       carried(decodeResponseBody(bytes, 'application/json')),
     );
+  });
+});
+
+describe('withHeaders', () => {
+  it("keeps the app's JSON text, and the fields in their order", () => {
+    const result = new JsonTextResult(
+      'GET',
+      '/a',
+      200,
+      { 'set-cookie': 'c=1' },
+      { b: 1.5 },
+      '{"b":1.50}',
+    );
+    result.decodedContentEncoding = 'gzip';
+    const copy = withHeaders(result, {});
+    expect(jsonTextOf(copy)).toBe('{"b":1.50}');
+    expect(Object.keys(copy)).toEqual(Object.keys(result));
+    expect(copy).toEqual({
+      method: 'GET',
+      url: '/a',
+      code: 200,
+      headers: {},
+      body: { b: 1.5 },
+      decodedContentEncoding: 'gzip',
+    });
+    expect(result.headers).toEqual({ 'set-cookie': 'c=1' });
+  });
+
+  it("keeps a decoded body's chunks, unread, and a body set on the copy is the copy's", () => {
+    const chunks = new DecodedChunks();
+    chunks.add(Buffer.alloc(100 * 1024, 7));
+    const made = jest.spyOn(chunks, 'base64');
+    const result: BatchResult = {
+      method: 'GET',
+      url: '/a',
+      code: 200,
+      headers: { 'set-cookie': 'c=1' },
+    };
+    setEntryBody(result, { bodyEncoding: 'base64', base64Of: chunks });
+    result.bodyEncoding = 'base64';
+    const copy = withHeaders(result, {});
+    expect(made).not.toHaveBeenCalled();
+    expect(base64ChunksOf(copy)).toBe(chunks);
+    expect(Object.keys(copy)).toEqual(Object.keys(result));
+    copy.body = 'other';
+    expect(result.body).toBe(chunks.base64());
+    expect(copy.body).toBe('other');
   });
 });

@@ -1,5 +1,6 @@
 import { isUtf8 } from 'node:buffer';
 import { StringDecoder } from 'node:string_decoder';
+import { inspect } from 'node:util';
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { jsonStringBytes, jsonTextBytes } from '../validation/json-string.size.js';
 import type {
@@ -57,7 +58,45 @@ export function setEntryBody(result: { body?: unknown }, entry: DecodedBody): vo
     enumerable: true,
     configurable: true,
   });
+  // Logged (console.log, util.inspect), the result shows its body, not `[Getter/Setter]`.
+  if (!Object.prototype.hasOwnProperty.call(result, inspect.custom)) {
+    Object.defineProperty(result, inspect.custom, { value: inspectRead, configurable: true });
+  }
   base64Bodies.set(result, chunks);
+}
+
+/** The result as inspected: a copy, its body read. */
+function inspectRead(this: object): object {
+  return { ...this };
+}
+
+/**
+ * A copy of `result` with other headers that the reply writes as it would the result: the app's
+ * JSON text kept, and a decoded body's base64 still made only when read, never by the copy.
+ */
+export function withHeaders(
+  result: BatchResult,
+  headers: Record<string, string | string[]>,
+): BatchResult {
+  const text = jsonTextOf(result);
+  const source = result as unknown as Record<string, unknown>;
+  if (text !== undefined) {
+    const { method, url, code, body } = result;
+    const copy = new JsonTextResult(method, url, code, headers, body, text);
+    const target = copy as unknown as Record<string, unknown>;
+    for (const key of Object.keys(result)) {
+      if (key !== 'headers' && key !== 'body') target[key] = source[key];
+    }
+    return copy;
+  }
+  const chunks = base64ChunksOf(result);
+  const copy = {} as BatchResult;
+  for (const key of Object.keys(result)) {
+    if (key === 'headers') copy.headers = headers;
+    else if (key === 'body' && chunks !== undefined) setEntryBody(copy, { base64Of: chunks });
+    else (copy as unknown as Record<string, unknown>)[key] = source[key];
+  }
+  return copy;
 }
 
 /**
