@@ -20,7 +20,7 @@ import cors, { type CorsOptions } from 'cors';
 import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { bodyText, direct, expectedOf, viewOf } from './utils/direct-view.js';
-import { baseOf } from './utils/raw-http.js';
+import { baseOf, readText } from './utils/raw-http.js';
 import { entries, useTestApp, withTestApp, type Entry, type TestApp } from './utils/test-app.js';
 
 const PARTNER = 'https://partner.example';
@@ -504,12 +504,7 @@ forEachPlatform(() => {
 
         const streamed = await postBatch(t, LOGIN, { accept: 'application/x-ndjson' })
           .buffer(true)
-          .parse((res, callback) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (text += chunk));
-            res.on('end', () => callback(null, text));
-          })
+          .parse(readText)
           .expect(200);
         expect(streamed.headers['content-type']).toMatch(/^application\/x-ndjson/);
         const lines = (streamed.body as string)

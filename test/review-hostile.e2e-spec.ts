@@ -10,7 +10,7 @@ import { deflateRawSync, gzipSync } from 'node:zlib';
 import { BatchExecutor, type BatchResult } from 'nestjs-batch';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { direct } from './utils/direct-view.js';
-import { baseOf } from './utils/raw-http.js';
+import { baseOf, readText } from './utils/raw-http.js';
 import { entries, useTestApp, withTestApp } from './utils/test-app.js';
 
 function rawOf(reply: object): ServerResponse {
@@ -255,12 +255,7 @@ forEachPlatform((platform) => {
           .post('/batch')
           .send({ data: [{ method: 'GET', url: `/app-json/${how}` }] })
           .buffer(true)
-          .parse((res, callback) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (text += chunk));
-            res.on('end', () => callback(null, text));
-          })
+          .parse(readText)
           .expect(200);
         expect(response.body as string).toContain(`"body":${APP_JSON}`);
       });
@@ -285,12 +280,7 @@ forEachPlatform((platform) => {
           .set('accept', 'application/x-ndjson')
           .send({ data: [{ method: 'GET', url: '/encoded/gzip' }, ...DATA] })
           .buffer(true)
-          .parse((res, callback) => {
-            let text = '';
-            res.setEncoding('utf8');
-            res.on('data', (chunk: string) => (text += chunk));
-            res.on('end', () => callback(null, text));
-          })
+          .parse(readText)
           .expect(200);
         const lines = (response.body as string)
           .trim()

@@ -1,10 +1,11 @@
 import type { BatchOperationInfo } from './sub-request.marker.js';
 
 /**
- * The app's response closed without ending, or ended short of the Content-Length it declared: destroyed (`res.destroy()`, a failed stream piped
- * with `pipeline`, a file that failed to send), or its connection torn down (Express's final
- * handler after an error past the headers, a socket error). A client reached directly sees the
- * connection drop (or, short of its Content-Length, never sees the body end); the operation ends there, with the status the app had sent, if any.
+ * The app's response closed without ending, or ended short of the Content-Length it declared:
+ * destroyed (`res.destroy()`, a failed stream piped with `pipeline`, a file that failed to send),
+ * or its connection torn down (Express's final handler after an error past the headers, a socket
+ * error). A client reached directly sees the connection drop (or, short of its Content-Length,
+ * never sees the body end); the operation ends there, with the status the app had sent, if any.
  */
 export class ResponseAbortedError extends Error {
   constructor(

@@ -1,6 +1,7 @@
 import { Cookie, defaultPath } from 'tough-cookie';
 import { mapStream, type StartStream } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
+import { withoutCookieHeaders } from '../operation/entry.headers.js';
 import { withHeaders } from '../operation/response-body.decoder.js';
 
 /**
@@ -19,10 +20,8 @@ export function withoutEntryCookies(
   return mapStream(outcomes, (outcome) => {
     const { result } = outcome;
     take?.(result);
-    if (!('set-cookie' in result.headers) && !('set-cookie2' in result.headers)) return outcome;
-    const headers = { ...result.headers };
-    delete headers['set-cookie'];
-    delete headers['set-cookie2'];
+    const headers = withoutCookieHeaders(result.headers);
+    if (headers === undefined) return outcome;
     return { index: outcome.index, result: withHeaders(result, headers) };
   });
 }

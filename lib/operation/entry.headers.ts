@@ -22,3 +22,18 @@ export function entryHeaders(
   }
   return kept;
 }
+
+/**
+ * `headers` less `Set-Cookie` and `Set-Cookie2`, or undefined when it has neither: what an entry
+ * a script reads carries (`fetch()` never shows either), and what a member of a rolled-back
+ * group keeps. A copy: the response's own map is the batch's record of it.
+ */
+export function withoutCookieHeaders(
+  headers: Readonly<Record<string, string | string[]>>,
+): Record<string, string | string[]> | undefined {
+  if (!('set-cookie' in headers) && !('set-cookie2' in headers)) return undefined;
+  const kept = { ...headers };
+  delete kept['set-cookie'];
+  delete kept['set-cookie2'];
+  return kept;
+}

@@ -33,6 +33,18 @@ function failure(
   return result;
 }
 
+/**
+ * The cookies of the headers an answer had sent before it failed, on its failure: a browser
+ * stores them as they arrive, whatever became of the rest (the jar and the reply read them here).
+ */
+function keepingCookies(
+  result: BatchResult,
+  setCookie: string | string[] | undefined,
+): BatchResult {
+  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
+  return result;
+}
+
 /*
  * One constructor per way an operation can end without the app's answer. `label` is how messages
  * name the operation (operationLabel).
@@ -110,17 +122,11 @@ export const timedOut = (
   label: string,
   limit: number,
   setCookie?: string | string[],
-): BatchResult => {
-  const result = failure(
-    operation,
-    url,
-    504,
-    'operation-timeout',
-    `${label} took longer than ${limit} ms`,
+): BatchResult =>
+  keepingCookies(
+    failure(operation, url, 504, 'operation-timeout', `${label} took longer than ${limit} ms`),
+    setCookie,
   );
-  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
-  return result;
-};
 
 export const responseTooLarge = (
   operation: BatchOperation,
@@ -162,11 +168,8 @@ export const responseAborted = (
   label: string,
   why: string,
   setCookie: string | string[] | undefined,
-): BatchResult => {
-  const result = failure(operation, url, 502, 'response-aborted', `${label}: ${why}`);
-  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
-  return result;
-};
+): BatchResult =>
+  keepingCookies(failure(operation, url, 502, 'response-aborted', `${label}: ${why}`), setCookie);
 
 /**
  * 403: the batch came from a page of another origin, which could not have made this operation
@@ -180,8 +183,5 @@ export const corsRefused = (
   label: string,
   why: string,
   setCookie: string | string[] | undefined,
-): BatchResult => {
-  const result = failure(operation, url, 403, 'cors', `${label} ${why}`);
-  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
-  return result;
-};
+): BatchResult =>
+  keepingCookies(failure(operation, url, 403, 'cors', `${label} ${why}`), setCookie);

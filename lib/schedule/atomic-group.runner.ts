@@ -12,6 +12,7 @@ import { groupTimedOut, rolledBack, transactionFailed } from './group.failures.j
 import type { BatchRun } from '../operation/batch.run.js';
 import { OperationQueue, type HeldWork } from './operation.queue.js';
 import { isSuccess } from './operation.results.js';
+import { withoutCookieHeaders } from '../operation/entry.headers.js';
 
 /** Starts one operation of the batch (through the executor's turn and lane) with the run given. */
 export type StartOperation = (
@@ -329,12 +330,8 @@ export class AtomicGroupRunner {
  * carries what the runner noted of it (its failure reason, a body written from its chunks).
  */
 function dropCookies(result: BatchResult): void {
-  const { headers } = result;
-  if (!('set-cookie' in headers) && !('set-cookie2' in headers)) return;
-  const kept = { ...headers };
-  delete kept['set-cookie'];
-  delete kept['set-cookie2'];
-  result.headers = kept;
+  const kept = withoutCookieHeaders(result.headers);
+  if (kept !== undefined) result.headers = kept;
 }
 
 /** The dispatcher, entering the app in `context` (the group's transaction) for each operation. */
