@@ -170,6 +170,35 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
         expect(sent.every((batch) => batch.contentType?.startsWith('application/json'))).toBe(true);
       });
 
+      it('keeps the cookie of a response destroyed after its headers, as a direct fetch does', async () => {
+        await open(`${apiOf(t)}/page`);
+        const seen = await page.evaluate(async () => {
+          const { document } = globalThis as unknown as { document: { cookie: string } };
+          const read = async (call: () => Promise<Response>): Promise<string> => {
+            try {
+              const response = await call();
+              return `${response.status} ${await response.text()}`;
+            } catch (error) {
+              return (error as Error).name;
+            }
+          };
+          const direct = await read(() => fetch('/session/dropped'));
+          const directCookie = document.cookie;
+          document.cookie = 'seen=; Path=/; Max-Age=0';
+          const cleared = document.cookie;
+          const client = new nb.BatchClient({ endpoint: '/batch' });
+          const batched = await read(() => client.fetch('/session/dropped'));
+          return { direct, directCookie, cleared, batched, batchedCookie: document.cookie };
+        });
+        // Directly, the body fails to read; the cookie came with the headers.
+        expect(seen.direct).toBe('TypeError');
+        expect(seen.directCookie).toBe('seen=dropped');
+        expect(seen.cleared).toBe('');
+        // Through the batch: a 502 entry, and the same cookie, from the reply.
+        expect(seen.batched).toMatch(/^502 .*response-aborted/);
+        expect(seen.batchedCookie).toBe('seen=dropped');
+      });
+
       it("keeps a session across origins with the client's credentials: 'include'", async () => {
         await open(pageOrigin());
         const { steps, sent } = await sessionLife(
