@@ -1,15 +1,16 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type {
+  AbandonDispatch,
   DispatchRequest,
   DispatchResponse,
   OperationDispatcher,
 } from './operation.dispatcher.js';
 import { OperationSocket } from './operation.socket.js';
-import { SettleOnce, type Abandon } from './operation.task.js';
+import { SettleOnce } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
-import { noteSentBeforeAbandon, ResponseAbortedError } from './response.aborted.js';
+import { ResponseAbortedError } from './response.aborted.js';
 import { captureResponse, isBodiless, sentHeader } from './response.capture.js';
 import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
 import type { RequestListener } from '../platform/http.platform.js';
@@ -41,7 +42,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
     parent: ParentContext,
     done: (response: DispatchResponse) => void,
     fail: (error: unknown) => void,
-  ): Abandon {
+  ): AbandonDispatch {
     // Before the request is made: the span's traceparent goes into its headers.
     const span = parent.trace && this.tracer?.start(request, parent, parent.trace);
     const socket = new OperationSocket(parent.connection);
@@ -112,12 +113,14 @@ export class InMemoryDispatcher implements OperationDispatcher {
       }
     }
     return () => {
-      if (!once.end()) return;
+      if (!once.end()) return undefined;
       // Abandoned (a timeout) after its headers went out: a client has read them.
-      if (sentHeader(res) && !res.writableFinished) {
-        noteSentBeforeAbandon(request.info, capture.headers());
-      }
+      const sent =
+        sentHeader(res) && !res.writableFinished
+          ? { statusCode: res.statusCode, headers: capture.headers() }
+          : undefined;
       end();
+      return sent;
     };
   }
 }

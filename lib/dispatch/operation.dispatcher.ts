@@ -1,4 +1,3 @@
-import type { Abandon } from './operation.task.js';
 import type { BatchOperationInfo } from './sub-request.marker.js';
 import type { ParentContext } from './parent.context.js';
 
@@ -45,10 +44,24 @@ export interface DispatchResponse {
   readonly truncated: boolean;
 }
 
+/** The status and headers a response had sent before its end: what a client has read of it. */
+export interface SentHeaders {
+  readonly statusCode: number;
+  /** As an answer's are kept: names lower case, `set-cookie` an array. */
+  readonly headers: Readonly<Record<string, string | string[]>>;
+}
+
+/**
+ * Abandons a dispatched operation (after it, neither callback is called), and tells what its response had sent when it
+ * was cut off after its headers (a stream at a timeout): a client reached directly has read them
+ * and stored their cookies. Undefined when none had gone out, or the operation had already ended.
+ */
+export type AbandonDispatch = () => SentHeaders | undefined;
+
 /**
  * Runs one operation through the app's own HTTP adapter: calls `done` with the app's answer, or
  * `fail` when the request could not even enter the app, once (see `StartWork`); the function
- * returned abandons the operation. A throw from the call is taken as `fail` too (the runner
+ * returned abandons the operation (and tells what it had sent, {@link AbandonDispatch}). A throw from the call is taken as `fail` too (the runner
  * guards it). One implementation per adapter; nothing else in the library knows which adapter
  * runs.
  */
@@ -58,5 +71,5 @@ export interface OperationDispatcher {
     parent: ParentContext,
     done: (response: DispatchResponse) => void,
     fail: (error: unknown) => void,
-  ): Abandon;
+  ): AbandonDispatch;
 }

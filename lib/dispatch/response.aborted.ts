@@ -1,5 +1,3 @@
-import type { BatchOperationInfo } from './sub-request.marker.js';
-
 /**
  * The app's response closed without ending, or ended short of the Content-Length it declared:
  * destroyed (`res.destroy()`, a failed stream piped with `pipeline`, a file that failed to send),
@@ -28,29 +26,4 @@ export class ResponseAbortedError extends Error {
           : `the response was closed after its headers (${sentStatus}) were sent, before its end`),
     );
   }
-}
-
-/** The headers each abandoned operation had sent, by the operation (its `info`). */
-const sentBeforeAbandon = new WeakMap<
-  BatchOperationInfo,
-  Readonly<Record<string, string | string[]>>
->();
-
-/**
- * Notes the headers an operation's response had sent when it was abandoned before its end (a
- * stream cut off by a timeout): a client reached directly has read them, and keeps their cookies.
- * Noted by the dispatcher, only then, so no operation pays for it otherwise.
- */
-export function noteSentBeforeAbandon(
-  info: BatchOperationInfo,
-  headers: Readonly<Record<string, string | string[]>>,
-): void {
-  sentBeforeAbandon.set(info, headers);
-}
-
-/** The headers {@link noteSentBeforeAbandon} noted for an abandoned operation, if any. */
-export function sentBeforeAbandonOf(
-  info: BatchOperationInfo,
-): Readonly<Record<string, string | string[]>> | undefined {
-  return sentBeforeAbandon.get(info);
 }

@@ -10,7 +10,6 @@ import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { observableOf } from '../dispatch/operation.task.js';
 import type { CutOff } from '../schedule/batch.bounds.js';
 import { BatchExecutor, outcomesOf, planBatchRun } from '../schedule/batch.executor.js';
-import { relayCutOffCookies } from '../operation/batch.run.js';
 import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
@@ -97,9 +96,10 @@ export function createBatchController(path: string): Type<unknown> {
         return;
       }
       const cookies = new ReplyCookies();
-      relayCutOffCookies(incoming, (url, setCookie) => cookies.add(url, setCookie));
       const outcomes = withoutEntryCookies(
-        outcomesOf(this.executor, operations, context, gone),
+        outcomesOf(this.executor, operations, context, gone, (url, setCookie) =>
+          cookies.add(url, setCookie),
+        ),
         (result) => cookies.take(result),
       );
       // The reply's Set-Cookie is known once every operation has finished, so its headers go

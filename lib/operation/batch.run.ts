@@ -34,25 +34,14 @@ export interface BatchRun {
   readonly cors?: OperationCors;
   /**
    * Takes the cookies of the headers an operation had sent when the batch's end (its timeout)
-   * cut it off: its entry is null, but the browser that sent the batch would have them. Set
-   * when the batch request's reply carries cookies ({@link relayCutOffCookies}).
+   * cut it off: its entry is null, but the browser that sent the batch would have them. Given
+   * by the batch endpoint when its reply carries cookies.
    */
   readonly cutOffCookies?: CutOffCookies;
 }
 
 /** Given an operation's url and the `Set-Cookie` of the headers it had sent. */
 export type CutOffCookies = (url: string, setCookie: string | string[]) => void;
-
-/**
- * Where the cookies of operations cut off go, by batch request: the executor's outcomes have
- * no place for an operation that never finished.
- */
-const cutOffSinks = new WeakMap<IncomingMessage, CutOffCookies>();
-
-/** Relays to `take` the cookies of the operations of `request`'s batch it cuts off. */
-export function relayCutOffCookies(request: IncomingMessage, take: CutOffCookies): void {
-  cutOffSinks.set(request, take);
-}
 
 /**
  * What the operations of a batch that starts now share, for the runner; `results` is filled in
@@ -66,6 +55,7 @@ export function createBatchRun(
   request: IncomingMessage | undefined,
   trace: TraceParent | undefined,
   entryHeaders: EntryHeaderPolicy | undefined,
+  cutOffCookies: CutOffCookies | undefined,
 ): BatchRun {
   const parent = createParentContext(
     request,
@@ -87,6 +77,6 @@ export function createBatchRun(
     reply: new ReplyBudget(options.maxReplyBytes),
     cookies: new BatchCookieJar(parent),
     entryHeaders: entryHeaders ?? options.entryHeaders,
-    cutOffCookies: request && cutOffSinks.get(request),
+    cutOffCookies,
   };
 }

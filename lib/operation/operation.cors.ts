@@ -1,10 +1,11 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type {
+  AbandonDispatch,
   DispatchRequest,
   DispatchResponse,
   OperationDispatcher,
 } from '../dispatch/operation.dispatcher.js';
-import { SettleOnce, type Abandon } from '../dispatch/operation.task.js';
+import { SettleOnce } from '../dispatch/operation.task.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import { ResponseAbortedError } from '../dispatch/response.aborted.js';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
@@ -101,7 +102,7 @@ export class OperationCors {
     parent: ParentContext,
     done: (response: DispatchResponse) => void,
     fail: (error: unknown) => void,
-  ): Abandon {
+  ): AbandonDispatch {
     const credentialed = this.credentialed(request, parent);
     const hidden = (
       headers: Readonly<Record<string, string | string[]>>,
@@ -129,11 +130,11 @@ export class OperationCors {
       if (error.sentHeaders === undefined) return fail(new ResponseAbortedError(undefined));
       fail(hidden(error.sentHeaders) ?? error);
     };
-    const run = (): Abandon => this.run(inner, request, parent, hidden, checked, failed);
+    const run = (): AbandonDispatch => this.run(inner, request, parent, hidden, checked, failed);
     const unsafe = corsUnsafeHeaderNames(request.headers, this.batch);
     if (!needsPreflight(request.method, unsafe)) return run();
     // An object, not a `let`: it changes inside the callbacks, perhaps before dispatch returns.
-    const state: { abandon: Abandon | undefined; abandoned: boolean } = {
+    const state: { abandon: AbandonDispatch | undefined; abandoned: boolean } = {
       abandon: undefined,
       abandoned: false,
     };
@@ -147,7 +148,7 @@ export class OperationCors {
           undefined,
         ),
       );
-    state.abandon = inner.dispatch(
+    const abandonPreflight = inner.dispatch(
       this.preflightOf(request, parent, unsafe),
       parent,
       (answer) => {
@@ -165,9 +166,14 @@ export class OperationCors {
         if (!state.abandoned) refuse();
       },
     );
+    // What a preflight had sent is not the operation's: the browser keeps nothing of it.
+    state.abandon ??= () => {
+      abandonPreflight();
+      return undefined;
+    };
     return () => {
       state.abandoned = true;
-      state.abandon?.();
+      return state.abandon?.();
     };
   }
 
@@ -183,10 +189,10 @@ export class OperationCors {
     hidden: (headers: Record<string, string | string[]>) => OperationCorsError | undefined,
     done: (response: DispatchResponse) => void,
     fail: (error: unknown) => void,
-  ): Abandon {
+  ): AbandonDispatch {
     const once = new SettleOnce();
     // An object, not a `let`: the headers may go out before dispatch returns.
-    const state: { abandon: Abandon | undefined; refused: boolean } = {
+    const state: { abandon: AbandonDispatch | undefined; refused: boolean } = {
       abandon: undefined,
       refused: false,
     };
@@ -212,9 +218,7 @@ export class OperationCors {
       },
     );
     if (state.refused) state.abandon();
-    return () => {
-      if (once.end()) state.abandon?.();
-    };
+    return () => (once.end() ? state.abandon?.() : undefined);
   }
 
   /**

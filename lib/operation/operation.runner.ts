@@ -1,7 +1,11 @@
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { BatchRun } from './batch.run.js';
 import { decodeContentEncoding, type DecodedResponse } from './content-encoding.decoder.js';
-import type { DispatchResponse } from '../dispatch/operation.dispatcher.js';
+import type {
+  AbandonDispatch,
+  DispatchResponse,
+  SentHeaders,
+} from '../dispatch/operation.dispatcher.js';
 import {
   doneAtOnce,
   NOTHING_TO_ABANDON,
@@ -9,9 +13,9 @@ import {
   type Abandon,
   type StartWork,
 } from '../dispatch/operation.task.js';
-import { ResponseAbortedError, sentBeforeAbandonOf } from '../dispatch/response.aborted.js';
+import { ResponseAbortedError } from '../dispatch/response.aborted.js';
 import { decodeResponseBody, JsonTextResult, setEntryBody } from './response-body.decoder.js';
-import { libraryRefusalOf, type BatchOperationInfo } from '../dispatch/sub-request.marker.js';
+import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from './reference.resolver.js';
@@ -120,7 +124,7 @@ export class OperationRunner {
       if (timer) clearTimeout(timer);
       done(result);
     };
-    let abandon: Abandon;
+    let abandon: AbandonDispatch;
     try {
       abandon = dispatcher.dispatch(
         request,
@@ -180,8 +184,7 @@ export class OperationRunner {
     if (limit > 0) {
       timer = setTimeout(() => {
         if (!once.end()) return;
-        abandon();
-        const result = timedOut(operation, url, label, limit, sentCookies(operation, request.info));
+        const result = timedOut(operation, url, label, limit, sentCookies(operation, abandon()));
         cookies.store(result);
         done(result);
       }, limit);
@@ -189,11 +192,11 @@ export class OperationRunner {
     return () => {
       if (!once.end()) return;
       if (timer) clearTimeout(timer);
-      abandon();
+      const sent = abandon();
       // Cut off by the batch's end: its entry is null, but the browser has its cookies.
       const { cutOffCookies } = batch;
       if (cutOffCookies === undefined) return;
-      const setCookie = sentCookies(operation, request.info);
+      const setCookie = sentCookies(operation, sent);
       if (setCookie !== undefined) cutOffCookies(url, setCookie);
     };
   }
@@ -275,8 +278,8 @@ export class OperationRunner {
  */
 function sentCookies(
   operation: BatchOperation,
-  info: BatchOperationInfo,
+  sent: SentHeaders | undefined,
 ): string | string[] | undefined {
   if (operation.atomicityGroup !== undefined) return undefined;
-  return sentBeforeAbandonOf(info)?.['set-cookie'];
+  return sent?.headers['set-cookie'];
 }
