@@ -52,18 +52,19 @@ export interface SentHeaders {
 }
 
 /**
- * Abandons a dispatched operation (after it, neither callback is called), and tells what its response had sent when it
- * was cut off after its headers (a stream at a timeout): a client reached directly has read them
- * and stored their cookies. Undefined when none had gone out, or the operation had already ended.
+ * Abandons a dispatched operation (after it, neither callback is called), and tells what its
+ * response had sent when it was cut off after its headers (a stream at a timeout): a client
+ * reached directly has read them and stored their cookies. Undefined when none had gone out, or
+ * the operation had already ended.
  */
 export type AbandonDispatch = () => SentHeaders | undefined;
 
 /**
  * Runs one operation through the app's own HTTP adapter: calls `done` with the app's answer, or
  * `fail` when the request could not even enter the app, once (see `StartWork`); the function
- * returned abandons the operation (and tells what it had sent, {@link AbandonDispatch}). A throw from the call is taken as `fail` too (the runner
- * guards it). One implementation per adapter; nothing else in the library knows which adapter
- * runs.
+ * returned abandons the operation and tells what it had sent ({@link AbandonDispatch}). A throw
+ * from the call is taken as `fail` too (the runner guards it). One implementation per adapter;
+ * nothing else in the library knows which adapter runs.
  */
 export interface OperationDispatcher {
   dispatch(
