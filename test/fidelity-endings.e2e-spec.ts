@@ -11,11 +11,13 @@ import {
   Get,
   Headers,
   type INestApplication,
+  Injectable,
   Module,
   Options,
   Put,
   Res,
 } from '@nestjs/common';
+import { BatchListener, type BatchOperationFinishEvent } from 'nestjs-batch';
 import cors, { type CorsOptions } from 'cors';
 import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
@@ -150,8 +152,22 @@ class LengthsController {
   }
 }
 
-@Module({ controllers: [AbortingController, LengthsController] })
+/** What the server side hears of each operation: its events. */
+const heard: BatchOperationFinishEvent[] = [];
+
+@BatchListener()
+@Injectable()
+class HearingListener {
+  onOperationFinish(event: BatchOperationFinishEvent): void {
+    heard.push(event);
+  }
+}
+
+@Module({ controllers: [AbortingController, LengthsController], providers: [HearingListener] })
 class AbortingModule {}
+
+/** Why CORS hid a response, as the check says it: for the server's eyes, not the page's. */
+const CORS_DETAIL = /Access-Control-Allow-Origin/;
 
 const POLICY: CorsOptions = { origin: PARTNER, credentials: true };
 const CORS_ROUTES = /^\/(?:batch|public)(?:[/?]|$)/;
@@ -277,6 +293,23 @@ forEachPlatform(() => {
         expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
         // The browser stores the cookies of a response its page may not read.
         expect(setCookiesOf(response)).toEqual(['private-aborted=1; Path=/; HttpOnly']);
+      });
+
+      it("tells the page only that CORS hid the response; a batch listener hears why", async () => {
+        heard.length = 0;
+        const response = await postBatch(
+          t,
+          [{ method: 'GET', url: '/private/cookies' }],
+          FROM_PARTNER,
+        ).expect(200);
+        const [entry] = entries(response);
+        // fetch() gives script a bare network error; devtools, not the page, show why.
+        expect(entry).toMatchObject({ code: 403, body: { reason: 'cors' } });
+        expect(entry?.body.message).toMatch(/CORS/);
+        expect(JSON.stringify(entry)).not.toMatch(CORS_DETAIL);
+        expect(heard).toHaveLength(1);
+        expect(heard[0]).toMatchObject({ status: 403, reason: 'cors' });
+        expect(heard[0]?.detail).toMatch(CORS_DETAIL);
       });
 
       it('is response-aborted when the page could read its headers', async () => {
@@ -449,6 +482,14 @@ forEachPlatform(() => {
         expect(JSON.stringify(entry)).not.toContain(String(PREFLIGHT_STATUS));
         expect(JSON.stringify(entry)).not.toContain('hidden');
         expect(JSON.stringify(entry)).not.toMatch(/Access-Control|answered/i);
+      });
+
+      it('tells a batch listener why the preflight did not allow it', async () => {
+        heard.length = 0;
+        await postBatch(t, [{ method: 'PUT', url: '/private/guarded' }], FROM_PARTNER).expect(200);
+        expect(heard).toHaveLength(1);
+        expect(heard[0]).toMatchObject({ status: 403, reason: 'cors' });
+        expect(heard[0]?.detail).toContain(String(PREFLIGHT_STATUS));
       });
     });
 

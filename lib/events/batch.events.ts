@@ -11,7 +11,7 @@ import type {
 } from '../interfaces/batch-events.interface.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { BatchPlan } from '../plan/batch.planner.js';
-import { failureReasonOf } from '../operation/operation.failures.js';
+import { failureDetailOf, failureReasonOf } from '../operation/operation.failures.js';
 
 type Hook = keyof BatchEventListener;
 
@@ -144,6 +144,7 @@ export class BatchTracker {
             status: result.code,
             durationMs: performance.now() - (this.operationStarts[index] ?? this.startedAt),
             reason,
+            detail: reason === 'cors' ? failureDetailOf(result) : undefined,
           });
           subscriber.next(outcome);
         },

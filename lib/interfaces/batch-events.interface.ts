@@ -62,6 +62,13 @@ export interface BatchOperationFinishEvent {
   readonly durationMs: number;
   /** Why the library answered instead of the app; undefined when the app answered. */
   readonly reason: BatchEntryFailureReason | undefined;
+  /**
+   * What the entry does not tell the page that sent the batch, for the server's eyes: for a
+   * `cors` refusal, why CORS refused the operation (which header failed the check, or what the
+   * preflight answered), as a browser shows it in its developer tools and never to the page's
+   * script. Undefined for every other entry.
+   */
+  readonly detail: string | undefined;
 }
 
 /**

@@ -23,7 +23,9 @@ import { AMBIENT_CREDENTIAL_HEADERS } from '../policy/cross-site.rules.js';
 /**
  * An operation of a cross-origin batch that the page which sent the batch could not have made
  * directly: the browser would not have sent it (its preflight failed), or would not have let the
- * page read the answer. `ran`: the app ran it (its answer is hidden) or not.
+ * page read the answer. `ran`: the app ran it (its answer is hidden) or not. The message is what
+ * the page may learn (fetch() gives it a bare network error); `detail` is why, which a browser
+ * shows its developer, not its script: for the server's events and log.
  */
 export class OperationCorsError extends Error {
   constructor(
@@ -31,6 +33,8 @@ export class OperationCorsError extends Error {
     readonly ran: boolean,
     /** The answer's cookies: a browser stores them even from a response the page may not read. */
     readonly setCookie: string | string[] | undefined,
+    /** Why CORS refused it, as the check found it. */
+    readonly detail: string,
   ) {
     super(message);
   }
@@ -110,9 +114,10 @@ export class OperationCors {
       const problem = corsCheckProblem(headers, this.origin, credentialed);
       if (problem === undefined) return undefined;
       return new OperationCorsError(
-        `ran, but a page of ${this.origin} may not read its response: ${problem}`,
+        `ran, but CORS did not allow a page of ${this.origin} to read its response`,
         true,
         headers['set-cookie'],
+        `the response's headers fail the CORS check for ${this.origin}: ${problem}`,
       );
     };
     const checked = (response: DispatchResponse): void => {
@@ -140,12 +145,13 @@ export class OperationCors {
     };
     // Only that it failed: fetch() rejects with a network error that tells the page nothing of
     // the preflight's answer (its status, its headers) nor why it did not allow the request.
-    const refuse = (): void =>
+    const refuse = (why: string): void =>
       fail(
         new OperationCorsError(
           `was not run: a page of ${this.origin} could not have sent it, as its browser's preflight (OPTIONS) did not allow it`,
           false,
           undefined,
+          `its preflight (OPTIONS) for ${this.origin} did not allow it: ${why}`,
         ),
       );
     const abandonPreflight = inner.dispatch(
@@ -153,17 +159,16 @@ export class OperationCors {
       parent,
       (answer) => {
         if (state.abandoned) return;
-        if (preflightProblem(answer, this.origin, credentialed, request.method, unsafe)) {
-          return refuse();
-        }
+        const problem = preflightProblem(answer, this.origin, credentialed, request.method, unsafe);
+        if (problem !== undefined) return refuse(problem);
         try {
           state.abandon = run();
         } catch (error) {
           fail(error);
         }
       },
-      () => {
-        if (!state.abandoned) refuse();
+      (error) => {
+        if (!state.abandoned) refuse(`it ended without an answer: ${String(error)}`);
       },
     );
     // What a preflight had sent is not the operation's: the browser keeps nothing of it.

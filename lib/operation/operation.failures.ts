@@ -9,6 +9,17 @@ export function failureReasonOf(result: BatchResult): BatchEntryFailureReason | 
   return reasons.get(result);
 }
 
+/**
+ * What the entry's message leaves out, for the server's eyes: why CORS refused an operation. Set
+ * only on those results.
+ */
+const details = new WeakMap<BatchResult, string>();
+
+/** Why the library answered for the operation, beyond what its entry says; undefined mostly. */
+export function failureDetailOf(result: BatchResult): string | undefined {
+  return details.get(result);
+}
+
 /** Marks a result the library wrote, or its guard made in the app, with the reason it failed. */
 export function failedFor(result: BatchResult, reason: BatchEntryFailureReason): void {
   reasons.set(result, reason);
@@ -173,15 +184,23 @@ export const responseAborted = (
 
 /**
  * 403: the batch came from a page of another origin, which could not have made this operation
- * itself: its browser's preflight failed (`ran` false), or the response does not let the page
- * read it (`ran` true; nothing of the app's answer is kept but the cookies it set, which the
- * browser stores from any response).
+ * itself: its browser's preflight failed, or the response does not let the page read it (nothing
+ * of the app's answer is kept but the cookies it set, which the browser stores from any
+ * response). `what` is all the page learns, as fetch() tells it no more than that it failed;
+ * `detail`, why CORS refused, goes to the server's listeners ({@link failureDetailOf}).
  */
 export const corsRefused = (
   operation: BatchOperation,
   url: string,
   label: string,
-  why: string,
+  what: string,
+  detail: string,
   setCookie: string | string[] | undefined,
-): BatchResult =>
-  keepingCookies(failure(operation, url, 403, 'cors', `${label} ${why}`), setCookie);
+): BatchResult => {
+  const result = keepingCookies(
+    failure(operation, url, 403, 'cors', `${label} ${what}`),
+    setCookie,
+  );
+  details.set(result, detail);
+  return result;
+};

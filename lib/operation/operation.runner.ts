@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { ResolvedBatchOptions } from '../batch.options.js';
 import type { BatchRun } from './batch.run.js';
 import { decodeContentEncoding, type DecodedResponse } from './content-encoding.decoder.js';
@@ -38,6 +39,9 @@ import { buildRequest, InvalidRenderedRequestError } from './operation.request.j
 import { entryHeaders } from './entry.headers.js';
 import { OperationCorsError } from './operation.cors.js';
 import { sentBytesOf, writtenBytesOf } from './reply.budget.js';
+
+/** Where a developer finds what the entries may not tell a page (why CORS refused). */
+const logger = new Logger('BatchModule');
 
 /**
  * One operation's whole life, once the executor has scheduled it: not run when a dependency
@@ -155,7 +159,15 @@ export class OperationRunner {
         (error) => {
           if (once.ended) return;
           if (error instanceof OperationCorsError) {
-            const refused = corsRefused(operation, url, label, error.message, error.setCookie);
+            logger.debug(`${label} refused by CORS: ${error.detail}`);
+            const refused = corsRefused(
+              operation,
+              url,
+              label,
+              error.message,
+              error.detail,
+              error.setCookie,
+            );
             cookies.store(refused);
             return answer(refused);
           }
