@@ -124,18 +124,28 @@ export const dispatchFailed = (
   );
 
 /**
- * 504: past `operationTimeout`. Nothing of the app's answer is kept but the cookies of headers
- * it had sent (a stream), which a browser stores as they arrive.
+ * 504: past `operationTimeout`. Nothing of the app's answer is kept but the status of headers it
+ * had sent (a stream), which a client had read, named as a 502 `response-aborted` names it, and
+ * their cookies (`setCookie`), which a browser stores as they arrive.
  */
 export const timedOut = (
   operation: BatchOperation,
   url: string,
   label: string,
   limit: number,
-  setCookie?: string | string[],
+  sentStatus: number | undefined,
+  setCookie: string | string[] | undefined,
 ): BatchResult =>
   keepingCookies(
-    failure(operation, url, 504, 'operation-timeout', `${label} took longer than ${limit} ms`),
+    failure(
+      operation,
+      url,
+      504,
+      'operation-timeout',
+      sentStatus === undefined
+        ? `${label} took longer than ${limit} ms`
+        : `${label} took longer than ${limit} ms: its headers (${sentStatus}) were sent, its end was not`,
+    ),
     setCookie,
   );
 

@@ -196,7 +196,15 @@ export class OperationRunner {
     if (limit > 0) {
       timer = setTimeout(() => {
         if (!once.end()) return;
-        const result = timedOut(operation, url, label, limit, sentCookies(operation, abandon()));
+        const sent = abandon();
+        const result = timedOut(
+          operation,
+          url,
+          label,
+          limit,
+          sent?.statusCode,
+          sentCookies(operation, sent),
+        );
         cookies.store(result);
         done(result);
       }, limit);
