@@ -4,7 +4,12 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Page } from 'puppeteer-core';
 import type * as Client from 'nestjs-batch/client';
-import { browserSessionModule, pageHtml } from './fixtures/browser-session.fixtures.js';
+import {
+  browserSessionModule,
+  CORS_ENDINGS_SEEN,
+  type CorsEndingsSeen,
+  pageHtml,
+} from './fixtures/browser-session.fixtures.js';
 import { CacheableModule } from './fixtures/cacheable.fixtures.js';
 import { GateModule, Gates } from './fixtures/gate.controller.js';
 import {
@@ -15,6 +20,7 @@ import {
 } from './utils/chromium.js';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { portOf, useTestApp, type TestApp } from './utils/test-app.js';
+import { until } from './utils/wait-for.js';
 
 /** The client's exports, as the bundle sets them on the page's global object. */
 declare const nb: typeof Client;
@@ -565,6 +571,62 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
         // The logout never ran: the session is still there.
         await open(`${apiOf(t)}/page`);
         expect(await ownPage()).toBe(200);
+      });
+
+      it('rejects a stream the page may not read at its headers, directly and batched; both keep its cookie', async () => {
+        const seen = t.app.get<CorsEndingsSeen>(CORS_ENDINGS_SEEN);
+        seen.closed.length = 0;
+        await open(pageOrigin());
+        const result = await page.evaluate(async (api) => {
+          const { document } = globalThis as unknown as { document: { cookie: string } };
+          const client = new nb.BatchClient({ endpoint: `${api}/batch`, credentials: 'include' });
+          const outcome = (call: Promise<Response>): Promise<string> =>
+            call.then(
+              (response) => `${response.status}`,
+              (error: unknown) => (error as Error).name,
+            );
+          const direct = await outcome(
+            fetch(`${api}/cors-endings/events`, { credentials: 'include' }),
+          );
+          // Cookies are not per port: the API's cookie is the page's host's too.
+          const directCookie = document.cookie;
+          document.cookie = 'streamed=; Path=/; Max-Age=0';
+          const cleared = document.cookie;
+          const batched = await outcome(client.fetch('/cors-endings/events'));
+          return { direct, directCookie, cleared, batched, batchedCookie: document.cookie };
+        }, apiOf(t));
+        // fetch() rejects at the headers; the browser stored their cookie all the same.
+        expect(result).toEqual({
+          direct: 'TypeError',
+          directCookie: 'streamed=1',
+          cleared: '',
+          batched: 'TypeError',
+          batchedCookie: 'streamed=1',
+        });
+        // The stream was dropped, not left to run: by the browser, and by the batch.
+        await until(() => seen.closed.length === 2, 'both streams closed');
+        expect(seen.closed).toEqual(['/cors-endings/events', '/cors-endings/events']);
+      });
+
+      it('rejects a call whose preflight fails, directly and batched, and never runs it', async () => {
+        const seen = t.app.get<CorsEndingsSeen>(CORS_ENDINGS_SEEN);
+        seen.guardedRuns = 0;
+        await open(pageOrigin());
+        const result = await page.evaluate(async (api) => {
+          const client = new nb.BatchClient({ endpoint: `${api}/batch`, credentials: 'include' });
+          const outcome = (call: Promise<Response>): Promise<string> =>
+            call.then(
+              (response) => `${response.status}`,
+              (error: unknown) => (error as Error).name,
+            );
+          const put = { method: 'PUT', credentials: 'include' } as const;
+          return {
+            direct: await outcome(fetch(`${api}/cors-endings/guarded`, put)),
+            batched: await outcome(client.fetch('/cors-endings/guarded', put)),
+          };
+        }, apiOf(t));
+        expect(result).toEqual({ direct: 'TypeError', batched: 'TypeError' });
+        expect(seen.guardedRuns).toBe(0);
       });
     });
   });
