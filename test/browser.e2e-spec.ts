@@ -6,8 +6,8 @@ import type { Page } from 'puppeteer-core';
 import type * as Client from 'nestjs-batch/client';
 import {
   browserSessionModule,
-  CORS_ENDINGS_SEEN,
-  type CorsEndingsSeen,
+  ENDINGS_SEEN,
+  type EndingsSeen,
   pageHtml,
 } from './fixtures/browser-session.fixtures.js';
 import { CacheableModule } from './fixtures/cacheable.fixtures.js';
@@ -334,6 +334,28 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
       });
     });
 
+    describe('a body framed by both Content-Length and Transfer-Encoding: chunked', () => {
+      it('is read by its chunks directly, and refused through the batch, as Node clients refuse it', async () => {
+        await open(`${apiOf(t)}/page`);
+        const result = await page.evaluate(async () => {
+          const outcome = (call: Promise<Response>): Promise<string> =>
+            call.then(
+              async (response) => `${response.status} ${await response.text()}`,
+              (error: unknown) => (error as Error).name,
+            );
+          const client = new nb.BatchClient({ endpoint: '/batch' });
+          return {
+            direct: await outcome(fetch('/endings/framed-twice')),
+            batched: await outcome(client.fetch('/endings/framed-twice')),
+          };
+        });
+        // Chromium lets Transfer-Encoding win (RFC 9112 allows it); the batch takes the framing
+        // error Node's clients see (docs/operations.md says why).
+        expect(result.direct).toBe('200 hello');
+        expect(result.batched).toMatch(/^502 .*Transfer-Encoding.*response-aborted/);
+      });
+    });
+
     describe('what a front end relies on', () => {
       it('batches calls made in the same tick into one request, each with its own Response', async () => {
         await open(`${apiOf(t)}/page`);
@@ -574,7 +596,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
       });
 
       it('rejects a stream the page may not read at its headers, directly and batched; both keep its cookie', async () => {
-        const seen = t.app.get<CorsEndingsSeen>(CORS_ENDINGS_SEEN);
+        const seen = t.app.get<EndingsSeen>(ENDINGS_SEEN);
         seen.closed.length = 0;
         await open(pageOrigin());
         const result = await page.evaluate(async (api) => {
@@ -586,13 +608,13 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
               (error: unknown) => (error as Error).name,
             );
           const direct = await outcome(
-            fetch(`${api}/cors-endings/events?direct`, { credentials: 'include' }),
+            fetch(`${api}/endings/events?direct`, { credentials: 'include' }),
           );
           // Cookies are not per port: the API's cookie is the page's host's too.
           const directCookie = document.cookie;
           document.cookie = 'streamed=; Path=/; Max-Age=0';
           const cleared = document.cookie;
-          const batched = await outcome(client.fetch('/cors-endings/events?batched'));
+          const batched = await outcome(client.fetch('/endings/events?batched'));
           return { direct, directCookie, cleared, batched, batchedCookie: document.cookie };
         }, apiOf(t));
         // fetch() rejects at the headers; the browser stored their cookie all the same.
@@ -605,13 +627,13 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
         });
         // The stream was dropped, not left to run: by the batch as its headers went out, by the
         // browser once it gave up draining the body for the connection's reuse.
-        expect(seen.closed).toContain('/cors-endings/events?batched');
+        expect(seen.closed).toContain('/endings/events?batched');
         await until(() => seen.closed.length === 2, 'both streams closed');
-        expect(seen.closed).toContain('/cors-endings/events?direct');
+        expect(seen.closed).toContain('/endings/events?direct');
       });
 
       it('rejects a call whose preflight fails, directly and batched, and never runs it', async () => {
-        const seen = t.app.get<CorsEndingsSeen>(CORS_ENDINGS_SEEN);
+        const seen = t.app.get<EndingsSeen>(ENDINGS_SEEN);
         seen.guardedRuns = 0;
         await open(pageOrigin());
         const result = await page.evaluate(async (api) => {
@@ -623,8 +645,8 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
             );
           const put = { method: 'PUT', credentials: 'include' } as const;
           return {
-            direct: await outcome(fetch(`${api}/cors-endings/guarded`, put)),
-            batched: await outcome(client.fetch('/cors-endings/guarded', put)),
+            direct: await outcome(fetch(`${api}/endings/guarded`, put)),
+            batched: await outcome(client.fetch('/endings/guarded', put)),
           };
         }, apiOf(t));
         expect(result).toEqual({ direct: 'TypeError', batched: 'TypeError' });
@@ -644,7 +666,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
         await open(`${apiOf(t)}/page`);
         const result = await page.evaluate(async () => {
           const { document } = globalThis as unknown as { document: { cookie: string } };
-          const direct = await fetch('/cors-endings/events');
+          const direct = await fetch('/endings/events');
           const reader = direct.body!.getReader();
           const first = new TextDecoder().decode((await reader.read()).value);
           await reader.cancel();
@@ -652,7 +674,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
           document.cookie = 'streamed=; Path=/; Max-Age=0';
           const cleared = document.cookie;
           const client = new nb.BatchClient({ endpoint: '/batch' });
-          const batched = await client.fetch('/cors-endings/events');
+          const batched = await client.fetch('/endings/events');
           const body = (await batched.json()) as { reason?: string; message?: string };
           return {
             direct: `${direct.status} ${first}`,

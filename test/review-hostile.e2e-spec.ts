@@ -50,6 +50,38 @@ class LengthsController {
   }
 }
 
+/**
+ * A body framed twice: a Content-Length and `Transfer-Encoding: chunked`, which a server must not
+ * send together (RFC 9112 §6.2), set on Node's response or through the framework's reply.
+ */
+@Controller('framing')
+class FramingController {
+  @Get('raw')
+  raw(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('set-cookie', 'framed=1; Path=/');
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'content-length': BODY.length,
+      'transfer-encoding': 'chunked',
+    });
+    res.end(BODY);
+  }
+
+  @Get('framework')
+  framework(@Res() reply: object): void {
+    // Express's response and Fastify's reply both have `header(name, value)` and `send(body)`.
+    const both = reply as {
+      header(name: string, value: string): unknown;
+      send(body: string): void;
+    };
+    both.header('content-type', 'text/plain');
+    both.header('content-length', String(BODY.length));
+    both.header('transfer-encoding', 'chunked');
+    both.send(BODY);
+  }
+}
+
 /** Binary bytes of every value, more than a decoded chunk (90 KiB) and not a multiple of 3. */
 const BINARY = Buffer.from(Array.from({ length: 200_003 }, (_, i) => (i * 7 + (i >> 8)) % 256));
 const GZIPPED = gzipSync(BINARY);
@@ -131,6 +163,7 @@ class LateController {
 @Module({
   controllers: [
     LengthsController,
+    FramingController,
     EncodedController,
     LateController,
     EchoController,
@@ -236,6 +269,25 @@ forEachPlatform((platform) => {
           expect(entry).toMatchObject({ code: 200, body: BODY });
         },
       );
+    });
+
+    describe('a Content-Length beside Transfer-Encoding: chunked', () => {
+      it.each(['raw', 'framework'])('%s: dropped, as the direct client drops it', async (how) => {
+        const path = `/framing/${how}`;
+        if (!platform.http2) {
+          // Node's client and fetch() refuse the framing at the headers (browsers and curl
+          // let Transfer-Encoding win): nothing of it reaches them.
+          expect(await direct(baseOf(t), path)).toEqual({ kind: 'dropped-before-headers' });
+          await expect(fetch(new URL(path, baseOf(t)))).rejects.toThrow();
+        }
+        const response = await t.http.post('/batch').send({ data: [{ method: 'GET', url: path }] });
+        const [entry] = entries(response);
+        expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+        expect(entry?.body.message).toMatch(/Content-Length.*Transfer-Encoding/);
+        expect(entry?.body.message).not.toMatch(/\(200\)/);
+        expect(JSON.stringify(entry)).not.toContain(BODY);
+        expect(response.headers['set-cookie']).toBeUndefined();
+      });
     });
 
     describe('a decoded body, as a client decodes it', () => {

@@ -128,10 +128,11 @@ export class InMemoryDispatcher implements OperationDispatcher {
 /**
  * The answer as a client reads it by its Content-Length: the declared bytes of a longer body
  * (fetch and curl stop there; the rest spoils the connection), and a shorter one never ends
- * (the client waits, then sees the connection close: response-aborted). A body sent chunked,
- * none due, or past the capture's cap before the declared length is taken as it is. A
- * Content-Length no client can read (`+12`, `0x10`, `-1`, two differing values) fails the
- * response at its headers, as fetch() and Node's client fail it: nothing of it reaches them.
+ * (the client waits, then sees the connection close: response-aborted). A body sent chunked
+ * (without a Content-Length), none due, or past the capture's cap before the declared length is
+ * taken as it is. A Content-Length no client can read (`+12`, `0x10`, `-1`, two differing
+ * values), or one beside `Transfer-Encoding: chunked`, fails the response at its headers, as
+ * fetch() and Node's client fail it: nothing of it reaches them.
  */
 function asDeclared(
   res: ServerResponse,
@@ -146,7 +147,18 @@ function asDeclared(
       `the response's Content-Length (${JSON.stringify(header)}) is not a length a client can read`,
     );
   }
-  if (declared === undefined || res.chunkedEncoding || isBodiless(res)) return response;
+  if (declared === undefined) return response;
+  // Framed twice: RFC 9112 forbids sending both, and lets a recipient treat it as an error (a
+  // sign of response smuggling); Node's client and fetch() refuse it at the headers. Browsers
+  // and curl read it by its chunks: the stricter reading holds, and names the app's mistake.
+  if (res.chunkedEncoding) {
+    return new ResponseAbortedError(
+      undefined,
+      undefined,
+      `the response carries both a Content-Length (${String(header)}) and Transfer-Encoding: chunked, which a server must not send together (RFC 9112): Node's client and fetch() refuse it`,
+    );
+  }
+  if (isBodiless(res)) return response;
   const sent = response.body.length;
   if (sent > declared) {
     const { statusCode, headers, headerBytes } = response;
