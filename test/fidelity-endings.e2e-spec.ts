@@ -295,7 +295,7 @@ forEachPlatform(() => {
         expect(setCookiesOf(response)).toEqual(['private-aborted=1; Path=/; HttpOnly']);
       });
 
-      it("tells the page only that CORS hid the response; a batch listener hears why", async () => {
+      it('tells the page only that CORS hid the response; a batch listener hears why', async () => {
         heard.length = 0;
         const response = await postBatch(
           t,
