@@ -159,8 +159,19 @@ export const replyTooLarge = (
   );
 
 /**
+ * What a response had sent before it closed: the status and the headers a client had read
+ * (those an entry keeps, less `Set-Cookie`). A client that stands in for fetch resolves with
+ * them, then fails the body's read, as fetch does when the connection drops.
+ */
+export interface SentBeforeAbort {
+  readonly code: number;
+  readonly headers: Record<string, string | string[]>;
+}
+
+/**
  * 502: the response closed before its end. Nothing of the app's answer is kept but the cookies
- * of the headers it had sent, which a browser stores as they arrive, whatever the body does.
+ * of the headers it had sent, which a browser stores as they arrive, whatever the body does,
+ * and, in the body's `sent`, the status and headers a client had read.
  */
 export const responseAborted = (
   operation: BatchOperation,
@@ -168,8 +179,19 @@ export const responseAborted = (
   label: string,
   why: string,
   setCookie: string | string[] | undefined,
+  sent?: SentBeforeAbort,
 ): BatchResult =>
-  keepingCookies(failure(operation, url, 502, 'response-aborted', `${label}: ${why}`), setCookie);
+  keepingCookies(
+    failure(
+      operation,
+      url,
+      502,
+      'response-aborted',
+      `${label}: ${why}`,
+      sent === undefined ? {} : { sent },
+    ),
+    setCookie,
+  );
 
 /**
  * 403: the batch came from a page of another origin, which could not have made this operation

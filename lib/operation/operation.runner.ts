@@ -29,9 +29,10 @@ import {
   responseAborted,
   responseTooLarge,
   timedOut,
+  type SentBeforeAbort,
 } from './operation.failures.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
-import { entryHeaders } from './entry.headers.js';
+import { entryHeaders, withoutCookieHeaders } from './entry.headers.js';
 import { OperationCorsError } from './operation.cors.js';
 import { sentBytesOf, writtenBytesOf } from './reply.budget.js';
 
@@ -162,6 +163,7 @@ export class OperationRunner {
               label,
               error.message,
               error.sentHeaders?.['set-cookie'],
+              sentBeforeAbort(error, batch, batch.cors?.credentialed(request, parent) ?? false),
             );
             cookies.store(aborted);
             return answer(aborted);
@@ -266,6 +268,33 @@ export class OperationRunner {
     if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
     return result;
   }
+}
+
+/**
+ * The status and headers a response had sent before it closed, as an entry would keep them
+ * (its header policy, what a page of another origin may read), without `Set-Cookie`, which no
+ * entry shows a script; undefined when it had sent none.
+ */
+function sentBeforeAbort(
+  error: ResponseAbortedError,
+  batch: BatchRun,
+  credentialed: boolean,
+): SentBeforeAbort | undefined {
+  const { sentStatus, sentHeaders } = error;
+  if (sentStatus === undefined || sentHeaders === undefined) return undefined;
+  const shown = withoutCookieHeaders(sentHeaders) ?? { ...sentHeaders };
+  const sent = { code: sentStatus, headers: entryHeaders(shown, batch.entryHeaders, true) };
+  if (batch.cors) {
+    const readable: BatchResult = {
+      method: 'GET',
+      url: '',
+      code: sentStatus,
+      headers: sent.headers,
+    };
+    batch.cors.expose(readable, sentHeaders, credentialed);
+    sent.headers = readable.headers;
+  }
+  return sent;
 }
 
 /**
