@@ -56,24 +56,111 @@ const REASONS: Readonly<Record<number, string>> = {
   505: 'HTTP Version Not Supported',
 };
 
+/** How a call's Response differs from its entry's: what fetch adds from the call itself. */
+export interface ResponseOptions {
+  /** Whether the call followed a redirect to get it (`response.redirected`). */
+  readonly redirected?: boolean;
+  /** The call's signal: aborted before the body has been read, it fails the read, as fetch's. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * A standard `Response` for one entry, as if the operation had been fetched on its own: JSON
  * bodies re-serialised, base64 bodies decoded to bytes, `set-cookie` arrays as separate headers.
- * `content-length` is dropped, as the body was re-encoded.
+ * `content-length` is dropped, as the body was re-encoded. An entry for a response that closed
+ * after its headers (`response-aborted` with what it had `sent`) is a Response with the status
+ * and headers the app sent whose body fails to read with a TypeError, as fetch's does when the
+ * connection drops.
  */
-export function toResponse(entry: BatchResult, url: string): Response {
+export function toResponse(
+  entry: BatchResult,
+  url: string,
+  options: ResponseOptions = {},
+): Response {
+  const sent = sentBeforeAbort(entry);
+  const shown = sent ?? entry;
   const headers = new Headers();
-  for (const [name, value] of Object.entries(entry.headers)) {
+  for (const [name, value] of Object.entries(shown.headers)) {
     if (name === 'content-length' || name === 'transfer-encoding') continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
   }
-  const response = new Response(bodyOf(entry, headers.get('content-type')), {
-    status: entry.code,
-    statusText: REASONS[entry.code] ?? '',
-    headers,
-  });
+  const init = { status: shown.code, statusText: REASONS[shown.code] ?? '', headers };
+  let response: Response;
+  if (sent) {
+    response = new Response(NULL_BODY.has(sent.code) ? null : terminated(entry), init);
+  } else {
+    response = new Response(bodyOf(entry, headers.get('content-type')), init);
+    const { signal } = options;
+    if (signal && response.body) {
+      // Made again around the same body and headers (those the first added included).
+      response = new Response(abortable(response.body, signal), {
+        ...init,
+        headers: response.headers,
+      });
+    }
+  }
   Object.defineProperty(response, 'url', { value: url });
+  if (options.redirected) Object.defineProperty(response, 'redirected', { value: true });
   return response;
+}
+
+/** What a `response-aborted` entry says the response had sent, when it had sent its headers. */
+function sentBeforeAbort(
+  entry: BatchResult,
+): { code: number; headers: Record<string, string | string[]> } | undefined {
+  if (entry.code !== 502) return undefined;
+  const body = entry.body as { reason?: unknown; sent?: unknown } | null | undefined;
+  if (typeof body !== 'object' || body?.reason !== 'response-aborted') return undefined;
+  const sent = body.sent as { code?: unknown; headers?: unknown } | null | undefined;
+  if (typeof sent !== 'object' || sent === null || typeof sent.code !== 'number') return undefined;
+  if (sent.code < 200 || sent.code > 599 || typeof sent.headers !== 'object' || !sent.headers) {
+    return undefined;
+  }
+  return { code: sent.code, headers: sent.headers as Record<string, string | string[]> };
+}
+
+/** A body that fails as fetch's does when the connection drops before its end. */
+function terminated(entry: BatchResult): ReadableStream<Uint8Array> {
+  const { message } = entry.body as { message?: unknown };
+  const error = new TypeError('terminated', {
+    cause: new Error(typeof message === 'string' ? message : 'the response closed before its end'),
+  });
+  return new ReadableStream({ start: (controller) => controller.error(error) });
+}
+
+/**
+ * `body`, failing with the signal's reason if the signal aborts before it has been read to its
+ * end, as the body of a fetch does.
+ */
+function abortable(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let onAbort: (() => void) | undefined;
+  const stop = (): void => {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      onAbort = () => {
+        controller.error(signal.reason);
+        void reader.cancel(signal.reason);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (!done) return controller.enqueue(value);
+      stop();
+      controller.close();
+    },
+    cancel(reason) {
+      stop();
+      return reader.cancel(reason);
+    },
+  });
 }
 
 function bodyOf(
