@@ -14,6 +14,7 @@ import { endpointOf, useTestApp } from './utils/test-app.js';
 interface Seen {
   status?: number;
   statusText?: string;
+  type?: string;
   redirected?: boolean;
   url?: string;
   headers?: Record<string, string | null>;
@@ -36,6 +37,7 @@ async function seen(
   const out: Seen = {
     status: response.status,
     statusText: response.statusText,
+    type: response.type,
     redirected: response.redirected,
     url: response.url,
     headers: {
@@ -78,6 +80,13 @@ forEachPlatform(() => {
     ): Promise<{ direct: Seen; batched: Seen }> => ({
       direct: await seen(() => fetch(url(path), init), read),
       batched: await seen(() => client().fetch(path, init), read),
+    });
+
+    it('gives a body sent with no Content-Type none, and the same type of Response', async () => {
+      const { direct, batched } = await both('/fidelity/untyped');
+      expect(direct).toMatchObject({ status: 200, type: 'basic', body: 'no type' });
+      expect(direct.headers?.['content-type']).toBeNull();
+      expect(batched).toEqual(direct);
     });
 
     describe('a response destroyed after its headers', () => {

@@ -547,7 +547,14 @@ export class BatchClient {
    */
   private redirected(call: Pending, entry: BatchResult): boolean {
     const location = REDIRECTS.has(entry.code) ? headerOf(entry, 'location') : undefined;
-    if (location === undefined || call.redirect === 'manual') return false;
+    if (location === undefined) return false;
+    if (call.redirect === 'manual') {
+      // Node's fetch gives the redirect itself; a browser's, an opaque redirect.
+      if (pageOrigin() === undefined) return false;
+      call.target.settle({ status: 0, headers: {}, body: undefined });
+      settle(call, () => call.resolve(opaqueRedirect(call.url)));
+      return true;
+    }
     let next: URL;
     try {
       next = new URL(location, call.url);
@@ -610,7 +617,9 @@ export class BatchClient {
         redirect: call.redirect,
         signal: call.signal,
       });
+      // As fetch says of a response a redirect brought from another origin.
       Object.defineProperty(response, 'redirected', { value: true });
+      Object.defineProperty(response, 'type', { value: 'cors' });
       call.target.settle(outcomeOfResponse(response));
       settle(call, () => call.resolve(response));
     } catch (error) {
@@ -846,6 +855,17 @@ function targetOf(url: URL): string {
       return escaped;
     }
   });
+}
+
+/**
+ * What a browser's fetch gives for a redirect with `redirect: 'manual'`: a Response of type
+ * `opaqueredirect`, status 0, no headers and no body, whose url is the request's.
+ */
+function opaqueRedirect(url: string): Response {
+  const response = Response.error();
+  Object.defineProperty(response, 'type', { value: 'opaqueredirect' });
+  Object.defineProperty(response, 'url', { value: url });
+  return response;
 }
 
 /** An operation's headers less those that describe its body. */

@@ -100,8 +100,18 @@ export function toResponse(
     }
   }
   Object.defineProperty(response, 'url', { value: url });
+  Object.defineProperty(response, 'type', { value: typeOf(url) });
   if (options.redirected) Object.defineProperty(response, 'redirected', { value: true });
   return response;
+}
+
+/**
+ * The `type` fetch gives a response: `basic` for the page's own origin (and outside a browser,
+ * where Node's fetch says `basic` of every response), `cors` for another origin's.
+ */
+function typeOf(url: string): Response['type'] {
+  const page = (globalThis as { location?: { origin?: string } }).location?.origin;
+  return page === undefined || new URL(url).origin === page ? 'basic' : 'cors';
 }
 
 /** What a `response-aborted` entry says the response had sent, when it had sent its headers. */
@@ -172,5 +182,7 @@ function bodyOf(
     return Uint8Array.from(atob(entry.body), (char) => char.charCodeAt(0));
   }
   const json = JSON_MEDIA_TYPE.test(contentType ?? '');
-  return typeof entry.body === 'string' && !json ? entry.body : JSON.stringify(entry.body);
+  const text = typeof entry.body === 'string' && !json ? entry.body : JSON.stringify(entry.body);
+  // As bytes when the app gave no type: a Response made of a string would add text/plain.
+  return contentType === null ? new TextEncoder().encode(text) : text;
 }
