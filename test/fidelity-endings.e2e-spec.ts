@@ -377,6 +377,12 @@ forEachPlatform(() => {
             const [stream, echo] = entries(response);
             expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
             expect(stream?.headers).not.toHaveProperty('set-cookie');
+            // What a client had read of it, for one that stands in for fetch; no cookie.
+            expect(stream?.body.sent).toMatchObject({
+              code: 200,
+              headers: { 'content-type': 'text/event-stream' },
+            });
+            expect(stream?.body.sent.headers).not.toHaveProperty('set-cookie');
             expect(echo).toMatchObject({ code: 200, body: { cookie: 'events=1' } });
             expect(setCookiesOf(response)).toEqual(['events=1; Path=/; HttpOnly']);
           },

@@ -115,7 +115,10 @@ export class InMemoryDispatcher implements OperationDispatcher {
       if (!once.end()) return;
       // Abandoned (a timeout) after its headers went out: a client has read them.
       if (sentHeader(res) && !res.writableFinished) {
-        noteSentBeforeAbandon(request.info, capture.headers());
+        noteSentBeforeAbandon(request.info, {
+          status: res.statusCode,
+          headers: capture.headers(),
+        });
       }
       end();
     };

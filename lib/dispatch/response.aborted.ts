@@ -30,27 +30,25 @@ export class ResponseAbortedError extends Error {
   }
 }
 
-/** The headers each abandoned operation had sent, by the operation (its `info`). */
-const sentBeforeAbandon = new WeakMap<
-  BatchOperationInfo,
-  Readonly<Record<string, string | string[]>>
->();
-
-/**
- * Notes the headers an operation's response had sent when it was abandoned before its end (a
- * stream cut off by a timeout): a client reached directly has read them, and keeps their cookies.
- * Noted by the dispatcher, only then, so no operation pays for it otherwise.
- */
-export function noteSentBeforeAbandon(
-  info: BatchOperationInfo,
-  headers: Readonly<Record<string, string | string[]>>,
-): void {
-  sentBeforeAbandon.set(info, headers);
+/** What an abandoned operation's response had sent: its status and headers. */
+export interface SentBeforeAbandon {
+  readonly status: number;
+  readonly headers: Readonly<Record<string, string | string[]>>;
 }
 
-/** The headers {@link noteSentBeforeAbandon} noted for an abandoned operation, if any. */
-export function sentBeforeAbandonOf(
-  info: BatchOperationInfo,
-): Readonly<Record<string, string | string[]>> | undefined {
+/** What each abandoned operation had sent, by the operation (its `info`). */
+const sentBeforeAbandon = new WeakMap<BatchOperationInfo, SentBeforeAbandon>();
+
+/**
+ * Notes the status and headers an operation's response had sent when it was abandoned before
+ * its end (a stream cut off by a timeout): a client reached directly has read them, and keeps
+ * their cookies. Noted by the dispatcher, only then, so no operation pays for it otherwise.
+ */
+export function noteSentBeforeAbandon(info: BatchOperationInfo, sent: SentBeforeAbandon): void {
+  sentBeforeAbandon.set(info, sent);
+}
+
+/** What {@link noteSentBeforeAbandon} noted for an abandoned operation, if anything. */
+export function sentBeforeAbandonOf(info: BatchOperationInfo): SentBeforeAbandon | undefined {
   return sentBeforeAbandon.get(info);
 }

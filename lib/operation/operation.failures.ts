@@ -34,6 +34,16 @@ function failure(
 }
 
 /**
+ * What a response had sent before it closed: the status and the headers a client had read
+ * (those an entry keeps, less `Set-Cookie`). A client that stands in for fetch resolves with
+ * them, then fails the body's read, as fetch does when the connection drops.
+ */
+export interface SentBeforeAbort {
+  readonly code: number;
+  readonly headers: Record<string, string | string[]>;
+}
+
+/**
  * The cookies of the headers an answer had sent before it failed, on its failure: a browser
  * stores them as they arrive, whatever became of the rest (the jar and the reply read them here).
  */
@@ -114,7 +124,8 @@ export const dispatchFailed = (
 
 /**
  * 504: past `operationTimeout`. Nothing of the app's answer is kept but the cookies of headers
- * it had sent (a stream), which a browser stores as they arrive.
+ * it had sent (a stream), which a browser stores as they arrive, and, in the body's `sent`,
+ * the status and headers a client had read.
  */
 export const timedOut = (
   operation: BatchOperation,
@@ -122,9 +133,17 @@ export const timedOut = (
   label: string,
   limit: number,
   setCookie?: string | string[],
+  sent?: SentBeforeAbort,
 ): BatchResult =>
   keepingCookies(
-    failure(operation, url, 504, 'operation-timeout', `${label} took longer than ${limit} ms`),
+    failure(
+      operation,
+      url,
+      504,
+      'operation-timeout',
+      `${label} took longer than ${limit} ms`,
+      sent === undefined ? {} : { sent },
+    ),
     setCookie,
   );
 
@@ -157,16 +176,6 @@ export const replyTooLarge = (
     'reply-too-large',
     `${label} answered ${status}, but its response would take the batch reply past maxReplyBytes (${limit} bytes)`,
   );
-
-/**
- * What a response had sent before it closed: the status and the headers a client had read
- * (those an entry keeps, less `Set-Cookie`). A client that stands in for fetch resolves with
- * them, then fails the body's read, as fetch does when the connection drops.
- */
-export interface SentBeforeAbort {
-  readonly code: number;
-  readonly headers: Record<string, string | string[]>;
-}
 
 /**
  * 502: the response closed before its end. Nothing of the app's answer is kept but the cookies

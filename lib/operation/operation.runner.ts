@@ -163,7 +163,12 @@ export class OperationRunner {
               label,
               error.message,
               error.sentHeaders?.['set-cookie'],
-              sentBeforeAbort(error, batch, batch.cors?.credentialed(request, parent) ?? false),
+              sentBeforeAbort(
+                error.sentStatus,
+                error.sentHeaders,
+                batch,
+                batch.cors?.credentialed(request, parent) ?? false,
+              ),
             );
             cookies.store(aborted);
             return answer(aborted);
@@ -183,7 +188,23 @@ export class OperationRunner {
       timer = setTimeout(() => {
         if (!once.end()) return;
         abandon();
-        const result = timedOut(operation, url, label, limit, sentCookies(operation, request.info));
+        const cut = sentBeforeAbandonOf(request.info);
+        const result = timedOut(
+          operation,
+          url,
+          label,
+          limit,
+          sentCookies(operation, request.info),
+          // Nothing of a group member is seen: its timeout rolls its group back.
+          operation.atomicityGroup === undefined
+            ? sentBeforeAbort(
+                cut?.status,
+                cut?.headers,
+                batch,
+                batch.cors?.credentialed(request, parent) ?? false,
+              )
+            : undefined,
+        );
         cookies.store(result);
         done(result);
       }, limit);
@@ -271,16 +292,16 @@ export class OperationRunner {
 }
 
 /**
- * The status and headers a response had sent before it closed, as an entry would keep them
+ * The status and headers a response had sent before it closed or was cut off, as an entry would keep them
  * (its header policy, what a page of another origin may read), without `Set-Cookie`, which no
  * entry shows a script; undefined when it had sent none.
  */
 function sentBeforeAbort(
-  error: ResponseAbortedError,
+  sentStatus: number | undefined,
+  sentHeaders: Readonly<Record<string, string | string[]>> | undefined,
   batch: BatchRun,
   credentialed: boolean,
 ): SentBeforeAbort | undefined {
-  const { sentStatus, sentHeaders } = error;
   if (sentStatus === undefined || sentHeaders === undefined) return undefined;
   const shown = withoutCookieHeaders(sentHeaders) ?? { ...sentHeaders };
   const sent = { code: sentStatus, headers: entryHeaders(shown, batch.entryHeaders, true) };
@@ -307,5 +328,5 @@ function sentCookies(
   info: BatchOperationInfo,
 ): string | string[] | undefined {
   if (operation.atomicityGroup !== undefined) return undefined;
-  return sentBeforeAbandonOf(info)?.['set-cookie'];
+  return sentBeforeAbandonOf(info)?.headers['set-cookie'];
 }
