@@ -120,6 +120,34 @@ forEachPlatform(() => {
       });
     });
 
+    describe('a response cut off by operationTimeout after its headers', () => {
+      const timed = useTestApp({
+        imports: [FetchFidelityModule],
+        batch: { operationTimeout: 200 },
+      });
+
+      it('resolves with what the app sent; reading the body rejects with a TypeError', async () => {
+        // Directly, the body never ends: the call resolves with the headers, as batched.
+        const controller = new AbortController();
+        const direct = await fetch(endpointOf(timed, '/fidelity/stalled'), {
+          signal: controller.signal,
+        });
+        controller.abort();
+        const batched = await seen(() =>
+          new BatchClient({ endpoint: endpointOf(timed) }).fetch('/fidelity/stalled'),
+        );
+        expect(batched).toMatchObject({
+          status: direct.status,
+          url: direct.url,
+          headers: {
+            'content-type': direct.headers.get('content-type'),
+            'x-kept': direct.headers.get('x-kept'),
+          },
+          readRejected: 'TypeError',
+        });
+      });
+    });
+
     describe('a signal aborted after the headers', () => {
       it('rejects the body read with the AbortError, as fetch does', async () => {
         const call = async (send: (signal: AbortSignal) => Promise<Response>): Promise<Seen> => {

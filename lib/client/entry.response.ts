@@ -68,9 +68,9 @@ export interface ResponseOptions {
  * A standard `Response` for one entry, as if the operation had been fetched on its own: JSON
  * bodies re-serialised, base64 bodies decoded to bytes, `set-cookie` arrays as separate headers.
  * `content-length` is dropped, as the body was re-encoded. An entry for a response that closed
- * after its headers (`response-aborted` with what it had `sent`) is a Response with the status
- * and headers the app sent whose body fails to read with a TypeError, as fetch's does when the
- * connection drops.
+ * or was cut off by `operationTimeout` after its headers (`response-aborted` or
+ * `operation-timeout` with what it had `sent`) is a Response with the status and headers the
+ * app sent whose body fails to read with a TypeError, as fetch's does when the connection drops.
  */
 export function toResponse(
   entry: BatchResult,
@@ -114,13 +114,17 @@ function typeOf(url: string): Response['type'] {
   return page === undefined || new URL(url).origin === page ? 'basic' : 'cors';
 }
 
-/** What a `response-aborted` entry says the response had sent, when it had sent its headers. */
+/**
+ * What a `response-aborted` (502) or `operation-timeout` (504) entry says the response had
+ * sent, when it had sent its headers.
+ */
 function sentBeforeAbort(
   entry: BatchResult,
 ): { code: number; headers: Record<string, string | string[]> } | undefined {
-  if (entry.code !== 502) return undefined;
+  if (entry.code !== 502 && entry.code !== 504) return undefined;
   const body = entry.body as { reason?: unknown; sent?: unknown } | null | undefined;
-  if (typeof body !== 'object' || body?.reason !== 'response-aborted') return undefined;
+  const reason = entry.code === 502 ? 'response-aborted' : 'operation-timeout';
+  if (typeof body !== 'object' || body?.reason !== reason) return undefined;
   const sent = body.sent as { code?: unknown; headers?: unknown } | null | undefined;
   if (typeof sent !== 'object' || sent === null || typeof sent.code !== 'number') return undefined;
   if (sent.code < 200 || sent.code > 599 || typeof sent.headers !== 'object' || !sent.headers) {
