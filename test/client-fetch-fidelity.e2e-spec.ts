@@ -120,6 +120,12 @@ forEachPlatform(() => {
       });
     });
 
+    it('rejects with a TypeError when the response is destroyed before its headers', async () => {
+      const { direct, batched } = await both('/fidelity/refused');
+      expect(direct).toEqual({ rejected: 'TypeError' });
+      expect(batched).toEqual(direct);
+    });
+
     describe('a response cut off by operationTimeout after its headers', () => {
       const timed = useTestApp({
         imports: [FetchFidelityModule],

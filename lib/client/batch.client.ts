@@ -20,7 +20,7 @@ import type {
   FetchInput,
   BatchEntryOutcome,
 } from './client.types.js';
-import { toResponse } from './entry.response.js';
+import { closedBeforeHeaders, toResponse } from './entry.response.js';
 import { HttpCache } from './http.cache.js';
 import { ndjsonLines } from './ndjson.lines.js';
 import {
@@ -163,7 +163,10 @@ export class BatchClient {
    * (FormData, Blob, streams), or a `mode` of `no-cors` or `navigate` or the `cache` mode
    * `only-if-cached`, goes to the underlying fetch unchanged. Calls share a batch only when their
    * `credentials`, `mode` and `cache` are the same, and the batch is sent with their credentials
-   * and mode. An aborted signal removes a call from a batch not yet sent.
+   * and mode. An aborted signal removes a call from a batch not yet sent. A call ends as fetch's
+   * would: redirects followed as its `redirect` says (the endpoint's origin in the next batch,
+   * another with the underlying fetch), a response dropped after its headers resolved with them
+   * and its body failing to read, one dropped before them rejected with a TypeError.
    */
   readonly fetch = (input: FetchInput, init?: FetchInit): PipelinedResponse => {
     const target = new CallTarget(++this.calls);
@@ -348,8 +351,10 @@ export class BatchClient {
    * in order, as `Promise.allSettled` gives them: fulfilled with its `Response`, or rejected with
    * a {@link BatchEntryMissingError} when the server gave no entry (timed out, or omitted on
    * success), or a TypeError when the server's CORS policy hides the response from this page
-   * (`reason: 'cors'`), as `fetch` rejects then. A 4xx or 5xx entry is a fulfilled Response, as
-   * `fetch` gives it.
+   * (`reason: 'cors'`) or the app's response closed before its headers, as `fetch` rejects
+   * then. A 4xx or 5xx entry is a fulfilled Response, as `fetch` gives it; so is a response
+   * that closed after its headers, with them, its body failing to read. Redirects are not
+   * followed.
    * @throws BatchRejectedError when the server refuses the batch; the fetch's own error on a
    *   network failure
    */
@@ -635,6 +640,10 @@ export class BatchClient {
   ): Response | Error {
     // What fetch gives a page for a response its CORS policy hides: a TypeError, nothing else.
     if (entry && isCorsRefusal(entry)) return new TypeError(`Failed to fetch: ${messageOf(entry)}`);
+    // What fetch gives for a connection dropped before the response's headers.
+    if (entry && closedBeforeHeaders(entry)) {
+      return new TypeError('fetch failed', { cause: new Error(messageOf(entry)) });
+    }
     if (entry) {
       return toResponse(entry, new URL(entry.url, this.endpoint).href, {
         redirected: (call?.redirects ?? 0) > 0,
@@ -971,9 +980,10 @@ function isCorsRefusal(entry: BatchResult): boolean {
   return entry.code === 403 && typeof body === 'object' && body?.reason === 'cors';
 }
 
+/** The message of an entry the library wrote. */
 function messageOf(entry: BatchResult): string {
   const { message } = entry.body as { message?: unknown };
-  return typeof message === 'string' ? message : 'the server hid the response (CORS)';
+  return typeof message === 'string' ? message : `the server answered ${entry.code}`;
 }
 
 function settled(outcome: Response | Error): PromiseSettledResult<Response> {

@@ -133,6 +133,20 @@ function sentBeforeAbort(
   return { code: sent.code, headers: sent.headers as Record<string, string | string[]> };
 }
 
+/**
+ * Whether an entry says the app's response closed before its headers (a `response-aborted`
+ * entry without what it had `sent`): fetch rejects then, with a network error.
+ */
+export function closedBeforeHeaders(entry: BatchResult): boolean {
+  const body = entry.body as { reason?: unknown; sent?: unknown } | null | undefined;
+  return (
+    entry.code === 502 &&
+    typeof body === 'object' &&
+    body?.reason === 'response-aborted' &&
+    body.sent === undefined
+  );
+}
+
 /** A body that fails as fetch's does when the connection drops before its end. */
 function terminated(entry: BatchResult): ReadableStream<Uint8Array> {
   const { message } = entry.body as { message?: unknown };
