@@ -597,7 +597,6 @@ export class BatchClient {
       void this.redirectAway(call, operation, next);
       return true;
     }
-    // Fetch keeps the fragment of the url it was given when the Location has none.
     call.url = next.href;
     call.operation = operation;
     call.validated = undefined;
