@@ -120,6 +120,14 @@ forEachPlatform(() => {
       });
     });
 
+    it("never shows a Set-Cookie, as a browser's fetch (Node's own shows it)", async () => {
+      const direct = await fetch(url('/fidelity/dropped'));
+      const batched = await client().fetch('/fidelity/dropped');
+      expect(direct.headers.getSetCookie()).toEqual(['dropped=1; Path=/; HttpOnly']);
+      expect(batched.headers.getSetCookie()).toEqual([]);
+      await Promise.allSettled([direct.text(), batched.text()]);
+    });
+
     it('rejects with a TypeError when the response is destroyed before its headers', async () => {
       const { direct, batched } = await both('/fidelity/refused');
       expect(direct).toEqual({ rejected: 'TypeError' });
