@@ -262,6 +262,12 @@ forEachPlatform(() => {
       expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
       expect(entry?.headers).not.toHaveProperty('set-cookie');
       expect(setCookiesOf(response)).toEqual(['private-aborted=1; Path=/; HttpOnly']);
+      // What a client had read before the drop, for one that stands in for fetch; no cookie.
+      expect(entry?.body.sent).toMatchObject({
+        code: SENT_STATUS,
+        headers: { 'content-type': 'text/plain', 'x-secret': 'hidden' },
+      });
+      expect(entry?.body.sent.headers).not.toHaveProperty('set-cookie');
     });
 
     it("keeps its cookies for the batch's later operations", async () => {
@@ -326,6 +332,9 @@ forEachPlatform(() => {
         const [entry] = entries(response);
         expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
         expect(entry?.body.message).toContain(`(${SENT_STATUS})`);
+        // The status and only the headers the page may read.
+        expect(entry?.body.sent).toMatchObject({ code: SENT_STATUS });
+        expect(entry?.body.sent.headers['content-type']).toBe('text/plain');
         expect(JSON.stringify(entry)).not.toContain('secret');
         expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
         expect(setCookiesOf(response)).toEqual(['public-aborted=1; Path=/; HttpOnly']);
@@ -404,6 +413,12 @@ forEachPlatform(() => {
             expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
             expect(stream?.body.message).toContain('headers (200)');
             expect(stream?.headers).not.toHaveProperty('set-cookie');
+            // What a client had read of it, for one that stands in for fetch; no cookie.
+            expect(stream?.body.sent).toMatchObject({
+              code: 200,
+              headers: { 'content-type': 'text/event-stream' },
+            });
+            expect(stream?.body.sent.headers).not.toHaveProperty('set-cookie');
             expect(echo).toMatchObject({ code: 200, body: { cookie: 'events=1' } });
             expect(setCookiesOf(response)).toEqual(['events=1; Path=/; HttpOnly']);
           },

@@ -20,7 +20,7 @@ import type {
   FetchInput,
   BatchEntryOutcome,
 } from './client.types.js';
-import { toResponse } from './entry.response.js';
+import { closedBeforeHeaders, toResponse } from './entry.response.js';
 import { HttpCache } from './http.cache.js';
 import { ndjsonLines } from './ndjson.lines.js';
 import {
@@ -34,6 +34,19 @@ import {
 import { CallTarget, type CallOutcome, type PipelinedResponse } from './pipelined.response.js';
 
 const METHODS: ReadonlySet<string> = new Set(BATCH_METHODS);
+/** The statuses fetch follows (the Fetch standard's redirect statuses), and how many times. */
+const REDIRECTS: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 20;
+/** The request-body headers fetch drops when a redirect turns the request into a GET. */
+const BODY_HEADERS: ReadonlySet<string> = new Set([
+  'content-encoding',
+  'content-language',
+  'content-location',
+  'content-type',
+]);
+
+/** A call's `redirect` mode. */
+type RedirectMode = 'follow' | 'error' | 'manual';
 /**
  * Headers a call cannot give its operation: the batch request's own, and those by which the
  * browser says who sent it (which a browser's fetch drops from a call too).
@@ -70,10 +83,16 @@ interface Pending {
    * with it, whatever the cache holds by then.
    */
   validated: BatchResult | undefined;
-  readonly url: string;
+  /** The call's url, then that of each redirect it follows: its Response's `url`. */
+  url: string;
   readonly transport: Transport;
   /** Calls share a batch only when this is the same: credentials, mode and cache mode. */
   readonly key: string;
+  /** The call's `redirect` mode, and how many redirects it has followed. */
+  readonly redirect: RedirectMode;
+  redirects: number;
+  /** The call's signal: aborted after the call resolved, it fails the body's read, as fetch's. */
+  readonly signal: AbortSignal | undefined;
   readonly resolve: (response: Response) => void;
   readonly reject: (error: unknown) => void;
   settled: boolean;
@@ -144,7 +163,10 @@ export class BatchClient {
    * (FormData, Blob, streams), or a `mode` of `no-cors` or `navigate` or the `cache` mode
    * `only-if-cached`, goes to the underlying fetch unchanged. Calls share a batch only when their
    * `credentials`, `mode` and `cache` are the same, and the batch is sent with their credentials
-   * and mode. An aborted signal removes a call from a batch not yet sent.
+   * and mode. An aborted signal removes a call from a batch not yet sent. A call ends as fetch's
+   * would: redirects followed as its `redirect` says (the endpoint's origin in the next batch,
+   * another with the underlying fetch), a response dropped after its headers resolved with them
+   * and its body failing to read, one dropped before them rejected with a TypeError.
    */
   readonly fetch = (input: FetchInput, init?: FetchInit): PipelinedResponse => {
     const target = new CallTarget(++this.calls);
@@ -231,6 +253,9 @@ export class BatchClient {
         url,
         transport,
         key,
+        redirect: call.redirect,
+        redirects: 0,
+        signal,
         resolve,
         reject: (error: unknown) => {
           target.settle(error instanceof Error ? error : new Error(String(error)));
@@ -289,6 +314,7 @@ export class BatchClient {
       mode: request.mode as Transport['mode'],
       cache: request.cache,
       signal: request.signal,
+      redirect: request.redirect,
     };
   }
 
@@ -325,8 +351,10 @@ export class BatchClient {
    * in order, as `Promise.allSettled` gives them: fulfilled with its `Response`, or rejected with
    * a {@link BatchEntryMissingError} when the server gave no entry (timed out, or omitted on
    * success), or a TypeError when the server's CORS policy hides the response from this page
-   * (`reason: 'cors'`), as `fetch` rejects then. A 4xx or 5xx entry is a fulfilled Response, as
-   * `fetch` gives it.
+   * (`reason: 'cors'`) or the app's response closed before its headers, as `fetch` rejects
+   * then. A 4xx or 5xx entry is a fulfilled Response, as `fetch` gives it; so is a response
+   * that closed after its headers, with them, its body failing to read. Redirects are not
+   * followed.
    * @throws BatchRejectedError when the server refuses the batch; the fetch's own error on a
    *   network failure
    */
@@ -488,23 +516,118 @@ export class BatchClient {
 
   private async dispatch(calls: Pending[]): Promise<void> {
     const operations = calls.map((call) => call.operation);
+    // Calls that followed a redirect: another request answers them now.
+    const followed = new Set<Pending>();
     try {
       for await (const { index, entry } of this.streamOperations(operations, calls[0]?.transport)) {
         const call = calls[index];
-        if (!call) continue;
+        if (!call || followed.has(call)) continue;
         const received =
           entry && this.cache ? this.cache.received(call.operation, entry, call.validated) : entry;
-        const response = this.responseOf(call.operation, index, received);
+        if (received && !call.settled && this.redirected(call, received)) {
+          followed.add(call);
+          continue;
+        }
+        const response = this.responseOf(call.operation, index, received, call);
         call.target.settle(received ? outcomeOf(received) : (response as Error));
         settle(call, () =>
           response instanceof Response ? call.resolve(response) : call.reject(response),
         );
       }
       for (const [index, call] of calls.entries()) {
+        if (followed.has(call)) continue;
         settle(call, () => call.reject(new BatchEntryMissingError(index, 'timeout')));
       }
     } catch (error) {
-      for (const call of calls) settle(call, () => call.reject(error));
+      for (const call of calls) if (!followed.has(call)) settle(call, () => call.reject(error));
+    }
+  }
+
+  /**
+   * Follows a redirect entry as fetch does (the Fetch standard's HTTP-redirect fetch): the
+   * request again, to its Location, in the next batch request, or with the underlying fetch
+   * when the Location is of another origin; rejects as fetch does past 20 redirects or with
+   * `redirect: 'error'`. Gives false when the entry is the call's answer (not a redirect, a
+   * redirect without a Location, or `redirect: 'manual'`).
+   */
+  private redirected(call: Pending, entry: BatchResult): boolean {
+    const location = REDIRECTS.has(entry.code) ? headerOf(entry, 'location') : undefined;
+    if (location === undefined) return false;
+    if (call.redirect === 'manual') {
+      // Node's fetch gives the redirect itself; a browser's, an opaque redirect.
+      if (pageOrigin() === undefined) return false;
+      call.target.settle({ status: 0, headers: {}, body: undefined });
+      settle(call, () => call.resolve(opaqueRedirect(call.url)));
+      return true;
+    }
+    let next: URL;
+    try {
+      next = new URL(location, call.url);
+    } catch {
+      settle(call, () => call.reject(new TypeError('fetch failed: invalid redirect location')));
+      return true;
+    }
+    if (
+      call.redirect === 'error' ||
+      call.redirects >= MAX_REDIRECTS ||
+      !/^https?:$/.test(next.protocol)
+    ) {
+      const why =
+        call.redirect === 'error'
+          ? 'unexpected redirect'
+          : call.redirects >= MAX_REDIRECTS
+            ? 'redirect count exceeded'
+            : 'redirect to another scheme';
+      settle(call, () => call.reject(new TypeError(`fetch failed: ${why}`)));
+      return true;
+    }
+    call.redirects++;
+    const { method, headers, body } = call.operation;
+    const operation: BatchOperation = { method, url: targetOf(next) };
+    let kept = headers;
+    if (
+      ((entry.code === 301 || entry.code === 302) && method === 'POST') ||
+      (entry.code === 303 && method !== 'GET' && method !== 'HEAD')
+    ) {
+      operation.method = 'GET';
+      kept = withoutBodyHeaders(headers);
+    } else if (body !== undefined) operation.body = body;
+    if (kept && hasAny(kept)) operation.headers = kept;
+    if (next.origin !== this.endpoint.origin) {
+      void this.redirectAway(call, operation, next);
+      return true;
+    }
+    call.url = next.href;
+    call.operation = operation;
+    call.validated = undefined;
+    this.enqueue(call);
+    return true;
+  }
+
+  /** A redirect to another origin: the request, as the redirect made it, by the underlying fetch. */
+  private async redirectAway(call: Pending, operation: BatchOperation, url: URL): Promise<void> {
+    const headers = new Headers(operation.headers);
+    // Fetch drops a request's Authorization on a redirect to another origin.
+    headers.delete('authorization');
+    const { body } = operation;
+    try {
+      const response = await this.send(url, {
+        method: operation.method,
+        headers,
+        body:
+          body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        credentials: call.transport.credentials,
+        mode: call.transport.mode,
+        redirect: call.redirect,
+        signal: call.signal,
+      });
+      // As fetch says of a response a redirect brought from another origin.
+      Object.defineProperty(response, 'redirected', { value: true });
+      Object.defineProperty(response, 'type', { value: 'cors' });
+      call.target.settle(outcomeOfResponse(response));
+      settle(call, () => call.resolve(response));
+    } catch (error) {
+      settle(call, () => call.reject(error));
     }
   }
 
@@ -512,10 +635,20 @@ export class BatchClient {
     operation: BatchOperation,
     index: number,
     entry: BatchEntry,
+    call?: Pending,
   ): Response | Error {
     // What fetch gives a page for a response its CORS policy hides: a TypeError, nothing else.
     if (entry && isCorsRefusal(entry)) return new TypeError(`Failed to fetch: ${messageOf(entry)}`);
-    if (entry) return toResponse(entry, new URL(entry.url, this.endpoint).href);
+    // What fetch gives for a connection dropped before the response's headers.
+    if (entry && closedBeforeHeaders(entry)) {
+      return new TypeError('fetch failed', { cause: new Error(messageOf(entry)) });
+    }
+    if (entry) {
+      return toResponse(entry, new URL(entry.url, this.endpoint).href, {
+        redirected: (call?.redirects ?? 0) > 0,
+        signal: call?.signal,
+      });
+    }
     return new BatchEntryMissingError(
       index,
       operation.omitResponseOnSuccess === true ? 'omitted' : 'timeout',
@@ -559,6 +692,7 @@ interface BatchableCall {
   readonly mode: Transport['mode'];
   readonly cache: string;
   readonly signal: AbortSignal | undefined;
+  readonly redirect: RedirectMode;
 }
 
 /** Methods fetch upper-cases (others are sent as written: `patch` stays `patch`). */
@@ -649,7 +783,7 @@ function quickCall(
   };
   if (hasAny(operationHeaders)) operation.headers = operationHeaders;
   if (typeof body === 'string') operation.body = bodyOf(body, headers.get('content-type') ?? '');
-  return { operation, url: url.href, credentials, mode, cache, signal };
+  return { operation, url: url.href, credentials, mode, cache, signal, redirect: 'follow' };
 }
 
 /** A text body as an operation carries it: parsed when it is JSON, else the text. */
@@ -729,6 +863,35 @@ function targetOf(url: URL): string {
       return escaped;
     }
   });
+}
+
+/**
+ * What a browser's fetch gives for a redirect with `redirect: 'manual'`: a Response of type
+ * `opaqueredirect`, status 0, no headers and no body, whose url is the request's.
+ */
+function opaqueRedirect(url: string): Response {
+  const response = Response.error();
+  Object.defineProperty(response, 'type', { value: 'opaqueredirect' });
+  Object.defineProperty(response, 'url', { value: url });
+  return response;
+}
+
+/** An operation's headers less those that describe its body. */
+function withoutBodyHeaders(
+  headers: Record<string, string> | undefined,
+): Record<string, string> | undefined {
+  if (headers === undefined) return undefined;
+  const kept: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (!BODY_HEADERS.has(name.toLowerCase())) kept[name] = value;
+  }
+  return kept;
+}
+
+/** One header of an entry, its first value when it has several. */
+function headerOf(entry: BatchResult, name: string): string | undefined {
+  const value = entry.headers[name];
+  return Array.isArray(value) ? value[0] : value;
 }
 
 /** Whether an operation has headers to send: none is no `headers` member, as a batch writes it. */
@@ -816,9 +979,10 @@ function isCorsRefusal(entry: BatchResult): boolean {
   return entry.code === 403 && typeof body === 'object' && body?.reason === 'cors';
 }
 
+/** The message of an entry the library wrote. */
 function messageOf(entry: BatchResult): string {
   const { message } = entry.body as { message?: unknown };
-  return typeof message === 'string' ? message : 'the server hid the response (CORS)';
+  return typeof message === 'string' ? message : `the server answered ${entry.code}`;
 }
 
 function settled(outcome: Response | Error): PromiseSettledResult<Response> {

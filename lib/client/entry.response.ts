@@ -56,24 +56,139 @@ const REASONS: Readonly<Record<number, string>> = {
   505: 'HTTP Version Not Supported',
 };
 
+/** How a call's Response differs from its entry's: what fetch adds from the call itself. */
+export interface ResponseOptions {
+  /** Whether the call followed a redirect to get it (`response.redirected`). */
+  readonly redirected?: boolean;
+  /** The call's signal: aborted before the body has been read, it fails the read, as fetch's. */
+  readonly signal?: AbortSignal;
+}
+
 /**
  * A standard `Response` for one entry, as if the operation had been fetched on its own: JSON
  * bodies re-serialised, base64 bodies decoded to bytes, `set-cookie` arrays as separate headers.
- * `content-length` is dropped, as the body was re-encoded.
+ * `content-length` is dropped, as the body was re-encoded. An entry for a response that closed
+ * or was cut off by `operationTimeout` after its headers (`response-aborted` or
+ * `operation-timeout` with what it had `sent`) is a Response with the status and headers the
+ * app sent whose body fails to read with a TypeError, as fetch's does when the connection drops.
  */
-export function toResponse(entry: BatchResult, url: string): Response {
+export function toResponse(
+  entry: BatchResult,
+  url: string,
+  options: ResponseOptions = {},
+): Response {
+  const sent = sentBeforeAbort(entry);
+  const shown = sent ?? entry;
   const headers = new Headers();
-  for (const [name, value] of Object.entries(entry.headers)) {
+  for (const [name, value] of Object.entries(shown.headers)) {
     if (name === 'content-length' || name === 'transfer-encoding') continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
   }
-  const response = new Response(bodyOf(entry, headers.get('content-type')), {
-    status: entry.code,
-    statusText: REASONS[entry.code] ?? '',
-    headers,
-  });
+  const init = { status: shown.code, statusText: REASONS[shown.code] ?? '', headers };
+  let response: Response;
+  if (sent) {
+    response = new Response(NULL_BODY.has(sent.code) ? null : terminated(entry), init);
+  } else {
+    response = new Response(bodyOf(entry, headers.get('content-type')), init);
+    const { signal } = options;
+    if (signal && response.body) {
+      // Made again around the same body and headers (those the first added included).
+      response = new Response(abortable(response.body, signal), {
+        ...init,
+        headers: response.headers,
+      });
+    }
+  }
   Object.defineProperty(response, 'url', { value: url });
+  Object.defineProperty(response, 'type', { value: typeOf(url) });
+  if (options.redirected) Object.defineProperty(response, 'redirected', { value: true });
   return response;
+}
+
+/**
+ * The `type` fetch gives a response: `basic` for the page's own origin (and outside a browser,
+ * where Node's fetch says `basic` of every response), `cors` for another origin's.
+ */
+function typeOf(url: string): Response['type'] {
+  const page = (globalThis as { location?: { origin?: string } }).location?.origin;
+  return page === undefined || new URL(url).origin === page ? 'basic' : 'cors';
+}
+
+/**
+ * What a `response-aborted` (502) or `operation-timeout` (504) entry says the response had
+ * sent, when it had sent its headers.
+ */
+function sentBeforeAbort(
+  entry: BatchResult,
+): { code: number; headers: Record<string, string | string[]> } | undefined {
+  if (entry.code !== 502 && entry.code !== 504) return undefined;
+  const body = entry.body as { reason?: unknown; sent?: unknown } | null | undefined;
+  const reason = entry.code === 502 ? 'response-aborted' : 'operation-timeout';
+  if (typeof body !== 'object' || body?.reason !== reason) return undefined;
+  const sent = body.sent as { code?: unknown; headers?: unknown } | null | undefined;
+  if (typeof sent !== 'object' || sent === null || typeof sent.code !== 'number') return undefined;
+  if (sent.code < 200 || sent.code > 599 || typeof sent.headers !== 'object' || !sent.headers) {
+    return undefined;
+  }
+  return { code: sent.code, headers: sent.headers as Record<string, string | string[]> };
+}
+
+/**
+ * Whether an entry says the app's response closed before its headers (a `response-aborted`
+ * entry without what it had `sent`): fetch rejects then, with a network error.
+ */
+export function closedBeforeHeaders(entry: BatchResult): boolean {
+  const body = entry.body as { reason?: unknown; sent?: unknown } | null | undefined;
+  return (
+    entry.code === 502 &&
+    typeof body === 'object' &&
+    body?.reason === 'response-aborted' &&
+    body.sent === undefined
+  );
+}
+
+/** A body that fails as fetch's does when the connection drops before its end. */
+function terminated(entry: BatchResult): ReadableStream<Uint8Array> {
+  const { message } = entry.body as { message?: unknown };
+  const error = new TypeError('terminated', {
+    cause: new Error(typeof message === 'string' ? message : 'the response closed before its end'),
+  });
+  return new ReadableStream({ start: (controller) => controller.error(error) });
+}
+
+/**
+ * `body`, failing with the signal's reason if the signal aborts before it has been read to its
+ * end, as the body of a fetch does.
+ */
+function abortable(
+  body: ReadableStream<Uint8Array>,
+  signal: AbortSignal,
+): ReadableStream<Uint8Array> {
+  const reader = body.getReader();
+  let onAbort: (() => void) | undefined;
+  const stop = (): void => {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
+  };
+  return new ReadableStream<Uint8Array>({
+    start(controller) {
+      onAbort = () => {
+        controller.error(signal.reason);
+        void reader.cancel(signal.reason);
+      };
+      if (signal.aborted) onAbort();
+      else signal.addEventListener('abort', onAbort, { once: true });
+    },
+    async pull(controller) {
+      const { done, value } = await reader.read();
+      if (!done) return controller.enqueue(value);
+      stop();
+      controller.close();
+    },
+    cancel(reason) {
+      stop();
+      return reader.cancel(reason);
+    },
+  });
 }
 
 function bodyOf(
@@ -85,5 +200,7 @@ function bodyOf(
     return Uint8Array.from(atob(entry.body), (char) => char.charCodeAt(0));
   }
   const json = JSON_MEDIA_TYPE.test(contentType ?? '');
-  return typeof entry.body === 'string' && !json ? entry.body : JSON.stringify(entry.body);
+  const text = typeof entry.body === 'string' && !json ? entry.body : JSON.stringify(entry.body);
+  // As bytes when the app gave no type: a Response made of a string would add text/plain.
+  return contentType === null ? new TextEncoder().encode(text) : text;
 }

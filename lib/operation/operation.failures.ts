@@ -45,6 +45,16 @@ function failure(
 }
 
 /**
+ * What a response had sent before it closed: the status and the headers a client had read
+ * (those an entry keeps, less `Set-Cookie`). A client that stands in for fetch resolves with
+ * them, then fails the body's read, as fetch does when the connection drops.
+ */
+export interface SentBeforeAbort {
+  readonly code: number;
+  readonly headers: Record<string, string | string[]>;
+}
+
+/**
  * The cookies of the headers an answer had sent before it failed, on its failure: a browser
  * stores them as they arrive, whatever became of the rest (the jar and the reply read them here).
  */
@@ -124,9 +134,10 @@ export const dispatchFailed = (
   );
 
 /**
- * 504: past `operationTimeout`. Nothing of the app's answer is kept but the status of headers it
- * had sent (a stream), which a client had read, named as a 502 `response-aborted` names it, and
- * their cookies (`setCookie`), which a browser stores as they arrive.
+ * 504: past `operationTimeout`. Nothing of the app's answer is kept but what a client had read
+ * of headers it had sent (a stream): their status, named as a 502 `response-aborted` names it;
+ * in the body's `sent`, the status and headers the page may read; and their cookies
+ * (`setCookie`), which a browser stores as they arrive.
  */
 export const timedOut = (
   operation: BatchOperation,
@@ -135,6 +146,7 @@ export const timedOut = (
   limit: number,
   sentStatus: number | undefined,
   setCookie: string | string[] | undefined,
+  sent?: SentBeforeAbort,
 ): BatchResult =>
   keepingCookies(
     failure(
@@ -145,6 +157,7 @@ export const timedOut = (
       sentStatus === undefined
         ? `${label} took longer than ${limit} ms`
         : `${label} took longer than ${limit} ms: its headers (${sentStatus}) were sent, its end was not`,
+      sent === undefined ? {} : { sent },
     ),
     setCookie,
   );
@@ -181,7 +194,8 @@ export const replyTooLarge = (
 
 /**
  * 502: the response closed before its end. Nothing of the app's answer is kept but the cookies
- * of the headers it had sent, which a browser stores as they arrive, whatever the body does.
+ * of the headers it had sent, which a browser stores as they arrive, whatever the body does,
+ * and, in the body's `sent`, the status and headers a client had read.
  */
 export const responseAborted = (
   operation: BatchOperation,
@@ -189,8 +203,19 @@ export const responseAborted = (
   label: string,
   why: string,
   setCookie: string | string[] | undefined,
+  sent?: SentBeforeAbort,
 ): BatchResult =>
-  keepingCookies(failure(operation, url, 502, 'response-aborted', `${label}: ${why}`), setCookie);
+  keepingCookies(
+    failure(
+      operation,
+      url,
+      502,
+      'response-aborted',
+      `${label}: ${why}`,
+      sent === undefined ? {} : { sent },
+    ),
+    setCookie,
+  );
 
 /**
  * 403: the batch came from a page of another origin, which could not have made this operation

@@ -34,9 +34,10 @@ import {
   responseAborted,
   responseTooLarge,
   timedOut,
+  type SentBeforeAbort,
 } from './operation.failures.js';
 import { buildRequest, InvalidRenderedRequestError } from './operation.request.js';
-import { entryHeaders } from './entry.headers.js';
+import { entryHeaders, withoutCookieHeaders } from './entry.headers.js';
 import { OperationCorsError } from './operation.cors.js';
 import { sentBytesOf, writtenBytesOf } from './reply.budget.js';
 
@@ -178,6 +179,12 @@ export class OperationRunner {
               label,
               error.message,
               error.sentHeaders?.['set-cookie'],
+              sentBeforeAbort(
+                error.sentStatus,
+                error.sentHeaders,
+                batch,
+                batch.cors?.credentialed(request, parent) ?? false,
+              ),
             );
             cookies.store(aborted);
             return answer(aborted);
@@ -204,6 +211,15 @@ export class OperationRunner {
           limit,
           sent?.statusCode,
           sentCookies(operation, sent),
+          // Nothing of a group member is seen: its timeout rolls its group back.
+          operation.atomicityGroup === undefined
+            ? sentBeforeAbort(
+                sent?.statusCode,
+                sent?.headers,
+                batch,
+                batch.cors?.credentialed(request, parent) ?? false,
+              )
+            : undefined,
         );
         cookies.store(result);
         done(result);
@@ -289,6 +305,33 @@ export class OperationRunner {
     if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
     return result;
   }
+}
+
+/**
+ * The status and headers a response had sent before it closed or was cut off, as an entry would keep them
+ * (its header policy, what a page of another origin may read), without `Set-Cookie`, which no
+ * entry shows a script; undefined when it had sent none.
+ */
+function sentBeforeAbort(
+  sentStatus: number | undefined,
+  sentHeaders: Readonly<Record<string, string | string[]>> | undefined,
+  batch: BatchRun,
+  credentialed: boolean,
+): SentBeforeAbort | undefined {
+  if (sentStatus === undefined || sentHeaders === undefined) return undefined;
+  const shown = withoutCookieHeaders(sentHeaders) ?? { ...sentHeaders };
+  const sent = { code: sentStatus, headers: entryHeaders(shown, batch.entryHeaders, true) };
+  if (batch.cors) {
+    const readable: BatchResult = {
+      method: 'GET',
+      url: '',
+      code: sentStatus,
+      headers: sent.headers,
+    };
+    batch.cors.expose(readable, sentHeaders, credentialed);
+    sent.headers = readable.headers;
+  }
+  return sent;
 }
 
 /**
