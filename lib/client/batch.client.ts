@@ -638,7 +638,9 @@ export class BatchClient {
     call?: Pending,
   ): Response | Error {
     // What fetch gives a page for a response its CORS policy hides: a TypeError, nothing else.
-    if (entry && isCorsRefusal(entry)) return new TypeError(`Failed to fetch: ${messageOf(entry)}`);
+    // Not even whether the operation ran: the entry's message says so, a browser's never does
+    // (the reason is the server's to log: see the batch listener's `detail`).
+    if (entry && isCorsRefusal(entry)) return new TypeError('Failed to fetch');
     // What fetch gives for a connection dropped before the response's headers.
     if (entry && closedBeforeHeaders(entry)) {
       return new TypeError('fetch failed', { cause: new Error(messageOf(entry)) });
