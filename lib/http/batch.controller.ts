@@ -11,6 +11,7 @@ import { observableOf } from '../dispatch/operation.task.js';
 import type { CutOff } from '../schedule/batch.bounds.js';
 import { BatchExecutor, outcomesOf, planBatchRun } from '../schedule/batch.executor.js';
 import { relayCutOffCookies } from '../operation/batch.run.js';
+import { isCrossSiteRequest } from '../operation/cookie.rules.js';
 import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
@@ -96,7 +97,7 @@ export function createBatchController(path: string): Type<unknown> {
         writer.stream(streamed.stream, streamed.contentType);
         return;
       }
-      const cookies = new ReplyCookies();
+      const cookies = new ReplyCookies(isCrossSiteRequest(incoming.headers['sec-fetch-site']));
       relayCutOffCookies(incoming, (url, setCookie) => cookies.add(url, setCookie));
       const outcomes = withoutEntryCookies(
         outcomesOf(this.executor, operations, context, gone),

@@ -85,8 +85,18 @@ export function createBatchRun(
     cors,
     parent,
     reply: new ReplyBudget(options.maxReplyBytes),
-    cookies: new BatchCookieJar(parent),
+    cookies: new BatchCookieJar(parent, pathOf(request?.url)),
     entryHeaders: entryHeaders ?? options.entryHeaders,
     cutOffCookies: request && cutOffSinks.get(request),
   };
+}
+
+/** A request url's path, without its query (an absolute-form url's too): `/` without one. */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  try {
+    return new URL(url, 'http://localhost').pathname;
+  } catch {
+    return '/';
+  }
 }

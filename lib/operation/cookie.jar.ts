@@ -1,8 +1,9 @@
-import { CookieJar } from 'tough-cookie';
+import { type Cookie, CookieJar, pathMatch } from 'tough-cookie';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { headerBlockBytes, MAX_OPERATION_HEADER_BYTES } from '../validation/header.rules.js';
+import { isCrossSiteRequest, isRefusedCookie, parseSetCookie } from './cookie.rules.js';
 import { InvalidRenderedRequestError } from './operation.request.js';
 
 /** Cookies a Set-Cookie cannot be stored from are skipped, as a browser skips them. */
@@ -13,14 +14,20 @@ const LENIENT = { ignoreError: true } as const;
  * with the batch request's own cookies (those it inherits: none for a batch a browser may have
  * sent cross-site without a preflight), takes in each operation's `Set-Cookie` as it answers,
  * with RFC 6265 semantics (Path, Domain, Expires/Max-Age, deletion, Secure, HttpOnly, prefixes;
- * tough-cookie), and gives each operation that starts afterwards the cookies that apply to its
- * url. An operation ordered after another (`dependsOn`, a reference) therefore sees the cookies
- * it set; one running in parallel may or may not. Made per batch, never shared.
+ * tough-cookie) and the storage rules it leaves out (`cookie.rules.ts`: the size cap,
+ * `SameSite=None` without `Secure`, SameSite for a batch a page of another site sent), and
+ * gives each operation that starts afterwards the cookies that apply to its url. An operation
+ * ordered after another (`dependsOn`, a reference) therefore sees the cookies it set; one
+ * running in parallel may or may not. Made per batch, never shared.
  *
  * The batch request's cookies are sent on as the browser sent them, in its order, duplicates
  * (one name on several paths, most specific first) and nameless ones kept: their attributes are
- * unknown, so no jar can rebuild that order. A name an operation has since set or deleted is no
- * longer inherited: the jar's cookies of that name take its place. The jar's cookies follow.
+ * unknown, so no jar can rebuild that order. All that is known of their paths is that the batch
+ * url is under each. So a cookie an operation sets or deletes for a path the batch url is under
+ * is taken for the inherited one of its name (`Path=/`, the common case), which is then no
+ * longer sent; one for any other path is another cookie, more specific than every inherited
+ * one: sent before them, as a browser orders cookies by path length, the inherited ones kept.
+ * The jar's other cookies follow the inherited ones.
  *
  * Every operation is taken as a request over HTTPS to the batch request's host: operations never
  * leave the process, so a Secure cookie a proxy-terminated app sets is kept as its browser would.
@@ -39,7 +46,14 @@ export class BatchCookieJar {
   /** False until an operation set a cookie: until then, every operation keeps the batch's header. */
   private changed = false;
 
-  constructor(private readonly parent: ParentContext) {}
+  /**
+   * @param batchPath the path of the batch request's url: the inherited cookies are those of
+   *   paths it is under.
+   */
+  constructor(
+    private readonly parent: ParentContext,
+    private readonly batchPath = '/',
+  ) {}
 
   private get jar(): CookieJar {
     return (this.stored ??= new CookieJar());
@@ -64,10 +78,13 @@ export class BatchCookieJar {
    */
   attach(request: DispatchRequest, operation: BatchOperation): void {
     if (!this.changed || hasOwnCookie(operation)) return;
-    const pairs = this.inherited.filter((pair) => !this.replaced.has(nameOf(pair)));
-    const stored = this.jar.getCookieStringSync(this.urlOf(request.url));
-    if (stored !== '') pairs.push(stored);
-    const cookie = pairs.join('; ');
+    const before: string[] = [];
+    const after: string[] = [];
+    for (const stored of this.jar.getCookiesSync(this.urlOf(request.url), { sort: true })) {
+      (this.mayBeInherited(stored) ? after : before).push(stored.cookieString());
+    }
+    const inherited = this.inherited.filter((pair) => !this.replaced.has(nameOf(pair)));
+    const cookie = [...before, ...inherited, ...after].join('; ');
     if (cookie === '') delete request.headers.cookie;
     else request.headers.cookie = cookie;
     if (headerBlockBytes(request.headers) > MAX_OPERATION_HEADER_BYTES) {
@@ -85,6 +102,7 @@ export class BatchCookieJar {
     const copy = Object.create(BatchCookieJar.prototype) as BatchCookieJar;
     return Object.assign(copy, {
       parent: this.parent,
+      batchPath: this.batchPath,
       stored: this.stored?.cloneSync(),
       originText: this.originText,
       inheritedPairs: this.inheritedPairs,
@@ -98,11 +116,19 @@ export class BatchCookieJar {
     const setCookie = result.headers['set-cookie'];
     if (setCookie === undefined) return;
     const url = this.urlOf(result.url);
+    const crossSite = isCrossSiteRequest(this.parent.headers['sec-fetch-site']);
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-      const stored = this.jar.setCookieSync(value, url, LENIENT);
-      if (stored) this.replaced.add(stored.key);
       this.changed = true;
+      const cookie = parseSetCookie(value);
+      if (!cookie || isRefusedCookie(cookie, crossSite)) continue;
+      const stored = this.jar.setCookieSync(cookie, url, LENIENT);
+      if (stored && this.mayBeInherited(stored)) this.replaced.add(stored.key);
     }
+  }
+
+  /** Whether the browser could have sent this cookie on the batch request: its path's is under. */
+  private mayBeInherited(cookie: Cookie): boolean {
+    return pathMatch(this.batchPath, cookie.path ?? '/');
   }
 
   private urlOf(path: string): string {
