@@ -131,6 +131,14 @@ forEachPlatform(() => {
       expect(seen.cookies[1]).toBe('theirs=1; none=1');
     });
 
+    // Directly: a page that logs in with `credentials: 'include'` has no cookie yet; the
+    // browser stores the session the login sets, and sends it with the next request.
+    it('keeps them for a page whose batch may carry credentials, before it has any cookie', async () => {
+      const { cookie: _none, ...firstVisit } = page('cross-site');
+      const seen = await run(t, [setting('set', ...cookies), echo('/state/echo')], firstVisit);
+      expect(seen.cookies[1]).toBe('none=1');
+    });
+
     // Directly: a same-site page's requests store and send them all.
     it('keeps them all for a same-site page', async () => {
       const seen = await run(
@@ -139,6 +147,26 @@ forEachPlatform(() => {
         page('same-site'),
       );
       expect(seen.cookies[1]).toBe('theirs=1; lax=1; strict=1; unsaid=1; none=1');
+    });
+  });
+
+  describe('a batch a page of another origin sent without credentials', () => {
+    // The app's CORS policy allows any origin (`*`) and no credentials, as a public API's does:
+    // a page's fetch() to it works only without credentials (the client's default
+    // `credentials: 'same-origin'`), and then the browser neither sends cookies nor stores
+    // those the responses set (Fetch, "HTTP-network fetch", steps 11 and 16).
+    const t = useTestApp({ imports: [StateModule], configure: (app) => app.enableCors() });
+    const page = { origin: 'https://shop.example', 'sec-fetch-site': 'cross-site' };
+
+    // Directly: the second request goes without the cookie the first one set, and the page
+    // reads it under `*`.
+    it('keeps no cookie an operation set: the next one is sent without, and readable under *', async () => {
+      const response = await postBatch(
+        t,
+        [setting('set', 'visitor=1; Path=/; SameSite=None; Secure'), echo('/state/echo')],
+        page,
+      ).expect(200);
+      expect(entries(response)[1]).toMatchObject({ code: 200, body: { cookie: null } });
     });
   });
 

@@ -10,11 +10,12 @@ import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { observableOf } from '../dispatch/operation.task.js';
 import type { CutOff } from '../schedule/batch.bounds.js';
 import { BatchExecutor, outcomesOf, planBatchRun } from '../schedule/batch.executor.js';
-import { relayCutOffCookies } from '../operation/batch.run.js';
+import { keepNoCookies, relayCutOffCookies } from '../operation/batch.run.js';
 import { isCrossSiteRequest } from '../operation/cookie.rules.js';
 import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
+import { sentWithoutCredentials } from '../policy/cors.rules.js';
 import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 import { nodeMessageOf } from '../platform/node-message.reader.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
@@ -59,6 +60,14 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const crossSite = crossSiteRefusal(incoming);
       if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
+      if (
+        this.options.operationCors === 'browser' &&
+        sentWithoutCredentials(incoming, (name) =>
+          this.adapterHost.httpAdapter.getHeader(response, name),
+        )
+      ) {
+        keepNoCookies(incoming);
+      }
       const entryHeaders = requestedEntryHeaders(incoming.url);
       // Not `@Body()`: once the library read the body, `body` is parsed when first read (for
       // the app's middleware), and the decoder parses the bytes itself, by its own rules.

@@ -54,6 +54,18 @@ export function relayCutOffCookies(request: IncomingMessage, take: CutOffCookies
   cutOffSinks.set(request, take);
 }
 
+/** Batch requests a page sent without credentials: their operations keep no cookie. */
+const withoutCredentials = new WeakSet<IncomingMessage>();
+
+/**
+ * Marks `request`'s batch as sent without credentials (a page of another origin's fetch with
+ * `credentials: 'omit'` or `'same-origin'`): its jar then keeps no cookie the operations set,
+ * as the browser would neither store nor send them.
+ */
+export function keepNoCookies(request: IncomingMessage): void {
+  withoutCredentials.add(request);
+}
+
 /**
  * What the operations of a batch that starts now share, for the runner; `results` is filled in
  * by the executor as operations finish.
@@ -85,7 +97,11 @@ export function createBatchRun(
     cors,
     parent,
     reply: new ReplyBudget(options.maxReplyBytes),
-    cookies: new BatchCookieJar(parent, pathOf(request?.url)),
+    cookies: new BatchCookieJar(
+      parent,
+      pathOf(request?.url),
+      request !== undefined && withoutCredentials.has(request),
+    ),
     entryHeaders: entryHeaders ?? options.entryHeaders,
     cutOffCookies: request && cutOffSinks.get(request),
   };

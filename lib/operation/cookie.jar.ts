@@ -49,10 +49,13 @@ export class BatchCookieJar {
   /**
    * @param batchPath the path of the batch request's url: the inherited cookies are those of
    *   paths it is under.
+   * @param storesNothing the batch was sent without credentials (`sentWithoutCredentials`):
+   *   the browser stores none of its responses' cookies, so neither does the jar.
    */
   constructor(
     private readonly parent: ParentContext,
     private readonly batchPath = '/',
+    private readonly storesNothing = false,
   ) {}
 
   private get jar(): CookieJar {
@@ -103,6 +106,7 @@ export class BatchCookieJar {
     return Object.assign(copy, {
       parent: this.parent,
       batchPath: this.batchPath,
+      storesNothing: this.storesNothing,
       stored: this.stored?.cloneSync(),
       originText: this.originText,
       inheritedPairs: this.inheritedPairs,
@@ -114,7 +118,7 @@ export class BatchCookieJar {
   /** Takes in the cookies an operation's response sets. */
   store(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
-    if (setCookie === undefined) return;
+    if (setCookie === undefined || this.storesNothing) return;
     const url = this.urlOf(result.url);
     const crossSite = isCrossSiteRequest(this.parent.headers['sec-fetch-site']);
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
