@@ -134,7 +134,7 @@ forEachPlatform(() => {
     // Directly: a page that logs in with `credentials: 'include'` has no cookie yet; the
     // browser stores the session the login sets, and sends it with the next request.
     it('keeps them for a page whose batch may carry credentials, before it has any cookie', async () => {
-      const { cookie: _none, ...firstVisit } = page('cross-site');
+      const firstVisit = { origin: 'https://shop.example', 'sec-fetch-site': 'cross-site' };
       const seen = await run(t, [setting('set', ...cookies), echo('/state/echo')], firstVisit);
       expect(seen.cookies[1]).toBe('none=1');
     });
