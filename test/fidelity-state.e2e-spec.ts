@@ -5,9 +5,15 @@
  * what the browser does directly; the batch must do the same.
  */
 import { Controller, Get, Module, Param, Query, Req, Res } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import request from 'supertest';
+import { startChildApp, type ChildApp } from './utils/child-app.js';
+import { bodyText } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
-import { entries, postBatch, useTestApp, type TestApp } from './utils/test-app.js';
+import { entries, postBatch, useTestApp, type Entry, type TestApp } from './utils/test-app.js';
 
 function rawOf(reply: object): ServerResponse {
   return ('raw' in reply ? reply.raw : reply) as ServerResponse;
@@ -223,6 +229,76 @@ forEachPlatform(() => {
       ]);
       expect(seen.cookies[2]).toBe('sid=a');
       expect(seen.relayed).toEqual(['sid=a; Path=/', 'sid=b; Path=/; SameSite=None']);
+    });
+  });
+});
+
+/**
+ * Conditional and range requests, and HEAD, to a static file (@nestjs/serve-static: `send` on
+ * Express, @fastify/static on Fastify), sent directly by an HTTP client that adds no header of
+ * its own, and as operations carrying the same headers: the same status, body and validators.
+ */
+forEachPlatform((platform) => {
+  describe('conditional, range and HEAD requests to a static file', () => {
+    const root = mkdtempSync(join(tmpdir(), 'batch-state-'));
+    writeFileSync(join(root, 'file.txt'), 'hello world, static file\n');
+    let app: ChildApp | undefined;
+    beforeAll(async () => {
+      // See there why it is a process of its own.
+      app = await startChildApp('spa-app.mjs', platform, { ROOT: root });
+    });
+    afterAll(async () => {
+      await app?.stop();
+      rmSync(root, { recursive: true, force: true });
+    });
+
+    /** The answer of a direct request, in an entry's terms. */
+    function direct(method: string, headers: Record<string, string>): Promise<object> {
+      return new Promise((resolve, reject) => {
+        const target = new URL('/spa/file.txt', app?.base);
+        const req = httpRequest(target, { method, headers, agent: false }, (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (chunk: string) => (body += chunk));
+          res.on('end', () => resolve(viewOf(res.statusCode ?? 0, res.headers, body)));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+    }
+
+    function viewOf(code: number, headers: Record<string, unknown>, body: unknown): object {
+      const { etag, 'content-range': range, 'content-length': length } = headers;
+      return { code, etag, range, length, body: body === undefined ? '' : body };
+    }
+
+    async function batched(method: string, headers: Record<string, string>): Promise<object> {
+      const response = await request(app?.base ?? '')
+        .post('/batch?entryHeaders=all')
+        .send({ data: [{ method, url: '/spa/file.txt', headers }] })
+        .expect(200);
+      const [entry] = (response.body as { data: Entry[] }).data;
+      return viewOf(entry?.code ?? 0, entry?.headers ?? {}, entry && bodyText(entry));
+    }
+
+    it('answers each as the direct request', async () => {
+      const { etag } = (await direct('GET', {})) as { etag: string };
+      const cases: [string, Record<string, string>][] = [
+        ['GET', {}],
+        ['HEAD', {}],
+        ['GET', { range: 'bytes=0-4' }],
+        ['GET', { range: 'bytes=100-200' }],
+        ['GET', { 'if-none-match': etag }],
+        ['GET', { range: 'bytes=0-4', 'if-range': '"stale"' }],
+        ['GET', { range: 'bytes=0-4', 'if-range': etag }],
+      ];
+      for (const [method, headers] of cases) {
+        expect([method, headers, await batched(method, headers)]).toEqual([
+          method,
+          headers,
+          await direct(method, headers),
+        ]);
+      }
     });
   });
 });
