@@ -32,6 +32,15 @@ class StateController {
     res.end('ok');
   }
 
+  /** A logout that clears the site's cookies, as OWASP advises, and sets one more. */
+  @Get('clear')
+  clear(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('clear-site-data', '"cache", "cookies"');
+    res.setHeader('set-cookie', 'after=1; Path=/');
+    res.end('ok');
+  }
+
   /** Sets `<name>=<x...>` whose name and value take `length` bytes. */
   @Get('sized/:name/:length')
   sized(@Param('name') name: string, @Param('length') length: string, @Res() reply: object): void {
@@ -212,6 +221,49 @@ forEachPlatform(() => {
         { cookie: 'sid=keep' },
       );
       expect(seen.cookies[1]).toBe('sid=keep');
+    });
+  });
+
+  describe('a response with Clear-Site-Data: "cookies" (a logout)', () => {
+    const t = useTestApp({ imports: [StateModule] });
+    const clear = (after: string): object => ({
+      method: 'GET',
+      url: '/state/clear',
+      name: 'clear',
+      dependsOn: [after],
+    });
+
+    // Directly (Chromium): the browser deletes every cookie of the site once the response is in,
+    // those the response itself set too; the next request carries none.
+    it("leaves the later operations no cookie, and the reply clears the browser's", async () => {
+      const response = await postBatch(
+        t,
+        [setting('set', 'a=1; Path=/'), clear('set'), echo('/state/echo', 'clear')],
+        { cookie: 'sid=mine' },
+      ).expect(200);
+      expect(entries(response)[2]?.body).toEqual({ cookie: null });
+      expect(response.headers['set-cookie']).toBeUndefined();
+      expect(response.headers['clear-site-data']).toBe('"cookies"');
+    });
+
+    // Directly: a cookie set after the logout is kept, and sent. The reply still clears the
+    // browser's cookies, then sets it; a browser that clears after storing a response's
+    // cookies (Chromium) drops it too, and the app sets it again on the next request.
+    it('keeps what operations after it set', async () => {
+      const response = await postBatch(
+        t,
+        [
+          clear('none'),
+          { ...setting('set', 'b=1; Path=/'), dependsOn: ['clear'] },
+          echo('/state/echo'),
+        ].map((operation, index) =>
+          index === 0 ? { ...operation, dependsOn: undefined } : operation,
+        ),
+        { cookie: 'sid=mine' },
+      ).expect(200);
+      expect(entries(response)[2]?.body).toEqual({ cookie: 'b=1' });
+      expect(response.headers['set-cookie']).toEqual(['b=1; Path=/']);
+      expect(response.headers['clear-site-data']).toBe('"cookies"');
     });
   });
 

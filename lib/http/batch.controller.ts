@@ -126,6 +126,7 @@ export function createBatchController(path: string): Type<unknown> {
       reply.then(
         (write) => {
           try {
+            if (cookies.cleared) writer.setHeader('clear-site-data', '"cookies"');
             for (const value of cookies.all) writer.appendHeader('set-cookie', value);
             write();
           } catch (error) {

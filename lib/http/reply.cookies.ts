@@ -1,7 +1,7 @@
 import { defaultPath } from 'tough-cookie';
 import { mapStream, type StartStream } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
-import { isRefusedCookie, parseSetCookie } from '../operation/cookie.rules.js';
+import { clearsCookies, isRefusedCookie, parseSetCookie } from '../operation/cookie.rules.js';
 import { withoutCookieHeaders } from '../operation/entry.headers.js';
 import { withHeaders } from '../operation/response-body.decoder.js';
 
@@ -49,9 +49,20 @@ export class ReplyCookies {
   /** @param crossSite the batch came from a page of another site (`isCrossSiteRequest`). */
   constructor(private readonly crossSite = false) {}
 
+  /**
+   * True once an operation's `Clear-Site-Data` cleared the site's cookies: the reply then says
+   * so too (`Clear-Site-Data: "cookies"`), for the browser to delete those it holds, and carries
+   * only the cookies set after.
+   */
+  cleared = false;
+
   take(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
     if (setCookie !== undefined) this.add(result.url, setCookie);
+    if (clearsCookies(result.headers['clear-site-data'])) {
+      this.values.clear();
+      this.cleared = true;
+    }
   }
 
   /** The `Set-Cookie` of an operation's response to `url`. */

@@ -3,7 +3,12 @@ import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { headerBlockBytes, MAX_OPERATION_HEADER_BYTES } from '../validation/header.rules.js';
-import { isCrossSiteRequest, isRefusedCookie, parseSetCookie } from './cookie.rules.js';
+import {
+  clearsCookies,
+  isCrossSiteRequest,
+  isRefusedCookie,
+  parseSetCookie,
+} from './cookie.rules.js';
 import { InvalidRenderedRequestError } from './operation.request.js';
 
 /** Cookies a Set-Cookie cannot be stored from are skipped, as a browser skips them. */
@@ -115,11 +120,22 @@ export class BatchCookieJar {
     });
   }
 
-  /** Takes in the cookies an operation's response sets. */
+  /**
+   * Takes in the cookies an operation's response sets; a response whose `Clear-Site-Data`
+   * clears cookies then leaves none, the batch request's included, as the browser deletes them.
+   */
   store(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
-    if (setCookie === undefined || this.storesNothing) return;
-    const url = this.urlOf(result.url);
+    if (setCookie !== undefined && !this.storesNothing) this.take(result.url, setCookie);
+    if (clearsCookies(result.headers['clear-site-data'])) {
+      this.stored = undefined;
+      this.inheritedPairs = [];
+      this.changed = true;
+    }
+  }
+
+  private take(path: string, setCookie: string | string[]): void {
+    const url = this.urlOf(path);
     const crossSite = isCrossSiteRequest(this.parent.headers['sec-fetch-site']);
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
       this.changed = true;

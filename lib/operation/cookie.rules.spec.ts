@@ -1,4 +1,5 @@
 import {
+  clearsCookies,
   isCrossSiteRequest,
   isRefusedCookie,
   MAX_COOKIE_PAIR_BYTES,
@@ -46,6 +47,17 @@ describe('isCrossSiteRequest', () => {
     expect(isCrossSiteRequest(['cross-site'])).toBe(true);
     for (const site of ['same-site', 'same-origin', 'none', undefined]) {
       expect(isCrossSiteRequest(site)).toBe(false);
+    }
+  });
+});
+
+describe('clearsCookies', () => {
+  it('for "cookies" or "*" among the directives, quoted as the header requires', () => {
+    expect(clearsCookies('"cookies"')).toBe(true);
+    expect(clearsCookies('"cache", "cookies"')).toBe(true);
+    expect(clearsCookies(['"cache"', '"*"'])).toBe(true);
+    for (const value of ['"cache"', 'cookies', '"storage", "executionContexts"', undefined]) {
+      expect(clearsCookies(value)).toBe(false);
     }
   });
 });

@@ -38,3 +38,14 @@ export function isCrossSiteRequest(secFetchSite: string | string[] | undefined):
   const site = Array.isArray(secFetchSite) ? secFetchSite[0] : secFetchSite;
   return site?.trim().toLowerCase() === 'cross-site';
 }
+
+/**
+ * Whether a response's `Clear-Site-Data` clears the site's cookies (`"cookies"` or `"*"`): the
+ * browser then deletes every cookie of the site, those the same response set included
+ * (Chromium clears once it has stored them).
+ */
+export function clearsCookies(clearSiteData: string | string[] | undefined): boolean {
+  if (clearSiteData === undefined) return false;
+  const value = Array.isArray(clearSiteData) ? clearSiteData.join(',') : clearSiteData;
+  return /"(?:cookies|\*)"/.test(value);
+}

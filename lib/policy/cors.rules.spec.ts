@@ -200,7 +200,8 @@ describe('sentWithoutCredentials', () => {
       headers[name];
 
   it("when the app's CORS answer on the batch reply covers no request with credentials", () => {
-    for (const headers of [{}, { 'access-control-allow-origin': '*' }]) {
+    const answers: Record<string, string>[] = [{}, { 'access-control-allow-origin': '*' }];
+    for (const headers of answers) {
       expect(sentWithoutCredentials(requestWith(page), reply(headers))).toBe(true);
     }
     const origin = { 'access-control-allow-origin': PAGE };
