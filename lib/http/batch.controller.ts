@@ -10,9 +10,11 @@ import { isBatchOperation } from '../dispatch/sub-request.marker.js';
 import { observableOf } from '../dispatch/operation.task.js';
 import type { CutOff } from '../schedule/batch.bounds.js';
 import { BatchExecutor, outcomesOf, planBatchRun } from '../schedule/batch.executor.js';
+import { isCrossSiteRequest } from '../operation/cookie.rules.js';
 import { collectEncoded, collectEntries } from '../schedule/entries.collector.js';
 import { markBatchEndpoint } from '../policy/batch-endpoint.marker.js';
 import { crossSiteRefusal } from '../policy/cross-site.rules.js';
+import { sentWithoutCredentials } from '../policy/cors.rules.js';
 import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 import { nodeMessageOf } from '../platform/node-message.reader.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
@@ -57,6 +59,11 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const crossSite = crossSiteRefusal(incoming);
       if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
+      const keepNone =
+        this.options.operationCors === 'browser' &&
+        sentWithoutCredentials(incoming, (name) =>
+          this.adapterHost.httpAdapter.getHeader(response, name),
+        );
       const entryHeaders = requestedEntryHeaders(incoming.url);
       // Not `@Body()`: once the library read the body, `body` is parsed when first read (for
       // the app's middleware), and the decoder parses the bytes itself, by its own rules.
@@ -83,7 +90,9 @@ export function createBatchController(path: string): Type<unknown> {
         // Its headers are sent before any operation answers: it carries no Set-Cookie.
         observableOf(
           withoutEntryCookies(
-            outcomesOf(this.executor, operations, { ...context, readyToStart }, gone),
+            outcomesOf(this.executor, operations, { ...context, readyToStart }, gone, {
+              keepNone,
+            }),
           ),
         ),
       );
@@ -95,11 +104,12 @@ export function createBatchController(path: string): Type<unknown> {
         writer.stream(streamed.stream, streamed.contentType);
         return;
       }
-      const cookies = new ReplyCookies();
+      const cookies = new ReplyCookies(isCrossSiteRequest(incoming.headers['sec-fetch-site']));
       const outcomes = withoutEntryCookies(
-        outcomesOf(this.executor, operations, context, gone, (url, setCookie) =>
-          cookies.add(url, setCookie),
-        ),
+        outcomesOf(this.executor, operations, context, gone, {
+          keepNone,
+          cutOff: (url, setCookie) => cookies.add(url, setCookie),
+        }),
         (result) => cookies.take(result),
       );
       // The reply's Set-Cookie is known once every operation has finished, so its headers go
@@ -116,6 +126,7 @@ export function createBatchController(path: string): Type<unknown> {
       reply.then(
         (write) => {
           try {
+            if (cookies.cleared) writer.setHeader('clear-site-data', '"cookies"');
             for (const value of cookies.all) writer.appendHeader('set-cookie', value);
             write();
           } catch (error) {

@@ -1,6 +1,7 @@
-import { Cookie, defaultPath } from 'tough-cookie';
+import { defaultPath } from 'tough-cookie';
 import { mapStream, type StartStream } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
+import { clearsCookies, isRefusedCookie, parseSetCookie } from '../operation/cookie.rules.js';
 import { withoutCookieHeaders } from '../operation/entry.headers.js';
 import { withHeaders } from '../operation/response-body.decoder.js';
 
@@ -32,7 +33,9 @@ export function withoutEntryCookies(
  * an entry's JSON is out of its reach). One per cookie (name, domain, path): the last one set, in
  * the order the operations answered, which is the cookie a browser ends with after the requests
  * themselves; operations that ran in parallel have no defined order. A cookie every operation
- * sets again (a rolling session) is therefore sent once, not once per operation.
+ * sets again (a rolling session) is therefore sent once, not once per operation. A cookie the
+ * browser will refuse (`isRefusedCookie`) takes no other's place: the browser keeps the one set
+ * before it, so that one is relayed too, first.
  *
  * A cookie without a Path gets the operation url's default path (RFC 6265, 5.1.4) written out:
  * the browser would otherwise take the batch url's. Not a `__Host-` one: its prefix requires a
@@ -43,15 +46,29 @@ export class ReplyCookies {
   /** By cookie identity; a cookie set again moves to the end, where it was last set. */
   private readonly values = new Map<string, string>();
 
+  /** @param crossSite the batch came from a page of another site (`isCrossSiteRequest`). */
+  constructor(private readonly crossSite = false) {}
+
+  /**
+   * True once an operation's `Clear-Site-Data` cleared the site's cookies: the reply then says
+   * so too (`Clear-Site-Data: "cookies"`), for the browser to delete those it holds, and carries
+   * only the cookies set after.
+   */
+  cleared = false;
+
   take(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
     if (setCookie !== undefined) this.add(result.url, setCookie);
+    if (clearsCookies(result.headers['clear-site-data'])) {
+      this.values.clear();
+      this.cleared = true;
+    }
   }
 
   /** The `Set-Cookie` of an operation's response to `url`. */
   add(url: string, setCookie: string | string[]): void {
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-      const relayed = relay(value, url);
+      const relayed = relay(value, url, this.crossSite);
       this.values.delete(relayed.identity);
       this.values.set(relayed.identity, relayed.value);
     }
@@ -65,11 +82,16 @@ export class ReplyCookies {
 
 /**
  * The value the reply carries, and the cookie it sets: name, domain (none for a host-only one)
- * and path. A value no cookie can be read from is its own identity.
+ * and path. A value no cookie can be read from, or whose cookie the browser refuses, is its own
+ * identity.
  */
-function relay(value: string, url: string): { value: string; identity: string } {
-  const cookie = Cookie.parse(value, { loose: true });
-  if (!cookie) return { value, identity: `\0${value}` };
+function relay(
+  value: string,
+  url: string,
+  crossSite: boolean,
+): { value: string; identity: string } {
+  const cookie = parseSetCookie(value);
+  if (!cookie || isRefusedCookie(cookie, crossSite)) return { value, identity: `\0${value}` };
   const [urlPath = '/'] = url.split('?', 1);
   const path = cookie.path ?? writablePath(defaultPath(urlPath));
   const domain = (cookie.domain ?? '').toLowerCase();

@@ -43,6 +43,18 @@ export interface BatchRun {
 /** Given an operation's url and the `Set-Cookie` of the headers it had sent. */
 export type CutOffCookies = (url: string, setCookie: string | string[]) => void;
 
+/** What the batch endpoint tells a run about its operations' cookies. */
+export interface BatchCookieRules {
+  /** Where the cookies of operations the batch's end cuts off go (see {@link BatchRun}). */
+  readonly cutOff?: CutOffCookies;
+  /**
+   * The batch was sent without credentials (a page of another origin's fetch with `credentials:
+   * 'omit'` or `'same-origin'`): its jar keeps no cookie the operations set, as the browser would
+   * neither store nor send them.
+   */
+  readonly keepNone?: boolean;
+}
+
 /**
  * What the operations of a batch that starts now share, for the runner; `results` is filled in
  * by the executor as operations finish.
@@ -55,7 +67,7 @@ export function createBatchRun(
   request: IncomingMessage | undefined,
   trace: TraceParent | undefined,
   entryHeaders: EntryHeaderPolicy | undefined,
-  cutOffCookies: CutOffCookies | undefined,
+  cookieRules: BatchCookieRules | undefined,
 ): BatchRun {
   const parent = createParentContext(
     request,
@@ -75,8 +87,8 @@ export function createBatchRun(
     cors,
     parent,
     reply: new ReplyBudget(options.maxReplyBytes),
-    cookies: new BatchCookieJar(parent),
+    cookies: new BatchCookieJar(parent, request?.url, cookieRules?.keepNone === true),
     entryHeaders: entryHeaders ?? options.entryHeaders,
-    cutOffCookies,
+    cutOffCookies: cookieRules?.cutOff,
   };
 }

@@ -1,8 +1,14 @@
-import { CookieJar } from 'tough-cookie';
+import { type Cookie, CookieJar, pathMatch } from 'tough-cookie';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { headerBlockBytes, MAX_OPERATION_HEADER_BYTES } from '../validation/header.rules.js';
+import {
+  clearsCookies,
+  isCrossSiteRequest,
+  isRefusedCookie,
+  parseSetCookie,
+} from './cookie.rules.js';
 import { InvalidRenderedRequestError } from './operation.request.js';
 
 /** Cookies a Set-Cookie cannot be stored from are skipped, as a browser skips them. */
@@ -13,14 +19,20 @@ const LENIENT = { ignoreError: true } as const;
  * with the batch request's own cookies (those it inherits: none for a batch a browser may have
  * sent cross-site without a preflight), takes in each operation's `Set-Cookie` as it answers,
  * with RFC 6265 semantics (Path, Domain, Expires/Max-Age, deletion, Secure, HttpOnly, prefixes;
- * tough-cookie), and gives each operation that starts afterwards the cookies that apply to its
- * url. An operation ordered after another (`dependsOn`, a reference) therefore sees the cookies
- * it set; one running in parallel may or may not. Made per batch, never shared.
+ * tough-cookie) and the storage rules it leaves out (`cookie.rules.ts`: the size cap,
+ * `SameSite=None` without `Secure`, SameSite for a batch a page of another site sent), and
+ * gives each operation that starts afterwards the cookies that apply to its url. An operation
+ * ordered after another (`dependsOn`, a reference) therefore sees the cookies it set; one
+ * running in parallel may or may not. Made per batch, never shared.
  *
  * The batch request's cookies are sent on as the browser sent them, in its order, duplicates
  * (one name on several paths, most specific first) and nameless ones kept: their attributes are
- * unknown, so no jar can rebuild that order. A name an operation has since set or deleted is no
- * longer inherited: the jar's cookies of that name take its place. The jar's cookies follow.
+ * unknown, so no jar can rebuild that order. All that is known of their paths is that the batch
+ * url is under each. So a cookie an operation sets or deletes for a path the batch url is under
+ * is taken for the inherited one of its name (`Path=/`, the common case), which is then no
+ * longer sent; one for any other path is another cookie, more specific than every inherited
+ * one: sent before them, as a browser orders cookies by path length, the inherited ones kept.
+ * The jar's other cookies follow the inherited ones.
  *
  * Every operation is taken as a request over HTTPS to the batch request's host: operations never
  * leave the process, so a Secure cookie a proxy-terminated app sets is kept as its browser would.
@@ -32,6 +44,7 @@ export class BatchCookieJar {
    */
   private stored: CookieJar | undefined;
   private originText: string | undefined;
+  private batchPathText: string | undefined;
   /** The batch request's cookie pairs, as sent. */
   private inheritedPairs: readonly string[] | undefined;
   /** Names an operation set or deleted: inherited pairs of these names are no longer sent. */
@@ -39,7 +52,22 @@ export class BatchCookieJar {
   /** False until an operation set a cookie: until then, every operation keeps the batch's header. */
   private changed = false;
 
-  constructor(private readonly parent: ParentContext) {}
+  /**
+   * @param batchUrl the batch request's url: the inherited cookies are those of paths its path
+   *   is under.
+   * @param storesNothing the batch was sent without credentials (`sentWithoutCredentials`):
+   *   the browser stores none of its responses' cookies, so neither does the jar.
+   */
+  constructor(
+    private readonly parent: ParentContext,
+    private readonly batchUrl: string | undefined = undefined,
+    private readonly storesNothing = false,
+  ) {}
+
+  /** The batch url's path, found at the first cookie an operation sets: most batches set none. */
+  private get batchPath(): string {
+    return (this.batchPathText ??= pathOf(this.batchUrl));
+  }
 
   private get jar(): CookieJar {
     return (this.stored ??= new CookieJar());
@@ -64,10 +92,13 @@ export class BatchCookieJar {
    */
   attach(request: DispatchRequest, operation: BatchOperation): void {
     if (!this.changed || hasOwnCookie(operation)) return;
-    const pairs = this.inherited.filter((pair) => !this.replaced.has(nameOf(pair)));
-    const stored = this.jar.getCookieStringSync(this.urlOf(request.url));
-    if (stored !== '') pairs.push(stored);
-    const cookie = pairs.join('; ');
+    const before: string[] = [];
+    const after: string[] = [];
+    for (const stored of this.jar.getCookiesSync(this.urlOf(request.url), { sort: true })) {
+      (this.mayBeInherited(stored) ? after : before).push(stored.cookieString());
+    }
+    const inherited = this.inherited.filter((pair) => !this.replaced.has(nameOf(pair)));
+    const cookie = [...before, ...inherited, ...after].join('; ');
     if (cookie === '') delete request.headers.cookie;
     else request.headers.cookie = cookie;
     if (headerBlockBytes(request.headers) > MAX_OPERATION_HEADER_BYTES) {
@@ -85,6 +116,9 @@ export class BatchCookieJar {
     const copy = Object.create(BatchCookieJar.prototype) as BatchCookieJar;
     return Object.assign(copy, {
       parent: this.parent,
+      batchUrl: this.batchUrl,
+      batchPathText: this.batchPathText,
+      storesNothing: this.storesNothing,
       stored: this.stored?.cloneSync(),
       originText: this.originText,
       inheritedPairs: this.inheritedPairs,
@@ -93,16 +127,35 @@ export class BatchCookieJar {
     });
   }
 
-  /** Takes in the cookies an operation's response sets. */
+  /**
+   * Takes in the cookies an operation's response sets; a response whose `Clear-Site-Data`
+   * clears cookies then leaves none, the batch request's included, as the browser deletes them.
+   */
   store(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
-    if (setCookie === undefined) return;
-    const url = this.urlOf(result.url);
-    for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
-      const stored = this.jar.setCookieSync(value, url, LENIENT);
-      if (stored) this.replaced.add(stored.key);
+    if (setCookie !== undefined && !this.storesNothing) this.take(result.url, setCookie);
+    if (clearsCookies(result.headers['clear-site-data'])) {
+      this.stored = undefined;
+      this.inheritedPairs = [];
       this.changed = true;
     }
+  }
+
+  private take(path: string, setCookie: string | string[]): void {
+    const url = this.urlOf(path);
+    const crossSite = isCrossSiteRequest(this.parent.headers['sec-fetch-site']);
+    for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
+      this.changed = true;
+      const cookie = parseSetCookie(value);
+      if (!cookie || isRefusedCookie(cookie, crossSite)) continue;
+      const stored = this.jar.setCookieSync(cookie, url, LENIENT);
+      if (stored && this.mayBeInherited(stored)) this.replaced.add(stored.key);
+    }
+  }
+
+  /** Whether the browser could have sent this cookie on the batch request: its path's is under. */
+  private mayBeInherited(cookie: Cookie): boolean {
+    return pathMatch(this.batchPath, cookie.path ?? '/');
   }
 
   private urlOf(path: string): string {
@@ -126,5 +179,15 @@ function originOf(host: string | undefined): string {
     return new URL(`https://${host ?? 'localhost'}`).origin;
   } catch {
     return 'https://localhost';
+  }
+}
+
+/** A request url's path, without its query (an absolute-form url's too): `/` without one. */
+function pathOf(url: string | undefined): string {
+  if (url === undefined) return '/';
+  try {
+    return new URL(url, 'http://localhost').pathname;
+  } catch {
+    return '/';
   }
 }

@@ -7,6 +7,7 @@ import {
   exposedHeaders,
   needsPreflight,
   preflightProblem,
+  sentWithoutCredentials,
 } from './cors.rules.js';
 
 const PAGE = 'https://partner.example';
@@ -188,5 +189,38 @@ describe('exposedHeaders', () => {
     const headers = { 'access-control-expose-headers': '*' };
     expect(exposedHeaders(headers, false)('x-b')).toBe(true);
     expect(exposedHeaders(headers, true)('x-b')).toBe(false);
+  });
+});
+
+describe('sentWithoutCredentials', () => {
+  const page = { origin: PAGE, 'sec-fetch-site': 'cross-site' };
+  const reply =
+    (headers: Record<string, string>) =>
+    (name: string): unknown =>
+      headers[name];
+
+  it("when the app's CORS answer on the batch reply covers no request with credentials", () => {
+    const answers: Record<string, string>[] = [{}, { 'access-control-allow-origin': '*' }];
+    for (const headers of answers) {
+      expect(sentWithoutCredentials(requestWith(page), reply(headers))).toBe(true);
+    }
+    const origin = { 'access-control-allow-origin': PAGE };
+    expect(sentWithoutCredentials(requestWith(page), reply(origin))).toBe(true);
+  });
+
+  it('not when it lets the page read a reply to a request with credentials', () => {
+    const credentials = {
+      'access-control-allow-origin': PAGE,
+      'access-control-allow-credentials': 'true',
+    };
+    expect(sentWithoutCredentials(requestWith(page), reply(credentials))).toBe(false);
+  });
+
+  it('not for a batch with a Cookie, nor one the app sent itself or a client without Origin', () => {
+    const star = reply({ 'access-control-allow-origin': '*' });
+    expect(sentWithoutCredentials(requestWith({ ...page, cookie: 'a=1' }), star)).toBe(false);
+    const own = { origin: PAGE, 'sec-fetch-site': 'same-origin' };
+    expect(sentWithoutCredentials(requestWith(own), star)).toBe(false);
+    expect(sentWithoutCredentials(requestWith({}), star)).toBe(false);
   });
 });

@@ -172,6 +172,28 @@ export function corsCheckProblem(
 }
 
 /**
+ * Whether a page of another origin sent this batch without credentials, as far as the server
+ * can tell: it carries no Cookie, and the app's CORS answer on the batch reply (`replyHeader`:
+ * its headers so far, set by the app's CORS middleware before the handler) does not let a page
+ * read it with credentials, so a credentialed batch would fail in the page whatever it held.
+ * The browser neither sends nor stores cookies for such a request (Fetch, "HTTP-network fetch"),
+ * nor for the operations it stands for.
+ */
+export function sentWithoutCredentials(
+  request: IncomingMessage,
+  replyHeader: (name: string) => unknown,
+): boolean {
+  const origin = crossOriginOf(request);
+  if (origin === undefined || request.headers.cookie !== undefined) return false;
+  const headers: Record<string, string> = {};
+  for (const name of ['access-control-allow-origin', 'access-control-allow-credentials']) {
+    const value = replyHeader(name);
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return corsCheckProblem(headers, origin, true) !== undefined;
+}
+
+/**
  * Why a preflight's answer does not let a page of `origin` send the request, or undefined when
  * it does: an ok status, the CORS check, the method and every unsafe header allowed.
  */

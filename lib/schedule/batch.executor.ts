@@ -25,7 +25,7 @@ import { BatchEvents } from '../events/batch.events.js';
 import { AtomicGroupRunner, checkAtomicGroups } from './atomic-group.runner.js';
 import { scheduleGraph } from './dependency.scheduler.js';
 import { OperationQueue } from './operation.queue.js';
-import { createBatchRun, type BatchRun, type CutOffCookies } from '../operation/batch.run.js';
+import { createBatchRun, type BatchCookieRules, type BatchRun } from '../operation/batch.run.js';
 import { OperationRunner } from '../operation/operation.runner.js';
 import { collectEntries } from './entries.collector.js';
 import { isSuccess } from './operation.results.js';
@@ -104,24 +104,25 @@ let startOutcomes: (
   operations: readonly BatchOperation[],
   context: BatchRunContext,
   cutOff: CutOff | undefined,
-  cutOffCookies: CutOffCookies | undefined,
+  cookieRules: BatchCookieRules | undefined,
 ) => StartStream<BatchOutcome>;
 
 /**
  * What {@link BatchExecutor.run} emits, as a `StartStream`: the batch endpoint collects it
  * without an Observable between the executor and its reply. `cutOff` stands for
  * `context.signal`: the endpoint's is its reply's `'close'`, with no `AbortSignal` made for it.
- * `cutOffCookies` takes the cookies of the operations the batch's end cuts off after their
- * headers: the outcomes have no place for an operation that never finished.
+ * `cookieRules.cutOff` takes the cookies of the operations the batch's end cuts off after their
+ * headers (the outcomes have no place for an operation that never finished); `keepNone`, a
+ * batch sent without credentials, whose jar keeps nothing.
  */
 export function outcomesOf(
   executor: BatchExecutor,
   operations: readonly BatchOperation[],
   context: BatchRunContext,
   cutOff: CutOff | undefined = context.signal,
-  cutOffCookies?: CutOffCookies,
+  cookieRules?: BatchCookieRules,
 ): StartStream<BatchOutcome> {
-  return startOutcomes(executor, operations, context, cutOff, cutOffCookies);
+  return startOutcomes(executor, operations, context, cutOff, cookieRules);
 }
 
 /**
@@ -150,8 +151,8 @@ export class BatchExecutor {
   private readonly groups: AtomicGroupRunner;
 
   static {
-    startOutcomes = (executor, operations, context, cutOff, cutOffCookies) =>
-      executor.outcomes(operations, context, cutOff, cutOffCookies);
+    startOutcomes = (executor, operations, context, cutOff, cookieRules) =>
+      executor.outcomes(operations, context, cutOff, cookieRules);
   }
 
   /**
@@ -174,7 +175,7 @@ export class BatchExecutor {
     operations: readonly BatchOperation[],
     context: BatchRunContext,
     cutOff: CutOff | undefined,
-    cutOffCookies?: CutOffCookies,
+    cookieRules?: BatchCookieRules,
   ): StartStream<BatchOutcome> {
     return (sink) => {
       const plan = plannedAhead.get(operations) ?? planBatchRun(operations, this.options).plan;
@@ -188,7 +189,7 @@ export class BatchExecutor {
         context.request,
         this.dispatchers.traceParent(),
         context.entryHeaders,
-        cutOffCookies,
+        cookieRules,
       );
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();

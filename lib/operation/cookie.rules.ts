@@ -1,0 +1,51 @@
+import { Cookie } from 'tough-cookie';
+
+/**
+ * The longest name and value together a browser stores (RFC 6265bis 5.7, step 5; Chromium and
+ * Firefox): a longer cookie is ignored whole.
+ */
+export const MAX_COOKIE_PAIR_BYTES = 4096;
+
+/**
+ * A `Set-Cookie` value read as a browser reads it (RFC 6265bis 5.6): one without `=` is a
+ * cookie with an empty name (`Set-Cookie: solo` is sent back as `solo`). Undefined when no
+ * cookie can be read from it.
+ */
+export function parseSetCookie(value: string): Cookie | undefined {
+  return Cookie.parse(value, { loose: true });
+}
+
+/**
+ * Whether a browser ignores this cookie, by the storage rules tough-cookie does not apply
+ * (RFC 6265bis 5.7): a name and value over {@link MAX_COOKIE_PAIR_BYTES}; `SameSite=None`
+ * without `Secure`; and in the response to a cross-site request (a page of another site sent
+ * the batch), every cookie but a `SameSite=None` one, a cookie without the attribute too (its
+ * same-site flag is "Default", as Chromium enforces).
+ */
+export function isRefusedCookie(cookie: Cookie, crossSite: boolean): boolean {
+  // Header values are latin1 (one byte a character), as Node's parser reads them.
+  if (cookie.key.length + cookie.value.length > MAX_COOKIE_PAIR_BYTES) return true;
+  if (cookie.sameSite === 'none') return !cookie.secure;
+  return crossSite;
+}
+
+/**
+ * Whether the browser marked the request cross-site (`Sec-Fetch-Site`, which no page can set):
+ * its responses' cookies are then held to the cross-site rules. A browser that sends no fetch
+ * metadata enforces no SameSite rules either.
+ */
+export function isCrossSiteRequest(secFetchSite: string | string[] | undefined): boolean {
+  const site = Array.isArray(secFetchSite) ? secFetchSite[0] : secFetchSite;
+  return site?.trim().toLowerCase() === 'cross-site';
+}
+
+/**
+ * Whether a response's `Clear-Site-Data` clears the site's cookies (`"cookies"` or `"*"`): the
+ * browser then deletes every cookie of the site, those the same response set included
+ * (Chromium clears once it has stored them).
+ */
+export function clearsCookies(clearSiteData: string | string[] | undefined): boolean {
+  if (clearSiteData === undefined) return false;
+  const value = Array.isArray(clearSiteData) ? clearSiteData.join(',') : clearSiteData;
+  return /"(?:cookies|\*)"/.test(value);
+}
