@@ -60,7 +60,7 @@ export class BatchCookieJar {
    */
   constructor(
     private readonly parent: ParentContext,
-    private readonly batchUrl: string | undefined = undefined,
+    private readonly batchUrl?: string,
     private readonly storesNothing = false,
   ) {}
 
