@@ -8,12 +8,11 @@ import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.inte
 
 /** The bytes of a response body as the entry carries it (the app's JSON text, text or base64). */
 export function bodyBytes(result: BatchResult): Buffer {
+  // The app's JSON text, its value not read (it is parsed only when read).
+  const text = jsonTextOf(result);
+  if (text !== undefined) return Buffer.from(text);
   const { body } = result;
   if (body === undefined) return Buffer.alloc(0);
-  if (typeof body !== 'string' || result.bodyEncoding === undefined) {
-    const text = jsonTextOf(result);
-    if (text !== undefined) return Buffer.from(text);
-  }
   if (typeof body !== 'string') return Buffer.from(JSON.stringify(body));
   return Buffer.from(body, result.bodyEncoding === 'base64' ? 'base64' : 'utf8');
 }

@@ -240,18 +240,13 @@ export class OperationRunner {
     // The more of the two: the bytes held until the reply is written, and the bytes it writes.
     const written = headerBytes + writtenBytesOf(entryBody, reply.left - headerBytes, body.length);
     if (!reply.charge(Math.max(sent, written))) return tooLarge();
-    const hasBody = entryBody.body !== undefined || entryBody.base64Of !== undefined;
+    const { json } = entryBody;
+    const hasBody =
+      json !== undefined || entryBody.body !== undefined || entryBody.base64Of !== undefined;
     const headersOut = entryHeaders(headers, batch.entryHeaders, hasBody);
-    if (entryBody.json !== undefined) {
-      // Fields in the order a plain result has them.
-      const result = new JsonTextResult(
-        operation.method,
-        url,
-        statusCode,
-        headersOut,
-        entryBody.body,
-        entryBody.json,
-      );
+    if (json !== undefined) {
+      // Fields in the order a plain result has them; the body parsed if something reads it.
+      const result = new JsonTextResult(operation.method, url, statusCode, headersOut, json);
       if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
       return result;
     }
