@@ -15,7 +15,7 @@ import { libraryRefusalOf, type BatchOperationInfo } from '../dispatch/sub-reque
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from './reference.resolver.js';
-import { RenderLimitError } from '../plan/render.limits.js';
+import { RenderLimitError, type RenderBudget } from '../plan/render.limits.js';
 import type { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import {
   corsRefused,
@@ -92,10 +92,13 @@ export class OperationRunner {
     }
 
     let request;
-    const budget = references.rendered.forOperation();
+    // Most operations hold no reference: nothing is rendered, so no budget is made for them.
+    const rendered =
+      planned.url !== undefined || planned.headers.length > 0 || planned.body !== undefined;
+    const budget = rendered ? references.rendered.forOperation() : undefined;
     try {
-      request = buildRequest(planned, references.lookup, budget, parent);
-      budget.commit();
+      request = buildRequest(planned, references.lookup, budget ?? NOTHING_RENDERED, parent);
+      budget?.commit();
       cookies.attach(request, operation);
     } catch (error) {
       if (
@@ -262,6 +265,12 @@ export class OperationRunner {
     return result;
   }
 }
+
+/** The budget of an operation without references, which renders nothing. */
+const NOTHING_RENDERED: RenderBudget = {
+  left: Infinity,
+  spend: () => undefined,
+};
 
 /**
  * The cookies of the headers an operation's response had sent when a timeout cut it off (a
