@@ -95,19 +95,14 @@ const SPLICED_BODY = 64 * 1024;
  * writes unescaped, and cut there.
  */
 export function entryJsonSpliced(entry: BatchEntry): string | SplicedJson {
-  if (entry === null) return entryJson(entry);
+  // Only a base64 body is ever kept apart: the others, most entries, look nothing up.
+  if (entry === null || entry.bodyEncoding !== 'base64') return entryJson(entry);
   const chunks = base64ChunksOf(entry);
-  if (chunks !== undefined && entry.bodyEncoding === 'base64') {
+  if (chunks !== undefined) {
     if (chunks.base64Length < SPLICED_BODY) return entryJson(entry);
     return spliced(entry, chunks);
   }
-  if (
-    entry.bodyEncoding !== 'base64' ||
-    typeof entry.body !== 'string' ||
-    entry.body.length < SPLICED_BODY
-  ) {
-    return entryJson(entry);
-  }
+  if (typeof entry.body !== 'string' || entry.body.length < SPLICED_BODY) return entryJson(entry);
   return spliced(entry, entry.body);
 }
 
