@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { jest } from '@jest/globals';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 import { jsonTextBytes } from '../validation/json-string.size.js';
@@ -192,8 +193,11 @@ describe('withHeaders', () => {
       expect(result.body).toEqual({ b: [1, 2.5] });
       expect(result.body).toBe(result.body);
       expect(parse).toHaveBeenCalledTimes(1);
-      expect({ ...result }.body).toEqual({ b: [1, 2.5] });
-      expect(JSON.parse(JSON.stringify(result))).toEqual({ ...result });
+      // Copied, serialised or logged, the result shows its body like any other property.
+      const copied = Object.assign({}, result) as { body?: unknown };
+      expect(copied.body).toEqual({ b: [1, 2.5] });
+      expect(JSON.parse(JSON.stringify(result))).toEqual(copied);
+      expect(inspect(result)).toContain('body: { b: [ 1, 2.5 ] }');
       expect(jsonTextOf(result)).toBe('{"b":[1,2.50]}');
       result.body = { c: 1 };
       expect(result.body).toEqual({ c: 1 });
