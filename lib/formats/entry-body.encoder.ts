@@ -8,12 +8,11 @@ import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.inte
 
 /** The bytes of a response body as the entry carries it (the app's JSON text, text or base64). */
 export function bodyBytes(result: BatchResult): Buffer {
+  // The app's JSON text, its value not read (it is parsed only when read).
+  const text = jsonTextOf(result);
+  if (text !== undefined) return Buffer.from(text);
   const { body } = result;
   if (body === undefined) return Buffer.alloc(0);
-  if (typeof body !== 'string' || result.bodyEncoding === undefined) {
-    const text = jsonTextOf(result);
-    if (text !== undefined) return Buffer.from(text);
-  }
   if (typeof body !== 'string') return Buffer.from(JSON.stringify(body));
   return Buffer.from(body, result.bodyEncoding === 'base64' ? 'base64' : 'utf8');
 }
@@ -96,19 +95,14 @@ const SPLICED_BODY = 64 * 1024;
  * writes unescaped, and cut there.
  */
 export function entryJsonSpliced(entry: BatchEntry): string | SplicedJson {
-  if (entry === null) return entryJson(entry);
+  // Only a base64 body is ever kept apart: the others, most entries, look nothing up.
+  if (entry === null || entry.bodyEncoding !== 'base64') return entryJson(entry);
   const chunks = base64ChunksOf(entry);
-  if (chunks !== undefined && entry.bodyEncoding === 'base64') {
+  if (chunks !== undefined) {
     if (chunks.base64Length < SPLICED_BODY) return entryJson(entry);
     return spliced(entry, chunks);
   }
-  if (
-    entry.bodyEncoding !== 'base64' ||
-    typeof entry.body !== 'string' ||
-    entry.body.length < SPLICED_BODY
-  ) {
-    return entryJson(entry);
-  }
+  if (typeof entry.body !== 'string' || entry.body.length < SPLICED_BODY) return entryJson(entry);
   return spliced(entry, entry.body);
 }
 

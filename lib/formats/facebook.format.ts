@@ -147,7 +147,7 @@ function toFacebookEntry(entry: BatchEntry, includeHeaders: boolean): FacebookEn
       })),
     );
   }
-  if (entry.body !== undefined) reply.body = facebookBody(entry);
+  if (jsonTextOf(entry) !== undefined || entry.body !== undefined) reply.body = facebookBody(entry);
   return reply;
 }
 

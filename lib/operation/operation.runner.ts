@@ -20,7 +20,7 @@ import { libraryRefusalOf } from '../dispatch/sub-request.marker.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { PlannedOperation } from '../plan/batch.planner.js';
 import { UnmatchedReferenceError } from './reference.resolver.js';
-import { RenderLimitError } from '../plan/render.limits.js';
+import { RenderLimitError, type RenderBudget } from '../plan/render.limits.js';
 import type { RouteExclusions } from '../policy/route-exclusions.provider.js';
 import {
   corsRefused,
@@ -101,10 +101,13 @@ export class OperationRunner {
     }
 
     let request;
-    const budget = references.rendered.forOperation();
+    // Most operations hold no reference: nothing is rendered, so no budget is made for them.
+    const rendered =
+      planned.url !== undefined || planned.headers.length > 0 || planned.body !== undefined;
+    const budget = rendered ? references.rendered.forOperation() : undefined;
     try {
-      request = buildRequest(planned, references.lookup, budget, parent);
-      budget.commit();
+      request = buildRequest(planned, references.lookup, budget ?? NOTHING_RENDERED, parent);
+      budget?.commit();
       cookies.attach(request, operation);
     } catch (error) {
       if (
@@ -279,18 +282,13 @@ export class OperationRunner {
     // The more of the two: the bytes held until the reply is written, and the bytes it writes.
     const written = headerBytes + writtenBytesOf(entryBody, reply.left - headerBytes, body.length);
     if (!reply.charge(Math.max(sent, written))) return tooLarge();
-    const hasBody = entryBody.body !== undefined || entryBody.base64Of !== undefined;
+    const { json } = entryBody;
+    const hasBody =
+      json !== undefined || entryBody.body !== undefined || entryBody.base64Of !== undefined;
     const headersOut = entryHeaders(headers, batch.entryHeaders, hasBody);
-    if (entryBody.json !== undefined) {
-      // Fields in the order a plain result has them.
-      const result = new JsonTextResult(
-        operation.method,
-        url,
-        statusCode,
-        headersOut,
-        entryBody.body,
-        entryBody.json,
-      );
+    if (json !== undefined) {
+      // Fields in the order a plain result has them; the body parsed if something reads it.
+      const result = new JsonTextResult(operation.method, url, statusCode, headersOut, json);
       if (decoded.kind === 'decoded') result.decodedContentEncoding = decoded.from;
       return result;
     }
@@ -306,6 +304,12 @@ export class OperationRunner {
     return result;
   }
 }
+
+/** The budget of an operation without references, which renders nothing. */
+const NOTHING_RENDERED: RenderBudget = {
+  left: Infinity,
+  spend: () => undefined,
+};
 
 /**
  * The status and headers a response had sent before it closed or was cut off, as an entry would keep them

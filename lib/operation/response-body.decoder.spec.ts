@@ -1,3 +1,4 @@
+import { inspect } from 'node:util';
 import { jest } from '@jest/globals';
 import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 import { jsonTextBytes } from '../validation/json-string.size.js';
@@ -166,14 +167,7 @@ describe('decodeResponseBody of decoded chunks', () => {
 
 describe('withHeaders', () => {
   it("keeps the app's JSON text, and the fields in their order", () => {
-    const result = new JsonTextResult(
-      'GET',
-      '/a',
-      200,
-      { 'set-cookie': 'c=1' },
-      { b: 1.5 },
-      '{"b":1.50}',
-    );
+    const result = new JsonTextResult('GET', '/a', 200, { 'set-cookie': 'c=1' }, '{"b":1.50}');
     result.decodedContentEncoding = 'gzip';
     const copy = withHeaders(result, {});
     expect(jsonTextOf(copy)).toBe('{"b":1.50}');
@@ -187,6 +181,34 @@ describe('withHeaders', () => {
       decodedContentEncoding: 'gzip',
     });
     expect(result.headers).toEqual({ 'set-cookie': 'c=1' });
+  });
+
+  it('parses the body of JSON text when it is read, once, and writes a body set since', () => {
+    const parse = jest.spyOn(JSON, 'parse');
+    try {
+      const result = new JsonTextResult('GET', '/a', 200, {}, '{"b":[1,2.50]}');
+      const copy = withHeaders(result, { a: 'b' });
+      expect(jsonTextOf(copy)).toBe('{"b":[1,2.50]}');
+      expect(parse).not.toHaveBeenCalled();
+      expect(result.body).toEqual({ b: [1, 2.5] });
+      expect(result.body).toBe(result.body);
+      expect(parse).toHaveBeenCalledTimes(1);
+      // Copied, serialised or logged, the result shows its body like any other property.
+      const copied = Object.assign({}, result) as { body?: unknown };
+      expect(copied.body).toEqual({ b: [1, 2.5] });
+      expect(JSON.parse(JSON.stringify(result))).toEqual(copied);
+      expect(inspect(result)).toContain('body: { b: [ 1, 2.5 ] }');
+      expect(jsonTextOf(result)).toBe('{"b":[1,2.50]}');
+      result.body = { c: 1 };
+      expect(result.body).toEqual({ c: 1 });
+      expect(jsonTextOf(result)).toBeUndefined();
+      // A copy made after the read keeps the parsed value.
+      expect(jsonTextOf(copy)).toBe('{"b":[1,2.50]}');
+      delete (copy as { body?: unknown }).body;
+      expect(jsonTextOf(copy)).toBeUndefined();
+    } finally {
+      parse.mockRestore();
+    }
   });
 
   it("keeps a decoded body's chunks, unread, and a body set on the copy is the copy's", () => {

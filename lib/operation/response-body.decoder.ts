@@ -3,6 +3,7 @@ import { StringDecoder } from 'node:string_decoder';
 import { inspect } from 'node:util';
 import { JSON_MEDIA_TYPE, TEXT_MEDIA_TYPE } from '../batch.constants.js';
 import { jsonStringBytes, jsonTextBytes } from '../validation/json-string.size.js';
+import { isJsonText } from './json.validity.js';
 import type {
   BatchMethod,
   BatchResult,
@@ -18,7 +19,10 @@ export interface DecodedBody {
    * JSON's as the app's text (`json`).
    */
   readonly written?: number;
-  /** The JSON text the app wrote, checked to parse to `body`: written as it came. */
+  /**
+   * The JSON text the app wrote, checked to parse (`body` is then its value, parsed when read):
+   * written as it came.
+   */
   readonly json?: string;
   /**
    * A decoded body given in base64, with no `body` yet: its base64 is made when it is read (see
@@ -81,8 +85,9 @@ export function withHeaders(
   const text = jsonTextOf(result);
   const source = result as unknown as Record<string, unknown>;
   if (text !== undefined) {
-    const { method, url, code, body } = result;
-    const copy = new JsonTextResult(method, url, code, headers, body, text);
+    const { method, url, code } = result;
+    const parsed = JsonTextResult.parsedOf(result);
+    const copy = new JsonTextResult(method, url, code, headers, text, parsed);
     const target = copy as unknown as Record<string, unknown>;
     for (const key of Object.keys(result)) {
       if (key !== 'headers' && key !== 'body') target[key] = source[key];
@@ -278,38 +283,82 @@ function jsonTextBytesBeyond(chunk: Buffer): number {
 }
 
 /**
- * A result whose body the app sent as JSON text: the text is kept beside the parsed body, so the
- * reply writes the app's bytes (key order, numbers, spacing) instead of stringifying the value
- * again. Kept in a private field: the result's shape is the plain `BatchResult`'s for code that
- * reads, spreads, serialises or compares it, and a copy simply drops the text.
+ * A result whose body the app sent as JSON text: the text is kept, and the reply writes the
+ * app's bytes (key order, numbers, spacing) instead of stringifying a value again. `body` is
+ * parsed from the text the first time it is read (a reference, a listener), and never when
+ * nothing reads it: an enumerable own property like any other for code that reads, spreads,
+ * serialises or compares the result; one set since is written as the new value.
  */
 export class JsonTextResult implements BatchResult {
-  body: unknown;
+  // Declared, not initialised: the constructor puts `body` in its place among the fields.
+  declare body: unknown;
   decodedContentEncoding?: DecodedContentEncoding;
   readonly #text: string;
-  readonly #of: unknown;
+  #parsed: unknown;
+  /** A body was set since: the text is no longer the body's. */
+  #replaced = false;
 
   constructor(
     public method: BatchMethod,
     public url: string,
     public code: number,
     public headers: Record<string, string | string[]>,
-    body: unknown,
+    /** JSON text, checked to parse (see {@link isJsonText}). */
     text: string,
+    /** The value parsed from `text`, when it already was. */
+    parsed: unknown = UNPARSED,
   ) {
-    this.body = body;
     this.#text = text;
-    this.#of = body;
+    this.#parsed = parsed;
+    Object.defineProperty(this, 'body', JsonTextResult.#lazyBody);
   }
+
+  /** Shared by every result (one accessor pair), so their shapes stay one. */
+  static readonly #lazyBody: PropertyDescriptor = {
+    get(this: JsonTextResult): unknown {
+      if (this.#parsed === UNPARSED) this.#parsed = JSON.parse(this.#text) as unknown;
+      return this.#parsed;
+    },
+    set(this: JsonTextResult, value: unknown): void {
+      this.#replaced = true;
+      Object.defineProperty(this, 'body', {
+        value,
+        writable: true,
+        enumerable: true,
+        configurable: true,
+      });
+    },
+    enumerable: true,
+    configurable: true,
+  };
 
   /**
    * The app's JSON text of `result.body`, when it came as JSON text and the body is still the
-   * value parsed from it (a body replaced since then is written as the new value).
+   * value of that text (a body set since is written as the new value).
    */
   static textOf(result: object): string | undefined {
-    return #text in result && result.#of === result.body ? result.#text : undefined;
+    if (!(#text in result) || result.#replaced) return undefined;
+    // Redefined without the setter (`Object.defineProperty`, `delete`): no longer the text's.
+    return Object.getOwnPropertyDescriptor(result, 'body')?.get === JsonTextResult.#lazyBody.get
+      ? result.#text
+      : undefined;
+  }
+
+  /** The parsed body if it was read, for a copy that keeps it. */
+  static parsedOf(result: object): unknown {
+    return #parsed in result ? result.#parsed : UNPARSED;
+  }
+
+  /** Logged (console.log, util.inspect), the result shows its body, not `[Getter/Setter]`. */
+  [inspect.custom](): object {
+    const shown: Record<string, unknown> = {};
+    for (const key of Object.keys(this)) shown[key] = (this as unknown as typeof shown)[key];
+    return shown;
   }
 }
+
+/** A body not parsed yet. */
+const UNPARSED: unknown = Symbol('unparsed');
 
 /** The app's JSON text of a result's body: see {@link JsonTextResult}. */
 export function jsonTextOf(result: object): string | undefined {
@@ -347,17 +396,27 @@ export function decodeResponseBody(
   if (text === undefined && !utf8(bytes)) return base64(bytes, maxWritten);
   if (json && (text !== undefined || mayBeJson(bytes))) {
     const source = text ?? utf8Text(bytes);
-    try {
-      // Parsed once: to know the text is JSON (else it is written as text), and for references.
-      const body = JSON.parse(source) as unknown;
+    // Checked, not parsed: the value is made only if something reads it (see JsonTextResult).
+    if (isJsonText(source)) {
       // Written as the app's text, the bytes it sent (UTF-8, checked above).
       if (bytes.length > maxWritten) return undefined;
-      return { body, json: source, written: bytes.length };
-    } catch {
-      return textOrBase64(bytes, source, maxWritten);
+      return new JsonBody(source, bytes.length);
     }
+    return textOrBase64(bytes, source, maxWritten);
   }
   return textOrBase64(bytes, text, maxWritten);
+}
+
+/** A body of JSON text: its value parsed when read. */
+class JsonBody implements DecodedBody {
+  constructor(
+    readonly json: string,
+    readonly written: number,
+  ) {}
+
+  get body(): unknown {
+    return JSON.parse(this.json) as unknown;
+  }
 }
 
 /** Whether a body of this type may be given as text (or JSON): else it is given in base64. */

@@ -95,7 +95,8 @@ function plan(
   // operation, and closures or accessors made per operation were a tenth of the executor's CPU.
   const sink = new CountingSink(maxReferences, maxPathLength);
   const planned = operations.map((operation, index): PlannedOperation => {
-    sink.found = [];
+    // Most operations find none: the empty list is kept for the next one.
+    if (sink.found.length > 0) sink.found = [];
     const { headers: written, dependsOn, atomicityGroup: group } = operation;
     const url = compileTemplate(operation.url, sink, problems, operations, index, 'url');
     let headers: readonly (readonly [string, Template])[] | [string, Template][] = NO_HEADERS;
@@ -249,14 +250,28 @@ function dependenciesOf(
   return [...dependencies];
 }
 
-function invert(planned: readonly PlannedOperation[]): number[][] {
-  const dependents = planned.map((): number[] => []);
+function invert(planned: readonly PlannedOperation[]): (readonly number[])[] {
+  // Most operations have no dependent: they share one empty list, a list made at the first.
+  const dependents: (readonly number[])[] = new Array<readonly number[]>(planned.length).fill(
+    NO_DEPENDENCIES,
+  );
   for (const { index, dependencies } of planned) {
-    for (const dependency of dependencies) dependents[dependency]?.push(index);
+    for (const dependency of dependencies) {
+      const list = dependents[dependency];
+      if (list === NO_DEPENDENCIES) dependents[dependency] = [index];
+      else (list as number[] | undefined)?.push(index);
+    }
   }
   return dependents;
 }
 
 function label(operations: readonly BatchOperation[], index: number): string {
-  return operationLabel(index, operations[index]?.name);
+  const name = operations[index]?.name;
+  if (name !== undefined) return operationLabel(index, name);
+  // Every batch names its unnamed operations alike: the labels are made once.
+  while (UNNAMED.length <= index) UNNAMED.push(operationLabel(UNNAMED.length));
+  return UNNAMED[index] as string;
 }
+
+/** `operation <index>`, by index, as batches have needed them. */
+const UNNAMED: string[] = [];

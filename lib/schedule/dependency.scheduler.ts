@@ -64,7 +64,8 @@ export function scheduleGraph<R>(
     /** Ready nodes not started yet, oldest first, from `head` on. */
     const ready: number[] = [];
     let head = 0;
-    const running = new Set<Abandon>();
+    /** How to abandon each running node, by index (a list, not a set: no hashing per node). */
+    const running: (Abandon | undefined)[] = new Array<Abandon | undefined>(total);
     let active = 0;
     let completed = 0;
     let stopped = false;
@@ -74,8 +75,12 @@ export function scheduleGraph<R>(
       stopped = true;
       if (turn) clearImmediate(turn);
       turn = undefined;
-      for (const abandon of running) abandon();
-      running.clear();
+      for (let index = 0; index < total; index++) {
+        const abandon = running[index];
+        if (abandon === undefined) continue;
+        running[index] = undefined;
+        abandon();
+      }
     };
     /** Ends the run with `error`, once: after the end, the sink hears nothing more. */
     const fail = (error: unknown): void => {
@@ -121,11 +126,11 @@ export function scheduleGraph<R>(
     const launch = (index: number): void => {
       active++;
       const node = new SettleOnce();
-      let abandon: Abandon | undefined;
       const settle = (): void => {
         active--;
-        if (abandon) running.delete(abandon);
+        running[index] = undefined;
       };
+      let abandon: Abandon;
       try {
         abandon = start(index, failedDependency[index])(
           (result) => {
@@ -145,7 +150,7 @@ export function scheduleGraph<R>(
         fail(error);
         return;
       }
-      if (!node.ended) running.add(abandon);
+      if (!node.ended) running[index] = abandon;
     };
 
     graph.dependencyCounts.forEach((count, index) => {

@@ -18,6 +18,9 @@ import {
  */
 const VALIDATED = new WeakSet();
 
+/** The headers of every operation that has none: frozen, as every operation's are. */
+const NO_HEADERS: Record<string, string> = Object.freeze({});
+
 /**
  * Validates a list of operations in the native shape, whichever format they came in: every
  * format's codec maps its own fields onto this shape, so one set of rules (methods, urls,
@@ -50,9 +53,8 @@ export function decodeOperations(
   const fieldProblems: string[] = [];
   const raw = data as Record<string, unknown>[];
   const operations = raw.map((item, index): BatchOperation => {
-    const at = `${root}.${index}`;
     const checked = checkOperationFields(item);
-    for (const problem of checked.problems) fieldProblems.push(`${at}.${problem}`);
+    for (const problem of checked.problems) fieldProblems.push(`${root}.${index}.${problem}`);
     const operation = checked.fields as Partial<Record<keyof BatchOperation, unknown>> & {
       bodyEncoding?: unknown;
     };
@@ -60,10 +62,13 @@ export function decodeOperations(
     const decoded: BatchOperation = {
       method: operation.method as BatchOperation['method'],
       url: operation.url as string,
-      headers: decodeHeaders(headers, `${at}.headers`, problems),
+      headers:
+        headers === undefined || headers === null
+          ? NO_HEADERS
+          : decodeHeaders(headers, `${root}.${index}.headers`, problems),
     };
     if (operation.bodyEncoding === 'base64') {
-      decoded.body = decodeEncodedBody(operationBody, at, problems);
+      decoded.body = decodeEncodedBody(operationBody, `${root}.${index}`, problems);
     } else if (operationBody !== undefined) decoded.body = operationBody;
     // `null` is absent, as `@IsOptional()` let it through: kept, it became a name "null" that
     // two operations shared, or a group of that name.
@@ -79,7 +84,7 @@ export function decodeOperations(
   problems.unshift(...fieldProblems);
   if (problems.length > 0) throw new InvalidBatchException(problems);
   for (const operation of operations) {
-    Object.freeze(operation.headers);
+    if (operation.headers !== NO_HEADERS) Object.freeze(operation.headers);
     Object.freeze(operation);
   }
   VALIDATED.add(Object.freeze(operations));
@@ -122,8 +127,8 @@ const PROTOTYPE_KEYS =
  * object with lower-case names.
  */
 function decodeHeaders(raw: unknown, path: string, problems: string[]): Record<string, string> {
+  if (raw === undefined || raw === null) return NO_HEADERS;
   const headers: Record<string, string> = {};
-  if (raw === undefined || raw === null) return headers;
   let pairs: [string, unknown][];
   if (Array.isArray(raw)) {
     pairs = [];
