@@ -61,7 +61,11 @@ forEachPlatform(() => {
     beforeAll(async () => {
       other = createServer((request, response) => {
         response.writeHead(200, { 'content-type': 'application/json' });
-        response.end(JSON.stringify({ there: request.method, url: request.url }));
+        const { cookie, authorization } = request.headers;
+        const proxy = request.headers['proxy-authorization'];
+        response.end(
+          JSON.stringify({ there: request.method, url: request.url, cookie, authorization, proxy }),
+        );
       });
       await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', resolve));
       elsewhere.origin = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
@@ -238,6 +242,18 @@ forEachPlatform(() => {
         const { direct, batched } = await both('/fidelity/away', init);
         expect(direct).toMatchObject({ status: 200, redirected: true, body: { there: 'PUT' } });
         expect(direct.url).toBe(`${elsewhere.origin}/there?from=away`);
+        expect(batched).toEqual(direct);
+      });
+
+      it('sends another origin none of the credentials a redirect to it drops', async () => {
+        const headers = {
+          authorization: 'Bearer secret',
+          cookie: 'session=secret',
+          'proxy-authorization': 'Basic secret',
+        };
+        const { direct, batched } = await both('/fidelity/away', { headers });
+        expect(direct).toMatchObject({ status: 200, body: { there: 'GET' } });
+        expect(direct.body).not.toHaveProperty('cookie');
         expect(batched).toEqual(direct);
       });
     });

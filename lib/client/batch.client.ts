@@ -45,6 +45,8 @@ const BODY_HEADERS: ReadonlySet<string> = new Set([
   'content-type',
 ]);
 
+/** Headers fetch removes from a request it redirects to another origin (as undici does). */
+const CROSS_ORIGIN_DROPPED = ['authorization', 'proxy-authorization', 'cookie'] as const;
 /** A call's `redirect` mode. */
 type RedirectMode = 'follow' | 'error' | 'manual';
 /**
@@ -607,8 +609,9 @@ export class BatchClient {
   /** A redirect to another origin: the request, as the redirect made it, by the underlying fetch. */
   private async redirectAway(call: Pending, operation: BatchOperation, url: URL): Promise<void> {
     const headers = new Headers(operation.headers);
-    // Fetch drops a request's Authorization on a redirect to another origin.
-    headers.delete('authorization');
+    // What fetch drops from a request it redirects to another origin: its credentials
+    // (Authorization, Proxy-Authorization, and in Node, where a call may set it, Cookie).
+    for (const name of CROSS_ORIGIN_DROPPED) headers.delete(name);
     const { body } = operation;
     try {
       const response = await this.send(url, {
