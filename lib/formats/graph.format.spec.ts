@@ -1,6 +1,8 @@
+import { jest } from '@jest/globals';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 import type { DecodedBatch } from './batch-format.interface.js';
 import { decodeGraph } from './graph.format.js';
+import { JsonTextResult } from '../operation/response-body.decoder.js';
 import { problemsOf } from '../../test/utils/invalid-batch.js';
 
 describe('decodeGraph', () => {
@@ -154,6 +156,23 @@ describe('the Graph reply', () => {
         { id: 'c', status: 200, headers: {} },
       ],
     });
+  });
+
+  it("writes the app's JSON text as it came, without parsing it", () => {
+    const parse = jest.spyOn(JSON, 'parse');
+    let text: string;
+    try {
+      const json = (body: string): BatchResult =>
+        new JsonTextResult('GET', '/', 200, { 'content-type': 'application/json' }, body);
+      const reply = batch.encode([json('{"n":1.50}'), json('[ 1e400 ]'), entry({})]);
+      if (reply.kind !== 'json') throw new Error(`not a JSON reply: ${reply.kind}`);
+      text = reply.text;
+      expect(parse).not.toHaveBeenCalled();
+    } finally {
+      parse.mockRestore();
+    }
+    expect(text).toContain('"body":{"n":1.50}');
+    expect(text).toContain('"body":[ 1e400 ]');
   });
 
   it('has no empty entry: an operation cut off by the batch timeout is a 504 with a timeout error', () => {

@@ -4,6 +4,7 @@ import { decodeOperations } from '../validation/operation.rules.js';
 import type { BatchEntry } from '../interfaces/batch-operation.interface.js';
 import { encodeJson, type DecodedBatch, type JsonReply } from './batch-format.interface.js';
 import { bodyBytes, bodyJsonOf, objectJson } from './entry-body.encoder.js';
+import { jsonTextOf } from '../operation/response-body.decoder.js';
 import { canonical, headerOf } from './header.names.js';
 import { isRecord } from '../validation/json.value.js';
 import { decodeBase64Body } from '../validation/body-encoding.rules.js';
@@ -62,8 +63,12 @@ export function decodeGraph(
     close: ']}',
     entry: (index, entry) => {
       const response = toGraphResponse(ids[index] ?? '', entry, groups[index]);
-      // The app's JSON text (or the base64) when the response carries the entry's body.
-      const text = entry && response.body === entry.body ? bodyJsonOf(entry) : undefined;
+      // The app's JSON text (or the base64) when the response carries the entry's body; the
+      // text's value is not read (it is parsed only when something reads it).
+      const text =
+        entry && (response.body === APP_JSON_TEXT || response.body === entry.body)
+          ? bodyJsonOf(entry)
+          : undefined;
       return objectJson(response, text);
     },
   };
@@ -74,6 +79,9 @@ export function decodeGraph(
     encode: (entries) => encodeJson(reply, entries),
   };
 }
+
+/** In a response's `body`: the entry's JSON text goes there as the app wrote it (`objectJson`). */
+const APP_JSON_TEXT: unknown = Symbol('app JSON text');
 
 /** `$1/orders`: OData 4.01's url naming the entity request `1` created or returned. */
 const ENTITY_REFERENCE = /^\$([^/?]+)(.*)$/;
@@ -150,10 +158,12 @@ function toResponse(id: string, entry: BatchEntry): GraphResponse {
     headers[canonical(name)] = Array.isArray(value) ? value.join(', ') : value;
   }
   const response: GraphResponse = { id, status: entry.code, headers };
-  if (entry.body === undefined) return response;
+  const text = jsonTextOf(entry);
+  if (text === undefined && entry.body === undefined) return response;
   const type = headers['Content-Type'] ?? '';
   if (entry.bodyEncoding === 'base64') response.body = entry.body;
-  else if (JSON_MEDIA_TYPE.test(type)) response.body = entry.body;
+  else if (JSON_MEDIA_TYPE.test(type))
+    response.body = text === undefined ? entry.body : APP_JSON_TEXT;
   else response.body = bodyBytes(entry).toString('base64');
   return response;
 }
