@@ -20,6 +20,12 @@ describe('decodeResponseBody', () => {
     ['JSON', 'application/json', Buffer.from('{"a":[1,2]}'), { a: [1, 2] }],
     ['text', 'text/plain', Buffer.from('héllo "x"\n'), 'héllo "x"\n'],
     ['JSON that does not parse, as text', 'application/json', Buffer.from('{oops'), '{oops'],
+    [
+      'JSON after more whitespace than the first bytes looked at',
+      'application/json',
+      Buffer.from(`${' \r\n\t'.repeat(40)}{"a":1}`),
+      { a: 1 },
+    ],
     ['text without a type', undefined, Buffer.from('plain'), 'plain'],
     // Ordinary text that escapes take up to twice its bytes stays text: what the client reads.
     ['short lines of text', 'text/plain', Buffer.from('1\n'.repeat(500)), '1\n'.repeat(500)],

@@ -477,8 +477,11 @@ function textOrBase64(
   return { body: text ?? utf8Text(bytes), written };
 }
 
-/** JSON text starts with `{`, `[`, `"`, a digit, `-`, `t`, `f` or `n` after any whitespace. */
-const JSON_START = /^[\s]*[[{"\-0-9tfn]/;
+/**
+ * JSON text starts with `{`, `[`, `"`, a digit, `-`, `t`, `f` or `n` after any whitespace; first
+ * bytes that are all whitespace leave it undecided (the scan decides).
+ */
+const JSON_START = /^[\s]*(?:[[{"\-0-9tfn]|$)/;
 
 /** False when `bytes` cannot be JSON by their first characters: then they are not parsed. */
 function mayBeJson(bytes: Buffer | DecodedChunks): boolean {
