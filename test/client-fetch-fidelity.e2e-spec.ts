@@ -93,6 +93,19 @@ forEachPlatform(() => {
       expect(batched).toEqual(direct);
     });
 
+    it("resolves a status past 599 as Node's fetch does, and its batch's other calls", async () => {
+      const { direct, batched } = await both('/fidelity/status-600');
+      expect(direct).toMatchObject({ status: 600, body: 'odd' });
+      expect(batched).toEqual(direct);
+      const batch = client();
+      const [odd, other] = await Promise.all([
+        seen(() => batch.fetch('/fidelity/status-600')),
+        seen(() => batch.fetch('/fidelity/untyped')),
+      ]);
+      expect(odd).toEqual(direct);
+      expect(other).toMatchObject({ status: 200, body: 'no type' });
+    });
+
     describe('a response destroyed after its headers', () => {
       it('resolves with the status and headers the app sent; reading the body rejects with a TypeError', async () => {
         const { direct, batched } = await both('/fidelity/dropped');

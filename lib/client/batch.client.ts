@@ -530,7 +530,13 @@ export class BatchClient {
           followed.add(call);
           continue;
         }
-        const response = this.responseOf(call.operation, index, received, call);
+        let response: Response | Error;
+        try {
+          response = this.responseOf(call.operation, index, received, call);
+        } catch (error) {
+          // This call's own failure: the batch's other calls are still answered.
+          response = error instanceof Error ? error : new TypeError(String(error));
+        }
         call.target.settle(received ? outcomeOf(received) : (response as Error));
         settle(call, () =>
           response instanceof Response ? call.resolve(response) : call.reject(response),
@@ -644,7 +650,9 @@ export class BatchClient {
     // Not even whether the operation ran: the entry's message says so, a browser's never does
     // (the reason is the server's to log: see the batch listener's `detail`).
     if (entry && isCorsRefusal(entry)) return new TypeError('Failed to fetch');
-    // What fetch gives for a connection dropped before the response's headers.
+    // What fetch gives for a connection dropped before the response's headers, and for one
+    // that only sent a 1xx (an interim status: Node's fetch waits for a final one, in vain).
+    if (entry && entry.code < 200) return new TypeError('fetch failed');
     if (entry && closedBeforeHeaders(entry)) {
       return new TypeError('fetch failed', { cause: new Error(messageOf(entry)) });
     }

@@ -84,7 +84,15 @@ export function toResponse(
     if (name === 'content-length' || name === 'transfer-encoding') continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
   }
-  const init = { status: shown.code, statusText: REASONS[shown.code] ?? '', headers };
+  // Node's server sends a status up to 999 and Node's fetch resolves with it, where a Response
+  // is only made with one up to 599: made with 200, it is given the app's status after.
+  const past = shown.code > 599;
+  const init = {
+    status: past ? 200 : shown.code,
+    // Node's server names a status it has no reason phrase for `unknown`.
+    statusText: past ? 'unknown' : (REASONS[shown.code] ?? ''),
+    headers,
+  };
   let response: Response;
   if (sent) {
     response = new Response(NULL_BODY.has(sent.code) ? null : terminated(entry), init);
@@ -99,9 +107,21 @@ export function toResponse(
       });
     }
   }
+  if (past) withStatus(response, shown.code);
   Object.defineProperty(response, 'url', { value: url });
   Object.defineProperty(response, 'type', { value: typeOf(url) });
   if (options.redirected) Object.defineProperty(response, 'redirected', { value: true });
+  return response;
+}
+
+/** `response` with a status a Response cannot be made with (600 to 999), its clones too. */
+function withStatus(response: Response, status: number): Response {
+  const clone = response.clone.bind(response);
+  Object.defineProperties(response, {
+    status: { value: status },
+    ok: { value: false },
+    clone: { value: () => withStatus(clone(), status) },
+  });
   return response;
 }
 
