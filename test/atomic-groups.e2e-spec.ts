@@ -95,8 +95,8 @@ async function appCount(t: AtomicApp): Promise<number> {
   return ((await t.http.get('/rows/count').expect(200)).body as { count: number }).count;
 }
 
-function postBatch(t: AtomicApp, data: unknown[]) {
-  return t.http.post('/batch').send({ data });
+function postBatch(t: AtomicApp, data: unknown[], headers: Record<string, string> = {}) {
+  return t.http.post('/batch').set(headers).send({ data });
 }
 
 function entries(response: { body: unknown }): ({ code: number; body?: any } | null)[] {
@@ -250,6 +250,25 @@ forEachPlatform((platform) => {
         });
       },
     );
+
+    it("leaves the browser's cookies, as the later operations', when a member that cleared them rolls back", async () => {
+      await withDatabase({ platform, batch: { concurrency: 1 } }, async (t) => {
+        const response = await postBatch(
+          t,
+          [
+            { method: 'POST', url: '/rows', atomicityGroup: 'bad', body: { name: 'a' } },
+            { method: 'GET', url: '/rows/logout-refused', atomicityGroup: 'bad' },
+            { method: 'GET', url: '/rows/cookie' },
+          ],
+          { cookie: 'sid=KEPT' },
+        ).expect(200);
+        const [written, failed, after] = entries(response);
+        expect(written?.body).toMatchObject({ reason: 'rolled-back' });
+        expect(failed?.code).toBe(409);
+        expect(after?.body).toEqual({ cookie: 'sid=KEPT' });
+        expect(response.headers['clear-site-data']).toBeUndefined();
+      });
+    });
 
     it('refuses a group with 400 naming the transaction option when none is configured; nothing runs', async () => {
       await withDatabase({ platform, hook: false }, async (t, db) => {

@@ -326,11 +326,17 @@ export class AtomicGroupRunner {
 }
 
 /**
- * Takes `Set-Cookie` out of a result in place: the same object is the batch's record of it and
- * carries what the runner noted of it (its failure reason, a body written from its chunks).
+ * Takes `Set-Cookie` out of a result in place, and `Clear-Site-Data`, whose clearing of cookies
+ * is undone with the group as their setting is (the later operations still have them, so the
+ * reply leaves the browser's too): the same object is the batch's record of it and carries what
+ * the runner noted of it (its failure reason, a body written from its chunks).
  */
 function dropCookies(result: BatchResult): void {
-  const kept = withoutCookieHeaders(result.headers);
+  let kept = withoutCookieHeaders(result.headers);
+  if ('clear-site-data' in result.headers) {
+    kept ??= { ...result.headers };
+    delete kept['clear-site-data'];
+  }
   if (kept !== undefined) result.headers = kept;
 }
 
