@@ -228,6 +228,21 @@ forEachPlatform(() => {
         expect((await both('/fidelity/redirect/302', init)).direct).toEqual(batched);
       });
 
+      it('follows a Location that reads as a reference to the url it names, reference unread', async () => {
+        const to = '/fidelity/echo?from={result=other:$.method}';
+        const path = `/fidelity/redirect/302?to=${encodeURIComponent(to)}`;
+        const { direct, batched } = await both(path);
+        expect(direct).toMatchObject({ status: 200, body: { from: '{result=other:$.method}' } });
+        expect(batched).toEqual(direct);
+        // In a batch with an operation of that name, still the url as written.
+        const batch = client();
+        const [, redirected] = await Promise.all([
+          seen(() => batch.fetch('/fidelity/echo', { name: 'other' } as RequestInit)),
+          seen(() => batch.fetch(path)),
+        ]);
+        expect(redirected).toEqual(direct);
+      });
+
       it('follows up to 20 redirects and rejects with a TypeError past them', async () => {
         const twenty = await both('/fidelity/chain/20');
         expect(twenty.direct).toMatchObject({ status: 200, redirected: true });

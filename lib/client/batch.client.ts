@@ -591,7 +591,7 @@ export class BatchClient {
     }
     call.redirects++;
     const { method, headers, body } = call.operation;
-    const operation: BatchOperation = { method, url: targetOf(next) };
+    const operation: BatchOperation = { method, url: literalTargetOf(next) };
     let kept = headers;
     if (
       ((entry.code === 301 || entry.code === 302) && method === 'POST') ||
@@ -657,7 +657,9 @@ export class BatchClient {
       return new TypeError('fetch failed', { cause: new Error(messageOf(entry)) });
     }
     if (entry) {
-      return toResponse(entry, new URL(entry.url, this.endpoint).href, {
+      // A redirected call's url is the Location's, as written (its operation's may escape it).
+      const url = call && call.redirects > 0 ? call.url : new URL(entry.url, this.endpoint).href;
+      return toResponse(entry, url, {
         redirected: (call?.redirects ?? 0) > 0,
         signal: call?.signal,
       });
@@ -868,6 +870,15 @@ function addCacheModeHeaders(headers: Record<string, string>, cache: string): vo
  * The path and query of a URL, with the references URL parsing escaped (`%7Bresult=...%7D`)
  * turned back into `{result=...}`.
  */
+/**
+ * A url's path and query as the operation's url, read as written: a Location is the response's,
+ * not the caller's, and a `{result=` in it (a query keeps braces unescaped) is no reference to
+ * another call of the batch, which the batch would render into it or refuse whole.
+ */
+function literalTargetOf(url: URL): string {
+  return (url.pathname + url.search).replaceAll('{result=', '%7Bresult=');
+}
+
 function targetOf(url: URL): string {
   return (url.pathname + url.search).replace(/%7Bresult=(.*?)%7D/gi, (escaped, inner: string) => {
     try {
