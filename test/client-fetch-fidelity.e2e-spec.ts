@@ -4,11 +4,20 @@
  * refused, left manual or leading to another origin) must look the same to the caller.
  */
 import { BatchClient } from 'nestjs-batch/client';
+import { getEventListeners } from 'node:events';
 import { createServer, type Server } from 'node:http';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { AddressInfo } from 'node:net';
 import { elsewhere, FetchFidelityModule } from './fixtures/fetch-fidelity.fixtures.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { endpointOf, useTestApp } from './utils/test-app.js';
+
+setFlagsFromString('--expose-gc');
+/** A full collection, with `--expose-gc` turned on for this process above. */
+const collectGarbage = runInNewContext('gc') as () => void;
+
+const listenersOf = (signal: AbortSignal): number => getEventListeners(signal, 'abort').length;
 
 /** What a caller sees of a call: how it settled, and what reading its body gave. */
 interface Seen {
@@ -195,6 +204,28 @@ forEachPlatform(() => {
         const batched = await call((signal) => client().fetch('/fidelity/echo', { signal }));
         expect(direct).toMatchObject({ status: 200, readRejected: 'AbortError' });
         expect(batched).toEqual(direct);
+      });
+
+      it('holds no abort listener of a response dropped unread, as fetch does', async () => {
+        // A page's one signal for all its calls: a response nobody reads, once collected, must
+        // leave nothing on it (a listener would keep the response's body for the signal's life).
+        const listening = async (send: (signal: AbortSignal) => Promise<Response>) => {
+          const controller = new AbortController();
+          for (let i = 0; i < 20; i++) {
+            const response = await send(controller.signal);
+            expect(response.status).toBe(200);
+          }
+          for (let turn = 0; turn < 20 && listenersOf(controller.signal) > 1; turn++) {
+            collectGarbage();
+            await new Promise((resolve) => setTimeout(resolve, 10));
+          }
+          return listenersOf(controller.signal);
+        };
+        const direct = await listening((signal) => fetch(url('/fidelity/echo'), { signal }));
+        const batched = await listening((signal) => client().fetch('/fidelity/echo', { signal }));
+        // fetch lets go of all of them, or all but the last one (undici may still hold it).
+        expect(direct).toBeLessThanOrEqual(1);
+        expect(batched).toBeLessThanOrEqual(1);
       });
 
       it('leaves a body already read alone', async () => {

@@ -98,6 +98,8 @@ interface Pending {
   readonly resolve: (response: Response) => void;
   readonly reject: (error: unknown) => void;
   settled: boolean;
+  /** Takes the call's listener off its signal once the call settled. */
+  unlisten?: () => void;
 }
 
 /**
@@ -266,15 +268,16 @@ export class BatchClient {
         },
         settled: false,
       };
-      signal?.addEventListener(
-        'abort',
-        () => {
+      if (signal) {
+        const onAbort = (): void => {
           this.queue = this.queue.filter((queued) => queued !== pending);
           // As the global fetch does: the signal's reason, whatever the caller made it.
           settle(pending, () => pending.reject(signal.reason));
-        },
-        { once: true },
-      );
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+        // A page's one signal outlives its calls: a settled call leaves nothing on it.
+        pending.unlisten = () => signal.removeEventListener('abort', onAbort);
+      }
       this.enqueue(pending);
     });
   }
@@ -1023,5 +1026,6 @@ function aborted(call: Pending): boolean {
 function settle(call: Pending, action: () => void): void {
   if (call.settled) return;
   call.settled = true;
+  call.unlisten?.();
   action();
 }

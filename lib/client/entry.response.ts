@@ -178,25 +178,26 @@ function terminated(entry: BatchResult): ReadableStream<Uint8Array> {
 
 /**
  * `body`, failing with the signal's reason if the signal aborts before it has been read to its
- * end, as the body of a fetch does.
+ * end, as the body of a fetch does. The signal holds the body only weakly, as fetch's does: a
+ * page's one signal outlives its calls, and must not keep a response nobody reads (its
+ * listener goes once the body is read, cancelled, or collected).
  */
 function abortable(
   body: ReadableStream<Uint8Array>,
   signal: AbortSignal,
 ): ReadableStream<Uint8Array> {
   const reader = body.getReader();
-  let onAbort: (() => void) | undefined;
-  const stop = (): void => {
-    if (onAbort) signal.removeEventListener('abort', onAbort);
-  };
+  let stop = (): void => undefined;
   return new ReadableStream<Uint8Array>({
     start(controller) {
-      onAbort = () => {
-        controller.error(signal.reason);
-        void reader.cancel(signal.reason);
+      if (signal.aborted) return failBoth(controller, reader, signal.reason);
+      const unlisten = listenWeakly(signal, controller, reader);
+      // The controller lives as long as the stream does.
+      droppedBodies.register(controller, unlisten, unlisten);
+      stop = () => {
+        unlisten();
+        droppedBodies.unregister(unlisten);
       };
-      if (signal.aborted) onAbort();
-      else signal.addEventListener('abort', onAbort, { once: true });
     },
     async pull(controller) {
       const { done, value } = await reader.read();
@@ -209,6 +210,39 @@ function abortable(
       return reader.cancel(reason);
     },
   });
+}
+
+/** Takes the abort listener of a body collected unread off its signal. */
+const droppedBodies = new FinalizationRegistry<() => void>((unlisten) => unlisten());
+
+/**
+ * Fails the body when the signal aborts, and returns what takes the listener off. Made in a
+ * scope of its own: the listener and its removal (which the signal and the registry hold) reach
+ * the body only through weak references, never through the scope of the stream they serve.
+ */
+function listenWeakly(
+  signal: AbortSignal,
+  controller: ReadableStreamDefaultController<Uint8Array>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+): () => void {
+  const controllerRef = new WeakRef(controller);
+  const readerRef = new WeakRef(reader);
+  const onAbort = (): void => {
+    const controller = controllerRef.deref();
+    const reader = readerRef.deref();
+    if (controller && reader) failBoth(controller, reader, signal.reason);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return () => signal.removeEventListener('abort', onAbort);
+}
+
+function failBoth(
+  controller: ReadableStreamDefaultController<Uint8Array>,
+  reader: ReadableStreamDefaultReader<Uint8Array>,
+  reason: unknown,
+): void {
+  controller.error(reason);
+  void reader.cancel(reason);
 }
 
 function bodyOf(
