@@ -57,9 +57,11 @@ function abortAfterHeaders(reply: object, cookie: string): void {
 /** Requests to the event routes the app saw closed before their response ended. */
 const eventsClosed: string[] = [];
 
-function streamForever(reply: object): void {
+function streamForever(reply: object, clearSiteData = false): void {
   const res = rawOf(reply);
   res.setHeader('set-cookie', 'events=1; Path=/; HttpOnly');
+  // A logout that streams on: the browser clears the site's cookies at these headers.
+  if (clearSiteData) res.setHeader('clear-site-data', '"cookies"');
   res.writeHead(200, { 'content-type': 'text/event-stream' });
   res.write('data: first secret event\n\n');
   res.once('close', () => {
@@ -90,6 +92,19 @@ class AbortingController {
   @Get('public/events')
   publicEvents(@Res() reply: object): void {
     streamForever(reply);
+  }
+
+  /** A logout (`Clear-Site-Data: "cookies"`) whose body then breaks off. */
+  @Get('private/logout-aborted')
+  logoutAborted(@Res() reply: object): void {
+    rawOf(reply).setHeader('clear-site-data', '"cookies"');
+    abortAfterHeaders(reply, 'after-logout=1');
+  }
+
+  /** A logout whose body streams on until it is closed. */
+  @Get('private/logout-events')
+  logoutEvents(@Res() reply: object): void {
+    streamForever(reply, true);
   }
 
   /** A login: its session cookie is what the browser must keep. */
@@ -280,6 +295,32 @@ forEachPlatform(() => {
       expect(echo).toMatchObject({ code: 200, body: { cookie: 'private-aborted=1' } });
     });
 
+    // Directly, the browser applies Clear-Site-Data when the headers arrive, as it stores their
+    // cookies: the body breaking off after them undoes neither.
+    it("applies its Clear-Site-Data: the later operations send no cookie, and the reply clears the browser's", async () => {
+      const seen = await directHeaders(baseOf(t), '/private/logout-aborted', {});
+      expect(seen.complete).toBe(false);
+      expect(seen.headers['clear-site-data']).toBe('"cookies"');
+
+      const response = await postBatch(
+        t,
+        [
+          { method: 'GET', url: '/private/logout-aborted' },
+          { method: 'GET', url: '/private/cookies' },
+        ],
+        { cookie: 'sid=mine' },
+      ).expect(200);
+      const [aborted, echo] = entries(response);
+      expect(aborted).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+      // The entry's own headers are the failure's; what was sent is under `body.sent`.
+      expect(aborted?.headers).not.toHaveProperty('clear-site-data');
+      expect(aborted?.body.sent.headers).toMatchObject({ 'clear-site-data': '"cookies"' });
+      expect(echo).toMatchObject({ code: 200, body: { cookie: null } });
+      expect(response.headers['clear-site-data']).toBe('"cookies"');
+      // Set before the clearing, by the same response: the browser drops it too.
+      expect(setCookiesOf(response)).toEqual([]);
+    });
+
     describe("in a batch a page of another origin sent (operationCors: 'browser')", () => {
       it('is a CORS refusal that shows nothing of it when the page could not read it', async () => {
         const seen = await directHeaders(baseOf(t), '/private/aborted', FROM_PARTNER);
@@ -431,6 +472,64 @@ forEachPlatform(() => {
           expect(entries(response)).toEqual([null]);
           expect(setCookiesOf(response)).toEqual(['events=1; Path=/; HttpOnly']);
         });
+      });
+
+      it('at operationTimeout: applies its Clear-Site-Data, as the browser does at its headers', async () => {
+        const seen = await directHeaders(baseOf(t), '/private/logout-events', {}, true);
+        expect(seen.headers['clear-site-data']).toBe('"cookies"');
+        await withTestApp(
+          { ...TIMED, batch: { operationTimeout: 200, concurrency: 1 } },
+          async (other) => {
+            const response = await postBatch(
+              other,
+              [{ method: 'GET', url: '/private/logout-events' }, STREAM_THEN_ECHO[1]],
+              { cookie: 'sid=mine' },
+            ).expect(200);
+            const [stream, echo] = entries(response);
+            expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+            expect(stream?.headers).not.toHaveProperty('clear-site-data');
+            expect(echo).toMatchObject({ code: 200, body: { cookie: null } });
+            expect(response.headers['clear-site-data']).toBe('"cookies"');
+          },
+        );
+      });
+
+      it('at the batch timeout: applies its Clear-Site-Data with the unfinished entry null', async () => {
+        await withTestApp({ ...TIMED, batch: { timeout: 300 } }, async (other) => {
+          const response = await postBatch(other, [
+            { method: 'GET', url: '/private/logout-events' },
+          ]).expect(200);
+          expect(entries(response)).toEqual([null]);
+          expect(response.headers['clear-site-data']).toBe('"cookies"');
+          expect(setCookiesOf(response)).toEqual([]);
+        });
+      });
+
+      it('in an atomic group that is rolled back: drops its Clear-Site-Data too', async () => {
+        await withTestApp(
+          {
+            ...TIMED,
+            batch: {
+              operationTimeout: 200,
+              concurrency: 1,
+              transaction: (work: () => Promise<void>) => work(),
+            },
+          },
+          async (other) => {
+            const response = await postBatch(
+              other,
+              [
+                { method: 'GET', url: '/private/logout-events', atomicityGroup: 'g' },
+                STREAM_THEN_ECHO[1],
+              ],
+              { cookie: 'sid=mine' },
+            ).expect(200);
+            const [stream, echo] = entries(response);
+            expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+            expect(echo).toMatchObject({ code: 200, body: { cookie: 'sid=mine' } });
+            expect(response.headers['clear-site-data']).toBeUndefined();
+          },
+        );
       });
 
       it('in an atomic group that is rolled back: drops them, as the rest of the group', async () => {

@@ -108,7 +108,7 @@ export function createBatchController(path: string): Type<unknown> {
       const outcomes = withoutEntryCookies(
         outcomesOf(this.executor, operations, context, gone, {
           keepNone,
-          cutOff: (url, setCookie) => cookies.add(url, setCookie),
+          cutOff: (url, sent) => cookies.add(url, sent),
         }),
         (result) => cookies.take(result),
       );

@@ -1,13 +1,20 @@
 import { defaultPath } from 'tough-cookie';
 import { mapStream, type StartStream } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
-import { clearsCookies, isRefusedCookie, parseSetCookie } from '../operation/cookie.rules.js';
+import {
+  clearsCookies,
+  isRefusedCookie,
+  parseSetCookie,
+  type CookieHeaders,
+} from '../operation/cookie.rules.js';
 import { withoutCookieHeaders } from '../operation/entry.headers.js';
+import { failureReasonOf } from '../operation/operation.failures.js';
 import { withHeaders } from '../operation/response-body.decoder.js';
 
 /**
  * The outcomes of a batch run as the endpoint's entries carry them: without `set-cookie` and
- * `set-cookie2`, under any `entryHeaders` policy and in every format. An entry is read by the
+ * `set-cookie2` (and a failure without the `clear-site-data` its answer had sent), under any
+ * `entryHeaders` policy and in every format. An entry is read by the
  * script that sent the batch, and `fetch()` never shows a script either header (forbidden
  * response-header names; an HttpOnly session cookie least of all); the cookies reach the browser
  * on the reply itself (`ReplyCookies`), and the batch's later operations through its jar, which
@@ -21,7 +28,13 @@ export function withoutEntryCookies(
   return mapStream(outcomes, (outcome) => {
     const { result } = outcome;
     take?.(result);
-    const headers = withoutCookieHeaders(result.headers);
+    let headers = withoutCookieHeaders(result.headers);
+    // A failure's headers are the library's; the `Clear-Site-Data` its answer had sent is the
+    // reply's now, and under `body.sent` with the rest a client had read.
+    if ('clear-site-data' in result.headers && failureReasonOf(result) !== undefined) {
+      headers ??= { ...result.headers };
+      delete headers['clear-site-data'];
+    }
     if (headers === undefined) return outcome;
     return { index: outcome.index, result: withHeaders(result, headers) };
   });
@@ -57,16 +70,24 @@ export class ReplyCookies {
   cleared = false;
 
   take(result: BatchResult): void {
-    const setCookie = result.headers['set-cookie'];
-    if (setCookie !== undefined) this.add(result.url, setCookie);
-    if (clearsCookies(result.headers['clear-site-data'])) {
+    this.add(result.url, result.headers);
+  }
+
+  /**
+   * The `Set-Cookie` and `Clear-Site-Data` of an operation's response to `url`: its result's
+   * headers, or those it had sent when the batch's end cut it off.
+   */
+  add(url: string, headers: CookieHeaders): void {
+    const setCookie = headers['set-cookie'];
+    if (setCookie !== undefined) this.set(url, setCookie);
+    // After the response's own cookies: the browser clears those too.
+    if (clearsCookies(headers['clear-site-data'])) {
       this.values.clear();
       this.cleared = true;
     }
   }
 
-  /** The `Set-Cookie` of an operation's response to `url`. */
-  add(url: string, setCookie: string | string[]): void {
+  private set(url: string, setCookie: string | string[]): void {
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
       const relayed = relay(value, url, this.crossSite);
       this.values.delete(relayed.identity);

@@ -9,6 +9,7 @@ import type { BatchPlan } from '../plan/batch.planner.js';
 import { withheldHeaders } from '../policy/cross-site.rules.js';
 import { BatchReferences } from './batch.references.js';
 import { BatchCookieJar } from './cookie.jar.js';
+import type { CookieHeaders } from './cookie.rules.js';
 import { OperationCors } from './operation.cors.js';
 import { ReplyBudget } from './reply.budget.js';
 
@@ -40,8 +41,8 @@ export interface BatchRun {
   readonly cutOffCookies?: CutOffCookies;
 }
 
-/** Given an operation's url and the `Set-Cookie` of the headers it had sent. */
-export type CutOffCookies = (url: string, setCookie: string | string[]) => void;
+/** Given an operation's url and the `Set-Cookie` and `Clear-Site-Data` of the headers it had sent. */
+export type CutOffCookies = (url: string, cookies: CookieHeaders) => void;
 
 /** What the batch endpoint tells a run about its operations' cookies. */
 export interface BatchCookieRules {

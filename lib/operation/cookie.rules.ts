@@ -40,6 +40,30 @@ export function isCrossSiteRequest(secFetchSite: string | string[] | undefined):
 }
 
 /**
+ * The headers of a response that change what the browser keeps: its cookies, and a
+ * `Clear-Site-Data` that may delete them. A browser applies both as the headers arrive, whatever
+ * happens to the body after.
+ */
+export interface CookieHeaders {
+  readonly 'set-cookie'?: string | string[];
+  readonly 'clear-site-data'?: string | string[];
+}
+
+/** The {@link CookieHeaders} among `headers`, or undefined when there are none. */
+export function cookieHeadersOf(
+  headers: Readonly<Record<string, string | string[]>> | undefined,
+): CookieHeaders | undefined {
+  if (headers === undefined) return undefined;
+  const setCookie = headers['set-cookie'];
+  const clearSiteData = headers['clear-site-data'];
+  if (setCookie === undefined && clearSiteData === undefined) return undefined;
+  return {
+    ...(setCookie === undefined ? {} : { 'set-cookie': setCookie }),
+    ...(clearSiteData === undefined ? {} : { 'clear-site-data': clearSiteData }),
+  };
+}
+
+/**
  * Whether a response's `Clear-Site-Data` clears the site's cookies (`"cookies"` or `"*"`): the
  * browser then deletes every cookie of the site, those the same response set included
  * (Chromium clears once it has stored them).

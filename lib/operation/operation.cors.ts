@@ -19,6 +19,7 @@ import {
   type ResponseHeaders,
 } from '../policy/cors.rules.js';
 import { AMBIENT_CREDENTIAL_HEADERS } from '../policy/cross-site.rules.js';
+import { cookieHeadersOf, type CookieHeaders } from './cookie.rules.js';
 
 /**
  * An operation of a cross-origin batch that the page which sent the batch could not have made
@@ -31,8 +32,8 @@ export class OperationCorsError extends Error {
   constructor(
     message: string,
     readonly ran: boolean,
-    /** The answer's cookies: a browser stores them even from a response the page may not read. */
-    readonly setCookie: string | string[] | undefined,
+    /** The answer's cookies: a browser applies them even from a response the page may not read. */
+    readonly cookies: CookieHeaders | undefined,
     /** Why CORS refused it, as the check found it. */
     readonly detail: string,
   ) {
@@ -116,7 +117,7 @@ export class OperationCors {
       return new OperationCorsError(
         `ran, but CORS did not allow a page of ${this.origin} to read its response`,
         true,
-        headers['set-cookie'],
+        cookieHeadersOf(headers),
         `the response's headers fail the CORS check for ${this.origin}: ${problem}`,
       );
     };

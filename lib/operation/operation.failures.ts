@@ -1,5 +1,6 @@
 import { failureBody, type BatchEntryFailureReason } from '../batch.exceptions.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
+import type { CookieHeaders } from './cookie.rules.js';
 
 /** The reason of each result written here: an app's own body may carry a `reason` too. */
 const reasons = new WeakMap<BatchResult, BatchEntryFailureReason>();
@@ -55,14 +56,12 @@ export interface SentBeforeAbort {
 }
 
 /**
- * The cookies of the headers an answer had sent before it failed, on its failure: a browser
- * stores them as they arrive, whatever became of the rest (the jar and the reply read them here).
+ * The cookies and `Clear-Site-Data` of the headers an answer had sent before it failed, on its
+ * failure: a browser applies them as they arrive, whatever became of the rest (the jar and the
+ * reply read them here; the endpoint's entry does not show them).
  */
-function keepingCookies(
-  result: BatchResult,
-  setCookie: string | string[] | undefined,
-): BatchResult {
-  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
+function keepingCookies(result: BatchResult, cookies: CookieHeaders | undefined): BatchResult {
+  if (cookies !== undefined) Object.assign(result.headers, cookies);
   return result;
 }
 
@@ -137,7 +136,7 @@ export const dispatchFailed = (
  * 504: past `operationTimeout`. Nothing of the app's answer is kept but what a client had read
  * of headers it had sent (a stream): their status, named as a 502 `response-aborted` names it;
  * in the body's `sent`, the status and headers the page may read; and their cookies
- * (`setCookie`), which a browser stores as they arrive.
+ * (`cookies`), which a browser applies as they arrive.
  */
 export const timedOut = (
   operation: BatchOperation,
@@ -145,7 +144,7 @@ export const timedOut = (
   label: string,
   limit: number,
   sentStatus: number | undefined,
-  setCookie: string | string[] | undefined,
+  cookies: CookieHeaders | undefined,
   sent?: SentBeforeAbort,
 ): BatchResult =>
   keepingCookies(
@@ -159,7 +158,7 @@ export const timedOut = (
         : `${label} took longer than ${limit} ms: its headers (${sentStatus}) were sent, its end was not`,
       sent === undefined ? {} : { sent },
     ),
-    setCookie,
+    cookies,
   );
 
 export const responseTooLarge = (
@@ -202,7 +201,7 @@ export const responseAborted = (
   url: string,
   label: string,
   why: string,
-  setCookie: string | string[] | undefined,
+  cookies: CookieHeaders | undefined,
   sent?: SentBeforeAbort,
 ): BatchResult =>
   keepingCookies(
@@ -214,7 +213,7 @@ export const responseAborted = (
       `${label}: ${why}`,
       sent === undefined ? {} : { sent },
     ),
-    setCookie,
+    cookies,
   );
 
 /**
@@ -230,12 +229,9 @@ export const corsRefused = (
   label: string,
   what: string,
   detail: string,
-  setCookie: string | string[] | undefined,
+  cookies: CookieHeaders | undefined,
 ): BatchResult => {
-  const result = keepingCookies(
-    failure(operation, url, 403, 'cors', `${label} ${what}`),
-    setCookie,
-  );
+  const result = keepingCookies(failure(operation, url, 403, 'cors', `${label} ${what}`), cookies);
   details.set(result, detail);
   return result;
 };

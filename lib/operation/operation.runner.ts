@@ -40,6 +40,7 @@ import { buildRequest, InvalidRenderedRequestError } from './operation.request.j
 import { entryHeaders, withoutCookieHeaders } from './entry.headers.js';
 import { OperationCorsError } from './operation.cors.js';
 import { sentBytesOf, writtenBytesOf } from './reply.budget.js';
+import { cookieHeadersOf, type CookieHeaders } from './cookie.rules.js';
 
 /** Where a developer finds what the entries may not tell a page (why CORS refused). */
 const logger = new Logger('BatchModule');
@@ -170,7 +171,7 @@ export class OperationRunner {
               label,
               error.message,
               error.detail,
-              error.setCookie,
+              error.cookies,
             );
             cookies.store(refused);
             return answer(refused);
@@ -181,7 +182,7 @@ export class OperationRunner {
               url,
               label,
               error.message,
-              error.sentHeaders?.['set-cookie'],
+              cookieHeadersOf(error.sentHeaders),
               sentBeforeAbort(
                 error.sentStatus,
                 error.sentHeaders,
@@ -235,8 +236,8 @@ export class OperationRunner {
       // Cut off by the batch's end: its entry is null, but the browser has its cookies.
       const { cutOffCookies } = batch;
       if (cutOffCookies === undefined) return;
-      const setCookie = sentCookies(operation, sent);
-      if (setCookie !== undefined) cutOffCookies(url, setCookie);
+      const cookies = sentCookies(operation, sent);
+      if (cookies !== undefined) cutOffCookies(url, cookies);
     };
   }
 
@@ -339,14 +340,14 @@ function sentBeforeAbort(
 }
 
 /**
- * The cookies of the headers an operation's response had sent when a timeout cut it off (a
- * stream), which a browser stores as they arrive. None of a group member: a timeout rolls its
+ * The cookies and `Clear-Site-Data` of the headers an operation's response had sent when a
+ * timeout cut it off (a stream), which a browser applies as they arrive. None of a group member: a timeout rolls its
  * group back, and nothing of a rolled-back group is seen afterwards.
  */
 function sentCookies(
   operation: BatchOperation,
   sent: SentHeaders | undefined,
-): string | string[] | undefined {
+): CookieHeaders | undefined {
   if (operation.atomicityGroup !== undefined) return undefined;
-  return sent?.headers['set-cookie'];
+  return cookieHeadersOf(sent?.headers);
 }
