@@ -94,6 +94,16 @@ describe('decodeOperations: what it makes', () => {
   });
 });
 
+describe('decodeOperations: a list with a hole', () => {
+  it('names the missing operation, as it does any item that is not an object', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse: unknown[] = [{ method: 'GET', url: '/a' }, , { method: 'GET', url: '/b' }];
+    expect(() => decodeOperations(sparse, 5, 'operations')).toThrow(
+      expect.objectContaining({ problems: ['operations.1 must be an object'] }),
+    );
+  });
+});
+
 describe('decodeOperations: null in an optional field', () => {
   // `@IsOptional()` lets null through (class-validator skips null and undefined alike), so the
   // decoder must read it as absent: kept, two operations "shared the name null".
