@@ -22,21 +22,6 @@ export interface UnitGraph {
   readonly dependencies: readonly (readonly number[])[];
 }
 
-/** The atomic groups of the operations, in order of first appearance. */
-export function groupsOf(
-  operations: readonly { readonly atomicityGroup?: string }[],
-): Map<string, number[]> {
-  const groups = new Map<string, number[]>();
-  operations.forEach((operation, index) => {
-    const name = operation.atomicityGroup;
-    if (name === undefined) return;
-    const members = groups.get(name);
-    if (members) members.push(index);
-    else groups.set(name, [index]);
-  });
-  return groups;
-}
-
 /**
  * The unit graph of a planned batch with groups. Operation dependencies inside a group are
  * kept by its order (the planner has refused one on a later member); the others become unit

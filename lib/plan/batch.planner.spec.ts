@@ -119,4 +119,26 @@ describe('planBatch with atomic groups', () => {
       'operation 1 refers to unknown operation "A"',
     ]);
   });
+
+  it('names each planned operation as messages do, by index and by name when it has one', () => {
+    const plan = planBatch([op(), op({ name: 'b' }), op({ url: '/x/{result=b:$.id}' })]);
+    expect(plan.operations.map((planned) => planned.label)).toEqual([
+      'operation 0',
+      'operation 1 ("b")',
+      'operation 2',
+    ]);
+    expect(plan.operations.map((planned) => planned.index)).toEqual([0, 1, 2]);
+    expect(plan.groups).toEqual([]);
+    expect(plan.units).toBeUndefined();
+    expect([...plan.names]).toEqual([['b', 1]]);
+  });
+
+  it('plans a batch with a group and one without alike, each to its own plan', () => {
+    const grouped = planBatch([op({ atomicityGroup: 'G' }), op({ atomicityGroup: 'G' }), op()]);
+    expect(grouped.groups).toEqual([{ name: 'G', members: [0, 1] }]);
+    expect(grouped.units?.units).toEqual([[0, 1], [2]]);
+    const plain = planBatch([op(), op()]);
+    expect(plain.groups).toEqual([]);
+    expect(plain.units).toBeUndefined();
+  });
 });

@@ -48,6 +48,62 @@ describe('validatedOperations: the boundary every entry point shares', () => {
   });
 });
 
+describe('decodeOperations: what it makes', () => {
+  it('makes each operation a plain object, its fields in the order of the native shape', () => {
+    const [full, bare] = decodeOperations(
+      [
+        {
+          atomicityGroup: 'g',
+          omitResponseOnSuccess: true,
+          dependsOn: ['b'],
+          name: 'a',
+          body: { n: 1 },
+          headers: { 'X-A': '1' },
+          url: '/item',
+          method: 'post',
+        },
+        { url: '/item', method: 'GET', name: 'b' },
+      ],
+      10,
+      'data',
+    );
+    expect(Object.getPrototypeOf(full)).toBe(Object.prototype);
+    expect(full).toStrictEqual({
+      method: 'POST',
+      url: '/item',
+      headers: { 'x-a': '1' },
+      body: { n: 1 },
+      name: 'a',
+      dependsOn: ['b'],
+      omitResponseOnSuccess: true,
+      atomicityGroup: 'g',
+    });
+    expect(Object.keys(full ?? {})).toEqual([
+      'method',
+      'url',
+      'headers',
+      'body',
+      'name',
+      'dependsOn',
+      'omitResponseOnSuccess',
+      'atomicityGroup',
+    ]);
+    expect(bare).toStrictEqual({ method: 'GET', url: '/item', headers: {}, name: 'b' });
+    expect(Object.keys(bare ?? {})).toEqual(['method', 'url', 'headers', 'name']);
+    expect(JSON.stringify(bare)).toBe('{"method":"GET","url":"/item","headers":{},"name":"b"}');
+  });
+});
+
+describe('decodeOperations: a list with a hole', () => {
+  it('names the missing operation, as it does any item that is not an object', () => {
+    // eslint-disable-next-line no-sparse-arrays
+    const sparse: unknown[] = [{ method: 'GET', url: '/a' }, , { method: 'GET', url: '/b' }];
+    expect(() => decodeOperations(sparse, 5, 'operations')).toThrow(
+      expect.objectContaining({ problems: ['operations.1 must be an object'] }),
+    );
+  });
+});
+
 describe('decodeOperations: null in an optional field', () => {
   // `@IsOptional()` lets null through (class-validator skips null and undefined alike), so the
   // decoder must read it as absent: kept, two operations "shared the name null".

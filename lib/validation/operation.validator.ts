@@ -60,7 +60,8 @@ export function checkOperationFields(item: Readonly<Record<string, unknown>>): C
     const value = item[key];
     switch (key) {
       case 'method':
-        method = transformMethod(value);
+        // Most clients send it upper case already: then there is nothing to transform.
+        method = METHODS.has(value) ? value : transformMethod(value);
         break;
       case 'url':
         url = value;
