@@ -166,6 +166,36 @@ describe('headersJson', () => {
 });
 
 describe("entryJson of a result with the app's JSON text", () => {
+  it('writes what JSON.stringify writes of each, one after another as a batch has them', () => {
+    const headerSets = [
+      { 'content-type': 'application/json', etag: 'W/"1"' },
+      { 'content-type': 'application/json', etag: 'W/"1"' },
+      { 'content-type': 'application/json', etag: 'W/2' },
+      { 'content-type': 'application/json', etag: 'W/2' },
+      { etag: 'W/2', 'content-type': 'application/json' },
+      { 'content-type': 'text/json', 'set-cookie': ['a=1', 'b=2'] },
+      { 'content-type': ['text/json'] },
+      { 'content-type': 'application/json' },
+      {},
+    ];
+    const methods = ['GET', 'POST', 'DELETE'] as const;
+    const codes = [200, 200, 404, 201, 599, 200.5, -1, 1000];
+    const urls = ['/items/1', '/items/2?q=a b', '/\u00e9', '/"x"'];
+    const written: string[] = [];
+    const expected: string[] = [];
+    headerSets.forEach((headers, at) => {
+      for (const [i, url] of urls.entries()) {
+        const method = methods[(at + i) % methods.length] as (typeof methods)[number];
+        const code = codes[(at + i) % codes.length] as number;
+        const result = new JsonTextResult(method, url, code, headers, '[1,{"a":"b"}]');
+        if (at % 2 === 1) result.decodedContentEncoding = 'gzip';
+        written.push(entryJson(result));
+        expected.push(JSON.stringify(result));
+      }
+    });
+    expect(written).toEqual(expected);
+  });
+
   it('writes what JSON.stringify writes of it, its url and headers hostile', () => {
     const url = '/a?q="\\\u0000\u2028\ud800é';
     const headers = { 'x-"name"': 'v\\\n', 'set-cookie': ['a=\u001f', '\udc00'] };

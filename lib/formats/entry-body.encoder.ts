@@ -129,15 +129,33 @@ function withoutLineBreaks(text: string): string {
 /**
  * A result whose body is the app's JSON text, written field by field in the order it has them:
  * its headers and url as `JSON.stringify` writes them, no walk of the body. The method and the
- * content coding are tokens from fixed lists, which need no escape.
+ * content coding are tokens from fixed lists, which need no escape. Every answer of a batch is
+ * written here, mostly with the same method, status and headers: the pieces around the url are
+ * made once and joined, not written again a field at a time.
  */
 function textResultJson(entry: JsonTextResult, text: string, lead: string): string {
   const coding =
     entry.decodedContentEncoding === undefined
       ? ''
       : `,"decodedContentEncoding":"${entry.decodedContentEncoding}"`;
-  return `{${lead}"method":"${entry.method}","url":${stringJson(entry.url)},"code":${entry.code},"headers":${headersJson(entry.headers)},"body":${text}${coding}}`;
+  const { method, url, code } = entry;
+  let head: string;
+  if (lead === '' && Number.isInteger(code) && code >= 0 && code < 1000 && isWrittenAsIs(url)) {
+    let opening = OPENINGS.get(method);
+    if (opening === undefined) OPENINGS.set(method, (opening = `{"method":"${method}","url":"`));
+    const middle = (MIDDLES[code] ??= `","code":${code},"headers":`);
+    head = opening + url + middle;
+  } else {
+    head = `{${lead}"method":"${method}","url":${stringJson(url)},"code":${code},"headers":`;
+  }
+  return `${head}${headersJson(entry.headers)},"body":${text}${coding}}`;
 }
+
+/** `{"method":"GET","url":"`, by method. */
+const OPENINGS = new Map<string, string>();
+
+/** `","code":200,"headers":`, by status. */
+const MIDDLES: string[] = [];
 
 /**
  * Strings that `JSON.stringify` writes as they are, between quotes: no quote, backslash or
@@ -147,10 +165,24 @@ function textResultJson(entry: JsonTextResult, text: string, lead: string): stri
 // eslint-disable-next-line no-control-regex
 const WRITTEN_AS_IS = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
 
+function isWrittenAsIs(value: string): boolean {
+  return WRITTEN_AS_IS.test(value);
+}
+
 /** A string as `JSON.stringify` writes it. */
 function stringJson(value: string): string {
-  return WRITTEN_AS_IS.test(value) ? `"${value}"` : JSON.stringify(value);
+  return isWrittenAsIs(value) ? `"${value}"` : JSON.stringify(value);
 }
+
+/**
+ * The last header written at each place of a record, and its JSON (`"name":"value"`): the
+ * answers of a batch mostly carry the same headers in the same order, which are then neither
+ * tested nor joined again. Only headers a reply carried, at most {@link PAIRS_KEPT}.
+ */
+const PAIRS_KEPT = 8;
+const PAIR_NAMES: string[] = [];
+const PAIR_VALUES: string[] = [];
+const PAIRS: string[] = [];
 
 /**
  * An entry's headers as `JSON.stringify` writes them, the same characters: written here when
@@ -169,14 +201,23 @@ export function headersJson(headers: Readonly<Record<string, string | readonly s
   for (let i = 0; i < names.length; i++) {
     const name = names[i] as string;
     const value = headers[name];
-    let written: string | undefined;
-    if (typeof value === 'string') {
-      if (WRITTEN_AS_IS.test(value)) written = `"${value}"`;
+    let pair: string;
+    if (PAIR_NAMES[i] === name && PAIR_VALUES[i] === value) {
+      pair = PAIRS[i] as string;
+    } else if (typeof value === 'string') {
+      if (!isWrittenAsIs(value) || !isWrittenAsIs(name)) return JSON.stringify(headers);
+      pair = `"${name}":"${value}"`;
+      if (i < PAIRS_KEPT) {
+        PAIR_NAMES[i] = name;
+        PAIR_VALUES[i] = value;
+        PAIRS[i] = pair;
+      }
     } else {
-      written = listJson(value);
+      const list = listJson(value);
+      if (list === undefined || !isWrittenAsIs(name)) return JSON.stringify(headers);
+      pair = `"${name}":${list}`;
     }
-    if (written === undefined || !WRITTEN_AS_IS.test(name)) return JSON.stringify(headers);
-    json += `${i === 0 ? '{' : ','}"${name}":${written}`;
+    json += i === 0 ? `{${pair}` : `,${pair}`;
   }
   return json === '' ? '{}' : `${json}}`;
 }
