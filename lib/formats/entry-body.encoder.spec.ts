@@ -167,7 +167,7 @@ describe('headersJson', () => {
 
 describe("entryJson of a result with the app's JSON text", () => {
   it('writes what JSON.stringify writes of each, one after another as a batch has them', () => {
-    const headerSets = [
+    const headerSets: Record<string, string | string[]>[] = [
       { 'content-type': 'application/json', etag: 'W/"1"' },
       { 'content-type': 'application/json', etag: 'W/"1"' },
       { 'content-type': 'application/json', etag: 'W/2' },
