@@ -4,6 +4,7 @@ import {
   JsonTextResult,
   jsonTextOf,
 } from '../operation/response-body.decoder.js';
+import { BATCH_METHODS } from '../batch.constants.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 
 /** The bytes of a response body as the entry carries it (the app's JSON text, text or base64). */
@@ -142,7 +143,11 @@ function textResultJson(entry: JsonTextResult, text: string, lead: string): stri
   let head: string;
   if (lead === '' && Number.isInteger(code) && code >= 0 && code < 1000 && isWrittenAsIs(url)) {
     let opening = OPENINGS.get(method);
-    if (opening === undefined) OPENINGS.set(method, (opening = `{"method":"${method}","url":"`));
+    if (opening === undefined) {
+      opening = `{"method":"${method}","url":"`;
+      // The methods are a short list; one set by code outside it is not kept.
+      if (OPENINGS.size < BATCH_METHODS.length) OPENINGS.set(method, opening);
+    }
     const middle = (MIDDLES[code] ??= `","code":${code},"headers":`);
     head = opening + url + middle;
   } else {
