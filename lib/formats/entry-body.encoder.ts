@@ -4,6 +4,7 @@ import {
   JsonTextResult,
   jsonTextOf,
 } from '../operation/response-body.decoder.js';
+import { BATCH_METHODS } from '../batch.constants.js';
 import type { BatchEntry, BatchResult } from '../interfaces/batch-operation.interface.js';
 
 /** The bytes of a response body as the entry carries it (the app's JSON text, text or base64). */
@@ -128,13 +129,113 @@ function withoutLineBreaks(text: string): string {
 
 /**
  * A result whose body is the app's JSON text, written field by field in the order it has them:
- * one `JSON.stringify` of its headers and url, no walk of the body. The method and the content
- * coding are tokens from fixed lists, which need no escape.
+ * its headers and url as `JSON.stringify` writes them, no walk of the body. The method and the
+ * content coding are tokens from fixed lists, which need no escape. Every answer of a batch is
+ * written here, mostly with the same method, status and headers: the pieces around the url are
+ * made once and joined, not written again a field at a time.
  */
 function textResultJson(entry: JsonTextResult, text: string, lead: string): string {
   const coding =
     entry.decodedContentEncoding === undefined
       ? ''
       : `,"decodedContentEncoding":"${entry.decodedContentEncoding}"`;
-  return `{${lead}"method":"${entry.method}","url":${JSON.stringify(entry.url)},"code":${entry.code},"headers":${JSON.stringify(entry.headers)},"body":${text}${coding}}`;
+  const { method, url, code } = entry;
+  let head: string;
+  if (lead === '' && Number.isInteger(code) && code >= 0 && code < 1000 && isWrittenAsIs(url)) {
+    let opening = OPENINGS.get(method);
+    if (opening === undefined) {
+      opening = `{"method":"${method}","url":"`;
+      // The methods are a short list; one set by code outside it is not kept.
+      if (OPENINGS.size < BATCH_METHODS.length) OPENINGS.set(method, opening);
+    }
+    const middle = (MIDDLES[code] ??= `","code":${code},"headers":`);
+    head = opening + url + middle;
+  } else {
+    head = `{${lead}"method":"${method}","url":${stringJson(url)},"code":${code},"headers":`;
+  }
+  return `${head}${headersJson(entry.headers)},"body":${text}${coding}}`;
+}
+
+/** `{"method":"GET","url":"`, by method. */
+const OPENINGS = new Map<string, string>();
+
+/** `","code":200,"headers":`, by status. */
+const MIDDLES: string[] = [];
+
+/**
+ * Strings that `JSON.stringify` writes as they are, between quotes: no quote, backslash or
+ * control character, which it escapes, and no surrogate (it escapes a lone one; a string with
+ * a pair is left to it). One test of a compiled pattern is cheaper than its walk of the string.
+ */
+// eslint-disable-next-line no-control-regex
+const WRITTEN_AS_IS = /^[^"\\\u0000-\u001f\ud800-\udfff]*$/;
+
+function isWrittenAsIs(value: string): boolean {
+  return WRITTEN_AS_IS.test(value);
+}
+
+/** A string as `JSON.stringify` writes it. */
+function stringJson(value: string): string {
+  return isWrittenAsIs(value) ? `"${value}"` : JSON.stringify(value);
+}
+
+/**
+ * The last header written at each place of a record, and its JSON (`"name":"value"`): the
+ * answers of a batch mostly carry the same headers in the same order, which are then neither
+ * tested nor joined again. Only headers a reply carried, at most {@link PAIRS_KEPT}.
+ */
+const PAIRS_KEPT = 8;
+const PAIR_NAMES: string[] = [];
+const PAIR_VALUES: string[] = [];
+const PAIRS: string[] = [];
+
+/**
+ * An entry's headers as `JSON.stringify` writes them, the same characters: written here when
+ * they are what a response's headers are (a plain record of names to strings or lists of
+ * strings, none needing an escape), else by `JSON.stringify`. Every entry writes its headers,
+ * and `JSON.stringify` of a small record cost several times this.
+ */
+export function headersJson(headers: Readonly<Record<string, string | readonly string[]>>): string {
+  const prototype = Object.getPrototypeOf(headers) as unknown;
+  // A `toJSON` (own or inherited) or another kind of object: what it writes is its own.
+  if ((prototype !== Object.prototype && prototype !== null) || 'toJSON' in headers) {
+    return JSON.stringify(headers);
+  }
+  const names = Object.keys(headers);
+  let json = '';
+  for (let i = 0; i < names.length; i++) {
+    const name = names[i] as string;
+    const value = headers[name];
+    let pair: string;
+    if (PAIR_NAMES[i] === name && PAIR_VALUES[i] === value) {
+      pair = PAIRS[i] as string;
+    } else if (typeof value === 'string') {
+      if (!isWrittenAsIs(value) || !isWrittenAsIs(name)) return JSON.stringify(headers);
+      pair = `"${name}":"${value}"`;
+      if (i < PAIRS_KEPT) {
+        PAIR_NAMES[i] = name;
+        PAIR_VALUES[i] = value;
+        PAIRS[i] = pair;
+      }
+    } else {
+      const list = listJson(value);
+      if (list === undefined || !isWrittenAsIs(name)) return JSON.stringify(headers);
+      pair = `"${name}":${list}`;
+    }
+    json += i === 0 ? `{${pair}` : `,${pair}`;
+  }
+  return json === '' ? '{}' : `${json}}`;
+}
+
+/** A header's list of values as `JSON.stringify` writes it, or undefined when it is not sure to. */
+function listJson(value: unknown): string | undefined {
+  if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return undefined;
+  if ('toJSON' in value) return undefined;
+  let json = '[';
+  for (let i = 0; i < value.length; i++) {
+    const item: unknown = value[i];
+    if (typeof item !== 'string' || !WRITTEN_AS_IS.test(item)) return undefined;
+    json += `${i === 0 ? '"' : ',"'}${item}"`;
+  }
+  return `${json}]`;
 }

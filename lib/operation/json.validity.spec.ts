@@ -52,6 +52,10 @@ const INVALID = [
   '["tab\there"]',
   '[tru]',
   '[nul]',
+  '[fals]',
+  '[falze]',
+  '[nulL]',
+  '[trUe]',
   '[1] [2]',
   '{"a":1}}',
   '[1}',
@@ -79,6 +83,22 @@ describe('isJsonText', () => {
       expect(isJsonText(text)).toBe(false);
     },
   );
+
+  it('tells objects from arrays at any depth, and again after a deep text', () => {
+    const deep = (levels: number) => '{"a":['.repeat(levels) + '1' + ']}'.repeat(levels);
+    const texts = [
+      deep(40),
+      deep(3000),
+      deep(3000).replace(/\]\}$/, '}]'),
+      deep(3000).slice(0, -1),
+      deep(3000) + ']',
+      '[{"a":[{"b":1}]},[{}],{"c":[[]]}]',
+      '[{"a":[{"b":1}]},[{}],{"c":[[]}]',
+      deep(2),
+    ];
+    for (const text of texts)
+      expect([text.length, isJsonText(text)]).toEqual([text.length, parses(text)]);
+  });
 
   it('agrees with JSON.parse on valid texts broken at random', () => {
     const next = random(32);

@@ -10,7 +10,6 @@ import type {
 import {
   doneAtOnce,
   NOTHING_TO_ABANDON,
-  SettleOnce,
   type Abandon,
   type StartWork,
 } from '../dispatch/operation.task.js';
@@ -125,11 +124,14 @@ export class OperationRunner {
     if (this.exclusions.excludes(request.method, url)) {
       return doneAtOnce(excluded(operation, url, label, request.method))(done, fail);
     }
-    // It changes inside the callbacks, perhaps before dispatch returns.
-    const once = new SettleOnce();
+    // Whether the operation has ended (its first end counts, once): a flag in the callbacks'
+    // scope, not one more object. A boolean, not narrowed to `false`: it changes inside the
+    // callbacks, perhaps before dispatch returns.
+    let ended = false as boolean;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const answer = (result: BatchResult): void => {
-      if (!once.end()) return;
+      if (ended) return;
+      ended = true;
       if (timer) clearTimeout(timer);
       done(result);
     };
@@ -139,11 +141,11 @@ export class OperationRunner {
         request,
         parent,
         (response) => {
-          if (once.ended) return;
+          if (ended) return;
           // Past what the reply has left, the decoded body could not be kept anyway.
           const limit = Math.min(this.options.maxResponseBytes, reply.left);
           const settle = (decoded: DecodedResponse | undefined): void => {
-            if (once.ended) return;
+            if (ended) return;
             let result: BatchResult;
             try {
               result = this.toResult(operation, url, response, decoded, limit, label, batch);
@@ -162,7 +164,7 @@ export class OperationRunner {
           else decodeContentEncoding(response, limit, settle);
         },
         (error) => {
-          if (once.ended) return;
+          if (ended) return;
           if (error instanceof OperationCorsError) {
             logger.debug(`${label} refused by CORS: ${error.detail}`);
             const refused = corsRefused(
@@ -199,14 +201,15 @@ export class OperationRunner {
     } catch (error) {
       // Thrown as the request was made (a tracer's span or propagator, a wrapping dispatcher):
       // this operation's failure, as a throw inside the app is, not the batch's.
-      if (!once.ended) answer(dispatchFailed(operation, url, label, error, true));
+      if (!ended) answer(dispatchFailed(operation, url, label, error, true));
       return NOTHING_TO_ABANDON;
     }
-    if (once.ended) return NOTHING_TO_ABANDON;
+    if (ended) return NOTHING_TO_ABANDON;
     const limit = this.options.operationTimeout;
     if (limit > 0) {
       timer = setTimeout(() => {
-        if (!once.end()) return;
+        if (ended) return;
+        ended = true;
         const sent = abandon();
         const result = timedOut(
           operation,
@@ -230,7 +233,8 @@ export class OperationRunner {
       }, limit);
     }
     return () => {
-      if (!once.end()) return;
+      if (ended) return;
+      ended = true;
       if (timer) clearTimeout(timer);
       const sent = abandon();
       // Cut off by the batch's end: its entry is null, but the browser has its cookies.

@@ -391,7 +391,7 @@ export function decodeResponseBody(
   if (bytes.length === 0) return {};
   if (encoded) return base64(bytes, maxWritten);
   const type = contentType ?? '';
-  const json = JSON_MEDIA_TYPE.test(type);
+  const json = isJsonType(type);
   if (!json && !isTextType(type)) return base64(bytes, maxWritten);
   if (text === undefined && !utf8(bytes)) return base64(bytes, maxWritten);
   if (json && (text !== undefined || mayBeJson(bytes))) {
@@ -418,6 +418,17 @@ class JsonBody implements DecodedBody {
     return JSON.parse(this.json) as unknown;
   }
 }
+
+/**
+ * Whether the type is JSON's. The answers of a batch mostly have one type, often the very same
+ * string: the last one tested is remembered, and a type equal to it is not tested again.
+ */
+function isJsonType(type: string): boolean {
+  if (type !== lastType.type) lastType = { type, json: JSON_MEDIA_TYPE.test(type) };
+  return lastType.json;
+}
+
+let lastType = { type: '', json: false };
 
 /** Whether a body of this type may be given as text (or JSON): else it is given in base64. */
 function isTextType(type: string): boolean {

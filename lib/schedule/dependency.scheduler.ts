@@ -1,6 +1,5 @@
 import {
   NOTHING_TO_ABANDON,
-  SettleOnce,
   type Abandon,
   type StartStream,
   type StartWork,
@@ -123,34 +122,43 @@ export function scheduleGraph<R>(
         subscriber.complete();
       }
     };
+    /** A node started is no longer running: its slot is free. */
+    const settle = (index: number): void => {
+      active--;
+      running[index] = undefined;
+    };
     const launch = (index: number): void => {
       active++;
-      const node = new SettleOnce();
-      const settle = (): void => {
-        active--;
-        running[index] = undefined;
-      };
+      // Its first answer counts, once: a flag in the callbacks' scope, not one more object (a
+      // boolean, not narrowed to `false`: the callbacks set it, perhaps before `start` returns).
+      let ended = false as boolean;
       let abandon: Abandon;
       try {
         abandon = start(index, failedDependency[index])(
           (result) => {
-            if (!node.end() || stopped) return;
-            settle();
+            if (ended) return;
+            ended = true;
+            if (stopped) return;
+            settle(index);
             finish(index, result);
             schedule();
           },
           (error: unknown) => {
-            if (!node.end()) return;
-            settle();
+            if (ended) return;
+            ended = true;
+            settle(index);
             fail(error);
           },
         );
       } catch (error) {
-        if (node.end()) settle();
+        if (!ended) {
+          ended = true;
+          settle(index);
+        }
         fail(error);
         return;
       }
-      if (!node.ended) running[index] = abandon;
+      if (!ended) running[index] = abandon;
     };
 
     graph.dependencyCounts.forEach((count, index) => {
