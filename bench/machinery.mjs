@@ -1,5 +1,5 @@
 // node --min-semi-space-size=16 bench/machinery.mjs [express|fastify] [request|decode|execute|encode]
-//   [--dtos n] [--against <checkout>] [--rounds n] [--large]
+//   [--dtos n] [--against <checkout>] [--rounds n] [--large] [--ops n]
 //
 // The library's own CPU per batched operation, with nothing of the app in it: the dispatcher is
 // replaced by one that answers every operation at once (on the next tick) with a small JSON
@@ -11,7 +11,8 @@
 // Medians of 5 rounds of 2 s, CPU microseconds per operation. A profiling aid, not a target: the
 // targets are `npm run bench`'s. Where a stage's own cost shows in `bench:breakdown` only as
 // noise on the app's, this tells it apart. --large: every answer is 10 KiB of JSON (bench/app.mjs's
-// GET /large) instead of 52 bytes, so the stages' per-byte work shows.
+// GET /large) instead of 52 bytes, so the stages' per-byte work shows. --ops n: n operations a
+// batch instead of 50; `--ops 1` shows what a batch costs whatever its size.
 //
 // --against <checkout>: the same stages of another build (a checkout with `dist/` built, e.g. a
 // `git worktree` of the commit before a change) in this same process, the two alternating in
@@ -38,7 +39,7 @@ const [platform = 'fastify', ONLY] = positional;
 const AGAINST = option('against');
 const ROUNDS = Number(option('rounds') ?? (AGAINST ? 16 : 5));
 const SLICE_SECONDS = AGAINST ? 1 : 2;
-const OPS = 50;
+const OPS = Number(option('ops') ?? 50);
 // --dtos n: n more classes with class-validator rules first, as in a large app (as in breakdown).
 for (let i = 0; i < Number(option('dtos') ?? 0); i++) {
   class AppDto {}
