@@ -107,6 +107,24 @@ class AbortingController {
     streamForever(reply, true);
   }
 
+  /**
+   * A logout the partner's page may read (under the CORS policy), which does not expose its
+   * `Clear-Site-Data`: it ends as any answer does.
+   */
+  @Get('public/logout')
+  publicLogout(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('clear-site-data', '"cookies"');
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('bye');
+  }
+
+  /** The cookies a request carried, under the CORS policy. */
+  @Get('public/cookies')
+  publicCookies(@Headers('cookie') cookie?: string): { cookie: string | null } {
+    return { cookie: cookie ?? null };
+  }
+
   /** A login: its session cookie is what the browser must keep. */
   @Get('private/login')
   login(@Res({ passthrough: true }) reply: object): { user: string } {
@@ -379,6 +397,27 @@ forEachPlatform(() => {
         expect(JSON.stringify(entry)).not.toContain('secret');
         expect(Object.keys(entry?.headers ?? {})).toEqual(['content-type']);
         expect(setCookiesOf(response)).toEqual(['public-aborted=1; Path=/; HttpOnly']);
+      });
+      // The browser applies Clear-Site-Data from the response's headers, whatever CORS lets the
+      // page read of them: a logout the page may read but whose header it may not clears too.
+      it("applies the Clear-Site-Data of an answer the page may read, exposed or not", async () => {
+        const seen = await directHeaders(baseOf(t), '/public/logout', FROM_PARTNER);
+        expect(partnerMayRead(seen.headers)).toBe(true);
+        expect(seen.headers['clear-site-data']).toBe('"cookies"');
+        expect(seen.headers['access-control-expose-headers']).toBeUndefined();
+
+        const response = await postBatch(
+          t,
+          [
+            { method: 'GET', url: '/public/logout' },
+            { method: 'GET', url: '/public/cookies' },
+          ],
+          FROM_PARTNER,
+        ).expect(200);
+        const [logout, echo] = entries(response);
+        expect(logout).toMatchObject({ code: 200 });
+        expect(echo).toMatchObject({ code: 200, body: { cookie: null } });
+        expect(response.headers['clear-site-data']).toBe('"cookies"');
       });
     });
 
