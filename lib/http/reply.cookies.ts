@@ -8,7 +8,7 @@ import {
   type CookieHeaders,
 } from '../operation/cookie.rules.js';
 import { withoutCookieHeaders } from '../operation/entry.headers.js';
-import { failureReasonOf } from '../operation/operation.failures.js';
+import { keepsSentClearSiteData } from '../operation/operation.failures.js';
 import { withHeaders } from '../operation/response-body.decoder.js';
 
 /**
@@ -30,8 +30,9 @@ export function withoutEntryCookies(
     take?.(result);
     let headers = withoutCookieHeaders(result.headers);
     // A failure's headers are the library's; the `Clear-Site-Data` its answer had sent is the
-    // reply's now, and under `body.sent` with the rest a client had read.
-    if ('clear-site-data' in result.headers && failureReasonOf(result) !== undefined) {
+    // reply's now, and under `body.sent` with the rest a client had read. (An answer the
+    // library's guard refused in the app is the app's, its headers too.)
+    if ('clear-site-data' in result.headers && keepsSentClearSiteData(result)) {
       headers ??= { ...result.headers };
       delete headers['clear-site-data'];
     }

@@ -61,8 +61,21 @@ export interface SentBeforeAbort {
  * reply read them here; the endpoint's entry does not show them).
  */
 function keepingCookies(result: BatchResult, cookies: CookieHeaders | undefined): BatchResult {
-  if (cookies !== undefined) Object.assign(result.headers, cookies);
+  if (cookies === undefined) return result;
+  Object.assign(result.headers, cookies);
+  if (cookies['clear-site-data'] !== undefined) sentClearSiteData.add(result);
   return result;
+}
+
+/** The failures whose `Clear-Site-Data` is their broken answer's, kept for the jar and the reply. */
+const sentClearSiteData = new WeakSet<BatchResult>();
+
+/**
+ * Whether the result's `Clear-Site-Data` is that of the headers its answer had sent before it
+ * failed (not its own headers, as an answer the library's guard refused in the app has).
+ */
+export function keepsSentClearSiteData(result: BatchResult): boolean {
+  return sentClearSiteData.has(result);
 }
 
 /*
