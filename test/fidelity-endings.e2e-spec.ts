@@ -400,7 +400,7 @@ forEachPlatform(() => {
       });
       // The browser applies Clear-Site-Data from the response's headers, whatever CORS lets the
       // page read of them: a logout the page may read but whose header it may not clears too.
-      it("applies the Clear-Site-Data of an answer the page may read, exposed or not", async () => {
+      it('applies the Clear-Site-Data of an answer the page may read, exposed or not', async () => {
         const seen = await directHeaders(baseOf(t), '/public/logout', FROM_PARTNER);
         expect(partnerMayRead(seen.headers)).toBe(true);
         expect(seen.headers['clear-site-data']).toBe('"cookies"');
@@ -416,6 +416,8 @@ forEachPlatform(() => {
         ).expect(200);
         const [logout, echo] = entries(response);
         expect(logout).toMatchObject({ code: 200 });
+        // Nor does the page read it, which CORS hides.
+        expect(logout?.headers).not.toHaveProperty('clear-site-data');
         expect(echo).toMatchObject({ code: 200, body: { cookie: null } });
         expect(response.headers['clear-site-data']).toBe('"cookies"');
       });

@@ -2,6 +2,7 @@ import { defaultPath } from 'tough-cookie';
 import { mapStream, type StartStream } from '../dispatch/operation.task.js';
 import type { BatchOutcome, BatchResult } from '../interfaces/batch-operation.interface.js';
 import {
+  clearSiteDataOf,
   clearsCookies,
   isRefusedCookie,
   parseSetCookie,
@@ -71,7 +72,7 @@ export class ReplyCookies {
   cleared = false;
 
   take(result: BatchResult): void {
-    this.add(result.url, result.headers);
+    this.apply(result.url, result.headers['set-cookie'], clearSiteDataOf(result));
   }
 
   /**
@@ -79,10 +80,17 @@ export class ReplyCookies {
    * headers, or those it had sent when the batch's end cut it off.
    */
   add(url: string, headers: CookieHeaders): void {
-    const setCookie = headers['set-cookie'];
+    this.apply(url, headers['set-cookie'], headers['clear-site-data']);
+  }
+
+  private apply(
+    url: string,
+    setCookie: string | string[] | undefined,
+    clearSiteData: string | string[] | undefined,
+  ): void {
     if (setCookie !== undefined) this.set(url, setCookie);
     // After the response's own cookies: the browser clears those too.
-    if (clearsCookies(headers['clear-site-data'])) {
+    if (clearsCookies(clearSiteData)) {
       this.values.clear();
       this.cleared = true;
     }

@@ -4,6 +4,7 @@ import type { ParentContext } from '../dispatch/parent.context.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
 import { headerBlockBytes, MAX_OPERATION_HEADER_BYTES } from '../validation/header.rules.js';
 import {
+  clearSiteDataOf,
   clearsCookies,
   isCrossSiteRequest,
   isRefusedCookie,
@@ -134,7 +135,7 @@ export class BatchCookieJar {
   store(result: BatchResult): void {
     const setCookie = result.headers['set-cookie'];
     if (setCookie !== undefined && !this.storesNothing) this.take(result.url, setCookie);
-    if (clearsCookies(result.headers['clear-site-data'])) {
+    if (clearsCookies(clearSiteDataOf(result))) {
       this.stored = undefined;
       this.inheritedPairs = [];
       this.changed = true;

@@ -64,6 +64,30 @@ export function cookieHeadersOf(
 }
 
 /**
+ * The `Clear-Site-Data` of answers whose headers CORS hid from the page that sent the batch: the
+ * browser applies it all the same, as it stores their cookies; kept apart from the headers, which
+ * the entry and the batch's references read.
+ */
+const hiddenClearSiteData = new WeakMap<object, string | string[]>();
+
+/** Notes the `Clear-Site-Data` of an answer whose entry may not show it. */
+export function hideClearSiteData(result: object, value: string | string[]): void {
+  hiddenClearSiteData.set(result, value);
+}
+
+/** Forgets it (a rolled-back group member clears nothing). */
+export function forgetClearSiteData(result: object): void {
+  hiddenClearSiteData.delete(result);
+}
+
+/** The `Clear-Site-Data` an answer's browser applies: its header, or the one CORS hid. */
+export function clearSiteDataOf(result: {
+  readonly headers: Readonly<Record<string, string | string[]>>;
+}): string | string[] | undefined {
+  return result.headers['clear-site-data'] ?? hiddenClearSiteData.get(result);
+}
+
+/**
  * Whether a response's `Clear-Site-Data` clears the site's cookies (`"cookies"` or `"*"`): the
  * browser then deletes every cookie of the site, those the same response set included
  * (Chromium clears once it has stored them).

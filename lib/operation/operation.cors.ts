@@ -19,7 +19,7 @@ import {
   type ResponseHeaders,
 } from '../policy/cors.rules.js';
 import { AMBIENT_CREDENTIAL_HEADERS } from '../policy/cross-site.rules.js';
-import { cookieHeadersOf, type CookieHeaders } from './cookie.rules.js';
+import { cookieHeadersOf, hideClearSiteData, type CookieHeaders } from './cookie.rules.js';
 
 /**
  * An operation of a cross-origin batch that the page which sent the batch could not have made
@@ -83,10 +83,15 @@ export class OperationCors {
 
   /**
    * Keeps of a readable answer's headers those the page may read, and `set-cookie`, which the
-   * reply relays to the browser (and no entry carries).
+   * reply relays to the browser (and no entry carries). A `Clear-Site-Data` the page may not read
+   * is applied all the same: kept apart for the jar and the reply.
    */
   expose(result: BatchResult, response: ResponseHeaders, credentialed: boolean): void {
     const readable = exposedHeaders(response, credentialed);
+    const clearSiteData = result.headers['clear-site-data'];
+    if (clearSiteData !== undefined && !readable('clear-site-data')) {
+      hideClearSiteData(result, clearSiteData);
+    }
     const kept: Record<string, string | string[]> = {};
     for (const [name, value] of Object.entries(result.headers)) {
       if (readable(name) || name === 'set-cookie' || name === 'set-cookie2') kept[name] = value;

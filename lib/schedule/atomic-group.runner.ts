@@ -13,6 +13,7 @@ import type { BatchRun } from '../operation/batch.run.js';
 import { OperationQueue, type HeldWork } from './operation.queue.js';
 import { isSuccess } from './operation.results.js';
 import { withoutCookieHeaders } from '../operation/entry.headers.js';
+import { forgetClearSiteData } from '../operation/cookie.rules.js';
 
 /** Starts one operation of the batch (through the executor's turn and lane) with the run given. */
 export type StartOperation = (
@@ -332,6 +333,7 @@ export class AtomicGroupRunner {
  * the runner noted of it (its failure reason, a body written from its chunks).
  */
 function dropCookies(result: BatchResult): void {
+  forgetClearSiteData(result);
   let kept = withoutCookieHeaders(result.headers);
   if ('clear-site-data' in result.headers) {
     kept ??= { ...result.headers };
