@@ -480,6 +480,15 @@ forEachPlatform(() => {
         strictValidation: false,
         configure,
       };
+      /** Atomic groups (a transaction hook that runs the work), an operation timing out in 200 ms. */
+      const GROUPED_TIMED = {
+        ...TIMED,
+        batch: {
+          operationTimeout: 200,
+          concurrency: 1,
+          transaction: (work: () => Promise<void>) => work(),
+        },
+      };
 
       it('gives the browser the cookies of its headers, as a direct request does', async () => {
         const seen = await directHeaders(baseOf(t), '/private/events', {}, true);
@@ -547,53 +556,33 @@ forEachPlatform(() => {
       });
 
       it('in an atomic group that is rolled back: drops its Clear-Site-Data too', async () => {
-        await withTestApp(
-          {
-            ...TIMED,
-            batch: {
-              operationTimeout: 200,
-              concurrency: 1,
-              transaction: (work: () => Promise<void>) => work(),
-            },
-          },
-          async (other) => {
-            const response = await postBatch(
-              other,
-              [
-                { method: 'GET', url: '/private/logout-events', atomicityGroup: 'g' },
-                STREAM_THEN_ECHO[1],
-              ],
-              { cookie: 'sid=mine' },
-            ).expect(200);
-            const [stream, echo] = entries(response);
-            expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
-            expect(echo).toMatchObject({ code: 200, body: { cookie: 'sid=mine' } });
-            expect(response.headers['clear-site-data']).toBeUndefined();
-          },
-        );
+        await withTestApp(GROUPED_TIMED, async (other) => {
+          const response = await postBatch(
+            other,
+            [
+              { method: 'GET', url: '/private/logout-events', atomicityGroup: 'g' },
+              STREAM_THEN_ECHO[1],
+            ],
+            { cookie: 'sid=mine' },
+          ).expect(200);
+          const [stream, echo] = entries(response);
+          expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+          expect(echo).toMatchObject({ code: 200, body: { cookie: 'sid=mine' } });
+          expect(response.headers['clear-site-data']).toBeUndefined();
+        });
       });
 
       it('in an atomic group that is rolled back: drops them, as the rest of the group', async () => {
-        await withTestApp(
-          {
-            ...TIMED,
-            batch: {
-              operationTimeout: 200,
-              concurrency: 1,
-              transaction: (work: () => Promise<void>) => work(),
-            },
-          },
-          async (other) => {
-            const response = await postBatch(other, [
-              { ...STREAM_THEN_ECHO[0], atomicityGroup: 'g' },
-              STREAM_THEN_ECHO[1],
-            ]).expect(200);
-            const [stream, echo] = entries(response);
-            expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
-            expect(echo).toMatchObject({ code: 200, body: { cookie: null } });
-            expect(setCookiesOf(response)).toEqual([]);
-          },
-        );
+        await withTestApp(GROUPED_TIMED, async (other) => {
+          const response = await postBatch(other, [
+            { ...STREAM_THEN_ECHO[0], atomicityGroup: 'g' },
+            STREAM_THEN_ECHO[1],
+          ]).expect(200);
+          const [stream, echo] = entries(response);
+          expect(stream).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+          expect(echo).toMatchObject({ code: 200, body: { cookie: null } });
+          expect(setCookiesOf(response)).toEqual([]);
+        });
       });
 
       it('in an atomic group cut off by the batch timeout: drops them', async () => {
