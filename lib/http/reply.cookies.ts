@@ -9,13 +9,11 @@ import {
   type CookieHeaders,
 } from '../operation/cookie.rules.js';
 import { withoutCookieHeaders } from '../operation/entry.headers.js';
-import { keepsSentClearSiteData } from '../operation/operation.failures.js';
 import { withHeaders } from '../operation/response-body.decoder.js';
 
 /**
  * The outcomes of a batch run as the endpoint's entries carry them: without `set-cookie` and
- * `set-cookie2` (and a failure without the `clear-site-data` its answer had sent), under any
- * `entryHeaders` policy and in every format. An entry is read by the
+ * `set-cookie2`, under any `entryHeaders` policy and in every format. An entry is read by the
  * script that sent the batch, and `fetch()` never shows a script either header (forbidden
  * response-header names; an HttpOnly session cookie least of all); the cookies reach the browser
  * on the reply itself (`ReplyCookies`), and the batch's later operations through its jar, which
@@ -29,14 +27,7 @@ export function withoutEntryCookies(
   return mapStream(outcomes, (outcome) => {
     const { result } = outcome;
     take?.(result);
-    let headers = withoutCookieHeaders(result.headers);
-    // A failure's headers are the library's; the `Clear-Site-Data` its answer had sent is the
-    // reply's now, and under `body.sent` with the rest a client had read. (An answer the
-    // library's guard refused in the app is the app's, its headers too.)
-    if ('clear-site-data' in result.headers && keepsSentClearSiteData(result)) {
-      headers ??= { ...result.headers };
-      delete headers['clear-site-data'];
-    }
+    const headers = withoutCookieHeaders(result.headers);
     if (headers === undefined) return outcome;
     return { index: outcome.index, result: withHeaders(result, headers) };
   });

@@ -64,9 +64,10 @@ export function cookieHeadersOf(
 }
 
 /**
- * The `Clear-Site-Data` of answers whose headers CORS hid from the page that sent the batch: the
- * browser applies it all the same, as it stores their cookies; kept apart from the headers, which
- * the entry and the batch's references read.
+ * The `Clear-Site-Data` the browser applies of answers whose entry does not show it: one CORS
+ * hid from the page that sent the batch, or one a failed answer had sent before it failed (a
+ * failure's headers are the library's). Kept apart from the headers, which the entry and the
+ * batch's references read.
  */
 const hiddenClearSiteData = new WeakMap<object, string | string[]>();
 
@@ -80,7 +81,7 @@ export function forgetClearSiteData(result: object): void {
   hiddenClearSiteData.delete(result);
 }
 
-/** The `Clear-Site-Data` an answer's browser applies: its header, or the one CORS hid. */
+/** The `Clear-Site-Data` an answer's browser applies: its header, or the one kept apart. */
 export function clearSiteDataOf(result: {
   readonly headers: Readonly<Record<string, string | string[]>>;
 }): string | string[] | undefined {

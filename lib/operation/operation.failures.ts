@@ -1,6 +1,6 @@
 import { failureBody, type BatchEntryFailureReason } from '../batch.exceptions.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
-import type { CookieHeaders } from './cookie.rules.js';
+import { hideClearSiteData, type CookieHeaders } from './cookie.rules.js';
 
 /** The reason of each result written here: an app's own body may carry a `reason` too. */
 const reasons = new WeakMap<BatchResult, BatchEntryFailureReason>();
@@ -57,25 +57,16 @@ export interface SentBeforeAbort {
 
 /**
  * The cookies and `Clear-Site-Data` of the headers an answer had sent before it failed, on its
- * failure: a browser applies them as they arrive, whatever became of the rest (the jar and the
- * reply read them here; the endpoint's entry does not show them).
+ * failure: a browser applies them as they arrive, whatever became of the rest. The jar and the
+ * reply read them here; the failure's headers are the library's, so the `Clear-Site-Data` is
+ * kept apart, as one CORS hid is (`clearSiteDataOf`).
  */
 function keepingCookies(result: BatchResult, cookies: CookieHeaders | undefined): BatchResult {
   if (cookies === undefined) return result;
-  Object.assign(result.headers, cookies);
-  if (cookies['clear-site-data'] !== undefined) sentClearSiteData.add(result);
+  const { 'set-cookie': setCookie, 'clear-site-data': clearSiteData } = cookies;
+  if (setCookie !== undefined) result.headers['set-cookie'] = setCookie;
+  if (clearSiteData !== undefined) hideClearSiteData(result, clearSiteData);
   return result;
-}
-
-/** The failures whose `Clear-Site-Data` is their broken answer's, kept for the jar and the reply. */
-const sentClearSiteData = new WeakSet<BatchResult>();
-
-/**
- * Whether the result's `Clear-Site-Data` is that of the headers its answer had sent before it
- * failed (not its own headers, as an answer the library's guard refused in the app has).
- */
-export function keepsSentClearSiteData(result: BatchResult): boolean {
-  return sentClearSiteData.has(result);
 }
 
 /*
