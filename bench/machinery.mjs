@@ -1,5 +1,5 @@
 // node --min-semi-space-size=16 bench/machinery.mjs [express|fastify] [request|decode|execute|encode]
-//   [--dtos n] [--against <checkout>] [--rounds n] [--large] [--ops n]
+//   [--dtos n] [--against <checkout>] [--rounds n] [--large] [--ops n] [--real]
 //
 // The library's own CPU per batched operation, with nothing of the app in it: the dispatcher is
 // replaced by one that answers every operation at once (on the next tick) with a small JSON
@@ -12,7 +12,9 @@
 // targets are `npm run bench`'s. Where a stage's own cost shows in `bench:breakdown` only as
 // noise on the app's, this tells it apart. --large: every answer is 10 KiB of JSON (bench/app.mjs's
 // GET /large) instead of 52 bytes, so the stages' per-byte work shows. --ops n: n operations a
-// batch instead of 50; `--ops 1` shows what a batch costs whatever its size.
+// batch instead of 50; `--ops 1` shows what a batch costs whatever its size. --real: the app's own
+// dispatcher, each operation a GET /item through the app, as `npm run bench` batches them: the
+// batched operation's whole in-process CPU, app included, for comparing builds on that path.
 //
 // --against <checkout>: the same stages of another build (a checkout with `dist/` built, e.g. a
 // `git worktree` of the commit before a change) in this same process, the two alternating in
@@ -40,6 +42,7 @@ const AGAINST = option('against');
 const ROUNDS = Number(option('rounds') ?? (AGAINST ? 16 : 5));
 const SLICE_SECONDS = AGAINST ? 1 : 2;
 const OPS = Number(option('ops') ?? 50);
+const REAL = process.argv.includes('--real');
 // --dtos n: n more classes with class-validator rules first, as in a large app (as in breakdown).
 for (let i = 0; i < Number(option('dtos') ?? 0); i++) {
   class AppDto {}
@@ -88,7 +91,7 @@ async function stagesOf(root) {
   const { HttpAdapterHost } = await import('@nestjs/core');
   const app = await createBatchBenchApp(platform);
   const executor = app.get(BatchExecutor);
-  app.get(DispatcherHost).get = () => fake;
+  if (!REAL) app.get(DispatcherHost).get = () => fake;
   const operations = decodeNativeBatch(JSON.parse(String(wire)), OPS);
   const listener = httpPlatformOf(app.get(HttpAdapterHost)).listener;
   const all = {
