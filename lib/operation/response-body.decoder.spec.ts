@@ -162,6 +162,20 @@ describe('decodeResponseBody of decoded chunks', () => {
     expect(base64ChunksOf(result)).toBeUndefined();
   });
 
+  it('gives every base64 result the same accessors, each its own body', () => {
+    // Accessors made per result gave each a hidden class of its own (CONTRIBUTING.md).
+    const made = ['a', 'bb'].map((text) => {
+      const result: { body?: unknown } = {};
+      setEntryBody(result, { bodyEncoding: 'base64', base64Of: chunked(Buffer.from(text), [1]) });
+      return { result, accessors: Object.getOwnPropertyDescriptor(result, 'body') };
+    });
+    const [first, second] = made;
+    expect(first?.accessors?.get).toBe(second?.accessors?.get);
+    expect(first?.accessors?.set).toBe(second?.accessors?.set);
+    expect(made.map(({ result }) => result.body)).toEqual(['YQ==', 'YmI=']);
+    expect(made.map(({ result }) => result.body)).toEqual(['YQ==', 'YmI=']);
+  });
+
   it('stops counting at its cap, still deciding as the whole body does', () => {
     const bytes = Buffer.alloc(3000);
     const capped = chunked(bytes, [100], 2 * (Math.ceil(3000 / 3) * 4 + 2));

@@ -47,27 +47,43 @@ export function setEntryBody(result: { body?: unknown }, entry: DecodedBody): vo
     if (entry.body !== undefined) result.body = entry.body;
     return;
   }
-  let made: string | undefined;
-  const set = (value: unknown): void => {
-    Object.defineProperty(result, 'body', {
+  base64Bodies.set(result, chunks);
+  Object.defineProperty(result, 'body', BASE64_BODY);
+  // Logged (console.log, util.inspect), the result shows its body, not `[Getter/Setter]`.
+  if (!Object.prototype.hasOwnProperty.call(result, inspect.custom)) {
+    Object.defineProperty(result, inspect.custom, { value: inspectRead, configurable: true });
+  }
+}
+
+/** The base64 of a result's body, once read. */
+const base64Made = new WeakMap<object, string>();
+
+/**
+ * One accessor pair for every result with a base64 body, its state in the two maps: accessors
+ * made per result gave each a hidden class of its own (CONTRIBUTING.md).
+ */
+const BASE64_BODY: PropertyDescriptor = {
+  get(this: object): unknown {
+    let made = base64Made.get(this);
+    if (made === undefined) {
+      const chunks = base64Bodies.get(this);
+      if (chunks === undefined) return undefined;
+      made = chunks.base64();
+      base64Made.set(this, made);
+    }
+    return made;
+  },
+  set(this: object, value: unknown): void {
+    Object.defineProperty(this, 'body', {
       value,
       writable: true,
       enumerable: true,
       configurable: true,
     });
-  };
-  Object.defineProperty(result, 'body', {
-    get: () => (made ??= chunks.base64()),
-    set,
-    enumerable: true,
-    configurable: true,
-  });
-  // Logged (console.log, util.inspect), the result shows its body, not `[Getter/Setter]`.
-  if (!Object.prototype.hasOwnProperty.call(result, inspect.custom)) {
-    Object.defineProperty(result, inspect.custom, { value: inspectRead, configurable: true });
-  }
-  base64Bodies.set(result, chunks);
-}
+  },
+  enumerable: true,
+  configurable: true,
+};
 
 /** The result as inspected: a copy, its body read. */
 function inspectRead(this: object): object {
@@ -111,7 +127,9 @@ export function withHeaders(
 export function base64ChunksOf(result: object): DecodedChunks | undefined {
   const chunks = base64Bodies.get(result);
   if (chunks === undefined) return undefined;
-  return Object.getOwnPropertyDescriptor(result, 'body')?.get !== undefined ? chunks : undefined;
+  return Object.getOwnPropertyDescriptor(result, 'body')?.get === BASE64_BODY.get
+    ? chunks
+    : undefined;
 }
 
 /**
