@@ -115,7 +115,7 @@ export class FastifyPlatform implements HttpPlatform {
   interceptBody(endpoints: readonly string[], intercept: BodyInterceptor): void {
     // A callback hook, not an async one: it runs for every request and every operation of every
     // batch, and an async hook costs each of them a promise and a turn of the microtask queue.
-    this.fastify.addHook('preParsing', (request, reply, payload, done) => {
+    this.fastify.addHook('preParsing', (request, reply, _payload, done) => {
       const raw = request.raw;
       const route = request.routeOptions ? request.routeOptions.url : raw.url;
       if (raw.method !== 'POST' || !matchesEndpoint(route, endpoints)) {
@@ -134,7 +134,7 @@ export class FastifyPlatform implements HttpPlatform {
         delete raw.headers['content-length'];
         delete raw.headers['transfer-encoding'];
         // What Fastify's parsers would have set, for the app's hooks, guards and interceptors.
-        withPayloadSlotOff(request, payload, () => exposeWireBody(request, raw));
+        exposeWireBody(request, raw);
         done(undefined, Readable.from([]));
       }, done);
     });
@@ -206,27 +206,4 @@ export function routePath(pattern: string, params: unknown): string | undefined 
     },
   );
   return missing.length > 0 ? undefined : path;
-}
-
-/**
- * Runs `change` with the request's own property that holds `payload` taken off, then puts it
- * back. Fastify adds that property (its payload stream) just before the `preParsing` hooks, after
- * `body`: with it off, `body` is the request's last property, and V8 replaces a last property
- * without turning the object into a dictionary. A dictionary request is slower to read, and so is
- * every request the same code reads after it, operations included. Where another property came
- * after (a hook's own), V8 makes the dictionary, as it would have anyway.
- */
-function withPayloadSlotOff(request: object, payload: unknown, change: () => void): void {
-  const slots = request as Record<symbol, unknown>;
-  const slot = Object.getOwnPropertySymbols(request).find((key) => slots[key] === payload);
-  if (slot === undefined) {
-    change();
-    return;
-  }
-  Reflect.deleteProperty(slots, slot);
-  try {
-    change();
-  } finally {
-    slots[slot] = payload;
-  }
 }

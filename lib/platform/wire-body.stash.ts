@@ -68,10 +68,6 @@ export function wireBodyOf(request: IncomingMessage): WireBody | undefined {
  */
 export function exposeWireBody(target: object, request: IncomingMessage): void {
   if (!wireBodyOf(request)) return;
-  // A data property made an accessor in place turns the object into a dictionary; taken off
-  // first, and put back as the accessor, it does not when it was the object's last (Fastify's
-  // request, see fastify.platform.ts).
-  if (Object.hasOwn(target, 'body')) delete (target as { body?: unknown }).body;
   Object.defineProperty(target, 'body', LAZY_BODY);
 }
 
