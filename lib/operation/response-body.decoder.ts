@@ -74,16 +74,21 @@ const BASE64_BODY: PropertyDescriptor = {
     return made;
   },
   set(this: object, value: unknown): void {
-    Object.defineProperty(this, 'body', {
-      value,
-      writable: true,
-      enumerable: true,
-      configurable: true,
-    });
+    replaceBody(this, value);
   },
   enumerable: true,
   configurable: true,
 };
+
+/** A body set on a result since: a plain property, written as its new value. */
+function replaceBody(result: object, value: unknown): void {
+  Object.defineProperty(result, 'body', {
+    value,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+}
 
 /** The result as inspected: a copy, its body read. */
 function inspectRead(this: object): object {
@@ -339,12 +344,7 @@ export class JsonTextResult implements BatchResult {
     },
     set(this: JsonTextResult, value: unknown): void {
       this.#replaced = true;
-      Object.defineProperty(this, 'body', {
-        value,
-        writable: true,
-        enumerable: true,
-        configurable: true,
-      });
+      replaceBody(this, value);
     },
     enumerable: true,
     configurable: true,
