@@ -63,8 +63,9 @@ export function wireBodyOf(request: IncomingMessage): WireBody | undefined {
  * and interceptors would see no body on `POST /batch` where every other POST has one. Parsed
  * when first read: most apps never look. Other types (multipart/mixed) stay `undefined`, as the
  * app's parsers leave them; so does a body that does not parse, which the endpoint refuses (400).
- * `target` is the object the framework hands the app as the request: the request itself on
- * Express, Fastify's request wrapper on Fastify.
+ * `target` is the object the framework hands the app as the request: `request` itself on
+ * Express, Fastify's request wrapper (which holds `request` as `raw`) on Fastify; the accessor
+ * finds the body through either.
  */
 export function exposeWireBody(target: object, request: IncomingMessage): void {
   if (!wireBodyOf(request)) return;
