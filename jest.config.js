@@ -7,6 +7,7 @@ export default {
   testEnvironment: 'node',
   // Some suites run the built package (dist/) as an installed app would: build it first, every run.
   globalSetup: '<rootDir>/test/setup/build.global-setup.js',
+  globalTeardown: '<rootDir>/test/setup/build.global-teardown.js',
   extensionsToTreatAsEsm: ['.ts'],
   roots: ['<rootDir>/lib', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],

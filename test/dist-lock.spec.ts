@@ -1,0 +1,53 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import process from 'node:process';
+// @ts-expect-error: a plain ESM module of the jest set-up, without types
+import { DIST_LOCK, holdDist, releaseDist } from './setup/dist.lock.js';
+
+/**
+ * Two jest runs in one checkout broke each other: the second's global set-up deleted dist/ while
+ * the first's child-process suites (atomic groups, throttler) were starting from it. The lock
+ * makes the second run stop at once, naming the first, instead of failing suites at random.
+ */
+describe('the jest run lock on dist/', () => {
+  let root: string;
+  beforeEach(() => (root = mkdtempSync(join(tmpdir(), 'dist-lock-'))));
+  afterEach(() => rmSync(root, { recursive: true, force: true }));
+
+  const lockFile = () => join(root, DIST_LOCK);
+
+  it('is taken by a run and given back at its end', () => {
+    holdDist(root);
+    expect(readFileSync(lockFile(), 'utf8').trim()).toBe(String(process.pid));
+    releaseDist(root);
+    expect(existsSync(lockFile())).toBe(false);
+  });
+
+  it('refuses a second run while the first is alive, naming it', () => {
+    const other = spawn(process.execPath, ['-e', 'setTimeout(() => {}, 60000)']);
+    try {
+      writeFileSync(lockFile(), `${other.pid}\n`);
+      expect(() => holdDist(root)).toThrow(new RegExp(`jest run \\(pid ${other.pid}\\)`));
+      // The refused run does not take the lock from the one holding it.
+      releaseDist(root);
+      expect(readFileSync(lockFile(), 'utf8').trim()).toBe(String(other.pid));
+    } finally {
+      other.kill();
+    }
+  });
+
+  it('takes over the lock of a run that died without giving it back', () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid;
+    writeFileSync(lockFile(), `${gone}\n`);
+    holdDist(root);
+    expect(readFileSync(lockFile(), 'utf8').trim()).toBe(String(process.pid));
+  });
+
+  it('takes over a lock file that names no process', () => {
+    writeFileSync(lockFile(), 'garbage');
+    holdDist(root);
+    expect(readFileSync(lockFile(), 'utf8').trim()).toBe(String(process.pid));
+  });
+});

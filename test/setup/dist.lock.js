@@ -1,0 +1,64 @@
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import process from 'node:process';
+
+/** The lock file, at the checkout's root: it names the pid of the jest run using dist/. */
+export const DIST_LOCK = '.dist.lock';
+
+/**
+ * Takes dist/ for this jest run. The global set-up deletes and rebuilds dist/, and some suites
+ * run it in child processes throughout the run, so a second run in the same checkout would
+ * delete it under the first: it is refused here, naming the first, rather than failing the
+ * first's suites at random. A lock whose run died (its pid gone) is taken over.
+ * @param {string} root The checkout.
+ */
+export function holdDist(root) {
+  const file = resolve(root, DIST_LOCK);
+  for (;;) {
+    try {
+      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
+      return;
+    } catch (error) {
+      if (error.code !== 'EEXIST') throw error;
+    }
+    const holder = holderOf(file);
+    if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
+      throw new Error(
+        `another jest run (pid ${holder}) is using dist/ in this checkout: wait for it to end, ` +
+          `or run this one in another checkout (the lock is ${file})`,
+      );
+    }
+    // Stale, or ours: remove it and try again (another run may take it first).
+    rmSync(file, { force: true });
+  }
+}
+
+/**
+ * Gives dist/ back at the end of the run, if this run holds it.
+ * @param {string} root The checkout.
+ */
+export function releaseDist(root) {
+  const file = resolve(root, DIST_LOCK);
+  if (holderOf(file) === process.pid) rmSync(file, { force: true });
+}
+
+function holderOf(file) {
+  let text;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(text.trim());
+  return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+}
+
+function isAlive(pid) {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: alive, but another user's.
+    return error.code === 'EPERM';
+  }
+}
