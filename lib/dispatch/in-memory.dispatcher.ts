@@ -57,7 +57,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
       this.maxResponseBytes,
       headersSent &&
         (() => {
-          if (!once.ended) headersSent(res.statusCode, capture.headers());
+          if (!once.ended) headersSent(capture.status(), capture.headers());
         }),
     );
     /** Once, however the operation ends: answered, failed to start, or abandoned. */
@@ -67,6 +67,8 @@ export class InMemoryDispatcher implements OperationDispatcher {
       if (!res.writableFinished) {
         span?.abandon();
         req.destroy();
+      } else {
+        drainRequest(req);
       }
       // Lets 'close' listeners run, as after a real response. On the next tick: writes the
       // response made are acknowledged on this tick, and destroying first would fail each one
@@ -74,7 +76,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
       process.nextTick(() => socket.destroy());
     };
     const complete = (): void => {
-      span?.finish(req, res.statusCode);
+      span?.finish(req, capture.status());
       const response = asDeclared(res, capture.result());
       end();
       if (response instanceof ResponseAbortedError) fail(response);
@@ -88,13 +90,13 @@ export class InMemoryDispatcher implements OperationDispatcher {
     // unless no body was due (HEAD, 204, 304) and the headers went out: that answer is whole.
     res.once('close', () => {
       if (!once.end()) return;
-      if (isBodiless(res) && sentHeader(res)) {
+      if (isBodiless(res, capture.status()) && sentHeader(res)) {
         complete();
         return;
       }
       // Only headers that went out reach a client: `writeHead` alone buffers them.
       const error = sentHeader(res)
-        ? new ResponseAbortedError(res.statusCode, capture.headers())
+        ? new ResponseAbortedError(capture.status(), capture.headers())
         : new ResponseAbortedError(undefined);
       end();
       fail(error);
@@ -117,7 +119,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
       // Abandoned (a timeout) after its headers went out: a client has read them.
       const sent =
         sentHeader(res) && !res.writableFinished
-          ? { statusCode: res.statusCode, headers: capture.headers() }
+          ? { statusCode: capture.status(), headers: capture.headers() }
           : undefined;
       end();
       return sent;
@@ -158,7 +160,7 @@ function asDeclared(
       `the response carries both a Content-Length (${String(header)}) and Transfer-Encoding: chunked, which a server must not send together (RFC 9112): Node's client and fetch() refuse it`,
     );
   }
-  if (isBodiless(res)) return response;
+  if (isBodiless(res, response.statusCode)) return response;
   const sent = response.body.length;
   if (sent > declared) {
     const { statusCode, headers, headerBytes } = response;
@@ -192,6 +194,24 @@ function declaredLength(value: string | string[] | undefined): number | undefine
     return NaN;
   }
   return Number(first);
+}
+
+/**
+ * What Node's server does with a request once its response has finished (`resOnFinish`): the
+ * body nobody read is dumped, so the request ends and closes. Apps clean up on the request's
+ * 'end' or 'close' (timers, subscriptions, per-request stores): without this, they never ran.
+ */
+function drainRequest(req: IncomingMessage): void {
+  const { _consuming, _readableState, _dump } = req as unknown as {
+    _consuming?: boolean;
+    _readableState?: { resumeScheduled?: boolean };
+    _dump?: () => void;
+  };
+  if (_consuming || _readableState?.resumeScheduled) return;
+  // Node's own `_dump` (it also drops 'data' listeners, as a direct request's are), or the
+  // public equivalent should a version not have it.
+  if (typeof _dump === 'function') _dump.call(req);
+  else req.resume();
 }
 
 function createRequest(socket: OperationSocket, request: DispatchRequest): IncomingMessage {

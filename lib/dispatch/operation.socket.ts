@@ -108,7 +108,14 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     return this;
   }
 
-  // Servers and middleware tune real sockets; on this one there is nothing to tune.
+  // Servers and middleware tune real sockets; on this one there is nothing to tune, and nothing
+  // holds the process open to ref or unref (an app calling them must not fail with a 500).
+  ref(): this {
+    return this;
+  }
+  unref(): this {
+    return this;
+  }
   setNoDelay(): this {
     return this;
   }

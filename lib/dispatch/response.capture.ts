@@ -11,6 +11,11 @@ export interface ResponseCapture {
   result(): DispatchResponse;
   /** The response's headers as `result()` gives them, at any time. */
   headers(): Record<string, string | string[]>;
+  /**
+   * The status of the header block Node rendered (what a client reads), or the response's
+   * `statusCode` while none is: a status set after the headers is not the one sent.
+   */
+  status(): number;
 }
 
 /**
@@ -30,12 +35,41 @@ export function captureResponse(
   let truncated = false;
   let recording = true;
   let headHeaders: Record<string, string | string[]> = {};
+  /** The status of the header block Node rendered (`writeHead`, explicit or implicit). */
+  let sentStatus: number | undefined;
   /** The body when the app wrote it as one UTF-8 string (most JSON and text answers). */
   let text: string | undefined;
   let writes = 0;
 
-  const keep = (chunk: unknown, encoding: unknown): void => {
+  // What was kept before the write or end in progress, put back if Node refuses it (throws).
+  // Set by `mark` just before each call; a call cannot start inside another.
+  let markedChunks = 0;
+  let markedSize = 0;
+  let markedWrites = 0;
+  let markedText: string | undefined;
+  let markedTruncated = false;
+  const mark = (): void => {
+    markedChunks = chunks.length;
+    markedSize = size;
+    markedWrites = writes;
+    markedText = text;
+    markedTruncated = truncated;
+  };
+  const restore = (): void => {
+    chunks.length = markedChunks;
+    size = markedSize;
+    writes = markedWrites;
+    text = markedText;
+    // The cap was passed only by the refused chunk: recording goes on.
+    if (truncated && !markedTruncated) recording = true;
+    truncated = markedTruncated;
+  };
+
+  const keep = (response: ServerResponse, chunk: unknown, encoding: unknown): void => {
     if (!recording || chunk === undefined || chunk === null || typeof chunk === 'function') return;
+    // Past its end, Node sends nothing more (a write fails with ERR_STREAM_WRITE_AFTER_END, a
+    // second end() is ignored): neither does the entry.
+    if (response.writableEnded) return;
     const utf8 = typeof chunk === 'string' && (typeof encoding !== 'string' || isUtf8(encoding));
     writes++;
     // A lone surrogate would be U+FFFD in the bytes the client gets: the text must say the same.
@@ -62,12 +96,18 @@ export function captureResponse(
   response.writeHead = function (this: ServerResponse, ...args: unknown[]) {
     // Node keeps headers passed here only if some were set before, so read them now.
     const headers = args.find((arg) => typeof arg === 'object' && arg !== null);
+    let counted: CountedHeaders | undefined;
     if (headers) {
-      const counted = new CountedHeaders();
+      counted = new CountedHeaders();
       normaliseHeaders(headers as OutgoingHttpHeaders | OutgoingHttpHeader[], counted);
-      headHeaders = counted.headers;
     }
-    return Reflect.apply(writeHead, this, args) as ServerResponse;
+    // Kept only once Node took them: a writeHead that throws (headers already sent, an invalid
+    // status, a value with CR/LF) sends nothing, and its headers and cookies reach no client.
+    const written = Reflect.apply(writeHead, this, args) as ServerResponse;
+    if (counted) headHeaders = counted.headers;
+    // The status line is rendered now: a status set later is not what the client reads.
+    sentStatus = this.statusCode;
+    return written;
   };
   let announced = onHeadersSent === undefined;
   const announce = (): void => {
@@ -76,8 +116,16 @@ export function captureResponse(
     onHeadersSent?.();
   };
   response.write = function (this: ServerResponse, ...args: unknown[]) {
-    keep(args[0], args[1]);
-    const written = Reflect.apply(write, this, args) as boolean;
+    mark();
+    keep(this, args[0], args[1]);
+    let written: boolean;
+    try {
+      written = Reflect.apply(write, this, args) as boolean;
+    } catch (error) {
+      // Refused (a chunk that is not a string or bytes, a Content-Length overrun): not sent.
+      restore();
+      throw error;
+    }
     if (!announced) announce();
     return written;
   } as typeof response.write;
@@ -90,8 +138,14 @@ export function captureResponse(
     };
   }
   response.end = function (this: ServerResponse, ...args: unknown[]) {
-    keep(args[0], args[1]);
-    return Reflect.apply(end, this, args) as ServerResponse;
+    mark();
+    keep(this, args[0], args[1]);
+    try {
+      return Reflect.apply(end, this, args) as ServerResponse;
+    } catch (error) {
+      restore();
+      throw error;
+    }
   } as typeof response.end;
 
   const countHeaders = (): CountedHeaders => {
@@ -104,10 +158,11 @@ export function captureResponse(
       recording = false;
     },
     headers: () => countHeaders().headers,
+    status: () => sentStatus ?? response.statusCode,
     result: () => {
-      const statusCode = response.statusCode;
+      const statusCode = sentStatus ?? response.statusCode;
       const { headers, bytes: headerBytes } = countHeaders();
-      if (isBodiless(response))
+      if (isBodiless(response, statusCode))
         return { statusCode, headers, headerBytes, body: Buffer.alloc(0), truncated: false };
       // One chunk is the body as it is: no copy.
       const body = chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size);
@@ -123,8 +178,7 @@ export function sentHeader(response: ServerResponse): boolean {
 }
 
 /** HTTP sends no body for these, whatever the handler wrote: the headers are the whole answer. */
-export function isBodiless(response: ServerResponse): boolean {
-  const status = response.statusCode;
+export function isBodiless(response: ServerResponse, status = response.statusCode): boolean {
   return status === 204 || status === 304 || response.req.method === 'HEAD';
 }
 

@@ -1,0 +1,290 @@
+/**
+ * How a response's own calls end, directly and as a batch operation: a writeHead that throws,
+ * a second end(), a write Node refuses, a status set after the headers went out, the request's
+ * 'end' and 'close' after the answer, the connection's ref()/unref(). Each test first checks
+ * what a direct client sees, then expects the entry (or what the app observed) to be the same.
+ */
+import { Controller, Get, Module, Req, Res } from '@nestjs/common';
+import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { forEachPlatform } from './utils/platforms.js';
+import { baseOf, postRaw } from './utils/raw-http.js';
+import { entries, postBatch, useTestApp } from './utils/test-app.js';
+
+const events: string[] = [];
+function rawOf(reply: object): ServerResponse {
+  if ('hijack' in reply && typeof reply.hijack === 'function') reply.hijack();
+  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
+}
+function rawReq(request: object): IncomingMessage {
+  return ('raw' in request ? request.raw : request) as IncomingMessage;
+}
+function who(req: IncomingMessage): string {
+  return new URL(req.url ?? '/', 'http://x').searchParams.get('who') ?? '?';
+}
+const timers = new Set<NodeJS.Timeout>();
+
+@Controller('fid')
+class FidelityController {
+  /** 1. Cleans up a per-request timer on the request's 'close', as many handlers do. */
+  @Get('req-close')
+  reqClose(@Req() request: object, @Res() reply: object): void {
+    const req = rawReq(request);
+    const res = rawOf(reply);
+    const id = who(req);
+    const timer = setInterval(() => undefined, 1000);
+    timers.add(timer);
+    req.on('end', () => events.push(`${id} req-end`));
+    req.on('close', () => {
+      clearInterval(timer);
+      timers.delete(timer);
+      events.push(`${id} req-close`);
+    });
+    res.end('ok');
+  }
+
+  /** 2a. A second writeHead (an error path) throws ERR_HTTP_HEADERS_SENT; the app goes on. */
+  @Get('write-head-twice')
+  writeHeadTwice(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.writeHead(200, { 'content-type': 'text/plain', 'x-first': '1' });
+    try {
+      res.writeHead(500, { 'x-second': 'never-sent', 'set-cookie': 'never=sent; Path=/' });
+    } catch {
+      // ERR_HTTP_HEADERS_SENT
+    }
+    res.end('ok');
+  }
+
+  /** 2b. writeHead with an invalid status throws before anything is sent; the app answers 400. */
+  @Get('write-head-bad-status')
+  writeHeadBadStatus(@Res() reply: object): void {
+    const res = rawOf(reply);
+    try {
+      res.writeHead(1000, { 'x-secret': 'internal', 'set-cookie': 'leak=1; Path=/' });
+    } catch {
+      // ERR_HTTP_INVALID_STATUS_CODE
+    }
+    res.statusCode = 400;
+    res.end('bad');
+  }
+
+  /** 2c. User input with CR/LF in a header: Node throws ERR_INVALID_CHAR, Nest answers 500. */
+  @Get('download')
+  download(@Req() request: object, @Res() reply: object): void {
+    const name = new URL(rawReq(request).url ?? '/', 'http://x').searchParams.get('name') ?? '';
+    const res = rawOf(reply);
+    res.writeHead(200, {
+      'content-type': 'text/plain',
+      'content-disposition': `attachment; filename="${name}"`,
+    });
+    res.end('file');
+  }
+
+  /** 3a. A second end() (a missing `return` after an early answer). */
+  @Get('end-twice')
+  endTwice(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.on('error', () => undefined); // ERR_STREAM_WRITE_AFTER_END, as directly
+    res.setHeader('content-type', 'text/plain');
+    res.end('public');
+    res.end('-SECRET-NOT-SENT');
+  }
+
+  /** 3b. A write Node refuses (ERR_INVALID_ARG_TYPE), caught by the app. */
+  @Get('refused-write')
+  refusedWrite(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('content-type', 'text/plain');
+    try {
+      res.write(new Uint16Array([0x4141]));
+    } catch {
+      // ERR_INVALID_ARG_TYPE
+    }
+    res.end('ok');
+  }
+
+  /** 4a. statusCode changed after the response ended (`res.json(x); res.status(204)`). */
+  @Get('status-after-end')
+  statusAfterEnd(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('content-type', 'text/plain');
+    res.end('the body');
+    res.statusCode = 204;
+  }
+
+  /** 4b. A stream that fails after its 200 went out, answered with `res.status(500).end()`. */
+  @Get('status-after-headers')
+  statusAfterHeaders(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial;');
+    setImmediate(() => {
+      res.statusCode = 500;
+      res.end('error');
+    });
+  }
+
+  /** 6. net.Socket methods a real connection has. */
+  @Get('socket-unref')
+  socketUnref(@Req() request: object, @Res() reply: object): void {
+    const socket = rawReq(request).socket as unknown as { unref(): void; ref(): void };
+    const res = rawOf(reply);
+    socket.unref();
+    socket.ref();
+    res.end('ok');
+  }
+}
+
+@Module({ controllers: [FidelityController] })
+class FidelityModule {}
+
+interface Direct {
+  kind: 'complete' | 'dropped-before-headers' | 'dropped-after-headers';
+  status?: number;
+  headers?: Record<string, unknown>;
+  body?: string;
+}
+
+function direct(base: string, path: string): Promise<Direct> {
+  return new Promise((resolve) => {
+    const req = httpRequest(new URL(path, base), { agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('latin1');
+      res.on('data', (c: string) => (body += c));
+      res.on('end', () =>
+        resolve({ kind: 'complete', status: res.statusCode, headers: res.headers, body }),
+      );
+      res.on('error', () => undefined);
+      res.on('close', () => {
+        if (!res.complete) resolve({ kind: 'dropped-after-headers', status: res.statusCode });
+      });
+    });
+    req.on('error', () => resolve({ kind: 'dropped-before-headers' }));
+    req.end();
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+forEachPlatform((platform) => {
+  const t = useTestApp({
+    batch: { timeout: 5000, entryHeaders: 'all' },
+    imports: [FidelityModule],
+  });
+  afterAll(() => {
+    // Should an operation's request never close again (test 1), Jest can still exit.
+    for (const timer of timers) clearInterval(timer);
+  });
+
+  it("1. the request emits 'end' and 'close' after the answer, as directly (cleanup runs)", async () => {
+    events.length = 0;
+    await direct(baseOf(t), '/fid/req-close?who=direct');
+    await postBatch(t, [{ method: 'GET', url: '/fid/req-close?who=batch' }]).expect(200);
+    await sleep(300);
+    expect(events.filter((e) => e.startsWith('direct'))).toEqual([
+      'direct req-end',
+      'direct req-close',
+    ]);
+    // Before the fix, neither fired for the operation, and its interval ran forever.
+    expect(events.filter((e) => e.startsWith('batch'))).toEqual([
+      'batch req-end',
+      'batch req-close',
+    ]);
+  });
+
+  it('2a. a writeHead that threw (headers already sent) adds nothing to the entry or the cookies', async () => {
+    const seen = await direct(baseOf(t), '/fid/write-head-twice');
+    expect(seen).toMatchObject({ kind: 'complete', status: 200, body: 'ok' });
+    expect(seen.headers).not.toHaveProperty('x-second');
+    expect(seen.headers).not.toHaveProperty('set-cookie');
+    const response = await postBatch(t, [{ method: 'GET', url: '/fid/write-head-twice' }]).expect(
+      200,
+    );
+    const entry = entries(response)[0];
+    // Before the fix, x-second was in the entry, and the batch reply set never=sent.
+    expect(entry?.headers).not.toHaveProperty('x-second');
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('2b. a writeHead that threw (invalid status) adds nothing to the entry or the cookies', async () => {
+    const seen = await direct(baseOf(t), '/fid/write-head-bad-status');
+    expect(seen).toMatchObject({ kind: 'complete', status: 400, body: 'bad' });
+    expect(seen.headers).not.toHaveProperty('x-secret');
+    expect(seen.headers).not.toHaveProperty('set-cookie');
+    const response = await postBatch(t, [
+      { method: 'GET', url: '/fid/write-head-bad-status' },
+    ]).expect(200);
+    const entry = entries(response)[0];
+    expect(entry?.code).toBe(400);
+    // Before the fix, x-secret was in the entry, and the batch reply set leak=1.
+    expect(entry?.headers).not.toHaveProperty('x-secret');
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  if (platform.name === 'express') {
+    const evil = encodeURIComponent('x.txt"\r\nX-Injected: yes');
+    it('2c. a header value Node refused (CR/LF) is not in the entry, nor raw in a multipart reply', async () => {
+      const seen = await direct(baseOf(t), `/fid/download?name=${evil}`);
+      expect(seen).toMatchObject({ kind: 'complete', status: 500 });
+      expect(JSON.stringify(seen.headers)).not.toContain('X-Injected');
+      const body = [
+        '--b',
+        'Content-Type: application/http',
+        'Content-ID: 1',
+        '',
+        `GET /fid/download?name=${evil} HTTP/1.1`,
+        '',
+        '--b--',
+        '',
+      ].join('\r\n');
+      const reply = await postRaw(t, body, { 'content-type': 'multipart/mixed; boundary=b' });
+      // Before the fix, `X-Injected: yes"` was a header line of its own in the part's head.
+      expect(reply.body.toString('latin1')).not.toMatch(/\r\nX-Injected: yes/);
+    });
+  }
+
+  it('3a. bytes of a second end() (never sent) are not in the entry', async () => {
+    const seen = await direct(baseOf(t), '/fid/end-twice');
+    expect(seen).toMatchObject({ kind: 'complete', status: 200, body: 'public' });
+    const response = await postBatch(t, [{ method: 'GET', url: '/fid/end-twice' }]).expect(200);
+    // Before the fix, 'public-SECRET-NOT-SENT'.
+    expect(entries(response)[0]?.body).toBe('public');
+  });
+
+  it('3b. bytes of a write Node refused (threw) are not in the entry', async () => {
+    const seen = await direct(baseOf(t), '/fid/refused-write');
+    expect(seen).toMatchObject({ kind: 'complete', status: 200, body: 'ok' });
+    const response = await postBatch(t, [{ method: 'GET', url: '/fid/refused-write' }]).expect(200);
+    // Before the fix, 'AAok'.
+    expect(entries(response)[0]?.body).toBe('ok');
+  });
+
+  it('4a. the entry has the status that was sent, not one set after the end', async () => {
+    const seen = await direct(baseOf(t), '/fid/status-after-end');
+    expect(seen).toMatchObject({ kind: 'complete', status: 200, body: 'the body' });
+    const response = await postBatch(t, [{ method: 'GET', url: '/fid/status-after-end' }]).expect(
+      200,
+    );
+    // Before the fix, code 204 and no body.
+    expect(entries(response)[0]).toMatchObject({ code: 200, body: 'the body' });
+  });
+
+  it('4b. the entry has the status that was sent, not one set after the headers went out', async () => {
+    const seen = await direct(baseOf(t), '/fid/status-after-headers');
+    expect(seen).toMatchObject({ kind: 'complete', status: 200, body: 'partial;error' });
+    const response = await postBatch(t, [
+      { method: 'GET', url: '/fid/status-after-headers' },
+    ]).expect(200);
+    // Before the fix, 500: a dependent got 424, and an atomic group rolled back.
+    expect(entries(response)[0]).toMatchObject({ code: 200, body: 'partial;error' });
+  });
+
+  it('6a. socket.unref()/ref() work on the operation connection', async () => {
+    const seen = await direct(baseOf(t), '/fid/socket-unref');
+    expect(seen).toMatchObject({ kind: 'complete', status: 200, body: 'ok' });
+    const response = await postBatch(t, [{ method: 'GET', url: '/fid/socket-unref' }]).expect(200);
+    // Before the fix, Express answered 500 (`req.socket.unref is not a function`), and
+    // Fastify (hijacked) 200 without a body.
+    expect(entries(response)[0]).toMatchObject({ code: 200, body: 'ok' });
+  });
+});
