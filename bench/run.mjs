@@ -1,4 +1,4 @@
-// npm run bench [-- --seconds 5 --rounds 5]
+// npm run bench [-- --seconds 5 --rounds 5 --warmup 5]
 //
 // Side-by-side measurements in one run, on loopback, every loop bounded in time. Each variant runs
 // against its own server process (bench/server.mjs); variants alternate round by round so drift
@@ -22,6 +22,16 @@ const option = (name, fallback) => {
 };
 const SECONDS = option('seconds', 5);
 const ROUNDS = option('rounds', 5);
+/**
+ * Seconds of load each variant gets before it is measured, in every process: the server's
+ * direct, batched and 10 KiB batched loads, and the in-process floors (BENCH_WARMUP_SECONDS,
+ * read by bench/server.mjs). On this kind of 2-core VM a fresh server's POST /batch path takes
+ * 6-12 s of load to reach its steady throughput (TurboFan compiled 335, 94, 40, then 13 functions
+ * in its first four 2 s windows), where the floor's narrower path is steady after 1 s; with 1 s
+ * each, the batched figure was taken while the JIT still worked.
+ */
+const WARMUP = option('warmup', 5);
+process.env.BENCH_WARMUP_SECONDS = String(WARMUP);
 const CONNECTIONS = 10;
 const OPS = 50;
 const ONE_WAY_DELAY_MS = 25;
@@ -170,9 +180,9 @@ const VARIANTS = {
 /** Direct and batched throughput of the bench app on one platform, in alternating order. */
 async function directAndBatched(platform, round, measured) {
   const nest = await startServer('nest', platform);
-  await load(nest.port, { path: '/item', seconds: 1 }); // warm-up
-  await load(nest.port, { method: 'POST', path: '/batch', body: gets, seconds: 1 });
-  await load(nest.port, { method: 'POST', path: '/batch', body: largeGets, seconds: 1 });
+  await load(nest.port, { path: '/item', seconds: WARMUP }); // warm-up (see WARMUP)
+  await load(nest.port, { method: 'POST', path: '/batch', body: gets, seconds: WARMUP });
+  await load(nest.port, { method: 'POST', path: '/batch', body: largeGets, seconds: WARMUP });
   const order = Object.keys(VARIANTS);
   if (round % 2) order.reverse();
   const key = (variant) => (platform === 'express' ? variant : `${platform}${variant}`);
@@ -490,6 +500,7 @@ const results = {
   settings: {
     seconds: SECONDS,
     rounds: ROUNDS,
+    warmupSeconds: WARMUP,
     connections: CONNECTIONS,
     operationsPerBatch: OPS,
     nodeFlags: NODE_FLAGS,

@@ -6,6 +6,8 @@
 //     the library's dispatcher alone, in-process (prints ops/s), GETs of `path` (/item by default);
 //     `inject` is the same loop through fastify.inject(), the supported way into a Fastify app,
 //     for comparison
+//   node bench/server.mjs floor-series <windows> [express|fastify] [seconds]
+//     the floor's ops/s per window of `seconds` (2 by default) from a fresh process, no warm-up
 import { NestFactory } from '@nestjs/core';
 import { createRequire } from 'node:module';
 import process from 'node:process';
@@ -63,9 +65,24 @@ if (mode === 'nest') {
           .then((response) => (response.rawPayload, done()))
     : dispatchTo(dispatcher, request, parent);
   // As many in flight as the batch executor's default concurrency.
-  await runFor(1, dispatchOnce, 10); // warm-up, as the HTTP variants get
+  // Warm-up, as long as the HTTP variants get (BENCH_WARMUP_SECONDS, set by bench/run.mjs).
+  await runFor(Number(process.env.BENCH_WARMUP_SECONDS ?? 1), dispatchOnce, 10);
   const { calls, wallMs } = await runFor(Number(arg), dispatchOnce, 10);
   process.stdout.write(`${JSON.stringify({ opsPerSecond: (calls * 1000) / wallMs })}\n`);
+  await app.close();
+} else if (mode === 'floor-series') {
+  // The floor's ops/s window by window from a fresh process, no warm-up (bench/warmup.mjs).
+  const [windows, seconds] = [Number(arg), Number(process.argv[5] ?? 2)];
+  const app = await createBatchBenchApp(platform);
+  const dispatchOnce = dispatchTo(
+    app.get(DispatcherHost).get(),
+    { method: 'GET', url: '/item', headers: { host: 'localhost' }, info: { index: 0 } },
+    createParentContext(undefined, []),
+  );
+  for (let window = 0; window < windows; window++) {
+    const { calls, wallMs } = await runFor(seconds, dispatchOnce, 10);
+    process.stdout.write(`${JSON.stringify({ opsPerSecond: (calls * 1000) / wallMs })}\n`);
+  }
   await app.close();
 } else {
   console.error(`unknown mode ${mode}`);
