@@ -27,7 +27,13 @@ function start(args, onLine) {
   const child = spawn(process.execPath, [...process.execArgv, 'bench/server.mjs', ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  child.stdout.setEncoding('utf8').on('data', (text) => text.split('\n').forEach(onLine));
+  // Whole lines only: a chunk may end inside one.
+  let rest = '';
+  child.stdout.setEncoding('utf8').on('data', (text) => {
+    const lines = (rest + text).split('\n');
+    rest = lines.pop() ?? '';
+    lines.forEach(onLine);
+  });
   return child;
 }
 

@@ -200,14 +200,16 @@ function declaredLength(value: string | string[] | undefined): number | undefine
  * What Node's server does with a request once its response has finished (`resOnFinish`): the
  * body nobody read is dumped, so the request ends and closes. Apps clean up on the request's
  * 'end' or 'close' (timers, subscriptions, per-request stores): without this, they never ran.
+ * Node skips a request the app is reading (`_consuming`, set as the socket is read); here the
+ * body is pushed before the app runs, so a request the app has started reading (flowing or
+ * paused, `readableFlowing` no longer null) stands for it.
  */
 function drainRequest(req: IncomingMessage): void {
-  const { _consuming, _readableState, _dump } = req as unknown as {
-    _consuming?: boolean;
+  const { _readableState, _dump } = req as unknown as {
     _readableState?: { resumeScheduled?: boolean };
     _dump?: () => void;
   };
-  if (_consuming || _readableState?.resumeScheduled) return;
+  if (req.readableFlowing !== null || _readableState?.resumeScheduled) return;
   // Node's own `_dump` (it also drops 'data' listeners, as a direct request's are), or the
   // public equivalent should a version not have it.
   if (typeof _dump === 'function') _dump.call(req);

@@ -24,6 +24,8 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
   readonly encrypted: boolean | undefined;
+  /** Writes taken: the response's capture tells by it whether a call Node refused sent anything. */
+  writeCalls = 0;
   /** The idle timer, only once the app asked for one (`setTimeout`). */
   private idle: NodeJS.Timeout | undefined;
 
@@ -60,6 +62,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
    * corking, per-write bookkeeping), which cost as much as the rest of the dispatch.
    */
   override write(...args: unknown[]): boolean {
+    this.writeCalls++;
     this.idle?.refresh();
     const done = args[args.length - 1];
     if (typeof done === 'function') process.nextTick(done);

@@ -1,5 +1,6 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
+import { OperationSocket } from './operation.socket.js';
 import { captureResponse } from './response.capture.js';
 
 /** A real response to a request of `method`, with no socket: what it writes stays in memory. */
@@ -164,6 +165,50 @@ describe('captureResponse', () => {
     const result = capture.result();
     expect(result.body.length).toBe(0);
     expect(result.truncated).toBe(false);
+  });
+
+  it('gives the status of the header block, not one set after it went out', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 1024);
+    response.writeHead(200, { 'content-type': 'text/plain' });
+    response.write('partial;');
+    response.statusCode = 500;
+    response.end('error');
+    expect(capture.status()).toBe(200);
+    expect(capture.result()).toMatchObject({ statusCode: 200 });
+    expect(capture.result().body.toString()).toBe('partial;error');
+  });
+
+  it('keeps no byte of a chunk Node refused, and goes on recording after one past the cap', () => {
+    const response = responseTo();
+    const capture = captureResponse(response, 4);
+    // 20 bytes: past the cap, and not a chunk Node takes (ERR_INVALID_ARG_TYPE).
+    expect(() => response.write(new Uint16Array(10) as unknown as Buffer)).toThrow();
+    response.end('ok');
+    expect(capture.result()).toMatchObject({ truncated: false });
+    expect(capture.result().body.toString()).toBe('ok');
+  });
+
+  it('keeps what an end() Node refused had already sent', () => {
+    // strictContentLength: Node writes the chunk, then throws on the length; a second end()
+    // with the rest completes the answer a direct client reads whole.
+    const response = responseTo();
+    response.assignSocket(
+      new OperationSocket({
+        remoteAddress: '127.0.0.1',
+        remoteFamily: 'IPv4',
+        remotePort: 40000,
+        localAddress: '127.0.0.1',
+        localPort: 3000,
+        encrypted: false,
+      }) as never,
+    );
+    const capture = captureResponse(response, 1024);
+    response.strictContentLength = true;
+    response.setHeader('content-length', '10');
+    expect(() => response.end('abc')).toThrow(/content-length/i);
+    response.end('defghij');
+    expect(capture.result().body.toString()).toBe('abcdefghij');
   });
 
   it('records nothing more once stopped', () => {

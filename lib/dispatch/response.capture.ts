@@ -3,6 +3,9 @@ import type { DispatchResponse } from './operation.dispatcher.js';
 
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'transfer-encoding']);
 
+/** Node's own `write` or `end` of a response, called with it as `this`. */
+type NodeCall = (...args: never[]) => unknown;
+
 /** Records what the app writes to a response, up to `maxBytes`. */
 export interface ResponseCapture {
   /** Stops recording: the operation was abandoned. */
@@ -41,28 +44,38 @@ export function captureResponse(
   let text: string | undefined;
   let writes = 0;
 
-  // What was kept before the write or end in progress, put back if Node refuses it (throws).
-  // Set by `mark` just before each call; a call cannot start inside another.
-  let markedChunks = 0;
-  let markedSize = 0;
-  let markedWrites = 0;
-  let markedText: string | undefined;
-  let markedTruncated = false;
-  const mark = (): void => {
-    markedChunks = chunks.length;
-    markedSize = size;
-    markedWrites = writes;
-    markedText = text;
-    markedTruncated = truncated;
-  };
-  const restore = (): void => {
-    chunks.length = markedChunks;
-    size = markedSize;
-    writes = markedWrites;
-    text = markedText;
-    // The cap was passed only by the refused chunk: recording goes on.
-    if (truncated && !markedTruncated) recording = true;
-    truncated = markedTruncated;
+  let stopped = false;
+
+  /**
+   * Calls Node's `write` or `end` after `keep` has taken its chunk; if Node refuses the call (it
+   * throws) before anything of it reached the connection, what `keep` took is put back. The
+   * state before is held in this call's own variables: a call may start inside another (an
+   * on-headers listener writing from the implicit `writeHead`).
+   */
+  const kept = (response: ServerResponse, args: unknown[], method: NodeCall): unknown => {
+    const hadChunks = chunks.length;
+    const hadSize = size;
+    const hadWrites = writes;
+    const hadText = text;
+    const hadTruncated = truncated;
+    const sentBefore = writesOn(response);
+    keep(response, args[0], args[1]);
+    try {
+      return Reflect.apply(method, response, args);
+    } catch (error) {
+      // What reached the connection was sent (a Content-Length mismatch throws after the
+      // chunk went out): only a call refused outright leaves nothing.
+      if (writesOn(response) === sentBefore) {
+        chunks.length = hadChunks;
+        size = hadSize;
+        writes = hadWrites;
+        text = hadText;
+        truncated = hadTruncated;
+        // Past the cap only by the refused chunk: recording goes on, unless stopped meanwhile.
+        recording = !stopped && !hadTruncated;
+      }
+      throw error;
+    }
   };
 
   const keep = (response: ServerResponse, chunk: unknown, encoding: unknown): void => {
@@ -101,8 +114,9 @@ export function captureResponse(
       counted = new CountedHeaders();
       normaliseHeaders(headers as OutgoingHttpHeaders | OutgoingHttpHeader[], counted);
     }
-    // Kept only once Node took them: a writeHead that throws (headers already sent, an invalid
-    // status, a value with CR/LF) sends nothing, and its headers and cookies reach no client.
+    // Kept only once Node took them: of a writeHead that throws (headers already sent, an
+    // invalid status, a value with CR/LF), a client gets only what Node applied before it threw,
+    // which `getHeaders()` shows (keys set one by one once a header was set before).
     const written = Reflect.apply(writeHead, this, args) as ServerResponse;
     if (counted) headHeaders = counted.headers;
     // The status line is rendered now: a status set later is not what the client reads.
@@ -116,16 +130,8 @@ export function captureResponse(
     onHeadersSent?.();
   };
   response.write = function (this: ServerResponse, ...args: unknown[]) {
-    mark();
-    keep(this, args[0], args[1]);
-    let written: boolean;
-    try {
-      written = Reflect.apply(write, this, args) as boolean;
-    } catch (error) {
-      // Refused (a chunk that is not a string or bytes, a Content-Length overrun): not sent.
-      restore();
-      throw error;
-    }
+    // Refused: a chunk that is not a string or bytes, a length past a strict Content-Length.
+    const written = kept(this, args, write) as boolean;
     if (!announced) announce();
     return written;
   } as typeof response.write;
@@ -138,14 +144,7 @@ export function captureResponse(
     };
   }
   response.end = function (this: ServerResponse, ...args: unknown[]) {
-    mark();
-    keep(this, args[0], args[1]);
-    try {
-      return Reflect.apply(end, this, args) as ServerResponse;
-    } catch (error) {
-      restore();
-      throw error;
-    }
+    return kept(this, args, end) as ServerResponse;
   } as typeof response.end;
 
   const countHeaders = (): CountedHeaders => {
@@ -155,6 +154,7 @@ export function captureResponse(
   };
   return {
     stop: () => {
+      stopped = true;
       recording = false;
     },
     headers: () => countHeaders().headers,
@@ -170,6 +170,14 @@ export function captureResponse(
       return { statusCode, headers, headerBytes, body, truncated, ...(whole ? { text } : {}) };
     },
   };
+}
+
+/**
+ * How many writes the response's connection has taken (the operation's socket counts them), or
+ * undefined on another socket or none: then any refused call is taken to have sent nothing.
+ */
+function writesOn(response: ServerResponse): number | undefined {
+  return (response.socket as { writeCalls?: number } | null)?.writeCalls;
 }
 
 /** Whether the response's header block was written to its connection, not only rendered. */

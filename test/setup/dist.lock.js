@@ -1,4 +1,4 @@
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { linkSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import process from 'node:process';
 
@@ -15,12 +15,7 @@ export const DIST_LOCK = '.dist.lock';
 export function holdDist(root) {
   const file = resolve(root, DIST_LOCK);
   for (;;) {
-    try {
-      writeFileSync(file, `${process.pid}\n`, { flag: 'wx' });
-      return;
-    } catch (error) {
-      if (error.code !== 'EEXIST') throw error;
-    }
+    if (create(file)) return;
     const holder = holderOf(file);
     if (holder !== undefined && holder !== process.pid && isAlive(holder)) {
       throw new Error(
@@ -28,8 +23,7 @@ export function holdDist(root) {
           `or run this one in another checkout (the lock is ${file})`,
       );
     }
-    // Stale, or ours: remove it and try again (another run may take it first).
-    rmSync(file, { force: true });
+    takeOver(file, holder);
   }
 }
 
@@ -40,6 +34,44 @@ export function holdDist(root) {
 export function releaseDist(root) {
   const file = resolve(root, DIST_LOCK);
   if (holderOf(file) === process.pid) rmSync(file, { force: true });
+}
+
+/**
+ * Creates `file` holding this pid, or returns false if it exists. Written aside and linked into
+ * place, so no other run ever reads it empty (and takes it for stale).
+ */
+function create(file) {
+  const aside = `${file}.${process.pid}`;
+  writeFileSync(aside, `${process.pid}\n`);
+  try {
+    linkSync(aside, file);
+    return true;
+  } catch (error) {
+    if (error.code !== 'EEXIST') throw error;
+    return false;
+  } finally {
+    rmSync(aside, { force: true });
+  }
+}
+
+/**
+ * Exported for its test. Removes a stale lock (`stale`: the holder read, dead or unreadable), under a lock of its own:
+ * two runs that both saw it stale must not have the second remove the lock the first has just
+ * taken. The caller tries again either way.
+ */
+export function takeOver(file, stale) {
+  const guard = `${file}.takeover`;
+  if (!create(guard)) {
+    const taker = holderOf(guard);
+    // Another run is taking over: let it. A guard left by a run that died is removed.
+    if (taker === undefined || !isAlive(taker)) rmSync(guard, { force: true });
+    return;
+  }
+  try {
+    if (holderOf(file) === stale) rmSync(file, { force: true });
+  } finally {
+    rmSync(guard, { force: true });
+  }
 }
 
 function holderOf(file) {
