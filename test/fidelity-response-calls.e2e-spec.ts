@@ -34,6 +34,8 @@ class FidelityController {
     const timer = setInterval(() => undefined, 1000);
     timers.add(timer);
     req.on('end', () => events.push(`${id} req-end`));
+    // A request answered in full was not aborted, directly or batched.
+    req.on('aborted', () => events.push(`${id} req-aborted`));
     req.on('close', () => {
       clearInterval(timer);
       timers.delete(timer);
@@ -122,6 +124,18 @@ class FidelityController {
       res.statusCode = 500;
       res.end('error');
     });
+  }
+
+  /** 4c. As 4b, but the stream is then destroyed: the client had read a 200, then the drop. */
+  @Get('status-after-headers-destroyed')
+  statusAfterHeadersDestroyed(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial;');
+    setTimeout(() => {
+      res.statusCode = 500;
+      res.destroy();
+    }, 20);
   }
 
   /** 6. net.Socket methods a real connection has. */
@@ -277,6 +291,17 @@ forEachPlatform((platform) => {
     ]).expect(200);
     // Before the fix, 500: a dependent got 424, and an atomic group rolled back.
     expect(entries(response)[0]).toMatchObject({ code: 200, body: 'partial;error' });
+  });
+
+  it('4c. a response dropped after its headers names the status that was sent', async () => {
+    const seen = await direct(baseOf(t), '/fid/status-after-headers-destroyed');
+    expect(seen).toMatchObject({ kind: 'dropped-after-headers', status: 200 });
+    const response = await postBatch(t, [
+      { method: 'GET', url: '/fid/status-after-headers-destroyed' },
+    ]).expect(200);
+    const entry = entries(response)[0];
+    expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+    expect(entry?.body.sent).toMatchObject({ code: 200 });
   });
 
   it('6a. socket.unref()/ref() work on the operation connection', async () => {
