@@ -181,6 +181,31 @@ describe('the multipart reply', () => {
     // No empty entry in multipart: the unfinished one is a 504.
     expect(text).toContain('HTTP/1.1 504 Gateway Timeout');
   });
+
+  it('writes no header value that would break out of its line (CR, LF, NUL), as Node refuses them', () => {
+    // The capture keeps only headers Node took; a listener or a hand-built result may not.
+    const batch = decode(body([{ http: 'GET /a HTTP/1.1\r\n' }]));
+    const reply = batch.encode([
+      {
+        method: 'GET',
+        url: '/a',
+        code: 200,
+        headers: {
+          'content-type': 'text/plain',
+          'content-disposition': 'attachment; filename="x.txt"\r\nX-Injected: yes',
+          'x-list': ['fine', 'bad\nX-Also: yes'],
+          'x-nul': 'a\u0000b',
+        },
+        body: 'ok',
+      },
+    ]);
+    if (reply.kind !== 'bytes') throw new Error('a multipart reply is bytes');
+    const text = reply.body.toString('latin1');
+    expect(text).not.toMatch(/\r\nX-(Injected|Also): yes/);
+    expect(text).not.toContain('\u0000');
+    expect(text).toContain('X-List: fine\r\n');
+    expect(text).toContain('Content-Type: text/plain\r\n');
+  });
 });
 
 describe('boundaryOf', () => {

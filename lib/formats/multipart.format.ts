@@ -379,6 +379,9 @@ function reasonOf(entry: NonNullable<BatchEntry>): unknown {
     : undefined;
 }
 
+/** What no header value on the wire may hold: Node's `setHeader` refuses these. */
+const LINE_BREAKING = /[\r\n\0]/;
+
 /** One `application/http` part: its MIME headers, the raw response, and the CRLF after it. */
 function responsePart(entry: BatchEntry, contentId: string): Buffer[] {
   const { code, headers, body } = partResponse(entry);
@@ -388,7 +391,12 @@ function responsePart(entry: BatchEntry, contentId: string): Buffer[] {
     '',
     `HTTP/1.1 ${code} ${STATUS_CODES[code] ?? ''}`.trimEnd(),
     ...Object.entries(headers).flatMap(([name, value]) =>
-      (Array.isArray(value) ? value : [value]).map((one) => `${canonical(name)}: ${one}`),
+      (Array.isArray(value) ? value : [value])
+        // Written raw into the part's head: a value Node would refuse (CR, LF, NUL) would end
+        // the line and start a header of its own. The capture keeps none; a listener or a
+        // hand-built result might.
+        .filter((one) => !LINE_BREAKING.test(one))
+        .map((one) => `${canonical(name)}: ${one}`),
     ),
     `Content-Length: ${body.length}`,
     '',
