@@ -5,7 +5,8 @@
  * what a direct client sees, then expects the entry (or what the app observed) to be the same.
  */
 import { Controller, Get, Module, Req, Res } from '@nestjs/common';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { directWithHeaders as direct } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { baseOf, postRaw } from './utils/raw-http.js';
 import { entries, postBatch, useTestApp } from './utils/test-app.js';
@@ -151,32 +152,6 @@ class FidelityController {
 
 @Module({ controllers: [FidelityController] })
 class FidelityModule {}
-
-interface Direct {
-  kind: 'complete' | 'dropped-before-headers' | 'dropped-after-headers';
-  status?: number;
-  headers?: Record<string, unknown>;
-  body?: string;
-}
-
-function direct(base: string, path: string): Promise<Direct> {
-  return new Promise((resolve) => {
-    const req = httpRequest(new URL(path, base), { agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('latin1');
-      res.on('data', (c: string) => (body += c));
-      res.on('end', () =>
-        resolve({ kind: 'complete', status: res.statusCode, headers: res.headers, body }),
-      );
-      res.on('error', () => undefined);
-      res.on('close', () => {
-        if (!res.complete) resolve({ kind: 'dropped-after-headers', status: res.statusCode });
-      });
-    });
-    req.on('error', () => resolve({ kind: 'dropped-before-headers' }));
-    req.end();
-  });
-}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

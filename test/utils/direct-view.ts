@@ -1,4 +1,4 @@
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { connect } from 'node:http2';
 import type { Entry } from './test-app.js';
 
@@ -10,19 +10,42 @@ export type DirectView =
 
 export function direct(base: string, path: string, http2 = false): Promise<DirectView> {
   if (http2) return directHttp2(base, path);
+  return directHttp1(base, path).then(({ view }) => view);
+}
+
+/** As `direct` (HTTP/1.1), with the headers the client read (none when it dropped before them). */
+export function directWithHeaders(
+  base: string,
+  path: string,
+): Promise<DirectView & { headers: IncomingHttpHeaders }> {
+  return directHttp1(base, path).then(({ view, headers }) => ({ ...view, headers }));
+}
+
+function directHttp1(
+  base: string,
+  path: string,
+): Promise<{ view: DirectView; headers: IncomingHttpHeaders }> {
   return new Promise((resolve) => {
     const req = httpRequest(new URL(path, base), { agent: false }, (res) => {
+      const { headers } = res;
       let body = '';
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve({ kind: 'complete', status: res.statusCode ?? 0, body }));
+      res.on('end', () =>
+        resolve({ view: { kind: 'complete', status: res.statusCode ?? 0, body }, headers }),
+      );
       // Node reports a connection lost mid-body as 'aborted' then 'error' or just 'close'.
       res.on('error', () => undefined);
       res.on('close', () => {
-        if (!res.complete) resolve({ kind: 'dropped-after-headers', status: res.statusCode ?? 0 });
+        if (!res.complete) {
+          resolve({
+            view: { kind: 'dropped-after-headers', status: res.statusCode ?? 0 },
+            headers,
+          });
+        }
       });
     });
-    req.on('error', () => resolve({ kind: 'dropped-before-headers' }));
+    req.on('error', () => resolve({ view: { kind: 'dropped-before-headers' }, headers: {} }));
     req.end();
   });
 }
