@@ -139,6 +139,27 @@ class FidelityController {
     }, 20);
   }
 
+  /**
+   * 5. Destroyed in the same tick as its first write (a handler that writes, then fails at
+   * once): the write corks the connection until the next tick, so its headers never leave.
+   */
+  @Get('corked-destroy')
+  corkedDestroy(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': 'corked=1; Path=/' });
+    res.write('partial;');
+    res.destroy();
+  }
+
+  /** 5b. The same, a tick later: the headers went out, and their cookie with them. */
+  @Get('flushed-destroy')
+  flushedDestroy(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': 'flushed=1; Path=/' });
+    res.write('partial;');
+    setTimeout(() => res.destroy(), 20);
+  }
+
   /** 6. net.Socket methods a real connection has. */
   @Get('socket-unref')
   socketUnref(@Req() request: object, @Res() reply: object): void {
@@ -277,6 +298,33 @@ forEachPlatform((platform) => {
     const entry = entries(response)[0];
     expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
     expect(entry?.body.sent).toMatchObject({ code: 200 });
+  });
+
+  it('5a. a response destroyed in the tick of its first write sent no headers, and no cookie', async () => {
+    const seen = await direct(baseOf(t), '/fid/corked-destroy');
+    expect(seen.kind).toBe('dropped-before-headers');
+    expect(seen.headers).not.toHaveProperty('set-cookie');
+    const response = await postBatch(t, [{ method: 'GET', url: '/fid/corked-destroy' }]).expect(
+      200,
+    );
+    const entry = entries(response)[0];
+    expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+    // Before the fix, the entry named a 200 as sent, and the batch reply set corked=1.
+    expect(entry?.body).not.toHaveProperty('sent');
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('5b. destroyed a tick after its first write, its headers and cookie went out', async () => {
+    const seen = await direct(baseOf(t), '/fid/flushed-destroy');
+    expect(seen).toMatchObject({ kind: 'dropped-after-headers', status: 200 });
+    expect(seen.headers['set-cookie']).toEqual(['flushed=1; Path=/']);
+    const response = await postBatch(t, [{ method: 'GET', url: '/fid/flushed-destroy' }]).expect(
+      200,
+    );
+    const entry = entries(response)[0];
+    expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+    expect(entry?.body.sent).toMatchObject({ code: 200 });
+    expect(response.headers['set-cookie']).toEqual([expect.stringMatching(/^flushed=1; Path=\//)]);
   });
 
   it('6a. socket.unref()/ref() work on the operation connection', async () => {

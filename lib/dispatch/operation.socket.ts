@@ -26,6 +26,15 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   readonly encrypted: boolean | undefined;
   /** Writes taken: the response's capture tells by it whether a call Node refused sent anything. */
   writeCalls = 0;
+  /**
+   * Writes that reached the client. A write while the connection is corked (Node corks it for a
+   * response's first write until the next tick) waits for the uncork, and a real connection
+   * destroyed before then never sends it: a response destroyed in the tick of its first write
+   * sent no headers.
+   */
+  flushedWrites = 0;
+  /** Writes held by a cork, sent at the last uncork unless destroyed first. */
+  private corkedWrites = 0;
   /** The idle timer, only once the app asked for one (`setTimeout`). */
   private idle: NodeJS.Timeout | undefined;
 
@@ -63,10 +72,19 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
    */
   override write(...args: unknown[]): boolean {
     this.writeCalls++;
+    if (this.writableCorked > 0) this.corkedWrites++;
+    else this.flushedWrites++;
     this.idle?.refresh();
     const done = args[args.length - 1];
     if (typeof done === 'function') process.nextTick(done);
     return true;
+  }
+
+  override uncork(): void {
+    super.uncork();
+    if (this.writableCorked > 0 || this.corkedWrites === 0 || this.destroyed) return;
+    this.flushedWrites += this.corkedWrites;
+    this.corkedWrites = 0;
   }
 
   /**

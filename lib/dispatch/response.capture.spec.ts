@@ -1,13 +1,27 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { Socket } from 'node:net';
 import { OperationSocket } from './operation.socket.js';
-import { captureResponse } from './response.capture.js';
+import { captureResponse, sentHeader } from './response.capture.js';
 
 /** A real response to a request of `method`, with no socket: what it writes stays in memory. */
 function responseTo(method = 'GET'): ServerResponse {
   const request = new IncomingMessage(new Socket());
   request.method = method;
   return new ServerResponse(request);
+}
+
+function onOperationSocket(response: ServerResponse): ServerResponse {
+  response.assignSocket(
+    new OperationSocket({
+      remoteAddress: '127.0.0.1',
+      remoteFamily: 'IPv4',
+      remotePort: 40000,
+      localAddress: '127.0.0.1',
+      localPort: 3000,
+      encrypted: false,
+    }) as never,
+  );
+  return response;
 }
 
 describe('captureResponse', () => {
@@ -189,20 +203,42 @@ describe('captureResponse', () => {
     expect(capture.result().body.toString()).toBe('ok');
   });
 
+  describe('headers held by the cork of a first write', () => {
+    it('go out on the next tick, and are told then', async () => {
+      const response = onOperationSocket(responseTo());
+      let calls = 0;
+      captureResponse(response, 1024, () => calls++);
+      response.write('first');
+      expect(sentHeader(response)).toBe(false);
+      expect(calls).toBe(0);
+      await new Promise((resolve) => process.nextTick(resolve));
+      expect(sentHeader(response)).toBe(true);
+      expect(calls).toBe(1);
+    });
+
+    it('never go out when the response is destroyed in the same tick', async () => {
+      const response = onOperationSocket(responseTo());
+      let calls = 0;
+      captureResponse(response, 1024, () => calls++);
+      response.write('first');
+      response.destroy();
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sentHeader(response)).toBe(false);
+      expect(calls).toBe(0);
+    });
+
+    it('go out with an end() in the same tick, which uncorks', () => {
+      const response = onOperationSocket(responseTo());
+      response.write('first');
+      response.end('last');
+      expect(sentHeader(response)).toBe(true);
+    });
+  });
+
   it('keeps what an end() Node refused had already sent', () => {
     // strictContentLength: Node writes the chunk, then throws on the length; a second end()
     // with the rest completes the answer a direct client reads whole.
-    const response = responseTo();
-    response.assignSocket(
-      new OperationSocket({
-        remoteAddress: '127.0.0.1',
-        remoteFamily: 'IPv4',
-        remotePort: 40000,
-        localAddress: '127.0.0.1',
-        localPort: 3000,
-        encrypted: false,
-      }) as never,
-    );
+    const response = onOperationSocket(responseTo());
     const capture = captureResponse(response, 1024);
     response.strictContentLength = true;
     response.setHeader('content-length', '10');

@@ -124,8 +124,18 @@ export function captureResponse(
     return written;
   };
   let announced = onHeadersSent === undefined;
+  let deferred = false;
   const announce = (): void => {
-    if (announced || !sentHeader(response) || response.writableEnded) return;
+    if (announced || response.writableEnded) return;
+    if (!sentHeader(response)) {
+      // Written, but held by the connection's cork until the next tick (Node corks a response's
+      // first write): they go out then, unless the response is destroyed first.
+      if (!deferred && renderedHeader(response)) {
+        deferred = true;
+        process.nextTick(announce);
+      }
+      return;
+    }
     announced = true;
     onHeadersSent?.();
   };
@@ -180,8 +190,19 @@ function writesOn(response: ServerResponse): number | undefined {
   return (response.socket as { writeCalls?: number } | null)?.writeCalls;
 }
 
-/** Whether the response's header block was written to its connection, not only rendered. */
+/**
+ * Whether the response's header block reached the client: written to its connection (not only
+ * rendered by `writeHead`), and not held there by a cork. A write Node corks goes out on the next
+ * tick; a connection destroyed before then never sends it.
+ */
 export function sentHeader(response: ServerResponse): boolean {
+  if (!renderedHeader(response)) return false;
+  const flushed = (response.socket as { flushedWrites?: number } | null)?.flushedWrites;
+  return flushed === undefined || flushed > 0;
+}
+
+/** Whether Node wrote the response's header block to its connection (sent, or corked there). */
+function renderedHeader(response: ServerResponse): boolean {
   return (response as { _headerSent?: boolean })._headerSent === true;
 }
 
