@@ -132,6 +132,27 @@ forEachPlatform((platform) => {
       });
     });
 
+    it('commits a group whose member set 500 after its streamed 200 went out: the client read a 200', async () => {
+      await shared(async (t, db) => {
+        const response = await postBatch(t, [
+          {
+            method: 'POST',
+            url: '/rows/streamed-then-failed',
+            atomicityGroup: 'g',
+            body: { name: 'streamed' },
+          },
+          { method: 'POST', url: '/rows', atomicityGroup: 'g', body: { name: 'after' } },
+          { method: 'GET', url: '/rows/count', dependsOn: ['g'] },
+        ]).expect(200);
+        const [streamed, after, count] = entries(response);
+        // What a direct client reads: the 200 status line, then the body to its end.
+        expect(streamed).toMatchObject({ code: 200, body: 'partial;error' });
+        expect(after?.code).toBe(201);
+        expect(count?.code).toBe(200);
+        expect(db.rows()).toEqual(['streamed', 'after']);
+      });
+    });
+
     it('a dependent of a rolled-back group names the member that failed, not one rolled back', async () => {
       await shared(async (t) => {
         const response = await postBatch(t, [

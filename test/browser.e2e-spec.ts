@@ -218,6 +218,33 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
         expect(seen.batchedCookie).toBe('seen=dropped');
       });
 
+      it.each([
+        ['destroyed in the tick of its first write', '/session/dropped-corked'],
+        ['answered after a writeHead that threw', '/session/write-head-threw'],
+      ])(
+        'stores no cookie of headers that never left, for a response %s, directly and batched',
+        async (_, path) => {
+          await open(`${apiOf(t)}/page`);
+          const seen = await page.evaluate(async (url: string) => {
+            const { document } = globalThis as unknown as { document: { cookie: string } };
+            const settle = (call: Promise<Response>): Promise<string> =>
+              call.then(
+                async (response) => `${response.status} ${await response.text()}`,
+                (error: unknown) => `rejected ${(error as Error).name}`,
+              );
+            const direct = await settle(fetch(url));
+            const directCookie = document.cookie;
+            const client = new nb.BatchClient({ endpoint: '/batch' });
+            const batched = await settle(client.fetch(url));
+            return { direct, directCookie, batched, batchedCookie: document.cookie };
+          }, path);
+          expect(seen.directCookie).toBe('');
+          expect(seen.batched).toBe(seen.direct);
+          // Before the fixes, the batch reply set seen=corked and seen=threw.
+          expect(seen.batchedCookie).toBe('');
+        },
+      );
+
       it('follows, refuses or leaves a redirect as a direct fetch does', async () => {
         await open(`${apiOf(t)}/page`);
         const seen = await page.evaluate(async () => {
