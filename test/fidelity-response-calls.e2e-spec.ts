@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { directWithHeaders as direct } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { baseOf, postRaw } from './utils/raw-http.js';
-import { entries, postBatch, useTestApp } from './utils/test-app.js';
+import { entries, postBatch, useTestApp, withTestApp } from './utils/test-app.js';
 
 const events: string[] = [];
 function rawOf(reply: object): ServerResponse {
@@ -139,6 +139,17 @@ class FidelityController {
     }, 20);
   }
 
+  /** 4d. As 4b, but the stream then stalls: the operation times out after a 200 went out. */
+  @Get('status-after-headers-stalled')
+  statusAfterHeadersStalled(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial;');
+    setTimeout(() => {
+      res.statusCode = 500;
+    }, 20);
+  }
+
   /**
    * 5. Destroyed in the same tick as its first write (a handler that writes, then fails at
    * once): the write corks the connection until the next tick, so its headers never leave.
@@ -168,6 +179,24 @@ class FidelityController {
     socket.unref();
     socket.ref();
     res.end('ok');
+  }
+
+  /** 6b. What a logger or health check reads of the connection's state and server. */
+  @Get('socket-state')
+  socketState(@Req() request: object, @Res() reply: object): void {
+    const socket = rawReq(request).socket as unknown as {
+      readyState?: string;
+      server?: { address(): unknown };
+    };
+    const res = rawOf(reply);
+    res.setHeader('content-type', 'application/json');
+    res.end(
+      JSON.stringify({
+        readyState: socket.readyState ?? null,
+        // The server listening on the app's port: the same one, direct or batched.
+        port: (socket.server?.address() as { port?: number } | undefined)?.port ?? null,
+      }),
+    );
   }
 }
 
@@ -300,6 +329,21 @@ forEachPlatform((platform) => {
     expect(entry?.body.sent).toMatchObject({ code: 200 });
   });
 
+  it('4d. an operation timed out after its headers names the status that was sent', async () => {
+    await withTestApp(
+      { batch: { operationTimeout: 200 }, imports: [FidelityModule] },
+      async (other) => {
+        const response = await postBatch(other, [
+          { method: 'GET', url: '/fid/status-after-headers-stalled' },
+        ]).expect(200);
+        const entry = entries(response)[0];
+        expect(entry).toMatchObject({ code: 504, body: { reason: 'operation-timeout' } });
+        expect(entry?.body.message).toContain('headers (200)');
+        expect(entry?.body.sent).toMatchObject({ code: 200 });
+      },
+    );
+  });
+
   it('5a. a response destroyed in the tick of its first write sent no headers, and no cookie', async () => {
     const seen = await direct(baseOf(t), '/fid/corked-destroy');
     expect(seen.kind).toBe('dropped-before-headers');
@@ -325,6 +369,16 @@ forEachPlatform((platform) => {
     expect(entry).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
     expect(entry?.body.sent).toMatchObject({ code: 200 });
     expect(response.headers['set-cookie']).toEqual([expect.stringMatching(/^flushed=1; Path=\//)]);
+  });
+
+  it("6b. the connection's readyState and server are a real connection's", async () => {
+    const seen = await direct(baseOf(t), '/fid/socket-state');
+    expect(seen.kind).toBe('complete');
+    const body = seen.kind === 'complete' ? (JSON.parse(seen.body) as object) : {};
+    expect(body).toMatchObject({ readyState: 'open', port: expect.any(Number) });
+    const response = await postBatch(t, [{ method: 'GET', url: '/fid/socket-state' }]).expect(200);
+    // Before the fix, { readyState: null, port: null }.
+    expect(entries(response)[0]).toMatchObject({ code: 200, body });
   });
 
   it('6a. socket.unref()/ref() work on the operation connection', async () => {

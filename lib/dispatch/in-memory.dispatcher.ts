@@ -6,7 +6,8 @@ import type {
   DispatchResponse,
   OperationDispatcher,
 } from './operation.dispatcher.js';
-import { OperationSocket } from './operation.socket.js';
+import type { OperationSocket } from './operation.socket.js';
+import { operationSocketFor } from './operation.tls-socket.js';
 import { SettleOnce } from './operation.task.js';
 import type { OperationTracer } from './operation.tracer.js';
 import type { ParentContext } from './parent.context.js';
@@ -45,7 +46,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
   ): AbandonDispatch {
     // Before the request is made: the span's traceparent goes into its headers.
     const span = parent.trace && this.tracer?.start(request, parent, parent.trace);
-    const socket = new OperationSocket(parent.connection);
+    const socket = operationSocketFor(parent.connection);
     const req = createRequest(socket, request);
     // The method must be on the request before the response is made (HEAD, 204, 304).
     const res = new ServerResponse(req);

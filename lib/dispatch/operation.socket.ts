@@ -1,5 +1,5 @@
 import type { ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { ConnectionInfo } from './parent.context.js';
 
@@ -24,6 +24,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   readonly localAddress: string | undefined;
   readonly localPort: number | undefined;
   readonly encrypted: boolean | undefined;
+  readonly server: Server | undefined;
   /** Writes taken: the response's capture tells by it whether a call Node refused sent anything. */
   writeCalls = 0;
   /**
@@ -46,6 +47,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     this.localAddress = connection.localAddress;
     this.localPort = connection.localPort;
     this.encrypted = connection.encrypted;
+    this.server = connection.server;
     // Node's server listens for errors on every connection; an app that destroys this one with
     // an error must not crash the process. The response's 'close' ends the operation.
     this.on('error', ignore);
@@ -96,6 +98,14 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     if (this.writableFinished) this.destroy();
     else if (!this.destroyed) this.once('finish', destroyOnFinish);
     return super.end(...(args as []));
+  }
+
+  /** net.Socket's: what a logger or a health check reads of the connection's state. */
+  get readyState(): 'open' | 'readOnly' | 'writeOnly' | 'closed' {
+    if (this.destroyed) return 'closed';
+    if (this.readable && this.writable) return 'open';
+    if (this.readable) return 'readOnly';
+    return this.writable ? 'writeOnly' : 'closed';
   }
 
   /** net.Socket's: ends the connection once written. */

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { Server } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isBrowserOriginHeader, isForwardingHeader } from '../validation/header.rules.js';
 import type { TraceParent } from './otel.api.js';
@@ -29,6 +30,13 @@ export interface ConnectionInfo {
   readonly localPort: number | undefined;
   /** True when the batch request came over TLS. */
   readonly encrypted: boolean | undefined;
+  /**
+   * The batch request's TLS connection, when it came over one: what code reads of the TLS
+   * session (a client certificate, for mutual TLS) is read from it, live.
+   */
+  readonly tls?: TLSSocket;
+  /** The server the batch connection was accepted by (`net.Socket#server`). */
+  readonly server?: Server;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -102,5 +110,7 @@ function connectionOf(request: IncomingMessage): ConnectionInfo {
     localAddress: socket?.localAddress,
     localPort: socket?.localPort,
     encrypted: socket?.encrypted,
+    tls: socket?.encrypted === true ? (socket as TLSSocket) : undefined,
+    server: (socket as { server?: Server } | null)?.server,
   };
 }
