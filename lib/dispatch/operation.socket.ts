@@ -48,6 +48,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     this.localPort = connection.localPort;
     this.encrypted = connection.encrypted;
     this.server = connection.server;
+    if (connection.idleTimeout !== undefined) this.setTimeout(connection.idleTimeout);
     // Node's server listens for errors on every connection; an app that destroys this one with
     // an error must not crash the process. The response's 'close' ends the operation.
     this.on('error', ignore);
@@ -157,9 +158,12 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   private onIdle(): void {
     this.idle = undefined;
     this.emit('timeout');
-    // As Node's server does on a connection's timeout (the request is complete by then).
+    // As Node's server does on a connection's timeout (the request is complete by then): the
+    // response and the server are told, and the connection is destroyed if neither listens.
     const response = (this as { _httpMessage?: ServerResponse | null })._httpMessage;
-    if (!response?.emit('timeout', this)) this.destroy();
+    const heardByResponse = response?.emit('timeout', this) === true;
+    const heardByServer = this.server?.emit('timeout', this) === true;
+    if (!heardByResponse && !heardByServer) this.destroy();
   }
 }
 

@@ -37,6 +37,12 @@ export interface ConnectionInfo {
   readonly tls?: TLSSocket;
   /** The server the batch connection was accepted by (`net.Socket#server`). */
   readonly server?: Server;
+  /**
+   * The idle timeout the server arms on each connection it accepts (`server.timeout`, which
+   * Fastify's `connectionTimeout` sets), in ms; undefined for none. Each operation's connection
+   * gets it, as a request sent directly would.
+   */
+  readonly idleTimeout?: number;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -103,6 +109,7 @@ function authorityOf(request: IncomingMessage): string | undefined {
 function connectionOf(request: IncomingMessage): ConnectionInfo {
   const socket = request.socket as Partial<TLSSocket> | null;
   const remoteAddress = socket?.remoteAddress ?? LOOPBACK;
+  const server = (socket as { server?: Server & { timeout?: number } } | null)?.server;
   return {
     remoteAddress,
     remoteFamily: socket?.remoteFamily ?? (remoteAddress.includes(':') ? 'IPv6' : 'IPv4'),
@@ -111,6 +118,7 @@ function connectionOf(request: IncomingMessage): ConnectionInfo {
     localPort: socket?.localPort,
     encrypted: socket?.encrypted,
     tls: socket?.encrypted === true ? (socket as TLSSocket) : undefined,
-    server: (socket as { server?: Server } | null)?.server,
+    server,
+    idleTimeout: server?.timeout !== undefined && server.timeout > 0 ? server.timeout : undefined,
   };
 }

@@ -2,6 +2,7 @@ import { requestedEntryHeaders } from './entry-headers.query.js';
 import { Controller, Inject, Post, Req, Res, VERSION_NEUTRAL, type Type } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { finalize } from 'rxjs';
 import { CrossSiteBatchException, NestedBatchException } from '../batch.exceptions.js';
 import { BATCH_OPTIONS } from '../batch.constants.js';
 import type { ResolvedBatchOptions } from '../batch.options.js';
@@ -19,6 +20,7 @@ import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 import { nodeMessageOf } from '../platform/node-message.reader.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { releaseBatchSession } from './batch-session.release.js';
+import { suspendConnectionIdle } from './connection-idle.suspension.js';
 import { destroyStalledReply } from './reply.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
 import { jsonPiece, ReplyWriter } from './reply.writer.js';
@@ -70,6 +72,7 @@ export function createBatchController(path: string): Type<unknown> {
       const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
       const { operations } = planBatchRun(batch.operations, this.options);
       releaseBatchSession(request);
+      const resumeIdle = suspendConnectionIdle(incoming);
       const outgoing = nodeMessageOf(response) as ServerResponse;
       const writer = new ReplyWriter(
         this.adapterHost.httpAdapter,
@@ -94,7 +97,7 @@ export function createBatchController(path: string): Type<unknown> {
               keepNone,
             }),
           ),
-        ),
+        ).pipe(finalize(resumeIdle)),
       );
       if (streamed) {
         this.watchReply(outgoing);
@@ -125,6 +128,7 @@ export function createBatchController(path: string): Type<unknown> {
       this.watchReply(outgoing);
       reply.then(
         (write) => {
+          resumeIdle();
           try {
             if (cookies.cleared) writer.setHeader('clear-site-data', '"cookies"');
             for (const value of cookies.all) writer.appendHeader('set-cookie', value);
@@ -133,7 +137,10 @@ export function createBatchController(path: string): Type<unknown> {
             writer.fail(error);
           }
         },
-        (error: unknown) => writer.fail(error),
+        (error: unknown) => {
+          resumeIdle();
+          writer.fail(error);
+        },
       );
     }
 
