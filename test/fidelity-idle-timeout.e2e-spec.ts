@@ -5,12 +5,14 @@
  * operations run: each operation must carry the timer of a connection of its own, and the batch
  * must lose none of the answers that came in time.
  */
-import { Controller, Get, type INestApplication, Module, Query } from '@nestjs/common';
+import { Controller, Get, type INestApplication, Module, Query, Res } from '@nestjs/common';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { BatchModule } from 'nestjs-batch';
-import { request as httpRequest, type Server } from 'node:http';
+import { request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import { connect as http2Connect } from 'node:http2';
+import { connect, type Socket } from 'node:net';
 import { direct } from './utils/direct-view.js';
 import { forEachPlatform, type FastifyHooks } from './utils/platforms.js';
 import { baseOf } from './utils/raw-http.js';
@@ -36,6 +38,38 @@ class IdleController {
   ok(): { ok: true } {
     return { ok: true };
   }
+
+  /** `kb` KiB of text at once: more than a client that stops reading takes in. */
+  @Get('big')
+  big(@Query('kb') kb: string, @Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('content-type', 'text/plain');
+    res.end('x'.repeat(Number(kb) * 1024));
+  }
+
+  /**
+   * Writes a dot every 500 ms, three times, listening for the connection's 'timeout' (so it is
+   * not dropped), then ends with how many times it was told: once per idle spell.
+   */
+  @Get('told')
+  told(@Res() reply: object): void {
+    const res = rawOf(reply);
+    let told = 0;
+    res.on('timeout', () => told++);
+    res.setHeader('content-type', 'text/plain');
+    let dots = 0;
+    const timer = setInterval(() => {
+      res.write('.');
+      if (++dots < 3) return;
+      clearInterval(timer);
+      res.end(String(told));
+    }, 500);
+  }
+}
+
+function rawOf(reply: object): ServerResponse {
+  if ('hijack' in reply && typeof reply.hijack === 'function') reply.hijack();
+  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
 }
 
 @Module({ controllers: [IdleController] })
@@ -80,7 +114,8 @@ forEachPlatform((platform) => {
   const t = {} as TestApp;
   beforeAll(async () => {
     const moduleRef = await Test.createTestingModule({
-      imports: [BatchModule.forRoot({ timeout: 5000 }), IdleModule],
+      // No batch timeout nor reply watchdog: the idle timeout is the only one that drops.
+      imports: [BatchModule.forRoot({ timeout: 0, replyWriteTimeout: 0 }), IdleModule],
     }).compile();
     app =
       platform.name === 'express'
@@ -158,6 +193,140 @@ forEachPlatform((platform) => {
     expect(lines.map(({ index, code }) => [index, code])).toEqual([
       [1, 200],
       [0, 502],
+    ]);
+  });
+
+  it("tells an operation of each idle spell, as a real connection's timer does", async () => {
+    const seen = await direct(baseOf(t), '/idle/told');
+    expect(seen).toMatchObject({ kind: 'complete', status: 200 });
+    const reply = await postBatch(baseOf(t), [{ method: 'GET', url: '/idle/told' }]);
+    // Before the fix, the timer fired once and was never armed again: '...1' against '...3'.
+    expect(entriesOf(reply)[0]).toMatchObject({
+      code: 200,
+      body: seen.kind === 'complete' ? seen.body : '',
+    });
+  });
+
+  it('answers two batches pipelined on one connection whose operations each took less than the limit', async () => {
+    const first = JSON.stringify({ data: [{ method: 'GET', url: `/idle/sleep?ms=${UNDER}` }] });
+    const chain = JSON.stringify({
+      data: [0, 1, 2, 3].map((i) => ({
+        name: `s${i}`,
+        method: 'GET',
+        url: `/idle/sleep?ms=${UNDER}`,
+        ...(i > 0 ? { dependsOn: [`s${i - 1}`] } : {}),
+      })),
+    });
+    const head = (body: string): string =>
+      `POST /batch HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    const received = await new Promise<string>((resolve) => {
+      const socket = connect(Number(new URL(baseOf(t)).port), '127.0.0.1');
+      let text = '';
+      socket.on('connect', () => socket.write(head(first) + head(chain)));
+      socket.on('data', (chunk) => {
+        text += chunk.toString('latin1');
+        if ((text.match(/"slept":/g) ?? []).length === 5) socket.end();
+      });
+      socket.on('error', () => undefined);
+      socket.on('close', () => resolve(text));
+    });
+    // Before the fix, the first batch's reply armed the timer again while the second ran: the
+    // connection was dropped before its reply.
+    expect(received.match(/HTTP\/1\.1 200/g)).toHaveLength(2);
+    expect(received.match(/"slept":/g)).toHaveLength(5);
+  });
+
+  it('streamed (NDJSON): drops a client that stops reading, as directly', async () => {
+    const clients: Socket[] = [];
+    /**
+     * Sends `head` and never reads; resolves once the server closed the connection (the paused
+     * client may never see it close).
+     */
+    const closedWhenUnread = (head: string): Promise<true> =>
+      new Promise((resolve) => {
+        const server = t.app.getHttpServer() as Server;
+        server.once('connection', (accepted: Socket) =>
+          accepted.once('close', () => resolve(true)),
+        );
+        const socket = connect(Number(new URL(baseOf(t)).port), '127.0.0.1');
+        clients.push(socket);
+        socket.on('connect', () => {
+          socket.write(head);
+          socket.pause();
+        });
+        socket.on('error', () => undefined);
+      });
+    try {
+      expect(await closedWhenUnread('GET /idle/big?kb=16384 HTTP/1.1\r\nHost: x\r\n\r\n')).toBe(
+        true,
+      );
+      const body = JSON.stringify({
+        data: [0, 1, 2, 3].map(() => ({ method: 'GET', url: '/idle/big?kb=4000' })),
+      });
+      // Before the fix, the connection stayed open (with no batch timeout, for ever): the run
+      // waited for the reader, and the connection's timer for the run.
+      expect(
+        await closedWhenUnread(
+          `POST /batch HTTP/1.1\r\nHost: x\r\nAccept: application/x-ndjson\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+        ),
+      ).toBe(true);
+    } finally {
+      for (const socket of clients) socket.destroy();
+    }
+  });
+});
+
+describe('fastify over HTTP/2 (h2c)', () => {
+  let app: INestApplication;
+  let base: string;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [BatchModule.forRoot({ timeout: 0, replyWriteTimeout: 0 }), IdleModule],
+    }).compile();
+    app = moduleRef.createNestApplication(
+      new FastifyAdapter({ http2: true, connectionTimeout: IDLE } as ConstructorParameters<
+        typeof FastifyAdapter
+      >[0]),
+    );
+    app.useLogger(false);
+    await app.listen(0, '127.0.0.1');
+    base = baseOf({ app } as TestApp);
+  });
+  afterAll(() => app.close());
+
+  it('keeps an operation slower than the limit, as HTTP/2 keeps such a request', async () => {
+    // HTTP/2 times sessions, not a request's silence.
+    expect(await direct(base, `/idle/sleep?ms=${OVER}`, true)).toMatchObject({
+      kind: 'complete',
+      status: 200,
+    });
+    const text = await new Promise<string>((resolve, reject) => {
+      const session = http2Connect(base);
+      session.on('error', reject);
+      const stream = session.request({
+        ':method': 'POST',
+        ':path': '/batch',
+        'content-type': 'application/json',
+      });
+      let body = '';
+      stream.setEncoding('utf8');
+      stream.on('data', (chunk: string) => (body += chunk));
+      stream.on('end', () => {
+        session.close();
+        resolve(body);
+      });
+      stream.end(
+        JSON.stringify({
+          data: [
+            { method: 'GET', url: '/idle/ok' },
+            { method: 'GET', url: `/idle/sleep?ms=${OVER}` },
+          ],
+        }),
+      );
+    });
+    // Before the fix, the slow operation was dropped at 400 ms (502 response-aborted).
+    expect((JSON.parse(text) as { data: Entry[] }).data.map((entry) => entry.code)).toEqual([
+      200, 200,
     ]);
   });
 });

@@ -36,7 +36,11 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   flushedWrites = 0;
   /** Writes held by a cork, sent at the last uncork unless destroyed first. */
   private corkedWrites = 0;
-  /** The idle timer, only once the app asked for one (`setTimeout`). */
+  /** Called once when writes held by a cork go out (the response's capture waits for it). */
+  private flushed: (() => void) | undefined;
+  /** The idle timeout in ms, as `net.Socket#timeout`: undefined until `setTimeout` is called. */
+  timeout: number | undefined;
+  /** The idle timer, only once one was asked for (`setTimeout`, or the server's timeout). */
   private idle: NodeJS.Timeout | undefined;
 
   constructor(connection: ConnectionInfo) {
@@ -75,9 +79,12 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
    */
   override write(...args: unknown[]): boolean {
     this.writeCalls++;
+    // A write held by a cork has not reached the connection: it is no activity yet.
     if (this.writableCorked > 0) this.corkedWrites++;
-    else this.flushedWrites++;
-    this.idle?.refresh();
+    else {
+      this.flushedWrites++;
+      this.idle?.refresh();
+    }
     const done = args[args.length - 1];
     if (typeof done === 'function') process.nextTick(done);
     return true;
@@ -88,6 +95,15 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     if (this.writableCorked > 0 || this.corkedWrites === 0 || this.destroyed) return;
     this.flushedWrites += this.corkedWrites;
     this.corkedWrites = 0;
+    this.idle?.refresh();
+    const flushed = this.flushed;
+    this.flushed = undefined;
+    flushed?.();
+  }
+
+  /** Calls `callback` once the writes held by a cork go out (never, if destroyed first). */
+  afterFlush(callback: () => void): void {
+    this.flushed = callback;
   }
 
   /**
@@ -123,12 +139,14 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
 
   /**
    * An idle timeout, as on a real connection: after `ms` without a write, 'timeout' is emitted
-   * here and on the response (Node's server does the latter), and the connection is destroyed
-   * if the response had no 'timeout' listener. `0` disarms it. Unref'd: it holds no process.
+   * here, on the response and on the server (as Node's server does), and the connection is
+   * destroyed if neither of the latter listened; a later write arms it again. `0` disarms it.
+   * Unref'd: it holds no process.
    */
   setTimeout(ms: number, callback?: () => void): this {
     if (this.idle) clearTimeout(this.idle);
     this.idle = undefined;
+    this.timeout = ms;
     if (callback) {
       if (ms === 0) this.removeListener('timeout', callback);
       else this.once('timeout', callback);
@@ -156,7 +174,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   }
 
   private onIdle(): void {
-    this.idle = undefined;
+    // The timer is kept: as on a real connection, the next write arms it again (`refresh`).
     this.emit('timeout');
     // As Node's server does on a connection's timeout (the request is complete by then): the
     // response and the server are told, and the connection is destroyed if neither listens.

@@ -50,6 +50,15 @@ export class TlsOperationSocket extends OperationSocket {
   getEphemeralKeyInfo(): ReturnType<TLSSocket['getEphemeralKeyInfo']> {
     return this.tls.getEphemeralKeyInfo();
   }
+  getSession(): Buffer | undefined {
+    return this.tls.getSession();
+  }
+  getTLSTicket(): Buffer | undefined {
+    return this.tls.getTLSTicket();
+  }
+  getSharedSigalgs(): string[] {
+    return this.tls.getSharedSigalgs();
+  }
   isSessionReused(): boolean {
     return this.tls.isSessionReused();
   }

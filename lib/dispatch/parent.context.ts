@@ -119,6 +119,10 @@ function connectionOf(request: IncomingMessage): ConnectionInfo {
     encrypted: socket?.encrypted,
     tls: socket?.encrypted === true ? (socket as TLSSocket) : undefined,
     server,
-    idleTimeout: server?.timeout !== undefined && server.timeout > 0 ? server.timeout : undefined,
+    // HTTP/2 times sessions, not a request's silence: a slow request there is not dropped.
+    idleTimeout:
+      request.httpVersionMajor === 1 && server?.timeout !== undefined && server.timeout > 0
+        ? server.timeout
+        : undefined,
   };
 }

@@ -227,6 +227,20 @@ describe('captureResponse', () => {
       expect(calls).toBe(0);
     });
 
+    it('go out when an app that corked the connection longer uncorks it, and are told then', async () => {
+      const response = onOperationSocket(responseTo());
+      let calls = 0;
+      captureResponse(response, 1024, () => calls++);
+      response.socket?.cork();
+      response.write('first');
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(sentHeader(response)).toBe(false);
+      expect(calls).toBe(0);
+      response.socket?.uncork();
+      expect(sentHeader(response)).toBe(true);
+      expect(calls).toBe(1);
+    });
+
     it('go out with an end() in the same tick, which uncorks', () => {
       const response = onOperationSocket(responseTo());
       response.write('first');

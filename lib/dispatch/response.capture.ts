@@ -128,11 +128,13 @@ export function captureResponse(
   const announce = (): void => {
     if (announced || response.writableEnded) return;
     if (!sentHeader(response)) {
-      // Written, but held by the connection's cork until the next tick (Node corks a response's
-      // first write): they go out then, unless the response is destroyed first.
+      // Written, but held by the connection's cork (Node corks a response's first write until
+      // the next tick; an app may cork longer): told when they go out, unless destroyed first.
       if (!deferred && renderedHeader(response)) {
         deferred = true;
-        process.nextTick(announce);
+        const socket = response.socket as { afterFlush?: (callback: () => void) => void } | null;
+        if (socket?.afterFlush) socket.afterFlush(announce);
+        else process.nextTick(announce);
       }
       return;
     }

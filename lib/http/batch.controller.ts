@@ -20,7 +20,7 @@ import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 import { nodeMessageOf } from '../platform/node-message.reader.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { releaseBatchSession } from './batch-session.release.js';
-import { suspendConnectionIdle } from './connection-idle.suspension.js';
+import { holdConnectionIdle, type ConnectionIdleHold } from './connection-idle.suspension.js';
 import { destroyStalledReply } from './reply.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
 import { jsonPiece, ReplyWriter } from './reply.writer.js';
@@ -72,7 +72,7 @@ export function createBatchController(path: string): Type<unknown> {
       const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
       const { operations } = planBatchRun(batch.operations, this.options);
       releaseBatchSession(request);
-      const resumeIdle = suspendConnectionIdle(incoming);
+      const idle = holdConnectionIdle(incoming);
       const outgoing = nodeMessageOf(response) as ServerResponse;
       const writer = new ReplyWriter(
         this.adapterHost.httpAdapter,
@@ -93,11 +93,15 @@ export function createBatchController(path: string): Type<unknown> {
         // Its headers are sent before any operation answers: it carries no Set-Cookie.
         observableOf(
           withoutEntryCookies(
-            outcomesOf(this.executor, operations, { ...context, readyToStart }, gone, {
-              keepNone,
-            }),
+            outcomesOf(
+              this.executor,
+              operations,
+              { ...context, readyToStart: timedWhileBehind(idle, readyToStart) },
+              gone,
+              { keepNone },
+            ),
           ),
-        ).pipe(finalize(resumeIdle)),
+        ).pipe(finalize(idle.close)),
       );
       if (streamed) {
         this.watchReply(outgoing);
@@ -128,7 +132,7 @@ export function createBatchController(path: string): Type<unknown> {
       this.watchReply(outgoing);
       reply.then(
         (write) => {
-          resumeIdle();
+          idle.close();
           try {
             if (cookies.cleared) writer.setHeader('clear-site-data', '"cookies"');
             for (const value of cookies.all) writer.appendHeader('set-cookie', value);
@@ -138,7 +142,7 @@ export function createBatchController(path: string): Type<unknown> {
           }
         },
         (error: unknown) => {
-          resumeIdle();
+          idle.close();
           writer.fail(error);
         },
       );
@@ -185,6 +189,22 @@ class ReplyGone implements CutOff {
     this.listener = undefined;
     this.response.off('close', this.onClose);
   }
+}
+
+/**
+ * `readyToStart`, with the connection timed while the streamed reply's reader is behind: the
+ * batch then waits on its client, as a direct response whose client stops reading does.
+ */
+function timedWhileBehind(
+  idle: ConnectionIdleHold,
+  readyToStart: () => PromiseLike<void> | undefined,
+): () => PromiseLike<void> | undefined {
+  return () => {
+    const behind = readyToStart();
+    if (behind === undefined) return undefined;
+    idle.release();
+    return behind.then(idle.take);
+  };
 }
 
 /** The request's `body`, where Nest's `@Body()` reads it: on Fastify's request, not the raw one. */

@@ -1,29 +1,74 @@
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 
-const NOTHING = (): void => undefined;
-
 /**
- * Stops the batch connection's idle timer (`server.timeout`, Fastify's `connectionTimeout`)
- * while the operations run, and gives what starts it again once they have all answered.
+ * The batch connection's idle timer (`server.timeout`, Fastify's `connectionTimeout`), held off
+ * while the batch waits on its operations.
  *
  * Directly, each request has a connection and a timer of its own, and only a request silent for
- * longer than the limit is dropped. The batch's connection is silent while its operations run (a
+ * longer than the limit is dropped. A batch's connection is silent while its operations run (a
  * JSON reply is written at the end), so its timer would drop every answer of a batch whose
  * operations, each in time, took longer together. Each operation's connection carries the timer
- * instead (the operation's socket arms `server.timeout`); the batch's is back for the reply, so a
- * client that stops reading it is still dropped. HTTP/2 times streams and sessions otherwise:
- * left alone.
+ * instead (the operation's socket arms `server.timeout`). The batch's is back whenever the batch
+ * waits on its client: while its reply is written, and while a streamed reply's reader is behind,
+ * so a client that stops reading is still dropped.
  */
-export function suspendConnectionIdle(request: IncomingMessage): () => void {
+export interface ConnectionIdleHold {
+  /** The batch waits on its operations: the connection is not timed (unless already so). */
+  readonly take: () => void;
+  /** The batch waits on its client: the connection is timed again, unless another batch on it holds it. */
+  readonly release: () => void;
+  /** Released for good: a later `take` does nothing. */
+  readonly close: () => void;
+}
+
+/** How one connection's timer is held: by how many batches, and the timeout to restore. */
+interface Held {
+  readonly idle: number;
+  holders: number;
+}
+
+/** Batches pipelined on one connection run together: the timer is back once none holds it. */
+const held = new WeakMap<Socket, Held>();
+
+const NONE: ConnectionIdleHold = {
+  take: () => undefined,
+  release: () => undefined,
+  close: () => undefined,
+};
+
+/**
+ * A hold on the batch request's connection timer, taken at once. HTTP/2 times sessions, not a
+ * request's silence (a slow request on a session is not dropped): left alone.
+ */
+export function holdConnectionIdle(request: IncomingMessage): ConnectionIdleHold {
   const socket = request.socket as (Socket & { timeout?: number }) | null;
-  const idle = socket?.timeout;
-  if (request.httpVersionMajor !== 1 || !socket || idle === undefined || idle <= 0) return NOTHING;
-  socket.setTimeout(0);
-  let resumed = false;
-  return () => {
-    if (resumed) return;
-    resumed = true;
-    socket.setTimeout(idle);
+  if (request.httpVersionMajor !== 1 || !socket) return NONE;
+  const idle = held.get(socket)?.idle ?? socket.timeout;
+  if (idle === undefined || idle <= 0) return NONE;
+  let holding = false;
+  let closed = false;
+  const hold: ConnectionIdleHold = {
+    take: () => {
+      if (holding || closed) return;
+      holding = true;
+      const state = held.get(socket) ?? { idle, holders: 0 };
+      held.set(socket, state);
+      if (state.holders++ === 0) socket.setTimeout(0);
+    },
+    release: () => {
+      if (!holding) return;
+      holding = false;
+      const state = held.get(socket);
+      if (!state || --state.holders > 0) return;
+      held.delete(socket);
+      socket.setTimeout(state.idle);
+    },
+    close: () => {
+      closed = true;
+      hold.release();
+    },
   };
+  hold.take();
+  return hold;
 }

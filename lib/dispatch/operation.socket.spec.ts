@@ -1,0 +1,80 @@
+import { OperationSocket } from './operation.socket.js';
+
+function socket(): OperationSocket {
+  return new OperationSocket({
+    remoteAddress: '127.0.0.1',
+    remoteFamily: 'IPv4',
+    remotePort: 40000,
+    localAddress: '127.0.0.1',
+    localPort: 3000,
+    encrypted: false,
+  });
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+describe('OperationSocket', () => {
+  describe('its idle timer, as a real connection has', () => {
+    it("says its timeout, as net.Socket's `timeout` does", () => {
+      const connection = socket();
+      expect(connection.timeout).toBeUndefined();
+      connection.setTimeout(1000);
+      expect(connection.timeout).toBe(1000);
+      connection.setTimeout(0);
+      expect(connection.timeout).toBe(0);
+      connection.destroy();
+    });
+
+    it('arms the server timeout it is given', () => {
+      const connection = new OperationSocket({
+        remoteAddress: '127.0.0.1',
+        remoteFamily: 'IPv4',
+        remotePort: undefined,
+        localAddress: undefined,
+        localPort: undefined,
+        encrypted: undefined,
+        idleTimeout: 400,
+      });
+      expect(connection.timeout).toBe(400);
+      connection.destroy();
+    });
+
+    it('fires again after a write, once it fired with someone listening', async () => {
+      const connection = socket();
+      let told = 0;
+      connection.setTimeout(30, () => told++);
+      // A listener on the response or the server keeps the connection: here, the server.
+      Object.assign(connection, { server: { emit: () => true } });
+      await sleep(60);
+      connection.write('.');
+      await sleep(60);
+      expect(told).toBe(1);
+      // `setTimeout`'s callback is once; the socket's 'timeout' event goes on.
+      let events = 0;
+      connection.on('timeout', () => events++);
+      connection.write('.');
+      await sleep(60);
+      expect(events).toBe(1);
+      expect(connection.destroyed).toBe(false);
+      connection.destroy();
+    });
+
+    it('counts no write held by a cork as activity', async () => {
+      const connection = socket();
+      let events = 0;
+      connection.on('timeout', () => events++);
+      Object.assign(connection, { server: { emit: () => true } });
+      connection.setTimeout(40);
+      connection.cork();
+      for (let i = 0; i < 4; i++) {
+        connection.write('.');
+        await sleep(15);
+      }
+      expect(events).toBe(1);
+      expect(connection.flushedWrites).toBe(0);
+      connection.uncork();
+      expect(connection.flushedWrites).toBe(4);
+      connection.destroy();
+    });
+  });
+});
