@@ -158,8 +158,16 @@ export async function createBatchBenchApp(platform, options = benchOptions()) {
   return app;
 }
 
-/** BatchModule's options for the bench: `BENCH_CONCURRENCY` tries another `concurrency`. */
+/**
+ * BatchModule's options for the bench: `BENCH_CONCURRENCY` tries another `concurrency`,
+ * `BENCH_GLOBAL` a `globalConcurrency`.
+ */
 function benchOptions() {
   const concurrency = Number(process.env.BENCH_CONCURRENCY);
-  return { limit: 50, ...(concurrency > 0 ? { concurrency } : {}) };
+  const globalConcurrency = Number(process.env.BENCH_GLOBAL);
+  return {
+    limit: 50,
+    ...(concurrency > 0 ? { concurrency } : {}),
+    ...(globalConcurrency > 0 ? { globalConcurrency } : {}),
+  };
 }
