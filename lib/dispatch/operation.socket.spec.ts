@@ -25,7 +25,7 @@ describe('OperationSocket', () => {
       connection.destroy();
     });
 
-    it('arms the server timeout it is given', () => {
+    it('arms the server timeout it is given, and is dropped when nobody listens', async () => {
       const connection = new OperationSocket({
         remoteAddress: '127.0.0.1',
         remoteFamily: 'IPv4',
@@ -33,10 +33,37 @@ describe('OperationSocket', () => {
         localAddress: undefined,
         localPort: undefined,
         encrypted: undefined,
-        idleTimeout: 400,
+        idleTimeout: 30,
       });
-      expect(connection.timeout).toBe(400);
-      connection.destroy();
+      expect(connection.timeout).toBe(30);
+      // Its own listeners run after the server's handling, as Node's listener comes first.
+      let destroyedWhenTold: boolean | undefined;
+      connection.on('timeout', () => (destroyedWhenTold = connection.destroyed));
+      await sleep(80);
+      expect(destroyedWhenTold).toBe(true);
+    });
+
+    it('tells the server only as an HTTP/1 server is told', async () => {
+      const told: string[] = [];
+      const server = { emit: (event: string) => told.push(event) > 0 };
+      const base = {
+        remoteAddress: '127.0.0.1',
+        remoteFamily: 'IPv4',
+        remotePort: undefined,
+        localAddress: undefined,
+        localPort: undefined,
+        encrypted: undefined,
+        server: server as never,
+        idleTimeout: 30,
+      };
+      const http1 = new OperationSocket({ ...base, serverHearsTimeouts: true });
+      // An HTTP/2 server's 'timeout' listeners take a session: it is not told.
+      const http2 = new OperationSocket({ ...base, serverHearsTimeouts: false });
+      await sleep(80);
+      expect(told).toEqual(['timeout']);
+      expect(http1.destroyed).toBe(false);
+      expect(http2.destroyed).toBe(true);
+      http1.destroy();
     });
 
     it('fires again after a write, once it fired with someone listening', async () => {
@@ -44,7 +71,7 @@ describe('OperationSocket', () => {
       let told = 0;
       connection.setTimeout(30, () => told++);
       // A listener on the response or the server keeps the connection: here, the server.
-      Object.assign(connection, { server: { emit: () => true } });
+      Object.assign(connection, { server: { emit: () => true }, serverHearsTimeouts: true });
       await sleep(60);
       connection.write('.');
       await sleep(60);
@@ -63,7 +90,7 @@ describe('OperationSocket', () => {
       const connection = socket();
       let events = 0;
       connection.on('timeout', () => events++);
-      Object.assign(connection, { server: { emit: () => true } });
+      Object.assign(connection, { server: { emit: () => true }, serverHearsTimeouts: true });
       connection.setTimeout(40);
       connection.cork();
       for (let i = 0; i < 4; i++) {

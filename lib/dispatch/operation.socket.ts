@@ -40,6 +40,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   private flushed: (() => void) | undefined;
   /** The idle timeout in ms, as `net.Socket#timeout`: undefined until `setTimeout` is called. */
   timeout: number | undefined;
+  readonly serverHearsTimeouts: boolean;
   /** The idle timer, only once one was asked for (`setTimeout`, or the server's timeout). */
   private idle: NodeJS.Timeout | undefined;
 
@@ -52,6 +53,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     this.localPort = connection.localPort;
     this.encrypted = connection.encrypted;
     this.server = connection.server;
+    this.serverHearsTimeouts = connection.serverHearsTimeouts === true;
     if (connection.idleTimeout !== undefined) this.setTimeout(connection.idleTimeout);
     // Node's server listens for errors on every connection; an app that destroys this one with
     // an error must not crash the process. The response's 'close' ends the operation.
@@ -101,7 +103,10 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     flushed?.();
   }
 
-  /** Calls `callback` once the writes held by a cork go out (never, if destroyed first). */
+  /**
+   * Calls `callback` once the writes held by a cork go out (never, if destroyed first). One
+   * callback at a time: the response's capture is its only caller.
+   */
   afterFlush(callback: () => void): void {
     this.flushed = callback;
   }
@@ -175,13 +180,14 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
 
   private onIdle(): void {
     // The timer is kept: as on a real connection, the next write arms it again (`refresh`).
-    this.emit('timeout');
-    // As Node's server does on a connection's timeout (the request is complete by then): the
-    // response and the server are told, and the connection is destroyed if neither listens.
+    // First what Node's HTTP/1 server does, its listener being the connection's first (the
+    // request is complete by then): the response and the server are told, and the connection
+    // is destroyed if neither listens. Then the connection's own listeners (Fastify's onTimeout).
     const response = (this as { _httpMessage?: ServerResponse | null })._httpMessage;
     const heardByResponse = response?.emit('timeout', this) === true;
-    const heardByServer = this.server?.emit('timeout', this) === true;
+    const heardByServer = this.serverHearsTimeouts && this.server?.emit('timeout', this) === true;
     if (!heardByResponse && !heardByServer) this.destroy();
+    this.emit('timeout');
   }
 }
 

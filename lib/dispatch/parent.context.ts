@@ -43,6 +43,11 @@ export interface ConnectionInfo {
    * gets it, as a request sent directly would.
    */
   readonly idleTimeout?: number;
+  /**
+   * Whether the server is told of a connection's timeout, as Node's HTTP/1 server is (its
+   * 'timeout' listeners take a socket); an HTTP/2 server's take a session, and are not.
+   */
+  readonly serverHearsTimeouts?: boolean;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -110,6 +115,7 @@ function connectionOf(request: IncomingMessage): ConnectionInfo {
   const socket = request.socket as Partial<TLSSocket> | null;
   const remoteAddress = socket?.remoteAddress ?? LOOPBACK;
   const server = (socket as { server?: Server & { timeout?: number } } | null)?.server;
+  const http1 = request.httpVersionMajor === 1;
   return {
     remoteAddress,
     remoteFamily: socket?.remoteFamily ?? (remoteAddress.includes(':') ? 'IPv6' : 'IPv4'),
@@ -121,8 +127,7 @@ function connectionOf(request: IncomingMessage): ConnectionInfo {
     server,
     // HTTP/2 times sessions, not a request's silence: a slow request there is not dropped.
     idleTimeout:
-      request.httpVersionMajor === 1 && server?.timeout !== undefined && server.timeout > 0
-        ? server.timeout
-        : undefined,
+      http1 && server?.timeout !== undefined && server.timeout > 0 ? server.timeout : undefined,
+    serverHearsTimeouts: http1,
   };
 }

@@ -132,9 +132,9 @@ export function captureResponse(
       // the next tick; an app may cork longer): told when they go out, unless destroyed first.
       if (!deferred && renderedHeader(response)) {
         deferred = true;
+        // Only the operation's socket holds writes back (`sentHeader`): it tells when they go.
         const socket = response.socket as { afterFlush?: (callback: () => void) => void } | null;
-        if (socket?.afterFlush) socket.afterFlush(announce);
-        else process.nextTick(announce);
+        socket?.afterFlush?.(announce);
       }
       return;
     }

@@ -20,7 +20,7 @@ import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 import { nodeMessageOf } from '../platform/node-message.reader.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { releaseBatchSession } from './batch-session.release.js';
-import { holdConnectionIdle, type ConnectionIdleHold } from './connection-idle.suspension.js';
+import { holdConnectionIdle, timedWhileBehind } from './connection-idle.hold.js';
 import { destroyStalledReply } from './reply.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
 import { jsonPiece, ReplyWriter } from './reply.writer.js';
@@ -72,8 +72,8 @@ export function createBatchController(path: string): Type<unknown> {
       const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
       const { operations } = planBatchRun(batch.operations, this.options);
       releaseBatchSession(request);
-      const idle = holdConnectionIdle(incoming);
       const outgoing = nodeMessageOf(response) as ServerResponse;
+      const idle = holdConnectionIdle(incoming, outgoing);
       const writer = new ReplyWriter(
         this.adapterHost.httpAdapter,
         response,
@@ -189,22 +189,6 @@ class ReplyGone implements CutOff {
     this.listener = undefined;
     this.response.off('close', this.onClose);
   }
-}
-
-/**
- * `readyToStart`, with the connection timed while the streamed reply's reader is behind: the
- * batch then waits on its client, as a direct response whose client stops reading does.
- */
-function timedWhileBehind(
-  idle: ConnectionIdleHold,
-  readyToStart: () => PromiseLike<void> | undefined,
-): () => PromiseLike<void> | undefined {
-  return () => {
-    const behind = readyToStart();
-    if (behind === undefined) return undefined;
-    idle.release();
-    return behind.then(idle.take);
-  };
 }
 
 /** The request's `body`, where Nest's `@Body()` reads it: on Fastify's request, not the raw one. */
