@@ -40,6 +40,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   private flushed: (() => void) | undefined;
   /** The idle timeout in ms, as `net.Socket#timeout`: undefined until `setTimeout` is called. */
   timeout: number | undefined;
+  /** Whether the server is told of this connection's timeout (HTTP/1, as Node's server is). */
   readonly serverHearsTimeouts: boolean;
   /** The idle timer, only once one was asked for (`setTimeout`, or the server's timeout). */
   private idle: NodeJS.Timeout | undefined;
