@@ -21,6 +21,7 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { BatchModule } from 'nestjs-batch';
 import { readFileSync } from 'node:fs';
+import { connect as http2Connect } from 'node:http2';
 import type { IncomingMessage } from 'node:http';
 import { request as httpsRequest, type RequestOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -191,5 +192,62 @@ forEachPlatform((platform) => {
     expect(direct.body.authorizationError).not.toBe('null');
     // Before the fix, 500: `getPeerCertificate` is not a function.
     expect(await batched(port, ANONYMOUS, '/tls/peer')).toEqual(direct);
+  });
+});
+
+describe('fastify over HTTP/2 with TLS', () => {
+  let app: INestApplication;
+  let origin: string;
+  beforeAll(async () => {
+    const moduleRef = await Test.createTestingModule({
+      imports: [BatchModule.forRoot({}), TlsModule],
+    }).compile();
+    app = moduleRef.createNestApplication(
+      new FastifyAdapter({ http2: true, https: SERVER } as ConstructorParameters<
+        typeof FastifyAdapter
+      >[0]),
+    );
+    app.useLogger(false);
+    await app.listen(0, '127.0.0.1');
+    origin = `https://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  });
+  afterAll(() => app.close());
+
+  /** One request on a session of its own, with `client`'s certificate (if any). */
+  function sendH2(client: RequestOptions, method: string, path: string, body?: unknown) {
+    return new Promise<Answer>((resolve, reject) => {
+      const session = http2Connect(origin, {
+        key: client.key as Buffer | undefined,
+        cert: client.cert as Buffer | undefined,
+        ca: client.ca as Buffer,
+        servername: 'localhost',
+      });
+      session.on('error', reject);
+      const stream = session.request({
+        ':method': method,
+        ':path': path,
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      });
+      let status = 0;
+      let text = '';
+      stream.setEncoding('utf8');
+      stream.on('response', (headers) => (status = Number(headers[':status'])));
+      stream.on('data', (chunk: string) => (text += chunk));
+      stream.on('end', () => {
+        session.close();
+        resolve({ status, body: JSON.parse(text) });
+      });
+      stream.end(body === undefined ? undefined : JSON.stringify(body));
+    });
+  }
+
+  it('shows an operation the certificate of the session it came on, as directly', async () => {
+    const direct = await sendH2(ALICE, 'GET', '/tls/whoami');
+    expect(direct).toMatchObject({ status: 200, body: { authorized: true, subject: 'alice' } });
+    const reply = await sendH2(ALICE, 'POST', '/batch', {
+      data: [{ method: 'GET', url: '/tls/whoami' }],
+    });
+    const [entry] = reply.body.data as { code: number; body: unknown }[];
+    expect({ status: entry?.code, body: entry?.body }).toEqual(direct);
   });
 });
