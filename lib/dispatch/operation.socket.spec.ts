@@ -1,6 +1,8 @@
 import { OperationSocket } from './operation.socket.js';
+import type { ConnectionInfo } from './parent.context.js';
 
-function socket(): OperationSocket {
+/** An operation's socket on a loopback batch connection, with what `more` adds to it. */
+function socket(more: Partial<ConnectionInfo> = {}): OperationSocket {
   return new OperationSocket({
     remoteAddress: '127.0.0.1',
     remoteFamily: 'IPv4',
@@ -8,6 +10,7 @@ function socket(): OperationSocket {
     localAddress: '127.0.0.1',
     localPort: 3000,
     encrypted: false,
+    ...more,
   });
 }
 
@@ -26,15 +29,7 @@ describe('OperationSocket', () => {
     });
 
     it('arms the server timeout it is given, and is dropped when nobody listens', async () => {
-      const connection = new OperationSocket({
-        remoteAddress: '127.0.0.1',
-        remoteFamily: 'IPv4',
-        remotePort: undefined,
-        localAddress: undefined,
-        localPort: undefined,
-        encrypted: undefined,
-        idleTimeout: 30,
-      });
+      const connection = socket({ idleTimeout: 30 });
       expect(connection.timeout).toBe(30);
       // Its own listeners run after the server's handling, as Node's listener comes first.
       let destroyedWhenTold: boolean | undefined;
@@ -46,19 +41,10 @@ describe('OperationSocket', () => {
     it('tells the server only as an HTTP/1 server is told', async () => {
       const told: string[] = [];
       const server = { emit: (event: string) => told.push(event) > 0 };
-      const base = {
-        remoteAddress: '127.0.0.1',
-        remoteFamily: 'IPv4',
-        remotePort: undefined,
-        localAddress: undefined,
-        localPort: undefined,
-        encrypted: undefined,
-        server: server as never,
-        idleTimeout: 30,
-      };
-      const http1 = new OperationSocket({ ...base, serverHearsTimeouts: true });
+      const base = { server: server as never, idleTimeout: 30 };
+      const http1 = socket({ ...base, serverHearsTimeouts: true });
       // An HTTP/2 server's 'timeout' listeners take a session: it is not told.
-      const http2 = new OperationSocket({ ...base, serverHearsTimeouts: false });
+      const http2 = socket({ ...base, serverHearsTimeouts: false });
       await sleep(80);
       expect(told).toEqual(['timeout']);
       expect(http1.destroyed).toBe(false);
