@@ -117,6 +117,16 @@ function openLoop(port, rate, seconds) {
     };
     const send = (scheduled) => {
       pending++;
+      let settled = false;
+      /** Once per batch, by whichever comes first: its reply's end, or an end without one. */
+      const settle = (answered) => {
+        if (settled) return;
+        settled = true;
+        if (answered) latencies.push(performance.now() - scheduled);
+        else failed++;
+        pending--;
+        finish();
+      };
       const req = request(
         {
           host: '127.0.0.1',
@@ -127,24 +137,15 @@ function openLoop(port, rate, seconds) {
           headers: { 'content-type': 'application/json', 'content-length': body.length },
         },
         (res) => {
-          res.resume();
+          res.on('end', () => settle(res.statusCode === 200));
           res.on('error', () => undefined);
-          // 'close' comes after 'end', or alone when the reply broke off: counted once either way.
-          res.on('close', () => {
-            if (res.complete && res.statusCode === 200)
-              latencies.push(performance.now() - scheduled);
-            else failed++;
-            pending--;
-            finish();
-          });
+          res.on('close', () => settle(res.complete && res.statusCode === 200));
+          res.resume();
         },
       );
-      req.on('error', () => {
-        if (req.res) return; // the response's 'close' counts it
-        failed++;
-        pending--;
-        finish();
-      });
+      req.on('error', () => undefined);
+      // Every request closes, answered or not: the last word when nothing else came.
+      req.on('close', () => settle(req.res?.complete === true && req.res.statusCode === 200));
       req.end(body);
     };
     const tick = () => {
