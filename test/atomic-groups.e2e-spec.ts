@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startAtomicApp, type AtomicApp, type AtomicAppOptions } from './utils/atomic-app.js';
+import { direct } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { sendODataBatch } from './utils/odata.js';
 
@@ -343,6 +344,28 @@ forEachPlatform((platform) => {
         });
       },
     );
+
+    it("rolls back a group whose member the server's idle timeout dropped, as it drops the request directly", async () => {
+      await withDatabase({ platform, idleTimeout: 400 }, async (t, db) => {
+        // Directly, a request silent past the limit is dropped before its headers.
+        expect(await direct(t.base, '/rows/sleep/1200')).toEqual({
+          kind: 'dropped-before-headers',
+        });
+        const response = await postBatch(t, [
+          { method: 'POST', url: '/rows', atomicityGroup: 'g', body: { name: 'a' } },
+          { method: 'GET', url: '/rows/sleep/1200', atomicityGroup: 'g' },
+        ]).expect(200);
+        const [written, dropped] = entries(response);
+        expect(dropped).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+        expect(written).toMatchObject({
+          code: 424,
+          body: { reason: 'rolled-back', atomicityGroup: 'g', failedOperation: 1 },
+        });
+        // The app's own connection sees uncommitted rows too: none is left once rolled back.
+        await eventually(async () => (await appCount(t)) === 0);
+        expect(db.rows()).toEqual([]);
+      });
+    });
 
     it('rolls back a group whose client disconnects', async () => {
       await shared(async (t, db) => {

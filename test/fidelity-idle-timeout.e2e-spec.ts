@@ -13,7 +13,7 @@ import { BatchModule } from 'nestjs-batch';
 import { request as httpRequest, type Server, type ServerResponse } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
-import { direct } from './utils/direct-view.js';
+import { direct, directWithHeaders } from './utils/direct-view.js';
 import { forEachPlatform, type FastifyHooks } from './utils/platforms.js';
 import { baseOf } from './utils/raw-http.js';
 import type { Entry, TestApp } from './utils/test-app.js';
@@ -48,6 +48,27 @@ class IdleController {
   }
 
   /**
+   * A login that streams its page: sets a cookie, sends its headers and a first part, then goes
+   * silent past the limit, as a handler stuck on a slow query does.
+   */
+  @Get('cookie-then-silent')
+  cookieThenSilent(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('set-cookie', 'sid=idle-login; Path=/; HttpOnly');
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.write('partial');
+    setTimeout(() => res.end('rest'), OVER).unref();
+  }
+
+  /** Sets a cookie, then goes silent past the limit before its headers leave. */
+  @Get('cookie-unsent')
+  cookieUnsent(@Res() reply: object): void {
+    const res = rawOf(reply);
+    res.setHeader('set-cookie', 'sid=never-sent; Path=/');
+    setTimeout(() => res.end('late'), OVER).unref();
+  }
+
+  /**
    * Writes a dot every 700 ms (past the idle limit), three times, listening for the
    * connection's 'timeout' (so it is not dropped), then ends with how many times it was told:
    * once per idle spell.
@@ -79,6 +100,7 @@ class IdleModule {}
 interface Reply {
   status: number;
   text: string;
+  setCookie: string[];
   ended: 'complete' | 'dropped-after-headers' | 'dropped-before-headers';
 }
 
@@ -92,16 +114,26 @@ function postBatch(base: string, data: unknown[], accept = 'application/json'): 
       (res) => {
         res.setEncoding('utf8');
         res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, ended: 'complete' }));
+        const setCookie = res.headers['set-cookie'] ?? [];
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, text, setCookie, ended: 'complete' }),
+        );
         res.on('error', () => undefined);
         res.on('close', () => {
           if (!res.complete) {
-            resolve({ status: res.statusCode ?? 0, text, ended: 'dropped-after-headers' });
+            resolve({
+              status: res.statusCode ?? 0,
+              text,
+              setCookie,
+              ended: 'dropped-after-headers',
+            });
           }
         });
       },
     );
-    req.on('error', () => resolve({ status: 0, text, ended: 'dropped-before-headers' }));
+    req.on('error', () =>
+      resolve({ status: 0, text, setCookie: [], ended: 'dropped-before-headers' }),
+    );
     req.end(body);
   });
 }
@@ -174,6 +206,37 @@ forEachPlatform((platform) => {
     expect(slow?.body).not.toHaveProperty('sent');
     // Fastify's onTimeout hook ran for the slow request, directly and batched.
     expect(events).toEqual(directEvents);
+  });
+
+  it('keeps the cookie of an operation dropped after its headers, as a browser keeps it directly', async () => {
+    // Directly, the headers left before the silence: the client has the cookie, and the rest of
+    // the body never comes.
+    const seen = await directWithHeaders(baseOf(t), '/idle/cookie-then-silent');
+    expect(seen).toMatchObject({ kind: 'dropped-after-headers', status: 200 });
+    expect(seen.headers['set-cookie']).toEqual(['sid=idle-login; Path=/; HttpOnly']);
+    const reply = await postBatch(baseOf(t), [
+      { method: 'GET', url: '/idle/ok' },
+      { method: 'GET', url: '/idle/cookie-then-silent' },
+    ]);
+    expect(reply).toMatchObject({ status: 200, ended: 'complete' });
+    const [ok, dropped] = entriesOf(reply);
+    expect(ok).toMatchObject({ code: 200 });
+    expect(dropped).toMatchObject({
+      code: 502,
+      body: { reason: 'response-aborted', sent: { code: 200 } },
+    });
+    // The reply relays the cookie whose headers left, and the entry does not hand it to script.
+    expect(reply.setCookie).toEqual(['sid=idle-login; Path=/; HttpOnly']);
+    expect(JSON.stringify(dropped)).not.toContain('idle-login');
+  });
+
+  it('sets no cookie of an operation dropped before its headers, as directly', async () => {
+    const seen = await directWithHeaders(baseOf(t), '/idle/cookie-unsent');
+    expect(seen).toMatchObject({ kind: 'dropped-before-headers', headers: {} });
+    const reply = await postBatch(baseOf(t), [{ method: 'GET', url: '/idle/cookie-unsent' }]);
+    expect(entriesOf(reply)[0]).toMatchObject({ code: 502, body: { reason: 'response-aborted' } });
+    expect(entriesOf(reply)[0]?.body).not.toHaveProperty('sent');
+    expect(reply.setCookie).toEqual([]);
   });
 
   it('streamed (NDJSON): drops only the operation slower than the limit, and keeps streaming', async () => {

@@ -24,6 +24,8 @@ export interface AtomicAppOptions {
   hook?: boolean | 'sqlite-connection';
   /** Further BatchModule options (JSON). */
   batch?: Record<string, unknown>;
+  /** The server's idle timeout in ms (`server.timeout`): a connection silent longer is dropped. */
+  idleTimeout?: number;
 }
 
 /** Boots the atomic-group app on `options.platform` and waits until it listens. */
@@ -40,6 +42,7 @@ export async function startAtomicApp(options: AtomicAppOptions): Promise<AtomicA
         HOOK:
           options.hook === false ? '0' : options.hook === 'sqlite-connection' ? options.hook : '1',
         BATCH: JSON.stringify(options.batch ?? {}),
+        IDLE: options.idleTimeout === undefined ? '' : String(options.idleTimeout),
       },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
