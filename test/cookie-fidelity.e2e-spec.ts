@@ -3,36 +3,29 @@
  * a Set-Cookie receive them, the Set-Cookie headers the reply relays, and the entries' headers.
  */
 import { Controller, Get, Module, Param, Req, Res } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, postBatch, useTestApp } from './utils/test-app.js';
-
-function rawOf(reply: object): ServerResponse {
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
-}
-function rawRequestOf(request: object): IncomingMessage {
-  return ('raw' in request ? request.raw : request) as IncomingMessage;
-}
+import { nodeRequestOf, nodeResponseOf } from './utils/node-response.js';
 
 @Controller('adv-cookies')
 class FidelityCookiesController {
   @Get('set')
   set(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setHeader('set-cookie', 'pref=1; Path=/');
     res.end('ok');
   }
 
   @Get('pref/:value')
   pref(@Param('value') value: string, @Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setHeader('set-cookie', [`pref=${value}; Path=/`, `pref=${value}; Path=/adv-cookies`]);
     res.end('ok');
   }
 
   @Get('set2')
   set2(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setHeader('set-cookie2', 'legacy=SECRET; Version=1');
     res.end('ok');
   }
@@ -40,14 +33,14 @@ class FidelityCookiesController {
   /** A rolling session (express-session `rolling: true`, a JWT refreshed on each response). */
   @Get('rolling')
   rolling(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setHeader('set-cookie', `session=${'s'.repeat(1500)}; Path=/; HttpOnly; Secure`);
     res.end('ok');
   }
 
   @Get('echo')
   echo(@Req() request: object): { cookie: string | undefined } {
-    return { cookie: rawRequestOf(request).headers.cookie };
+    return { cookie: nodeRequestOf(request).headers.cookie };
   }
 }
 
@@ -56,7 +49,7 @@ class FidelityCookiesController {
 class HostPrefixController {
   @Get('adv-host-prefix')
   hostPrefix(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setHeader('set-cookie', '__Host-sid=attacker; Secure; HttpOnly');
     res.end('ok');
   }

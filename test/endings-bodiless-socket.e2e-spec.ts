@@ -5,21 +5,15 @@
  * address(), and the idle timeout of setTimeout.
  */
 import { Controller, Get, Head, Module, Req, Res } from '@nestjs/common';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { forEachPlatform } from './utils/platforms.js';
 import { baseOf } from './utils/raw-http.js';
 import { entries, postBatch, useTestApp } from './utils/test-app.js';
-
-function rawOf(reply: object): ServerResponse {
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
-}
-function rawRequestOf(request: object): IncomingMessage {
-  return ('raw' in request ? request.raw : request) as IncomingMessage;
-}
+import { nodeRequestOf, nodeResponseOf } from './utils/node-response.js';
 
 /** Sends the headers of `status`, then destroys the response (as a closing proxy or pool does). */
 function headersThenDestroy(reply: object, status: number): void {
-  const res = rawOf(reply);
+  const res = nodeResponseOf(reply);
   res.writeHead(status, status === 200 ? { 'content-length': '10' } : {});
   res.flushHeaders();
   setImmediate(() => res.destroy());
@@ -45,14 +39,14 @@ class BodilessController {
   /** net.Socket#destroySoon: ends the connection once written. */
   @Get('destroy-soon')
   destroySoon(@Req() request: object): Promise<never> {
-    (rawRequestOf(request).socket as unknown as { destroySoon(): void }).destroySoon();
+    (nodeRequestOf(request).socket as unknown as { destroySoon(): void }).destroySoon();
     return new Promise(() => undefined);
   }
 
   /** An idle timeout on the response, as apps that answer 503 to a stalled handler set one. */
   @Get('idle-timeout')
   idleTimeout(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setTimeout(100, () => {
       res.writeHead(503, { 'content-type': 'text/plain' });
       res.end('timed out');
@@ -62,14 +56,14 @@ class BodilessController {
   /** An idle timeout no one listens for: Node's server destroys the connection. */
   @Get('idle-unhandled')
   idleUnhandled(@Req() request: object): Promise<never> {
-    rawRequestOf(request).socket.setTimeout(100);
+    nodeRequestOf(request).socket.setTimeout(100);
     return new Promise(() => undefined);
   }
 
   /** An idle timeout disarmed (0) before it fires: nothing happens, the answer comes later. */
   @Get('idle-disarmed')
   idleDisarmed(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setTimeout(50, () => res.destroy());
     res.setTimeout(0);
     setTimeout(() => res.end('late'), 150);
@@ -78,7 +72,7 @@ class BodilessController {
   /** net.Socket#address(), as apps that log or route by the local port read it. */
   @Get('address')
   address(@Req() request: object): { port: number } {
-    return { port: (rawRequestOf(request).socket.address() as { port: number }).port };
+    return { port: (nodeRequestOf(request).socket.address() as { port: number }).port };
   }
 }
 

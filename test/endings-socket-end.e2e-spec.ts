@@ -5,39 +5,32 @@
  * wait for the batch timeout (here far beyond Jest's).
  */
 import { Controller, Get, Module, Req, Res } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { direct } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { baseOf } from './utils/raw-http.js';
 import { entries, postBatch, useTestApp } from './utils/test-app.js';
-
-function rawOf(reply: object): ServerResponse {
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
-}
-function rawRequestOf(request: object): IncomingMessage {
-  return ('raw' in request ? request.raw : request) as IncomingMessage;
-}
+import { nodeRequestOf, nodeResponseOf } from './utils/node-response.js';
 
 @Controller('socket-end')
 class SocketEndController {
   /** Ends the connection gracefully (FIN), no response at all. */
   @Get('socket-end')
   socketEnd(@Req() request: object): Promise<never> {
-    rawRequestOf(request).socket.end();
+    nodeRequestOf(request).socket.end();
     return new Promise(() => undefined);
   }
 
   /** Headers and part of the body, then the connection ended gracefully. */
   @Get('socket-end-after-headers')
   socketEndAfterHeaders(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('partial', () => res.socket?.end());
   }
 
   @Get('echo-cookie')
   echoCookie(@Req() request: object): { cookie: string | undefined } {
-    return { cookie: rawRequestOf(request).headers.cookie };
+    return { cookie: nodeRequestOf(request).headers.cookie };
   }
 }
 

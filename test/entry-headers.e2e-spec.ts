@@ -1,21 +1,16 @@
 import { Controller, Get, Module, Res } from '@nestjs/common';
 import { BATCH_OPTION_DEFAULTS, ENTRY_HEADERS_DROPPED } from 'nestjs-batch';
-import type { ServerResponse } from 'node:http';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, useTestApp, type Entry } from './utils/test-app.js';
 import { readText } from './utils/raw-http.js';
-
-/** The Node response under an Express response (itself) or a Fastify reply (`.raw`). */
-function rawOf(reply: object): ServerResponse {
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
-}
+import { nodeResponseOf } from './utils/node-response.js';
 
 /** Headers of every kind: what clients use, and what means nothing inside an entry. */
 @Controller('headers')
 class HeadersController {
   @Get('rich')
   rich(@Res() reply: object): void {
-    const response = rawOf(reply);
+    const response = nodeResponseOf(reply);
     response.setHeader('content-type', 'application/json; charset=utf-8');
     response.setHeader('etag', 'W/"abc"');
     response.setHeader('location', '/headers/rich/1');

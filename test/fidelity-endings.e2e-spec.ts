@@ -19,11 +19,12 @@ import {
 } from '@nestjs/common';
 import { BatchListener, type BatchOperationFinishEvent } from 'nestjs-batch';
 import cors, { type CorsOptions } from 'cors';
-import { request as httpRequest, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { bodyText, direct, expectedOf, viewOf } from './utils/direct-view.js';
 import { baseOf, readText } from './utils/raw-http.js';
 import { entries, useTestApp, withTestApp, type Entry, type TestApp } from './utils/test-app.js';
+import { takeOverResponse } from './utils/node-response.js';
 
 const PARTNER = 'https://partner.example';
 /** A status no other part of the answer carries: its absence from an entry is meaningful. */
@@ -33,22 +34,9 @@ const PREFLIGHT_STATUS = 418;
 /** The batch timeout, far past Jest's: an operation that waited for it fails the test first. */
 const NEVER = 60_000;
 
-/**
- * Node's response under Express's (itself) or Fastify's reply (`.raw`), with the headers Fastify
- * hooks set on the reply (CORS) copied onto it, as `reply.send` would have written them.
- */
-function rawOf(reply: object): ServerResponse {
-  if (!('raw' in reply)) return reply as ServerResponse;
-  const fastify = reply as { raw: ServerResponse; getHeaders(): object; hijack(): void };
-  for (const [name, value] of Object.entries(fastify.getHeaders()))
-    fastify.raw.setHeader(name, value as string);
-  fastify.hijack();
-  return fastify.raw;
-}
-
 /** Sets a cookie, sends its headers and part of its body, then is destroyed. */
 function abortAfterHeaders(reply: object, cookie: string): void {
-  const res = rawOf(reply);
+  const res = takeOverResponse(reply, { withReplyHeaders: true });
   res.setHeader('set-cookie', `${cookie}; Path=/; HttpOnly`);
   res.writeHead(SENT_STATUS, { 'content-type': 'text/plain', 'x-secret': 'hidden' });
   res.write('secret partial body', () => res.destroy());
@@ -58,7 +46,7 @@ function abortAfterHeaders(reply: object, cookie: string): void {
 const eventsClosed: string[] = [];
 
 function streamForever(reply: object, clearSiteData = false): void {
-  const res = rawOf(reply);
+  const res = takeOverResponse(reply, { withReplyHeaders: true });
   res.setHeader('set-cookie', 'events=1; Path=/; HttpOnly');
   // A logout that streams on: the browser clears the site's cookies at these headers.
   if (clearSiteData) res.setHeader('clear-site-data', '"cookies"');
@@ -97,7 +85,7 @@ class AbortingController {
   /** A logout (`Clear-Site-Data: "cookies"`) whose body then breaks off. */
   @Get('private/logout-aborted')
   logoutAborted(@Res() reply: object): void {
-    rawOf(reply).setHeader('clear-site-data', '"cookies"');
+    takeOverResponse(reply, { withReplyHeaders: true }).setHeader('clear-site-data', '"cookies"');
     abortAfterHeaders(reply, 'after-logout=1');
   }
 
@@ -113,7 +101,7 @@ class AbortingController {
    */
   @Get('public/logout')
   publicLogout(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply, { withReplyHeaders: true });
     res.setHeader('clear-site-data', '"cookies"');
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.end('bye');
@@ -139,7 +127,7 @@ class AbortingController {
   /** A preflight the app answers with a status and a header of its own, allowing nothing. */
   @Options('private/guarded')
   guardedPreflight(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply, { withReplyHeaders: true });
     res.writeHead(PREFLIGHT_STATUS, { 'x-preflight-secret': 'hidden' });
     res.end();
   }
@@ -158,7 +146,7 @@ class AbortingController {
 
 /** A body of a given text under a Content-Length the handler computed. */
 function withLength(reply: object, text: string, length: number): void {
-  const res = rawOf(reply);
+  const res = takeOverResponse(reply, { withReplyHeaders: true });
   res.writeHead(200, { 'content-type': 'text/plain; charset=utf-8', 'content-length': length });
   res.end(text);
 }

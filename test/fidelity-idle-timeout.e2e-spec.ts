@@ -10,13 +10,14 @@ import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { BatchModule } from 'nestjs-batch';
-import { request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import { request as httpRequest, type Server } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { connect, type Socket } from 'node:net';
 import { direct, directWithHeaders } from './utils/direct-view.js';
 import { forEachPlatform, type FastifyHooks } from './utils/platforms.js';
 import { baseOf } from './utils/raw-http.js';
 import type { Entry, TestApp } from './utils/test-app.js';
+import { takeOverResponse } from './utils/node-response.js';
 
 /** The connections' idle limit, and the operations' durations on either side of it. */
 const IDLE = 500;
@@ -42,7 +43,7 @@ class IdleController {
   /** `kb` KiB of text at once: more than a client that stops reading takes in. */
   @Get('big')
   big(@Query('kb') kb: string, @Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.setHeader('content-type', 'text/plain');
     res.end('x'.repeat(Number(kb) * 1024));
   }
@@ -53,7 +54,7 @@ class IdleController {
    */
   @Get('cookie-then-silent')
   cookieThenSilent(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.setHeader('set-cookie', 'sid=idle-login; Path=/; HttpOnly');
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('partial');
@@ -63,7 +64,7 @@ class IdleController {
   /** Sets a cookie, then goes silent past the limit before its headers leave. */
   @Get('cookie-unsent')
   cookieUnsent(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.setHeader('set-cookie', 'sid=never-sent; Path=/');
     setTimeout(() => res.end('late'), OVER).unref();
   }
@@ -75,7 +76,7 @@ class IdleController {
    */
   @Get('told')
   told(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     let told = 0;
     res.on('timeout', () => told++);
     res.setHeader('content-type', 'text/plain');
@@ -87,11 +88,6 @@ class IdleController {
       res.end(String(told));
     }, 700);
   }
-}
-
-function rawOf(reply: object): ServerResponse {
-  if ('hijack' in reply && typeof reply.hijack === 'function') reply.hijack();
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
 }
 
 @Module({ controllers: [IdleController] })

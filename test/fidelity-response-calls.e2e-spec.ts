@@ -5,20 +5,14 @@
  * what a direct client sees, then expects the entry (or what the app observed) to be the same.
  */
 import { Controller, Get, Module, Req, Res } from '@nestjs/common';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { directWithHeaders as direct } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { baseOf, postRaw } from './utils/raw-http.js';
 import { entries, postBatch, useTestApp, withTestApp } from './utils/test-app.js';
+import { nodeRequestOf, takeOverResponse } from './utils/node-response.js';
 
 const events: string[] = [];
-function rawOf(reply: object): ServerResponse {
-  if ('hijack' in reply && typeof reply.hijack === 'function') reply.hijack();
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
-}
-function rawReq(request: object): IncomingMessage {
-  return ('raw' in request ? request.raw : request) as IncomingMessage;
-}
 function who(req: IncomingMessage): string {
   return new URL(req.url ?? '/', 'http://x').searchParams.get('who') ?? '?';
 }
@@ -29,8 +23,8 @@ class FidelityController {
   /** 1. Cleans up a per-request timer on the request's 'close', as many handlers do. */
   @Get('req-close')
   reqClose(@Req() request: object, @Res() reply: object): void {
-    const req = rawReq(request);
-    const res = rawOf(reply);
+    const req = nodeRequestOf(request);
+    const res = takeOverResponse(reply);
     const id = who(req);
     const timer = setInterval(() => undefined, 1000);
     timers.add(timer);
@@ -48,7 +42,7 @@ class FidelityController {
   /** 2a. A second writeHead (an error path) throws ERR_HTTP_HEADERS_SENT; the app goes on. */
   @Get('write-head-twice')
   writeHeadTwice(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.writeHead(200, { 'content-type': 'text/plain', 'x-first': '1' });
     try {
       res.writeHead(500, { 'x-second': 'never-sent', 'set-cookie': 'never=sent; Path=/' });
@@ -61,7 +55,7 @@ class FidelityController {
   /** 2b. writeHead with an invalid status throws before anything is sent; the app answers 400. */
   @Get('write-head-bad-status')
   writeHeadBadStatus(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     try {
       res.writeHead(1000, { 'x-secret': 'internal', 'set-cookie': 'leak=1; Path=/' });
     } catch {
@@ -74,8 +68,9 @@ class FidelityController {
   /** 2c. User input with CR/LF in a header: Node throws ERR_INVALID_CHAR, Nest answers 500. */
   @Get('download')
   download(@Req() request: object, @Res() reply: object): void {
-    const name = new URL(rawReq(request).url ?? '/', 'http://x').searchParams.get('name') ?? '';
-    const res = rawOf(reply);
+    const name =
+      new URL(nodeRequestOf(request).url ?? '/', 'http://x').searchParams.get('name') ?? '';
+    const res = takeOverResponse(reply);
     res.writeHead(200, {
       'content-type': 'text/plain',
       'content-disposition': `attachment; filename="${name}"`,
@@ -86,7 +81,7 @@ class FidelityController {
   /** 3a. A second end() (a missing `return` after an early answer). */
   @Get('end-twice')
   endTwice(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.on('error', () => undefined); // ERR_STREAM_WRITE_AFTER_END, as directly
     res.setHeader('content-type', 'text/plain');
     res.end('public');
@@ -96,7 +91,7 @@ class FidelityController {
   /** 3b. A write Node refuses (ERR_INVALID_ARG_TYPE), caught by the app. */
   @Get('refused-write')
   refusedWrite(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.setHeader('content-type', 'text/plain');
     try {
       res.write(new Uint16Array([0x4141]));
@@ -109,7 +104,7 @@ class FidelityController {
   /** 4a. statusCode changed after the response ended (`res.json(x); res.status(204)`). */
   @Get('status-after-end')
   statusAfterEnd(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.setHeader('content-type', 'text/plain');
     res.end('the body');
     res.statusCode = 204;
@@ -118,7 +113,7 @@ class FidelityController {
   /** 4b. A stream that fails after its 200 went out, answered with `res.status(500).end()`. */
   @Get('status-after-headers')
   statusAfterHeaders(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('partial;');
     setImmediate(() => {
@@ -130,7 +125,7 @@ class FidelityController {
   /** 4c. As 4b, but the stream is then destroyed: the client had read a 200, then the drop. */
   @Get('status-after-headers-destroyed')
   statusAfterHeadersDestroyed(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('partial;');
     setTimeout(() => {
@@ -142,7 +137,7 @@ class FidelityController {
   /** 4d. As 4b, but the stream then stalls: the operation times out after a 200 went out. */
   @Get('status-after-headers-stalled')
   statusAfterHeadersStalled(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.writeHead(200, { 'content-type': 'text/plain' });
     res.write('partial;');
     setTimeout(() => {
@@ -156,7 +151,7 @@ class FidelityController {
    */
   @Get('corked-destroy')
   corkedDestroy(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': 'corked=1; Path=/' });
     res.write('partial;');
     res.destroy();
@@ -165,7 +160,7 @@ class FidelityController {
   /** 5b. The same, a tick later: the headers went out, and their cookie with them. */
   @Get('flushed-destroy')
   flushedDestroy(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.writeHead(200, { 'content-type': 'text/plain', 'set-cookie': 'flushed=1; Path=/' });
     res.write('partial;');
     setTimeout(() => res.destroy(), 20);
@@ -174,8 +169,8 @@ class FidelityController {
   /** 6. net.Socket methods a real connection has. */
   @Get('socket-unref')
   socketUnref(@Req() request: object, @Res() reply: object): void {
-    const socket = rawReq(request).socket as unknown as { unref(): void; ref(): void };
-    const res = rawOf(reply);
+    const socket = nodeRequestOf(request).socket as unknown as { unref(): void; ref(): void };
+    const res = takeOverResponse(reply);
     socket.unref();
     socket.ref();
     res.end('ok');
@@ -184,11 +179,11 @@ class FidelityController {
   /** 6b. What a logger or health check reads of the connection's state and server. */
   @Get('socket-state')
   socketState(@Req() request: object, @Res() reply: object): void {
-    const socket = rawReq(request).socket as unknown as {
+    const socket = nodeRequestOf(request).socket as unknown as {
       readyState?: string;
       server?: { address(): unknown };
     };
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.setHeader('content-type', 'application/json');
     res.end(
       JSON.stringify({

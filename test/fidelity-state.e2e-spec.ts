@@ -6,7 +6,7 @@
  */
 import { Controller, Get, Module, Param, Query, Req, Res } from '@nestjs/common';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import request from 'supertest';
@@ -14,20 +14,14 @@ import { startChildApp, type ChildApp } from './utils/child-app.js';
 import { bodyText } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, postBatch, useTestApp, type Entry, type TestApp } from './utils/test-app.js';
-
-function rawOf(reply: object): ServerResponse {
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
-}
-function rawRequestOf(request: object): IncomingMessage {
-  return ('raw' in request ? request.raw : request) as IncomingMessage;
-}
+import { nodeRequestOf, nodeResponseOf } from './utils/node-response.js';
 
 @Controller('state')
 class StateController {
   /** Answers with the `Set-Cookie` headers given as `c` (repeatable). */
   @Get('set')
   set(@Query('c') c: string | string[], @Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setHeader('set-cookie', Array.isArray(c) ? c : [c]);
     res.end('ok');
   }
@@ -35,7 +29,7 @@ class StateController {
   /** A logout that clears the site's cookies, as OWASP advises, and sets one more. */
   @Get('clear')
   clear(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setHeader('clear-site-data', '"cache", "cookies"');
     res.setHeader('set-cookie', 'after=1; Path=/');
     res.end('ok');
@@ -44,7 +38,7 @@ class StateController {
   /** Sets `<name>=<x...>` whose name and value take `length` bytes. */
   @Get('sized/:name/:length')
   sized(@Param('name') name: string, @Param('length') length: string, @Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = nodeResponseOf(reply);
     res.setHeader('set-cookie', `${name}=${'x'.repeat(Number(length) - name.length)}; Path=/`);
     res.end('ok');
   }
@@ -52,7 +46,7 @@ class StateController {
   /** The Cookie header the request arrived with. */
   @Get(['echo', 'a/echo'])
   echo(@Req() request: object): { cookie: string | null } {
-    return { cookie: rawRequestOf(request).headers.cookie ?? null };
+    return { cookie: nodeRequestOf(request).headers.cookie ?? null };
   }
 }
 

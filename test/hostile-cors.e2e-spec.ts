@@ -23,6 +23,7 @@ import {
   type Entry,
   type TestApp,
 } from './utils/test-app.js';
+import { nodeResponseOf } from './utils/node-response.js';
 
 /**
  * A script on another origin may post a JSON batch with the user's cookies once the app's CORS
@@ -48,11 +49,6 @@ const CORS_ROUTES = /^\/(?:batch|public)(?:[/?]|$)/;
 const ran = new Map<string, number>();
 const hit = (name: string): void => void ran.set(name, (ran.get(name) ?? 0) + 1);
 const runs = (name: string): number => ran.get(name) ?? 0;
-
-/** The Node response under an Express response (itself) or a Fastify reply (`.raw`). */
-function rawOf(reply: object): ServerResponse {
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
-}
 
 @Controller()
 class CorsRoutesController {
@@ -86,13 +82,13 @@ class CorsRoutesController {
   /** A response the partner may not read, that sets a cookie: the browser stores it anyway. */
   @Get('private/visit')
   visit(@Res({ passthrough: true }) reply: object): { visited: true } {
-    rawOf(reply).setHeader('set-cookie', 'visited=1; Path=/; HttpOnly');
+    nodeResponseOf(reply).setHeader('set-cookie', 'visited=1; Path=/; HttpOnly');
     return { visited: true };
   }
 
   @Get('public/info')
   info(@Res({ passthrough: true }) reply: object): { info: string } {
-    const response = rawOf(reply);
+    const response = nodeResponseOf(reply);
     response.setHeader('x-secret', 'hidden-from-other-origins');
     response.setHeader('x-exposed', 'shown');
     response.setHeader('etag', 'W/"1"');

@@ -1,15 +1,10 @@
 import { Controller, Get, Module, Query, Res } from '@nestjs/common';
-import type { ServerResponse } from 'node:http';
 import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { forEachPlatform } from './utils/platforms.js';
 import { entries, postBatch, useTestApp, type Entry } from './utils/test-app.js';
+import { nodeResponseOf } from './utils/node-response.js';
 
 const MiB = 1024 * 1024;
-
-/** The Node response under either adapter's reply. */
-function rawOf(reply: object): ServerResponse {
-  return ('raw' in reply ? reply.raw : reply) as ServerResponse;
-}
 
 const gzipped = new Map<number, Buffer>();
 /** `mb` MiB of NUL bytes, gzipped once (a few KiB), as a compressed store would serve them. */
@@ -28,7 +23,7 @@ class BombController {
   @Get('gz')
   gz(@Query('mb') mb: string, @Res() reply: object): void {
     const body = nulGzip(Number(mb));
-    rawOf(reply)
+    nodeResponseOf(reply)
       .writeHead(200, {
         'content-type': 'application/json; charset=utf-8',
         'content-encoding': 'gzip',
@@ -41,14 +36,14 @@ class BombController {
   @Get('text')
   text(@Query('kb') kb: string, @Res() reply: object): void {
     const body = Buffer.alloc(Number(kb) * 1024, 1);
-    rawOf(reply).writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
+    nodeResponseOf(reply).writeHead(200, { 'content-type': 'text/plain; charset=utf-8' }).end(body);
   }
 
   /** Valid JSON that the entry writes back 4.4 times larger: `1e20` is 100000000000000000000. */
   @Get('numbers')
   numbers(@Query('n') n: string, @Res() reply: object): void {
     const body = `[${Array<string>(Number(n)).fill('1e20').join(',')}]`;
-    rawOf(reply).writeHead(200, { 'content-type': 'application/json' }).end(body);
+    nodeResponseOf(reply).writeHead(200, { 'content-type': 'application/json' }).end(body);
   }
 
   /** 256 MiB of zeros in a few hundred bytes of brotli. */
@@ -57,7 +52,7 @@ class BombController {
     brotliBomb ??= brotliCompressSync(Buffer.alloc(256 * MiB), {
       params: { [constants.BROTLI_PARAM_QUALITY]: 4 },
     });
-    rawOf(reply)
+    nodeResponseOf(reply)
       .writeHead(200, { 'content-type': 'application/octet-stream', 'content-encoding': 'br' })
       .end(brotliBomb);
   }

@@ -4,7 +4,6 @@
  */
 import { Controller, Get, type INestApplication, Module, Param, Query, Res } from '@nestjs/common';
 import cors from 'cors';
-import type { ServerResponse } from 'node:http';
 import { inspect } from 'node:util';
 import { deflateRawSync, gzipSync } from 'node:zlib';
 import { BatchExecutor, type BatchResult } from 'nestjs-batch';
@@ -12,13 +11,7 @@ import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { direct } from './utils/direct-view.js';
 import { baseOf, readText } from './utils/raw-http.js';
 import { entries, useTestApp, withTestApp } from './utils/test-app.js';
-
-function rawOf(reply: object): ServerResponse {
-  if (!('raw' in reply)) return reply as ServerResponse;
-  const fastify = reply as { raw: ServerResponse; hijack(): void };
-  fastify.hijack();
-  return fastify.raw;
-}
+import { takeOverResponse } from './utils/node-response.js';
 
 const BODY = 'hello world!';
 
@@ -44,7 +37,7 @@ const LENGTHS: Record<string, string> = {
 class LengthsController {
   @Get(':name')
   length(@Param('name') name: string, @Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.writeHead(200, { 'content-type': 'text/plain', 'content-length': LENGTHS[name] ?? '12' });
     res.end(BODY);
   }
@@ -58,7 +51,7 @@ class LengthsController {
 class FramingController {
   @Get('raw')
   raw(@Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.setHeader('set-cookie', 'framed=1; Path=/');
     res.writeHead(200, {
       'content-type': 'text/plain',
@@ -104,7 +97,7 @@ class EncodedController {
   @Get(':name')
   encoded(@Param('name') name: string, @Res() reply: object): void {
     const { coding, bytes } = ENCODED[name] ?? { coding: 'gzip', bytes: GZIPPED };
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     res.writeHead(200, {
       'content-type': 'application/octet-stream',
       'content-encoding': coding,
@@ -121,7 +114,7 @@ const APP_JSON = '{"b":1.50,"2":true,"a":1e3}';
 class AppJsonController {
   @Get(':cookie')
   json(@Param('cookie') cookie: string, @Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (cookie === 'with-cookie') headers['set-cookie'] = 'c=1; Path=/';
     res.writeHead(200, headers);
@@ -142,7 +135,7 @@ class EchoController {
 class LateController {
   @Get(':how')
   late(@Param('how') how: string, @Res() reply: object): void {
-    const res = rawOf(reply);
+    const res = takeOverResponse(reply);
     setTimeout(() => {
       res.setHeader('set-cookie', `late-${how}=1; Path=/`);
       res.writeHead(200, { 'content-type': 'text/plain' });
