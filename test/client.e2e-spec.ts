@@ -1,3 +1,4 @@
+import { Controller, Get, Injectable, Module, Param, Req } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
@@ -13,6 +14,53 @@ import { useTestApp, type TestApp, withTestApp, endpointOf } from './utils/test-
 import { forEachPlatform } from './utils/platforms.js';
 import { BatchEnds, BatchEndsModule, until } from './utils/wait-for.js';
 import { GateModule, Gates } from './fixtures/gate.controller.js';
+import { nodeRequestOf } from './utils/node-response.js';
+
+/**
+ * Requests that wait until their client leaves (their request closes) or the test lets them
+ * answer: what a handler sees of a fetch its page aborted.
+ */
+@Injectable()
+class Watches {
+  readonly started = new Set<string>();
+  /** Requests that closed before their handler answered: their client left. */
+  readonly closed = new Set<string>();
+  private readonly answers = new Map<string, () => void>();
+
+  watch(tag: string, request: object): Promise<void> {
+    this.started.add(tag);
+    return new Promise((resolve) => {
+      let answered = false;
+      this.answers.set(tag, () => {
+        answered = true;
+        resolve();
+      });
+      // An answered request closes too, once its response finished: only a close before counts.
+      nodeRequestOf(request).once('close', () => {
+        if (!answered) this.closed.add(tag);
+        resolve();
+      });
+    });
+  }
+
+  answer(tag: string): void {
+    this.answers.get(tag)?.();
+  }
+}
+
+@Controller('watch')
+class WatchController {
+  constructor(private readonly watches: Watches) {}
+
+  @Get(':tag')
+  async watch(@Param('tag') tag: string, @Req() request: object): Promise<{ tag: string }> {
+    await this.watches.watch(tag, request);
+    return { tag };
+  }
+}
+
+@Module({ controllers: [WatchController], providers: [Watches] })
+class WatchModule {}
 
 /**
  * Opens the gate after `ms` unless cancelled first: a client that waits for the whole batch
@@ -380,6 +428,63 @@ forEachPlatform(() => {
           fallback.cancel();
           expect(order).toEqual([1, 0]);
           expect(fallback.fired).toBe(false);
+        });
+      });
+
+      it("cuts its batch once every call still unanswered in it was aborted: their operations' requests close, as directly", async () => {
+        await withTestApp({ imports: [WatchModule, BatchEndsModule] }, async (app) => {
+          const watches = app.app.get(Watches);
+          const ends = app.app.get(BatchEnds);
+          // Directly, an aborted fetch closes the request its handler is still answering.
+          const directly = new AbortController();
+          const direct = fetch(`${endpointOf(app).replace('/batch', '')}/watch/direct`, {
+            signal: directly.signal,
+          }).catch((error: unknown) => error);
+          await until(() => watches.started.has('direct'), 'the direct request started');
+          directly.abort();
+          expect(await direct).toMatchObject({ name: 'AbortError' });
+          await until(() => watches.closed.has('direct'), 'the direct request closed');
+
+          const batching = new BatchClient({ endpoint: endpointOf(app) });
+          const [a, b] = [new AbortController(), new AbortController()];
+          const calls = [
+            batching.fetch('/watch/a', { signal: a.signal }),
+            batching.fetch('/watch/b', { signal: b.signal }),
+            batching.fetch('/watch/c'),
+          ].map((call) => call.catch((error: unknown) => error));
+          await until(() => watches.started.size === 4, 'the three operations started');
+          a.abort();
+          // c still waits for its answer: the batch goes on, and c gets it.
+          watches.answer('c');
+          expect(await calls[2]).toMatchObject({ status: 200 });
+          b.abort();
+          expect(await calls[0]).toMatchObject({ name: 'AbortError' });
+          expect(await calls[1]).toMatchObject({ name: 'AbortError' });
+          // Before the fix, a and b ran on, their requests open, until the batch's timeout.
+          await until(
+            () => watches.closed.has('a') && watches.closed.has('b'),
+            "the aborted calls' requests closed",
+          );
+          expect(watches.closed.has('c')).toBe(false);
+          expect(await ends.next()).toMatchObject({ end: 'aborted' });
+        });
+      });
+
+      it('does not cut a batch answered as one JSON reply, whose cookies the browser would keep: its aborted calls run on', async () => {
+        await withTestApp({ imports: [WatchModule, BatchEndsModule] }, async (app) => {
+          const watches = app.app.get(Watches);
+          const ends = app.app.get(BatchEnds);
+          const whole = new BatchClient({ endpoint: endpointOf(app), stream: false });
+          const abort = new AbortController();
+          const call = whole
+            .fetch('/watch/whole', { signal: abort.signal })
+            .catch((error: unknown) => error);
+          await until(() => watches.started.has('whole'), 'the operation started');
+          abort.abort();
+          expect(await call).toMatchObject({ name: 'AbortError' });
+          watches.answer('whole');
+          expect(await ends.next()).toMatchObject({ end: 'completed' });
+          expect(watches.closed.has('whole')).toBe(false);
         });
       });
 

@@ -386,24 +386,28 @@ export class BatchClient {
     return this.streamOperations(requests.map((request) => this.operationOf(request)));
   }
 
+  /**
+   * @param cut aborts the batch request once its calls are abandoned (see `dispatch`); followed
+   *   only when the reply is streamed.
+   */
   private async *streamOperations(
     operations: readonly BatchOperation[],
     transport: Transport = { credentials: this.credentials, mode: 'cors' },
+    cut?: AbortSignal,
   ): AsyncGenerator<BatchEntryOutcome> {
+    const streamed = this.streams(transport.credentials);
     const headers = new Headers(this.headers);
     headers.set('content-type', 'application/json');
-    headers.set(
-      'accept',
-      this.streams(transport.credentials)
-        ? `${NDJSON}, application/json;q=0.5`
-        : 'application/json',
-    );
+    headers.set('accept', streamed ? `${NDJSON}, application/json;q=0.5` : 'application/json');
     const reply = await this.send(this.endpoint, {
       method: 'POST',
       headers,
       body: JSON.stringify({ data: operations }),
       credentials: transport.credentials,
       mode: transport.mode,
+      // A whole JSON reply is not cut: its Set-Cookie holds the cookies of operations that
+      // finished, which the browser would have stored from their own responses.
+      ...(streamed && cut ? { signal: cut } : {}),
     });
     if (!reply.ok) throw await rejection(reply);
     if (!reply.headers.get('content-type')?.startsWith(NDJSON) || !reply.body) {
@@ -523,10 +527,28 @@ export class BatchClient {
     const operations = calls.map((call) => call.operation);
     // Calls that followed a redirect: another request answers them now.
     const followed = new Set<Pending>();
+    // Once every call still waiting for its entry was aborted, the batch request is cut: the
+    // server closes the requests of the operations still running, as each aborted fetch would
+    // have closed its own, and starts nothing more. One abandoned call among calls still
+    // waiting cannot close its operation alone: it runs on until they are answered.
+    const unanswered = new Set(calls);
+    const cut = new AbortController();
+    const cutIfAbandoned = (): void => {
+      if (unanswered.size > 0 && [...unanswered].every(aborted)) cut.abort();
+    };
+    for (const call of calls) call.signal?.addEventListener('abort', cutIfAbandoned);
     try {
-      for await (const { index, entry } of this.streamOperations(operations, calls[0]?.transport)) {
+      for await (const { index, entry } of this.streamOperations(
+        operations,
+        calls[0]?.transport,
+        cut.signal,
+      )) {
         const call = calls[index];
-        if (!call || followed.has(call)) continue;
+        if (call) unanswered.delete(call);
+        if (!call || followed.has(call)) {
+          cutIfAbandoned();
+          continue;
+        }
         const received =
           entry && this.cache ? this.cache.received(call.operation, entry, call.validated) : entry;
         if (received && !call.settled && this.redirected(call, received)) {
@@ -544,6 +566,7 @@ export class BatchClient {
         settle(call, () =>
           response instanceof Response ? call.resolve(response) : call.reject(response),
         );
+        cutIfAbandoned();
       }
       for (const [index, call] of calls.entries()) {
         if (followed.has(call)) continue;
@@ -551,6 +574,8 @@ export class BatchClient {
       }
     } catch (error) {
       for (const call of calls) if (!followed.has(call)) settle(call, () => call.reject(error));
+    } finally {
+      for (const call of calls) call.signal?.removeEventListener('abort', cutIfAbandoned);
     }
   }
 
