@@ -78,6 +78,48 @@ forEachPlatform(() => {
       expect(await built(client.fetch('/cacheable/fresh'))).not.toBe(first);
     });
 
+    /**
+     * A client whose batch requests carry the cookie of whoever is signed in, as a browser adds
+     * it to them: the page (and the client in it) never sees it.
+     */
+    const signedIn = (): { client: BatchClient; as(user: string): void } => {
+      let cookie = 'user=alice';
+      const client = new BatchClient({
+        endpoint: endpointOf(t),
+        httpCache: true,
+        fetch: (input, init) => {
+          const headers = new Headers(init?.headers);
+          headers.set('cookie', cookie);
+          return fetch(input, { ...init, headers });
+        },
+      });
+      return { client, as: (user) => (cookie = `user=${user}`) };
+    };
+    const userOf = async (response: Promise<Response>): Promise<unknown> =>
+      ((await (await response).json()) as { user: unknown }).user;
+
+    it("never serves one user's response varying by Cookie to the next: it revalidates", async () => {
+      const { client, as } = signedIn();
+      expect(await userOf(client.fetch('/cacheable/profile'))).toBe('alice');
+      // The same user: revalidated, and the app's 304 serves the kept body.
+      expect(await userOf(client.fetch('/cacheable/profile'))).toBe('alice');
+      as('bob');
+      // Directly, the browser's cache keys the response on the Cookie it sent: bob's differs.
+      // Before the fix, alice's profile came back with no request made.
+      expect(await userOf(client.fetch('/cacheable/profile'))).toBe('bob');
+      expect(batchRequests()).toBe(3);
+    });
+
+    it('empties itself on a Clear-Site-Data "cache", as the browser empties its cache', async () => {
+      const client = cached();
+      const first = await built(client.fetch('/cacheable/fresh'));
+      expect(await built(client.fetch('/cacheable/fresh'))).toBe(first);
+      expect((await client.fetch('/cacheable/logout', { method: 'POST' })).status).toBe(200);
+      // Before the fix, the response kept before the logout was served again.
+      expect(await built(client.fetch('/cacheable/fresh'))).not.toBe(first);
+      expect(batchRequests()).toBe(3);
+    });
+
     it('is off by default outside a browser, as the global fetch has no cache', async () => {
       const client = new BatchClient({ endpoint: endpointOf(t) });
       const first = await built(client.fetch('/cacheable/fresh'));

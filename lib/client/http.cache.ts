@@ -10,6 +10,12 @@ const CACHEABLE_STATUS: ReadonlySet<number> = new Set([
 const UNSAFE_METHODS: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 /** Most urls kept, each with its responses per Vary; the least recently used goes first. */
 const MAX_ENTRIES = 256;
+/**
+ * Request headers that say who the caller is, which the batch request carries for its
+ * operations (the browser adds the cookies; a page cannot read them, nor an inherited
+ * Authorization): a response varying by one the call did not set itself may be another user's.
+ */
+const UNSEEN_IDENTITY: readonly string[] = ['cookie', 'authorization'];
 
 interface Stored {
   readonly result: BatchResult;
@@ -18,6 +24,7 @@ interface Stored {
   /** When the response was received (ms), less its Age: its "corrected initial age" origin. */
   readonly born: number;
   readonly freshFor: number;
+  /** Revalidated at each use: `no-cache`, or a Vary on who the caller is that the call did not set. */
   readonly noCache: boolean;
 }
 
@@ -36,7 +43,10 @@ export type CacheLookup =
  * A private HTTP cache (RFC 9111) of the entries `client.fetch` received: freshness from
  * `Cache-Control: max-age` or `Expires`, validation with `ETag` / `Last-Modified`, `Vary`,
  * `no-store` and `no-cache` on either side; `private` responses are kept (this cache is one
- * user's). An unsafe method that succeeds drops what was kept for its url.
+ * page's). An unsafe method that succeeds drops what was kept for its url. Two things a
+ * browser's cache knows and this one cannot see are handled as the browser would end up:
+ * a response varying by the caller's cookies or inherited Authorization (which user the page is
+ * signed in as) is revalidated at each use, and `Clear-Site-Data: "cache"` empties the cache.
  */
 export class HttpCache {
   private readonly entries = new Map<string, Stored[]>();
@@ -60,7 +70,11 @@ export class HttpCache {
     if (!revalidate && mode !== 'force-cache' && age < stored.freshFor) {
       return { kind: 'fresh', result: withAge(stored.result, age) };
     }
-    if (mode === 'force-cache') return { kind: 'fresh', result: withAge(stored.result, age) };
+    // A browser matches Vary against the cookies it holds; this cache cannot see them, so a
+    // response varying by them is never served unchecked, `force-cache` or not.
+    if (mode === 'force-cache' && !stored.noCache) {
+      return { kind: 'fresh', result: withAge(stored.result, age) };
+    }
     // A request with its own conditional headers is the caller's: sent as it is.
     if (headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) {
       return undefined;
@@ -86,6 +100,8 @@ export class HttpCache {
     validated: BatchResult | undefined,
   ): BatchResult {
     const url = operation.url;
+    // As the browser empties its HTTP cache of the site (a logout's answer, typically).
+    if (clearsCache(result.headers['clear-site-data'])) this.entries.clear();
     if (UNSAFE_METHODS.has(operation.method)) {
       if (result.code < 400) this.invalidate(url, one(result.headers.location));
       return result;
@@ -141,6 +157,11 @@ export class HttpCache {
       const key = name.trim().toLowerCase();
       if (key) varied[key] = headers[key];
     }
+    const unseen = UNSEEN_IDENTITY.some((name) => name in varied && headers[name] === undefined);
+    if (unseen && !validator) {
+      this.drop(operation);
+      return;
+    }
     const age = Number(one(result.headers.age) ?? 0);
     const others = this.drop(operation);
     this.entries.set(url, [
@@ -150,7 +171,7 @@ export class HttpCache {
         varied,
         born: this.now() - (Number.isFinite(age) ? age * 1000 : 0),
         freshFor: Math.max(freshFor, 0),
-        noCache: response.has('no-cache'),
+        noCache: response.has('no-cache') || unseen,
       },
     ]);
     for (const oldest of this.entries.keys()) {
@@ -212,6 +233,14 @@ function sameValidators(a: BatchResult, b: BatchResult): boolean {
 
 function varyMatches(stored: Stored, headers: Readonly<Record<string, string>>): boolean {
   return Object.entries(stored.varied).every(([name, value]) => headers[name] === value);
+}
+
+/** Whether a `Clear-Site-Data` value names the cache (`"cache"`, or `"*"`: everything). */
+function clearsCache(header: string | string[] | undefined): boolean {
+  if (header === undefined) return false;
+  return (Array.isArray(header) ? header.join(',') : header)
+    .split(',')
+    .some((part) => ['"cache"', '"*"'].includes(part.trim()));
 }
 
 function withAge(result: BatchResult, age: number): BatchResult {
