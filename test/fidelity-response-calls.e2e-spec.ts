@@ -5,12 +5,13 @@
  * what a direct client sees, then expects the entry (or what the app observed) to be the same.
  */
 import { Controller, Get, Module, Req, Res } from '@nestjs/common';
-import type { IncomingMessage } from 'node:http';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { directWithHeaders as direct } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { baseOf, postRaw } from './utils/raw-http.js';
 import { entries, postBatch, useTestApp, withTestApp } from './utils/test-app.js';
 import { nodeRequestOf, takeOverResponse } from './utils/node-response.js';
+import { until } from './utils/wait-for.js';
 
 const events: string[] = [];
 function who(req: IncomingMessage): string {
@@ -37,6 +38,20 @@ class FidelityController {
       events.push(`${id} req-close`);
     });
     res.end('ok');
+  }
+
+  /** 7. Waits for its client, telling what its request emits when the client leaves. */
+  @Get('client-gone')
+  clientGone(@Req() request: object, @Res() reply: object): void {
+    const req = nodeRequestOf(request);
+    takeOverResponse(reply);
+    const id = who(req);
+    req.on('aborted', () => events.push(`${id} aborted`));
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      events.push(`${id} error ${error.code} ${error.message}`),
+    );
+    req.on('close', () => events.push(`${id} close`));
+    events.push(`${id} started`);
   }
 
   /** 2a. A second writeHead (an error path) throws ERR_HTTP_HEADERS_SENT; the app goes on. */
@@ -374,6 +389,34 @@ forEachPlatform((platform) => {
     const response = await postBatch(t, [{ method: 'GET', url: '/fid/socket-state' }]).expect(200);
     // Before the fix, { readyState: null, port: null }.
     expect(entries(response)[0]).toMatchObject({ code: 200, body });
+  });
+
+  it("7. a request whose client left emits 'aborted', 'error' (ECONNRESET) and 'close', as directly", async () => {
+    events.length = 0;
+    /** Sends a request, and leaves once the handler of `id` started. */
+    const leave = async (id: string, path: string, body?: string): Promise<void> => {
+      const req = httpRequest(new URL(path, baseOf(t)), {
+        method: body === undefined ? 'GET' : 'POST',
+        agent: false,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      });
+      req.on('error', () => undefined);
+      req.end(body);
+      await until(() => events.includes(`${id} started`), `${id} started`);
+      req.destroy();
+      await until(() => events.includes(`${id} close`), `${id} closed`);
+    };
+    await leave('direct', '/fid/client-gone?who=direct');
+    await leave(
+      'batch',
+      '/batch',
+      JSON.stringify({ data: [{ method: 'GET', url: '/fid/client-gone?who=batch' }] }),
+    );
+    const of = (id: string): string[] =>
+      events.filter((e) => e.startsWith(`${id} `)).map((e) => e.slice(id.length + 1));
+    expect(of('direct')).toEqual(['started', 'aborted', 'error ECONNRESET aborted', 'close']);
+    // Before the fix, no 'error': code that ends a pipeline on it never heard of the drop.
+    expect(of('batch')).toEqual(of('direct'));
   });
 
   it('6a. socket.unref()/ref() work on the operation connection', async () => {

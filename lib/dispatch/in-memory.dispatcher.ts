@@ -67,7 +67,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
       // Abandoned (timeout, client gone): the app sees the request aborted, as on a real drop.
       if (!res.writableFinished) {
         span?.abandon();
-        req.destroy();
+        req.destroy(connectionReset());
       } else {
         drainRequest(req);
       }
@@ -215,6 +215,15 @@ function drainRequest(req: IncomingMessage): void {
   // public equivalent should a version not have it.
   if (typeof _dump === 'function') _dump.call(req);
   else req.resume();
+}
+
+/**
+ * The error Node's server destroys a request with when its connection goes before the answer
+ * (`abortIncoming`): `'error'` then reaches the request's listeners (none: no throw), as
+ * directly.
+ */
+function connectionReset(): NodeJS.ErrnoException {
+  return Object.assign(new Error('aborted'), { code: 'ECONNRESET' });
 }
 
 function createRequest(socket: OperationSocket, request: DispatchRequest): IncomingMessage {

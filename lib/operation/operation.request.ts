@@ -62,6 +62,8 @@ export function buildRequest(
   if (encoded) {
     headers['content-type'] = encoded.contentType;
     headers['content-length'] = String(encoded.bytes.length);
+  } else if (EMPTY_BODY_DECLARED.has(operation.method)) {
+    headers['content-length'] = '0';
   }
   return {
     method: operation.method,
@@ -74,6 +76,13 @@ export function buildRequest(
         : { index: planned.index, name: operation.name },
   };
 }
+
+/**
+ * Methods a client sends without a body as `Content-Length: 0`: fetch (undici), Node's http and
+ * Python's requests all do, and body parsers read it as an empty body (Express's JSON parser
+ * gives `{}`), where a request with no length at all has no body (`@Body()` undefined).
+ */
+const EMPTY_BODY_DECLARED: ReadonlySet<string> = new Set(['POST', 'PUT', 'PATCH']);
 
 /**
  * The operation's budget, further held to the header cap for what references put into headers,
