@@ -8,6 +8,26 @@ function ignore(): void {
 }
 
 /**
+ * Reads and writes each property the app kept on the batch's connection through to it: an
+ * operation sees that state live, and what it changes there stays for the requests after it,
+ * as on a connection of its own. A name this socket has itself is left alone.
+ */
+function keepThrough(socket: OperationSocket, kept: object, names: readonly string[]): void {
+  const source = kept as Record<string, unknown>;
+  for (const name of names) {
+    if (name in socket) continue;
+    Object.defineProperty(socket, name, {
+      get: () => source[name],
+      set: (value: unknown) => {
+        source[name] = value;
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
+}
+
+/**
  * The connection a sub-request arrives on. It must be a real, readable Duplex: body-parser
  * treats a request on a non-readable socket as finished and never reads its body, and
  * `IncomingMessage` destroys through it. What the app writes back is captured on the response,
@@ -56,6 +76,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     this.server = connection.server;
     this.serverHearsTimeouts = connection.serverHearsTimeouts === true;
     if (connection.idleTimeout !== undefined) this.setTimeout(connection.idleTimeout);
+    if (connection.kept) keepThrough(this, connection.kept.socket, connection.kept.names);
     // Node's server listens for errors on every connection; an app that destroys this one with
     // an error must not crash the process. The response's 'close' ends the operation.
     this.on('error', ignore);

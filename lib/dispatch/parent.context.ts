@@ -48,6 +48,45 @@ export interface ConnectionInfo {
    * 'timeout' listeners take a socket); an HTTP/2 server's take a session, and are not.
    */
   readonly serverHearsTimeouts?: boolean;
+  /**
+   * Properties the app set on the batch connection's socket (`req.socket.ntlm`, as
+   * connection-based authentication keeps its user), read and written through, live, by each
+   * operation's connection: state kept on a connection serves every request sent on it.
+   */
+  readonly kept?: { readonly socket: object; readonly names: readonly string[] };
+}
+
+/**
+ * Own properties Node's `net`, `tls` and `http` put on a server's socket (those beginning with
+ * `_` aside): whatever else a socket holds, the app put there.
+ */
+const NODE_SOCKET_PROPERTIES: ReadonlySet<string> = new Set([
+  'connecting',
+  'allowHalfOpen',
+  'server',
+  'timeout',
+  'parser',
+  'on',
+  'addListener',
+  'prependListener',
+  'setEncoding',
+  'encrypted',
+  'alpnProtocol',
+  'authorized',
+  'authorizationError',
+  'servername',
+  'ssl',
+  'secureConnecting',
+  'domain',
+]);
+
+/** The names of what the app kept on a socket; none for most connections. */
+function keptNames(socket: object): readonly string[] {
+  const names: string[] = [];
+  for (const name of Object.keys(socket)) {
+    if (name.charCodeAt(0) !== 95 /* _ */ && !NODE_SOCKET_PROPERTIES.has(name)) names.push(name);
+  }
+  return names;
 }
 
 const LOOPBACK = '127.0.0.1';
@@ -116,6 +155,8 @@ function connectionOf(request: IncomingMessage): ConnectionInfo {
   const remoteAddress = socket?.remoteAddress ?? LOOPBACK;
   const server = (socket as { server?: Server & { timeout?: number } } | null)?.server;
   const http1 = request.httpVersionMajor === 1;
+  // HTTP/2 multiplexes requests on a session: its compat socket is a proxy, not a connection's.
+  const names = http1 && socket ? keptNames(socket) : [];
   return {
     remoteAddress,
     remoteFamily: socket?.remoteFamily ?? (remoteAddress.includes(':') ? 'IPv6' : 'IPv4'),
@@ -129,5 +170,6 @@ function connectionOf(request: IncomingMessage): ConnectionInfo {
     idleTimeout:
       http1 && server?.timeout !== undefined && server.timeout > 0 ? server.timeout : undefined,
     serverHearsTimeouts: http1,
+    ...(names.length > 0 && socket ? { kept: { socket, names } } : {}),
   };
 }
