@@ -12,7 +12,7 @@ import { entries, postBatch, useTestApp } from './utils/test-app.js';
 type Seen = { body: string; length: string | null };
 
 function seen(body: unknown, length: string | undefined): Seen {
-  return { body: JSON.stringify(body) ?? 'undefined', length: length ?? null };
+  return { body: body === undefined ? 'undefined' : JSON.stringify(body), length: length ?? null };
 }
 
 @Controller('bodiless')
