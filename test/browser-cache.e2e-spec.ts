@@ -124,5 +124,27 @@ describeWithChromium('browser cache')("client.fetch's cache beside Chromium's", 
       // Before the fix: ['alice', 'alice'].
       expect(batched.map((text) => JSON.parse(text).user)).toEqual(['alice', null]);
     });
+
+    it("empties the browser's own cache at a logout sent through client.fetch, as at one sent directly", async () => {
+      await open();
+      /** Reads a profile with fetch, logs out (directly or batched), reads it again with fetch. */
+      const logOut = (url: string, batched: boolean): Promise<string[]> =>
+        page.evaluate(
+          async (url, batched) => {
+            const client = new nb.BatchClient({ endpoint: '/batch' });
+            await fetch('/profiles/login/alice');
+            const before = await (await fetch(url)).text();
+            await (batched ? client.fetch('/profiles/logout') : fetch('/profiles/logout'));
+            return [before, await (await fetch(url)).text()];
+          },
+          url,
+          batched,
+        );
+      const direct = await logOut('/profiles/plain?direct-logout', false);
+      expect(direct.map((text) => JSON.parse(text).user)).toEqual(['alice', null]);
+      // Before the fix, the reply said only `Clear-Site-Data: "cookies"`: ['alice', 'alice'].
+      const batched = await logOut('/profiles/plain?batched-logout', true);
+      expect(batched.map((text) => JSON.parse(text).user)).toEqual(['alice', null]);
+    });
   });
 });

@@ -237,7 +237,7 @@ forEachPlatform(() => {
       ).expect(200);
       expect(entries(response)[2]?.body).toEqual({ cookie: null });
       expect(response.headers['set-cookie']).toBeUndefined();
-      expect(response.headers['clear-site-data']).toBe('"cookies"');
+      expect(response.headers['clear-site-data']).toBe('"cookies", "cache"');
     });
 
     // Directly: a cookie set after the logout is kept, and sent. The reply still clears the
@@ -257,7 +257,7 @@ forEachPlatform(() => {
       ).expect(200);
       expect(entries(response)[2]?.body).toEqual({ cookie: 'b=1' });
       expect(response.headers['set-cookie']).toEqual(['b=1; Path=/']);
-      expect(response.headers['clear-site-data']).toBe('"cookies"');
+      expect(response.headers['clear-site-data']).toBe('"cookies", "cache"');
     });
   });
 

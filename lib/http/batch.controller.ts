@@ -134,7 +134,8 @@ export function createBatchController(path: string): Type<unknown> {
         (write) => {
           idle.close();
           try {
-            if (cookies.cleared) writer.setHeader('clear-site-data', '"cookies"');
+            const { clearSiteData } = cookies;
+            if (clearSiteData) writer.setHeader('clear-site-data', clearSiteData);
             for (const value of cookies.all) writer.appendHeader('set-cookie', value);
             write();
           } catch (error) {

@@ -61,6 +61,12 @@ export class ReplyCookies {
    * only the cookies set after.
    */
   cleared = false;
+  /**
+   * The other types of data the operations' `Clear-Site-Data` cleared (`"cache"`, `"storage"`,
+   * ...), as written: the browser clears them for the site at the reply as it would have at the
+   * response (a logout's `"cache"` drops the private responses its cache holds).
+   */
+  private readonly clearedTypes = new Set<string>();
 
   take(result: BatchResult): void {
     this.apply(result.url, result.headers['set-cookie'], clearSiteDataOf(result));
@@ -85,6 +91,18 @@ export class ReplyCookies {
       this.values.clear();
       this.cleared = true;
     }
+    if (clearSiteData !== undefined) {
+      const value = Array.isArray(clearSiteData) ? clearSiteData.join(',') : clearSiteData;
+      for (const [type] of value.matchAll(/"[^"]*"/g)) {
+        if (type !== '"cookies"') this.clearedTypes.add(type);
+      }
+    }
+  }
+
+  /** The reply's `Clear-Site-Data`: every type an operation cleared; undefined for none. */
+  get clearSiteData(): string | undefined {
+    const types = this.cleared ? ['"cookies"', ...this.clearedTypes] : [...this.clearedTypes];
+    return types.length === 0 ? undefined : types.join(', ');
   }
 
   private set(url: string, setCookie: string | string[]): void {
