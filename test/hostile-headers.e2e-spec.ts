@@ -2,6 +2,7 @@ import { Controller, Get, Module, Req } from '@nestjs/common';
 import { methodOverride } from './fixtures/method-override.middleware.js';
 import { forEachPlatform } from './utils/platforms.js';
 import {
+  endpointOf,
   createTestApp,
   entries,
   postBatch,
@@ -296,6 +297,34 @@ forEachPlatform(() => {
         ),
       );
       expect(entry?.body.headers['x-name']).toBe('café');
+    });
+
+    it("holds an operation's headers with those it inherits to the cap a request of its own is held to", async () => {
+      const cookie = `big=${'c'.repeat(9000)}`;
+      // Directly, the two together pass the 16 KiB a request's header block may take.
+      const direct = await fetch(endpointOf(t, '/echo'), {
+        headers: { cookie, 'x-pad': 'p'.repeat(9000) },
+      });
+      expect(direct.status).toBe(431);
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/echo', headers: { 'x-pad': 'p'.repeat(9000) } },
+        { method: 'GET', url: '/echo', headers: { 'x-pad': 'p'.repeat(10) } },
+      ])
+        .set('cookie', cookie)
+        .expect(200);
+      const [padded, small] = entries(response);
+      // Before the fix, the first ran with both: the cap counted its own headers alone.
+      expect(padded).toMatchObject({
+        code: 400,
+        body: {
+          reason: 'render-failed',
+          message: expect.stringMatching(
+            /headers take more than 16384 bytes with the ones it inherits/,
+          ),
+        },
+      });
+      expect(small?.code).toBe(200);
+      expect(t.recorder.count('echo')).toBe(1);
     });
 
     it('refuses a value above U+00FF put into a header by a reference, in that entry', async () => {

@@ -57,6 +57,11 @@ export function buildRequest(
     // The decoder held the headers as written to this cap; rendered, they are held to it again.
     if (headerBlockBytes(own) > MAX_OPERATION_HEADER_BYTES) throw headersTooLarge();
   }
+  if (operation.headers !== undefined && overCap(parent, operation.headers, headers)) {
+    throw new InvalidRenderedRequestError(
+      `headers take more than ${MAX_OPERATION_HEADER_BYTES} bytes with the ones it inherits from the batch request, more than a request of its own may carry (--max-http-header-size)`,
+    );
+  }
   const body = planned.body ? renderJson(planned.body, lookup, budget) : operation.body;
   const encoded = encodeRequestBody(body, headers['content-type']);
   if (encoded) {
@@ -75,6 +80,31 @@ export function buildRequest(
         ? { index: planned.index }
         : { index: planned.index, name: operation.name },
   };
+}
+
+/** The bytes of each batch's inherited headers, counted at its first operation with headers. */
+const inheritedBytes = new WeakMap<object, number>();
+
+/**
+ * Whether the operation's headers with those it inherits take more than a request of its own
+ * may carry: the batch request's own block fit, and each operation's own headers were held to
+ * the cap as written, but together they may not. Counted in full only when the two blocks
+ * side by side pass the cap (an operation's own header replaces an inherited one).
+ */
+function overCap(
+  parent: ParentContext,
+  own: Readonly<Record<string, string>>,
+  headers: Readonly<Record<string, string>>,
+): boolean {
+  let inherited = inheritedBytes.get(parent.headers);
+  if (inherited === undefined) {
+    inherited = headerBlockBytes(parent.headers);
+    inheritedBytes.set(parent.headers, inherited);
+  }
+  return (
+    inherited + headerBlockBytes(own) > MAX_OPERATION_HEADER_BYTES &&
+    headerBlockBytes(headers) > MAX_OPERATION_HEADER_BYTES
+  );
 }
 
 /**
