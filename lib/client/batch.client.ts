@@ -295,10 +295,14 @@ export class BatchClient {
     // A Request always has credentials ('same-origin' unless given); a url and init may not.
     const credentials =
       init?.credentials ?? (input instanceof Request ? input.credentials : undefined);
+    // A keepalive call must outlive the page (a batch waiting for its window would not), and an
+    // integrity check is fetch's own, on the bytes it read: both go to the underlying fetch.
     const batched =
       url.origin === this.endpoint.origin &&
       BATCHED_MODES.has(request.mode) &&
-      request.cache !== 'only-if-cached';
+      request.cache !== 'only-if-cached' &&
+      !request.keepalive &&
+      request.integrity === '';
     const operation = batched && (await toOperation(request, url));
     if (!operation) {
       // URL parsing escaped the braces of a reference in the url.
@@ -389,11 +393,13 @@ export class BatchClient {
   /**
    * @param cut aborts the batch request once its calls are abandoned (see `dispatch`); followed
    *   only when the reply is streamed.
+   * @param replied told of the reply once it came: its `Date` is the server's clock.
    */
   private async *streamOperations(
     operations: readonly BatchOperation[],
     transport: Transport = { credentials: this.credentials, mode: 'cors' },
     cut?: AbortSignal,
+    replied?: (reply: Response) => void,
   ): AsyncGenerator<BatchEntryOutcome> {
     const streamed = this.streams(transport.credentials);
     const headers = new Headers(this.headers);
@@ -410,6 +416,7 @@ export class BatchClient {
       ...(streamed && cut ? { signal: cut } : {}),
     });
     if (!reply.ok) throw await rejection(reply);
+    replied?.(reply);
     if (!reply.headers.get('content-type')?.startsWith(NDJSON) || !reply.body) {
       // A server that does not stream answers the whole batch as JSON, in order.
       const { data } = (await reply.json()) as { data: BatchEntry[] };
@@ -537,11 +544,15 @@ export class BatchClient {
       if (unanswered.size > 0 && [...unanswered].every(aborted)) cut.abort();
     };
     for (const call of calls) call.signal?.addEventListener('abort', cutIfAbandoned);
+    // The server's clock, for the cache: an entry carries no `Date` unless the app's policy
+    // keeps it, and an `Expires` is read against the clock that wrote it.
+    let serverDate: string | undefined;
     try {
       for await (const { index, entry } of this.streamOperations(
         operations,
         calls[0]?.transport,
         cut.signal,
+        (reply) => (serverDate = reply.headers.get('date') ?? undefined),
       )) {
         const call = calls[index];
         if (call) unanswered.delete(call);
@@ -550,7 +561,9 @@ export class BatchClient {
           continue;
         }
         const received =
-          entry && this.cache ? this.cache.received(call.operation, entry, call.validated) : entry;
+          entry && this.cache
+            ? this.cache.received(call.operation, entry, call.validated, serverDate)
+            : entry;
         if (received && !call.settled && this.redirected(call, received)) {
           followed.add(call);
           continue;
@@ -829,9 +842,14 @@ function quickCall(
   return { operation, url: url.href, credentials, mode, cache, signal, redirect: 'follow' };
 }
 
-/** A text body as an operation carries it: parsed when it is JSON, else the text. */
+/**
+ * A text body as an operation carries it: the text as written (the server sends a string body
+ * as its bytes), so the app reads what the page wrote (a 64-bit id, duplicate keys, spacing),
+ * unless it is JSON holding a reference: parsed, so that a string that is one reference takes
+ * the JSON type of its value, as the server renders references in a JSON body.
+ */
 function bodyOf(text: string, type: string): unknown {
-  if (!JSON_MEDIA_TYPE.test(type)) return text;
+  if (!JSON_MEDIA_TYPE.test(type) || !text.includes('{result=')) return text;
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -867,15 +885,37 @@ async function toOperation(request: Request, url: URL): Promise<BatchOperation |
   if (hasAny(headers)) operation.headers = headers;
   if (request.body === null) return operation;
   const type = request.headers.get('content-type') ?? '';
-  if (JSON_MEDIA_TYPE.test(type)) {
-    operation.body = bodyOf(await request.text(), type);
-    return operation;
+  if (!JSON_MEDIA_TYPE.test(type) && !/^text\/|^application\/x-www-form-urlencoded/i.test(type)) {
+    return undefined;
   }
-  if (/^text\/|^application\/x-www-form-urlencoded/i.test(type)) {
-    operation.body = await request.text();
-    return operation;
+  const bytes = new Uint8Array(await request.arrayBuffer());
+  const text = utf8Of(bytes);
+  if (text === undefined) {
+    // Not UTF-8 (a Latin-1 form, say): its bytes, which the batch's JSON cannot hold as text.
+    return { ...operation, body: base64Of(bytes), bodyEncoding: 'base64' } as BatchOperation;
   }
-  return undefined;
+  operation.body = bodyOf(text, type);
+  return operation;
+}
+
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The text of UTF-8 bytes, a BOM kept; undefined when they are not UTF-8. */
+function utf8Of(bytes: Uint8Array): string | undefined {
+  try {
+    return UTF8.decode(bytes);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Standard base64 (`btoa`, in browsers and Node alike), in chunks a call's arguments can take. */
+function base64Of(bytes: Uint8Array): string {
+  let binary = '';
+  for (let start = 0; start < bytes.length; start += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(start, start + 0x8000));
+  }
+  return btoa(binary);
 }
 
 /**

@@ -93,11 +93,14 @@ export class HttpCache {
    * a validation the cache sent becomes the response it validated (`validated`, as the lookup
    * gave it, whether or not the cache still holds it by then), its headers updated. A 304 to
    * the caller's own validators is the caller's, and changes nothing kept.
+   * @param serverDate the batch reply's `Date`: the server's clock, against which an `Expires`
+   *   is read when the entry carries no `Date` of its own.
    */
   received(
     operation: BatchOperation,
     result: BatchResult,
     validated: BatchResult | undefined,
+    serverDate?: string,
   ): BatchResult {
     const url = operation.url;
     // As the browser empties its HTTP cache of the site (a logout's answer, typically).
@@ -116,10 +119,12 @@ export class HttpCache {
       // Updated in place only while the cache still holds that response: one dropped meanwhile
       // (a write to its url, or evicted) is not brought back.
       const stored = this.variant(operation);
-      if (stored && sameValidators(stored.result, validated)) this.store(operation, updated);
+      if (stored && sameValidators(stored.result, validated)) {
+        this.store(operation, updated, serverDate);
+      }
       return updated;
     }
-    this.store(operation, result);
+    this.store(operation, result, serverDate);
     return result;
   }
 
@@ -133,12 +138,12 @@ export class HttpCache {
     return variants.find((stored) => varyMatches(stored, headers));
   }
 
-  private store(operation: BatchOperation, result: BatchResult): void {
+  private store(operation: BatchOperation, result: BatchResult, serverDate?: string): void {
     const url = operation.url;
     const request = directives(lower(operation.headers)['cache-control']);
     const response = directives(one(result.headers['cache-control']));
     const vary = one(result.headers.vary);
-    const freshFor = freshness(result, response);
+    const freshFor = freshness(result, response, serverDate);
     const validator =
       result.headers.etag !== undefined || result.headers['last-modified'] !== undefined;
     if (
@@ -204,13 +209,22 @@ export class HttpCache {
   }
 }
 
-/** Seconds a response stays fresh: `max-age`, else `Expires` less `Date`; 0 without either. */
-function freshness(result: BatchResult, response: ReadonlyMap<string, string | undefined>): number {
+/**
+ * Seconds a response stays fresh: `max-age`, else `Expires` less `Date` (the entry's, else the
+ * batch reply's: both the server's clock; the page's only when neither is known); 0 without
+ * either.
+ */
+function freshness(
+  result: BatchResult,
+  response: ReadonlyMap<string, string | undefined>,
+  serverDate: string | undefined,
+): number {
   const maxAge = Number(response.get('max-age'));
   if (response.has('max-age') && Number.isFinite(maxAge)) return maxAge;
   const expires = one(result.headers.expires);
   if (expires === undefined) return 0;
-  const date = Date.parse(one(result.headers.date) ?? '') || Date.now();
+  const date =
+    Date.parse(one(result.headers.date) ?? '') || Date.parse(serverDate ?? '') || Date.now();
   const until = Date.parse(expires);
   return Number.isNaN(until) ? 0 : (until - date) / 1000;
 }
