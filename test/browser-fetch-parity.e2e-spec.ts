@@ -63,10 +63,15 @@ describeWithChromium('browser fetch parity')('fetch and client.fetch in Chromium
         await page.evaluate((tag) => {
           const client = new nb.BatchClient({ endpoint: '/batch' });
           const send = tag === 'batched' ? client.fetch : fetch;
-          addEventListener('pagehide', () => {
+          // The page's window (the suite compiles without the DOM's types).
+          const window = globalThis as unknown as {
+            addEventListener(type: string, listener: () => void): void;
+            location: { href: string };
+          };
+          window.addEventListener('pagehide', () => {
             void send(`/raw/bye?${tag}`, { method: 'POST', body: 'bye', keepalive: true });
           });
-          location.href = '/page?next';
+          window.location.href = '/page?next';
         }, tag);
         await page.waitForNavigation().catch(() => undefined);
         await page.waitForFunction(() => typeof nb === 'object');
