@@ -6,7 +6,12 @@
 import type { Page } from 'puppeteer-core';
 import type * as Client from 'nestjs-batch/client';
 import { browserSessionModule } from './fixtures/browser-session.fixtures.js';
-import { ParityModule, rawEcho, rawSeen } from './fixtures/fetch-parity.fixtures.js';
+import {
+  JSON_AS_WRITTEN,
+  ParityModule,
+  rawEcho,
+  rawSeen,
+} from './fixtures/fetch-parity.fixtures.js';
 import {
   bundleClient,
   describeWithChromium,
@@ -132,6 +137,28 @@ describeWithChromium('browser fetch parity')('fetch and client.fetch in Chromium
       expect(direct).toBe('fetched again');
       // Before the fix, fresh for an hour and 2 s: the server's Expires against the page's clock.
       expect(batched).toBe(direct);
+    });
+
+    it("gives a JSON response's text as the app wrote it, from a whole reply and a streamed one", async () => {
+      await open();
+      const read = await page.evaluate(async () => {
+        const text = async (f: typeof fetch): Promise<string> =>
+          (await f('/parity/json-as-written')).text();
+        const whole = new nb.BatchClient({ endpoint: '/batch', stream: false });
+        const streamed = new nb.BatchClient({ endpoint: '/batch', stream: true });
+        return {
+          direct: await text(fetch),
+          whole: await text(whole.fetch),
+          streamed: await text(streamed.fetch),
+        };
+      });
+      expect(read.direct).toBe(JSON_AS_WRITTEN);
+      // Before the fix, parsed and written again: {"id":12345678901234567000,"x":1.5,"d":2}.
+      expect(read).toEqual({
+        direct: JSON_AS_WRITTEN,
+        whole: JSON_AS_WRITTEN,
+        streamed: JSON_AS_WRITTEN,
+      });
     });
 
     it('rejects a call whose integrity does not match, as fetch does', async () => {

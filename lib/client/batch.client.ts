@@ -20,7 +20,8 @@ import type {
   FetchInput,
   BatchEntryOutcome,
 } from './client.types.js';
-import { closedBeforeHeaders, toResponse } from './entry.response.js';
+import { closedBeforeHeaders, keepJsonText, sameJsonText, toResponse } from './entry.response.js';
+import { bodyOf as bodyTextOf, entryBodiesOf } from './json.spans.js';
 import { HttpCache } from './http.cache.js';
 import { ndjsonLines } from './ndjson.lines.js';
 import {
@@ -419,13 +420,31 @@ export class BatchClient {
     replied?.(reply);
     if (!reply.headers.get('content-type')?.startsWith(NDJSON) || !reply.body) {
       // A server that does not stream answers the whole batch as JSON, in order.
-      const { data } = (await reply.json()) as { data: BatchEntry[] };
-      for (const [index, entry] of data.entries()) yield { index, entry };
+      const text = await reply.text();
+      const { data } = JSON.parse(text) as { data: BatchEntry[] };
+      // Only where a Response may give a JSON body's text: most replies hold some.
+      const texts = data.some(hasJsonBody) ? entryBodiesOf(text) : [];
+      for (const [index, entry] of data.entries()) {
+        const json = texts[index];
+        if (entry && json !== undefined && hasJsonBody(entry)) keepJsonText(entry, json);
+        yield { index, entry };
+      }
       return;
     }
-    for await (const value of ndjsonLines(reply.body)) {
+    const lines = ndjsonLines(reply.body, (value, line) => {
+      const entry = value as NonNullable<BatchEntry>;
+      if (hasJsonBody(entry)) {
+        const json = bodyTextOf(line, 0);
+        if (json !== undefined) keepJsonText(entry, json);
+      }
+    });
+    for await (const value of lines) {
       const { index, entry, ...result } = value as { index: number; entry?: null };
-      yield { index, entry: entry === null ? null : (result as NonNullable<BatchEntry>) };
+      yield {
+        index,
+        entry:
+          entry === null ? null : sameJsonText(value as object, result as NonNullable<BatchEntry>),
+      };
     }
   }
 
@@ -1081,6 +1100,13 @@ function settled(outcome: Response | Error): PromiseSettledResult<Response> {
   return outcome instanceof Response
     ? { status: 'fulfilled', value: outcome }
     : { status: 'rejected', reason: outcome };
+}
+
+/** Whether an entry has a body the app gave as JSON: its Response gives that body's text. */
+function hasJsonBody(entry: BatchEntry | undefined): boolean {
+  if (!entry || entry.body === undefined || entry.bodyEncoding === 'base64') return false;
+  const type = entry.headers['content-type'];
+  return JSON_MEDIA_TYPE.test(Array.isArray(type) ? type.join(',') : (type ?? ''));
 }
 
 /** Whether a call settled meanwhile (its signal aborted it while it waited). */

@@ -245,6 +245,24 @@ function failBoth(
   void reader.cancel(reason);
 }
 
+/**
+ * The JSON text of entries' bodies as the batch reply carried them (the app's, relayed as it
+ * wrote it): a Response gives it, not the parsed value written again.
+ */
+const jsonTexts = new WeakMap<object, string>();
+
+/** Keeps the text `entry`'s body had in the reply. */
+export function keepJsonText(entry: object, text: string): void {
+  jsonTexts.set(entry, text);
+}
+
+/** Gives `copy` (an entry made from `entry`, its body the same) the text `entry`'s body had. */
+export function sameJsonText<T extends object>(entry: object, copy: T): T {
+  const text = jsonTexts.get(entry);
+  if (text !== undefined) jsonTexts.set(copy, text);
+  return copy;
+}
+
 function bodyOf(
   entry: BatchResult,
   contentType: string | null,
@@ -254,7 +272,10 @@ function bodyOf(
     return Uint8Array.from(atob(entry.body), (char) => char.charCodeAt(0));
   }
   const json = JSON_MEDIA_TYPE.test(contentType ?? '');
-  const text = typeof entry.body === 'string' && !json ? entry.body : JSON.stringify(entry.body);
+  const text =
+    typeof entry.body === 'string' && !json
+      ? entry.body
+      : ((json ? jsonTexts.get(entry) : undefined) ?? JSON.stringify(entry.body));
   // As bytes when the app gave no type: a Response made of a string would add text/plain.
   return contentType === null ? new TextEncoder().encode(text) : text;
 }

@@ -1,4 +1,5 @@
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
+import { sameJsonText } from './entry.response.js';
 
 /**
  * Statuses a cache may store without explicit freshness (RFC 9110, 15.1: heuristically
@@ -112,10 +113,10 @@ export class HttpCache {
     if (operation.method !== 'GET') return result;
     if (result.code === 304) {
       if (!validated) return result;
-      const updated: BatchResult = {
+      const updated: BatchResult = sameJsonText(validated, {
         ...validated,
         headers: { ...validated.headers, ...freshnessHeaders(result.headers) },
-      };
+      });
       // Updated in place only while the cache still holds that response: one dropped meanwhile
       // (a write to its url, or evicted) is not brought back.
       const stored = this.variant(operation);
@@ -258,7 +259,10 @@ function clearsCache(header: string | string[] | undefined): boolean {
 }
 
 function withAge(result: BatchResult, age: number): BatchResult {
-  return { ...result, headers: { ...result.headers, age: String(Math.floor(age)) } };
+  return sameJsonText(result, {
+    ...result,
+    headers: { ...result.headers, age: String(Math.floor(age)) },
+  });
 }
 
 function directives(header: string | undefined): Map<string, string | undefined> {
