@@ -98,10 +98,10 @@ forEachPlatform(() => {
     const userOf = async (response: Promise<Response>): Promise<unknown> =>
       ((await (await response).json()) as { user: unknown }).user;
 
-    it("never serves one user's response varying by Cookie to the next: it revalidates", async () => {
+    it("never serves one user's response varying by Cookie to the next: it keeps none", async () => {
       const { client, as } = signedIn();
       expect(await userOf(client.fetch('/cacheable/profile'))).toBe('alice');
-      // The same user: revalidated, and the app's 304 serves the kept body.
+      // The same user: asked again (the client cannot tell it is the same one).
       expect(await userOf(client.fetch('/cacheable/profile'))).toBe('alice');
       as('bob');
       // Directly, the browser's cache keys the response on the Cookie it sent: bob's differs.

@@ -12,23 +12,28 @@ import { forEachPlatform } from './utils/platforms.js';
 import { baseOf } from './utils/raw-http.js';
 import { useTestApp } from './utils/test-app.js';
 
-type Kept = { user?: string; visits?: number };
+type Kept = { user?: string; visits?: number; idle?: string };
 
 @Controller('conn')
 class ConnectionController {
   /** The handshake: authenticates the connection it came on, and counts its visits from 0. */
   @Get('login')
   login(@Req() request: object): { ok: true } {
-    Object.assign(nodeRequestOf(request).socket, { user: 'alice', visits: 0 } satisfies Kept);
+    // `idle`: a name an operation's socket might use for its own timer.
+    Object.assign(nodeRequestOf(request).socket, {
+      user: 'alice',
+      visits: 0,
+      idle: 'kept',
+    } satisfies Kept);
     return { ok: true };
   }
 
   /** Who the connection is authenticated as, counting the requests it served since. */
   @Get('me')
-  me(@Req() request: object): { user: string | null; visits: number } {
+  me(@Req() request: object): { user: string | null; visits: number; idle: string | null } {
     const kept = nodeRequestOf(request).socket as Kept;
     kept.visits = (kept.visits ?? 0) + 1;
-    return { user: kept.user ?? null, visits: kept.visits };
+    return { user: kept.user ?? null, visits: kept.visits, idle: kept.idle ?? null };
   }
 }
 
@@ -63,7 +68,11 @@ forEachPlatform(() => {
   it("sees the state the app kept on the batch request's connection, and keeps its own there", async () => {
     const direct = onOneConnection(baseOf(t));
     await direct.send('/conn/login');
-    expect(JSON.parse(await direct.send('/conn/me'))).toEqual({ user: 'alice', visits: 1 });
+    expect(JSON.parse(await direct.send('/conn/me'))).toEqual({
+      user: 'alice',
+      visits: 1,
+      idle: 'kept',
+    });
     direct.close();
 
     const batched = onOneConnection(baseOf(t));
@@ -81,11 +90,15 @@ forEachPlatform(() => {
       // Before the fix, each operation came on a connection of its own, no one logged in:
       // { user: null, visits: 1 } twice.
       expect((JSON.parse(reply) as { data: { body: unknown }[] }).data.map((e) => e.body)).toEqual([
-        { user: 'alice', visits: 1 },
-        { user: 'alice', visits: 2 },
+        { user: 'alice', visits: 1, idle: 'kept' },
+        { user: 'alice', visits: 2, idle: 'kept' },
       ]);
       // What the operations kept stays on the connection, for the requests after the batch.
-      expect(JSON.parse(await batched.send('/conn/me'))).toEqual({ user: 'alice', visits: 3 });
+      expect(JSON.parse(await batched.send('/conn/me'))).toEqual({
+        user: 'alice',
+        visits: 3,
+        idle: 'kept',
+      });
     } finally {
       batched.close();
     }
@@ -101,6 +114,7 @@ forEachPlatform(() => {
       expect((JSON.parse(reply) as { data: { body: unknown }[] }).data[0]?.body).toEqual({
         user: null,
         visits: 1,
+        idle: null,
       });
     } finally {
       fresh.close();

@@ -278,6 +278,22 @@ forEachPlatform(() => {
   describe('headers filled by a reference', () => {
     const t = useTestApp({ imports: [FanoutModule] });
 
+    it('refuses a header a reference filled that takes the block past the cap with the inherited ones', async () => {
+      const response = await postBatch(t, [
+        { method: 'GET', url: '/fanout/text?bytes=9000', name: 'a' },
+        { method: 'POST', url: '/echo', headers: { 'x-pad': '{result=a:$.text}' } },
+      ])
+        .set('cookie', `big=${'c'.repeat(9000)}`)
+        .expect(200);
+      const echo = entries(response)[1];
+      // Before the fix, counted as written (`{result=a:$.text}`): it ran with 18 KB of headers.
+      expect(echo?.code).toBe(400);
+      expect(messageOf(echo)).toMatch(
+        /headers take more than 16384 bytes with the ones it inherits/,
+      );
+      expect(t.recorder.count('echo')).toBe(0);
+    });
+
     it.each([
       ['one header', { 'x-big': '{result=a:$.text}'.repeat(3) }],
       [

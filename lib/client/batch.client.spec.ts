@@ -178,5 +178,101 @@ describe('BatchClient', () => {
       const mine = await client.fetch('/doc', { headers: { 'if-none-match': '"1"' } });
       expect(mine.status).toBe(304);
     });
+
+    it("keeps no response varying by the page's cookies: a Last-Modified does not tell users apart", async () => {
+      let user = 'alice';
+      const sent: BatchOperation[] = [];
+      const fetch: typeof globalThis.fetch = (_input, init) => {
+        const { data } = JSON.parse(init?.body as string) as { data: BatchOperation[] };
+        sent.push(...data);
+        // The record's date is the same for every user: a 304 to its If-Modified-Since.
+        const answer = (operation: BatchOperation): BatchResult =>
+          operation.headers?.['if-modified-since']
+            ? { method: 'GET', url: operation.url, code: 304, headers: {} }
+            : {
+                method: 'GET',
+                url: operation.url,
+                code: 200,
+                headers: {
+                  ...json,
+                  vary: 'Cookie',
+                  'cache-control': 'private, max-age=0',
+                  'last-modified': 'Mon, 07 Dec 2026 10:00:00 GMT',
+                },
+                body: { user },
+              };
+        return Promise.resolve(Response.json({ data: data.map(answer) }));
+      };
+      const client = new BatchClient({ endpoint: 'http://api.test/batch', fetch, httpCache: true });
+      expect(await (await client.fetch('/me')).json()).toEqual({ user: 'alice' });
+      user = 'bob';
+      // Before the fix: revalidated, answered 304, and alice's profile given to bob.
+      expect(await (await client.fetch('/me')).json()).toEqual({ user: 'bob' });
+      expect(sent.map((operation) => operation.headers?.['if-modified-since'])).toEqual([
+        undefined,
+        undefined,
+      ]);
+    });
+
+    it('empties itself on a Clear-Site-Data "cache" the underlying fetch answered', async () => {
+      const { fetch: answer, batches } = server((operation, index) => ({
+        ...ok(operation, index),
+        headers: { ...json, 'cache-control': 'max-age=60' },
+      }));
+      const fetch: typeof globalThis.fetch = (input, init) =>
+        String(input instanceof Request ? input.url : input).endsWith('/batch')
+          ? answer(input, init)
+          : Promise.resolve(
+              new Response('{}', { headers: { 'clear-site-data': '"cache"', ...json } }),
+            );
+      const client = new BatchClient({ endpoint: 'http://api.test/batch', fetch, httpCache: true });
+      await client.fetch('/doc');
+      expect(batches).toHaveLength(1);
+      // A form upload goes to the underlying fetch: its answer logs the page out.
+      await client.fetch('/logout', { method: 'POST', body: new FormData() });
+      await client.fetch('/doc');
+      expect(batches).toHaveLength(2);
+    });
+  });
+
+  describe('abandoned batches', () => {
+    it('cuts a streamed batch once its one unaborted call followed a redirect', async () => {
+      const signals: (AbortSignal | undefined)[] = [];
+      let push: ((line: string) => void) | undefined;
+      const fetch: typeof globalThis.fetch = (_input, init) => {
+        signals.push(init?.signal ?? undefined);
+        if (signals.length > 1) {
+          const { data } = JSON.parse(init?.body as string) as { data: BatchOperation[] };
+          return Promise.resolve(Response.json({ data: data.map(ok) }));
+        }
+        const body = new ReadableStream<Uint8Array>({
+          start(controller) {
+            push = (line) => controller.enqueue(new TextEncoder().encode(`${line}\n`));
+          },
+        });
+        return Promise.resolve(
+          new Response(body, { headers: { 'content-type': 'application/x-ndjson' } }),
+        );
+      };
+      const client = new BatchClient({ endpoint: 'http://api.test/batch', fetch });
+      const leaving = new AbortController();
+      const a = client.fetch('/a');
+      const b = client.fetch('/b', { signal: leaving.signal }).catch((error: unknown) => error);
+      while (!push) await nextTurn();
+      leaving.abort();
+      expect(await b).toMatchObject({ name: 'AbortError' });
+      push(
+        JSON.stringify({
+          index: 0,
+          method: 'GET',
+          url: '/a',
+          code: 302,
+          headers: { location: '/c' },
+        }),
+      );
+      expect((await a).url).toBe('http://api.test/c');
+      // Only the aborted call waits on the first batch now: before the fix, it ran on.
+      expect(signals[0]?.aborted).toBe(true);
+    });
   });
 });

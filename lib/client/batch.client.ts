@@ -307,15 +307,19 @@ export class BatchClient {
     const operation = batched && (await toOperation(request, url));
     if (!operation) {
       // URL parsing escaped the braces of a reference in the url.
-      const url = request.url.replace(/%7B/gi, '{').replace(/%7D/gi, '}');
-      const pipelined = [...request.headers.values(), url];
+      const written = request.url.replace(/%7B/gi, '{').replace(/%7D/gi, '}');
+      const pipelined = [...request.headers.values(), written];
       if (pipelined.some(hasPipelinedReference)) {
         throw new TypeError(
           'BatchClient: a call that cannot be batched cannot use a pending call (ref, header, status, location)',
         );
       }
       // The Request, not `input`: building it took over the body of a Request given as input.
-      return { direct: await this.send(request, { credentials: credentials ?? this.credentials }) };
+      const direct = await this.send(request, { credentials: credentials ?? this.credentials });
+      if (url.origin === this.endpoint.origin) {
+        this.cache?.observed(request.method, targetOf(url), direct.status, direct.headers);
+      }
+      return { direct };
     }
     return {
       operation,
@@ -585,6 +589,7 @@ export class BatchClient {
             : entry;
         if (received && !call.settled && this.redirected(call, received)) {
           followed.add(call);
+          cutIfAbandoned();
           continue;
         }
         let response: Response | Error;

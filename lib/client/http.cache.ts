@@ -25,7 +25,6 @@ interface Stored {
   /** When the response was received (ms), less its Age: its "corrected initial age" origin. */
   readonly born: number;
   readonly freshFor: number;
-  /** Revalidated at each use: `no-cache`, or a Vary on who the caller is that the call did not set. */
   readonly noCache: boolean;
 }
 
@@ -47,7 +46,8 @@ export type CacheLookup =
  * page's). An unsafe method that succeeds drops what was kept for its url. Two things a
  * browser's cache knows and this one cannot see are handled as the browser would end up:
  * a response varying by the caller's cookies or inherited Authorization (which user the page is
- * signed in as) is revalidated at each use, and `Clear-Site-Data: "cache"` empties the cache.
+ * signed in as) is not kept, and `Clear-Site-Data: "cache"` empties the cache (`observed` takes
+ * in what the underlying fetch answered, for the calls a batch does not carry).
  */
 export class HttpCache {
   private readonly entries = new Map<string, Stored[]>();
@@ -71,11 +71,7 @@ export class HttpCache {
     if (!revalidate && mode !== 'force-cache' && age < stored.freshFor) {
       return { kind: 'fresh', result: withAge(stored.result, age) };
     }
-    // A browser matches Vary against the cookies it holds; this cache cannot see them, so a
-    // response varying by them is never served unchecked, `force-cache` or not.
-    if (mode === 'force-cache' && !stored.noCache) {
-      return { kind: 'fresh', result: withAge(stored.result, age) };
-    }
+    if (mode === 'force-cache') return { kind: 'fresh', result: withAge(stored.result, age) };
     // A request with its own conditional headers is the caller's: sent as it is.
     if (headers['if-none-match'] !== undefined || headers['if-modified-since'] !== undefined) {
       return undefined;
@@ -129,6 +125,18 @@ export class HttpCache {
     return result;
   }
 
+  /**
+   * Takes in a response the underlying fetch gave for a call of the endpoint's origin that a
+   * batch did not carry (a form upload, a keepalive call): its `Clear-Site-Data` and an unsafe
+   * method's success change what is kept, as they change the browser's cache.
+   */
+  observed(method: string, url: string, status: number, headers: Headers): void {
+    if (clearsCache(headers.get('clear-site-data') ?? undefined)) this.entries.clear();
+    else if (UNSAFE_METHODS.has(method) && status < 400) {
+      this.invalidate(url, headers.get('location') ?? undefined);
+    }
+  }
+
   /** The response kept for this url whose Vary headers match the request's; marked as used. */
   private variant(operation: BatchOperation): Stored | undefined {
     const variants = this.entries.get(operation.url);
@@ -163,8 +171,10 @@ export class HttpCache {
       const key = name.trim().toLowerCase();
       if (key) varied[key] = headers[key];
     }
-    const unseen = UNSEEN_IDENTITY.some((name) => name in varied && headers[name] === undefined);
-    if (unseen && !validator) {
+    // A browser matches Vary against the cookies it holds, and sends a request without
+    // validators when they differ; this cache cannot see them, and a validator need not tell
+    // users apart (a Last-Modified, an ETag of a shared record): such a response is not kept.
+    if (UNSEEN_IDENTITY.some((name) => name in varied && headers[name] === undefined)) {
       this.drop(operation);
       return;
     }
@@ -177,7 +187,7 @@ export class HttpCache {
         varied,
         born: this.now() - (Number.isFinite(age) ? age * 1000 : 0),
         freshFor: Math.max(freshFor, 0),
-        noCache: response.has('no-cache') || unseen,
+        noCache: response.has('no-cache'),
       },
     ]);
     for (const oldest of this.entries.keys()) {

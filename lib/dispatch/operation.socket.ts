@@ -10,9 +10,10 @@ function ignore(): void {
 /**
  * Reads and writes each property the app kept on the batch's connection through to it: an
  * operation sees that state live, and what it changes there stays for the requests after it,
- * as on a connection of its own. A name this socket has itself is left alone.
+ * as on a connection of its own. A name this socket has itself is left alone: called once the
+ * socket is made, its subclass's fields included.
  */
-function keepThrough(socket: OperationSocket, kept: object, names: readonly string[]): void {
+export function keepThrough(socket: OperationSocket, kept: object, names: readonly string[]): void {
   const source = kept as Record<string, unknown>;
   for (const name of names) {
     if (name in socket) continue;
@@ -55,15 +56,17 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
    */
   flushedWrites = 0;
   /** Writes held by a cork, sent at the last uncork unless destroyed first. */
-  private corkedWrites = 0;
+  #corkedWrites = 0;
+  // Its own bookkeeping is in #private fields: an app's property of the same name on the
+  // connection (`idle`, say) is passed through (`keepThrough`), not shadowed nor overwritten.
   /** Called once when writes held by a cork go out (the response's capture waits for it). */
-  private flushed: (() => void) | undefined;
+  #flushed: (() => void) | undefined;
   /** The idle timeout in ms, as `net.Socket#timeout`: undefined until `setTimeout` is called. */
-  timeout: number | undefined;
+  timeout: number | undefined = undefined;
   /** Whether the server is told of this connection's timeout (HTTP/1, as Node's server is). */
   readonly serverHearsTimeouts: boolean;
   /** The idle timer, only once one was asked for (`setTimeout`, or the server's timeout). */
-  private idle: NodeJS.Timeout | undefined;
+  #idle: NodeJS.Timeout | undefined;
 
   constructor(connection: ConnectionInfo) {
     super();
@@ -76,7 +79,6 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     this.server = connection.server;
     this.serverHearsTimeouts = connection.serverHearsTimeouts === true;
     if (connection.idleTimeout !== undefined) this.setTimeout(connection.idleTimeout);
-    if (connection.kept) keepThrough(this, connection.kept.socket, connection.kept.names);
     // Node's server listens for errors on every connection; an app that destroys this one with
     // an error must not crash the process. The response's 'close' ends the operation.
     this.on('error', ignore);
@@ -91,8 +93,8 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = undefined;
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = undefined;
     callback(error);
   }
 
@@ -104,10 +106,10 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   override write(...args: unknown[]): boolean {
     this.writeCalls++;
     // A write held by a cork has not reached the connection: it is no activity yet.
-    if (this.writableCorked > 0) this.corkedWrites++;
+    if (this.writableCorked > 0) this.#corkedWrites++;
     else {
       this.flushedWrites++;
-      this.idle?.refresh();
+      this.#idle?.refresh();
     }
     const done = args[args.length - 1];
     if (typeof done === 'function') process.nextTick(done);
@@ -116,12 +118,12 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
 
   override uncork(): void {
     super.uncork();
-    if (this.writableCorked > 0 || this.corkedWrites === 0 || this.destroyed) return;
-    this.flushedWrites += this.corkedWrites;
-    this.corkedWrites = 0;
-    this.idle?.refresh();
-    const flushed = this.flushed;
-    this.flushed = undefined;
+    if (this.writableCorked > 0 || this.#corkedWrites === 0 || this.destroyed) return;
+    this.flushedWrites += this.#corkedWrites;
+    this.#corkedWrites = 0;
+    this.#idle?.refresh();
+    const flushed = this.#flushed;
+    this.#flushed = undefined;
     flushed?.();
   }
 
@@ -130,7 +132,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
    * callback at a time: the response's capture is its only caller.
    */
   afterFlush(callback: () => void): void {
-    this.flushed = callback;
+    this.#flushed = callback;
   }
 
   /**
@@ -171,16 +173,16 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
    * Unref'd: it holds no process.
    */
   setTimeout(ms: number, callback?: () => void): this {
-    if (this.idle) clearTimeout(this.idle);
-    this.idle = undefined;
+    if (this.#idle) clearTimeout(this.#idle);
+    this.#idle = undefined;
     this.timeout = ms;
     if (callback) {
       if (ms === 0) this.removeListener('timeout', callback);
       else this.once('timeout', callback);
     }
     if (ms > 0 && Number.isFinite(ms) && !this.destroyed) {
-      this.idle = setTimeout(() => this.onIdle(), ms);
-      this.idle.unref();
+      this.#idle = setTimeout(() => this.onIdle(), ms);
+      this.#idle.unref();
     }
     return this;
   }

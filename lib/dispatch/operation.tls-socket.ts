@@ -1,5 +1,5 @@
 import type { TLSSocket } from 'node:tls';
-import { OperationSocket } from './operation.socket.js';
+import { keepThrough, OperationSocket } from './operation.socket.js';
 import type { ConnectionInfo } from './parent.context.js';
 
 /**
@@ -78,7 +78,9 @@ export class TlsOperationSocket extends OperationSocket {
 
 /** The connection an operation arrives on: a TLS one when the batch came over TLS. */
 export function operationSocketFor(connection: ConnectionInfo): OperationSocket {
-  return connection.tls
+  const socket = connection.tls
     ? new TlsOperationSocket(connection, connection.tls)
     : new OperationSocket(connection);
+  if (connection.kept) keepThrough(socket, connection.kept.socket, connection.kept.names);
+  return socket;
 }

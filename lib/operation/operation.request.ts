@@ -41,8 +41,11 @@ export function buildRequest(
   // The operation's own headers are lower case already (operation.rules.ts); they win over
   // the inherited ones.
   const headers: Record<string, string> = { ...parent.headers, ...operation.headers };
+  // The operation's own headers, as rendered once references filled them in.
+  let own = operation.headers;
   if (planned.headers.length > 0) {
-    const own: Record<string, string> = { ...operation.headers };
+    const rendered: Record<string, string> = { ...operation.headers };
+    own = rendered;
     const headerBudget = withinHeaderCap(budget);
     for (const [name, template] of planned.headers) {
       const value = renderTemplate(template, lookup, headerBudget);
@@ -52,12 +55,12 @@ export function buildRequest(
           `header "${name}" ${problem}, after its references were substituted`,
         );
       }
-      own[name] = headers[name] = value;
+      rendered[name] = headers[name] = value;
     }
     // The decoder held the headers as written to this cap; rendered, they are held to it again.
-    if (headerBlockBytes(own) > MAX_OPERATION_HEADER_BYTES) throw headersTooLarge();
+    if (headerBlockBytes(rendered) > MAX_OPERATION_HEADER_BYTES) throw headersTooLarge();
   }
-  if (operation.headers !== undefined && overCap(parent, operation.headers, headers)) {
+  if (own !== undefined && overCap(parent, own, headers)) {
     throw new InvalidRenderedRequestError(
       `headers take more than ${MAX_OPERATION_HEADER_BYTES} bytes with the ones it inherits from the batch request, more than a request of its own may carry (--max-http-header-size)`,
     );
