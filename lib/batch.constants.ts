@@ -39,6 +39,9 @@ export const DEFAULT_INHERITED_HEADERS: readonly string[] = Object.freeze([
   'cookie',
   'accept-language',
   'user-agent',
+  // The page a browser sent the batch from, as it sends it on each request of its own (a
+  // Referer check against cross-site writes, a log).
+  'referer',
   'host',
   'traceparent',
   'tracestate',

@@ -161,6 +161,17 @@ describeWithChromium('browser fetch parity')('fetch and client.fetch in Chromium
       });
     });
 
+    it('sends the Referer fetch sends: the page by default, none under no-referrer', async () => {
+      await open();
+      const { direct, batched } = await both(`async (f, tag) => {
+        const referer = async (init) => (await (await f('/raw/referer?' + tag, init)).json()).referer;
+        return { page: await referer({}), none: await referer({ referrerPolicy: 'no-referrer' }) };
+      }`);
+      expect(direct).toEqual({ page: `http://localhost:${portOf(t)}/page`, none: null });
+      // Before the fix, no operation had a Referer, the page's nor the one a call asked for.
+      expect(batched).toEqual(direct);
+    });
+
     it('rejects a call whose integrity does not match, as fetch does', async () => {
       await open();
       const { direct, batched } = await both(`async (f) => {

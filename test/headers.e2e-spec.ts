@@ -7,6 +7,7 @@ forEachPlatform(() => {
     cookie: 'session=abc',
     'accept-language': 'fr',
     'user-agent': 'batch-client/1.0',
+    referer: 'https://app.example/orders?page=2',
     traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
     'x-tenant': 'acme',
     'accept-encoding': 'gzip, br',
@@ -32,6 +33,8 @@ forEachPlatform(() => {
         'cookie',
         'accept-language',
         'user-agent',
+        // The page a browser sent the batch from: it sends the same on each request itself.
+        'referer',
         'traceparent',
       ]) {
         expect([name, seen[name]]).toEqual([name, parent[name as keyof typeof parent]]);

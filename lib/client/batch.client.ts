@@ -296,14 +296,18 @@ export class BatchClient {
     // A Request always has credentials ('same-origin' unless given); a url and init may not.
     const credentials =
       init?.credentials ?? (input instanceof Request ? input.credentials : undefined);
-    // A keepalive call must outlive the page (a batch waiting for its window would not), and an
-    // integrity check is fetch's own, on the bytes it read: both go to the underlying fetch.
+    // A keepalive call must outlive the page (a batch waiting for its window would not), an
+    // integrity check is fetch's own, on the bytes it read, and a referrer of the call's own is
+    // the Referer the browser sends (the batch's operations inherit the page's): all go to the
+    // underlying fetch.
     const batched =
       url.origin === this.endpoint.origin &&
       BATCHED_MODES.has(request.mode) &&
       request.cache !== 'only-if-cached' &&
       !request.keepalive &&
-      request.integrity === '';
+      request.integrity === '' &&
+      request.referrer === 'about:client' &&
+      request.referrerPolicy === '';
     const operation = batched && (await toOperation(request, url));
     if (!operation) {
       // URL parsing escaped the braces of a reference in the url.
@@ -315,7 +319,12 @@ export class BatchClient {
         );
       }
       // The Request, not `input`: building it took over the body of a Request given as input.
-      const direct = await this.send(request, { credentials: credentials ?? this.credentials });
+      // An init resets a Request's referrer and policy (the Fetch standard): given again.
+      const direct = await this.send(request, {
+        credentials: credentials ?? this.credentials,
+        referrer: request.referrer,
+        referrerPolicy: request.referrerPolicy,
+      });
       if (url.origin === this.endpoint.origin) {
         this.cache?.observed(request.method, targetOf(url), direct.status, direct.headers);
       }
