@@ -4,6 +4,10 @@ import type { BatchResult } from '../interfaces/batch-operation.interface.js';
 /** Statuses whose responses have no body (a Response with one cannot be made). */
 const NULL_BODY = new Set([101, 103, 204, 205, 304]);
 
+/**
+ * The reason phrases Node's server sends (`http.STATUS_CODES`, 2xx to 5xx), which a direct
+ * fetch shows as `statusText`: copied, as the client bundle imports no Node module.
+ */
 const REASONS: Readonly<Record<number, string>> = {
   200: 'OK',
   201: 'Created',
@@ -13,11 +17,14 @@ const REASONS: Readonly<Record<number, string>> = {
   205: 'Reset Content',
   206: 'Partial Content',
   207: 'Multi-Status',
+  208: 'Already Reported',
+  226: 'IM Used',
   300: 'Multiple Choices',
   301: 'Moved Permanently',
   302: 'Found',
   303: 'See Other',
   304: 'Not Modified',
+  305: 'Use Proxy',
   307: 'Temporary Redirect',
   308: 'Permanent Redirect',
   400: 'Bad Request',
@@ -27,6 +34,7 @@ const REASONS: Readonly<Record<number, string>> = {
   404: 'Not Found',
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
+  407: 'Proxy Authentication Required',
   408: 'Request Timeout',
   409: 'Conflict',
   410: 'Gone',
@@ -54,6 +62,12 @@ const REASONS: Readonly<Record<number, string>> = {
   503: 'Service Unavailable',
   504: 'Gateway Timeout',
   505: 'HTTP Version Not Supported',
+  506: 'Variant Also Negotiates',
+  507: 'Insufficient Storage',
+  508: 'Loop Detected',
+  509: 'Bandwidth Limit Exceeded',
+  510: 'Not Extended',
+  511: 'Network Authentication Required',
 };
 
 /** How a call's Response differs from its entry's: what fetch adds from the call itself. */
