@@ -1,10 +1,12 @@
 import { jest } from '@jest/globals';
 import { Controller, Get, Module, Req } from '@nestjs/common';
-import { connect, Http2ServerResponse } from 'node:http2';
+import { connect, constants, Http2ServerResponse } from 'node:http2';
 import type { AddressInfo } from 'node:net';
 import { fastifyHttp2Platform } from './utils/platforms.js';
 import { entries, postBatch, useTestApp, type TestApp } from './utils/test-app.js';
 import { readText } from './utils/raw-http.js';
+import { nodeRequestOf } from './utils/node-response.js';
+import { until } from './utils/wait-for.js';
 
 /** What a host-keyed app reads: absolute links, tenant by host, host-constrained routes. */
 @Controller('where')
@@ -16,8 +18,52 @@ class WhereController {
   }
 }
 
-@Module({ controllers: [WhereController] })
+/** A request that takes its time, telling what its request emits; and one that should not run. */
+const seen: string[] = [];
+@Controller('h2wait')
+class WaitController {
+  @Get('slow')
+  async slow(@Req() request: object): Promise<object> {
+    const raw = nodeRequestOf(request);
+    for (const event of ['aborted', 'close']) raw.on(event, () => seen.push(event));
+    seen.push('start');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    seen.push('end');
+    return {};
+  }
+
+  @Get('after')
+  after(): object {
+    seen.push('after');
+    return {};
+  }
+}
+
+@Module({ controllers: [WhereController, WaitController] })
 class WhereModule {}
+
+/** Sends `body` to `path` over HTTP/2, and resets the stream once the slow handler started. */
+async function cancelOnceStarted(
+  t: TestApp,
+  headers: Record<string, string>,
+  body?: string,
+): Promise<void> {
+  const { port } = t.app.getHttpServer().address() as AddressInfo;
+  const session = connect(`http://127.0.0.1:${port}`);
+  session.on('error', () => undefined);
+  try {
+    const stream = session.request(headers);
+    stream.on('error', () => undefined);
+    stream.end(body);
+    await until(() => seen.includes('start'), 'the slow handler started');
+    stream.close(constants.NGHTTP2_CANCEL);
+    await until(() => seen.includes('end'), 'the slow handler returned');
+    // Time for an operation after it to start, were the batch still running.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  } finally {
+    session.close();
+  }
+}
 
 /** Sends one HTTP/2 request and reads the whole reply. */
 async function h2Request(
@@ -54,6 +100,58 @@ describe('Fastify over HTTP/2 (new FastifyAdapter({ http2: true }))', () => {
     platform: fastifyHttp2Platform,
     imports: [WhereModule],
     batch: { maxBodyBytes: 1024 },
+  });
+
+  describe('a client that resets its stream', () => {
+    beforeEach(() => (seen.length = 0));
+    const chain = JSON.stringify({
+      data: [
+        { name: 'slow', method: 'GET', url: '/h2wait/slow' },
+        { method: 'GET', url: '/h2wait/after', dependsOn: ['slow'] },
+      ],
+    });
+
+    it.each([
+      ['directly', { ':path': '/h2wait/slow' }, undefined],
+      [
+        'a native batch',
+        { ':method': 'POST', ':path': '/batch', 'content-type': 'application/json' },
+        chain,
+      ],
+      [
+        'a streamed batch',
+        {
+          ':method': 'POST',
+          ':path': '/batch',
+          'content-type': 'application/json',
+          accept: 'application/x-ndjson',
+        },
+        chain,
+      ],
+      [
+        'a multipart batch',
+        { ':method': 'POST', ':path': '/batch', 'content-type': 'multipart/mixed; boundary=b' },
+        [
+          '--b',
+          'Content-Type: application/http',
+          '',
+          'GET /h2wait/slow HTTP/1.1',
+          '',
+          '--b',
+          'Content-Type: application/http',
+          '',
+          'GET /h2wait/after HTTP/1.1',
+          '',
+          '--b--',
+          '',
+        ].join('\r\n'),
+      ],
+    ])('is heard %s: the request is aborted, and nothing more starts', async (_, headers, body) => {
+      await cancelOnceStarted(t, headers, body);
+      // Before the fix, a batch's run took the reset stream for an answered one: no 'aborted',
+      // and the operation after the slow one started for a client long gone.
+      expect(seen).toEqual(['start', 'aborted', 'close', 'end']);
+    });
   });
 
   it('an operation sees the host, hostname, port and protocol a direct request sees (from :authority)', async () => {

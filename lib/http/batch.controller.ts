@@ -169,7 +169,7 @@ class ReplyGone implements CutOff {
   private gone = false;
   private listener: (() => void) | undefined;
   private readonly onClose = (): void => {
-    if (this.response.writableFinished) return;
+    if (this.response.writableFinished && !resetByClient(this.response)) return;
     this.gone = true;
     this.listener?.();
   };
@@ -190,6 +190,17 @@ class ReplyGone implements CutOff {
     this.listener = undefined;
     this.response.off('close', this.onClose);
   }
+}
+
+/**
+ * Whether an HTTP/2 response's stream was reset by its client: Node's compat response then
+ * emits 'finish' and 'close' as though it had been answered (`writableFinished`), where an
+ * HTTP/1 response whose connection went is left unfinished. (The stream's code is 0 once the
+ * reply was sent in full.)
+ */
+function resetByClient(response: ServerResponse): boolean {
+  const { stream } = response as { stream?: { aborted?: boolean; rstCode?: number } };
+  return stream !== undefined && (stream.aborted === true || (stream.rstCode ?? 0) !== 0);
 }
 
 /** The request's `body`, where Nest's `@Body()` reads it: on Fastify's request, not the raw one. */
