@@ -252,7 +252,11 @@ function inheritedHeaders(headers: IncomingHttpHeaders): Record<string, string> 
       NOT_INHERITED.has(name) ||
       isForwardingHeader(name) ||
       // Every operation carries the batch request's own (parent.context.ts).
-      isBrowserOriginHeader(name)
+      isBrowserOriginHeader(name) ||
+      // Inherited as every format inherits it (`inheritHeaders`), so that the batch's jar gives
+      // the parts after a login or a logout the cookies it left: copied in as the part's own, it
+      // would be sent as written.
+      name === 'cookie'
     ) {
       continue;
     }
