@@ -319,12 +319,24 @@ forEachPlatform(() => {
         body: {
           reason: 'render-failed',
           message: expect.stringMatching(
-            /headers take more than 16384 bytes with the ones it inherits/,
+            /headers take more than 16384 bytes with the headers it inherits/,
           ),
         },
       });
       expect(small?.code).toBe(200);
       expect(t.recorder.count('echo')).toBe(1);
+    });
+
+    it('counts the request line in the cap, as Node counts it in the head', async () => {
+      const url = `/echo?q=${'u'.repeat(6000)}`;
+      const direct = await fetch(endpointOf(t, url), { headers: { 'x-pad': 'p'.repeat(11_000) } });
+      expect(direct.status).toBe(431);
+      const response = await postBatch(t, [
+        { method: 'GET', url, headers: { 'x-pad': 'p'.repeat(11_000) } },
+      ]).expect(200);
+      // Before the fix, it ran: the url was not counted.
+      expect(entries(response)[0]).toMatchObject({ code: 400, body: { reason: 'render-failed' } });
+      expect(t.recorder.count('echo')).toBe(0);
     });
 
     it('refuses a value above U+00FF put into a header by a reference, in that entry', async () => {

@@ -154,6 +154,19 @@ describe('Fastify over HTTP/2 (new FastifyAdapter({ http2: true }))', () => {
     });
   });
 
+  it('passes the cookies HTTP/2 carries past the 16 KiB of an HTTP/1 head, as directly', async () => {
+    const cookie = `big=${'c'.repeat(20_000)}`;
+    const direct = await h2Request(t, { ':method': 'POST', ':path': '/echo', cookie }, '');
+    expect(direct.status).toBe(200);
+    const batched = await h2Request(
+      t,
+      { ':method': 'POST', ':path': '/batch', 'content-type': 'application/json', cookie },
+      JSON.stringify({ data: [{ method: 'POST', url: '/echo' }] }),
+    );
+    // Before the fix, a 400 entry: held to HTTP/1's 16 KiB with the cookie it inherits.
+    expect((JSON.parse(batched.body) as { data: { code: number }[] }).data[0]?.code).toBe(200);
+  });
+
   it('an operation sees the host, hostname, port and protocol a direct request sees (from :authority)', async () => {
     const direct = await t.http.get('/where').expect(200);
     const { port } = t.app.getHttpServer().address() as AddressInfo;

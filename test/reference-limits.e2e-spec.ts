@@ -289,7 +289,7 @@ forEachPlatform(() => {
       // Before the fix, counted as written (`{result=a:$.text}`): it ran with 18 KB of headers.
       expect(echo?.code).toBe(400);
       expect(messageOf(echo)).toMatch(
-        /headers take more than 16384 bytes with the ones it inherits/,
+        /headers take more than 16384 bytes with the headers it inherits/,
       );
       expect(t.recorder.count('echo')).toBe(0);
     });

@@ -1,4 +1,4 @@
-import type { IncomingMessage } from 'node:http';
+import { maxHeaderSize, type IncomingMessage } from 'node:http';
 import type { Server } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { isBrowserOriginHeader, isForwardingHeader } from '../validation/header.rules.js';
@@ -54,6 +54,29 @@ export interface ConnectionInfo {
    * operation's connection: state kept on a connection serves every request sent on it.
    */
   readonly kept?: { readonly socket: object; readonly names: readonly string[] };
+  /**
+   * The most bytes a request's head may take on this connection, as the server holds a direct
+   * one to it: over HTTP/1 the server's `maxHeaderSize` (else Node's, 16 KiB by default), request
+   * line included; over HTTP/2 the session's header list size. Undefined: Node's HTTP/1 limit.
+   */
+  readonly headerLimit?: number;
+}
+
+/** nghttp2's header list size when a session sets none (Node's documented default). */
+const HTTP2_HEADER_LIST_SIZE = 65_535;
+
+/** See {@link ConnectionInfo.headerLimit}. */
+function headerLimitOf(request: IncomingMessage, server: unknown, http1: boolean): number {
+  if (http1) {
+    const size = (server as { maxHeaderSize?: unknown } | undefined)?.maxHeaderSize;
+    return typeof size === 'number' && size > 0 ? size : maxHeaderSize;
+  }
+  const { stream } = request as {
+    stream?: { session?: { localSettings?: { maxHeaderListSize?: number } } };
+  };
+  const size = stream?.session?.localSettings?.maxHeaderListSize;
+  // 2^32 - 1: the session announced no limit of its own.
+  return size !== undefined && size < 0xffff_ffff ? size : HTTP2_HEADER_LIST_SIZE;
 }
 
 /**
@@ -170,6 +193,7 @@ function connectionOf(request: IncomingMessage): ConnectionInfo {
     idleTimeout:
       http1 && server?.timeout !== undefined && server.timeout > 0 ? server.timeout : undefined,
     serverHearsTimeouts: http1,
+    headerLimit: headerLimitOf(request, server, http1),
     ...(names.length > 0 && socket ? { kept: { socket, names } } : {}),
   };
 }

@@ -102,9 +102,10 @@ export class BatchCookieJar {
     const cookie = [...before, ...inherited, ...after].join('; ');
     if (cookie === '') delete request.headers.cookie;
     else request.headers.cookie = cookie;
-    if (headerBlockBytes(request.headers) > MAX_OPERATION_HEADER_BYTES) {
+    const limit = this.parent.connection.headerLimit ?? MAX_OPERATION_HEADER_BYTES;
+    if (headerBlockBytes(request.headers) > limit) {
       throw new InvalidRenderedRequestError(
-        `headers take more than ${MAX_OPERATION_HEADER_BYTES} bytes with the batch's cookies added, more than a request of its own may carry (--max-http-header-size)`,
+        `headers take more than ${limit} bytes with the batch's cookies added, more than a request of its own may carry (--max-http-header-size)`,
       );
     }
   }

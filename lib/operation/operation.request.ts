@@ -60,9 +60,10 @@ export function buildRequest(
     // The decoder held the headers as written to this cap; rendered, they are held to it again.
     if (headerBlockBytes(rendered) > MAX_OPERATION_HEADER_BYTES) throw headersTooLarge();
   }
-  if (own !== undefined && overCap(parent, own, headers)) {
+  const limit = parent.connection.headerLimit ?? MAX_OPERATION_HEADER_BYTES;
+  if (overCap(parent, own ?? NO_HEADERS, headers, operation.method.length + url.length, limit)) {
     throw new InvalidRenderedRequestError(
-      `headers take more than ${MAX_OPERATION_HEADER_BYTES} bytes with the ones it inherits from the batch request, more than a request of its own may carry (--max-http-header-size)`,
+      `its request line and headers take more than ${limit} bytes with the headers it inherits from the batch request, more than a request of its own may carry on this connection`,
     );
   }
   const body = planned.body ? renderJson(planned.body, lookup, budget) : operation.body;
@@ -85,28 +86,34 @@ export function buildRequest(
   };
 }
 
-/** The bytes of each batch's inherited headers, counted at its first operation with headers. */
+/** The bytes of each batch's inherited headers, counted at its first operation. */
 const inheritedBytes = new WeakMap<object, number>();
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+/** A request line's bytes beside its method and target: two spaces, `HTTP/1.1`, CRLF. */
+const REQUEST_LINE_FRAME = 12;
 
 /**
- * Whether the operation's headers with those it inherits take more than a request of its own
- * may carry: the batch request's own block fit, and each operation's own headers were held to
- * the cap as written, but together they may not. Counted in full only when the two blocks
- * side by side pass the cap (an operation's own header replaces an inherited one).
+ * Whether the operation's request line and headers, with the headers it inherits, take more
+ * than a request of its own may carry on the batch's connection (`limit`): the batch request's
+ * own head fit, and each operation's own headers were held to the cap as written, but together
+ * they may not. Counted in full only when the parts side by side pass the limit (an operation's
+ * own header replaces an inherited one).
  */
 function overCap(
   parent: ParentContext,
   own: Readonly<Record<string, string>>,
   headers: Readonly<Record<string, string>>,
+  line: number,
+  limit: number,
 ): boolean {
   let inherited = inheritedBytes.get(parent.headers);
   if (inherited === undefined) {
     inherited = headerBlockBytes(parent.headers);
     inheritedBytes.set(parent.headers, inherited);
   }
+  const framed = line + REQUEST_LINE_FRAME;
   return (
-    inherited + headerBlockBytes(own) > MAX_OPERATION_HEADER_BYTES &&
-    headerBlockBytes(headers) > MAX_OPERATION_HEADER_BYTES
+    framed + inherited + headerBlockBytes(own) > limit && framed + headerBlockBytes(headers) > limit
   );
 }
 
