@@ -6,15 +6,9 @@
  */
 import { Controller, Get, Module, Param, Req, Res } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
-import type { Page } from 'puppeteer-core';
 import type * as Client from 'nestjs-batch/client';
 import { browserSessionModule } from './fixtures/browser-session.fixtures.js';
-import {
-  bundleClient,
-  describeWithChromium,
-  launchChromium,
-  type TestBrowser,
-} from './utils/chromium.js';
+import { describeWithChromium, useClientPages } from './utils/chromium.js';
 import { nodeRequestOf, takeOverResponse } from './utils/node-response.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { portOf, useTestApp } from './utils/test-app.js';
@@ -60,30 +54,17 @@ class ProfilesController {
 class ProfilesModule {}
 
 describeWithChromium('browser cache')("client.fetch's cache beside Chromium's", () => {
-  let chromium: TestBrowser | undefined;
-  let script = '';
-  beforeAll(async () => {
-    script = await bundleClient();
-    chromium = await launchChromium();
-  });
-  afterAll(() => chromium?.close());
-  let page: Page;
-  beforeEach(async () => {
-    const context = await chromium!.browser.createBrowserContext();
-    page = await context.newPage();
-  });
-  afterEach(() => page.browserContext().close());
+  const chrome = useClientPages();
 
   forEachPlatform(() => {
-    const t = useTestApp({ imports: [browserSessionModule(() => script), ProfilesModule] });
-    const open = async (): Promise<void> => {
-      await page.goto(`http://localhost:${portOf(t)}/page`);
-      await page.waitForFunction(() => typeof nb === 'object');
-    };
+    const t = useTestApp({
+      imports: [browserSessionModule(() => chrome.script), ProfilesModule],
+    });
+    const open = (): Promise<void> => chrome.open(`http://localhost:${portOf(t)}/page`);
 
     /** Reads each url in turn, with `fetch` or one client's `client.fetch`: the profiles read. */
     const run = (urls: string[], batched: boolean): Promise<string[]> =>
-      page.evaluate(
+      chrome.page.evaluate(
         async (urls, batched) => {
           const client = new nb.BatchClient({ endpoint: '/batch' });
           const seen: string[] = [];
@@ -129,7 +110,7 @@ describeWithChromium('browser cache')("client.fetch's cache beside Chromium's", 
       await open();
       /** Reads a profile with fetch, logs out (directly or batched), reads it again with fetch. */
       const logOut = (url: string, batched: boolean): Promise<string[]> =>
-        page.evaluate(
+        chrome.page.evaluate(
           async (url, batched) => {
             const client = new nb.BatchClient({ endpoint: '/batch' });
             await fetch('/profiles/login/alice');

@@ -3,7 +3,6 @@
  * page makes as it leaves, the bytes of a request body, a response's freshness by the server's
  * clock, Subresource Integrity. Each test runs the same steps with both and expects the same.
  */
-import type { Page } from 'puppeteer-core';
 import type * as Client from 'nestjs-batch/client';
 import { browserSessionModule } from './fixtures/browser-session.fixtures.js';
 import {
@@ -12,12 +11,7 @@ import {
   rawEcho,
   rawSeen,
 } from './fixtures/fetch-parity.fixtures.js';
-import {
-  bundleClient,
-  describeWithChromium,
-  launchChromium,
-  type TestBrowser,
-} from './utils/chromium.js';
+import { describeWithChromium, useClientPages } from './utils/chromium.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { portOf, useTestApp } from './utils/test-app.js';
 import { until } from './utils/wait-for.js';
@@ -25,35 +19,21 @@ import { until } from './utils/wait-for.js';
 declare const nb: typeof Client;
 
 describeWithChromium('browser fetch parity')('fetch and client.fetch in Chromium', () => {
-  let chromium: TestBrowser | undefined;
-  let script = '';
-  beforeAll(async () => {
-    script = await bundleClient();
-    chromium = await launchChromium();
-  });
-  afterAll(() => chromium?.close());
-  let page: Page;
-  beforeEach(async () => {
-    page = await (await chromium!.browser.createBrowserContext()).newPage();
-    rawSeen.length = 0;
-  });
-  afterEach(() => page.browserContext().close());
+  const chrome = useClientPages();
+  beforeEach(() => (rawSeen.length = 0));
 
   forEachPlatform(() => {
     const t = useTestApp({
-      imports: [browserSessionModule(() => script), ParityModule],
+      imports: [browserSessionModule(() => chrome.script), ParityModule],
       configure: (app) => app.use(rawEcho),
     });
-    const open = async (): Promise<void> => {
-      await page.goto(`http://localhost:${portOf(t)}/page`);
-      await page.waitForFunction(() => typeof nb === 'object');
-    };
+    const open = (): Promise<void> => chrome.open(`http://localhost:${portOf(t)}/page`);
     /**
      * Runs `steps` (the source of an async function of a fetch and a tag for its urls) with the
      * page's fetch, then with a fresh client's: what each gave, or how it rejected.
      */
     const both = (steps: string): Promise<{ direct: unknown; batched: unknown }> =>
-      page.evaluate(async (source) => {
+      chrome.page.evaluate(async (source) => {
         const run = (0, eval)(source) as (f: typeof fetch, tag: string) => Promise<unknown>;
         const settle = (f: typeof fetch, tag: string): Promise<unknown> =>
           run(f, tag).catch((error: unknown) => `rejected ${(error as Error).name}`);
@@ -65,7 +45,7 @@ describeWithChromium('browser fetch parity')('fetch and client.fetch in Chromium
     it('delivers a keepalive call the page makes as it leaves', async () => {
       await open();
       for (const tag of ['direct', 'batched']) {
-        await page.evaluate((tag) => {
+        await chrome.page.evaluate((tag) => {
           const client = new nb.BatchClient({ endpoint: '/batch' });
           const send = tag === 'batched' ? client.fetch : fetch;
           // The page's window (the suite compiles without the DOM's types).
@@ -78,8 +58,8 @@ describeWithChromium('browser fetch parity')('fetch and client.fetch in Chromium
           });
           window.location.href = '/page?next';
         }, tag);
-        await page.waitForNavigation().catch(() => undefined);
-        await page.waitForFunction(() => typeof nb === 'object');
+        await chrome.page.waitForNavigation().catch(() => undefined);
+        await chrome.page.waitForFunction(() => typeof nb === 'object');
       }
       // Before the fix, the batched call waited in the batching window, and the page was gone.
       await until(() => rawSeen.length === 2, 'both calls arrived');
@@ -123,7 +103,7 @@ describeWithChromium('browser fetch parity')('fetch and client.fetch in Chromium
 
     it("keeps a response fresh for its Expires less the server's Date, whatever the page's clock", async () => {
       // The page's clock an hour behind the server's (the browser's cache keeps its own time).
-      await page.evaluateOnNewDocument(() => {
+      await chrome.page.evaluateOnNewDocument(() => {
         const now = Date.now.bind(Date);
         Date.now = () => now() - 3_600_000;
       });
@@ -141,7 +121,7 @@ describeWithChromium('browser fetch parity')('fetch and client.fetch in Chromium
 
     it("gives a JSON response's text as the app wrote it, from a whole reply and a streamed one", async () => {
       await open();
-      const read = await page.evaluate(async () => {
+      const read = await chrome.page.evaluate(async () => {
         const text = async (f: typeof fetch): Promise<string> =>
           (await f('/parity/json-as-written')).text();
         const whole = new nb.BatchClient({ endpoint: '/batch', stream: false });

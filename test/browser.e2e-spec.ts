@@ -13,12 +13,7 @@ import {
 import { CacheableModule } from './fixtures/cacheable.fixtures.js';
 import { GateModule, Gates } from './fixtures/gate.controller.js';
 import { FetchFidelityModule } from './fixtures/fetch-fidelity.fixtures.js';
-import {
-  bundleClient,
-  describeWithChromium,
-  launchChromium,
-  type TestBrowser,
-} from './utils/chromium.js';
+import { describeWithChromium, useClientPages } from './utils/chromium.js';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { portOf, useTestApp, type TestApp } from './utils/test-app.js';
 import { until } from './utils/wait-for.js';
@@ -123,40 +118,28 @@ function corsOnBatchAlone(app: INestApplication, origin: string): void {
 }
 
 describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
-  let chromium: TestBrowser | undefined;
-  let script = '';
+  const chrome = useClientPages();
   let pages: { server: Server; port: number } | undefined;
   /** Same site, another origin: what an app at app.example.com calling api.example.com is. */
   const pageOrigin = (): string => `http://localhost:${pages!.port}`;
   const apiOf = (t: TestApp): string => `http://localhost:${portOf(t)}`;
 
   beforeAll(async () => {
-    script = await bundleClient();
-    pages = await startPageServer(() => script);
-    chromium = await launchChromium();
+    pages = await startPageServer(() => chrome.script);
   });
-  afterAll(async () => {
-    await chromium?.close();
-    await new Promise((resolve) => pages?.server.close(resolve));
-  });
+  afterAll(() => new Promise((resolve) => pages?.server.close(resolve)));
 
+  /** The test's page: a fresh context each test, no cookie from another test. */
   let page: Page;
-  beforeEach(async () => {
-    // A fresh context each test: no cookie from another test.
-    const context = await chromium!.browser.createBrowserContext();
-    page = await context.newPage();
+  beforeEach(() => {
+    page = chrome.page;
   });
-  afterEach(() => page.browserContext().close());
-
-  const open = async (url: string): Promise<void> => {
-    await page.goto(url);
-    await page.waitForFunction(() => typeof nb === 'object');
-  };
+  const open = (url: string): Promise<void> => chrome.open(url);
 
   forEachPlatform(() => {
     const t = useTestApp({
       imports: [
-        browserSessionModule(() => script),
+        browserSessionModule(() => chrome.script),
         CacheableModule,
         GateModule,
         FetchFidelityModule,
@@ -649,7 +632,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
   describe('an API with CORS on its batch endpoint alone', () => {
     forEachPlatform(() => {
       const t = useTestApp({
-        imports: [browserSessionModule(() => script)],
+        imports: [browserSessionModule(() => chrome.script)],
         configure: (app) => corsOnBatchAlone(app, pageOrigin()),
       });
 
@@ -753,7 +736,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
   describe('an API that times its operations out', () => {
     forEachPlatform(() => {
       const t = useTestApp({
-        imports: [browserSessionModule(() => script)],
+        imports: [browserSessionModule(() => chrome.script)],
         batch: { operationTimeout: 300 },
       });
 
@@ -796,7 +779,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
 
   describe('an API without a CORS set-up', () => {
     forEachPlatform(() => {
-      const t = useTestApp({ imports: [browserSessionModule(() => script)] });
+      const t = useTestApp({ imports: [browserSessionModule(() => chrome.script)] });
 
       it('rejects each cross-origin call as the browser rejects a direct fetch', async () => {
         await open(pageOrigin());

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import puppeteer, { type Browser } from 'puppeteer-core';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 
 /**
  * Debian's Chromium (`apt-get install chromium`, as .ci/run does), or CHROMIUM_PATH; `undefined`
@@ -73,4 +73,49 @@ export async function bundleClient(): Promise<string> {
     logLevel: 'silent',
   });
   return result.outputFiles[0]!.text;
+}
+
+/** One Chromium and the client's bundle for a suite, and a page of its own for each test. */
+export interface ClientPages {
+  /** The client bundle (`bundleClient`), once the suite's `beforeAll` ran. */
+  readonly script: string;
+  /** The test's page, in a browser context of its own: no cookie, no cache of another test. */
+  readonly page: Page;
+  /** Opens `url` on the test's page and waits until the client bundle has set `nb`. */
+  open(url: string): Promise<void>;
+}
+
+/** Launches Chromium and bundles the client for the suite it is called in (see {@link ClientPages}). */
+export function useClientPages(): ClientPages {
+  let chromium: TestBrowser | undefined;
+  let script = '';
+  let page: Page | undefined;
+  beforeAll(async () => {
+    script = await bundleClient();
+    chromium = await launchChromium();
+  });
+  afterAll(() => chromium?.close());
+  beforeEach(async () => {
+    if (!chromium) throw new Error('Chromium is launched in beforeAll');
+    page = await (await chromium.browser.createBrowserContext()).newPage();
+  });
+  afterEach(() => page?.browserContext().close());
+  const current = (): Page => {
+    if (!page) throw new Error('a page is opened in beforeEach');
+    return page;
+  };
+  return {
+    get script() {
+      return script;
+    },
+    get page() {
+      return current();
+    },
+    open: async (url) => {
+      await current().goto(url);
+      await current().waitForFunction(
+        () => typeof (globalThis as { nb?: unknown }).nb === 'object',
+      );
+    },
+  };
 }
