@@ -42,6 +42,16 @@ export const DEFAULT_INHERITED_HEADERS: readonly string[] = Object.freeze([
   // The page a browser sent the batch from, as it sends it on each request of its own (a
   // Referer check against cross-site writes, a log).
   'referer',
+  // What a browser says of itself and of its user's choices on each request it sends: the
+  // low-entropy client hints (Chromium's mobile and platform, which device detection reads since
+  // the User-Agent was frozen), Do Not Track, Global Privacy Control (an opt-out of sale some
+  // laws oblige the app to honour on every request) and Save-Data.
+  'sec-ch-ua',
+  'sec-ch-ua-mobile',
+  'sec-ch-ua-platform',
+  'dnt',
+  'sec-gpc',
+  'save-data',
   'host',
   'traceparent',
   'tracestate',

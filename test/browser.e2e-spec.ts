@@ -600,7 +600,7 @@ describeWithChromium('browser')('nestjs-batch/client in Chromium', () => {
             {
               method: 'PATCH',
               url: `/items/${result.id}`,
-              headers: { 'content-type': 'application/json', 'x-created': '201' },
+              headers: { 'content-type': 'application/json', 'x-created': '201', accept: '*/*' },
               body: { qty: result.id },
             },
           ],

@@ -865,7 +865,7 @@ function quickCall(
     headers.set('content-type', 'text/plain;charset=UTF-8');
   }
   const operationHeaders = headersOf(headers);
-  addCacheModeHeaders(operationHeaders, cache);
+  addFetchHeaders(operationHeaders, cache);
   const operation: BatchOperation = {
     method: method as BatchOperation['method'],
     url: targetOf(url),
@@ -910,7 +910,7 @@ function afterWindow(work: () => void, ms: number): () => void {
 async function toOperation(request: Request, url: URL): Promise<BatchOperation | undefined> {
   if (!METHODS.has(request.method)) return undefined;
   const headers = headersOf(request.headers);
-  addCacheModeHeaders(headers, request.cache);
+  addFetchHeaders(headers, request.cache);
   const operation: BatchOperation = {
     method: request.method as BatchOperation['method'],
     url: targetOf(url),
@@ -952,13 +952,16 @@ function base64Of(bytes: Uint8Array): string {
 }
 
 /**
- * The request headers the Fetch standard adds for a cache mode when the call set none, so that
- * caches behind the batch endpoint see what they would have seen from a direct fetch.
+ * The request headers the Fetch standard adds when the call set none (Accept, and those of its
+ * cache mode), so that the app and the caches behind the batch endpoint see what they would
+ * have seen from a direct fetch.
  */
-function addCacheModeHeaders(headers: Record<string, string>, cache: string): void {
+function addFetchHeaders(headers: Record<string, string>, cache: string): void {
   const add = (name: string, value: string): void => {
     if (!Object.hasOwn(headers, name)) headers[name] = value;
   };
+  // Not a cache mode's, but fetch's for every call: Accept `*/*` unless the call set one.
+  add('accept', '*/*');
   if (cache === 'no-store' || cache === 'reload') {
     add('pragma', 'no-cache');
     add('cache-control', 'no-cache');
