@@ -1,7 +1,17 @@
-import type { ServerResponse } from 'node:http';
+import { OutgoingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { Duplex } from 'node:stream';
 import type { ConnectionInfo } from './parent.context.js';
+
+/**
+ * Node's own flag on a response whose write returned false (`writableNeedDrain` reads it): its
+ * HTTP server clears it before emitting 'drain', as the connection here must, or the next pipe
+ * to the response would wait for a drain already past.
+ */
+const NEED_DRAIN: symbol =
+  Object.getOwnPropertySymbols(new OutgoingMessage()).find(
+    (symbol) => symbol.description === 'kNeedDrain',
+  ) ?? Symbol('kNeedDrain');
 
 function ignore(): void {
   // See the constructor.
@@ -67,6 +77,10 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   readonly serverHearsTimeouts: boolean;
   /** The idle timer, only once one was asked for (`setTimeout`, or the server's timeout). */
   #idle: NodeJS.Timeout | undefined;
+  /** Bytes (string chunks: characters) written since the connection last drained. */
+  #unsent = 0;
+  /** Whether a drain is due on the next turn of the event loop. */
+  #drainDue = false;
 
   constructor(connection: ConnectionInfo) {
     super();
@@ -113,7 +127,39 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     }
     const done = args[args.length - 1];
     if (typeof done === 'function') process.nextTick(done);
-    return true;
+    const chunk = args[0] as { length?: unknown } | null | undefined;
+    if (typeof chunk?.length === 'number') this.#unsent += chunk.length;
+    return this.#unsent < this.writableHighWaterMark || this.#backPressure();
+  }
+
+  /**
+   * Back-pressure, as a real connection gives it: past its high-water mark a write returns
+   * false, and 'drain' comes once the client has read. The client here reads at once, but only
+   * on the next turn of the event loop (`setImmediate`): a source that produces synchronously
+   * (`Readable.from` over rows, a generated download) pauses there, and other requests, timers
+   * and the operation's timeout run meanwhile. Without it such a source ran to its end in one
+   * turn, and an endless one held the process for ever. Always false.
+   */
+  #backPressure(): boolean {
+    if (!this.#drainDue) {
+      this.#drainDue = true;
+      setImmediate(() => this.#drain());
+    }
+    return false;
+  }
+
+  #drain(): void {
+    this.#drainDue = false;
+    this.#unsent = 0;
+    if (this.destroyed) return;
+    this.emit('drain');
+    // What Node's HTTP server does on its connection's 'drain' (`socketOnDrain`): the response
+    // whose write returned false is told, and its pipe resumes.
+    const response = (this as { _httpMessage?: ServerResponse | null })._httpMessage;
+    if (response && !response.writableFinished && response.writableNeedDrain) {
+      (response as unknown as Record<symbol, boolean>)[NEED_DRAIN] = false;
+      response.emit('drain');
+    }
   }
 
   override uncork(): void {

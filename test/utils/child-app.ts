@@ -6,7 +6,8 @@ import type { Platform } from './platforms.js';
 /** An app of test/fixtures/ running in a process of its own. */
 export interface ChildApp {
   readonly base: string;
-  stop(): Promise<void>;
+  /** SIGTERM by default; SIGKILL for an app whose event loop may not turn to hear it. */
+  stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 /**
@@ -38,9 +39,10 @@ export async function startChildApp(
   });
   return {
     base: `http://127.0.0.1:${port}`,
-    stop: async () => {
-      child.kill('SIGTERM');
-      if (child.exitCode === null) await once(child, 'exit');
+    stop: async (signal = 'SIGTERM') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      child.kill(signal);
+      await once(child, 'exit');
     },
   };
 }
