@@ -60,7 +60,15 @@ export class InMemoryDispatcher implements OperationDispatcher {
         (() => {
           if (!once.ended) headersSent(capture.status(), capture.headers());
         }),
+      // Past the cap the entry is a 502 whatever comes next: it is answered now, and the app is
+      // told the request was aborted, as by a client that read that much and left. A stream that
+      // does not end soon (server-sent events, a long download) would otherwise run, and hold
+      // the batch, until a timeout. A turn later: a response ending in the same write finishes.
+      () => setImmediate(cutAtCap),
     );
+    const cutAtCap = (): void => {
+      if (capture.pastCap() && once.end()) complete();
+    };
     /** Once, however the operation ends: answered, failed to start, or abandoned. */
     const end = (): void => {
       capture.stop();

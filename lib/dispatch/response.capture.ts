@@ -19,19 +19,23 @@ export interface ResponseCapture {
    * `statusCode` while none is: a status set after the headers is not the one sent.
    */
   status(): number;
+  /** Whether the body passed `maxBytes`: the rest is not recorded. */
+  pastCap(): boolean;
 }
 
 /**
  * Hooks `writeHead`, `write` and `end` as own properties (Express re-points the prototype of
  * the response, which would bypass subclass methods). The original methods still run, so the
  * response lifecycle (`'finish'`, `headersSent`, on-finished listeners) is the real one. `write`
- * gives no back-pressure here, hence the byte cap.
+ * gives the back-pressure of the operation's connection (operation.socket.ts).
  */
 export function captureResponse(
   response: ServerResponse,
   maxBytes: number,
   /** Called once when the headers go out before the end (a write, `flushHeaders`). */
   onHeadersSent?: () => void,
+  /** Called when a write takes the body past `maxBytes`, in that write: defer what it does. */
+  onPastCap?: () => void,
 ): ResponseCapture {
   const chunks: Buffer[] = [];
   let size = 0;
@@ -97,6 +101,7 @@ export function captureResponse(
     if (size + bytes.length > maxBytes) {
       truncated = true;
       recording = false;
+      onPastCap?.();
       return;
     }
     size += bytes.length;
@@ -171,6 +176,7 @@ export function captureResponse(
     },
     headers: () => countHeaders().headers,
     status: () => sentStatus ?? response.statusCode,
+    pastCap: () => truncated,
     result: () => {
       const statusCode = sentStatus ?? response.statusCode;
       const { headers, bytes: headerBytes } = countHeaders();
