@@ -12,11 +12,12 @@ interface SessionHolder {
  * session itself): express-session with `resave: true` (its default) and @fastify/session with
  * its defaults both lose every write an operation made. Without a session id on the request,
  * express-session neither saves, touches, destroys (`unset: 'destroy'`) nor sets its cookie at
- * the end; without a session, @fastify/session's `onSend` does nothing. The session stays
- * readable as loaded until then (`req.session` on Express), so guards that ran on the batch
- * request were not affected. Only store-backed sessions (a `sessionStore` on the request) are
- * touched: cookie-session and the like write only what changed, and `req.session = null` would
- * clear theirs.
+ * the end; without a session id, @fastify/session's `onSend` does nothing. The session stays
+ * readable as loaded until then, on both, so guards, hooks and interceptors that read it on the
+ * batch request are not affected. Only store-backed sessions (a `sessionStore` on the request) are
+ * touched: a client-side session (cookie-session, @fastify/secure-session) is its cookie, which
+ * `req.session = null` would clear; what it writes on the batch reply goes before the
+ * operations' cookies (`relayedCookiesLast`).
  */
 export function releaseBatchSession(request: object): void {
   const holder = request as SessionHolder;
@@ -25,5 +26,14 @@ export function releaseBatchSession(request: object): void {
     holder.sessionID = undefined;
     return;
   }
-  if (holder.session && typeof holder.session.sessionId === 'string') holder.session = null;
+  const { session } = holder;
+  if (session && typeof session.sessionId === 'string') {
+    // A view of it without its id, which @fastify/session's `onSend` does not save: code that
+    // reads the session after the handler (an `onSend` hook naming the user, an audit
+    // interceptor) reads it as loaded, as on any request. `null` there failed the whole batch
+    // with a 500 after its operations had run. What is written to the view is not kept.
+    holder.session = Object.create(session, {
+      sessionId: { value: undefined },
+    }) as typeof session;
+  }
 }

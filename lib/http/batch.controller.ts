@@ -23,6 +23,7 @@ import { releaseBatchSession } from './batch-session.release.js';
 import { holdConnectionIdle, timedWhileBehind } from './connection-idle.hold.js';
 import { destroyStalledReply } from './reply.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
+import { relayedCookiesLast } from './relayed-cookies.order.js';
 import { jsonPiece, ReplyWriter } from './reply.writer.js';
 
 /**
@@ -67,6 +68,7 @@ export function createBatchController(path: string): Type<unknown> {
           this.adapterHost.httpAdapter.getHeader(response, name),
         );
       const entryHeaders = requestedEntryHeaders(incoming.url);
+      const siteHost = (): string | undefined => hostnameOf(request);
       // Not `@Body()`: once the library read the body, `body` is parsed when first read (for
       // the app's middleware), and the decoder parses the bytes itself, by its own rules.
       const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
@@ -98,7 +100,7 @@ export function createBatchController(path: string): Type<unknown> {
               operations,
               { ...context, readyToStart: timedWhileBehind(idle, readyToStart) },
               gone,
-              { keepNone },
+              { keepNone, siteHost },
             ),
           ),
         ).pipe(finalize(idle.close)),
@@ -115,6 +117,7 @@ export function createBatchController(path: string): Type<unknown> {
       const outcomes = withoutEntryCookies(
         outcomesOf(this.executor, operations, context, gone, {
           keepNone,
+          siteHost,
           cutOff: (url, sent) => cookies.add(url, sent),
         }),
         (result) => cookies.take(result),
@@ -136,7 +139,9 @@ export function createBatchController(path: string): Type<unknown> {
           try {
             const { clearSiteData } = cookies;
             if (clearSiteData) writer.setHeader('clear-site-data', clearSiteData);
-            for (const value of cookies.all) writer.appendHeader('set-cookie', value);
+            const relayed = cookies.all;
+            for (const value of relayed) writer.appendHeader('set-cookie', value);
+            relayedCookiesLast(outgoing, relayed);
             write();
           } catch (error) {
             writer.fail(error);
@@ -157,6 +162,15 @@ export function createBatchController(path: string): Type<unknown> {
   }
   markBatchEndpoint(BatchController);
   return BatchController;
+}
+
+/**
+ * The host the client addressed, as the app reads it: Express's and Fastify's request both give
+ * it as `hostname`, from `X-Forwarded-Host` when the app trusts its proxy, else from Host.
+ */
+function hostnameOf(request: object): string | undefined {
+  const { hostname } = request as { hostname?: unknown };
+  return typeof hostname === 'string' && hostname !== '' ? hostname : undefined;
 }
 
 /**

@@ -54,6 +54,12 @@ export interface BatchCookieRules {
    * neither store nor send them.
    */
   readonly keepNone?: boolean;
+  /**
+   * The host the browser sent the batch to, as the app reads it (`req.hostname`: under a trusted
+   * proxy, its `X-Forwarded-Host`): the site whose cookies the jar keeps. Asked only once an
+   * operation sets a cookie. The batch request's Host when undefined.
+   */
+  readonly siteHost?: () => string | undefined;
 }
 
 /**
@@ -88,7 +94,12 @@ export function createBatchRun(
     cors,
     parent,
     reply: new ReplyBudget(options.maxReplyBytes),
-    cookies: new BatchCookieJar(parent, request?.url, cookieRules?.keepNone === true),
+    cookies: new BatchCookieJar(
+      parent,
+      request?.url,
+      cookieRules?.keepNone === true,
+      cookieRules?.siteHost,
+    ),
     entryHeaders: entryHeaders ?? options.entryHeaders,
     cutOffCookies: cookieRules?.cutOff,
   };

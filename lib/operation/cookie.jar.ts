@@ -58,11 +58,15 @@ export class BatchCookieJar {
    *   is under.
    * @param storesNothing the batch was sent without credentials (`sentWithoutCredentials`):
    *   the browser stores none of its responses' cookies, so neither does the jar.
+   * @param siteHost the host the browser addressed (`BatchCookieRules.siteHost`): behind a
+   *   proxy, the Host header is the upstream's, and a cookie for the site's domain would be
+   *   refused as another site's.
    */
   constructor(
     private readonly parent: ParentContext,
     private readonly batchUrl?: string,
     private readonly storesNothing = false,
+    private readonly siteHost?: () => string | undefined,
   ) {}
 
   /** The batch url's path, found at the first cookie an operation sets: most batches set none. */
@@ -75,7 +79,7 @@ export class BatchCookieJar {
   }
 
   private get origin(): string {
-    return (this.originText ??= originOf(this.parent.headers.host));
+    return (this.originText ??= originOf(this.siteHost?.() ?? this.parent.headers.host));
   }
 
   private get inherited(): readonly string[] {
