@@ -147,8 +147,12 @@ export function createParentContext(
   // HTTP/2 carries the host as `:authority` only; an operation is an HTTP/1.1 request, which
   // carries it as Host, as a proxy translating HTTP/2 to HTTP/1.1 must (RFC 9113, 8.3.1). The
   // scheme needs no header: `req.protocol` reads the socket, which presents the batch's.
-  if (!('host' in headers))
-    headers.host = request.headers.host ?? authorityOf(request) ?? 'localhost';
+  // An HTTP/1.0 request may come without a Host: its operations then carry none either, as the
+  // app sees that request itself (no `localhost` a host-routed controller would take).
+  if (!('host' in headers)) {
+    const host = request.headers.host ?? authorityOf(request);
+    if (host !== undefined) headers.host = host;
+  }
   // Every forwarding header as the parent has it, whatever `inherit` says, over a socket with
   // the parent's address: the operation then sees exactly the parent's client (`req.ip`,
   // `req.protocol`, `req.hostname`) under any trust-proxy setting (appending a hop would break

@@ -62,13 +62,15 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const crossSite = crossSiteRefusal(incoming);
       if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
+      const siteOrigin = (): string | undefined => siteOriginOf(request);
       const keepNone =
         this.options.operationCors === 'browser' &&
-        sentWithoutCredentials(incoming, (name) =>
-          this.adapterHost.httpAdapter.getHeader(response, name),
+        sentWithoutCredentials(
+          incoming,
+          (name) => this.adapterHost.httpAdapter.getHeader(response, name),
+          siteOrigin,
         );
       const entryHeaders = requestedEntryHeaders(incoming.url);
-      const siteHost = (): string | undefined => hostnameOf(request);
       // Not `@Body()`: once the library read the body, `body` is parsed when first read (for
       // the app's middleware), and the decoder parses the bytes itself, by its own rules.
       const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
@@ -100,7 +102,7 @@ export function createBatchController(path: string): Type<unknown> {
               operations,
               { ...context, readyToStart: timedWhileBehind(idle, readyToStart) },
               gone,
-              { keepNone, siteHost },
+              { keepNone, siteOrigin },
             ),
           ),
         ).pipe(finalize(idle.close)),
@@ -117,7 +119,7 @@ export function createBatchController(path: string): Type<unknown> {
       const outcomes = withoutEntryCookies(
         outcomesOf(this.executor, operations, context, gone, {
           keepNone,
-          siteHost,
+          siteOrigin,
           cutOff: (url, sent) => cookies.add(url, sent),
         }),
         (result) => cookies.take(result),
@@ -165,12 +167,18 @@ export function createBatchController(path: string): Type<unknown> {
 }
 
 /**
- * The host the client addressed, as the app reads it: Express's and Fastify's request both give
- * it as `hostname`, from `X-Forwarded-Host` when the app trusts its proxy, else from Host.
+ * The origin the client addressed, as the app reads it: Express's and Fastify's request both
+ * give its `protocol` and `host` (with the port), from `X-Forwarded-Proto` and
+ * `X-Forwarded-Host` when the app trusts its proxy, else from the connection and Host.
  */
-function hostnameOf(request: object): string | undefined {
-  const { hostname } = request as { hostname?: unknown };
-  return typeof hostname === 'string' && hostname !== '' ? hostname : undefined;
+function siteOriginOf(request: object): string | undefined {
+  const { protocol, host } = request as { protocol?: unknown; host?: unknown };
+  if (typeof protocol !== 'string' || typeof host !== 'string' || host === '') return undefined;
+  try {
+    return new URL(`${protocol}://${host}`).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

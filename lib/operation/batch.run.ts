@@ -55,11 +55,13 @@ export interface BatchCookieRules {
    */
   readonly keepNone?: boolean;
   /**
-   * The host the browser sent the batch to, as the app reads it (`req.hostname`: under a trusted
-   * proxy, its `X-Forwarded-Host`): the site whose cookies the jar keeps. Asked only once an
-   * operation sets a cookie. The batch request's Host when undefined.
+   * The origin the browser sent the batch to, as the app reads it (`req.protocol` and
+   * `req.host`: under a trusted proxy, its `X-Forwarded-Proto` and `X-Forwarded-Host`): the site
+   * whose cookies the jar keeps (a `Secure` one only over https, as a browser), and the origin a
+   * page's `Origin` is compared with where the browser sent no fetch metadata. Asked only when
+   * needed. `https://` and the batch request's Host when undefined.
    */
-  readonly siteHost?: () => string | undefined;
+  readonly siteOrigin?: () => string | undefined;
 }
 
 /**
@@ -85,7 +87,10 @@ export function createBatchRun(
     trace,
   );
   // A page of another origin gets through the batch no more than its own requests would.
-  const cors = options.operationCors === 'browser' ? OperationCors.of(request) : undefined;
+  const cors =
+    options.operationCors === 'browser'
+      ? OperationCors.of(request, cookieRules?.siteOrigin)
+      : undefined;
   return {
     plan,
     results,
@@ -98,7 +103,7 @@ export function createBatchRun(
       parent,
       request?.url,
       cookieRules?.keepNone === true,
-      cookieRules?.siteHost,
+      cookieRules?.siteOrigin,
     ),
     entryHeaders: entryHeaders ?? options.entryHeaders,
     cutOffCookies: cookieRules?.cutOff,

@@ -1,4 +1,4 @@
-import { type Cookie, CookieJar, pathMatch } from 'tough-cookie';
+import { type Cookie, CookieJar, getPublicSuffix, pathMatch } from 'tough-cookie';
 import type { DispatchRequest } from '../dispatch/operation.dispatcher.js';
 import type { ParentContext } from '../dispatch/parent.context.js';
 import type { BatchOperation, BatchResult } from '../interfaces/batch-operation.interface.js';
@@ -58,15 +58,15 @@ export class BatchCookieJar {
    *   is under.
    * @param storesNothing the batch was sent without credentials (`sentWithoutCredentials`):
    *   the browser stores none of its responses' cookies, so neither does the jar.
-   * @param siteHost the host the browser addressed (`BatchCookieRules.siteHost`): behind a
-   *   proxy, the Host header is the upstream's, and a cookie for the site's domain would be
-   *   refused as another site's.
+   * @param siteOrigin the origin the browser addressed (`BatchCookieRules.siteOrigin`): behind
+   *   a proxy, the Host header is the upstream's, and a cookie for the site's domain would be
+   *   refused as another site's; over plain http, a browser refuses a `Secure` cookie.
    */
   constructor(
     private readonly parent: ParentContext,
     private readonly batchUrl?: string,
     private readonly storesNothing = false,
-    private readonly siteHost?: () => string | undefined,
+    private readonly siteOrigin?: () => string | undefined,
   ) {}
 
   /** The batch url's path, found at the first cookie an operation sets: most batches set none. */
@@ -79,7 +79,7 @@ export class BatchCookieJar {
   }
 
   private get origin(): string {
-    return (this.originText ??= originOf(this.siteHost?.() ?? this.parent.headers.host));
+    return (this.originText ??= this.siteOrigin?.() ?? originOf(this.parent.headers.host));
   }
 
   private get inherited(): readonly string[] {
@@ -154,6 +154,7 @@ export class BatchCookieJar {
       this.changed = true;
       const cookie = parseSetCookie(value);
       if (!cookie || isRefusedCookie(cookie, crossSite)) continue;
+      hostOnlyAtOwnSuffix(cookie, new URL(url).hostname);
       const stored = this.jar.setCookieSync(cookie, url, LENIENT);
       if (stored && this.mayBeInherited(stored)) this.replaced.add(stored.key);
     }
@@ -166,6 +167,22 @@ export class BatchCookieJar {
 
   private urlOf(path: string): string {
     return `${this.origin}${path.startsWith('/') ? path : `/${path}`}`;
+  }
+}
+
+/**
+ * RFC 6265, 5.3 step 5: a Domain that is a public suffix (or a single label: an intranet name, a
+ * compose or Kubernetes service) and is the request's host itself makes a host-only cookie, as
+ * Chromium keeps `Domain=intranet` from `http://intranet`; tough-cookie refuses it outright.
+ * Special-use names (`localhost`) are left to tough-cookie's own rules.
+ */
+function hostOnlyAtOwnSuffix(cookie: Cookie, host: string): void {
+  const domain = cookie.domain?.replace(/^\./, '').toLowerCase();
+  if (domain !== host) return;
+  try {
+    if (getPublicSuffix(domain) === undefined) cookie.domain = null;
+  } catch {
+    // A special-use domain: tough-cookie decides.
   }
 }
 

@@ -64,9 +64,12 @@ export class OperationCors {
   ) {}
 
   /** For a batch request a page of another origin sent; undefined otherwise. */
-  static of(request: IncomingMessage | undefined): OperationCors | undefined {
+  static of(
+    request: IncomingMessage | undefined,
+    siteOrigin?: () => string | undefined,
+  ): OperationCors | undefined {
     if (request === undefined) return undefined;
-    const origin = crossOriginOf(request);
+    const origin = crossOriginOf(request, siteOrigin);
     return origin === undefined ? undefined : new OperationCors(origin, request.headers);
   }
 
