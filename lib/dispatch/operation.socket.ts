@@ -162,6 +162,16 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     }
   }
 
+  /**
+   * The response's final header block is rendered now: the writes that reached the connection
+   * before it were informational answers (103 Early Hints, 100 Continue, which Node writes at
+   * once), not it. Counted from here, a final head still held by the cork has not gone out.
+   */
+  finalHeadFollows(): void {
+    this.flushedWrites = 0;
+    this.#corkedWrites = 0;
+  }
+
   override uncork(): void {
     super.uncork();
     if (this.writableCorked > 0 || this.#corkedWrites === 0 || this.destroyed) return;
