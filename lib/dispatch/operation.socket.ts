@@ -1,6 +1,6 @@
 import { OutgoingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
-import { Duplex } from 'node:stream';
+import { Duplex, getDefaultHighWaterMark } from 'node:stream';
 import type { ConnectionInfo } from './parent.context.js';
 
 /**
@@ -12,6 +12,9 @@ const NEED_DRAIN: symbol =
   Object.getOwnPropertySymbols(new OutgoingMessage()).find(
     (symbol) => symbol.description === 'kNeedDrain',
   ) ?? Symbol('kNeedDrain');
+
+/** A server connection's: `net.Socket` takes the default (16 KiB on Node 20, 64 KiB on 22). */
+const HIGH_WATER_MARK = getDefaultHighWaterMark(false);
 
 function ignore(): void {
   // See the constructor.
@@ -129,7 +132,7 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
     if (typeof done === 'function') process.nextTick(done);
     const chunk = args[0] as { length?: unknown } | null | undefined;
     if (typeof chunk?.length === 'number') this.#unsent += chunk.length;
-    return this.#unsent < this.writableHighWaterMark || this.#backPressure();
+    return this.#unsent < HIGH_WATER_MARK || this.#backPressure();
   }
 
   /**
