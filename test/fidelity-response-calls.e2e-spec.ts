@@ -19,6 +19,17 @@ function who(req: IncomingMessage): string {
 }
 const timers = new Set<NodeJS.Timeout>();
 
+/** Records, under the request's `who`, how it ends: 'aborted', 'error', 'close'. */
+function recordEnding(req: IncomingMessage): void {
+  const id = who(req);
+  req.on('aborted', () => events.push(`${id} aborted`));
+  req.on('error', (error: NodeJS.ErrnoException) =>
+    events.push(`${id} error ${error.code} ${error.message}`),
+  );
+  req.on('close', () => events.push(`${id} close`));
+  events.push(`${id} started`);
+}
+
 @Controller('fid')
 class FidelityController {
   /** 1. Cleans up a per-request timer on the request's 'close', as many handlers do. */
@@ -43,15 +54,20 @@ class FidelityController {
   /** 7. Waits for its client, telling what its request emits when the client leaves. */
   @Get('client-gone')
   clientGone(@Req() request: object, @Res() reply: object): void {
-    const req = nodeRequestOf(request);
     takeOverResponse(reply);
-    const id = who(req);
-    req.on('aborted', () => events.push(`${id} aborted`));
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      events.push(`${id} error ${error.code} ${error.message}`),
-    );
-    req.on('close', () => events.push(`${id} close`));
-    events.push(`${id} started`);
+    recordEnding(nodeRequestOf(request));
+  }
+
+  /** 7c. Streams 1 KiB every 10 ms for ever, and records how its request ends. */
+  @Get('endless-feed')
+  endlessFeed(@Req() request: object, @Res() reply: object): void {
+    const req = nodeRequestOf(request);
+    const res = takeOverResponse(reply);
+    recordEnding(req);
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    const timer = setInterval(() => res.write('x'.repeat(1024)), 10);
+    timers.add(timer);
+    req.on('close', () => clearInterval(timer));
   }
 
   /** 2a. A second writeHead (an error path) throws ERR_HTTP_HEADERS_SENT; the app goes on. */
@@ -417,6 +433,27 @@ forEachPlatform((platform) => {
     expect(of('direct')).toEqual(['started', 'aborted', 'error ECONNRESET aborted', 'close']);
     // Before the fix, no 'error': code that ends a pipeline on it never heard of the drop.
     expect(of('batch')).toEqual(of('direct'));
+  });
+
+  it('7b. an operation abandoned at a timeout, or at maxResponseBytes, emits what a request whose client left emits', async () => {
+    const cases = [
+      ['op-timeout', { operationTimeout: 100 }, 'client-gone'],
+      ['batch-timeout', { timeout: 150 }, 'client-gone'],
+      ['past-cap', { maxResponseBytes: 4096 }, 'endless-feed'],
+    ] as const;
+    for (const [id, batch, route] of cases) {
+      await withTestApp({ batch, imports: [FidelityModule] }, async (other) => {
+        events.length = 0;
+        await postBatch(other, [{ method: 'GET', url: `/fid/${route}?who=${id}` }]).expect(200);
+        await until(() => events.includes(`${id} close`), `${id} closed`);
+      });
+      const seen = events.filter((e) => e.startsWith(`${id} `)).map((e) => e.slice(id.length + 1));
+      // As test 7's direct request whose client left.
+      expect({ id, seen }).toEqual({
+        id,
+        seen: ['started', 'aborted', 'error ECONNRESET aborted', 'close'],
+      });
+    }
   });
 
   it('6a. socket.unref()/ref() work on the operation connection', async () => {
