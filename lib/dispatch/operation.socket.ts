@@ -16,6 +16,12 @@ const NEED_DRAIN: symbol =
 /** A server connection's: `net.Socket` takes the default (16 KiB on Node 20, 64 KiB on 22). */
 const HIGH_WATER_MARK = getDefaultHighWaterMark(false);
 
+function destroyedError(): Error {
+  return Object.assign(new Error('Cannot call write after a stream was destroyed'), {
+    code: 'ERR_STREAM_DESTROYED',
+  });
+}
+
 function ignore(): void {
   // See the constructor.
 }
@@ -84,6 +90,8 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   #unsent = 0;
   /** Whether a drain is due on the next turn of the event loop. */
   #drainDue = false;
+  /** The callbacks of writes past the high-water mark: called at the drain, as the client read. */
+  #waiting: ((error?: Error) => void)[] | undefined;
 
   constructor(connection: ConnectionInfo) {
     super();
@@ -129,10 +137,16 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
       this.#idle?.refresh();
     }
     const done = args[args.length - 1];
-    if (typeof done === 'function') process.nextTick(done);
     const chunk = args[0] as { length?: unknown } | null | undefined;
     if (typeof chunk?.length === 'number') this.#unsent += chunk.length;
-    return this.#unsent < HIGH_WATER_MARK || this.#backPressure();
+    if (this.#unsent < HIGH_WATER_MARK) {
+      if (typeof done === 'function') process.nextTick(done);
+      return true;
+    }
+    // Its callback comes once the client read it, as a real connection's: a writer that waits
+    // for each callback (an awaited write, a Writable over the response) pauses here too.
+    if (typeof done === 'function') (this.#waiting ??= []).push(done as () => void);
+    return this.#backPressure();
   }
 
   /**
@@ -154,7 +168,14 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   #drain(): void {
     this.#drainDue = false;
     this.#unsent = 0;
-    if (this.destroyed) return;
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    if (this.destroyed) {
+      // As a destroyed stream fails the writes it still held.
+      if (waiting) for (const done of waiting) done(destroyedError());
+      return;
+    }
+    if (waiting) for (const done of waiting) done();
     this.emit('drain');
     // What Node's HTTP server does on its connection's 'drain' (`socketOnDrain`): the response
     // whose write returned false is told, and its pipe resumes.

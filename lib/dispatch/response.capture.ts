@@ -85,8 +85,9 @@ export function captureResponse(
   const keep = (response: ServerResponse, chunk: unknown, encoding: unknown): void => {
     if (!recording || chunk === undefined || chunk === null || typeof chunk === 'function') return;
     // Past its end, Node sends nothing more (a write fails with ERR_STREAM_WRITE_AFTER_END, a
-    // second end() is ignored): neither does the entry.
-    if (response.writableEnded) return;
+    // second end() is ignored): neither does the entry. Nor a body where none is due (HEAD,
+    // 204, 304): Node drops it, and it counts against no cap.
+    if (response.writableEnded || (response as { _hasBody?: boolean })._hasBody === false) return;
     const utf8 = typeof chunk === 'string' && (typeof encoding !== 'string' || isUtf8(encoding));
     writes++;
     // A lone surrogate would be U+FFFD in the bytes the client gets: the text must say the same.

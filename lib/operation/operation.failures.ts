@@ -165,34 +165,47 @@ export const timedOut = (
     cookies,
   );
 
+/**
+ * 502: the response passed `maxResponseBytes`. Its headers had gone out, and with them its
+ * cookies (`cookies`), which a client that read that much had stored.
+ */
 export const responseTooLarge = (
   operation: BatchOperation,
   url: string,
   label: string,
   limit: number,
   onceDecoded: boolean,
+  cookies: CookieHeaders | undefined,
 ): BatchResult =>
-  failure(
-    operation,
-    url,
-    502,
-    'response-too-large',
-    `${label} answered more than maxResponseBytes (${limit} bytes)${onceDecoded ? ' once decoded' : ''}`,
+  keepingCookies(
+    failure(
+      operation,
+      url,
+      502,
+      'response-too-large',
+      `${label} answered more than maxResponseBytes (${limit} bytes)${onceDecoded ? ' once decoded' : ''}`,
+    ),
+    cookies,
   );
 
+/** 502: the answer, whole, does not fit in the reply; its cookies (`cookies`) are kept. */
 export const replyTooLarge = (
   operation: BatchOperation,
   url: string,
   label: string,
   status: number,
   limit: number,
+  cookies: CookieHeaders | undefined,
 ): BatchResult =>
-  failure(
-    operation,
-    url,
-    502,
-    'reply-too-large',
-    `${label} answered ${status}, but its response would take the batch reply past maxReplyBytes (${limit} bytes)`,
+  keepingCookies(
+    failure(
+      operation,
+      url,
+      502,
+      'reply-too-large',
+      `${label} answered ${status}, but its response would take the batch reply past maxReplyBytes (${limit} bytes)`,
+    ),
+    cookies,
   );
 
 /**

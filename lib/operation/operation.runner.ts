@@ -262,10 +262,24 @@ export class OperationRunner {
     const { maxResponseBytes } = this.options;
     const { reply } = batch;
     if (!decoded || (decoded.kind === 'too-large' && decodeLimit === maxResponseBytes)) {
-      return responseTooLarge(operation, url, label, maxResponseBytes, decoded !== undefined);
+      return responseTooLarge(
+        operation,
+        url,
+        label,
+        maxResponseBytes,
+        decoded !== undefined,
+        cookieHeadersOf(response.headers),
+      );
     }
     const tooLarge = (): BatchResult =>
-      replyTooLarge(operation, url, label, response.statusCode, reply.limit);
+      replyTooLarge(
+        operation,
+        url,
+        label,
+        response.statusCode,
+        reply.limit,
+        cookieHeadersOf(response.headers),
+      );
     // Decoding stopped at what the reply had left.
     if (decoded.kind === 'too-large') return tooLarge();
     // Charged as the entry will carry it: decoded, when the app content-encoded it. Checked
