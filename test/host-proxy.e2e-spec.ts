@@ -1,9 +1,9 @@
 /**
  * Host, scheme and proxy semantics: each test sends the same requests directly and in a batch
- * and expects them to match. Before the fixes, a same-origin batch behind a proxy that sends its
- * upstream's name as Host was taken for another origin's (browsers without fetch metadata), the
- * jar kept a Secure cookie over plain http, and an HTTP/1.0 batch without Host gave its
- * operations `Host: localhost`.
+ * and expects them to match. The batch's jar takes every operation as https to the host the app
+ * reads; the same-origin check never reads a forwarded host (a page allowed custom headers would
+ * name its own origin there). Before its fix, an HTTP/1.0 batch without Host gave its operations
+ * `Host: localhost`.
  */
 import { Controller, Get, Header, HttpCode, Module, Post, Req } from '@nestjs/common';
 import { connect, type AddressInfo } from 'node:net';
@@ -81,41 +81,41 @@ const PROXIED = {
 };
 
 forEachPlatform(() => {
-  describe('behind a trusted proxy that sends the upstream name as Host', () => {
+  describe('behind a trusted proxy', () => {
     const t = useTestApp({ imports: [ProxyModule], trustProxy: true });
 
-    it('a same-origin batch from a browser without fetch metadata reads its operations as the page reads the requests', async () => {
-      // The page at https://www.example.com (Safari < 16.4, Firefox < 90: no Sec-Fetch-Site)
-      // fetches its own API: same-origin, no CORS involved, the answer is readable.
-      const direct = await t.http.get('/px/me').set(PROXIED).expect(200);
-      expect(direct.body).toEqual({ cookie: null, hostname: 'www.example.com' });
-      // The same page posts a batch: a POST carries Origin, which is the page's own origin.
+    it("a page's own X-Forwarded-Host does not make its cross-origin batch the app's own", async () => {
+      // A browser without fetch metadata (Safari < 16.4), a page of another origin allowed to
+      // send custom headers to the batch: it names its own origin as the forwarded host. The
+      // operation's answer carries no CORS grant, so the page may not read it, as directly.
       const reply = await t.http
         .post('/batch')
-        .set(PROXIED)
-        .set('origin', 'https://www.example.com')
+        .set({
+          ...PROXIED,
+          origin: 'https://partner.example',
+          'x-forwarded-host': 'partner.example',
+        })
         .send({ data: [{ method: 'GET', url: '/px/me' }] })
         .expect(200);
-      expect(entries(reply)[0]).toMatchObject({ code: 200, body: direct.body });
+      expect(entries(reply)[0]).toMatchObject({ code: 403, body: { reason: 'cors' } });
     });
   });
 
-  describe('a plain-HTTP site (no TLS anywhere)', () => {
+  describe('behind a TLS proxy the app does not trust (its default)', () => {
     const t = useTestApp({ imports: [ProxyModule] });
     const host = 'shop.example.com';
 
-    it('an operation after a login that set a Secure cookie over http sends what the browser would: nothing', async () => {
-      // Directly: the browser at http://shop.example.com refuses a Secure cookie from an
-      // insecure origin (Chrome 89+, Firefox 75+; tough-cookie's enforceSecureOriginOnStorage).
+    it('an operation after a login that set a Secure cookie sends it, as the browser on https does', async () => {
+      // The app reads http; the browser is on https and keeps the cookie (so does the jar: it
+      // cannot tell this from a plain-http site, where a browser would refuse it).
       const browser = new CookieJar();
       const login = await t.http.post('/px/login').set('host', host).expect(200);
       for (const value of login.headers['set-cookie'] as unknown as string[]) {
-        await browser.setCookie(value, `http://${host}/px/login`, { ignoreError: true });
+        await browser.setCookie(value, `https://${host}/px/login`);
       }
-      const cookie = await browser.getCookieString(`http://${host}/px/me`);
-      const me = t.http.get('/px/me').set('host', host);
-      const direct = await (cookie ? me.set('cookie', cookie) : me).expect(200);
-      expect(direct.body).toEqual({ cookie: null, hostname: host });
+      const cookie = await browser.getCookieString(`https://${host}/px/me`);
+      const direct = await t.http.get('/px/me').set('host', host).set('cookie', cookie).expect(200);
+      expect(direct.body).toEqual({ cookie: 'sid=alice', hostname: host });
 
       const reply = await t.http
         .post('/batch')

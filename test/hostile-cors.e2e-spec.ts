@@ -391,17 +391,24 @@ forEachPlatform(() => {
       expect(response.headers['set-cookie']).toEqual(['visited=1; Path=/; HttpOnly']);
     });
 
-    it.each(['Origin', 'Sec-Fetch-Site', 'Sec-Fetch-Mode', 'Sec-Fetch-Dest', 'Sec-Fetch-User'])(
-      'refuses an operation that sets %s: the browser sets it',
-      async (name) => {
-        const response = await postFromPartner(t, [
-          { method: 'GET', url: '/private/me', headers: { [name]: 'same-origin' } },
-        ]);
-        expect(response.status).toBe(400);
-        expect(JSON.stringify(response.body)).toContain(name);
-        expect(runs('GET /private/me')).toBe(0);
-      },
-    );
+    // And any other `Sec-` header: no script can set one (the client hints, Global Privacy
+    // Control's opt-out, which the operations inherit from the browser's batch request).
+    it.each([
+      'Origin',
+      'Sec-Fetch-Site',
+      'Sec-Fetch-Mode',
+      'Sec-Fetch-Dest',
+      'Sec-Fetch-User',
+      'Sec-GPC',
+      'Sec-CH-UA-Mobile',
+    ])('refuses an operation that sets %s: the browser sets it', async (name) => {
+      const response = await postFromPartner(t, [
+        { method: 'GET', url: '/private/me', headers: { [name]: 'same-origin' } },
+      ]);
+      expect(response.status).toBe(400);
+      expect(JSON.stringify(response.body)).toContain(name);
+      expect(runs('GET /private/me')).toBe(0);
+    });
 
     it("lets the app's own page read everything, as it may directly", async () => {
       const own = {

@@ -5,7 +5,7 @@ import cookieSession from 'cookie-session';
 import Fastify from 'fastify';
 import { randomBytes } from 'node:crypto';
 import { SessionAuthModule } from './fixtures/auth.fixtures.js';
-import { expressPlatform, fastifyPlatform } from './utils/platforms.js';
+import { expressPlatform, fastifyHttp2Platform, fastifyPlatform } from './utils/platforms.js';
 import { withTestApp, type TestApp } from './utils/test-app.js';
 
 /**
@@ -93,27 +93,31 @@ describe('express: cookie-session with the README\'s "Extending the session expi
 });
 
 describe('fastify: @fastify/secure-session', () => {
-  it("a login in a batch signs the browser in when a global hook touches the session (a rolling expiry, README's touch())", async () => {
-    const configure = (app: INestApplication): void => {
-      const fastify = app as NestFastifyApplication;
-      void fastify.register(fastifySecureSession, {
-        key: randomBytes(32),
-        cookie: { path: '/', httpOnly: true },
-      });
-      fastify
-        .getHttpAdapter()
-        .getInstance()
-        .addHook(
-          'preHandler',
-          (request: { session?: { touch(): void } }, _reply: unknown, done: () => void) => {
-            request.session?.touch();
-            done();
-          },
-        );
-    };
-    await withTestApp(
-      { platform: fastifyPlatform, imports: [SessionAuthModule], configure },
-      async (t) => {
+  // Over HTTP/2 too, where the reply's headers are rendered by `writeHead`, not `_storeHeader`.
+  it.each([
+    ['HTTP/1.1', fastifyPlatform],
+    ['HTTP/2', fastifyHttp2Platform],
+  ])(
+    "%s: a login in a batch signs the browser in when a global hook touches the session (a rolling expiry, README's touch())",
+    async (_, platform) => {
+      const configure = (app: INestApplication): void => {
+        const fastify = app as NestFastifyApplication;
+        void fastify.register(fastifySecureSession, {
+          key: randomBytes(32),
+          cookie: { path: '/', httpOnly: true },
+        });
+        fastify
+          .getHttpAdapter()
+          .getInstance()
+          .addHook(
+            'preHandler',
+            (request: { session?: { touch(): void } }, _reply: unknown, done: () => void) => {
+              request.session?.touch();
+              done();
+            },
+          );
+      };
+      await withTestApp({ platform, imports: [SessionAuthModule], configure }, async (t) => {
         const { directMe, batchedMe } = await directVersusBatched(t, [login]);
         expect(directMe).toEqual({ user: 'alice' });
         expect(batchedMe).toEqual(directMe);
@@ -122,9 +126,9 @@ describe('fastify: @fastify/secure-session', () => {
         });
         expect(out.directMe).toEqual({ user: null });
         expect(out.batchedMe).toEqual(out.directMe);
-      },
-    );
-  });
+      });
+    },
+  );
 
   describe('after a key rotation (key: [newKey, oldKey], as its README shows), with no hook at all', () => {
     const oldKey = randomBytes(32);

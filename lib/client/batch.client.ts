@@ -1032,7 +1032,8 @@ function hasAny(headers: Record<string, string>): boolean {
 function headersOf(headers: Headers): Record<string, string> {
   const plain: Record<string, string> = {};
   headers.forEach((value, name) => {
-    if (!FORBIDDEN.has(name) && !name.startsWith('sec-fetch-')) plain[name] = value;
+    // A browser's Request drops `Sec-` headers; the server refuses them in an operation.
+    if (!FORBIDDEN.has(name) && !name.startsWith('sec-')) plain[name] = value;
   });
   return plain;
 }

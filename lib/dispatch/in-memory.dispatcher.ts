@@ -53,6 +53,13 @@ export class InMemoryDispatcher implements OperationDispatcher {
     res.assignSocket(socket as unknown as Socket);
     const once = new SettleOnce();
     const { headersSent } = request;
+    // Past the cap the entry is a 502 whatever comes next: it is answered now, and the app is
+    // told the request was aborted, as by a client that read that much and left. A stream that
+    // does not end soon (server-sent events, a long download) would otherwise run, and hold the
+    // batch, until a timeout. A turn later: a response ending in the same write finishes first.
+    const cutAtCap = (): void => {
+      if (capture.pastCap() && once.end()) complete();
+    };
     const capture = captureResponse(
       res,
       this.maxResponseBytes,
@@ -60,15 +67,8 @@ export class InMemoryDispatcher implements OperationDispatcher {
         (() => {
           if (!once.ended) headersSent(capture.status(), capture.headers());
         }),
-      // Past the cap the entry is a 502 whatever comes next: it is answered now, and the app is
-      // told the request was aborted, as by a client that read that much and left. A stream that
-      // does not end soon (server-sent events, a long download) would otherwise run, and hold
-      // the batch, until a timeout. A turn later: a response ending in the same write finishes.
-      () => setImmediate(cutAtCap),
+      cutAtCap,
     );
-    const cutAtCap = (): void => {
-      if (capture.pastCap() && once.end()) complete();
-    };
     /** Once, however the operation ends: answered, failed to start, or abandoned. */
     const end = (): void => {
       capture.stop();

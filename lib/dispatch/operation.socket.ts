@@ -1,17 +1,15 @@
-import { OutgoingMessage, type ServerResponse } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { AddressInfo, Server } from 'node:net';
 import { Duplex, getDefaultHighWaterMark } from 'node:stream';
 import type { ConnectionInfo } from './parent.context.js';
+import { outgoingMessageSymbol } from '../platform/framework.internals.js';
 
 /**
  * Node's own flag on a response whose write returned false (`writableNeedDrain` reads it): its
  * HTTP server clears it before emitting 'drain', as the connection here must, or the next pipe
  * to the response would wait for a drain already past.
  */
-const NEED_DRAIN: symbol =
-  Object.getOwnPropertySymbols(new OutgoingMessage()).find(
-    (symbol) => symbol.description === 'kNeedDrain',
-  ) ?? Symbol('kNeedDrain');
+const NEED_DRAIN: symbol = outgoingMessageSymbol('kNeedDrain') ?? Symbol('kNeedDrain');
 
 /** A server connection's: `net.Socket` takes the default (16 KiB on Node 20, 64 KiB on 22). */
 const HIGH_WATER_MARK = getDefaultHighWaterMark(false);

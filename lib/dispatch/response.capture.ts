@@ -34,7 +34,7 @@ export function captureResponse(
   maxBytes: number,
   /** Called once when the headers go out before the end (a write, `flushHeaders`). */
   onHeadersSent?: () => void,
-  /** Called when a write takes the body past `maxBytes`, in that write: defer what it does. */
+  /** Called on the turn after a write took the body past `maxBytes` (`setImmediate`). */
   onPastCap?: () => void,
 ): ResponseCapture {
   const chunks: Buffer[] = [];
@@ -102,7 +102,7 @@ export function captureResponse(
     if (size + bytes.length > maxBytes) {
       truncated = true;
       recording = false;
-      onPastCap?.();
+      if (onPastCap) setImmediate(onPastCap);
       return;
     }
     size += bytes.length;

@@ -62,13 +62,11 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const crossSite = crossSiteRefusal(incoming);
       if (crossSite !== undefined) throw new CrossSiteBatchException(crossSite);
-      const siteOrigin = (): string | undefined => siteOriginOf(request);
+      const siteHost = (): string | undefined => hostnameOf(request);
       const keepNone =
         this.options.operationCors === 'browser' &&
-        sentWithoutCredentials(
-          incoming,
-          (name) => this.adapterHost.httpAdapter.getHeader(response, name),
-          siteOrigin,
+        sentWithoutCredentials(incoming, (name) =>
+          this.adapterHost.httpAdapter.getHeader(response, name),
         );
       const entryHeaders = requestedEntryHeaders(incoming.url);
       // Not `@Body()`: once the library read the body, `body` is parsed when first read (for
@@ -102,7 +100,7 @@ export function createBatchController(path: string): Type<unknown> {
               operations,
               { ...context, readyToStart: timedWhileBehind(idle, readyToStart) },
               gone,
-              { keepNone, siteOrigin },
+              { keepNone, siteHost },
             ),
           ),
         ).pipe(finalize(idle.close)),
@@ -119,7 +117,7 @@ export function createBatchController(path: string): Type<unknown> {
       const outcomes = withoutEntryCookies(
         outcomesOf(this.executor, operations, context, gone, {
           keepNone,
-          siteOrigin,
+          siteHost,
           cutOff: (url, sent) => cookies.add(url, sent),
         }),
         (result) => cookies.take(result),
@@ -167,18 +165,14 @@ export function createBatchController(path: string): Type<unknown> {
 }
 
 /**
- * The origin the client addressed, as the app reads it: Express's and Fastify's request both
- * give its `protocol` and `host` (with the port), from `X-Forwarded-Proto` and
- * `X-Forwarded-Host` when the app trusts its proxy, else from the connection and Host.
+ * The host the client addressed, as the app reads it: Express's and Fastify's request both give
+ * it as `hostname`, from `X-Forwarded-Host` when the app trusts its proxy, else from Host. Not
+ * the scheme: an app behind a TLS proxy it does not trust reads `http`, though the browser is on
+ * https and keeps a `Secure` cookie.
  */
-function siteOriginOf(request: object): string | undefined {
-  const { protocol, host } = request as { protocol?: unknown; host?: unknown };
-  if (typeof protocol !== 'string' || typeof host !== 'string' || host === '') return undefined;
-  try {
-    return new URL(`${protocol}://${host}`).origin;
-  } catch {
-    return undefined;
-  }
+function hostnameOf(request: object): string | undefined {
+  const { hostname } = request as { hostname?: unknown };
+  return typeof hostname === 'string' && hostname !== '' ? hostname : undefined;
 }
 
 /**

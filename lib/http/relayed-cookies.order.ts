@@ -1,11 +1,10 @@
-import { OutgoingMessage, type OutgoingHttpHeaders, type ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { outgoingMessageSymbol } from '../platform/framework.internals.js';
 
 type HeaderValue = OutgoingHttpHeaders[string];
 
 /** Node's own map of a response's headers, which `_storeHeader` may be given. */
-const OUT_HEADERS: symbol | undefined = Object.getOwnPropertySymbols(new OutgoingMessage()).find(
-  (symbol) => symbol.description === 'kOutHeaders',
-);
+const OUT_HEADERS = outgoingMessageSymbol('kOutHeaders');
 
 /**
  * Puts the cookies the operations set after any the batch request's own pipeline sets, in the
@@ -45,24 +44,27 @@ export function relayedCookiesLast(response: ServerResponse, relayed: readonly s
  */
 function reorder(response: ServerResponse, args: unknown[], relayed: readonly string[]): void {
   // `writeHead(status, [message], headers)` and `_storeHeader(line, headers)` both take the
-  // headers last. Over HTTP/1 they may be the response's own map (Node's `[name, value]`
-  // pairs), which `setHeader` reorders; a map of their own (Fastify's, over HTTP/2) is
-  // reordered in place, and then holds the relayed cookies.
+  // headers last. Over HTTP/1 they are the response's own map (Node's `[name, value]` pairs)
+  // once anything was set with `setHeader`, which then reorders them; else a map of their own
+  // (Fastify's reply headers), which is what is rendered: reordered in place, it holds the
+  // relayed cookies. A raw array never holds them: the library sets them through the adapter.
   const given = args[args.length - 1];
-  let key: string | undefined;
-  if (
+  const own = response.getHeader('set-cookie');
+  const separate =
     typeof given === 'object' &&
     given !== null &&
     !Array.isArray(given) &&
     OUT_HEADERS !== undefined &&
-    given !== (response as unknown as Record<symbol, unknown>)[OUT_HEADERS]
-  ) {
-    key = Object.keys(given).find((name) => name.toLowerCase() === 'set-cookie');
-  }
-  const own = response.getHeader('set-cookie');
-  if (key !== undefined) {
+    given !== (response as unknown as Record<symbol, unknown>)[OUT_HEADERS];
+  const key = separate
+    ? Object.keys(given).find((name) => name.toLowerCase() === 'set-cookie')
+    : undefined;
+  // Over HTTP/2, `writeHead` merges its map into the response's own, a name replacing the
+  // other's: the cookies go where the name is, or where it will be read.
+  if (separate && (key !== undefined || own === undefined)) {
     const headers = given as Record<string, HeaderValue>;
-    headers[key] = [...without(headers[key], relayed), ...relayed];
+    const name = key ?? 'set-cookie';
+    headers[name] = [...without(headers[name], relayed), ...relayed];
     if (own !== undefined) response.setHeader('set-cookie', without(own, relayed));
   } else {
     response.setHeader('set-cookie', [...without(own, relayed), ...relayed]);

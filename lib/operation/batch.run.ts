@@ -55,13 +55,11 @@ export interface BatchCookieRules {
    */
   readonly keepNone?: boolean;
   /**
-   * The origin the browser sent the batch to, as the app reads it (`req.protocol` and
-   * `req.host`: under a trusted proxy, its `X-Forwarded-Proto` and `X-Forwarded-Host`): the site
-   * whose cookies the jar keeps (a `Secure` one only over https, as a browser), and the origin a
-   * page's `Origin` is compared with where the browser sent no fetch metadata. Asked only when
-   * needed. `https://` and the batch request's Host when undefined.
+   * The host the browser sent the batch to, as the app reads it (`req.hostname`: under a trusted
+   * proxy, its `X-Forwarded-Host`): the site whose cookies the jar keeps. Asked only once an
+   * operation sets a cookie. The batch request's Host when undefined.
    */
-  readonly siteOrigin?: () => string | undefined;
+  readonly siteHost?: () => string | undefined;
 }
 
 /**
@@ -87,10 +85,7 @@ export function createBatchRun(
     trace,
   );
   // A page of another origin gets through the batch no more than its own requests would.
-  const cors =
-    options.operationCors === 'browser'
-      ? OperationCors.of(request, cookieRules?.siteOrigin)
-      : undefined;
+  const cors = options.operationCors === 'browser' ? OperationCors.of(request) : undefined;
   return {
     plan,
     results,
@@ -103,7 +98,7 @@ export function createBatchRun(
       parent,
       request?.url,
       cookieRules?.keepNone === true,
-      cookieRules?.siteOrigin,
+      cookieRules?.siteHost,
     ),
     entryHeaders: entryHeaders ?? options.entryHeaders,
     cutOffCookies: cookieRules?.cutOff,

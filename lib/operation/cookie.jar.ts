@@ -35,8 +35,11 @@ const LENIENT = { ignoreError: true } as const;
  * one: sent before them, as a browser orders cookies by path length, the inherited ones kept.
  * The jar's other cookies follow the inherited ones.
  *
- * Every operation is taken as a request over HTTPS to the batch request's host: operations never
- * leave the process, so a Secure cookie a proxy-terminated app sets is kept as its browser would.
+ * Every operation is taken as a request over HTTPS to the host the app reads (`siteHost`, else
+ * the batch request's Host): operations never leave the process, and the server cannot tell a
+ * plain-http site from one behind a TLS proxy it does not trust (whose app reads `http`), so a
+ * Secure cookie is kept, as the browser on https keeps it; on a plain-http site a browser would
+ * refuse it (CONTRIBUTING.md, known gaps).
  */
 export class BatchCookieJar {
   /**
@@ -58,15 +61,15 @@ export class BatchCookieJar {
    *   is under.
    * @param storesNothing the batch was sent without credentials (`sentWithoutCredentials`):
    *   the browser stores none of its responses' cookies, so neither does the jar.
-   * @param siteOrigin the origin the browser addressed (`BatchCookieRules.siteOrigin`): behind
-   *   a proxy, the Host header is the upstream's, and a cookie for the site's domain would be
-   *   refused as another site's; over plain http, a browser refuses a `Secure` cookie.
+   * @param siteHost the host the browser addressed (`BatchCookieRules.siteHost`): behind a
+   *   proxy, the Host header is the upstream's, and a cookie for the site's domain would be
+   *   refused as another site's.
    */
   constructor(
     private readonly parent: ParentContext,
     private readonly batchUrl?: string,
     private readonly storesNothing = false,
-    private readonly siteOrigin?: () => string | undefined,
+    private readonly siteHost?: () => string | undefined,
   ) {}
 
   /** The batch url's path, found at the first cookie an operation sets: most batches set none. */
@@ -79,7 +82,7 @@ export class BatchCookieJar {
   }
 
   private get origin(): string {
-    return (this.originText ??= this.siteOrigin?.() ?? originOf(this.parent.headers.host));
+    return (this.originText ??= originOf(this.siteHost?.() ?? this.parent.headers.host));
   }
 
   private get inherited(): readonly string[] {
@@ -149,12 +152,13 @@ export class BatchCookieJar {
 
   private take(path: string, setCookie: string | string[]): void {
     const url = this.urlOf(path);
+    const { hostname } = new URL(this.origin);
     const crossSite = isCrossSiteRequest(this.parent.headers['sec-fetch-site']);
     for (const value of Array.isArray(setCookie) ? setCookie : [setCookie]) {
       this.changed = true;
       const cookie = parseSetCookie(value);
       if (!cookie || isRefusedCookie(cookie, crossSite)) continue;
-      hostOnlyAtOwnSuffix(cookie, new URL(url).hostname);
+      hostOnlyAtOwnSuffix(cookie, hostname);
       const stored = this.jar.setCookieSync(cookie, url, LENIENT);
       if (stored && this.mayBeInherited(stored)) this.replaced.add(stored.key);
     }

@@ -64,12 +64,9 @@ export class OperationCors {
   ) {}
 
   /** For a batch request a page of another origin sent; undefined otherwise. */
-  static of(
-    request: IncomingMessage | undefined,
-    siteOrigin?: () => string | undefined,
-  ): OperationCors | undefined {
+  static of(request: IncomingMessage | undefined): OperationCors | undefined {
     if (request === undefined) return undefined;
-    const origin = crossOriginOf(request, siteOrigin);
+    const origin = crossOriginOf(request);
     return origin === undefined ? undefined : new OperationCors(origin, request.headers);
   }
 

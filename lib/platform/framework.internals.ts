@@ -1,12 +1,24 @@
 import { VersioningType } from '@nestjs/common';
 import type { ApplicationConfig, ModulesContainer } from '@nestjs/core';
+import { OutgoingMessage } from 'node:http';
 
 /*
- * Every use of Nest and Express internals the library makes, in one place: metadata keys,
- * adapter fields and router state they use but do not export as API. Each is read as the
- * framework itself reads it. Checked against Nest 11 and 12 and Express 4 and 5: look here first
- * when a new major of either comes out.
+ * Every use of Nest, Express and Node internals the library makes, in one place: metadata keys,
+ * adapter fields, router state and symbols they use but do not export as API. Each is read as the
+ * framework itself reads it. Checked against Nest 11 and 12, Express 4 and 5 and Node 20 to 24:
+ * look here first when a new major of either comes out.
  */
+
+/**
+ * A symbol Node keeps on every outgoing message, found by its description on a fresh one (Node
+ * exports none): `kNeedDrain` (a write returned false), `kOutHeaders` (the headers set so far).
+ * Undefined on a Node without it; each caller says what it does then.
+ */
+export function outgoingMessageSymbol(description: string): symbol | undefined {
+  return Object.getOwnPropertySymbols(new OutgoingMessage()).find(
+    (symbol) => symbol.description === description,
+  );
+}
 
 /**
  * Where RouterModule keeps a module's path (`MODULE_PATH` of @nestjs/common, exported from

@@ -19,28 +19,15 @@ const OWN_ORIGIN_FETCH = /^(?:same-origin|none)$/;
  * set it); without it (older browsers), an Origin naming the host of the request's Host header
  * (which no page can set either) is the app's own.
  */
-export function crossOriginOf(
-  request: IncomingMessage,
-  siteOrigin?: () => string | undefined,
-): string | undefined {
+export function crossOriginOf(request: IncomingMessage): string | undefined {
   const origin = single(request.headers.origin)?.trim();
   if (origin === undefined || origin === '') return undefined;
   const site = single(request.headers['sec-fetch-site'])?.trim().toLowerCase();
   if (site !== undefined && site !== '') return OWN_ORIGIN_FETCH.test(site) ? undefined : origin;
   const host = single(request.headers.host) ?? single(request.headers[':authority']);
-  if (host !== undefined && namesHost(origin, host)) return undefined;
-  // Behind a proxy that sends its upstream's name as Host: the origin the app reads, from the
-  // forwarded headers of a proxy it trusts (which no page can set without a preflight).
-  const own = siteOrigin?.();
-  return own !== undefined && sameOrigin(origin, own) ? undefined : origin;
-}
-
-function sameOrigin(origin: string, own: string): boolean {
-  try {
-    return new URL(origin).origin === own;
-  } catch {
-    return false;
-  }
+  // Not the forwarded host, even of a proxy the app trusts: a page that may send custom
+  // headers to the batch (a CORS preflight the app allows) would name its own origin there.
+  return host !== undefined && namesHost(origin, host) ? undefined : origin;
 }
 
 /** Whether `origin` (`scheme://host[:port]`) is on `host`, a Host header's value. */
@@ -197,9 +184,8 @@ export function corsCheckProblem(
 export function sentWithoutCredentials(
   request: IncomingMessage,
   replyHeader: (name: string) => unknown,
-  siteOrigin?: () => string | undefined,
 ): boolean {
-  const origin = crossOriginOf(request, siteOrigin);
+  const origin = crossOriginOf(request);
   if (origin === undefined || request.headers.cookie !== undefined) return false;
   const headers: Record<string, string> = {};
   for (const name of ['access-control-allow-origin', 'access-control-allow-credentials']) {

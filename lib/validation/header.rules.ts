@@ -55,6 +55,11 @@ export function headerNameProblem(name: string): string | undefined {
   if (isBrowserOriginHeader(lower)) {
     return `header "${name}" is set by the browser: every operation carries the batch request's own (which origin sent it) and may not set one`;
   }
+  // Fetch forbids scripts every `Sec-` header: the client hints and Global Privacy Control's
+  // opt-out are the browser's word, which operations inherit and a page must not replace.
+  if (lower.startsWith('sec-')) {
+    return `header "${name}" is set by the browser (no script can set a Sec- header): operations inherit the batch request's (inheritHeaders) and may not set one`;
+  }
   if (isMethodOverrideHeader(lower)) {
     return `header "${name}" would change the operation's method after the exclusions were checked; give the method itself`;
   }
