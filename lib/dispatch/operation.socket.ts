@@ -122,9 +122,10 @@ export class OperationSocket extends Duplex implements ConnectionInfo {
   }
 
   /**
-   * What the response writes is captured before it gets here, so a write is only acknowledged,
-   * on the next tick as a real socket would: without the Writable state machine (buffering,
-   * corking, per-write bookkeeping), which cost as much as the rest of the dispatch.
+   * What the response writes is captured before it gets here, so a write is only acknowledged:
+   * on the next tick as a real socket would, or past the high-water mark at the drain (see
+   * `#backPressure`). Without the Writable state machine (buffering, corking, per-write
+   * bookkeeping), which cost as much as the rest of the dispatch.
    */
   override write(...args: unknown[]): boolean {
     this.writeCalls++;

@@ -126,13 +126,14 @@ export function captureResponse(
       counted = new CountedHeaders();
       normaliseHeaders(headers as OutgoingHttpHeaders | OutgoingHttpHeader[], counted);
     }
-    // Kept only once Node took them: of a writeHead that throws (headers already sent, an
-    // invalid status, a value with CR/LF), a client gets only what Node applied before it threw,
-    // which `getHeaders()` shows (keys set one by one once a header was set before).
+    // The final head: what the connection took before it was informational (103, 100).
     if (!renderedHeader(this)) {
       const socket = this.socket as { finalHeadFollows?: () => void } | null;
       socket?.finalHeadFollows?.();
     }
+    // Kept only once Node took them: of a writeHead that throws (headers already sent, an
+    // invalid status, a value with CR/LF), a client gets only what Node applied before it threw,
+    // which `getHeaders()` shows (keys set one by one once a header was set before).
     const written = Reflect.apply(writeHead, this, args) as ServerResponse;
     if (counted) headHeaders = counted.headers;
     // The status line is rendered now: a status set later is not what the client reads.
