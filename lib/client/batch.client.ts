@@ -909,6 +909,9 @@ function afterWindow(work: () => void, ms: number): () => void {
  */
 async function toOperation(request: Request, url: URL): Promise<BatchOperation | undefined> {
   if (!METHODS.has(request.method)) return undefined;
+  // A browser's Request drops `Sec-` headers; one still here (Node) is the call's own, which an
+  // operation may not carry (the server refuses it): the call goes as it is.
+  for (const name of request.headers.keys()) if (name.startsWith('sec-')) return undefined;
   const headers = headersOf(request.headers);
   addFetchHeaders(headers, request.cache);
   const operation: BatchOperation = {
@@ -1032,8 +1035,7 @@ function hasAny(headers: Record<string, string>): boolean {
 function headersOf(headers: Headers): Record<string, string> {
   const plain: Record<string, string> = {};
   headers.forEach((value, name) => {
-    // A browser's Request drops `Sec-` headers; the server refuses them in an operation.
-    if (!FORBIDDEN.has(name) && !name.startsWith('sec-')) plain[name] = value;
+    if (!FORBIDDEN.has(name) && !name.startsWith('sec-fetch-')) plain[name] = value;
   });
   return plain;
 }

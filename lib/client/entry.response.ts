@@ -81,7 +81,8 @@ export interface ResponseOptions {
 /**
  * A standard `Response` for one entry, as if the operation had been fetched on its own: JSON
  * bodies re-serialised, base64 bodies decoded to bytes, `set-cookie` arrays as separate headers.
- * `content-length` is dropped, as the body was re-encoded. An entry for a response that closed
+ * `content-length` is dropped, as the body was re-encoded, but for a HEAD, which has none: there
+ * it is the size a GET would read, as fetch shows it. An entry for a response that closed
  * or was cut off by `operationTimeout` after its headers (`response-aborted` or
  * `operation-timeout` with what it had `sent`) is a Response with the status and headers the
  * app sent whose body fails to read with a TypeError, as fetch's does when the connection drops.
@@ -94,8 +95,9 @@ export function toResponse(
   const sent = sentBeforeAbort(entry);
   const shown = sent ?? entry;
   const headers = new Headers();
+  const head = entry.method === 'HEAD';
   for (const [name, value] of Object.entries(shown.headers)) {
-    if (name === 'content-length' || name === 'transfer-encoding') continue;
+    if ((name === 'content-length' && !head) || name === 'transfer-encoding') continue;
     for (const one of Array.isArray(value) ? value : [value]) headers.append(name, one);
   }
   // Node's server sends a status up to 999 and Node's fetch resolves with it, where a Response

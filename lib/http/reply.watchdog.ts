@@ -1,10 +1,20 @@
 import type { ServerResponse } from 'node:http';
+import { constants } from 'node:http2';
+
+/** What the watchdog reads and does on an HTTP/2 reply's stream. */
+interface ReplyStream {
+  readonly writableLength: number;
+  readonly destroyed: boolean;
+  close(code: number): void;
+}
 
 /** A reply being watched, and the progress last seen on it. */
 interface Watched {
   readonly response: ServerResponse;
   readonly timeout: number;
   lastDone: number;
+  /** Over HTTP/2: what the reply's stream held back at the last look. */
+  lastPending: number;
   progressAt: number;
   readonly stop: () => void;
 }
@@ -44,6 +54,7 @@ export function destroyStalledReply(response: ServerResponse, timeout: number): 
     response,
     timeout,
     lastDone: 0,
+    lastPending: 0,
     progressAt: Date.now(),
     stop: () => {
       replies.delete(watched);
@@ -71,6 +82,13 @@ function lookAll(watch: Watch): void {
 
 function look(watched: Watched, now: number): void {
   const { response } = watched;
+  // Over HTTP/2 the socket is the session's, shared by every stream: an unread reply waits in
+  // its own stream, behind flow control, and never shows on the socket.
+  const { stream } = response as { stream?: ReplyStream };
+  if (stream) {
+    lookAtStream(watched, stream, now);
+    return;
+  }
   const socket = response.socket;
   if (response.writableFinished || response.destroyed || !socket || socket.destroyed) {
     watched.stop();
@@ -87,4 +105,26 @@ function look(watched: Watched, now: number): void {
     watched.stop();
     response.destroy();
   }
+}
+
+/**
+ * An HTTP/2 reply: progress is what its stream held back going down (the client's window let
+ * some go), or nothing held back. A stream keeps no count of what it sent.
+ */
+function lookAtStream(watched: Watched, stream: ReplyStream, now: number): void {
+  const { response } = watched;
+  if (response.writableFinished || stream.destroyed) {
+    watched.stop();
+    return;
+  }
+  const pending = stream.writableLength;
+  if (pending === 0 || pending < watched.lastPending) watched.progressAt = now;
+  else if (now - watched.progressAt >= watched.timeout) {
+    watched.stop();
+    // Cancelled: a stream destroyed without an error ends gracefully, after the data it holds,
+    // which the client never takes (measured: it never closed).
+    stream.close(constants.NGHTTP2_CANCEL);
+    return;
+  }
+  watched.lastPending = pending;
 }
