@@ -68,4 +68,28 @@ forEachPlatform(() => {
     expect(reply.headers['set-cookie']).toEqual(login.headers['set-cookie']);
     expect(data[1]?.body).toEqual(direct.body);
   });
+
+  describe('in an atomic group (its members share a copy of the jar)', () => {
+    const grouped = useTestApp({
+      imports: [DomainCookieModule],
+      trustProxy: true,
+      batch: { transaction: (work: () => Promise<void>) => work() },
+    });
+
+    it('the member after the login sends the cookie too', async () => {
+      const reply = await grouped.http
+        .post('/batch')
+        .set(proxied)
+        .send({
+          data: [
+            { method: 'POST', url: '/dom/login', name: 'login', atomicityGroup: 'g' },
+            { method: 'GET', url: '/dom/me', dependsOn: ['login'], atomicityGroup: 'g' },
+          ],
+        })
+        .expect(200);
+      const data = (reply.body as { data: { code: number; body: unknown }[] }).data;
+      // Before the fix, the group's copy of the jar took the site from the Host header.
+      expect(data[1]?.body).toEqual({ cookie: 'sid=alice' });
+    });
+  });
 });

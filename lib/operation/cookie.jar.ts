@@ -128,6 +128,7 @@ export class BatchCookieJar {
       batchUrl: this.batchUrl,
       batchPathText: this.batchPathText,
       storesNothing: this.storesNothing,
+      siteHost: this.siteHost,
       stored: this.stored?.cloneSync(),
       originText: this.originText,
       inheritedPairs: this.inheritedPairs,
