@@ -19,6 +19,24 @@ import session from 'express-session';
 import { expressPlatform, fastifyPlatform, type Platform } from './utils/platforms.js';
 import { withTestApp, type TestApp } from './utils/test-app.js';
 
+/** @fastify/csrf-protection on every unsafe request, in the hook its docs name for the mode. */
+function protectWithFastifyCsrf(
+  fastify: NestFastifyApplication,
+  hook: 'onRequest' | 'preHandler',
+): void {
+  const instance = fastify.getHttpAdapter().getInstance() as unknown as {
+    addHook(
+      name: string,
+      hook: (req: { method: string }, reply: unknown, done: (err?: Error) => void) => void,
+    ): void;
+    csrfProtection(req: unknown, reply: unknown, done: (err?: Error) => void): void;
+  };
+  instance.addHook(hook, (req, reply, done) => {
+    if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) done();
+    else instance.csrfProtection(req, reply, done);
+  });
+}
+
 type TokenMaker = (req: unknown, res: unknown) => string;
 let makeToken: TokenMaker = () => '';
 
@@ -101,17 +119,7 @@ const cases: Case[] = [
       void fastify.register(fastifyCookie);
       void fastify.register(fastifyCsrf);
       makeToken = (_req, res) => (res as { generateCsrf(): string }).generateCsrf();
-      const instance = fastify.getHttpAdapter().getInstance() as unknown as {
-        addHook(
-          name: string,
-          hook: (req: { method: string }, reply: unknown, done: (err?: Error) => void) => void,
-        ): void;
-        csrfProtection(req: unknown, reply: unknown, done: (err?: Error) => void): void;
-      };
-      instance.addHook('onRequest', (req, reply, done) => {
-        if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) done();
-        else instance.csrfProtection(req, reply, done);
-      });
+      protectWithFastifyCsrf(fastify, 'onRequest');
     },
   },
   {
@@ -127,18 +135,8 @@ const cases: Case[] = [
       });
       void fastify.register(fastifyCsrf, { sessionPlugin: '@fastify/session' });
       makeToken = (_req, res) => (res as { generateCsrf(): string }).generateCsrf();
-      const instance = fastify.getHttpAdapter().getInstance() as unknown as {
-        addHook(
-          name: string,
-          hook: (req: { method: string }, reply: unknown, done: (err?: Error) => void) => void,
-        ): void;
-        csrfProtection(req: unknown, reply: unknown, done: (err?: Error) => void): void;
-      };
       // After the session is loaded (preHandler), as the session mode needs.
-      instance.addHook('preHandler', (req, reply, done) => {
-        if (['GET', 'HEAD', 'OPTIONS'].includes(req.method)) done();
-        else instance.csrfProtection(req, reply, done);
-      });
+      protectWithFastifyCsrf(fastify, 'preHandler');
     },
   },
 ];

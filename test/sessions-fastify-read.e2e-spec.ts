@@ -10,7 +10,7 @@ import {
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { tap, type Observable } from 'rxjs';
 import { SessionAuthModule } from './fixtures/auth.fixtures.js';
-import { fastifyPlatform } from './utils/platforms.js';
+import { fastifyPlatform, type FastifyHooks } from './utils/platforms.js';
 import { withTestApp, type TestApp } from './utils/test-app.js';
 
 /**
@@ -22,6 +22,18 @@ import { withTestApp, type TestApp } from './utils/test-app.js';
  */
 interface SessionRequest {
   session: { get(key: string): unknown };
+}
+
+type OnSend = (
+  request: SessionRequest,
+  reply: { header(name: string, value: string): void },
+  payload: unknown,
+  done: () => void,
+) => void;
+
+/** A global `onSend` hook on the app's Fastify instance. */
+function onSend(fastify: NestFastifyApplication, hook: OnSend): void {
+  (fastify.getHttpAdapter().getInstance() as FastifyHooks).addHook('onSend', hook);
 }
 
 const mountSession = (fastify: NestFastifyApplication): void => {
@@ -46,19 +58,7 @@ describe('fastify: @fastify/session read after the handler, on every request', (
     const configure = (app: INestApplication): void => {
       const fastify = app as NestFastifyApplication;
       mountSession(fastify);
-      (
-        fastify.getHttpAdapter().getInstance() as unknown as {
-          addHook(
-            name: 'onSend',
-            hook: (
-              request: SessionRequest,
-              reply: { header(n: string, v: string): void },
-              payload: unknown,
-              done: () => void,
-            ) => void,
-          ): void;
-        }
-      ).addHook('onSend', (request, reply, _payload, done) => {
+      onSend(fastify, (request, reply, _payload, done) => {
         const user = request.session.get('user');
         reply.header('x-user', typeof user === 'string' ? user : 'anonymous');
         done();
@@ -107,19 +107,7 @@ describe('fastify: @fastify/session read after the handler, on every request', (
     const configure = (app: INestApplication): void => {
       const fastify = app as NestFastifyApplication;
       mountSession(fastify);
-      (
-        fastify.getHttpAdapter().getInstance() as unknown as {
-          addHook(
-            name: 'onSend',
-            hook: (
-              request: SessionRequest,
-              reply: unknown,
-              payload: unknown,
-              done: () => void,
-            ) => void,
-          ): void;
-        }
-      ).addHook('onSend', (request, _reply, _payload, done) => {
+      onSend(fastify, (request, _reply, _payload, done) => {
         request.session.get('user');
         done();
       });
