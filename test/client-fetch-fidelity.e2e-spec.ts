@@ -188,6 +188,32 @@ forEachPlatform(() => {
       });
     });
 
+    describe('a response cut at maxResponseBytes after its headers', () => {
+      const capped = useTestApp({
+        imports: [FetchFidelityModule],
+        batch: { maxResponseBytes: 4096 },
+      });
+
+      it('resolves with what the app sent; reading the body rejects with a TypeError', async () => {
+        // Directly, with no such cap, the whole body arrives; a gateway with one cuts the
+        // connection after the headers, and the body's read fails, as batched.
+        const direct = await fetch(endpointOf(capped, '/fidelity/large'));
+        expect((await direct.text()).length).toBe(64 * 1024);
+        const batched = await seen(() =>
+          new BatchClient({ endpoint: endpointOf(capped) }).fetch('/fidelity/large'),
+        );
+        expect(batched).toMatchObject({
+          status: direct.status,
+          url: direct.url,
+          headers: {
+            'content-type': direct.headers.get('content-type'),
+            'x-kept': direct.headers.get('x-kept'),
+          },
+          readRejected: 'TypeError',
+        });
+      });
+    });
+
     describe('a signal aborted after the headers', () => {
       it('rejects the body read with the AbortError, as fetch does', async () => {
         const call = async (send: (signal: AbortSignal) => Promise<Response>): Promise<Seen> => {

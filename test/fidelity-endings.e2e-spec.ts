@@ -23,7 +23,14 @@ import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { currentPlatform, forEachPlatform } from './utils/platforms.js';
 import { bodyText, direct, expectedOf, viewOf } from './utils/direct-view.js';
 import { baseOf, readText } from './utils/raw-http.js';
-import { entries, useTestApp, withTestApp, type Entry, type TestApp } from './utils/test-app.js';
+import {
+  entries,
+  setCookiesOf,
+  useTestApp,
+  withTestApp,
+  type Entry,
+  type TestApp,
+} from './utils/test-app.js';
 import { takeOverResponse } from './utils/node-response.js';
 
 const PARTNER = 'https://partner.example';
@@ -245,12 +252,6 @@ function partnerMayRead(headers: IncomingHttpHeaders): boolean {
     headers['access-control-allow-origin'] === PARTNER &&
     headers['access-control-allow-credentials'] === 'true'
   );
-}
-
-function setCookiesOf(response: { headers: Record<string, unknown> }): string[] {
-  const value = response.headers['set-cookie'];
-  if (Array.isArray(value)) return value as string[];
-  return typeof value === 'string' ? [value] : [];
 }
 
 function textOf(entry: Entry | null | undefined): string {

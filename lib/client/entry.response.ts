@@ -83,8 +83,8 @@ export interface ResponseOptions {
  * bodies re-serialised, base64 bodies decoded to bytes, `set-cookie` arrays as separate headers.
  * `content-length` is dropped, as the body was re-encoded, but for a HEAD, which has none: there
  * it is the size a GET would read, as fetch shows it. An entry for a response that closed
- * or was cut off by `operationTimeout` after its headers (`response-aborted` or
- * `operation-timeout` with what it had `sent`) is a Response with the status and headers the
+ * or was cut off by `operationTimeout` or `maxResponseBytes` after its headers (`response-aborted`,
+ * `operation-timeout` or `response-too-large` with what it had `sent`) is a Response with the status and headers the
  * app sent whose body fails to read with a TypeError, as fetch's does when the connection drops.
  */
 export function toResponse(
@@ -151,16 +151,23 @@ function typeOf(url: string): Response['type'] {
 }
 
 /**
- * What a `response-aborted` (502) or `operation-timeout` (504) entry says the response had
- * sent, when it had sent its headers.
+ * What a `response-aborted` or `response-too-large` (502) or `operation-timeout` (504) entry
+ * says the response had sent, when it had sent its headers.
  */
 function sentBeforeAbort(
   entry: BatchResult,
 ): { code: number; headers: Record<string, string | string[]> } | undefined {
   if (entry.code !== 502 && entry.code !== 504) return undefined;
   const body = entry.body as { reason?: unknown; sent?: unknown } | null | undefined;
-  const reason = entry.code === 502 ? 'response-aborted' : 'operation-timeout';
-  if (typeof body !== 'object' || body?.reason !== reason) return undefined;
+  if (typeof body !== 'object' || body === null) return undefined;
+  const { reason } = body;
+  if (
+    entry.code === 502
+      ? reason !== 'response-aborted' && reason !== 'response-too-large'
+      : reason !== 'operation-timeout'
+  ) {
+    return undefined;
+  }
   const sent = body.sent as { code?: unknown; headers?: unknown } | null | undefined;
   if (typeof sent !== 'object' || sent === null || typeof sent.code !== 'number') return undefined;
   if (sent.code < 200 || sent.code > 599 || typeof sent.headers !== 'object' || !sent.headers) {

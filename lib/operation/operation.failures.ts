@@ -167,7 +167,8 @@ export const timedOut = (
 
 /**
  * 502: the response passed `maxResponseBytes`. Its headers had gone out, and with them its
- * cookies (`cookies`), which a client that read that much had stored.
+ * cookies (`cookies`), which a client that read that much had stored; in the body's `sent`,
+ * the status and headers it had read, as a `response-aborted` entry gives them.
  */
 export const responseTooLarge = (
   operation: BatchOperation,
@@ -176,6 +177,7 @@ export const responseTooLarge = (
   limit: number,
   onceDecoded: boolean,
   cookies: CookieHeaders | undefined,
+  sent?: SentBeforeAbort,
 ): BatchResult =>
   keepingCookies(
     failure(
@@ -184,6 +186,7 @@ export const responseTooLarge = (
       502,
       'response-too-large',
       `${label} answered more than maxResponseBytes (${limit} bytes)${onceDecoded ? ' once decoded' : ''}`,
+      sent === undefined ? {} : { sent },
     ),
     cookies,
   );

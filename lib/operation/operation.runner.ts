@@ -148,10 +148,20 @@ export class OperationRunner {
             if (ended) return;
             let result: BatchResult;
             try {
-              result = this.toResult(operation, url, response, decoded, limit, label, batch);
-              // Only what the page that sent the batch may read of the response.
               const { cors } = batch;
-              if (cors) cors.expose(result, response.headers, cors.credentialed(request, parent));
+              const credentialed = cors ? cors.credentialed(request, parent) : false;
+              result = this.toResult(
+                operation,
+                url,
+                response,
+                decoded,
+                limit,
+                label,
+                batch,
+                credentialed,
+              );
+              // Only what the page that sent the batch may read of the response.
+              if (cors) cors.expose(result, response.headers, credentialed);
               const refusal = libraryRefusalOf(request.info);
               if (refusal !== undefined) failedFor(result, refusal);
               cookies.store(result);
@@ -248,7 +258,8 @@ export class OperationRunner {
   /**
    * The app's answer as the entry carries it: decoded (`decoded`, undefined when the capture
    * stopped at `maxResponseBytes`; decoding stops at `decodeLimit`), measured against the caps
-   * as the app sent it and as the entry will write it.
+   * as the app sent it and as the entry will write it. `credentialed`: whether the page that
+   * sent the batch sent credentials, for what a cut response shows it of its headers.
    */
   private toResult(
     operation: BatchOperation,
@@ -258,6 +269,7 @@ export class OperationRunner {
     decodeLimit: number,
     label: string,
     batch: BatchRun,
+    credentialed: boolean,
   ): BatchResult {
     const { maxResponseBytes } = this.options;
     const { reply } = batch;
@@ -269,6 +281,11 @@ export class OperationRunner {
         maxResponseBytes,
         decoded !== undefined,
         cookieHeadersOf(response.headers),
+        // What a client behind a gateway with such a cap reads before it cuts the connection;
+        // nothing of a group member, whose failure rolls its group back (as at a timeout).
+        operation.atomicityGroup === undefined
+          ? sentBeforeAbort(response.statusCode, response.headers, batch, credentialed)
+          : undefined,
       );
     }
     const tooLarge = (): BatchResult =>

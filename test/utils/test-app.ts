@@ -159,3 +159,10 @@ export function portOf(t: TestApp): number {
 export function endpointOf(t: TestApp, path = '/batch'): string {
   return `http://127.0.0.1:${portOf(t)}${path}`;
 }
+
+/** The `Set-Cookie` lines of a reply, none as an empty list. */
+export function setCookiesOf(response: { headers: Record<string, unknown> }): string[] {
+  const value = response.headers['set-cookie'];
+  if (Array.isArray(value)) return value as string[];
+  return typeof value === 'string' ? [value] : [];
+}
