@@ -70,6 +70,25 @@ export function wireBodyOf(request: IncomingMessage): WireBody | undefined {
 export function exposeWireBody(target: object, request: IncomingMessage): void {
   if (!wireBodyOf(request)) return;
   Object.defineProperty(target, 'body', LAZY_BODY);
+  Object.defineProperty(target, 'rawBody', LAZY_RAW_BODY);
+}
+
+/** The request the accessors are read on holds the stash itself (Express), or as `raw` (Fastify). */
+function stashOn(holder: { raw?: IncomingMessage }): StashedBody | undefined {
+  const request: object | undefined = WIRE_BODY in holder ? holder : holder.raw;
+  return request && (request as Stashed)[WIRE_BODY];
+}
+
+/** Replaces an accessor with the plain value the app set (a sanitiser, a decryption middleware). */
+function settable(name: string): (this: object, next: unknown) => void {
+  return function set(this: object, next: unknown): void {
+    Object.defineProperty(this, name, {
+      configurable: true,
+      enumerable: true,
+      writable: true,
+      value: next,
+    });
+  };
 }
 
 /**
@@ -83,19 +102,35 @@ const LAZY_BODY: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: { raw?: IncomingMessage }): unknown {
-    const request: object | undefined = WIRE_BODY in this ? this : this.raw;
-    return request && (request as Stashed)[WIRE_BODY]?.forApp;
+    return stashOn(this)?.forApp;
   },
-  // The app replacing the body (a sanitiser, a decryption middleware) sets a plain value.
-  set(this: object, next: unknown): void {
-    Object.defineProperty(this, 'body', {
-      configurable: true,
-      enumerable: true,
-      writable: true,
-      value: next,
-    });
-  },
+  set: settable('body'),
 };
+
+/**
+ * `rawBody`, as Nest sets it with `NestFactory.create(module, { rawBody: true })` on a request
+ * whose JSON or form body its parsers read: the bytes as they came, which a request-signing
+ * guard or a webhook verifier hashes. Without it, a batch signed as any other POST was refused
+ * whole. Nest does not tell a module whether the app turned the option on, so the batch request
+ * has it either way; for other types (multipart/mixed), which Nest's parsers leave alone, it is
+ * undefined.
+ */
+const LAZY_RAW_BODY: PropertyDescriptor = {
+  configurable: true,
+  enumerable: true,
+  get(this: { raw?: IncomingMessage }): Buffer | undefined {
+    const stash = stashOn(this);
+    return stash && PARSED_TYPES.has(mediaTypeOf(stash)) ? stash.bytes : undefined;
+  },
+  set: settable('rawBody'),
+};
+
+/** The types Nest's own parsers read, and give a `rawBody` with the option on. */
+const PARSED_TYPES = new Set(['application/json', 'application/x-www-form-urlencoded']);
+
+function mediaTypeOf(wire: WireBody): string {
+  return (wire.contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
 
 /** Prototype keys fail the parse, as Fastify's JSON parser and the batch decoder refuse them. */
 const SECURE = { protoAction: 'error', constructorAction: 'error' } as const;
@@ -107,7 +142,7 @@ const SECURE = { protoAction: 'error', constructorAction: 'error' } as const;
 const MAX_FORM_FIELDS = 1000;
 
 function parseWireBody(wire: WireBody): unknown {
-  const mediaType = (wire.contentType ?? '').split(';')[0]?.trim().toLowerCase();
+  const mediaType = mediaTypeOf(wire);
   const text = (): string => wire.bytes.toString('utf8');
   try {
     if (mediaType === 'application/json') return secureJson.parse(text(), null, SECURE) as unknown;

@@ -33,6 +33,8 @@ export interface TestAppOptions {
   trustProxy?: boolean | number | string;
   /** The adapter; by default the one of the enclosing `forEachPlatform` block. */
   platform?: Platform;
+  /** Options of the app itself, as `NestFactory.create` takes them. */
+  app?: { rawBody?: boolean };
 }
 
 /** A real Nest app with the fixture API and BatchModule, listening on a free port. */
@@ -45,7 +47,12 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     ],
   }).compile();
   const platform = options.platform ?? currentPlatform();
-  const app = moduleRef.createNestApplication(platform.create({ trustProxy: options.trustProxy }));
+  const app = moduleRef.createNestApplication(
+    platform.create({ trustProxy: options.trustProxy }),
+    // Nest's options type is a class; its docs pass a literal, as apps do.
+    // eslint-disable-next-line @typescript-eslint/no-unsafe-class-instance-assignment
+    options.app,
+  );
   app.useLogger(false);
   if (options.strictValidation ?? true) {
     app.useGlobalPipes(
