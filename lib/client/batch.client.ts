@@ -25,7 +25,16 @@ import { bodyOf as bodyTextOf, entryBodiesOf } from './json.spans.js';
 import { HttpCache } from './http.cache.js';
 import { ndjsonLines } from './ndjson.lines.js';
 import {
-  hasPipelinedReference,
+  base64Of,
+  clientToken,
+  escapeLiteralUrl,
+  holdsLiteral,
+  holdsOwn,
+  literalBodyOf,
+  withBodyBytes,
+  writtenByAClient,
+} from './literal-text.escape.js';
+import {
   isPipelinedPath,
   pipelinedBodyNames,
   pipelinedNames,
@@ -71,9 +80,6 @@ interface Transport {
   readonly mode: 'cors' | 'same-origin';
 }
 
-/** Clients made so far: the names of pipelined references say whose call they mean. */
-let clients = 0;
-
 /** A `client.fetch` call waiting for its batch. */
 interface Pending {
   operation: BatchOperation;
@@ -81,6 +87,11 @@ interface Pending {
   readonly target: CallTarget;
   /** The calls its pipelined references point to, by name: held until it is sent. */
   refs: ReadonlyMap<string, CallTarget>;
+  /**
+   * Its body holds text with `{result=` beside references of the client's own: the client
+   * renders them itself, once the calls they read have answered, and sends the body as bytes.
+   */
+  rendersOwn: boolean;
   /**
    * The response the HTTP cache had when it added validators to the operation: a 304 resolves
    * with it, whatever the cache holds by then.
@@ -120,7 +131,8 @@ export class BatchClient {
   private readonly streaming: boolean | 'auto';
   private readonly cache: HttpCache | undefined;
   private queue: Pending[] = [];
-  private readonly id = ++clients;
+  /** The prefix of this client's pipelined reference names: `~<random>.` (literal-text.escape.ts). */
+  private readonly prefix = `~${clientToken()}.`;
   private calls = 0;
   /**
    * Calls that were referenced, by the name their references use: held while pending, and once
@@ -176,7 +188,7 @@ export class BatchClient {
   readonly fetch = (input: FetchInput, init?: FetchInit): PipelinedResponse => {
     const target = new CallTarget(++this.calls);
     const named = (path: string): string => {
-      target.name ??= this.hold(target, `~${this.id}.${target.seq}`);
+      target.name ??= this.hold(target, `${this.prefix}${target.seq}`);
       return `{result=${target.name}:${path}}`;
     };
     return Object.assign(this.call(input, init, target), {
@@ -221,11 +233,22 @@ export class BatchClient {
       target.settle(outcomeOfResponse(call.direct));
       return call.direct;
     }
-    const { operation, url, signal } = call;
+    const { url, signal } = call;
     signal?.throwIfAborted();
     const credentials = call.credentials ?? this.credentials;
+    // Text holding `{result=` that no client wrote goes where the server reads none.
+    const own = writtenByAClient;
+    let { operation } = call;
+    operation.url = escapeLiteralUrl(operation.url, own);
+    const literalBody = literalBodyOf(operation.body, own);
+    if (literalBody === 'bytes') operation = withBodyBytes(operation);
+    else if (typeof operation.body === 'string' && holdsOwn(operation.body, own)) {
+      operation.body = parsedIfJson(operation.body, operation.headers?.['content-type'] ?? '');
+    }
     const refs = new Map<string, CallTarget>();
     for (const name of pipelinedNames(operation)) {
+      // A name no client wrote is the page's text; another client's reference is a mistake.
+      if (!own(name)) continue;
       const held = this.targets.get(name);
       const referenced = held instanceof WeakRef ? held.deref() : held;
       if (!referenced) {
@@ -254,6 +277,7 @@ export class BatchClient {
         operation,
         target,
         refs,
+        rendersOwn: literalBody === 'rendered',
         validated,
         url,
         transport,
@@ -307,13 +331,15 @@ export class BatchClient {
       !request.keepalive &&
       request.integrity === '' &&
       request.referrer === 'about:client' &&
-      request.referrerPolicy === '';
+      request.referrerPolicy === '' &&
+      // No escape for a header: one holding `{result=` as text goes as it is.
+      ![...request.headers.values()].some((value) => holdsLiteral(value, writtenByAClient));
     const operation = batched && (await toOperation(request, url));
     if (!operation) {
       // URL parsing escaped the braces of a reference in the url.
       const written = request.url.replace(/%7B/gi, '{').replace(/%7D/gi, '}');
       const pipelined = [...request.headers.values(), written];
-      if (pipelined.some(hasPipelinedReference)) {
+      if (pipelined.some((text) => holdsOwn(text, writtenByAClient))) {
         throw new TypeError(
           'BatchClient: a call that cannot be batched cannot use a pending call (ref, header, status, location)',
         );
@@ -496,8 +522,9 @@ export class BatchClient {
           batch = [];
           named.clear();
         }
-        // A reference to a call outside this batch request: wait for it, then substitute.
-        if (![...call.refs.keys()].every((name) => named.has(name))) {
+        // A reference to a call outside this batch request, or one the client renders itself
+        // (its body holds text with `{result=` too): wait for it, then substitute.
+        if (call.rendersOwn || ![...call.refs.keys()].every((name) => named.has(name))) {
           this.later(call).catch((error: unknown) => settle(call, () => call.reject(error)));
           continue;
         }
@@ -544,6 +571,11 @@ export class BatchClient {
       if (!(error instanceof UnmatchedPipelinedReference)) throw error;
       this.answer(call, 400, `a reference ${error.message}`);
       return;
+    }
+    if (call.rendersOwn) {
+      // What is left of `{result=` is the page's text: sent as bytes, read as no reference.
+      call.operation = withBodyBytes(call.operation);
+      call.rendersOwn = false;
     }
     call.refs = new Map();
     this.enqueue(call);
@@ -865,24 +897,29 @@ function quickCall(
     headers.set('content-type', 'text/plain;charset=UTF-8');
   }
   const operationHeaders = headersOf(headers);
+  // A header holding `{result=`: the Request's path tells a reference from text.
+  for (const name in operationHeaders) {
+    if (operationHeaders[name]?.includes('{result=')) return undefined;
+  }
   addFetchHeaders(operationHeaders, cache);
   const operation: BatchOperation = {
     method: method as BatchOperation['method'],
     url: targetOf(url),
   };
   if (hasAny(operationHeaders)) operation.headers = operationHeaders;
-  if (typeof body === 'string') operation.body = bodyOf(body, headers.get('content-type') ?? '');
+  if (typeof body === 'string') operation.body = body;
   return { operation, url: url.href, credentials, mode, cache, signal, redirect: 'follow' };
 }
 
 /**
- * A text body as an operation carries it: the text as written (the server sends a string body
- * as its bytes), so the app reads what the page wrote (a 64-bit id, duplicate keys, spacing),
- * unless it is JSON holding a reference: parsed, so that a string that is one reference takes
- * the JSON type of its value, as the server renders references in a JSON body.
+ * A text body holding references of the client's own, as the operation carries it: JSON
+ * parsed, so that a string that is one reference takes the JSON type of its value, as the
+ * server renders references in a JSON body. Any other body is the text as written (the server
+ * sends a string body as its bytes), so the app reads what the page wrote (a 64-bit id,
+ * duplicate keys, spacing).
  */
-function bodyOf(text: string, type: string): unknown {
-  if (!JSON_MEDIA_TYPE.test(type) || !text.includes('{result=')) return text;
+function parsedIfJson(text: string, type: string): unknown {
+  if (!JSON_MEDIA_TYPE.test(type)) return text;
   try {
     return JSON.parse(text) as unknown;
   } catch {
@@ -930,7 +967,7 @@ async function toOperation(request: Request, url: URL): Promise<BatchOperation |
     // Not UTF-8 (a Latin-1 form, say): its bytes, which the batch's JSON cannot hold as text.
     return { ...operation, body: base64Of(bytes), bodyEncoding: 'base64' } as BatchOperation;
   }
-  operation.body = bodyOf(text, type);
+  operation.body = text;
   return operation;
 }
 
@@ -943,15 +980,6 @@ function utf8Of(bytes: Uint8Array): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-/** Standard base64 (`btoa`, in browsers and Node alike), in chunks a call's arguments can take. */
-function base64Of(bytes: Uint8Array): string {
-  let binary = '';
-  for (let start = 0; start < bytes.length; start += 0x8000) {
-    binary += String.fromCharCode(...bytes.subarray(start, start + 0x8000));
-  }
-  return btoa(binary);
 }
 
 /**

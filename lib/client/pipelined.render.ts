@@ -1,8 +1,11 @@
 import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
 import type { CallOutcome } from './pipelined.response.js';
 
-/** A reference the client wrote for a pending call: `{result=~<client>.<call>:<path>}`. */
-export const PIPELINED_REFERENCE = /\{result=(~\d+\.\d+):([^}]*)\}/g;
+/**
+ * A reference of the shape the client writes for a pending call,
+ * `{result=~<client>.<call>:<path>}`: the client's own only when `<client>` is its token.
+ */
+export const PIPELINED_REFERENCE = /\{result=(~[0-9a-z]+\.\d+):([^}]*)\}/g;
 
 /** A reference that cannot be given a value: the referencing call answers 400, as in a batch. */
 export class UnmatchedPipelinedReference extends Error {}
@@ -30,11 +33,6 @@ function eachReference(operation: BatchOperation, visit: (name: string, path: st
   walkStrings(operation.body, scan);
 }
 
-/** Whether a text holds a pipelined reference (a call that cannot be batched must not). */
-export function hasPipelinedReference(text: string): boolean {
-  return new RegExp(PIPELINED_REFERENCE.source).test(text);
-}
-
 /**
  * The operation with each pipelined reference replaced by its value, as the server renders
  * references: URL-encoded in the url (a Location as a path), as text in headers, and with its
@@ -46,9 +44,10 @@ export function renderPipelined(
   outcomes: ReadonlyMap<string, CallOutcome>,
 ): BatchOperation {
   const value = (name: string, path: string): unknown => valueOf(outcomes.get(name), path);
+  // Only the references of `outcomes`: the rest is the page's text, left as written.
   const text = (template: string, encode: (value: string, path: string) => string): string =>
-    template.replace(PIPELINED_REFERENCE, (_, name: string, path: string) =>
-      encode(textOf(value(name, path)), path),
+    template.replace(PIPELINED_REFERENCE, (reference, name: string, path: string) =>
+      outcomes.has(name) ? encode(textOf(value(name, path)), path) : reference,
     );
   const rendered: BatchOperation = {
     ...operation,
@@ -62,7 +61,9 @@ export function renderPipelined(
   if (operation.body !== undefined) {
     rendered.body = mapStrings(operation.body, (s) => {
       const whole = new RegExp(`^${PIPELINED_REFERENCE.source}$`).exec(s);
-      return whole ? value(whole[1] ?? '', whole[2] ?? '') : text(s, (t) => t);
+      return whole && outcomes.has(whole[1] ?? '')
+        ? value(whole[1] ?? '', whole[2] ?? '')
+        : text(s, (t) => t);
     });
   }
   return rendered;

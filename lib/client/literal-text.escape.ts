@@ -1,0 +1,107 @@
+import type { BatchOperation } from '../interfaces/batch-operation.interface.js';
+import { PIPELINED_REFERENCE } from './pipelined.render.js';
+
+/*
+ * Text a page sends that holds `{result=` (a user's note, a template, a snippet in a doc) is
+ * data to the app, and a reference to the batch server, which has no escape for it. Only the
+ * references a client wrote may reach the server as references: every other `{result=` goes
+ * where the server reads none (a url percent-encoded, a body as base64 bytes, a header with the
+ * underlying fetch).
+ */
+
+/**
+ * A name for a client's pipelined references: random, so that a text cannot name a call of the
+ * batch it travels in by guessing (counters could be guessed, and the server would have put
+ * that call's answer in place of the user's words).
+ */
+export function clientToken(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(8));
+  const token = Array.from(bytes, (byte) => byte.toString(36).padStart(2, '0')).join('');
+  clients.add(token);
+  return token;
+}
+
+/** The tokens of the clients made in this realm: a reference of another one is a mistake. */
+const clients = new Set<string>();
+
+/** Whether a reference name is one a client of this realm wrote (this one or another). */
+export function writtenByAClient(name: string): boolean {
+  return clients.has(name.slice(1, name.indexOf('.')));
+}
+
+/** Whether a reference name is one of this client's own. */
+export type OwnReference = (name: string) => boolean;
+
+/** Whether `text` holds a `{result=` that is not one of this client's own references. */
+export function holdsLiteral(text: string, own: OwnReference): boolean {
+  if (!text.includes('{result=')) return false;
+  return withoutOwn(text, own).includes('{result=');
+}
+
+/** Whether `text` holds one of this client's own references. */
+export function holdsOwn(text: string, own: OwnReference): boolean {
+  if (!text.includes('{result=')) return false;
+  for (const [, name = ''] of text.matchAll(PIPELINED_REFERENCE)) if (own(name)) return true;
+  return false;
+}
+
+function withoutOwn(text: string, own: OwnReference): string {
+  return text.replace(PIPELINED_REFERENCE, (reference, name: string) =>
+    own(name) ? '' : reference,
+  );
+}
+
+/**
+ * A url with each `{result=` that is not this client's own reference percent-encoded: the app
+ * decodes the same path and query a direct request gives it, and the server reads no reference.
+ */
+export function escapeLiteralUrl(url: string, own: OwnReference): string {
+  if (!holdsLiteral(url, own)) return url;
+  let escaped = '';
+  let last = 0;
+  for (const match of url.matchAll(PIPELINED_REFERENCE)) {
+    if (!own(match[1] ?? '')) continue;
+    escaped += url.slice(last, match.index).replaceAll('{result=', '%7Bresult=') + match[0];
+    last = match.index + match[0].length;
+  }
+  return escaped + url.slice(last).replaceAll('{result=', '%7Bresult=');
+}
+
+/** Whether a header value holds a `{result=` that is not this client's own reference. */
+export function headersHoldLiteral(
+  headers: Readonly<Record<string, string>> | undefined,
+  own: OwnReference,
+): boolean {
+  if (headers === undefined) return false;
+  for (const name in headers) if (holdsLiteral(headers[name] ?? '', own)) return true;
+  return false;
+}
+
+/**
+ * How an operation's text body holding a `{result=` of its own goes: `bytes` (its UTF-8 in
+ * base64, which the server reads no reference in) when it holds none of the client's
+ * references, `rendered` when it holds both (the client renders its references itself, then
+ * sends the bytes), `as-is` otherwise.
+ */
+export function literalBodyOf(body: unknown, own: OwnReference): 'bytes' | 'rendered' | 'as-is' {
+  if (typeof body !== 'string' || !holdsLiteral(body, own)) return 'as-is';
+  return holdsOwn(body, own) ? 'rendered' : 'bytes';
+}
+
+/** The operation with its body sent as its bytes (UTF-8 of a text, JSON of a value), in base64. */
+export function withBodyBytes(operation: BatchOperation): BatchOperation {
+  const { body } = operation;
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const bytes = base64Of(new TextEncoder().encode(text));
+  // The native format's wire field, which the operation type (the decoded one) does not name.
+  return { ...operation, body: bytes, bodyEncoding: 'base64' } as BatchOperation;
+}
+
+/** Standard base64 (`btoa`, in browsers and Node alike), in chunks a call's arguments can take. */
+export function base64Of(bytes: Uint8Array): string {
+  let binary = '';
+  for (let start = 0; start < bytes.length; start += 0x8000) {
+    binary += String.fromCharCode(...bytes.subarray(start, start + 0x8000));
+  }
+  return btoa(binary);
+}
