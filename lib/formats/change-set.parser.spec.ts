@@ -94,6 +94,15 @@ describe('parseChangeSet', () => {
     ]);
   });
 
+  it("reads a change set framed with LF, each request's body as written", () => {
+    const bytes = Buffer.from(
+      '--cs\nContent-Type: application/http\nContent-ID: 1\n\nPOST /a HTTP/1.1\n\nx\ny\n--cs--\n',
+    );
+    const [request] = parseChangeSet(bytes, 'cs', 50).requests;
+    expect(request).toMatchObject({ contentId: '1', method: 'POST', target: '/a' });
+    expect(request?.bytes.toString()).toBe('POST /a HTTP/1.1\n\nx\ny');
+  });
+
   it('holds no more requests than the batch limit: a 413, as a batch over it', () => {
     const parts = [1, 2, 3].map((id) => ({
       headers: [...http, `Content-ID: ${id}`],

@@ -1,10 +1,7 @@
-import {
-  MaxPartsExceededError,
-  MultipartParseError,
-  parseMultipart,
-} from '@remix-run/multipart-parser';
+import { MaxPartsExceededError, MultipartParseError } from '@remix-run/multipart-parser';
 import { BatchLimitExceededException } from '../batch.exceptions.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
+import { readMultipartParts } from './multipart-parts.reader.js';
 
 /** One request of an OData change set. */
 export interface ChangeSetRequest {
@@ -57,7 +54,8 @@ interface ReadRequest {
  * not, and most OData clients still write none (`@odata/client`, Apache Olingo's `odatajs`,
  * PnPjs). Such a request is numbered by its 1-based position, unless that number is another
  * request's Content-ID: then `$<n>` could name either, and the change set is refused.
- * @param bytes The part's body, with CRLF line ends.
+ * @param bytes The part's body, framed with CRLF or LF line ends; its requests' bodies are
+ * passed on as their bytes.
  * @param boundary The boundary of the part's own Content-Type.
  * @param limit Most requests the change set may hold: the batch's operation limit.
  * @throws ChangeSetError; BatchLimitExceededException past `limit`, as a batch over it.
@@ -104,13 +102,7 @@ export function parseChangeSet(bytes: Buffer, boundary: string, limit: number): 
 function readRequests(bytes: Buffer, boundary: string, limit: number): ReadRequest[] {
   const requests: ReadRequest[] = [];
   try {
-    for (const part of parseMultipart(bytes, {
-      boundary,
-      maxParts: limit,
-      maxFileSize: bytes.length,
-      maxTotalSize: bytes.length,
-      maxHeaderSize: 16 * 1024,
-    })) {
+    for (const part of readMultipartParts(bytes, boundary, limit)) {
       const label = `request ${requests.length + 1} of the change set`;
       const type = part.mediaType?.toLowerCase();
       if (type === 'multipart/mixed')
@@ -121,7 +113,7 @@ function readRequests(bytes: Buffer, boundary: string, limit: number): ReadReque
       const written = part.headers['content-id']?.trim() || undefined;
       const id = written?.replace(/^<(.*)>$/, '$1') || undefined;
       let request;
-      const http = Buffer.from(part.bytes);
+      const http = part.bytes;
       try {
         request = parseEmbeddedRequest(http);
       } catch (error) {

@@ -54,6 +54,16 @@ describe('parseEmbeddedRequest', () => {
     );
   });
 
+  it('gives the body as a view of the part, after a request line without a version too', () => {
+    const bytes = Buffer.from('\r\nPOST /p\nA: 1\n\r\n\x00\n\r\xff', 'latin1');
+    const { body, headers } = parseEmbeddedRequest(bytes);
+    expect(headers).toEqual([['A', '1']]);
+    expect(body.toString('latin1')).toBe('\x00\n\r\xff');
+    // Within the part's own memory (small Buffers share a pool: the same .buffer says nothing).
+    expect(body.buffer).toBe(bytes.buffer);
+    expect(body.byteOffset).toBe(bytes.byteOffset + bytes.length - body.length);
+  });
+
   it.each([
     ['no request line', ''],
     ['words', 'this is not http'],

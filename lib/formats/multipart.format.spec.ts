@@ -70,6 +70,30 @@ describe('decodeMultipart', () => {
     expect(problems[0]).toMatch(/^part 2: /);
   });
 
+  it('carries a text body that is not UTF-8 as its bytes, a UTF-8 one as text', () => {
+    const latin1 = Buffer.from('caf\u00e9', 'latin1');
+    const part = (type: string, text: Buffer) =>
+      Buffer.concat([Buffer.from(`POST /t HTTP/1.1\r\nContent-Type: ${type}\r\n\r\n`), text]);
+    const bytes = Buffer.concat([
+      Buffer.from('--b\r\nContent-Type: application/http\r\n\r\n'),
+      part('text/csv; charset=iso-8859-1', latin1),
+      Buffer.from('\r\n--b\r\nContent-Type: application/http\r\n\r\n'),
+      part('application/json', Buffer.from('"caf\u00e9"')),
+      Buffer.from('\r\n--b--\r\n'),
+    ]);
+    const [csv, json] = decode(bytes).operations;
+    // Decoded as UTF-8, the é (0xE9) would have become U+FFFD.
+    expect(csv?.body).toEqual(latin1);
+    expect(json?.body).toBe('"caf\u00e9"');
+  });
+
+  it("passes a part's body on as written in a batch framed with LF: its line ends are data", () => {
+    const bytes = Buffer.from(
+      '--b\nContent-Type: application/http\n\nPUT /t HTTP/1.1\nContent-Type: text/csv\n\na\n1\r\n--b--\n',
+    );
+    expect(decode(bytes).operations[0]).toMatchObject({ method: 'PUT', body: 'a\n1\r' });
+  });
+
   it('decodes an OData change set as one atomic group, its requests named by part and position', () => {
     const changeSet = [
       '--b',

@@ -1,9 +1,5 @@
-import {
-  MaxPartsExceededError,
-  MultipartParseError,
-  parseMultipart,
-  type MultipartHeaders,
-} from '@remix-run/multipart-parser';
+import { MaxPartsExceededError, MultipartParseError } from '@remix-run/multipart-parser';
+import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { STATUS_CODES } from 'node:http';
@@ -27,6 +23,7 @@ import { canonical } from './header.names.js';
 import { setOwn } from '../validation/json.value.js';
 import { ChangeSetError, parseChangeSet, type ChangeSetRequest } from './change-set.parser.js';
 import { EmbeddedRequestError, parseEmbeddedRequest } from './embedded-request.parser.js';
+import { readMultipartParts, type MultipartBodyPart } from './multipart-parts.reader.js';
 import { resolveRelativeTarget } from './relative-target.resolver.js';
 
 /** The multipart/mixed batch request as read off the wire. */
@@ -82,31 +79,25 @@ interface ContentId {
 /**
  * multipart/mixed (Google APIs, OData multipart, Flask-Batch): one `application/http` part per
  * operation, replied to in request order, each with its Content-ID in the request's form (see
- * `replyContentId`). Parsed by @remix-run/multipart-parser, each part's request by
- * http-parser-js. Accepts quoted and unquoted boundaries, CRLF and LF line ends, parts with and without Content-ID; writes CRLF, an
- * unquoted boundary and a Content-ID on every part. A part never reaches another host: its Host
- * header is dropped and an absolute target is cut to its path, as Flask-Batch forces the host.
- * Parts run one after another in request order unless `parallel` (the `multipartParallel`
- * option).
+ * `replyContentId`). Parsed by @remix-run/multipart-parser (multipart-parts.reader.ts), each
+ * part's request by http-parser-js. Accepts quoted and unquoted boundaries, CRLF and LF line ends
+ * (a part's body is passed on as its bytes, either way), parts with and without Content-ID;
+ * writes CRLF, an unquoted boundary and a Content-ID on every part. A part never reaches another
+ * host: its Host header is dropped and an absolute target is cut to its path, as Flask-Batch
+ * forces the host. Parts run one after another in request order unless `parallel` (the
+ * `multipartParallel` option).
  */
 export function decodeMultipart(
   request: MultipartBatchRequest,
   limit: number,
   parallel = false,
 ): DecodedBatch {
-  const bytes = normalised(request.bytes, request.boundary);
   const problems: string[] = [];
   const parts: ReplyPart[] = [];
   const native: Record<string, unknown>[] = [];
   const outer = inheritedHeaders(request.headers);
   try {
-    for (const part of parseMultipart(bytes, {
-      boundary: request.boundary,
-      maxParts: limit,
-      maxFileSize: bytes.length,
-      maxTotalSize: bytes.length,
-      maxHeaderSize: 16 * 1024,
-    })) {
+    for (const part of readMultipartParts(request.bytes, request.boundary, limit)) {
       const index = parts.length;
       const contentId = contentIdOf(part.headers['content-id'], index);
       if (part.mediaType?.toLowerCase() === 'multipart/mixed') {
@@ -123,9 +114,7 @@ export function decodeMultipart(
         continue;
       }
       parts.push({ contentId });
-      native.push(
-        toNative(Buffer.from(part.bytes), outer, `part ${index + 1}`, problems, request.url),
-      );
+      native.push(toNative(part.bytes, outer, `part ${index + 1}`, problems, request.url));
     }
   } catch (error) {
     if (error instanceof MaxPartsExceededError) {
@@ -163,7 +152,7 @@ const changeSetName = (index: number, position: number): string =>
 
 /** A change set part's requests, or none (the problem recorded) when it cannot be read. */
 function changeSetOf(
-  part: { readonly bytes: Uint8Array; readonly headers: MultipartHeaders },
+  part: MultipartBodyPart,
   index: number,
   limit: number,
   problems: string[],
@@ -175,7 +164,7 @@ function changeSetOf(
     return [];
   }
   try {
-    return parseChangeSet(normalised(Buffer.from(part.bytes), boundary), boundary, limit).requests;
+    return parseChangeSet(part.bytes, boundary, limit).requests;
   } catch (error) {
     if (!(error instanceof ChangeSetError)) throw error;
     problems.push(`${label}, an OData change set: ${error.message}`);
@@ -217,19 +206,6 @@ export function boundaryOf(parameters: readonly string[]): string | undefined {
     if (match) return match[1] ?? match[2];
   }
   return undefined;
-}
-
-/**
- * The body as the parser needs it: from the first boundary on (a preamble, which RFC 2046 says
- * to ignore, is dropped: some clients start with a blank line), and with CRLF line ends where a
- * client wrote LF (templates in JavaScript, hand-written bodies); CRLF bodies pass untouched.
- */
-function normalised(bytes: Buffer, boundary: string): Buffer {
-  const first = bytes.indexOf(`--${boundary}`);
-  if (first === -1) return bytes;
-  const body = bytes.subarray(first);
-  if (body[boundary.length + 2] === 0x0d) return body;
-  return Buffer.from(body.toString('latin1').replace(/\r?\n/g, CRLF), 'latin1');
 }
 
 /** The part's Content-ID, brackets removed but remembered: the reply answers in the same form. */
@@ -295,13 +271,9 @@ function toNative(
     url: originForm(request.target, batchUrl),
     headers,
   };
-  // Whitespace alone is the line breaks clients leave before the next boundary.
-  if (request.body.toString('latin1').trim() !== '') {
+  if (!isBlank(request.body)) {
     const type = headers['content-type'];
-    native.body =
-      type === undefined || JSON_MEDIA_TYPE.test(type) || TEXT_MEDIA_TYPE.test(type)
-        ? request.body.toString('utf8')
-        : request.body;
+    native.body = carriedBody(request.body, type);
     if (type === undefined) headers['content-type'] = 'application/json';
   } else if (own.has('content-type')) {
     // MIME writers put a Content-Type on every part, body or not (Google's client writes
@@ -310,6 +282,31 @@ function toNative(
     delete headers['content-type'];
   }
   return native;
+}
+
+/**
+ * Whether a part's body is whitespace alone: the line breaks clients leave before the next
+ * boundary, not a body. Read up to its first other byte, never copied.
+ */
+function isBlank(body: Buffer): boolean {
+  for (const byte of body) {
+    // Space, tab, LF, CR: what clients leave there. Read as a latin1 string and trimmed, as it
+    // was, it was copied whole to find its first byte.
+    if (byte !== 0x20 && byte !== 0x09 && byte !== 0x0a && byte !== 0x0d) return false;
+  }
+  return true;
+}
+
+/**
+ * A part's body as the operation carries it. JSON and text (and a body of no declared type, sent
+ * as JSON) as a string, which references are read in, as in the other formats; but only when its
+ * bytes are UTF-8: decoded as UTF-8, another charset's bytes (`text/csv; charset=iso-8859-1`,
+ * UTF-16) would each become U+FFFD. Those, and any other type's, go as the bytes they are, as the
+ * native format's `"bodyEncoding": "base64"` gives them.
+ */
+function carriedBody(body: Buffer, type: string | undefined): string | Buffer {
+  const text = type === undefined || JSON_MEDIA_TYPE.test(type) || TEXT_MEDIA_TYPE.test(type);
+  return text && isUtf8(body) ? body.toString('utf8') : body;
 }
 
 /**
