@@ -61,6 +61,12 @@ export interface DecodedBatch {
    */
   readonly sequential?: boolean;
   /**
+   * The format has no reference syntax in headers and bodies (multipart): `{result=` there is
+   * text, never read as a reference. Its urls hold only the references the codec wrote (OData's
+   * `$1`); it percent-encodes any other.
+   */
+  readonly literalText?: boolean;
+  /**
    * A streamed reply, when the format has one and the request's `Accept` asks for it (the
    * native format's NDJSON); otherwise undefined, and the reply is `encode`d once all have
    * finished. Throws, before anything is written, when the batch cannot be planned.

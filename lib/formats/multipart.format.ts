@@ -129,6 +129,7 @@ export function decodeMultipart(
     operations: decodeOperations(native, limit, 'parts'),
     // OData 4.01 Part 1 §11.7.2 and Flask-Batch run parts in order; Google leaves it open.
     sequential: !parallel,
+    literalText: true,
     encode: (entries) => encodeMultipart(entries, parts),
   };
 }
@@ -268,7 +269,9 @@ function toNative(
   }
   const native: Record<string, unknown> = {
     method: request.method,
-    url: originForm(request.target, batchUrl),
+    // The format's one reference is OData's `$1`, which the codec turns into one itself: any
+    // other `{result=` is text, percent-encoded (the app decodes the same path and query).
+    url: originForm(request.target, batchUrl).replaceAll('{result=', '%7Bresult='),
     headers,
   };
   if (!isBlank(request.body)) {

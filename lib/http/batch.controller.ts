@@ -72,7 +72,7 @@ export function createBatchController(path: string): Type<unknown> {
       // Not `@Body()`: once the library read the body, `body` is parsed when first read (for
       // the app's middleware), and the decoder parses the bytes itself, by its own rules.
       const batch = decodeBatchRequest(incoming, () => bodyOf(request), this.options);
-      const { operations } = planBatchRun(batch.operations, this.options);
+      const { operations } = planBatchRun(batch.operations, this.options, batch.literalText);
       releaseBatchSession(request);
       const outgoing = nodeMessageOf(response) as ServerResponse;
       const idle = holdConnectionIdle(incoming, outgoing);

@@ -61,9 +61,10 @@ export interface PlanLimits {
 export function planBatch(
   operations: readonly BatchOperation[],
   limits: PlanLimits = { maxReferences: Infinity },
+  literalText = false,
 ): BatchPlan {
   try {
-    return plan(operations, limits);
+    return plan(operations, limits, literalText);
   } catch (error) {
     if (!(error instanceof TooManyReferencesError)) throw error;
     throw new InvalidBatchException([
@@ -72,9 +73,11 @@ export function planBatch(
   }
 }
 
+/** `literalText`: headers and bodies hold no references, only text (a multipart batch's). */
 function plan(
   operations: readonly BatchOperation[],
   { maxReferences, maxReferencePathLength: maxPathLength }: PlanLimits,
+  literalText: boolean,
 ): BatchPlan {
   const problems: string[] = [];
   let edges = 0;
@@ -106,7 +109,8 @@ function plan(
   const planned = operations.map((operation, index): PlannedOperation => {
     // Most operations find none: the empty list is kept for the next one.
     if (sink.found.length > 0) sink.found = [];
-    const { headers: written, dependsOn, atomicityGroup: group } = operation;
+    const { dependsOn, atomicityGroup: group } = operation;
+    const written = literalText ? undefined : operation.headers;
     const url = compileTemplate(operation.url, sink, problems, operations, index, 'url');
     let headers: readonly (readonly [string, Template])[] | [string, Template][] = NO_HEADERS;
     for (const name in written) {
@@ -124,7 +128,7 @@ function plan(
       }
     }
     let body: JsonTemplate | undefined;
-    if (operation.body !== undefined) {
+    if (operation.body !== undefined && !literalText) {
       try {
         body = compileJson(operation.body, sink);
       } catch (error) {

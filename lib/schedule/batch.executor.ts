@@ -85,6 +85,7 @@ const plannedAhead = new WeakMap<readonly BatchOperation[], BatchPlan>();
  * batch endpoint plans first, so that a refusal is thrown from its handler to the app's exception
  * filters whenever and however the run starts later; {@link BatchExecutor.run}, given the
  * `operations` returned, runs this plan rather than planning again.
+ * `literalText`: the format reads no reference in headers and bodies (multipart).
  * @throws InvalidBatchException when an operation breaks a rule or the batch cannot be planned;
  *   BatchLimitExceededException past `limit`; AtomicGroupsUnavailableException for groups without
  *   a `transaction` hook.
@@ -92,10 +93,11 @@ const plannedAhead = new WeakMap<readonly BatchOperation[], BatchPlan>();
 export function planBatchRun(
   operations: readonly BatchOperation[],
   options: ResolvedBatchOptions,
+  literalText = false,
 ): PlannedBatch {
   // The one validation boundary: operations from code get the endpoint's rules too.
   const valid = validatedOperations(operations, options.limit);
-  const plan = planBatch(valid, options);
+  const plan = planBatch(valid, options, literalText);
   checkAtomicGroups(plan, options);
   plannedAhead.set(valid, plan);
   return { operations: valid, plan };
