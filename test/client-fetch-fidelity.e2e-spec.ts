@@ -188,6 +188,29 @@ forEachPlatform(() => {
       });
     });
 
+    describe('a call that asks for an event stream', () => {
+      it('resolves as its headers arrive and reads the first event while the app holds the rest, as fetch does', async () => {
+        const init = { headers: { accept: 'text/event-stream' } };
+        const first = async (call: Promise<Response>): Promise<unknown> => {
+          const response = await call;
+          const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+          const { value } = await reader.read();
+          await reader.cancel();
+          return { status: response.status, first: new TextDecoder().decode(value) };
+        };
+        // The stream never ends: a call held to its end would wait for the batch timeout.
+        const held = new Promise((resolve) => setTimeout(() => resolve('held'), 3000).unref());
+        const direct = await first(fetch(url('/fidelity/stalled'), init));
+        const batching = client();
+        const [batched, beside] = await Promise.all([
+          Promise.race([first(batching.fetch('/fidelity/stalled', init)), held]),
+          Promise.race([batching.fetch('/fidelity/untyped').then((r) => r.text()), held]),
+        ]);
+        expect(batched).toEqual(direct);
+        expect(beside).toBe('no type');
+      });
+    });
+
     describe('a response cut at maxResponseBytes after its headers', () => {
       const capped = useTestApp({
         imports: [FetchFidelityModule],

@@ -332,6 +332,9 @@ export class BatchClient {
       request.integrity === '' &&
       request.referrer === 'about:client' &&
       request.referrerPolicy === '' &&
+      // An event stream is read as it arrives, and does not end soon: an entry comes only at
+      // the end of its operation, and would hold the calls batched with it meanwhile.
+      !asksForEventStream(request.headers.get('accept')) &&
       // No escape for a header: one holding `{result=` as text goes as it is.
       ![...request.headers.values()].some((value) => holdsLiteral(value, writtenByAClient));
     const operation = batched && (await toOperation(request, url));
@@ -893,6 +896,7 @@ function quickCall(
     return undefined;
   }
   for (const name of headers.keys()) if (BROWSER_FORBIDDEN.test(name)) return undefined;
+  if (asksForEventStream(headers.get('accept'))) return undefined;
   if (typeof body === 'string' && !headers.has('content-type')) {
     headers.set('content-type', 'text/plain;charset=UTF-8');
   }
@@ -925,6 +929,11 @@ function parsedIfJson(text: string, type: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** Whether an `Accept` asks for server-sent events, as EventSource and its fetch ports send. */
+function asksForEventStream(accept: string | null): boolean {
+  return accept !== null && /(?:^|,)\s*text\/event-stream\s*(?:[;,]|$)/i.test(accept);
 }
 
 /**
