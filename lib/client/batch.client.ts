@@ -126,6 +126,7 @@ export class BatchClient {
   private readonly send: typeof globalThis.fetch;
   private readonly headers: FetchHeadersInit | undefined;
   private readonly maxBatchSize: number;
+  private readonly maxBatchBytes: number;
   private readonly windowMs: number;
   private readonly credentials: FetchCredentials;
   private readonly streaming: boolean | 'auto';
@@ -153,6 +154,10 @@ export class BatchClient {
     this.windowMs = options.windowMs ?? 0;
     if (!Number.isInteger(this.maxBatchSize) || this.maxBatchSize < 1) {
       throw new TypeError('BatchClient: maxBatchSize must be an integer >= 1');
+    }
+    this.maxBatchBytes = options.maxBatchBytes ?? 1024 * 1024;
+    if (!Number.isInteger(this.maxBatchBytes) || this.maxBatchBytes < 1) {
+      throw new TypeError('BatchClient: maxBatchBytes must be an integer >= 1');
     }
     if (!(this.windowMs >= 0)) throw new TypeError('BatchClient: windowMs must be >= 0');
     this.credentials = options.credentials ?? 'same-origin';
@@ -518,11 +523,23 @@ export class BatchClient {
     this.queue = [];
     for (const calls of groups.values()) {
       let batch: Pending[] = [];
+      let bytes = BATCH_ENVELOPE_BYTES;
       const named = new Set<string>();
       for (const call of calls) {
-        if (batch.length === this.maxBatchSize) {
-          void this.dispatch(batch);
+        const size = operationBytes(call.operation);
+        if (BATCH_ENVELOPE_BYTES + size > this.maxBatchBytes) {
+          // No batch request can carry it: the server would refuse the batch, with the calls
+          // beside it. Sent as it is (its references substituted first), it is answered as a
+          // direct fetch is.
+          if (call.refs.size > 0) {
+            this.later(call).catch((error: unknown) => settle(call, () => call.reject(error)));
+          } else void this.sendAlone(call, call.operation, call.url, false);
+          continue;
+        }
+        if (batch.length === this.maxBatchSize || bytes + size > this.maxBatchBytes) {
+          if (batch.length > 0) void this.dispatch(batch);
           batch = [];
+          bytes = BATCH_ENVELOPE_BYTES;
           named.clear();
         }
         // A reference to a call outside this batch request, or one the client renders itself
@@ -538,6 +555,7 @@ export class BatchClient {
           named.add(name);
         }
         batch.push(call);
+        bytes += size + 1;
       }
       if (batch.length > 0) void this.dispatch(batch);
     }
@@ -711,7 +729,7 @@ export class BatchClient {
     } else if (body !== undefined) operation.body = body;
     if (kept && hasAny(kept)) operation.headers = kept;
     if (next.origin !== this.endpoint.origin) {
-      void this.redirectAway(call, operation, next);
+      void this.sendAlone(call, operation, next, true);
       return true;
     }
     call.url = next.href;
@@ -721,27 +739,37 @@ export class BatchClient {
     return true;
   }
 
-  /** A redirect to another origin: the request, as the redirect made it, by the underlying fetch. */
-  private async redirectAway(call: Pending, operation: BatchOperation, url: URL): Promise<void> {
+  /**
+   * A call's request, with the underlying fetch: one no batch can carry (`away` false), or, as
+   * a redirect to another origin made it (`away`), without the credentials fetch drops there.
+   */
+  private async sendAlone(
+    call: Pending,
+    operation: BatchOperation,
+    url: URL | string,
+    away: boolean,
+  ): Promise<void> {
     const headers = new Headers(operation.headers);
     // What fetch drops from a request it redirects to another origin: its credentials
     // (Authorization, Proxy-Authorization, and in Node, where a call may set it, Cookie).
-    for (const name of CROSS_ORIGIN_DROPPED) headers.delete(name);
-    const { body } = operation;
+    if (away) for (const name of CROSS_ORIGIN_DROPPED) headers.delete(name);
     try {
       const response = await this.send(url, {
         method: operation.method,
         headers,
-        body:
-          body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+        body: requestBodyOf(operation),
         credentials: call.transport.credentials,
         mode: call.transport.mode,
         redirect: call.redirect,
         signal: call.signal,
       });
-      // As fetch says of a response a redirect brought from another origin.
-      Object.defineProperty(response, 'redirected', { value: true });
-      Object.defineProperty(response, 'type', { value: 'cors' });
+      if (away) {
+        // As fetch says of a response a redirect brought from another origin.
+        Object.defineProperty(response, 'redirected', { value: true });
+        Object.defineProperty(response, 'type', { value: 'cors' });
+      } else {
+        this.cache?.observed(operation.method, operation.url, response.status, response.headers);
+      }
       call.target.settle(outcomeOfResponse(response));
       settle(call, () => call.resolve(response));
     } catch (error) {
@@ -929,6 +957,31 @@ function parsedIfJson(text: string, type: string): unknown {
   } catch {
     return text;
   }
+}
+
+/** `{"data":[` and `]}`: what a batch request's body holds beside its operations. */
+const BATCH_ENVELOPE_BYTES = 11;
+
+/** The UTF-8 bytes an operation takes in the batch request's body, as `JSON.stringify` writes it. */
+function operationBytes(operation: BatchOperation): number {
+  const text = JSON.stringify(operation);
+  let bytes = text.length;
+  for (let i = 0; i < text.length; i++) {
+    const code = text.charCodeAt(i);
+    // Two bytes from U+0080, three from U+0800; a surrogate pair, four for its two units.
+    if (code >= 0x80) bytes += code >= 0x800 && (code < 0xd800 || code > 0xdfff) ? 2 : 1;
+  }
+  return bytes;
+}
+
+/** An operation's body as a fetch sends it: its text, its JSON, or the bytes its base64 holds. */
+function requestBodyOf(operation: BatchOperation): string | Uint8Array | undefined {
+  const { body } = operation;
+  if (body === undefined) return undefined;
+  if ((operation as { bodyEncoding?: string }).bodyEncoding === 'base64') {
+    return Uint8Array.from(atob(body as string), (char) => char.charCodeAt(0));
+  }
+  return typeof body === 'string' ? body : JSON.stringify(body);
 }
 
 /** Whether an `Accept` asks for server-sent events, as EventSource and its fetch ports send. */

@@ -25,6 +25,12 @@ export interface BatchClientOptions {
   fetch?: typeof globalThis.fetch;
   /** Most calls in one batch; more are split into several. Default `50`, the server's default `limit`. */
   maxBatchSize?: number;
+  /**
+   * Most bytes of one batch request's body; calls past it go in the next batch, and a call that
+   * no batch can carry alone goes to the underlying fetch. Default `1048576`, the server's
+   * default `maxBodyBytes` (keep it <= the server's).
+   */
+  maxBatchBytes?: number;
   /** Milliseconds `client.fetch` waits to gather calls into one batch. Default `0`: calls made before the event loop turns. */
   windowMs?: number;
   /**
