@@ -31,6 +31,7 @@ import {
   holdsLiteral,
   holdsOwn,
   literalBodyOf,
+  stringsHoldLiteral,
   withBodyBytes,
   writtenByAClient,
 } from './literal-text.escape.js';
@@ -245,10 +246,12 @@ export class BatchClient {
     const own = writtenByAClient;
     let { operation } = call;
     operation.url = escapeLiteralUrl(operation.url, own);
-    const literalBody = literalBodyOf(operation.body, own);
+    let literalBody = literalBodyOf(operation.body, own);
     if (literalBody === 'bytes') operation = withBodyBytes(operation);
     else if (typeof operation.body === 'string' && holdsOwn(operation.body, own)) {
       operation.body = parsedIfJson(operation.body, operation.headers?.['content-type'] ?? '');
+      // Parsed, a JSON escape (`\u007b`) may have written a `{result=` of the page's text.
+      if (stringsHoldLiteral(operation.body, own)) literalBody = 'rendered';
     }
     const refs = new Map<string, CallTarget>();
     for (const name of pipelinedNames(operation)) {
@@ -726,7 +729,11 @@ export class BatchClient {
     ) {
       operation.method = 'GET';
       kept = withoutBodyHeaders(headers);
-    } else if (body !== undefined) operation.body = body;
+    } else if (body !== undefined) {
+      // The same bytes again: a body sent as base64 goes on as base64.
+      const { bodyEncoding } = call.operation as { bodyEncoding?: string };
+      Object.assign(operation, bodyEncoding === undefined ? { body } : { body, bodyEncoding });
+    }
     if (kept && hasAny(kept)) operation.headers = kept;
     if (next.origin !== this.endpoint.origin) {
       void this.sendAlone(call, operation, next, true);
@@ -812,8 +819,9 @@ export class BatchClient {
     if (url.origin !== this.endpoint.origin) {
       throw new TypeError(`BatchClient: ${request.url} is not on the endpoint's origin`);
     }
-    // A path is sent as written: URL parsing would escape the braces of its references.
-    const path = /^\/(?!\/)/.test(request.url) ? request.url : targetOf(url);
+    // A path is sent as written: URL parsing would escape the braces of its references, which
+    // an explicit batch writes on purpose (`ref()`), whatever their names.
+    const path = /^\/(?!\/)/.test(request.url) ? request.url : referencesUnescaped(url);
     const method = (request.method ?? 'GET').toUpperCase();
     if (!METHODS.has(method)) throw new TypeError(`BatchClient: ${method} cannot be batched`);
     const operation: BatchOperation = { method: method as BatchOperation['method'], url: path };
@@ -1064,10 +1072,6 @@ function addFetchHeaders(headers: Record<string, string>, cache: string): void {
 }
 
 /**
- * The path and query of a URL, with the references URL parsing escaped (`%7Bresult=...%7D`)
- * turned back into `{result=...}`.
- */
-/**
  * A url's path and query as the operation's url, read as written: a Location is the response's,
  * not the caller's, and a `{result=` in it (a query keeps braces unescaped) is no reference to
  * another call of the batch, which the batch would render into it or refuse whole.
@@ -1076,7 +1080,8 @@ function literalTargetOf(url: URL): string {
   return (url.pathname + url.search).replaceAll('{result=', '%7Bresult=');
 }
 
-function targetOf(url: URL): string {
+/** The path and query of a URL, with every reference URL parsing escaped turned back. */
+function referencesUnescaped(url: URL): string {
   return (url.pathname + url.search).replace(/%7Bresult=(.*?)%7D/gi, (escaped, inner: string) => {
     try {
       return `{result=${decodeURIComponent(inner)}}`;
@@ -1084,6 +1089,25 @@ function targetOf(url: URL): string {
       return escaped;
     }
   });
+}
+
+/**
+ * The path and query of a URL, with the references of a client that URL parsing escaped
+ * (`%7Bresult=~<client>.<call>:...%7D`) turned back into `{result=...}`. Anything else stays
+ * byte for byte: a `%7Bresult=` the page wrote, or URL parsing made of its text, is its text.
+ */
+function targetOf(url: URL): string {
+  return (url.pathname + url.search).replace(
+    /%7Bresult=(~[0-9a-z]+\.\d+):(.*?)%7D/g,
+    (escaped, name: string, path: string) => {
+      if (!writtenByAClient(name)) return escaped;
+      try {
+        return `{result=${name}:${decodeURIComponent(path)}}`;
+      } catch {
+        return escaped;
+      }
+    },
+  );
 }
 
 /**

@@ -77,6 +77,16 @@ export function headersHoldLiteral(
   return false;
 }
 
+/** Whether a string of a JSON value (a key or a value, at any depth) holds text `{result=`. */
+export function stringsHoldLiteral(value: unknown, own: OwnReference): boolean {
+  if (typeof value === 'string') return holdsLiteral(value, own);
+  if (Array.isArray(value)) return value.some((item) => stringsHoldLiteral(item, own));
+  if (value === null || typeof value !== 'object') return false;
+  return Object.entries(value).some(
+    ([key, item]) => holdsLiteral(key, own) || stringsHoldLiteral(item, own),
+  );
+}
+
 /**
  * How an operation's text body holding a `{result=` of its own goes: `bytes` (its UTF-8 in
  * base64, which the server reads no reference in) when it holds none of the client's

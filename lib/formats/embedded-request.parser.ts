@@ -58,6 +58,11 @@ export function parseEmbeddedRequest(bytes: Buffer): EmbeddedRequest {
     parseHeader(line, headers);
   };
   let error: unknown;
+  // Header bytes read as Node reads them for a direct request, latin1: http-parser-js's default
+  // is ASCII, which dropped the high bit (`café` in Latin-1 reached the app as `cafi`). Its
+  // encoding is the module's, shared: set for this one synchronous parse, then given back.
+  const encoding = HTTPParser.encoding;
+  HTTPParser.encoding = 'latin1';
   try {
     // A blank line added at the end: the head of a body-less part often lacks its own, because
     // the line break before the boundary belongs to the boundary.
@@ -65,6 +70,8 @@ export function parseEmbeddedRequest(bytes: Buffer): EmbeddedRequest {
     if (result instanceof Error) error = result;
   } catch (thrown) {
     if (thrown !== HEAD_DONE) error = thrown;
+  } finally {
+    HTTPParser.encoding = encoding;
   }
   if (!parsed) {
     const reason = error instanceof Error ? `: ${error.message}` : ': the head does not end';

@@ -1,4 +1,8 @@
-import { parseMultipart, type MultipartHeaders } from '@remix-run/multipart-parser';
+import {
+  MultipartParseError,
+  parseMultipart,
+  type MultipartHeaders,
+} from '@remix-run/multipart-parser';
 
 /** One part of a multipart body: its MIME headers and its body's bytes, exactly as sent. */
 export interface MultipartBodyPart {
@@ -27,14 +31,23 @@ export function* readMultipartParts(
   maxParts: number,
 ): Generator<MultipartBodyPart> {
   const framed = crlfFramed(bytes, boundary);
-  for (const part of parseMultipart(framed, {
-    boundary,
-    maxParts,
-    maxFileSize: framed.length,
-    maxTotalSize: framed.length,
-    maxHeaderSize: 16 * 1024,
-  })) {
-    yield { headers: part.headers, mediaType: part.mediaType, bytes: viewOf(part.content) };
+  try {
+    for (const part of parseMultipart(framed, {
+      boundary,
+      maxParts,
+      maxFileSize: framed.length,
+      maxTotalSize: framed.length,
+      maxHeaderSize: 16 * 1024,
+    })) {
+      yield { headers: part.headers, mediaType: part.mediaType, bytes: viewOf(part.content) };
+    }
+  } catch (error) {
+    if (error instanceof MultipartParseError) throw error;
+    // A part's MIME header the parser's Headers refuse (a byte that is not UTF-8 decodes to
+    // U+FFFD, no header byte): a part the batch cannot read, the client's error (it was a 500).
+    throw new MultipartParseError(
+      `a part's headers cannot be read (${error instanceof Error ? error.message : String(error)})`,
+    );
   }
 }
 
