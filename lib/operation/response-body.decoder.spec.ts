@@ -19,7 +19,6 @@ describe('decodeResponseBody', () => {
   it.each([
     ['JSON', 'application/json', Buffer.from('{"a":[1,2]}'), { a: [1, 2] }],
     ['text', 'text/plain', Buffer.from('héllo "x"\n'), 'héllo "x"\n'],
-    ['JSON that does not parse, as text', 'application/json', Buffer.from('{oops'), '{oops'],
     [
       'JSON after more whitespace than the first bytes looked at',
       'application/json',
@@ -40,6 +39,10 @@ describe('decodeResponseBody', () => {
 
   it.each([
     ['NUL bytes typed JSON (6 bytes each escaped)', 'application/json', Buffer.alloc(3000)],
+    // As text, it would read as a JSON string the app sent.
+    ['JSON that does not parse', 'application/json', Buffer.from('{oops')],
+    ["an XSSI prefix before JSON (Angular's)", 'application/json', Buffer.from(`)]}',\n{"a":1}`)],
+    ['JSON after a byte order mark', 'application/json', Buffer.from('\uFEFF{"a":1}')],
     ['control bytes typed text', 'text/plain', Buffer.alloc(3000, 1)],
     ['invalid UTF-8 typed text (U+FFFD would lose them)', 'text/plain', Buffer.alloc(3000, 0xff)],
   ])('gives %s in base64, every byte kept', (_, type, bytes) => {

@@ -386,7 +386,7 @@ export function jsonTextOf(result: object): string | undefined {
 /**
  * Turns captured bytes into an entry's body: JSON parsed (and its text kept, which the reply
  * writes as it came), text as text, anything else base64, so nothing is lost. A body that claims
- * JSON but does not parse is given as text; a body still content-encoded is always base64.
+ * JSON but does not parse is given in base64; a body still content-encoded is always base64.
  *
  * Text is given as text only when it is UTF-8 and JSON writes it in at most twice the bytes
  * base64 would: else base64. Escaped, a NUL byte takes 6 bytes (`\u0000`) and an invalid UTF-8 byte 3
@@ -412,15 +412,20 @@ export function decodeResponseBody(
   const json = isJsonType(type);
   if (!json && !isTextType(type)) return base64(bytes, maxWritten);
   if (text === undefined && !utf8(bytes)) return base64(bytes, maxWritten);
-  if (json && (text !== undefined || mayBeJson(bytes))) {
-    const source = text ?? utf8Text(bytes);
-    // Checked, not parsed: the value is made only if something reads it (see JsonTextResult).
-    if (isJsonText(source)) {
-      // Written as the app's text, the bytes it sent (UTF-8, checked above).
-      if (bytes.length > maxWritten) return undefined;
-      return new JsonBody(source, bytes.length);
+  if (json) {
+    if (text !== undefined || mayBeJson(bytes)) {
+      const source = text ?? utf8Text(bytes);
+      // Checked, not parsed: the value is made only if something reads it (see JsonTextResult).
+      if (isJsonText(source)) {
+        // Written as the app's text, the bytes it sent (UTF-8, checked above).
+        if (bytes.length > maxWritten) return undefined;
+        return new JsonBody(source, bytes.length);
+      }
     }
-    return textOrBase64(bytes, source, maxWritten);
+    // Labelled JSON, and not JSON (an XSSI prefix, a byte order mark, text by mistake): as text
+    // it would read as a JSON string the app sent, which a client cannot tell from it. Its bytes
+    // read as a direct client reads them.
+    return base64(bytes, maxWritten);
   }
   return textOrBase64(bytes, text, maxWritten);
 }
