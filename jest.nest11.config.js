@@ -21,6 +21,7 @@ export default {
   testPathIgnorePatterns: [
     '/node_modules/',
     'throttler',
+    'shutdown',
     'tracing',
     'openapi-optional',
     'endings-serve-static',

@@ -73,7 +73,12 @@ export type BatchEntryFailureReason =
   /** 500: the group's operations succeeded, but its transaction failed to commit (the hook threw). */
   | 'transaction-failed'
   /** 504: the operation was running when its atomic group passed `groupTimeout`; rolled back. */
-  | 'group-timeout';
+  | 'group-timeout'
+  /**
+   * 503: not run: the app began to shut down before the operation, which waits for others,
+   * could start.
+   */
+  | 'shutting-down';
 
 /** The error body of an entry the library writes, as a Nest error response plus its reason. */
 export function failureBody(

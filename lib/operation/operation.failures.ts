@@ -121,6 +121,19 @@ export const excluded = (
     `${label} cannot be run in a batch: ${method} ${url} is excluded (exclude option)`,
   );
 
+/**
+ * 503: the app began to shut down before the operation, which waits for others, could start: a
+ * client that sends it once they answered finds the server closing, and nothing of it runs.
+ */
+export const shuttingDown = (operation: BatchOperation, label: string): BatchResult =>
+  failure(
+    operation,
+    operation.url,
+    503,
+    'shutting-down',
+    `${label} was not run: the app began to shut down before it could start`,
+  );
+
 export const dispatchFailed = (
   operation: BatchOperation,
   url: string,

@@ -32,6 +32,7 @@ import {
   replyTooLarge,
   responseAborted,
   responseTooLarge,
+  shuttingDown,
   timedOut,
   type SentBeforeAbort,
 } from './operation.failures.js';
@@ -55,6 +56,8 @@ export class OperationRunner {
   constructor(
     private readonly options: ResolvedBatchOptions,
     private readonly exclusions: RouteExclusions,
+    /** Whether the app began to shut down (see `BatchExecutor.onModuleDestroy`). */
+    private readonly shuttingDown: () => boolean = () => false,
   ) {}
 
   /** The operation's life, started when the returned work is (once it has its slot). */
@@ -76,6 +79,9 @@ export class OperationRunner {
     const { plan, results, references, dispatcher, parent, reply, cookies } = batch;
     const planned = plan.operations[index] as PlannedOperation;
     const { operation, label } = planned;
+    if (planned.dependencies.length > 0 && this.shuttingDown()) {
+      return doneAtOnce(shuttingDown(operation, label))(done, fail);
+    }
     if (failedDependency !== undefined) {
       const describe = (at: number) => ({
         index: at,

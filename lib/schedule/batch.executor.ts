@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { Observable } from 'rxjs';
 import { BATCH_OPTIONS, type BatchFormat, type EntryHeaderPolicy } from '../batch.constants.js';
@@ -138,7 +138,7 @@ export function outcomesOf(
  * @publicApi
  */
 @Injectable()
-export class BatchExecutor {
+export class BatchExecutor implements OnModuleDestroy {
   constructor(
     @Inject(BATCH_OPTIONS) private readonly options: ResolvedBatchOptions,
     private readonly dispatchers: DispatcherHost,
@@ -146,8 +146,23 @@ export class BatchExecutor {
     exclusions: RouteExclusions,
     private readonly events: BatchEvents,
   ) {
-    this.runner = new OperationRunner(options, exclusions);
+    this.runner = new OperationRunner(options, exclusions, () => this.shuttingDown);
     this.groups = new AtomicGroupRunner(options);
+  }
+
+  /** The app began to shut down: see {@link onModuleDestroy}. */
+  private shuttingDown = false;
+
+  /**
+   * The app begins to shut down (Nest calls this first, before `beforeApplicationShutdown`,
+   * where graceful-shutdown modules stop the server, and before the app's providers close their
+   * pools): from now on an operation that waits for others starts no more. It stands for a
+   * request a client sends once those answered, which would find the server closing; run, it
+   * would meet the providers closed (a 500), or write after the drain. Operations running, and
+   * those without dependencies (sent with the batch), run on.
+   */
+  onModuleDestroy(): void {
+    this.shuttingDown = true;
   }
 
   /** One operation's life; this class orchestrates the batch around it. */

@@ -6,8 +6,15 @@ import type { Platform } from './platforms.js';
 /** An app of test/fixtures/ running in a process of its own. */
 export interface ChildApp {
   readonly base: string;
+  readonly port: number;
+  /** What the app says it did, in order: its `log <what>` lines. */
+  readonly log: readonly string[];
   /** SIGTERM by default; SIGKILL for an app whose event loop may not turn to hear it. */
   stop(signal?: NodeJS.Signals): Promise<void>;
+  /** Sends a signal, and waits for nothing (a shutdown the test watches). */
+  signal(signal: NodeJS.Signals): void;
+  /** Once the app has exited; SIGKILL after 10 s. */
+  exited(): Promise<void>;
 }
 
 /**
@@ -29,20 +36,36 @@ export async function startChildApp(
     },
   );
   let output = '';
+  const log: string[] = [];
   const port = await new Promise<number>((resolve, reject) => {
     child.stdout?.on('data', (chunk: Buffer) => {
       output += chunk.toString();
-      const match = /listening (\d+)/.exec(output);
-      if (match) resolve(Number(match[1]));
+      const lines = output.split('\n');
+      output = lines.pop() ?? '';
+      for (const line of lines) {
+        const listening = /^listening (\d+)$/.exec(line);
+        if (listening) resolve(Number(listening[1]));
+        else if (line.startsWith('log ')) log.push(line.slice('log '.length));
+      }
     });
     child.once('exit', (code) => reject(new Error(`${script} exited with ${String(code)}`)));
   });
+  const running = (): boolean => child.exitCode === null && child.signalCode === null;
   return {
     base: `http://127.0.0.1:${port}`,
+    port,
+    log,
     stop: async (signal = 'SIGTERM') => {
-      if (child.exitCode !== null || child.signalCode !== null) return;
+      if (!running()) return;
       child.kill(signal);
       await once(child, 'exit');
+    },
+    signal: (signal) => child.kill(signal),
+    exited: async () => {
+      if (!running()) return;
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await once(child, 'exit');
+      clearTimeout(timer);
     },
   };
 }
