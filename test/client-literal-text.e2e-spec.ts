@@ -76,4 +76,23 @@ forEachPlatform(() => {
     const batched = await echoed(client().fetch('/echo', init));
     expect(batched.headers['x-note']).toBe((await direct('/echo', init)).headers['x-note']);
   });
+
+  it("sends a value the client substituted itself as text, when it holds '{result='", async () => {
+    const batching = client();
+    const note = batching.fetch(`/echo?note=${encodeURIComponent(NOTE)}`);
+    await note;
+    // Sent after the call it reads: the client substitutes the value, then sends the call.
+    const [body, header] = await Promise.all([
+      echoed(
+        batching.fetch('/echo', {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ copy: note.ref('$.query.note') }),
+        }),
+      ),
+      echoed(batching.fetch('/echo', { headers: { 'x-note': note.ref('$.query.note') } })),
+    ]);
+    expect(body.body).toEqual({ copy: NOTE });
+    expect(header.headers['x-note']).toBe(NOTE);
+  });
 });

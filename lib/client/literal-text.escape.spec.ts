@@ -8,13 +8,13 @@ import {
 } from './literal-text.escape.js';
 
 describe('literal text holding {result=', () => {
-  const token = clientToken();
+  const token = clientToken(globalThis);
   const own = `{result=~${token}.1:$.id}`;
 
   it('tells a reference a client wrote from text that looks like one', () => {
     expect(writtenByAClient(`~${token}.1`)).toBe(true);
     expect(writtenByAClient('~1.1')).toBe(false);
-    expect(clientToken()).not.toBe(token);
+    expect(clientToken({})).not.toBe(token);
     expect(holdsLiteral(`a ${own} b`, writtenByAClient)).toBe(false);
     expect(holdsLiteral(`a ${own} {result=~1.1:$.token}`, writtenByAClient)).toBe(true);
     expect(holdsLiteral('{result=create:$.id}', writtenByAClient)).toBe(true);

@@ -14,71 +14,71 @@ import { PIPELINED_REFERENCE } from './pipelined.render.js';
  * batch it travels in by guessing (counters could be guessed, and the server would have put
  * that call's answer in place of the user's words).
  */
-export function clientToken(): string {
+export function clientToken(client: object): string {
   const bytes = crypto.getRandomValues(new Uint8Array(8));
   const token = Array.from(bytes, (byte) => byte.toString(36).padStart(2, '0')).join('');
   clients.add(token);
+  collected.register(client, token);
   return token;
 }
 
-/** The tokens of the clients made in this realm: a reference of another one is a mistake. */
+/**
+ * The tokens of the clients of this realm that are alive: a reference of another one is a
+ * mistake. A client's goes with it (a server that makes one per request would grow the set).
+ */
 const clients = new Set<string>();
+const collected = new FinalizationRegistry<string>((token) => clients.delete(token));
 
 /** Whether a reference name is one a client of this realm wrote (this one or another). */
 export function writtenByAClient(name: string): boolean {
   return clients.has(name.slice(1, name.indexOf('.')));
 }
 
-/** Whether a reference name is one of this client's own. */
-export type OwnReference = (name: string) => boolean;
+/** Whether a reference name is one a client wrote (see {@link writtenByAClient}). */
+export type ClientReference = (name: string) => boolean;
 
-/** Whether `text` holds a `{result=` that is not one of this client's own references. */
-export function holdsLiteral(text: string, own: OwnReference): boolean {
+/** Whether `text` holds a `{result=` that is not a reference a client wrote. */
+export function holdsLiteral(text: string, own: ClientReference): boolean {
   if (!text.includes('{result=')) return false;
   return withoutOwn(text, own).includes('{result=');
 }
 
-/** Whether `text` holds one of this client's own references. */
-export function holdsOwn(text: string, own: OwnReference): boolean {
+/** Whether `text` holds a reference a client wrote. */
+export function holdsOwn(text: string, own: ClientReference): boolean {
   if (!text.includes('{result=')) return false;
   for (const [, name = ''] of text.matchAll(PIPELINED_REFERENCE)) if (own(name)) return true;
   return false;
 }
 
-function withoutOwn(text: string, own: OwnReference): string {
+function withoutOwn(text: string, own: ClientReference): string {
   return text.replace(PIPELINED_REFERENCE, (reference, name: string) =>
     own(name) ? '' : reference,
   );
 }
 
 /**
- * A url with each `{result=` that is not this client's own reference percent-encoded: the app
+ * A url with each `{result=` that is not a reference a client wrote percent-encoded: the app
  * decodes the same path and query a direct request gives it, and the server reads no reference.
  */
-export function escapeLiteralUrl(url: string, own: OwnReference): string {
+export function escapeLiteralUrl(url: string, own: ClientReference): string {
   if (!holdsLiteral(url, own)) return url;
   let escaped = '';
   let last = 0;
   for (const match of url.matchAll(PIPELINED_REFERENCE)) {
     if (!own(match[1] ?? '')) continue;
-    escaped += url.slice(last, match.index).replaceAll('{result=', '%7Bresult=') + match[0];
+    escaped += escapeResultOpen(url.slice(last, match.index)) + match[0];
     last = match.index + match[0].length;
   }
-  return escaped + url.slice(last).replaceAll('{result=', '%7Bresult=');
+  return escaped + escapeResultOpen(url.slice(last));
 }
 
-/** Whether a header value holds a `{result=` that is not this client's own reference. */
-export function headersHoldLiteral(
-  headers: Readonly<Record<string, string>> | undefined,
-  own: OwnReference,
-): boolean {
-  if (headers === undefined) return false;
-  for (const name in headers) if (holdsLiteral(headers[name] ?? '', own)) return true;
-  return false;
+/** Every `{result=` of a url percent-encoded: text the server reads no reference in. */
+export function escapeResultOpen(url: string): string {
+  return url.replaceAll('{result=', '%7Bresult=');
 }
 
 /** Whether a string of a JSON value (a key or a value, at any depth) holds text `{result=`. */
-export function stringsHoldLiteral(value: unknown, own: OwnReference): boolean {
+export function stringsHoldLiteral(value: unknown, own: ClientReference): boolean {
   if (typeof value === 'string') return holdsLiteral(value, own);
   if (Array.isArray(value)) return value.some((item) => stringsHoldLiteral(item, own));
   if (value === null || typeof value !== 'object') return false;
@@ -93,7 +93,7 @@ export function stringsHoldLiteral(value: unknown, own: OwnReference): boolean {
  * references, `rendered` when it holds both (the client renders its references itself, then
  * sends the bytes), `as-is` otherwise.
  */
-export function literalBodyOf(body: unknown, own: OwnReference): 'bytes' | 'rendered' | 'as-is' {
+export function literalBodyOf(body: unknown, own: ClientReference): 'bytes' | 'rendered' | 'as-is' {
   if (typeof body !== 'string' || !holdsLiteral(body, own)) return 'as-is';
   return holdsOwn(body, own) ? 'rendered' : 'bytes';
 }

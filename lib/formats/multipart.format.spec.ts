@@ -155,6 +155,33 @@ describe('decodeMultipart', () => {
     expect(ids.map((match) => match[1])).toEqual(['1', '<two>']);
   });
 
+  it("keeps a {result= after a change set's $1 as text, and every other in a part's url", () => {
+    const changeSet = [
+      '--b',
+      'Content-Type: multipart/mixed; boundary=cs',
+      '',
+      '--cs',
+      'Content-Type: application/http',
+      '',
+      'POST /items?q={result=a} HTTP/1.1',
+      '',
+      '{}',
+      '--cs',
+      'Content-Type: application/http',
+      '',
+      'PATCH $1/notes?q={result=x} HTTP/1.1',
+      '',
+      '{}',
+      '--cs--',
+      '--b--',
+      '',
+    ].join('\r\n');
+    expect(decode(Buffer.from(changeSet)).operations.map((operation) => operation.url)).toEqual([
+      '/items?q=%7Bresult=a}',
+      '/{result=changeset-1.1:@location}/notes?q=%7Bresult=x}',
+    ]);
+  });
+
   it('refuses a change set over the limit with a 413, as a batch over it', () => {
     const members = [1, 2, 3].flatMap((id) => [
       '--cs',

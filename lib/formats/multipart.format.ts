@@ -194,7 +194,7 @@ function changeSetMember(
   const { reference } = request;
   if (reference) {
     const target = requests.findIndex(({ contentId }) => contentId === reference.contentId);
-    const rest = reference.rest.replace(/^\/+(?=[^/?]|$)/, '/');
+    const rest = asText(reference.rest.replace(/^\/+(?=[^/?]|$)/, '/'));
     native.url = `/{result=${changeSetName(index, target)}:@location}${rest === '/' ? '' : rest}`;
   }
   return native;
@@ -269,9 +269,7 @@ function toNative(
   }
   const native: Record<string, unknown> = {
     method: request.method,
-    // The format's one reference is OData's `$1`, which the codec turns into one itself: any
-    // other `{result=` is text, percent-encoded (the app decodes the same path and query).
-    url: originForm(request.target, batchUrl).replaceAll('{result=', '%7Bresult='),
+    url: asText(originForm(request.target, batchUrl)),
     headers,
   };
   if (!isBlank(request.body)) {
@@ -285,6 +283,14 @@ function toNative(
     delete headers['content-type'];
   }
   return native;
+}
+
+/**
+ * A url's `{result=` as text: the format's one reference is OData's `$1`, which the codec turns
+ * into one itself; any other is percent-encoded (the app decodes the same path and query).
+ */
+function asText(url: string): string {
+  return url.replaceAll('{result=', '%7Bresult=');
 }
 
 /**
@@ -302,8 +308,8 @@ function isBlank(body: Buffer): boolean {
 
 /**
  * A part's body as the operation carries it. JSON and text (and a body of no declared type, sent
- * as JSON) as a string, which references are read in, as in the other formats; but only when its
- * bytes are UTF-8: decoded as UTF-8, another charset's bytes (`text/csv; charset=iso-8859-1`,
+ * as JSON) as a string, its text (the format reads no reference in it: `literalText`); but only
+ * when its bytes are UTF-8: decoded as UTF-8, another charset's bytes (`text/csv; charset=iso-8859-1`,
  * UTF-16) would each become U+FFFD. Those, and any other type's, go as the bytes they are, as the
  * native format's `"bodyEncoding": "base64"` gives them.
  */

@@ -20,6 +20,7 @@ import { SkipBatch } from '../decorators/skip-batch.decorator.js';
 import { nodeMessageOf } from '../platform/node-message.reader.js';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import { releaseBatchSession } from './batch-session.release.js';
+import { connectionCloses } from './connection-close.reader.js';
 import { holdConnectionIdle, timedWhileBehind } from './connection-idle.hold.js';
 import { destroyStalledReply } from './reply.watchdog.js';
 import { ReplyCookies, withoutEntryCookies } from './reply.cookies.js';
@@ -76,6 +77,8 @@ export function createBatchController(path: string): Type<unknown> {
       releaseBatchSession(request);
       const outgoing = nodeMessageOf(response) as ServerResponse;
       const idle = holdConnectionIdle(incoming, outgoing);
+      // The batch's connection is to close after its reply: a graceful shutdown marked it so.
+      const closesAfterReply = (): boolean => connectionCloses(outgoing);
       const writer = new ReplyWriter(
         this.adapterHost.httpAdapter,
         response,
@@ -101,6 +104,7 @@ export function createBatchController(path: string): Type<unknown> {
               { ...context, readyToStart: timedWhileBehind(idle, readyToStart) },
               gone,
               { keepNone, siteHost },
+              closesAfterReply,
             ),
           ),
         ).pipe(finalize(idle.close)),
@@ -115,11 +119,18 @@ export function createBatchController(path: string): Type<unknown> {
       }
       const cookies = new ReplyCookies(isCrossSiteRequest(incoming.headers['sec-fetch-site']));
       const outcomes = withoutEntryCookies(
-        outcomesOf(this.executor, operations, context, gone, {
-          keepNone,
-          siteHost,
-          cutOff: (url, sent) => cookies.add(url, sent),
-        }),
+        outcomesOf(
+          this.executor,
+          operations,
+          context,
+          gone,
+          {
+            keepNone,
+            siteHost,
+            cutOff: (url, sent) => cookies.add(url, sent),
+          },
+          closesAfterReply,
+        ),
         (result) => cookies.take(result),
       );
       // The reply's Set-Cookie is known once every operation has finished, so its headers go

@@ -39,6 +39,12 @@ export interface BatchRun {
    * by the batch endpoint when its reply carries cookies.
    */
   readonly cutOffCookies?: CutOffCookies;
+  /**
+   * Whether the app is shutting down and the batch's connection closes after its reply: an
+   * operation that waits for others is not started (see `BatchExecutor.onModuleDestroy`).
+   * Absent for a batch run from code.
+   */
+  readonly shuttingDown?: () => boolean;
 }
 
 /** Given an operation's url and the `Set-Cookie` and `Clear-Site-Data` of the headers it had sent. */
@@ -75,6 +81,7 @@ export function createBatchRun(
   trace: TraceParent | undefined,
   entryHeaders: EntryHeaderPolicy | undefined,
   cookieRules: BatchCookieRules | undefined,
+  shuttingDown?: () => boolean,
 ): BatchRun {
   const parent = createParentContext(
     request,
@@ -102,5 +109,6 @@ export function createBatchRun(
     ),
     entryHeaders: entryHeaders ?? options.entryHeaders,
     cutOffCookies: cookieRules?.cutOff,
+    shuttingDown,
   };
 }

@@ -56,8 +56,6 @@ export class OperationRunner {
   constructor(
     private readonly options: ResolvedBatchOptions,
     private readonly exclusions: RouteExclusions,
-    /** Whether the app began to shut down (see `BatchExecutor.onModuleDestroy`). */
-    private readonly shuttingDown: () => boolean = () => false,
   ) {}
 
   /** The operation's life, started when the returned work is (once it has its slot). */
@@ -79,9 +77,6 @@ export class OperationRunner {
     const { plan, results, references, dispatcher, parent, reply, cookies } = batch;
     const planned = plan.operations[index] as PlannedOperation;
     const { operation, label } = planned;
-    if (planned.dependencies.length > 0 && this.shuttingDown()) {
-      return doneAtOnce(shuttingDown(operation, label))(done, fail);
-    }
     if (failedDependency !== undefined) {
       const describe = (at: number) => ({
         index: at,
@@ -104,6 +99,10 @@ export class OperationRunner {
           },
         ),
       )(done, fail);
+    }
+    // A failed dependency answers first: that is definite, whenever the shutdown began.
+    if (planned.dependencies.length > 0 && batch.shuttingDown?.() === true) {
+      return doneAtOnce(shuttingDown(operation, label))(done, fail);
     }
 
     let request;

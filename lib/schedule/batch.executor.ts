@@ -110,6 +110,7 @@ let startOutcomes: (
   context: BatchRunContext,
   cutOff: CutOff | undefined,
   cookieRules: BatchCookieRules | undefined,
+  closesAfterReply: (() => boolean) | undefined,
 ) => StartStream<BatchOutcome>;
 
 /**
@@ -118,7 +119,8 @@ let startOutcomes: (
  * `context.signal`: the endpoint's is its reply's `'close'`, with no `AbortSignal` made for it.
  * `cookieRules.cutOff` takes the cookies of the operations the batch's end cuts off after their
  * headers (the outcomes have no place for an operation that never finished); `keepNone`, a
- * batch sent without credentials, whose jar keeps nothing.
+ * batch sent without credentials, whose jar keeps nothing. `closesAfterReply`: whether the
+ * batch's connection is to close after its reply (see {@link BatchExecutor.onModuleDestroy}).
  */
 export function outcomesOf(
   executor: BatchExecutor,
@@ -126,8 +128,9 @@ export function outcomesOf(
   context: BatchRunContext,
   cutOff: CutOff | undefined = context.signal,
   cookieRules?: BatchCookieRules,
+  closesAfterReply?: () => boolean,
 ): StartStream<BatchOutcome> {
-  return startOutcomes(executor, operations, context, cutOff, cookieRules);
+  return startOutcomes(executor, operations, context, cutOff, cookieRules, closesAfterReply);
 }
 
 /**
@@ -146,7 +149,7 @@ export class BatchExecutor implements OnModuleDestroy {
     exclusions: RouteExclusions,
     private readonly events: BatchEvents,
   ) {
-    this.runner = new OperationRunner(options, exclusions, () => this.shuttingDown);
+    this.runner = new OperationRunner(options, exclusions);
     this.groups = new AtomicGroupRunner(options);
   }
 
@@ -154,12 +157,16 @@ export class BatchExecutor implements OnModuleDestroy {
   private shuttingDown = false;
 
   /**
-   * The app begins to shut down (Nest calls this first, before `beforeApplicationShutdown`,
-   * where graceful-shutdown modules stop the server, and before the app's providers close their
-   * pools): from now on an operation that waits for others starts no more. It stands for a
-   * request a client sends once those answered, which would find the server closing; run, it
-   * would meet the providers closed (a 500), or write after the drain. Operations running, and
-   * those without dependencies (sent with the batch), run on.
+   * The app begins to shut down. From then on, once a batch's connection is to close after its
+   * reply (http-terminator and the like mark the responses in flight `Connection: close`, and
+   * take no new connection), an operation of it that waits for others starts no more: it stands
+   * for a request a client sends once those answered, which would find the server closing; run,
+   * it would meet the providers closed (a 500), or write after the drain. Operations running,
+   * those without dependencies (sent with the batch), those of a batch whose connection stays
+   * open (a drain window such as terminus's `gracefulShutdownTimeoutMs`, where the server still
+   * serves), and batches run from code run on. Nest calls `onModuleDestroy` module by module,
+   * nearest the root first, all before `beforeApplicationShutdown`, where graceful-shutdown
+   * modules stop the server.
    */
   onModuleDestroy(): void {
     this.shuttingDown = true;
@@ -171,8 +178,8 @@ export class BatchExecutor implements OnModuleDestroy {
   private readonly groups: AtomicGroupRunner;
 
   static {
-    startOutcomes = (executor, operations, context, cutOff, cookieRules) =>
-      executor.outcomes(operations, context, cutOff, cookieRules);
+    startOutcomes = (executor, operations, context, cutOff, cookieRules, closesAfterReply) =>
+      executor.outcomes(operations, context, cutOff, cookieRules, closesAfterReply);
   }
 
   /**
@@ -196,6 +203,7 @@ export class BatchExecutor implements OnModuleDestroy {
     context: BatchRunContext,
     cutOff: CutOff | undefined,
     cookieRules?: BatchCookieRules,
+    closesAfterReply?: () => boolean,
   ): StartStream<BatchOutcome> {
     return (sink) => {
       const plan = plannedAhead.get(operations) ?? planBatchRun(operations, this.options).plan;
@@ -213,6 +221,7 @@ export class BatchExecutor implements OnModuleDestroy {
         this.dispatchers.traceParent(),
         context.entryHeaders,
         cookieRules,
+        closesAfterReply && (() => this.shuttingDown && closesAfterReply()),
       );
       // The slot across batches is taken after `readyToStart`: a stalled reader holds none.
       const lane = this.queue.lane();
