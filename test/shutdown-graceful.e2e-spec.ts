@@ -1,5 +1,5 @@
-import { Agent, request as httpRequest } from 'node:http';
-import { startChildApp } from './utils/child-app.js';
+import { Agent } from 'node:http';
+import { postJson, startChildApp } from './utils/child-app.js';
 import { platforms, type Platform } from './utils/platforms.js';
 import { until } from './utils/wait-for.js';
 
@@ -14,44 +14,6 @@ import { until } from './utils/wait-for.js';
  * get), or wrote a row no direct client could write. B is now not run: a 503 `shutting-down`.
  */
 
-interface Reply {
-  status: number;
-  headers: Record<string, unknown>;
-  body: string;
-}
-type Outcome = Reply | { error: string };
-
-function send(port: number, agent: Agent, path: string, body: unknown): Promise<Outcome> {
-  const bytes = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': bytes.length },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () =>
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
-        );
-        res.on('error', (error: NodeJS.ErrnoException) =>
-          resolve({ error: error.code ?? error.message }),
-        );
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      resolve({ error: error.code ?? error.message }),
-    );
-    req.end(bytes);
-  });
-}
-
 const A = { method: 'POST', url: '/shut/slow', name: 'a', body: {} };
 const B = { method: 'POST', url: '/shut/write', dependsOn: ['a'], body: { id: '{result=a:$.id}' } };
 
@@ -60,11 +22,11 @@ async function direct(platform: Platform, mode: string) {
   const app = await startChildApp('graceful-app.mjs', platform, { MODE: mode });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const a = send(app.port, agent, '/shut/slow', {});
+    const a = postJson(app.port, agent, '/shut/slow', {});
     await until(() => app.log.includes('slow start'), 'A started');
     app.signal('SIGTERM');
     const first = await a;
-    const second = await send(app.port, agent, '/shut/write', { id: 7 });
+    const second = await postJson(app.port, agent, '/shut/write', { id: 7 });
     // A client done with its requests lets its idle connection go: the close need not wait for it.
     agent.destroy();
     await app.exited();
@@ -80,7 +42,7 @@ async function batched(platform: Platform, mode: string) {
   const app = await startChildApp('graceful-app.mjs', platform, { MODE: mode });
   const agent = new Agent({ keepAlive: true, maxSockets: 1 });
   try {
-    const reply = send(app.port, agent, '/batch', { data: [A, B] });
+    const reply = postJson(app.port, agent, '/batch', { data: [A, B] });
     await until(() => app.log.includes('slow start'), 'A started');
     app.signal('SIGTERM');
     const got = await reply;

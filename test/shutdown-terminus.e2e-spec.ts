@@ -5,48 +5,12 @@
  * `beforeApplicationShutdown`), the server is not closing: A then B sent directly both run.
  * Batched, `[A, B dependsOn A]` got B refused, for the whole drain window; it runs, as directly.
  */
-import { Agent, request as httpRequest } from 'node:http';
-import { startChildApp } from './utils/child-app.js';
+import { Agent } from 'node:http';
+import { postJson, startChildApp, type Outcome } from './utils/child-app.js';
 import { platforms } from './utils/platforms.js';
 import { until } from './utils/wait-for.js';
 
-interface Reply {
-  status: number;
-  body: string;
-}
-
-function send(
-  port: number,
-  agent: Agent,
-  path: string,
-  body: unknown,
-): Promise<Reply | { error: string }> {
-  const bytes = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve) => {
-    const req = httpRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path,
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': bytes.length },
-      },
-      (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (chunk: string) => (text += chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', (error: NodeJS.ErrnoException) =>
-      resolve({ error: error.code ?? error.message }),
-    );
-    req.end(bytes);
-  });
-}
-
-const statusOf = (reply: Reply | { error: string }): number | string =>
+const statusOf = (reply: Outcome): number | string =>
   'status' in reply ? reply.status : reply.error;
 
 for (const platform of platforms) {
@@ -56,15 +20,15 @@ for (const platform of platforms) {
       const agent = new Agent({ keepAlive: true, maxSockets: 1 });
       try {
         // Directly: SIGTERM while A runs; B sent once A answered.
-        const a = send(app.port, agent, '/orders', {});
+        const a = postJson(app.port, agent, '/orders', {});
         await until(() => app.log.includes('create start'), 'A started');
         app.signal('SIGTERM');
         const first = await a;
-        const second = await send(app.port, agent, '/orders/pay', { id: 7 });
+        const second = await postJson(app.port, agent, '/orders/pay', { id: 7 });
         const direct = [statusOf(first), statusOf(second)];
 
         // Batched, still within the drain window (3 s): the same two.
-        const reply = await send(app.port, agent, '/batch', {
+        const reply = await postJson(app.port, agent, '/batch', {
           data: [
             { method: 'POST', url: '/orders', name: 'a', body: {} },
             {

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { request as httpRequest, type Agent } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import type { Platform } from './platforms.js';
 
@@ -68,4 +69,45 @@ export async function startChildApp(
       clearTimeout(timer);
     },
   };
+}
+
+/** What a request got: its answer, or the error code of a connection refused or reset. */
+export type Outcome =
+  { status: number; headers: Record<string, unknown>; body: string } | { error: string };
+
+/** A JSON POST on `agent` (a keep-alive connection a test holds), its answer or its error. */
+export function postJson(
+  port: number,
+  agent: Agent,
+  path: string,
+  body: unknown,
+): Promise<Outcome> {
+  const bytes = Buffer.from(JSON.stringify(body));
+  return new Promise((resolve) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': bytes.length },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }),
+        );
+        res.on('error', (error: NodeJS.ErrnoException) =>
+          resolve({ error: error.code ?? error.message }),
+        );
+      },
+    );
+    req.on('error', (error: NodeJS.ErrnoException) =>
+      resolve({ error: error.code ?? error.message }),
+    );
+    req.end(bytes);
+  });
 }
