@@ -4,8 +4,8 @@
  */
 import { BatchClient } from 'nestjs-batch/client';
 import { CacheableModule } from './fixtures/cacheable.fixtures.js';
-import { currentPlatform, forEachPlatform } from './utils/platforms.js';
-import { endpointOf, useTestApp } from './utils/test-app.js';
+import { forEachPlatform } from './utils/platforms.js';
+import { endpointOf, jsonUpTo, useTestApp } from './utils/test-app.js';
 
 /** `{"data":[` and `]}`. */
 const ENVELOPE = 11;
@@ -15,11 +15,7 @@ forEachPlatform(() => {
   describe('a referenced call whose operation fills a batch to maxBatchBytes', () => {
     // The app takes uploads up to 2 MiB, as the project's own client-batch-bytes test sets it.
     const t = useTestApp({
-      configure: (app) => {
-        const parsers = app as unknown as { useBodyParser(type: string, options: object): void };
-        if (currentPlatform().name === 'express') parsers.useBodyParser('json', { limit: '2mb' });
-        else parsers.useBodyParser('application/json', { bodyLimit: 2 * MiB });
-      },
+      configure: jsonUpTo(2 * 1024 * 1024),
     });
 
     it('is answered as fetch answers it (the name the reference gives it is not counted: 413 for the whole batch)', async () => {

@@ -5,8 +5,8 @@
  * count, and sends a call too large for any batch with the underlying fetch.
  */
 import { BatchClient } from 'nestjs-batch/client';
-import { currentPlatform, forEachPlatform } from './utils/platforms.js';
-import { endpointOf, useTestApp } from './utils/test-app.js';
+import { forEachPlatform } from './utils/platforms.js';
+import { endpointOf, jsonUpTo, useTestApp } from './utils/test-app.js';
 
 interface Echoed {
   body: unknown;
@@ -16,11 +16,7 @@ interface Echoed {
 forEachPlatform(() => {
   // The app's own JSON parser takes 2 MiB, as an app that takes uploads sets it.
   const t = useTestApp({
-    configure: (app) => {
-      const parsers = app as unknown as { useBodyParser(type: string, options: object): void };
-      if (currentPlatform().name === 'express') parsers.useBodyParser('json', { limit: '2mb' });
-      else parsers.useBodyParser('application/json', { bodyLimit: 2 * 1024 * 1024 });
-    },
+    configure: jsonUpTo(2 * 1024 * 1024),
   });
   const batchRequests = (): number => t.recorder.count('middleware POST /batch');
   const post = (text: string): RequestInit => ({

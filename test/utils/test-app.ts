@@ -173,3 +173,35 @@ export function setCookiesOf(response: { headers: Record<string, unknown> }): st
   if (Array.isArray(value)) return value as string[];
   return typeof value === 'string' ? [value] : [];
 }
+
+/**
+ * Configures the app's JSON parser to take bodies up to `bytes`, as an app that takes uploads
+ * does, on either adapter and on Nest 11 and 12 (Nest 11's Fastify `useBodyParser` parses nothing
+ * without a parser of its own).
+ */
+export function jsonUpTo(bytes: number): (app: INestApplication) => void {
+  return (app) => {
+    const parsers = app as unknown as {
+      useBodyParser(
+        type: string,
+        options: object,
+        parser?: (
+          request: unknown,
+          body: Buffer,
+          done: (error: unknown, value?: unknown) => void,
+        ) => void,
+      ): void;
+    };
+    if (currentPlatform().name === 'express') {
+      parsers.useBodyParser('json', { limit: bytes });
+      return;
+    }
+    parsers.useBodyParser('application/json', { bodyLimit: bytes }, (_request, body, done) => {
+      try {
+        done(null, JSON.parse(body.toString('utf8')));
+      } catch (error) {
+        done(error);
+      }
+    });
+  };
+}
