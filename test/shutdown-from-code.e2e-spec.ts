@@ -14,6 +14,7 @@ import {
   type OnModuleDestroy,
 } from '@nestjs/common';
 import { BatchExecutor, type BatchOperation } from 'nestjs-batch';
+import { request as httpRequest } from 'node:http';
 import { forEachPlatform } from './utils/platforms.js';
 import { createTestApp, portOf } from './utils/test-app.js';
 
@@ -33,17 +34,48 @@ const OPERATIONS: BatchOperation[] = [
   { method: 'GET', url: '/echo?id={result=a:$.body.id}' },
 ];
 
+/**
+ * A request to the app itself on a connection of its own that closes after it (no keep-alive
+ * connection left for the app's close to wait for): its status and JSON body.
+ */
+function call(port: number, method: string, path: string, body?: unknown): Promise<Answer> {
+  const bytes = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        method,
+        agent: false,
+        headers: bytes
+          ? { 'content-type': 'application/json', 'content-length': bytes.length }
+          : {},
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) as unknown }),
+        );
+      },
+    );
+    req.on('error', reject);
+    req.end(bytes);
+  });
+}
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
 /** Flushes work at shutdown, directly (HTTP to itself) and through BatchExecutor. */
 async function flush(batches: BatchExecutor, port: number, seen: Seen): Promise<void> {
-  const base = `http://127.0.0.1:${port}`;
-  const a = await fetch(`${base}/echo`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ id: 7 }),
-  });
-  const { body } = (await a.json()) as { body: { id: number } };
-  const b = await fetch(`${base}/echo?id=${body.id}`);
-  await b.arrayBuffer();
+  const a = await call(port, 'POST', '/echo', { id: 7 });
+  const { id } = (a.body as { body: { id: number } }).body;
+  const b = await call(port, 'GET', `/echo?id=${id}`);
   seen.direct = [a.status, b.status];
   const results = await batches.execute(OPERATIONS);
   seen.batched = results.map((result) => result?.code);
