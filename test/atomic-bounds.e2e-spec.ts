@@ -10,6 +10,7 @@ import {
   startPostgres,
   type TestPostgres,
 } from './utils/postgres.js';
+import { until } from './utils/wait-for.js';
 
 const bin = postgresBinaries();
 if (!bin) {
@@ -33,15 +34,6 @@ async function openTransactions(url: string): Promise<number> {
     return rows[0]?.open ?? 0;
   } finally {
     await client.end();
-  }
-}
-
-/** Polls `check` until it holds (up to 5 s). */
-async function eventually(check: () => boolean | Promise<boolean>): Promise<void> {
-  const until = Date.now() + 5000;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('the condition did not hold within 5 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -105,7 +97,7 @@ describeWithPostgres('what a batch may hold of the database (PostgreSQL, pool of
         );
         let readWhileHeld = false;
         while ((await held(t, 'all')).released < 50) {
-          await eventually(async () => (await held(t, 'all')).waiting > 0);
+          await until(async () => (await held(t, 'all')).waiting > 0, 'a member waits on the pool');
           if (!readWhileHeld) {
             await t.http.get('/rows/count').expect(200);
             readWhileHeld = true;
@@ -142,7 +134,10 @@ describeWithPostgres('what a batch may hold of the database (PostgreSQL, pool of
           body: request.body,
         });
         while ((await held(t, 'cs')).released < 10) {
-          await eventually(async () => (await held(t, 'cs')).waiting > 0);
+          await until(
+            async () => (await held(t, 'cs')).waiting > 0,
+            'a change-set member waits on the pool',
+          );
           await t.http.post('/rows/release/cs').expect(200);
         }
         expect((await sent).status).toBe(200);
@@ -174,10 +169,13 @@ describeWithPostgres('what a batch may hold of the database (PostgreSQL, pool of
             .expect(200);
           expect(codes(response)).toEqual(expected);
           // The member still runs in the app, and its transaction is already over.
-          await eventually(async () => (await openTransactions(url)) === 0);
+          await until(async () => (await openTransactions(url)) === 0, 'no transaction open');
           expect((await held(t, 's')).waiting).toBe(1);
           await t.http.post('/rows/release/s').expect(200);
-          await eventually(async () => (await t.http.get('/rows/stubborn/s')).body.done === true);
+          await until(
+            async () => (await t.http.get('/rows/stubborn/s')).body.done === true,
+            'the stubborn member has ended',
+          );
           expect((await t.http.get('/rows/stubborn/s')).body).toMatchObject({
             wrote: false,
             error: expect.stringMatching(/released/i),

@@ -7,6 +7,7 @@ import { startAtomicApp, type AtomicApp, type AtomicAppOptions } from './utils/a
 import { direct } from './utils/direct-view.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { sendODataBatch } from './utils/odata.js';
+import { until } from './utils/wait-for.js';
 
 /** A SQLite database file of its own per test, read back through a connection of the test's. */
 function sqliteFile(): {
@@ -80,15 +81,6 @@ function useSharedDatabase(
     await current.t.http.delete('/rows').expect(200);
     await test(current.t, current.db);
   };
-}
-
-/** Polls `check` until it holds (up to 2 s): a cut-off group rolls back once its work is abandoned. */
-async function eventually(check: () => boolean | Promise<boolean>): Promise<void> {
-  const until = Date.now() + 2000;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('the condition did not hold within 2 s');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
 }
 
 /** The rows the app's own connection sees: uncommitted ones too, on SQLite's one connection. */
@@ -314,7 +306,7 @@ forEachPlatform((platform) => {
         expect(entries(response)).toEqual([null, null, null]);
         // Both writes were made, inside the transaction, before the cut.
         expect((await t.http.get('/rows/probe')).body).toMatchObject({ started: true, seen: 2 });
-        await eventually(async () => (await appCount(t)) === 0);
+        await until(async () => (await appCount(t)) === 0, 'the group rolled its rows back');
         expect(db.rows()).toEqual([]);
       });
     });
@@ -332,10 +324,13 @@ forEachPlatform((platform) => {
           ]).expect(200);
           expect(entries(response).map((entry) => entry?.code)).toEqual(codes);
           // The member still runs in the app, and the group's write lock is already released.
-          await eventually(() => db.write('direct'));
+          await until(() => db.write('direct'), 'the group released its write lock');
           expect((await t.http.get('/rows/held/s')).body).toMatchObject({ waiting: 1 });
           await t.http.post('/rows/release/s').expect(200);
-          await eventually(async () => (await t.http.get('/rows/stubborn/s')).body.done === true);
+          await until(
+            async () => (await t.http.get('/rows/stubborn/s')).body.done === true,
+            'the stubborn member has ended',
+          );
           expect((await t.http.get('/rows/stubborn/s')).body).toMatchObject({
             wrote: false,
             error: expect.stringMatching(/not open/),
@@ -362,7 +357,7 @@ forEachPlatform((platform) => {
           body: { reason: 'rolled-back', atomicityGroup: 'g', failedOperation: 1 },
         });
         // The app's own connection sees uncommitted rows too: none is left once rolled back.
-        await eventually(async () => (await appCount(t)) === 0);
+        await until(async () => (await appCount(t)) === 0, 'the group rolled its rows back');
         expect(db.rows()).toEqual([]);
       });
     });
@@ -381,11 +376,14 @@ forEachPlatform((platform) => {
           }),
           signal: gone.signal,
         }).catch((error: unknown) => error);
-        await eventually(async () => (await t.http.get('/rows/probe')).body.started === true);
+        await until(
+          async () => (await t.http.get('/rows/probe')).body.started === true,
+          'the probe has started',
+        );
         expect((await t.http.get('/rows/probe')).body).toMatchObject({ seen: 1 });
         gone.abort();
         expect(await sent).toMatchObject({ name: 'AbortError' });
-        await eventually(async () => (await appCount(t)) === 0);
+        await until(async () => (await appCount(t)) === 0, 'the group rolled its rows back');
         expect((await t.http.get('/rows/probe')).body).toMatchObject({ closed: true });
         expect(db.rows()).toEqual([]);
       });

@@ -2,14 +2,9 @@ import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { useTestApp, withTestApp, type TestApp } from './utils/test-app.js';
-import { BatchEnds, BatchEndsModule } from './utils/wait-for.js';
+import { BatchEnds, BatchEndsModule, until } from './utils/wait-for.js';
 import { GateModule, Gates } from './fixtures/gate.controller.js';
 import { forEachPlatform } from './utils/platforms.js';
-
-/** Resolves once `done()` holds, or after `ms`: the assertion that follows says which. */
-async function until(done: () => boolean, ms = 5_000): Promise<void> {
-  for (const end = Date.now() + ms; !done() && Date.now() < end;) await sleep(10);
-}
 
 forEachPlatform(() => {
   interface Line {
@@ -76,7 +71,7 @@ forEachPlatform(() => {
         streamed.catch(() => undefined);
         // The two fast lines reach the client while the slow operation is still held, in no
         // defined order between them.
-        await until(() => seen.length === 2);
+        await until(() => seen.length === 2, 'two entries seen');
         expect(seen.map(({ index }) => index).sort()).toEqual([1, 2]);
         expect(gates.arrived).toEqual(['slow']);
         expect(gates.passed).toEqual([]);
@@ -187,7 +182,7 @@ forEachPlatform(() => {
           // not stopped would start `/echo` then. A request of its own after that, the only one.
           gates.releaseOldest();
           gates.releaseOldest();
-          await until(() => gates.passed.length === 2);
+          await until(() => gates.passed.length === 2, 'two gates passed');
           expect(gates.passed).toHaveLength(2);
           await t.http.get('/echo').expect(200);
           expect(t.recorder.count('echo')).toBe(1);

@@ -4,10 +4,16 @@ import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Resolves once `done()` holds; rejects naming `what` after `ms`. For state the test can read
- * but not be told about (a counter in the app): a poll, never a fixed sleep.
+ * but not be told about (a counter in the app, a row): a poll, never a fixed sleep. The bound
+ * only keeps a broken run from hanging: it is generous, since CI machines are shared and a
+ * suite there can run thirty times slower than alone.
  */
-export async function until(done: () => boolean, what: string, ms = 10_000): Promise<void> {
-  for (const end = Date.now() + ms; !done(); await sleep(10)) {
+export async function until(
+  done: () => boolean | Promise<boolean>,
+  what: string,
+  ms = 15_000,
+): Promise<void> {
+  for (const end = Date.now() + ms; !(await done()); await sleep(10)) {
     if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
   }
 }
