@@ -64,6 +64,17 @@ async function seen(
   return out;
 }
 
+/** What a call cut after its headers shows: the head the app sent, and a body whose read fails. */
+const headThenFailedRead = (direct: Response): object => ({
+  status: direct.status,
+  url: direct.url,
+  headers: {
+    'content-type': direct.headers.get('content-type'),
+    'x-kept': direct.headers.get('x-kept'),
+  },
+  readRejected: 'TypeError',
+});
+
 forEachPlatform(() => {
   describe('client.fetch, compared with a direct fetch on the same route', () => {
     let other: Server;
@@ -176,15 +187,7 @@ forEachPlatform(() => {
         const batched = await seen(() =>
           new BatchClient({ endpoint: endpointOf(timed) }).fetch('/fidelity/stalled'),
         );
-        expect(batched).toMatchObject({
-          status: direct.status,
-          url: direct.url,
-          headers: {
-            'content-type': direct.headers.get('content-type'),
-            'x-kept': direct.headers.get('x-kept'),
-          },
-          readRejected: 'TypeError',
-        });
+        expect(batched).toMatchObject(headThenFailedRead(direct));
       });
     });
 
@@ -225,15 +228,7 @@ forEachPlatform(() => {
         const batched = await seen(() =>
           new BatchClient({ endpoint: endpointOf(capped) }).fetch('/fidelity/large'),
         );
-        expect(batched).toMatchObject({
-          status: direct.status,
-          url: direct.url,
-          headers: {
-            'content-type': direct.headers.get('content-type'),
-            'x-kept': direct.headers.get('x-kept'),
-          },
-          readRejected: 'TypeError',
-        });
+        expect(batched).toMatchObject(headThenFailedRead(direct));
       });
     });
 

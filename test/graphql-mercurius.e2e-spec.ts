@@ -1,21 +1,13 @@
 import request from 'supertest';
 import { startChildApp, type ChildApp } from './utils/child-app.js';
 import { fastifyPlatform } from './utils/platforms.js';
-
-interface Entry {
-  code: number;
-  headers: Record<string, string>;
-  body?: unknown;
-}
-
-const VOLATILE = new Set(['date', 'connection', 'keep-alive', 'content-length']);
-function comparable(headers: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(headers).filter(([n]) => !VOLATILE.has(n) && n !== 'set-cookie'),
-  );
-}
-
-type Op = { method: 'GET' | 'POST'; url: string; headers?: Record<string, string>; body?: unknown };
+import {
+  directAndBatched,
+  expectSameAnswer,
+  firstEntry,
+  comparableHeaders,
+  type GraphqlOp,
+} from './utils/graphql.js';
 
 // Mercurius runs on Fastify only.
 describe('fastify: GraphQL (Mercurius) through batch operations', () => {
@@ -29,16 +21,6 @@ describe('fastify: GraphQL (Mercurius) through batch operations', () => {
   const seen = async (): Promise<string[]> =>
     ((await http.get('/seen')).body as { seen: string[] }).seen;
   beforeEach(() => seen());
-
-  async function both(op: Op) {
-    let direct = op.method === 'GET' ? http.get(op.url) : http.post(op.url);
-    direct = direct.set(op.headers ?? {});
-    if (op.body) direct = direct.send(op.body);
-    const directResponse = await direct;
-    const batch = await http.post('/batch').send({ data: [op] });
-    expect(batch.status).toBe(200);
-    return { direct: directResponse, entry: (batch.body as { data: Entry[] }).data[0]!, batch };
-  }
 
   const q = encodeURIComponent;
   it.each([
@@ -65,27 +47,20 @@ describe('fastify: GraphQL (Mercurius) through batch operations', () => {
       },
     ],
   ] as const)('%s answers the same', async (_, op) => {
-    const { direct, entry } = await both(op);
-    expect(entry.code).toBe(direct.status);
-    const directBody = direct.type.includes('json') ? direct.body : direct.text;
-    const entryBody =
-      typeof entry.body === 'string' && direct.type.includes('json')
-        ? JSON.parse(entry.body)
-        : entry.body;
-    expect(entryBody).toEqual(directBody);
-    expect(comparable(entry.headers)).toEqual(comparable(direct.headers));
+    const { direct, entry } = await directAndBatched(http, op);
+    expectSameAnswer(direct, entry);
   });
 
   it('a mutation setting a cookie and a header from the resolver', async () => {
-    const op: Op = {
+    const op: GraphqlOp = {
       method: 'POST',
       url: '/graphql',
       body: { query: 'mutation { login(user: "ann") }' },
     };
-    const { direct, entry, batch } = await both(op);
+    const { direct, entry, batch } = await directAndBatched(http, op);
     expect(entry.code).toBe(direct.status);
     expect(entry.body).toEqual(direct.body);
-    expect(comparable(entry.headers)).toEqual(comparable(direct.headers));
+    expect(comparableHeaders(entry.headers)).toEqual(comparableHeaders(direct.headers));
     expect(batch.headers['set-cookie']).toEqual(direct.headers['set-cookie']);
   });
 
@@ -100,7 +75,7 @@ describe('fastify: GraphQL (Mercurius) through batch operations', () => {
         data: [{ method: 'POST', url: '/graphql', body: { query: 'mutation { closeAccount }' } }],
       })
       .expect(200);
-    const entry = (batch.body as { data: Entry[] }).data[0]!;
+    const entry = firstEntry(batch);
     // The guard's 403 is a GraphQL error in Mercurius's 200 (docs/security.md, which says
     // Mercurius keeps only the message); the resolver never runs.
     expect(await seen()).toEqual([]);

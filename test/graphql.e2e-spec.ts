@@ -9,8 +9,14 @@ import {
   type BatchOperationFinishEvent,
 } from 'nestjs-batch';
 import request from 'supertest';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import { expressPlatform, forEachPlatform, type Platform } from './utils/platforms.js';
+import { rewriteLegacyPrefix } from './fixtures/legacy-prefix.middleware.js';
+import {
+  directAndBatched,
+  expectSameAnswer,
+  firstEntry,
+  comparableHeaders,
+} from './utils/graphql.js';
 
 /** What the resolvers observed, and the status and reason each operation finished with. */
 @Injectable()
@@ -105,19 +111,6 @@ async function createGqlApp(
   };
 }
 
-const VOLATILE = new Set(['date', 'connection', 'keep-alive', 'content-length']);
-function comparable(headers: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(headers).filter(([n]) => !VOLATILE.has(n) && n !== 'set-cookie'),
-  );
-}
-
-interface Entry {
-  code: number;
-  headers: Record<string, string>;
-  body?: unknown;
-}
-
 forEachPlatform((platform) => {
   describe('GraphQL (Apollo) through batch operations', () => {
     let g: GqlApp;
@@ -129,22 +122,6 @@ forEachPlatform((platform) => {
       g.calls.seen.length = 0;
       g.calls.finished.length = 0;
     });
-
-    async function both(op: {
-      method: 'GET' | 'POST';
-      url: string;
-      headers?: Record<string, string>;
-      body?: object;
-    }): Promise<{ direct: request.Response; entry: Entry; batch: request.Response }> {
-      let direct = op.method === 'GET' ? g.http.get(op.url) : g.http.post(op.url);
-      direct = direct.set(op.headers ?? {});
-      if (op.body) direct = direct.send(op.body);
-      const directResponse = await direct;
-      const batch = await g.http.post('/batch').send({ data: [op] });
-      expect(batch.status).toBe(200);
-      const entry = (batch.body as { data: Entry[] }).data[0]!;
-      return { direct: directResponse, entry, batch };
-    }
 
     it.each([
       ['a query', { method: 'POST', url: '/graphql', body: { query: '{ whoami }' } }],
@@ -197,15 +174,8 @@ forEachPlatform((platform) => {
         { method: 'POST', url: '/graphql', body: [{ query: '{ whoami }' }] },
       ],
     ] as const)('%s answers the same', async (_, op) => {
-      const { direct, entry } = await both(op);
-      expect(entry.code).toBe(direct.status);
-      const directBody = direct.type.includes('json') ? direct.body : direct.text;
-      const entryBody =
-        typeof entry.body === 'string' && direct.type.includes('json')
-          ? JSON.parse(entry.body)
-          : entry.body;
-      expect(entryBody).toEqual(directBody);
-      expect(comparable(entry.headers)).toEqual(comparable(direct.headers));
+      const { direct, entry } = await directAndBatched(g.http, op);
+      expectSameAnswer(direct, entry);
     });
 
     it('a mutation setting a cookie and a header from the resolver', async () => {
@@ -214,10 +184,10 @@ forEachPlatform((platform) => {
         url: '/graphql',
         body: { query: 'mutation { login(user: "ann") }' },
       };
-      const { direct, entry, batch } = await both(op);
+      const { direct, entry, batch } = await directAndBatched(g.http, op);
       expect(entry.code).toBe(direct.status);
       expect(entry.body).toEqual(direct.body);
-      expect(comparable(entry.headers)).toEqual(comparable(direct.headers));
+      expect(comparableHeaders(entry.headers)).toEqual(comparableHeaders(direct.headers));
       expect(batch.headers['set-cookie']).toEqual(direct.headers['set-cookie']);
     });
 
@@ -233,7 +203,7 @@ forEachPlatform((platform) => {
           data: [{ method: 'POST', url: '/graphql', body: { query: 'mutation { closeAccount }' } }],
         })
         .expect(200);
-      const entry = (batch.body as { data: Entry[] }).data[0]!;
+      const entry = firstEntry(batch);
       // The guard's 403 is a GraphQL error in Apollo's 200 (docs/security.md); the resolver
       // never runs, and listeners get the library's reason.
       expect(g.calls.seen).toEqual([]);
@@ -264,7 +234,7 @@ forEachPlatform((platform) => {
           ],
         })
         .expect(200);
-      const entry = (batch.body as { data: Entry[] }).data[0]!;
+      const entry = firstEntry(batch);
       expect(g.calls.seen).toEqual(['login bo']);
       expect(entry.body).toMatchObject({
         data: null,
@@ -273,16 +243,6 @@ forEachPlatform((platform) => {
     });
   });
 });
-
-/** As in test/hostile-bypass.e2e-spec.ts: an old prefix kept as an alias. */
-function rewriteLegacyPrefix(
-  request: IncomingMessage,
-  _response: ServerResponse,
-  next: () => void,
-): void {
-  if (request.url?.startsWith('/legacy/')) request.url = request.url.slice('/legacy'.length);
-  next();
-}
 
 // Express only: there middleware runs before routing, so a rewrite re-routes (on Fastify the
 // router has matched already and /legacy/graphql is a 404, directly and batched).
@@ -310,7 +270,7 @@ describe('express: an excluded GraphQL endpoint behind a url-rewriting middlewar
         ],
       })
       .expect(200);
-    expect((batch.body as { data: Entry[] }).data[0]?.code).toBe(403);
+    expect(firstEntry(batch).code).toBe(403);
     expect(g.calls.seen).toEqual([]);
   });
 
@@ -332,7 +292,7 @@ describe('express: an excluded GraphQL endpoint behind a url-rewriting middlewar
     // As for /legacy/admin/1 onto an excluded controller route (hostile-bypass): never run.
     expect(g.calls.seen).toEqual([]);
     expect(batch.headers['set-cookie']).toBeUndefined();
-    expect((batch.body as { data: Entry[] }).data[0]?.body).toMatchObject({
+    expect(firstEntry(batch).body).toMatchObject({
       data: null,
       errors: [
         {

@@ -1,11 +1,12 @@
 import { jest } from '@jest/globals';
 import { Controller, Get, Module, Req } from '@nestjs/common';
 import { jsonpath } from 'json-p3';
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { AdminModule } from './fixtures/admin.controllers.js';
 import { methodOverride } from './fixtures/method-override.middleware.js';
 import { forEachPlatform } from './utils/platforms.js';
 import { createTestApp, entries, postBatch, useTestApp, type TestApp } from './utils/test-app.js';
+import { rewriteLegacyPrefix } from './fixtures/legacy-prefix.middleware.js';
 
 /**
  * Ways around the security rules, found by attacking them: one `it` per way. Each block names
@@ -16,16 +17,6 @@ import { createTestApp, entries, postBatch, useTestApp, type TestApp } from './u
 function messageOf(body: unknown): string {
   const { message } = body as { message?: string | string[] };
   return [message ?? ''].flat().join('\n');
-}
-
-/** A rewriting middleware (`express-urlrewrite`, legacy prefixes): `/legacy/x` is served as `/x`. */
-function rewriteLegacyPrefix(
-  request: IncomingMessage,
-  _response: ServerResponse,
-  next: () => void,
-): void {
-  if (request.url?.startsWith('/legacy/')) request.url = request.url.slice('/legacy'.length);
-  next();
 }
 
 @Controller('whoami-proxy')
