@@ -30,12 +30,15 @@ const INTERNAL = 0;
 const ERROR = 2;
 const UNSET = 0;
 
-async function startTracedApp(platform: Platform): Promise<TracedApp> {
+async function startTracedApp(
+  platform: Platform,
+  env: Record<string, string> = {},
+): Promise<TracedApp> {
   const child: ChildProcess = spawn(
     process.execPath,
     [fileURLToPath(new URL('./fixtures/traced-app.mjs', import.meta.url))],
     {
-      env: { ...process.env, NODE_OPTIONS: '', PLATFORM: platform.name },
+      env: { ...process.env, NODE_OPTIONS: '', PLATFORM: platform.name, ...env },
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     },
   );
@@ -81,8 +84,15 @@ const batch = [
   { method: 'GET', url: '/items/boom/now', name: 'boom' },
 ];
 
+/** The instrumentation that makes a request's span: a direct one's, and an operation's. */
+const HTTP_SCOPE = '@opentelemetry/instrumentation-http';
+
 const isBatchSpan = (span: Span): boolean =>
-  span.scope === '@opentelemetry/instrumentation-http' && span.attributes['url.path'] === '/batch';
+  span.scope === HTTP_SCOPE && span.attributes['url.path'] === '/batch';
+
+/** An operation's span: the one the library names with the operation's index. */
+const isOperationSpan = (span: Span): boolean =>
+  span.attributes['nestjs_batch.operation.index'] !== undefined;
 
 /** True when `span` is `ancestor` or below it. */
 function descends(spans: Span[], span: Span | undefined, ancestor: Span): boolean {
@@ -113,7 +123,7 @@ forEachPlatform((platform) => {
       expect(batchSpans).toHaveLength(1);
       const batchSpan = batchSpans[0] as Span;
       const inTrace = spans.filter((span) => span.traceId === batchSpan.traceId);
-      const operations = inTrace.filter((span) => span.scope === 'nestjs-batch');
+      const operations = inTrace.filter(isOperationSpan);
       return { entries, batchSpan, inTrace, operations };
     }
 
@@ -225,12 +235,10 @@ forEachPlatform((platform) => {
           under: true,
         });
       }
-      // What the app reads from `traceparent` names the operation's span, not the caller's.
+      // What the app reads from `traceparent` names the operation's parent, the batch request's
+      // span, as a direct request's `traceparent` names its caller's.
       for (const index of [1, 2]) {
-        const operation = operations.find(
-          (span) => span.attributes['nestjs_batch.operation.index'] === index,
-        ) as Span;
-        expect(seen[index]?.traceparent).toBe(`00-${batchSpan.traceId}-${operation.spanId}-01`);
+        expect(seen[index]?.traceparent).toBe(`00-${batchSpan.traceId}-${batchSpan.spanId}-01`);
       }
       const clsIds = seen.map((body) => body.cls);
       expect(clsIds.every((id) => typeof id === 'string' && id !== '')).toBe(true);
@@ -252,6 +260,43 @@ forEachPlatform((platform) => {
       expectOperationTree(trace);
     });
 
+    it("an operation's span is the one a direct request gets, named and placed in the batch", async () => {
+      await app.reset();
+      await app.http.get('/items/7').expect(200);
+      await app.http
+        .post('/batch')
+        .send({ data: [{ method: 'GET', url: '/items/7', name: 'seven' }] })
+        .expect(200);
+      const spans = await app.spans((all) => all.some(isBatchSpan));
+      const batchSpan = spans.find(isBatchSpan) as Span;
+      const ofSeven = spans.filter(
+        (span) => span.scope === HTTP_SCOPE && span.attributes['url.path'] === '/items/7',
+      );
+      expect(ofSeven).toHaveLength(2);
+      const [direct, operation] = [
+        ofSeven.find((span) => !isOperationSpan(span)) as Span,
+        ofSeven.find(isOperationSpan) as Span,
+      ];
+      // Each connection's own port aside, the same span, from the same instrumentation (its
+      // hooks, its metrics); the operation's has its place in the batch besides.
+      const shape = (span: Span) => {
+        const attributes = { ...span.attributes };
+        delete attributes['network.peer.port'];
+        return { name: span.name, kind: span.kind, status: span.status, attributes };
+      };
+      expect(shape(operation)).toEqual({
+        ...shape(direct),
+        attributes: {
+          ...shape(direct).attributes,
+          'nestjs_batch.operation.index': 0,
+          'nestjs_batch.operation.name': 'seven',
+        },
+      });
+      expect(direct.parentSpanId).toBeUndefined();
+      expect(operation.parentSpanId).toBe(batchSpan.spanId);
+      expect(operation.traceId).toBe(batchSpan.traceId);
+    });
+
     it('an operation abandoned at operationTimeout ends its span with an error', async () => {
       await app.reset();
       const response = await app.http
@@ -261,10 +306,12 @@ forEachPlatform((platform) => {
       expect((response.body as { data: { code: number }[] }).data[0]?.code).toBe(504);
       const spans = await app.spans((all) => all.some(isBatchSpan));
       const batchSpan = spans.find(isBatchSpan) as Span;
-      const operations = spans.filter((span) => span.scope === 'nestjs-batch');
+      const operations = spans.filter(
+        (span) => span.scope === HTTP_SCOPE && span.attributes['url.path'] === '/items/slow/now',
+      );
       expect(operations).toEqual([
         expect.objectContaining({
-          name: 'GET',
+          name: 'GET /items/slow/now',
           kind: SERVER,
           parentSpanId: batchSpan.spanId,
           status: { code: ERROR, message: 'abandoned before the app answered' },
@@ -276,6 +323,43 @@ forEachPlatform((platform) => {
       ]);
     });
   });
+
+  // @fastify/otel traces a Fastify app on its own; on Express, nothing would trace the batch.
+  if (platform.name === 'fastify') {
+    describe('without instrumentation-http', () => {
+      let app: TracedApp;
+      beforeAll(async () => {
+        app = await startTracedApp(platform, { HTTP_INSTRUMENTATION: '0' });
+      });
+      afterAll(() => app.stop());
+
+      it("the library makes each operation's span under the batch request's, and its traceparent names it", async () => {
+        const response = await app.http
+          .post('/batch')
+          .send({ data: [{ method: 'GET', url: '/items/7', name: 'seven' }] })
+          .expect(200);
+        const [entry] = (response.body as { data: { body: Record<string, string> }[] }).data;
+        const spans = await app.spans((all) => all.some((span) => span.scope === 'nestjs-batch'));
+        const operation = spans.find((span) => span.scope === 'nestjs-batch') as Span;
+        const batchSpan = spans.find((span) => span.spanId === operation.parentSpanId);
+        expect(batchSpan?.scope).toBe('@fastify/otel');
+        expect(operation).toMatchObject({
+          name: 'GET /items/:id',
+          kind: SERVER,
+          traceId: batchSpan?.traceId,
+          attributes: expect.objectContaining({
+            'http.request.method': 'GET',
+            'url.path': '/items/7',
+            'http.route': '/items/:id',
+            'http.response.status_code': 200,
+            'nestjs_batch.operation.index': 0,
+            'nestjs_batch.operation.name': 'seven',
+          }) as unknown,
+        });
+        expect(entry?.body.traceparent).toBe(`00-${operation.traceId}-${operation.spanId}-01`);
+      });
+    });
+  }
 
   it('an app without @opentelemetry/api serves batches unchanged', async () => {
     // The throttled app, in a process that cannot resolve the package (bench/without-otel-api.mjs).

@@ -41,6 +41,7 @@ export class DispatcherHost {
         ? (info, run, runIn = inBootstrapContext) => runIn(() => runAsSubRequest(info, run))
         : (_info, run, runIn = inBootstrapContext) => runIn(run),
       this.tracer,
+      () => this.platform.server(),
     );
     return this.dispatcher;
   }

@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type {
@@ -24,9 +25,9 @@ export type EnterApp = (
 ) => void;
 
 /**
- * Hands each operation to the app's request listener as a real `IncomingMessage`/`ServerResponse`
- * pair on an in-memory socket, so every hook, middleware, guard, interceptor, pipe and filter
- * runs as for a request of its own, on Express and Fastify alike. light-my-request is not used:
+ * Hands each operation to the app's server as a real `IncomingMessage`/`ServerResponse` pair on
+ * an in-memory socket, through the server's `'request'` event, so every hook, middleware, guard,
+ * interceptor, pipe and filter runs as for a request of its own, on Express and Fastify alike. light-my-request is not used:
  * on Express it re-points the prototypes of Express's shared request and response objects and
  * corrupts later real traffic; on Fastify it is slower than this pair (see the benchmark).
  */
@@ -36,6 +37,7 @@ export class InMemoryDispatcher implements OperationDispatcher {
     private readonly maxResponseBytes: number,
     private readonly enter: EnterApp,
     private readonly tracer?: OperationTracer,
+    private readonly appServer: () => EventEmitter | undefined = () => undefined,
   ) {}
 
   dispatch(
@@ -44,8 +46,13 @@ export class InMemoryDispatcher implements OperationDispatcher {
     done: (response: DispatchResponse) => void,
     fail: (error: unknown) => void,
   ): AbandonDispatch {
+    // The server the batch came in on (else the app's, for a batch run from code): the operation
+    // arrives there as a request does, through its 'request' event, so whatever wraps that event
+    // (instrumentation-http, Sentry's per-request scope, dd-trace's request span, any listener)
+    // sees it as one. Handed to the app's listener directly, it ran in no request's scope at all.
+    const server = parent.connection.server ?? this.appServer();
     // Before the request is made: the span's traceparent goes into its headers.
-    const span = parent.trace && this.tracer?.start(request, parent, parent.trace);
+    const span = parent.trace && this.tracer?.start(request, parent, parent.trace, server);
     const socket = operationSocketFor(parent.connection);
     const req = createRequest(socket, request);
     // The method must be on the request before the response is made (HEAD, 204, 304).
@@ -111,12 +118,10 @@ export class InMemoryDispatcher implements OperationDispatcher {
       fail(error);
     });
     try {
-      const { app } = this;
-      this.enter(
-        request.info,
-        span ? () => span.run(() => app(req, res)) : () => app(req, res),
-        request.runIn,
-      );
+      const app: () => void = server
+        ? () => server.emit('request', req, res)
+        : () => this.app(req, res);
+      this.enter(request.info, span ? () => span.run(app) : app, request.runIn);
     } catch (error) {
       if (once.end()) {
         end();

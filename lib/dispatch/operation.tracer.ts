@@ -1,4 +1,5 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
+import type { EventEmitter } from 'node:events';
 import type { IncomingMessage } from 'node:http';
 import { HttpPlatformHost } from '../platform/http-platform.host.js';
 import type { RouteReader } from '../platform/http.platform.js';
@@ -11,7 +12,7 @@ import {
 } from './otel.api.js';
 import type { DispatchRequest } from './operation.dispatcher.js';
 import type { ParentContext } from './parent.context.js';
-import { isBatchOperation } from './sub-request.marker.js';
+import { isBatchOperation, type BatchOperationInfo } from './sub-request.marker.js';
 
 /** `@opentelemetry/core`'s key for what the HTTP server span shares with the frameworks' spans. */
 const RPC_METADATA = 'OpenTelemetry SDK Context Key RPC_METADATA';
@@ -25,10 +26,12 @@ interface RpcMetadata {
 
 /**
  * Makes each operation of a traced batch a span of its own, child of the batch request's span,
- * when the app has `@opentelemetry/api` (an optional peer). An operation never reaches the
- * server's `'request'` event, which instrumentation-http wraps, and it runs in the async context
- * of bootstrap (see DispatcherHost), where no span is active: without this, the frameworks'
- * instrumentations (instrumentation-express, @fastify/otel) find no span and make none.
+ * when the app has `@opentelemetry/api` (an optional peer). An operation enters by the server's
+ * `'request'` event: where instrumentation-http wraps it, the span is the one it makes there, as
+ * for a direct request, once the operation's headers name the batch's span as its parent. Where
+ * nothing wraps it, the operation runs in the async context of bootstrap (see DispatcherHost),
+ * where no span is active: the library then makes the span, or the frameworks'
+ * instrumentations (instrumentation-express, @fastify/otel) would find none and make none.
  *
  * The span is a SERVER span, shaped as the HTTP server conventions say (README, "Tracing and
  * events", says why), and the operation's context carries RPC metadata of its own, as
@@ -76,9 +79,25 @@ export class OperationTracer implements OnModuleInit {
     return { context: api.trace.setSpan(active.deleteValue(rpcKey), span) };
   }
 
-  /** Starts the span of one operation; its traceparent replaces any the operation inherited. */
-  start(request: DispatchRequest, parent: ParentContext, trace: TraceParent): OperationSpan {
+  /**
+   * Starts the span of one operation; its traceparent replaces any the operation inherited.
+   * Where instrumentation-http wraps the server's `'request'` event, which the operation enters
+   * by, that span is instrumentation-http's own, as for a request sent directly (its hooks and
+   * metrics included): the operation's headers then name the batch's span as its parent.
+   */
+  start(
+    request: DispatchRequest,
+    parent: ParentContext,
+    trace: TraceParent,
+    server?: EventEmitter,
+  ): OperationTrace {
     const api = this.api as OtelApi;
+    if (server && wrapsRequests(server)) {
+      delete request.headers.traceparent;
+      delete request.headers.tracestate;
+      api.propagation.inject(trace.context, request.headers);
+      return new InstrumentedOperation(api, this.rpcKey as symbol, server, request.info, trace);
+    }
     const { method, url, info } = request;
     const query = url.indexOf('?');
     const attributes: Record<string, string | number> = {
@@ -104,8 +123,71 @@ export class OperationTracer implements OnModuleInit {
   }
 }
 
+/** What the dispatcher does with an operation's trace: run the app in it, and end it. */
+export interface OperationTrace {
+  /** Runs the app (the server's `'request'` event) for the operation. */
+  run(fn: () => void): void;
+  /** The app answered. */
+  finish(request: IncomingMessage, statusCode: number): void;
+  /** Abandoned before the app answered: operation timeout, the batch's deadline, client gone. */
+  abandon(): void;
+}
+
+/**
+ * Whether instrumentation-http wraps this server's `emit` (shimmer marks what it wraps), so that
+ * each request the server emits gets its span there.
+ */
+function wrapsRequests(server: EventEmitter): boolean {
+  return (server.emit as { __wrapped?: unknown }).__wrapped === true;
+}
+
+/**
+ * An operation whose span instrumentation-http makes, as it makes a direct request's: the span
+ * is found in the context of the `'request'` event, where the library names the operation on it.
+ */
+class InstrumentedOperation implements OperationTrace {
+  private span?: OtelSpan;
+  private ended = false;
+
+  constructor(
+    private readonly api: OtelApi,
+    private readonly rpcKey: symbol,
+    private readonly server: EventEmitter,
+    private readonly info: BatchOperationInfo,
+    private readonly trace: TraceParent,
+  ) {}
+
+  run(fn: () => void): void {
+    // The first listener of this one emit, run in the span instrumentation-http started for it.
+    this.server.prependOnceListener('request', () => {
+      const rpc = this.api.context.active().getValue(this.rpcKey) as RpcMetadata | undefined;
+      this.span = rpc?.span;
+      this.span?.setAttribute('nestjs_batch.operation.index', this.info.index);
+      if (this.info.name !== undefined) {
+        this.span?.setAttribute('nestjs_batch.operation.name', this.info.name);
+      }
+    });
+    this.api.context.with(this.trace.context, fn);
+  }
+
+  finish(): void {
+    // instrumentation-http ends its span as the response closes, with its status and route.
+    this.ended = true;
+  }
+
+  abandon(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.span?.setAttribute('error.type', 'nestjs_batch.abandoned');
+    this.span?.setStatus({
+      code: this.api.SpanStatusCode.ERROR,
+      message: 'abandoned before the app answered',
+    });
+  }
+}
+
 /** One operation's span, from dispatch to the app's answer. */
-export class OperationSpan {
+export class OperationSpan implements OperationTrace {
   /** An app may still answer an operation it was abandoned by: the span ends once. */
   private ended = false;
 

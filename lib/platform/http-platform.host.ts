@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { EventEmitter } from 'node:events';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { HttpPlatform } from './http.platform.js';
 import { httpPlatformOf } from './platform.factory.js';
@@ -16,5 +17,12 @@ export class HttpPlatformHost {
   get(): HttpPlatform {
     this.platform ??= httpPlatformOf(this.adapterHost);
     return this.platform;
+  }
+
+  /** The app's HTTP server, once the adapter made it: where a batch run from code enters. */
+  server(): EventEmitter | undefined {
+    // Typed as always there; undefined in an app without HTTP (a standalone application).
+    const adapter = this.adapterHost.httpAdapter as HttpAdapterHost['httpAdapter'] | undefined;
+    return adapter?.getHttpServer() as EventEmitter | undefined;
   }
 }
