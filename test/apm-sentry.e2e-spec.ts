@@ -35,16 +35,22 @@ interface SentryApp {
   eventOf(id: string): Promise<SentryEvent>;
   /** What the guard saw of the request for `url`, the last time it ran for it. */
   guardOf(url: string): GuardSeen | undefined;
+  /** The app's `log` lines. */
+  log: readonly string[];
   stop(): Promise<void>;
 }
 
 const INSTRUMENT = fileURLToPath(new URL('./fixtures/sentry-instrument.mjs', import.meta.url));
 
-async function startSentryApp(platform: Platform): Promise<SentryApp> {
+async function startSentryApp(
+  platform: Platform,
+  env: Record<string, string> = {},
+): Promise<SentryApp> {
   const child: ChildApp = await startChildApp('sentry-app.mjs', platform, {
     // The guide's ESM form: `node --import ./instrument.mjs main.mjs`.
     NODE_OPTIONS: `--import ${INSTRUMENT}`,
     SENTRY_TRACES: '1',
+    ...env,
   });
   const parsed = <T>(prefix: string): T[] =>
     child.log
@@ -64,6 +70,7 @@ async function startSentryApp(platform: Platform): Promise<SentryApp> {
         .filter((seen) => seen.url === url)
         .at(-1),
     stop: () => child.stop(),
+    log: child.log,
   };
 }
 
@@ -162,6 +169,20 @@ forEachPlatform((platform) => {
       // Another client, on a connection of its own, with no user: as after a direct request
       // of alice's (the test above), its event has no user; not alice, tenant-of-alice and
       // every breadcrumb every operation ever left, for as long as the process runs.
+      await app.http.get('/items/boom/later').expect(500);
+      expect(scopePart(await app.eventOf('later'))).toEqual({
+        user: undefined,
+        tenant: undefined,
+        breadcrumbs: ['guard GET /items/boom/later'],
+      });
+    });
+
+    it("an operation of alice's run from code before any request leaves nothing on a later request's event", async () => {
+      // Sentry wraps a server's `emit` once Node's `http.server.request.start` channel names it,
+      // at its first request: operations announce themselves there too, as requests do.
+      await app.stop();
+      app = await startSentryApp(platform, { FROM_CODE_AT_BOOT: '1' });
+      expect(app.log).toContain('from-code 200');
       await app.http.get('/items/boom/later').expect(500);
       expect(scopePart(await app.eventOf('later'))).toEqual({
         user: undefined,

@@ -297,6 +297,30 @@ forEachPlatform((platform) => {
       expect(operation.traceId).toBe(batchSpan.traceId);
     });
 
+    it.each([
+      // Its own wins over the inherited one (docs/operations.md).
+      ['its own baggage', { baggage: 'tenant=b' }, 'tenant=b'],
+      // It inherits the batch request's, as the caller's own direct request would carry it.
+      ['no baggage', {}, 'tenant=a'],
+    ])(
+      'an operation that sets %s reads what a direct request with it reads',
+      async (_, headers, sent) => {
+        const direct = await app.http.get('/items/bag/now').set('baggage', sent).expect(200);
+        expect(direct.body).toEqual({
+          header: sent,
+          entries: { tenant: sent.slice('tenant='.length) },
+        });
+        // The batch request carries baggage of its own (a traced caller's).
+        const batch = await app.http
+          .post('/batch')
+          .set('baggage', 'tenant=a')
+          .send({ data: [{ method: 'GET', url: '/items/bag/now', headers }] })
+          .expect(200);
+        const [entry] = (batch.body as { data: { code: number; body: unknown }[] }).data;
+        expect(entry).toMatchObject({ code: 200, body: direct.body as unknown });
+      },
+    );
+
     it('an operation abandoned at operationTimeout ends its span with an error', async () => {
       await app.reset();
       const response = await app.http

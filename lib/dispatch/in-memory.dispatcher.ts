@@ -1,3 +1,4 @@
+import { channel } from 'node:diagnostics_channel';
 import type { EventEmitter } from 'node:events';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
@@ -16,6 +17,10 @@ import { ResponseAbortedError } from './response.aborted.js';
 import { captureResponse, isBodiless, sentHeader } from './response.capture.js';
 import { markSubRequest, type BatchOperationInfo } from './sub-request.marker.js';
 import type { RequestListener } from '../platform/http.platform.js';
+
+/** Node's channels for a server's requests, which an operation is announced on as one. */
+const requestStart = channel('http.server.request.start');
+const responseFinish = channel('http.server.response.finish');
 
 /** Runs the app for one operation, in the async context the operation gets. */
 export type EnterApp = (
@@ -99,6 +104,9 @@ export class InMemoryDispatcher implements OperationDispatcher {
       else done(response);
     };
     res.once('finish', () => {
+      if (server && responseFinish.hasSubscribers) {
+        responseFinish.publish({ request: req, response: res, socket, server });
+      }
       if (once.end()) complete();
     });
     // 'close' before 'finish': the app destroyed the response or its connection. A direct
@@ -119,7 +127,15 @@ export class InMemoryDispatcher implements OperationDispatcher {
     });
     try {
       const app: () => void = server
-        ? () => server.emit('request', req, res)
+        ? () => {
+            // Node announces each request on this channel before its 'request' event; Sentry
+            // wraps a server's `emit` when the channel first names it (a batch run from code
+            // may come before any request did).
+            if (requestStart.hasSubscribers) {
+              requestStart.publish({ request: req, response: res, socket, server });
+            }
+            server.emit('request', req, res);
+          }
         : () => this.app(req, res);
       this.enter(request.info, span ? () => span.run(app) : app, request.runIn);
     } catch (error) {

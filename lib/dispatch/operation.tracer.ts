@@ -93,9 +93,7 @@ export class OperationTracer implements OnModuleInit {
   ): OperationTrace {
     const api = this.api as OtelApi;
     if (server && wrapsRequests(server)) {
-      delete request.headers.traceparent;
-      delete request.headers.tracestate;
-      api.propagation.inject(trace.context, request.headers);
+      injectTrace(api, trace.context, request.headers);
       return new InstrumentedOperation(api, this.rpcKey as symbol, server, request.info, trace);
     }
     const { method, url, info } = request;
@@ -114,11 +112,14 @@ export class OperationTracer implements OnModuleInit {
       .getTracer('nestjs-batch')
       .startSpan(method, { kind: api.SpanKind.SERVER, attributes }, trace.context);
     const rpc: RpcMetadata = { type: 'http', span };
-    const context = api.trace.setSpan(trace.context, span).setValue(this.rpcKey as symbol, rpc);
+    // The operation's baggage is its own header's, as instrumentation-http would read it, not
+    // the batch request's.
+    const { baggage } = request.headers;
+    let base = api.propagation.deleteBaggage(trace.context);
+    if (baggage !== undefined) base = api.propagation.extract(base, { baggage });
+    const context = api.trace.setSpan(base, span).setValue(this.rpcKey as symbol, rpc);
     // What the app reads from `traceparent` (a logger, an outgoing call) is then this operation.
-    delete request.headers.traceparent;
-    delete request.headers.tracestate;
-    api.propagation.inject(context, request.headers);
+    injectTrace(api, context, request.headers);
     return new OperationSpan(api, span, context, rpc, method, this.routeOf);
   }
 }
@@ -131,6 +132,21 @@ export interface OperationTrace {
   finish(request: IncomingMessage, statusCode: number): void;
   /** Abandoned before the app answered: operation timeout, the batch's deadline, client gone. */
   abandon(): void;
+}
+
+/**
+ * Puts `context`'s trace (W3C `traceparent` and `tracestate`, or what other propagators write
+ * for it) in place of the inherited one; baggage stays the operation's own, as it sent it or
+ * inherited it (`inheritHeaders`), as a direct request's would.
+ */
+function injectTrace(api: OtelApi, context: OtelContext, headers: Record<string, string>): void {
+  delete headers.traceparent;
+  delete headers.tracestate;
+  const written: Record<string, string> = {};
+  api.propagation.inject(context, written);
+  for (const name in written) {
+    if (name !== 'baggage') headers[name] = written[name] as string;
+  }
 }
 
 /**

@@ -33,7 +33,11 @@ export interface OtelApi {
       ): OtelSpan;
     };
   };
-  propagation: { inject(context: OtelContext, carrier: Record<string, string>): void };
+  propagation: {
+    inject(context: OtelContext, carrier: Record<string, string>): void;
+    extract(context: OtelContext, carrier: Record<string, string>): OtelContext;
+    deleteBaggage(context: OtelContext): OtelContext;
+  };
   createContextKey(description: string): symbol;
   SpanKind: { SERVER: number };
   SpanStatusCode: { ERROR: number };
