@@ -32,9 +32,10 @@ export type EnterApp = (
 /**
  * Hands each operation to the app's server as a real `IncomingMessage`/`ServerResponse` pair on
  * an in-memory socket, through the server's `'request'` event, so every hook, middleware, guard,
- * interceptor, pipe and filter runs as for a request of its own, on Express and Fastify alike. light-my-request is not used:
- * on Express it re-points the prototypes of Express's shared request and response objects and
- * corrupts later real traffic; on Fastify it is slower than this pair (see the benchmark).
+ * interceptor, pipe and filter runs as for a request of its own, on Express and Fastify alike.
+ * light-my-request is not used: on Express it re-points the prototypes of Express's shared
+ * request and response objects and corrupts later real traffic; on Fastify it is slower than
+ * this pair (see the benchmark).
  */
 export class InMemoryDispatcher implements OperationDispatcher {
   constructor(
